@@ -1,0 +1,67 @@
+"""siglink: link Python code and C-ABI shared libraries by signature, not by bare name.
+
+>>> import siglink
+>>> siglink.check("(a: int, b: str = ...) -> None", "(a: float, b: str = ..., c: int = ...) -> None").ok
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Export",
+    "Manifest",
+    "Param",
+    "ParamKind",
+    "Problem",
+    "Severity",
+    "Signature",
+    "SiglinkError",
+    "TypeRef",
+    "Verdict",
+    "__version__",
+    "check",
+    "check_export",
+]
+
+# Imported lazily so that ``import siglink`` stays cheap on the warm link-and-run path.
+_LAZY = {
+    "Export": "siglink.contracts.manifest",
+    "Manifest": "siglink.contracts.manifest",
+    "Param": "siglink.contracts.signature",
+    "ParamKind": "siglink.contracts.signature",
+    "Signature": "siglink.contracts.signature",
+    "TypeRef": "siglink.contracts.types",
+    "Problem": "siglink.contracts.verdict",
+    "Severity": "siglink.contracts.verdict",
+    "Verdict": "siglink.contracts.verdict",
+    "check": "siglink.contracts.compat",
+    "check_export": "siglink.contracts.compat",
+    "SiglinkError": "siglink.errors",
+}
+
+if TYPE_CHECKING:
+    from siglink.contracts.compat import check, check_export
+    from siglink.contracts.manifest import Export, Manifest
+    from siglink.contracts.signature import Param, ParamKind, Signature
+    from siglink.contracts.types import TypeRef
+    from siglink.contracts.verdict import Problem, Severity, Verdict
+    from siglink.errors import SiglinkError
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'siglink' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,5 @@
+"""``python -m siglink``."""
+
+from siglink.cli.main import entry
+
+entry()

@@ -1,0 +1,92 @@
+"""Terminal output: tables and colour on a terminal, plain text when piped or with NO_COLOR."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["console", "error", "print_json", "table", "use_colour", "warn"]
+
+_consoles: dict[bool, Console] = {}
+
+
+def use_colour(stream: Any = None) -> bool:
+    """Colour only on a terminal, never with ``NO_COLOR`` set (https://no-color.org)."""
+    stream = sys.stdout if stream is None else stream
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console bound to the current stdout/stderr (tests swap them)."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    colour = use_colour(stream)
+    return Console(
+        file=stream,
+        no_color=not colour,
+        force_terminal=colour,
+        highlight=False,
+        soft_wrap=not colour,
+        emoji=False,
+        width=None if colour else 200,
+    )
+
+
+def error(message: str) -> None:
+    """``siglink: error: MESSAGE`` on stderr."""
+    if use_colour(sys.stderr):
+        from rich.markup import escape
+
+        console(stderr=True).print(f"[bold red]siglink: error:[/] {escape(message)}")
+    else:
+        print(f"siglink: error: {message}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    """``siglink: warning: MESSAGE`` on stderr."""
+    if use_colour(sys.stderr):
+        from rich.markup import escape
+
+        console(stderr=True).print(f"[bold yellow]siglink: warning:[/] {escape(message)}")
+    else:
+        print(f"siglink: warning: {message}", file=sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    """JSON for scripts: stable key order as given, two-space indent."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table on a terminal; tab-free aligned columns when piped."""
+    if use_colour():
+        from rich.markup import escape
+        from rich.table import Table
+
+        t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+        for column in columns:
+            t.add_column(column)
+        for row in rows:
+            t.add_row(*(escape(cell) for cell in row))
+        console().print(t)
+        return
+    if title:
+        print(title)
+    widths = [len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = [columns, *rows]
+    for line in lines:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())

@@ -1,0 +1,106 @@
+"""The ``siglink`` command: parse arguments, dispatch to one function per subcommand.
+
+Each command group lives in its own module and registers its subcommands; heavy imports sit
+inside the command functions so that ``siglink --help`` stays fast. ``siglink run`` on a warm
+plan never reaches argparse at all: :func:`entry` hands it to the standard-library-only
+bootstrap first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from siglink.errors import SiglinkError
+
+__all__ = ["entry", "main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+_GROUPS = (
+    "siglink.cli.contracts",
+    "siglink.cli.store",
+    "siglink.cli.link",
+    "siglink.cli.native",
+    "siglink.cli.demo",
+)
+
+_EPILOG = """\
+examples:
+  siglink demo                          the whole story in a throwaway store
+  siglink exports markupsafe-2.1.5-py3-none-any.whl
+  siglink diff textkit-1.0.0.whl textkit-2.0.0.whl
+  siglink install 'werkzeug==3.0.1'     fetch, check and add a version to the store
+  siglink build app.py                  record what app.py uses and how
+  siglink run app.py -- --verbose       link against the store and run
+
+exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
+            127 link refused
+"""
+
+
+def store_option(parser: argparse.ArgumentParser) -> None:
+    """``--store DIR``, accepted before or after the subcommand."""
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the store to use (default: $SIGLINK_STORE or ~/.local/share/siglink)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib import import_module
+
+    parser = argparse.ArgumentParser(
+        prog="siglink",
+        description="Link Python code and C libraries by signature, not by bare name.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from siglink import __version__
+
+    parser.add_argument("--version", action="version", version=f"siglink {__version__}")
+    store_option(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in _GROUPS:
+        import_module(group).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; errors become one line on stderr."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
+        return int(e.code or 0)
+    command: Command | None = getattr(args, "func", None)
+    if command is None:
+        parser.print_help()
+        return 2
+    try:
+        return command(args)
+    except SiglinkError as e:
+        from siglink.cli._output import error
+
+        error(e.message)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    argv = sys.argv[1:]
+    if "run" in argv[:3]:
+        # Warm start: the standard-library-only bootstrap runs the app from a cached plan
+        # and never returns; it returns only when no warm plan is usable.
+        from siglink.link.warm import warm_run
+
+        warm_run(argv)
+    sys.exit(main(argv))

@@ -1,0 +1,157 @@
+"""Verdicts: the result of checking what a provider offers against what a consumer expects.
+
+Compatibility is data, not a boolean: a verdict lists every problem found (rule id, where,
+expected, found, severity) and the parts that could not be verified (``Any``, ``unknown``,
+TypeVars). The linker decides what is fatal; the CLI decides how to print it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+__all__ = ["Problem", "Severity", "Verdict"]
+
+
+class Severity(Enum):
+    """How much a problem matters."""
+
+    INCOMPATIBLE = "incompatible"  # the verdict is not ok
+    REVIEW = "review"  # ok, with a warning
+    HARMLESS = "harmless"  # recorded, ok
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One difference between an expected and a provided export.
+
+    >>> Problem("P11", "param b", "int | str", "int", Severity.INCOMPATIBLE).explain()
+    'P11 param b: expected int | str, found int (incompatible)'
+    """
+
+    rule: str
+    path: str
+    expected: str
+    found: str
+    severity: Severity
+    note: str = ""
+
+    def explain(self) -> str:
+        """One line: rule, location, expected and found."""
+        text = f"{self.rule} {self.path}: expected {self.expected}, found {self.found}"
+        if self.note:
+            text += f"; {self.note}"
+        return f"{text} ({self.severity.value})"
+
+    def to_json(self) -> dict[str, str]:
+        data = {
+            "rule": self.rule,
+            "path": self.path,
+            "expected": self.expected,
+            "found": self.found,
+            "severity": self.severity.value,
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Problem:
+        return cls(
+            data["rule"],
+            data["path"],
+            data["expected"],
+            data["found"],
+            Severity(data["severity"]),
+            data.get("note", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Every problem and every unverified part found by one check.
+
+    ``ok`` is true when no problem is incompatible; ``bool(verdict)`` is the same.
+    ``usage_compatible`` is true when problems were downgraded because no recorded call
+    exercises them (DESIGN §3.5).
+    """
+
+    problems: tuple[Problem, ...] = ()
+    unverified: tuple[str, ...] = ()
+    usage_compatible: bool = False
+    identical: bool = field(default=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity is Severity.INCOMPATIBLE for p in self.problems)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def verified(self) -> bool:
+        return not self.unverified
+
+    @property
+    def incompatible(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.INCOMPATIBLE)
+
+    @property
+    def reviews(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.REVIEW)
+
+    def prefixed(self, prefix: str) -> Verdict:
+        """The same verdict with every path placed under ``prefix`` (a member, an export)."""
+        if not prefix:
+            return self
+        return Verdict(
+            tuple(
+                Problem(p.rule, f"{prefix} {p.path}".strip() if p.path else prefix,
+                        p.expected, p.found, p.severity, p.note)
+                for p in self.problems
+            ),
+            tuple(f"{prefix} {u}".strip() for u in self.unverified),
+            self.usage_compatible,
+            self.identical,
+        )
+
+    @staticmethod
+    def merge(verdicts: Iterable[Verdict]) -> Verdict:
+        """One verdict holding the problems and unverified parts of many."""
+        problems: list[Problem] = []
+        unverified: list[str] = []
+        usage = False
+        identical = True
+        for verdict in verdicts:
+            problems.extend(verdict.problems)
+            unverified.extend(u for u in verdict.unverified if u not in unverified)
+            usage = usage or verdict.usage_compatible
+            identical = identical and verdict.identical
+        return Verdict(tuple(problems), tuple(unverified), usage, identical)
+
+    def explain(self) -> str:
+        """Every problem on its own line, then what was not verified."""
+        lines = [p.explain() for p in self.problems]
+        if self.unverified:
+            lines.append("unverified: " + ", ".join(self.unverified))
+        return "\n".join(lines) if lines else ("identical" if self.identical else "ok")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "usage_compatible": self.usage_compatible,
+            "problems": [p.to_json() for p in self.problems],
+            "unverified": list(self.unverified),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Verdict:
+        problems = data.get("problems", [])
+        unverified = data.get("unverified", [])
+        assert isinstance(problems, list) and isinstance(unverified, list)
+        return cls(
+            tuple(Problem.from_json(p) for p in problems),
+            tuple(str(u) for u in unverified),
+            bool(data.get("usage_compatible", False)),
+        )

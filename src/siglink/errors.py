@@ -1,0 +1,111 @@
+"""siglink's errors: one base class, one subclass per failure family.
+
+Every error carries its exit code, so the CLI maps failures to the documented codes in one place:
+
+====  =====================================================================
+code  meaning
+====  =====================================================================
+0     success
+1     the check ran and found a problem (``diff`` found an incompatible change)
+2     bad input: a missing, corrupt or unreadable file, manifest, wheel or argument
+3     store failure: a conflict, a locked or corrupt index, a refused removal
+4     fetch failure: the package index could not provide a requirement
+127   link refused: no compatible version (as the system's dynamic loader)
+====  =====================================================================
+
+>>> str(BadInputError("wheel.whl: not a zip file", path="wheel.whl"))
+'wheel.whl: not a zip file'
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadInputError",
+    "ExtractionError",
+    "FetchError",
+    "LinkError",
+    "ManifestError",
+    "NativeError",
+    "SiglinkError",
+    "SignatureSyntaxError",
+    "StoreError",
+]
+
+
+class SiglinkError(Exception):
+    """Base of every error siglink raises on purpose."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (isolation, exec'd planners); keep them picklable.
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[SiglinkError], state: dict[str, object]) -> SiglinkError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
+
+class BadInputError(SiglinkError, ValueError):
+    """Input that cannot be used: a missing path, a corrupt file, a malformed argument."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class SignatureSyntaxError(BadInputError):
+    """Signature text that does not parse; the message shows a caret under the bad span."""
+
+    def __init__(self, text: str, position: int, reason: str) -> None:
+        caret = " " * position + "^"
+        super().__init__(f"invalid signature: {reason}\n    {text}\n    {caret}")
+        self.text = text
+        self.position = position
+        self.reason = reason
+
+
+class ManifestError(BadInputError):
+    """A manifest that is corrupt, incomplete or of a newer format than this siglink reads."""
+
+
+class ExtractionError(BadInputError):
+    """A library whose exports cannot be read at all (not a wheel, not a package, ...)."""
+
+
+class StoreError(SiglinkError):
+    """The store refused an operation or is damaged."""
+
+    exit_code = 3
+
+
+class FetchError(SiglinkError):
+    """A requirement could not be fetched from the package index."""
+
+    exit_code = 4
+
+
+class LinkError(SiglinkError):
+    """No compatible set of versions exists; the message lists every unsatisfied import."""
+
+    exit_code = 127
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class NativeError(SiglinkError):
+    """A shared library that cannot be read, parsed or bound (wrong architecture, bad header)."""
+
+    exit_code = 2
