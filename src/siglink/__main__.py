@@ -1,5 +1,5 @@
 """``python -m siglink``."""
 
-from siglink.cli.main import entry
+from siglink._entry import entry
 
 entry()

@@ -2,8 +2,7 @@
 
 Each command group lives in its own module and registers its subcommands; heavy imports sit
 inside the command functions so that ``siglink --help`` stays fast. ``siglink run`` on a warm
-plan never reaches argparse at all: :func:`entry` hands it to the standard-library-only
-bootstrap first.
+plan never reaches this module (see :mod:`siglink._entry`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from siglink.errors import SiglinkError
 
-__all__ = ["entry", "main"]
+__all__ = ["build_parser", "main", "store_option"]
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -92,15 +91,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-def entry() -> None:
-    """Console-script entry point."""
-    argv = sys.argv[1:]
-    if "run" in argv[:3]:
-        # Warm start: the standard-library-only bootstrap runs the app from a cached plan
-        # and never returns; it returns only when no warm plan is usable.
-        from siglink.link.warm import warm_run
-
-        warm_run(argv)
-    sys.exit(main(argv))
