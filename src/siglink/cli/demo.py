@@ -1,0 +1,39 @@
+"""``siglink demo``: the whole story in a throwaway store, with bundled example units."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+__all__ = ["register"]
+
+_EPILOG = """\
+examples:
+  siglink demo                 run the story in a temporary store, then delete it
+  siglink demo --keep DIR      keep the store and the example units in DIR
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="show siglink's story: export tables, a diff, linking, a fix, a yank",
+        description="Tell siglink's story in a throwaway store with bundled example units.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it afterwards")
+    parser.set_defaults(func=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from siglink.demo.story import Story
+
+    if args.keep:
+        root = Path(args.keep).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        return Story(root).tell()
+    with tempfile.TemporaryDirectory(prefix="siglink-demo-") as tmp:
+        return Story(Path(tmp)).tell()
+

@@ -1,0 +1,353 @@
+"""Wheel validation and unpacking: check everything first, then write.
+
+:func:`validate` reads a wheel without writing anything and refuses, naming the wheel and the
+member, anything the store must not hold:
+
+- a file that is not a zip, or a truncated or corrupt one;
+- no ``*.dist-info/`` or more than one, or one without ``METADATA``, ``WHEEL`` and ``RECORD``;
+- a member whose bytes or size differ from its ``RECORD`` entry, a member ``RECORD`` does not
+  list, or a ``RECORD`` entry with no member;
+- a member path that is absolute, contains ``..``, or is a symbolic link;
+- a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
+- a name or version in ``METADATA`` that disagrees with the file name.
+
+``Requires-Python`` is recorded, not enforced: the linker filters on it. :func:`unpack` then
+writes the members into a directory: ``NAME-VER.data/purelib`` and ``platlib`` go to the top
+level beside the packages, other ``.data`` parts stay where the wheel put them.
+
+>>> from packaging.tags import Tag
+>>> str(IncompatibleWheelError("x-1.0-cp27-cp27m-win_amd64.whl", (Tag("cp27", "cp27m", "win_amd64"),)))
+'x-1.0-cp27-cp27m-win_amd64.whl: wheel tag cp27-cp27m-win_amd64 is not supported by this interpreter'
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Final
+
+from packaging.tags import Tag, sys_tags
+from packaging.utils import (
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from siglink.errors import BadInputError
+
+__all__ = [
+    "IncompatibleWheelError",
+    "WheelInfo",
+    "supported_tags",
+    "unpack",
+    "validate",
+]
+
+_SAFE_VERSION: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+_WEAK_HASHES: Final = frozenset({"md5", "sha1"})
+_UNHASHED: Final = ("RECORD", "RECORD.jws", "RECORD.p7s")
+_ROOT_SCHEMES: Final = ("purelib", "platlib")
+
+
+class IncompatibleWheelError(BadInputError):
+    """A wheel built for another platform or Python; ``tags`` are the wheel's own tags."""
+
+    def __init__(self, wheel: str, tags: Iterable[Tag]) -> None:
+        self.tags = tuple(sorted(tags, key=str))
+        shown = ", ".join(str(t) for t in self.tags)
+        plural = "s" if len(self.tags) > 1 else ""
+        super().__init__(
+            f"{wheel}: wheel tag{plural} {shown} {'are' if plural else 'is'} not supported "
+            f"by this interpreter",
+            path=wheel,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WheelInfo:
+    """What :func:`validate` learnt about a wheel; ``targets`` maps member → unpacked path."""
+
+    path: Path
+    name: str
+    display_name: str
+    version: str
+    tags: tuple[Tag, ...]
+    dist_info: str
+    top_level: tuple[str, ...]
+    requires: tuple[str, ...]
+    requires_python: str | None
+    content_digest: str
+    shipped_manifest: bytes | None
+    targets: tuple[tuple[str, str], ...]
+
+
+_supported: frozenset[Tag] | None = None
+
+
+def supported_tags() -> frozenset[Tag]:
+    """The tags this interpreter installs (cached: ``sys_tags()`` is slowish)."""
+    global _supported
+    if _supported is None:
+        _supported = frozenset(sys_tags())
+    return _supported
+
+
+def _bad(wheel: Path, message: str) -> BadInputError:
+    return BadInputError(f"{wheel.name}: {message}", path=str(wheel))
+
+
+def _unsafe_reason(member: str) -> str | None:
+    if "\x00" in member:
+        return "contains a NUL byte"
+    parts = re.split(r"[/\\]", member)
+    if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member):
+        return "is an absolute path"
+    if ".." in parts:
+        return "escapes the wheel directory ('..')"
+    return None
+
+
+def _hash(algorithm: str, data: zipfile.ZipExtFile) -> tuple[str, int]:
+    h = hashlib.new(algorithm)
+    size = 0
+    while chunk := data.read(1 << 16):
+        h.update(chunk)
+        size += len(chunk)
+    return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
+
+
+def _parse_headers(raw: bytes) -> Message:
+    return BytesParser().parsebytes(raw)
+
+
+def _top_level(paths: Iterable[str], dist_info: str) -> tuple[str, ...]:
+    names: set[str] = set()
+    for path in paths:
+        first, sep, _ = path.partition("/")
+        if first == dist_info or first.endswith(".data") or first == "__pycache__":
+            continue
+        if sep:
+            candidate = first
+        elif path.endswith(".py"):
+            candidate = path[:-3]
+        elif path.endswith((".so", ".pyd")):
+            candidate = path.split(".", 1)[0]
+        else:
+            continue
+        if candidate.isidentifier():
+            names.add(candidate)
+    return tuple(sorted(names))
+
+
+def _target(member: str, data_dir: str) -> str:
+    """Where ``member`` goes in the unpacked directory (purelib/platlib go to the top)."""
+    prefix = data_dir + "/"
+    if member.startswith(prefix):
+        scheme, _, rest = member[len(prefix) :].partition("/")
+        if scheme in _ROOT_SCHEMES and rest:
+            return rest
+    return member
+
+
+def validate(wheel: Path | str) -> WheelInfo:
+    """Check ``wheel`` completely without writing anything; raise :class:`BadInputError`."""
+    wheel = Path(wheel)
+    if not wheel.is_file():
+        raise BadInputError(f"{wheel}: no such file", path=str(wheel))
+    try:
+        fn_name, fn_version, _build, fn_tags = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename as e:
+        raise _bad(wheel, f"not a wheel file name ({e})") from e
+    try:
+        archive = zipfile.ZipFile(wheel)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise _bad(wheel, "not a valid wheel: not a zip file, or truncated") from e
+    with archive:
+        return _validate(wheel, archive, fn_name, fn_version, fn_tags)
+
+
+def _validate(
+    wheel: Path,
+    archive: zipfile.ZipFile,
+    fn_name: str,
+    fn_version: Version,
+    fn_tags: frozenset[Tag],
+) -> WheelInfo:
+    infos = archive.infolist()
+    files: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        reason = _unsafe_reason(info.filename)
+        if reason:
+            raise _bad(wheel, f"member {info.filename!r} {reason}; refused")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise _bad(wheel, f"member {info.filename!r} is a symbolic link; refused")
+        if info.is_dir():
+            continue
+        if info.filename in files:
+            raise _bad(wheel, f"member {info.filename!r} appears twice")
+        files[info.filename] = info
+
+    dist_infos = sorted({n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(
+        ".dist-info") and "/" in n})
+    if not dist_infos:
+        raise _bad(wheel, "not a valid wheel: no .dist-info directory")
+    if len(dist_infos) > 1:
+        raise _bad(wheel, f"not a valid wheel: {len(dist_infos)} .dist-info directories "
+                          f"({', '.join(dist_infos)})")
+    dist_info = dist_infos[0]
+    for required in ("METADATA", "WHEEL", "RECORD"):
+        if f"{dist_info}/{required}" not in files:
+            raise _bad(wheel, f"not a valid wheel: {dist_info}/{required} is missing")
+
+    def read(member: str) -> bytes:
+        try:
+            return archive.read(member)
+        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as e:
+            raise _bad(wheel, f"member {member!r} is corrupt ({e})") from e
+
+    # WHEEL: format version and tags.
+    wheel_meta = _parse_headers(read(f"{dist_info}/WHEEL"))
+    wheel_version = (wheel_meta.get("Wheel-Version") or "1.0").strip()
+    if not wheel_version.split(".")[0].isdigit() or int(wheel_version.split(".")[0]) > 1:
+        raise _bad(wheel, f"Wheel-Version {wheel_version} is not supported (only 1.x)")
+    supported = supported_tags()
+    if not fn_tags & supported:
+        raise IncompatibleWheelError(wheel.name, fn_tags)
+    declared: set[Tag] = set()
+    for text in wheel_meta.get_all("Tag") or ():
+        try:
+            declared |= {Tag(*t.split("-")) for t in _expand(text.strip())}
+        except TypeError as e:
+            raise _bad(wheel, f"{dist_info}/WHEEL: malformed Tag {text.strip()!r}") from e
+    if declared and not declared & supported:
+        raise IncompatibleWheelError(wheel.name, declared)
+
+    # METADATA: name and version agree with the file name.
+    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+    display_name = (metadata.get("Name") or "").strip()
+    version = (metadata.get("Version") or "").strip()
+    if not display_name or not version:
+        raise _bad(wheel, f"{dist_info}/METADATA has no Name or no Version")
+    name = canonicalize_name(display_name)
+    if name != fn_name:
+        raise _bad(wheel, f"{dist_info}/METADATA names {display_name!r}, the file name {fn_name!r}")
+    try:
+        parsed = Version(version)
+    except InvalidVersion as e:
+        raise _bad(wheel, f"{dist_info}/METADATA: version {version!r} is not a PEP 440 version") \
+            from e
+    if parsed != fn_version or not _SAFE_VERSION.match(version):
+        raise _bad(wheel, f"{dist_info}/METADATA: version {version!r} does not match the file "
+                          f"name's {fn_version}")
+    if canonicalize_name(dist_info[: -len(".dist-info")].rpartition("-")[0]) != name:
+        raise _bad(wheel, f"{dist_info} does not belong to {display_name}")
+
+    # RECORD: every member listed, hashed and sized as recorded.
+    record_path = f"{dist_info}/RECORD"
+    try:
+        rows = list(csv.reader(io.StringIO(read(record_path).decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise _bad(wheel, f"{record_path} is not a valid RECORD ({e})") from e
+    record: dict[str, tuple[str, str]] = {}
+    for number, row in enumerate(rows, 1):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise _bad(wheel, f"{record_path}:{number}: expected 3 fields, found {len(row)}")
+        path, digest, size = row
+        reason = _unsafe_reason(path)
+        if reason:
+            raise _bad(wheel, f"{record_path}:{number}: path {path!r} {reason}; refused")
+        record[path] = (digest, size)
+    signatures = {f"{dist_info}/{n}" for n in _UNHASHED}
+    for member in files:
+        if member not in record and member not in signatures:
+            raise _bad(wheel, f"member {member!r} is not listed in RECORD")
+    digests: list[str] = []
+    for path, (digest, size) in record.items():
+        if path in signatures:
+            continue
+        if path not in files:
+            raise _bad(wheel, f"RECORD lists {path!r}, which is not in the wheel")
+        algorithm, _, expected = digest.partition("=")
+        if not expected:
+            raise _bad(wheel, f"member {path!r} has no hash in RECORD")
+        if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
+            raise _bad(wheel, f"member {path!r}: hash algorithm {algorithm!r} is not accepted")
+        try:
+            with archive.open(files[path]) as data:
+                actual, actual_size = _hash(algorithm, data)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise _bad(wheel, f"member {path!r} is corrupt ({e})") from e
+        if actual != expected:
+            raise _bad(wheel, f"member {path!r} does not match its RECORD hash "
+                              "(tampered or corrupt wheel); refused")
+        if size and size != str(actual_size):
+            raise _bad(wheel, f"member {path!r} is {actual_size} bytes, RECORD says {size}")
+        digests.append(f"{path},{digest}")
+    content_digest = hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+
+    # Where each member goes; two members must not land on one path.
+    data_dir = f"{dist_info[: -len('.dist-info')]}.data"
+    targets: dict[str, str] = {}
+    for member in files:
+        target = _target(member, data_dir)
+        if target in targets:
+            raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
+        targets[target] = member
+
+    shipped_path = f"{dist_info}/siglink.json"
+    return WheelInfo(
+        path=wheel,
+        name=name,
+        display_name=display_name,
+        version=version,
+        tags=tuple(sorted(fn_tags, key=str)),
+        dist_info=dist_info,
+        top_level=_top_level(targets, dist_info),
+        requires=tuple(r.strip() for r in metadata.get_all("Requires-Dist") or ()),
+        requires_python=(metadata.get("Requires-Python") or "").strip() or None,
+        content_digest=content_digest,
+        shipped_manifest=read(shipped_path) if shipped_path in files else None,
+        targets=tuple((member, target) for target, member in sorted(targets.items())),
+    )
+
+
+def _expand(tag: str) -> list[str]:
+    """``py2.py3-none-any`` → ``py2-none-any``, ``py3-none-any`` (compressed tag sets)."""
+    parts = tag.split("-")
+    if len(parts) != 3:
+        raise TypeError(tag)
+    return [
+        f"{i}-{a}-{p}"
+        for i in parts[0].split(".")
+        for a in parts[1].split(".")
+        for p in parts[2].split(".")
+    ]
+
+
+def unpack(info: WheelInfo, dest: Path) -> None:
+    """Write the members of a validated wheel into ``dest`` (an existing empty directory)."""
+    with zipfile.ZipFile(info.path) as archive:
+        for member, target in info.targets:
+            zinfo = archive.getinfo(member)
+            out = dest / target
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(zinfo) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 16)
+            mode = (zinfo.external_attr >> 16) & 0o777
+            if mode & 0o111:
+                os.chmod(out, 0o755)
