@@ -21,6 +21,7 @@ _GROUPS = (
     "siglink.cli.contracts",
     "siglink.cli.store",
     "siglink.cli.link",
+    "siglink.cli.run",
     "siglink.cli.native",
     "siglink.cli.demo",
 )

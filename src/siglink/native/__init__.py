@@ -1,0 +1,28 @@
+"""Native shared libraries linked by C signature (DESIGN §8).
+
+``link(NAME_OR_PATH, DECLARATIONS)`` checks a ``.so`` against the C declarations a consumer
+was built against (rules C1 to C17, :mod:`siglink.native.compat`) and binds it with ctypes;
+:func:`siglink.native.manifest.build` records a library's declarations, which
+:func:`siglink.native.manifest.embed` puts into its ``.siglink`` ELF section.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["Library", "NativeLinkError", "find_library", "link"]
+
+if TYPE_CHECKING:
+    from siglink.native.bind import Library, NativeLinkError, find_library, link
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from siglink.native import bind
+
+        return getattr(bind, name)
+    raise AttributeError(f"module 'siglink.native' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,25 @@
+"""The store: versions of libraries side by side, an SQLite index, a generation counter."""
+
+from __future__ import annotations
+
+from siglink.store.store import (
+    InstallResult,
+    NotInStoreError,
+    RegisteredApp,
+    Store,
+    StoredVersion,
+    default_root,
+)
+
+__all__ = [
+    "InstallResult",
+    "NotInStoreError",
+    "RegisteredApp",
+    "Store",
+    "StoredVersion",
+    "default_root",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -16,14 +16,15 @@ writes the members into a directory: ``NAME-VER.data/purelib`` and ``platlib`` g
 level beside the packages, other ``.data`` parts stay where the wheel put them.
 
 >>> from packaging.tags import Tag
->>> str(IncompatibleWheelError("x-1.0-cp27-cp27m-win_amd64.whl", (Tag("cp27", "cp27m", "win_amd64"),)))
-'x-1.0-cp27-cp27m-win_amd64.whl: wheel tag cp27-cp27m-win_amd64 is not supported by this interpreter'
+>>> print(IncompatibleWheelError("x-1.0-py2-none-any.whl", [Tag("py2", "none", "any")]))
+x-1.0-py2-none-any.whl: wheel tag py2-none-any is not supported by this interpreter
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -31,12 +32,13 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
@@ -94,15 +96,10 @@ class WheelInfo:
     targets: tuple[tuple[str, str], ...]
 
 
-_supported: frozenset[Tag] | None = None
-
-
+@functools.cache
 def supported_tags() -> frozenset[Tag]:
     """The tags this interpreter installs (cached: ``sys_tags()`` is slowish)."""
-    global _supported
-    if _supported is None:
-        _supported = frozenset(sys_tags())
-    return _supported
+    return frozenset(sys_tags())
 
 
 def _bad(wheel: Path, message: str) -> BadInputError:
@@ -120,7 +117,7 @@ def _unsafe_reason(member: str) -> str | None:
     return None
 
 
-def _hash(algorithm: str, data: zipfile.ZipExtFile) -> tuple[str, int]:
+def _hash(algorithm: str, data: IO[bytes]) -> tuple[str, int]:
     h = hashlib.new(algorithm)
     size = 0
     while chunk := data.read(1 << 16):
@@ -215,7 +212,7 @@ def _validate(
     def read(member: str) -> bytes:
         try:
             return archive.read(member)
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as e:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile) as e:
             raise _bad(wheel, f"member {member!r} is corrupt ({e})") from e
 
     # WHEEL: format version and tags.
@@ -290,7 +287,7 @@ def _validate(
         try:
             with archive.open(files[path]) as data:
                 actual, actual_size = _hash(algorithm, data)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
             raise _bad(wheel, f"member {path!r} is corrupt ({e})") from e
         if actual != expected:
             raise _bad(wheel, f"member {path!r} does not match its RECORD hash "

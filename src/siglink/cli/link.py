@@ -1,0 +1,140 @@
+"""``siglink build`` and ``siglink plan``: record what an application uses, and link it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["register"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def register(sub: Any) -> None:
+    from siglink.cli.main import store_option
+
+    build = sub.add_parser(
+        "build", help="record what an application uses from each library, and how",
+        description="Read APP's source statically, record every library name it uses with the "
+        "signature of the version it is built against, and write APP's manifest.",
+    )
+    build.add_argument("app", metavar="APP",
+                       help="a script, a directory with __main__.py, or a project directory")
+    build.add_argument("-m", dest="module", action="store_true",
+                       help="APP is a module name, looked up from the current directory")
+    build.add_argument("--against", metavar="NAME==VERSION", action="append", default=[],
+                       help="build against this version (default: the newest non-yanked "
+                       "version providing every name used)")
+    build.add_argument("--json", action="store_true", help="print JSON")
+    store_option(build)
+    build.set_defaults(func=cmd_build)
+
+    plan = sub.add_parser(
+        "plan", help="link an application: choose the newest compatible versions",
+        description="Choose one version of every library APP needs, transitively: the newest "
+        "whose exports satisfy every consumer. Caches the plan for 'siglink run'.",
+    )
+    plan.add_argument("app", metavar="APP", help="the application, as given to 'siglink build'")
+    plan.add_argument("-m", dest="module", action="store_true",
+                      help="APP is a module name, looked up from the current directory")
+    plan.add_argument("--json", action="store_true", help="print JSON")
+    plan.add_argument("--policy", choices=("signature", "semver", "strict"), default=None,
+                      help="signature (default), semver (also stay within the major version "
+                      "built against) or strict (a changed default value breaks)")
+    plan.add_argument("--pre", action="store_true", help="consider pre-releases")
+    plan.add_argument("--allow-yanked", action="store_true", help="consider yanked versions")
+    plan.add_argument("--environment", action="store_true",
+                      help="also link distributions installed in the running environment")
+    store_option(plan)
+    plan.set_defaults(func=cmd_plan)
+
+
+def _pins(values: list[str]) -> dict[str, str]:
+    from siglink.errors import BadInputError
+
+    pins = {}
+    for value in values:
+        name, sep, version = value.partition("==")
+        if not sep or not name.strip() or not version.strip():
+            raise BadInputError(f"--against {value!r}: expected NAME==VERSION")
+        pins[name.strip()] = version.strip()
+    return pins
+
+
+def _store(args: argparse.Namespace, environment: bool = False) -> tuple[Any, str]:
+    from siglink.link._cache import store_root
+    from siglink.store import Store
+
+    root = store_root(getattr(args, "store", None))
+    return Store(root, environment=environment), root
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json, table, warn
+    from siglink.link.build import build_app
+
+    store, _ = _store(args)
+    result = build_app(store, args.app, against=_pins(args.against), module=args.module)
+    if args.json:
+        print_json({
+            "app": result.manifest_path,
+            "entry": result.manifest.entry,
+            "against": result.against,
+            "defaulted": list(result.defaulted),
+            "imports": {name: [i.to_json() for i in items]
+                        for name, items in sorted(result.manifest.imports.items())},
+            "warnings": list(result.warnings),
+        })
+        return 0
+    for message in result.warnings:
+        warn(message)
+    rows = []
+    for name, version in sorted(result.against.items()):
+        items = result.manifest.imports.get(name, ())
+        how = "newest serving every use" if name in result.defaulted else "--against"
+        rows.append([name, version, str(len(items)), how])
+    print(f"built {result.manifest_path}")
+    if rows:
+        table(None, ["library", "built against", "names", "chosen"], rows)
+    else:
+        print("  (uses no library from the store)")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json, table, warn
+    from siglink.link import _cache
+    from siglink.link.plan import compute, effective_policy, load_app_manifest
+
+    store, root = _store(args, environment=args.environment)
+    manifest, manifest_path = load_app_manifest(args.app, module=args.module)
+    policy = effective_policy(manifest_path, args.policy)
+    generation = _cache.read_generation(root)
+    plan = compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
+                   allow_yanked=args.allow_yanked)
+    store.register_app(plan.app, manifest_path=plan.manifest_path, links=plan.versions)
+    record = _cache.cache_record(plan, root=root, app=args.app, module=args.module,
+                                 generation=generation, environment=args.environment)
+    flags = _cache.flags_text(pre=args.pre, allow_yanked=args.allow_yanked,
+                              environment=args.environment)
+    _cache.write_plan(_cache.plan_file(root, manifest_path, args.policy or "", flags), record)
+    if args.json:
+        print_json(plan.to_json())
+        return 0
+    for message in plan.warnings:
+        warn(message)
+    print(f"linked {plan.app} (policy {plan.policy})")
+    rows = [[name, lib.version, lib.source, lib.status] for name, lib in plan.links.items()]
+    if rows:
+        table(None, ["library", "version", "source", "verdict"], rows)
+    for name, lib in plan.links.items():
+        for problem in lib.verdict.reviews:
+            warn(f"{name} {lib.version}: {problem.explain()}")
+    for name, refused in plan.rejected.items():
+        for version, why in refused:
+            text = why if isinstance(why, str) else "; ".join(
+                p.explain() for p in why.incompatible) or why.explain()
+            print(f"  {name} {version} refused: {text}")
+    return 0

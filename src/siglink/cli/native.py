@@ -1,0 +1,122 @@
+"""``siglink native``: record a shared library's C declarations, check a consumer against it.
+
+``siglink native manifest LIB.so --header H`` embeds the manifest in LIB.so's ``.siglink``
+section (``-o OUT``: in a copy; ``--sidecar``: beside it as ``LIB.so.siglink.json``).
+``siglink native check LIB DECLARATIONS`` prints the verdict of linking (exit 1 when refused).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = sub.add_parser("native", help="C shared libraries: manifests and checks",
+                           description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = group.add_subparsers(dest="native_command", metavar="SUBCOMMAND")
+
+    manifest = commands.add_parser(
+        "manifest", help="record a library's declarations and embed them in it",
+        description="Read LIB's dynamic symbols and HEADER's declarations (measured by the C "
+        "compiler) and embed the manifest in LIB's .siglink section.",
+    )
+    manifest.add_argument("library", metavar="LIB.so")
+    manifest.add_argument("--header", required=True, metavar="H", help="the library's header")
+    _cpp_options(manifest)
+    manifest.add_argument("--name", help="unit name (default: from the soname)")
+    manifest.add_argument("--version", dest="unit_version", metavar="V",
+                          help="unit version (default: from the file name or soname)")
+    where = manifest.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", metavar="OUT", help="write a copy of LIB with it")
+    where.add_argument("--sidecar", action="store_true",
+                       help="write LIB.so.siglink.json beside LIB instead")
+    manifest.add_argument("--print", dest="print_json", action="store_true",
+                          help="also print the manifest as JSON")
+    manifest.set_defaults(func=_manifest)
+
+    check = commands.add_parser(
+        "check", help="check a consumer's declarations against a library",
+        description="Check DECLARATIONS (a header or C text) against LIB, as link() does.",
+    )
+    check.add_argument("library", metavar="LIB", help="a path, a soname or a name like z")
+    check.add_argument("declarations", metavar="DECLARATIONS")
+    check.add_argument("--header", metavar="H",
+                       help="the library's header, when the library carries no manifest")
+    _cpp_options(check)
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.set_defaults(func=_check)
+
+    def usage(args: argparse.Namespace) -> int:
+        group.print_help()
+        return 2
+
+    group.set_defaults(func=usage)
+
+
+def _cpp_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
+                        help="add a directory to the include path")
+    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="MACRO",
+                        help="define a macro (NAME or NAME=VALUE)")
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from siglink.native import manifest as native_manifest
+
+    built = native_manifest.build(
+        args.library,
+        args.header,
+        include_dirs=args.include_dirs,
+        defines=args.defines,
+        name=args.name,
+        version=args.unit_version,
+    )
+    if args.sidecar:
+        target = native_manifest.write_sidecar(args.library, built)
+        where = str(target)
+    else:
+        target = native_manifest.embed(args.library, built, output=args.output)
+        where = f"{target} [{native_manifest.SECTION}]"
+    native = built.native or {}
+    if args.print_json:
+        from siglink.cli._output import print_json
+
+        print_json(built.to_json())
+    else:
+        print(f"{built.unit.name} {built.unit.version}: {len(native['functions'])} functions, "
+              f"{len(native['types'])} types, {len(native['constants'])} constants -> {where}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from siglink.native.bind import find_library
+    from siglink.native.cdecl import describe
+    from siglink.native.compat import check_library
+    from siglink.native.elf import ElfFile, check_loadable
+    from siglink.native.manifest import read
+
+    path, requested = find_library(args.library)
+    check_loadable(path)
+    elf = ElfFile.read(path)
+    found = read(path)
+    provided = None
+    if found is not None:
+        provided = found[0].native
+    elif args.header:
+        defined = [s.name for s in elf.symbols.values() if s.function]
+        provided = describe(args.header, text=False, include_dirs=args.include_dirs,
+                            defines=args.defines, only=defined)
+    expected = describe(args.declarations, include_dirs=args.include_dirs,
+                        defines=args.defines, own_only=True)
+    verdict = check_library(expected, provided, elf, soname=requested)
+    if args.json:
+        from siglink.cli._output import print_json
+
+        print_json(verdict.to_json())
+    else:
+        print(f"{path}: {'ok' if verdict.ok else 'refused'}")
+        print(verdict.explain())
+    return 0 if verdict.ok else 1

@@ -1,0 +1,207 @@
+"""The import hook that binds an application to the versions its link plan chose.
+
+:class:`LinkFinder` sits first on :data:`sys.meta_path`. For each linked library it maps the
+library's top-level modules to the directory holding the chosen version, so ``import werkzeug``
+finds the store's ``libs/werkzeug/3.0.1/werkzeug`` ahead of any copy installed in the
+environment; submodules then follow the package's own ``__path__`` through the normal path
+finder. Modules are loaded by the standard loaders: the application holds the library's own
+objects, with no wrapper and no per-call cost. The finder also serves the linked libraries'
+distribution metadata, so ``importlib.metadata.version("werkzeug")`` tells the linked version.
+
+Interpreters the application starts itself inherit the link through two environment variables
+set by :func:`export_to_children`: ``SIGLINK_PLAN`` (the plan file) and ``PYTHONPATH`` with a
+generated bootstrap directory first, whose ``sitecustomize.py`` installs this finder from the
+plan and then runs the ``sitecustomize`` it shadows, if any. A child started with ``-E`` or
+``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked.
+
+Standard library only; ``importlib.metadata`` is imported only when metadata is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: this module is on the warm path
+    from collections.abc import Iterator, Mapping, Sequence
+    from importlib.machinery import ModuleSpec
+    from importlib.metadata import Distribution
+    from types import ModuleType
+    from typing import Any
+
+__all__ = [
+    "SITECUSTOMIZE",
+    "LinkFinder",
+    "bootstrap_dir",
+    "export_to_children",
+    "install",
+    "install_from_plan",
+    "normalize",
+    "write_bootstrap",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def normalize(name: str) -> str:
+    """A distribution name in normal form (PEP 503): ``Markup_Safe`` -> ``markup-safe``."""
+    out: list[str] = []
+    sep = False
+    for ch in name.lower():
+        if ch in "-_.":
+            sep = True
+            continue
+        if sep and out:
+            out.append("-")
+        sep = False
+        out.append(ch)
+    return "".join(out)
+
+
+class LinkFinder:
+    """Meta-path finder for the linked libraries' top-level modules and distribution metadata.
+
+    ``links`` maps a distribution name to a record with ``path`` (the directory holding the
+    chosen version's modules), ``top_level`` (its top-level module names) and ``dist_info``.
+    """
+
+    def __init__(self, links: Mapping[str, Mapping[str, Any]]) -> None:
+        dirs: dict[str, list[str]] = {}
+        dists: dict[str, str] = {}
+        for name, link in links.items():
+            for top in link["top_level"]:
+                places = dirs.setdefault(top, [])
+                if link["path"] not in places:
+                    places.append(link["path"])
+            if link.get("dist_info"):
+                dists[normalize(name)] = link["dist_info"]
+        self.dirs = dirs
+        self.dists = dists
+
+    def __repr__(self) -> str:
+        return f"<LinkFinder {sorted(self.dirs)}>"
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if "." in fullname:
+            return None  # submodules follow their package's __path__
+        places = self.dirs.get(fullname)
+        if places is None:
+            return None
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(fullname, places)
+
+    def invalidate_caches(self) -> None:
+        """Nothing is cached here; the path finder's caches are invalidated by importlib."""
+
+    def find_distributions(self, context: Any = None) -> Iterator[Distribution]:
+        """The linked distributions matching ``context.name`` (all of them when it is None)."""
+        from importlib.metadata import PathDistribution
+        from pathlib import Path
+
+        name = getattr(context, "name", None)
+        if name is None:
+            for info in self.dists.values():
+                yield PathDistribution(Path(info))
+            return
+        found = self.dists.get(normalize(name))
+        if found is not None:
+            yield PathDistribution(Path(found))
+
+
+def install(links: Mapping[str, Mapping[str, Any]]) -> LinkFinder:
+    """Put a :class:`LinkFinder` for ``links`` first on :data:`sys.meta_path` (replacing an
+    earlier one) and return it."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, LinkFinder)]
+    finder = LinkFinder(links)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def install_from_plan(path: str) -> LinkFinder | None:
+    """Install the finder from the plan file at ``path``; None (and one line on stderr) when
+    the file is unreadable or was made for another interpreter."""
+    from siglink.link._cache import read_plan
+
+    record = read_plan(path)
+    if record is None:
+        sys.stderr.write(f"siglink: link plan {path} is unreadable; running unlinked\n")
+        return None
+    if record["python"]["version"] != sys.version:
+        return None  # another interpreter: the plan's directories may not suit it
+    return install(record["links"])
+
+
+SITECUSTOMIZE = '''\
+"""Generated by siglink: link interpreters an application starts to the plan in $SIGLINK_PLAN.
+
+Installs siglink's import hook, then runs the sitecustomize this file shadows (if any).
+"""
+
+
+def _siglink_link():
+    import os
+    import sys
+
+    plan = os.environ.get("SIGLINK_PLAN")
+    if plan:
+        try:
+            from siglink.link.hook import install_from_plan
+        except ImportError:
+            pass  # another interpreter without siglink: run unlinked
+        else:
+            install_from_plan(plan)
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("sitecustomize", rest)
+    if spec is not None and spec.loader is not None:
+        from importlib.util import module_from_spec
+
+        module = module_from_spec(spec)
+        sys.modules["sitecustomize"] = module
+        spec.loader.exec_module(module)
+
+
+_siglink_link()
+del _siglink_link
+'''
+
+
+def bootstrap_dir(root: str) -> str:
+    """The generated bootstrap directory of a store: ``ROOT/bootstrap``."""
+    return os.path.join(root, "bootstrap")
+
+
+def write_bootstrap(directory: str) -> str:
+    """Write ``sitecustomize.py`` into ``directory`` unless it is already current; return it."""
+    path = os.path.join(directory, "sitecustomize.py")
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == SITECUSTOMIZE:
+                return directory
+    except OSError:
+        pass
+    os.makedirs(directory, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(SITECUSTOMIZE)
+    os.replace(tmp, path)
+    return directory
+
+
+def export_to_children(plan_path: str, boot_dir: str) -> None:
+    """Make interpreters started from this process link to the same plan (see module doc)."""
+    environ = os.environ
+    environ["SIGLINK_PLAN"] = plan_path
+    current = environ.get("PYTHONPATH")
+    if not current:
+        environ["PYTHONPATH"] = boot_dir
+    elif current.split(os.pathsep)[0] != boot_dir:
+        environ["PYTHONPATH"] = boot_dir + os.pathsep + current

@@ -1,0 +1,144 @@
+"""Impact prediction: what an install or a yank would do to every registered application.
+
+Each application is linked twice, against the store as it is and against the store with the
+hypothetical change laid over it (versions added, versions yanked); nothing is written.
+
+>>> AppImpact("/a.siglink.json", {"x": "1.0"}, {"x": "1.1"}, "move", "x 1.0 -> 1.1").status
+'move'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from siglink.errors import SiglinkError
+from siglink.link.resolve import ManifestView, StoreSource
+
+if TYPE_CHECKING:
+    from siglink.contracts.manifest import Manifest
+    from siglink.store import StoredVersion
+
+__all__ = ["AppImpact", "predict"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+@dataclass(frozen=True)
+class AppImpact:
+    """How one application's link changes: it moves to other versions, stays, or stops
+    linking (``after`` is None). ``before`` is None when it does not link now."""
+
+    app_id: str
+    before: dict[str, str] | None
+    after: dict[str, str] | None
+    status: Literal["move", "stay", "stop"]
+    reason: str
+
+
+def _key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+class _Overlay:
+    """A store with hypothetical versions added and versions yanked."""
+
+    def __init__(
+        self, base: StoreSource, add: Sequence[tuple[StoredVersion, Manifest]],
+        yank: Sequence[tuple[str, str]],
+    ) -> None:
+        self.base = base
+        self.added: dict[tuple[str, str], tuple[StoredVersion, Manifest]] = {
+            (canonicalize_name(v.name), v.version): (v, m) for v, m in add
+        }
+        self.yanked = {(canonicalize_name(n), v) for n, v in yank}
+        self._views: dict[tuple[str, str], ManifestView] = {}
+
+    def versions(self, name: str) -> Sequence[StoredVersion]:
+        name = canonicalize_name(name)
+        found = {v.version: v for v in self.base.versions(name)}
+        for (added_name, version), (stored, _) in self.added.items():
+            if added_name == name:
+                found[version] = stored
+        out = []
+        for version, stored in found.items():
+            yanked = (name, version) in self.yanked and not stored.yanked
+            out.append(dataclasses.replace(stored, yanked="yanked (dry run)") if yanked
+                       else stored)
+        out.sort(key=lambda v: _key(v.version), reverse=True)
+        return out
+
+    def view(self, name: str, version: str) -> ManifestView:
+        key = (canonicalize_name(name), version)
+        if key in self.added:
+            found = self._views.get(key)
+            if found is None:
+                found = self._views[key] = ManifestView(manifest=self.added[key][1])
+            return found
+        return self.base.view(name, version)
+
+
+def _link(store: Any, manifest: Manifest, path: str, policy: str,
+          source: Any) -> tuple[dict[str, str] | None, str]:
+    from siglink.link.plan import compute
+
+    try:
+        plan = compute(store, manifest, manifest_path=path, policy=policy, source=source)
+    except SiglinkError as e:
+        return None, e.message
+    return plan.versions, ""
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> str:
+    parts = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            parts.append(f"{name} {old or '(none)'} -> {new or '(none)'}")
+    return ", ".join(parts)
+
+
+def predict(
+    store: Any, *, add: Sequence[tuple[StoredVersion, Manifest]] = (),
+    yank: Sequence[tuple[str, str]] = (),
+) -> list[AppImpact]:
+    """For every application registered in ``store``: how its link would change if ``add``
+    were installed and ``yank`` yanked. Writes nothing."""
+    from siglink.link.plan import effective_policy, read_app_manifest
+
+    base = StoreSource(store)
+    overlay = _Overlay(base, add, yank)
+    out = []
+    for app in store.apps():
+        try:
+            path = app.manifest_path
+            manifest = read_app_manifest(path)
+            policy = effective_policy(path)
+        except SiglinkError as e:
+            out.append(AppImpact(app.app_id, dict(app.links) or None, None, "stop",
+                                 f"cannot be relinked: {e.message}"))
+            continue
+        before, _ = _link(store, manifest, path, policy, base)
+        after, error = _link(store, manifest, path, policy, overlay)
+        if after is None:
+            first = error.splitlines()
+            out.append(AppImpact(app.app_id, before, None, "stop",
+                                 " ".join(line.strip() for line in first[1:4]) or error))
+        elif before == after:
+            out.append(AppImpact(app.app_id, before, after, "stay", "no change"))
+        elif before is None:
+            out.append(AppImpact(app.app_id, None, after, "move", "links again: " +
+                                 ", ".join(f"{n} {v}" for n, v in sorted(after.items()))))
+        else:
+            out.append(AppImpact(app.app_id, before, after, "move", _changes(before, after)))
+    return out

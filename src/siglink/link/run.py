@@ -1,0 +1,147 @@
+"""``siglink run`` when no valid cached plan exists: build, link, cache, then exec the bootstrap.
+
+The warm path (:mod:`siglink.link.warm`) handles every run whose plan is cached and valid. This
+module is the other case: it builds the application's manifest when it is missing or older than
+the script, computes the link plan (index, resolver, signature checks), writes the plan cache,
+and replaces the interpreter (``os.execv``) with ``python -c EXEC_CODE``, which starts the
+application from the plan just written. The application therefore never shares the process
+with siglink's own dependencies (rich, sqlite3, resolvelib, griffe, packaging), whichever path
+started it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn
+
+from siglink.errors import StoreError
+from siglink.link import _cache
+
+if TYPE_CHECKING:
+    from siglink.link.plan import LinkPlan
+
+__all__ = ["Linked", "exec_argv", "link_app", "run_app"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A computed and cached plan, ready to run: ``plan_path`` holds the warm record."""
+
+    plan: LinkPlan
+    plan_path: str
+    bootstrap: str
+    record: dict[str, object]
+
+
+def _needs_build(app: str, module: bool, manifest_path: str) -> bool:
+    try:
+        built = os.stat(manifest_path).st_mtime_ns
+    except FileNotFoundError:
+        return True
+    if module or os.path.isdir(app):
+        return False
+    try:
+        return os.stat(app).st_mtime_ns > built
+    except OSError:
+        return False  # a missing script is reported when it is run, as python does
+
+
+def link_app(
+    app: str,
+    *,
+    module: bool = False,
+    store: str | None = None,
+    policy: str | None = None,
+    pre: bool = False,
+    allow_yanked: bool = False,
+    environment: bool = False,
+) -> Linked:
+    """Build ``app`` if needed, compute its link plan and write the plan cache.
+
+    :raises LinkError: no compatible set of versions (exit 127).
+    :raises BadInputError: a missing application, a bad manifest or policy.
+    """
+    from siglink.link.hook import bootstrap_dir, write_bootstrap
+    from siglink.link.plan import compute, effective_policy, load_app_manifest
+    from siglink.store import Store
+
+    root = _cache.store_root(store)
+    manifest_path = _cache.app_manifest_path(app, module)
+    generation = _cache.read_generation(root)  # before computing: a racing install makes it stale
+    lib_store = Store(root, environment=environment)
+    try:
+        if _needs_build(app, module, manifest_path):
+            from siglink.link.build import build_app
+
+            for warning in build_app(lib_store, app, module=module).warnings:
+                _note(warning)
+        manifest, manifest_path = load_app_manifest(app, module=module)
+        chosen = effective_policy(manifest_path, policy)
+        plan = compute(lib_store, manifest, manifest_path=manifest_path, policy=chosen, pre=pre,
+                       allow_yanked=allow_yanked)
+        try:
+            lib_store.register_app(plan.app, manifest_path=manifest_path, links=plan.versions)
+        except (OSError, StoreError) as e:  # a read-only store still runs applications
+            _note(f"cannot record the application in {root}: {e}")
+    finally:
+        lib_store.close()
+    record = _cache.cache_record(plan, root=root, app=app, module=module, generation=generation,
+                                 environment=environment)
+    flags = _cache.flags_text(pre=pre, allow_yanked=allow_yanked, environment=environment)
+    plan_path = _cache.plan_file(root, manifest_path, policy or "", flags)
+    boot = bootstrap_dir(root)
+    try:
+        _cache.write_plan(plan_path, record)
+        write_bootstrap(boot)
+    except OSError as e:  # a read-only store: run from a private copy of the plan
+        _note(f"cannot cache the link plan in {root}: {e.strerror or e}")
+        private = tempfile.mkdtemp(prefix="siglink-run-")
+        plan_path = os.path.join(private, os.path.basename(plan_path))
+        boot = os.path.join(private, "bootstrap")
+        _cache.write_plan(plan_path, record)
+        write_bootstrap(boot)
+    return Linked(plan, plan_path, boot, record)
+
+
+def _note(text: str) -> None:
+    from siglink.cli._output import warn
+
+    warn(text)
+
+
+def exec_argv(linked: Linked, app: str, args: list[str]) -> list[str]:
+    """The command line that starts ``app`` from ``linked``'s cached plan in a fresh interpreter
+    (this interpreter's flags, such as ``-X importtime``, carried over)."""
+    from siglink.link.warm import EXEC_CODE
+
+    try:
+        from subprocess import _args_from_interpreter_flags  # type: ignore[attr-defined]
+
+        flags: list[str] = list(_args_from_interpreter_flags())
+    except ImportError:
+        flags = []
+    return [sys.executable, *flags, "-c", EXEC_CODE, linked.plan_path, linked.bootstrap, app,
+            *args]
+
+
+def run_app(app: str, args: list[str], **options: object) -> NoReturn:
+    """Link ``app`` (see :func:`link_app` for ``options``) and replace this process with it."""
+    linked = link_app(app, **options)  # type: ignore[arg-type]
+    for warning in linked.plan.warnings:
+        _note(warning)
+    argv = exec_argv(linked, app, args)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    if sys.executable:
+        os.execv(sys.executable, argv)
+    # no interpreter to exec (embedded python): run here, after siglink's own imports
+    from siglink.link.warm import run_record
+
+    run_record(linked.record, linked.plan_path, linked.bootstrap, app, args, how="cold")

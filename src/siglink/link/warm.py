@@ -1,0 +1,248 @@
+"""The warm bootstrap: start an application from a valid cached link plan, standard library only.
+
+``siglink run`` enters here first (from :mod:`siglink._entry`, before argparse or anything else of
+siglink is imported). :func:`warm_run` reads ``ROOT/generation`` and the plan file; when the plan
+is valid it installs the import hook and runs the application in this interpreter, exactly as
+``python APP ARGS`` (or ``python -m MODULE ARGS``) would, and never returns. Otherwise it returns
+None at once and the full CLI (:mod:`siglink.link.run`) builds, plans, writes the cache and then
+replaces the interpreter with :func:`exec_main`, which runs the fresh plan the same way, so no
+dependency of siglink is loaded when the application starts.
+
+``SIGLINK_DEBUG=1`` prints one line on stderr saying which path started the application.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from siglink.link import _cache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time
+    from collections.abc import Sequence
+    from types import TracebackType
+    from typing import Any, NoReturn
+
+__all__ = ["EXEC_CODE", "exec_main", "parse_run_argv", "run_record", "warm_run"]
+
+_FLAGS = {"--pre": "pre", "--allow-yanked": "allow_yanked", "--environment": "environment"}
+
+EXEC_CODE = "from siglink.link.warm import exec_main; exec_main()"
+"""What the cold path runs with ``python -c`` after writing the plan (see :func:`exec_main`)."""
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
+    """The ``siglink [--store DIR] run [OPTIONS] (APP | -m MODULE) [--] [ARGS]`` command line as
+    a dict, or None when it holds anything else (``--help``, a typo): the full CLI decides then.
+
+    Options must come before ``APP``; everything after it goes to the application (a leading
+    ``--`` is dropped).
+    """
+    opts: dict[str, Any] = {
+        "store": None, "policy": "", "pre": False, "allow_yanked": False,
+        "environment": False, "module": False, "app": None, "args": [],
+    }
+    n = len(argv)
+    i = 0
+    seen_run = False
+    while i < n:
+        a = argv[i]
+        if a == "run" and not seen_run:
+            seen_run = True
+            i += 1
+        elif a in ("--store", "--policy") and i + 1 < n:
+            opts[a[2:]] = argv[i + 1]
+            i += 2
+        elif a.startswith(("--store=", "--policy=")):
+            key, _, value = a[2:].partition("=")
+            opts[key] = value
+            i += 1
+        elif not seen_run:
+            return None
+        elif a in _FLAGS:
+            opts[_FLAGS[a]] = True
+            i += 1
+        elif a == "-m" and i + 1 < n:
+            opts["module"] = True
+            opts["app"] = argv[i + 1]
+            i += 2
+            break
+        elif a.startswith("-"):
+            return None
+        else:
+            opts["app"] = a
+            i += 1
+            break
+    if not seen_run or not opts["app"] or opts["app"].startswith("-"):
+        return None
+    rest = list(argv[i:])
+    if rest and rest[0] == "--":
+        del rest[0]
+    opts["args"] = rest
+    return opts
+
+
+def warm_run(argv: Sequence[str]) -> None:
+    """Run the application from a valid cached plan and exit with its code; return None (at
+    once) when there is no such plan or the command line is not a plain ``run``."""
+    opts = parse_run_argv(argv)
+    if opts is None:
+        return
+    root = _cache.store_root(opts["store"])
+    manifest_path = _cache.app_manifest_path(opts["app"], opts["module"])
+    flags = _cache.flags_text(
+        pre=opts["pre"], allow_yanked=opts["allow_yanked"], environment=opts["environment"]
+    )
+    plan_path = _cache.plan_file(root, manifest_path, opts["policy"], flags)
+    record = _cache.read_valid_plan(plan_path, root, manifest_path)
+    if record is None:
+        return
+    run = record["run"]
+    if run["kind"] == "path":
+        try:  # a script edited since it was built needs a new manifest
+            if os.stat(run["target"]).st_mtime_ns > record["manifest"]["mtime_ns"]:
+                return
+        except OSError:
+            return
+    boot = os.path.join(root, "bootstrap")
+    if not os.path.exists(os.path.join(boot, "sitecustomize.py")):
+        from siglink.link.hook import write_bootstrap  # a plan cached by `siglink plan`
+
+        try:
+            write_bootstrap(boot)
+        except OSError:
+            return
+    run_record(record, plan_path, boot, opts["app"], opts["args"], how="warm")
+
+
+def exec_main() -> NoReturn:
+    """Entry of ``python -c EXEC_CODE PLAN BOOTDIR APP [ARGS...]``: run a freshly computed plan."""
+    plan_path, boot, app, *args = sys.argv[1:]
+    record = _cache.read_plan(plan_path)
+    if record is None:
+        sys.stderr.write(f"siglink: link plan {plan_path} vanished before the app started\n")
+        sys.exit(127)
+    run_record(record, plan_path, boot, app, args, how="cold")
+
+
+def run_record(
+    record: dict[str, Any], plan_path: str, boot: str, app: str, args: list[str], *, how: str
+) -> NoReturn:
+    """Install the link of ``record`` (here and for child interpreters) and run its application
+    as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code."""
+    from siglink.link.hook import export_to_children, install
+
+    install(record["links"])
+    export_to_children(plan_path, boot)
+    if os.environ.get("SIGLINK_DEBUG"):
+        links = ", ".join(f"{n}=={v['version']}" for n, v in sorted(record["links"].items()))
+        sys.stderr.write(f"siglink: {how} plan {plan_path}: {links or 'no libraries'}\n")
+    run = record["run"]
+    try:
+        _start(run["kind"], run["target"], run["path0"], app, args)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        _report_uncaught(e)
+    sys.exit(0)
+
+
+def _set_path0(path0: str) -> None:
+    # The entry python put first on sys.path (the console script's directory, or '' for -c)
+    # is replaced by the application's, as `python APP` would have put it (none under -P).
+    if sys.flags.safe_path:
+        return
+    if sys.path:
+        sys.path[0] = path0
+    else:
+        sys.path.append(path0)
+
+
+def _start(kind: str, target: str, path0: str, app: str, args: list[str]) -> None:
+    if kind == "module":
+        import runpy
+
+        _set_path0(path0)
+        sys.argv = [app, *args]  # run_module puts the module's file in argv[0], as -m does
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+    elif kind == "func":
+        from importlib import import_module
+
+        _set_path0(path0)
+        sys.argv = [app, *args]
+        module, _, attr = target.partition(":")
+        func = import_module(module)
+        for part in attr.split("."):
+            func = getattr(func, part)
+        sys.exit(func())  # type: ignore[operator]
+    elif os.path.isdir(target) or _is_zip(target):
+        import runpy
+
+        # what python does for `python DIR` or `python APP.zip` (run_path would put the path
+        # as typed, not absolute, on sys.path)
+        _set_path0(target)
+        sys.argv = [app, *args]
+        runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
+    else:
+        _set_path0(os.path.dirname(os.path.realpath(target)))
+        sys.argv = [app, *args]
+        _run_source(target)
+
+
+def _is_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _run_source(path: str) -> None:
+    """Execute a script as the ``__main__`` module, as ``python path`` does."""
+    from importlib.machinery import SourceFileLoader
+
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    main = type(sys)("__main__")
+    main.__file__ = path
+    main.__cached__ = None  # type: ignore[attr-defined]
+    main.__loader__ = SourceFileLoader("__main__", path)
+    main.__builtins__ = __builtins__  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def _report_uncaught(e: BaseException) -> NoReturn:
+    """Print the traceback python would print (without siglink's frames) and exit like python."""
+    own = {__file__}
+    runpy = sys.modules.get("runpy")
+    if runpy is not None and runpy.__file__:
+        own.add(runpy.__file__)
+    tb: TracebackType | None = e.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename in own:
+        tb = tb.tb_next
+    sys.excepthook(type(e), e.with_traceback(tb), tb)  # the hook prints e.__traceback__
+    if isinstance(e, KeyboardInterrupt):
+        # python exits through SIGINT after an uncaught KeyboardInterrupt (status 130 in a shell)
+        import atexit
+        import contextlib
+        import signal
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        os._exit(130)
+    sys.exit(1)
+
+
+if __name__ == "__main__":  # python -m siglink.link.warm PLAN BOOTDIR APP [ARGS...]
+    exec_main()

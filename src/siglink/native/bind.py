@@ -1,0 +1,453 @@
+"""Link a C library by signature: find it, check it (§3.4), bind it with ctypes.
+
+>>> z = link("z", "unsigned long crc32(unsigned long crc, const unsigned char *buf, "
+...          "unsigned int len);")  # doctest: +SKIP
+>>> z.crc32(0, b"hello", 5)  # doctest: +SKIP
+907060870
+
+What the consumer gets holds the ctypes function objects themselves (``argtypes`` and
+``restype`` set), so a call costs what a hand-written ctypes call costs. A parameter that
+points to bytes or to ``void`` accepts ``bytes``, ``bytearray``, ``memoryview`` and ctypes
+buffers through a ``from_param`` classmethod (``bytes`` and read-only buffers only where the
+pointee is ``const``, or a plain ``char *``). Callbacks accept any Python callable, wrapped
+once in a ``CFUNCTYPE`` and kept referenced for the life of the process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from siglink.contracts.manifest import Manifest
+from siglink.contracts.verdict import Verdict
+from siglink.errors import LinkError, NativeError
+from siglink.native import manifest as native_manifest
+from siglink.native.cdecl import describe
+from siglink.native.compat import check_library
+from siglink.native.elf import ElfError, ElfFile, check_loadable
+
+__all__ = ["Library", "NativeLinkError", "find_library", "link"]
+
+Json = dict[str, Any]
+
+
+class NativeLinkError(LinkError, NativeError):
+    """A library refused before any call: the message lists every incompatible problem.
+
+    >>> print(NativeLinkError("libx.so.1", "/lib/libx.so.1", Verdict()).message)
+    cannot link libx.so.1 (/lib/libx.so.1)
+    """
+
+    exit_code = 127
+
+    def __init__(self, library: str, path: str, verdict: Verdict) -> None:
+        lines = [f"cannot link {library} ({path})"]
+        lines += [f"  {p.explain()}" for p in verdict.incompatible]
+        super().__init__("\n".join(lines), report=verdict)
+        self.library = library
+        self.path = path
+        self.verdict = verdict
+        self.symbols = tuple(dict.fromkeys(p.path.split(" ")[0] for p in verdict.incompatible))
+
+
+class Library:
+    """A linked C library: its functions, Structure classes, constants and the verdict.
+
+    Functions, structs (by tag and by typedef name, ``struct_TAG`` always), enum members and
+    ``#define`` constants are attributes; ``verdict``, ``path`` and ``manifest`` (the
+    provider's, or ``None``) describe the link; ``source`` says where the library's
+    declarations came from (``embedded``, a sidecar path, ``header`` or ``none``).
+    """
+
+    verdict: Verdict
+    path: str
+    manifest: Manifest | None
+    source: str
+
+    def __init__(self, path: str, verdict: Verdict, manifest: Manifest | None,
+                 source: str) -> None:
+        self.path = path
+        self.verdict = verdict
+        self.manifest = manifest
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"<siglink.native.Library {self.path} ({self.source})>"
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"{self.path}: no function, type or constant {name!r} was linked")
+
+
+def link(
+    name_or_path: str | os.PathLike[str],
+    declarations: str | os.PathLike[str],
+    *,
+    header: str | os.PathLike[str] | None = None,
+    versions: Mapping[str, str] | None = None,
+    include_dirs: Sequence[str] = (),
+    defines: Sequence[str] = (),
+) -> Library:
+    """Link the library ``name_or_path`` against the consumer's ``declarations``.
+
+    ``declarations`` is C declaration text or a header path (what the consumer was built
+    against); ``header`` is the library's header, used when the library carries no manifest;
+    ``versions`` maps a function to the ELF symbol version it must be bound to.
+
+    :raises NativeLinkError: (exit 127) listing every incompatible problem, before any call.
+    :raises NativeError: (exit 2) a library that is missing, not ELF or for another machine.
+    """
+    path, requested = find_library(name_or_path)
+    check_loadable(path)
+    elf = ElfFile.read(path)
+    found = native_manifest.read(path)
+    provider: Manifest | None = None
+    provided: Mapping[str, Any] | None = None
+    source = "none"
+    if found is not None:
+        provider, source = found
+        provided = provider.native
+    elif header is not None:
+        defined = [s.name for s in elf.symbols.values() if s.function]
+        provided = describe(header, text=False, include_dirs=include_dirs, defines=defines,
+                            only=defined)
+        source = "header"
+    expected = describe(declarations, include_dirs=include_dirs, defines=defines, own_only=True)
+    verdict = check_library(expected, provided, elf, versions=versions, soname=requested)
+    if not verdict.ok:
+        raise NativeLinkError(requested or Path(path).name, path, verdict)
+    library = Library(path, verdict, provider, source)
+    _Binder(expected, path, versions or {}).bind(library)
+    return library
+
+
+def find_library(
+    name_or_path: str | os.PathLike[str], *, search: Sequence[str] = ()
+) -> tuple[str, str | None]:
+    """The file of a library and the soname asked for: a path, ``libz.so.1`` or ``z``.
+
+    ``search`` lists directories to try first (a consumer's ``DT_RUNPATH``).
+    """
+    name = os.fspath(name_or_path)
+    if "/" in name or (os.path.exists(name) and not name.startswith("lib")):
+        if not os.path.exists(name):
+            raise ElfError(f"{name}: no such file", path=name)
+        base = os.path.basename(name)
+        return name, base if ".so." in base else None
+    soname = name if ".so" in name else ctypes.util.find_library(name)
+    if soname is None:
+        raise NativeError(f"library {name!r} not found on this system's library path")
+    for directory in [*search, *os.environ.get("LD_LIBRARY_PATH", "").split(":")]:
+        candidate = os.path.join(directory, soname) if directory else ""
+        if candidate and os.path.exists(candidate) and _loadable(candidate):
+            return candidate, soname
+    for candidate in _system_paths().get(soname, ()):
+        if _loadable(candidate):
+            return candidate, soname
+    raise NativeError(f"library {soname!r} not found on this system's library path")
+
+
+def _loadable(path: str) -> bool:
+    try:
+        check_loadable(path)
+    except ElfError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _system_paths() -> dict[str, tuple[str, ...]]:
+    """``ldconfig -p``: soname to paths, plus the usual directories."""
+    found: dict[str, list[str]] = {}
+    try:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                             check=False).stdout
+    except OSError:
+        out = ""
+    for line in out.splitlines():
+        m = re.match(r"\s+(\S+) \(.*\) => (\S+)", line)
+        if m:
+            found.setdefault(m.group(1), []).append(m.group(2))
+    for directory in ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib",
+                      "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                      "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"):
+        try:
+            for entry in os.listdir(directory):
+                if ".so" in entry:
+                    found.setdefault(entry, []).append(os.path.join(directory, entry))
+        except OSError:
+            continue
+    return {k: tuple(v) for k, v in found.items()}
+
+
+# -- ctypes types --------------------------------------------------------------------------
+
+_INTS: dict[tuple[int, bool], Any] = {
+    (1, True): ctypes.c_byte, (1, False): ctypes.c_ubyte,
+    (2, True): ctypes.c_int16, (2, False): ctypes.c_uint16,
+    (4, True): ctypes.c_int32, (4, False): ctypes.c_uint32,
+    (8, True): ctypes.c_int64, (8, False): ctypes.c_uint64,
+}
+_FLOATS: dict[int, Any] = {4: ctypes.c_float, 8: ctypes.c_double,
+                           ctypes.sizeof(ctypes.c_longdouble): ctypes.c_longdouble}
+_SIMPLE_CDATA: tuple[type, ...] = (
+    ctypes.Array, ctypes._Pointer, ctypes.c_void_p, ctypes.c_char_p,
+)
+_CARG = type(ctypes.byref(ctypes.c_int()))
+
+
+def _array_of(obj: Any) -> Any:
+    return (ctypes.c_char * len(obj)).from_buffer(obj) if len(obj) else None
+
+
+def _writable(obj: Any, what: str) -> Any:
+    if obj.__class__ is bytearray:
+        return _array_of(obj) if obj else ctypes.c_char_p(b"")
+    if obj.__class__ is memoryview:
+        if obj.readonly:
+            raise TypeError(f"{what} is written by the library: a read-only memoryview was given")
+        if not obj.c_contiguous:
+            raise TypeError(f"{what}: the memoryview is not contiguous")
+        return (ctypes.c_char * obj.nbytes).from_buffer(obj) if obj.nbytes else None
+    if obj is None or isinstance(obj, _SIMPLE_CDATA) or obj.__class__ is _CARG:
+        return obj
+    if isinstance(obj, int):
+        return ctypes.c_void_p(obj)
+    raise TypeError(f"{what}: expected a writable buffer (bytearray, memoryview, ctypes buffer), "
+                    f"got {type(obj).__name__}")
+
+
+class ConstBuffer(ctypes.c_void_p):
+    """A ``const`` pointer to bytes or ``void``: bytes, bytearray, memoryview, ctypes data."""
+
+    @classmethod
+    def from_param(cls, obj: Any) -> Any:
+        if obj.__class__ is bytes:
+            return obj
+        if obj.__class__ is memoryview and (obj.readonly or not obj.c_contiguous):
+            return obj.tobytes()
+        return _writable(obj, "buffer parameter")
+
+
+class Buffer(ctypes.c_void_p):
+    """A pointer to bytes or ``void`` the library writes: bytearray, memoryview, ctypes data."""
+
+    @classmethod
+    def from_param(cls, obj: Any) -> Any:
+        return _writable(obj, "buffer parameter")
+
+
+class TextBuffer(ctypes.c_void_p):
+    """A non-const ``char *``: like :class:`Buffer`, and ``bytes`` as ctypes' ``c_char_p``."""
+
+    @classmethod
+    def from_param(cls, obj: Any) -> Any:
+        if obj.__class__ is bytes:
+            return obj
+        return _writable(obj, "char * parameter")
+
+
+class _Binder:
+    def __init__(self, decls: Mapping[str, Any], path: str, versions: Mapping[str, str]) -> None:
+        self.decls = decls
+        self.types: Mapping[str, Json] = decls.get("types", {})
+        self.path = path
+        self.versions = versions
+        self.classes: dict[str, Any] = {}
+        self.done: set[str] = set()
+        self.callbacks: dict[str, Any] = {}
+
+    def bind(self, library: Library) -> None:
+        handle = ctypes.CDLL(self.path)
+        namespace = library.__dict__
+        namespace["_cdll"] = handle
+        for key, info in self.types.items():
+            if info.get("kind") in ("struct", "union"):
+                cls = self.struct(key)
+                tag = key.split(" ", 1)[1]
+                if not tag.startswith("@"):
+                    namespace[f"{key.split(' ')[0]}_{tag}"] = cls
+                    namespace.setdefault(tag, cls)
+        for key in list(self.classes):
+            self.complete(key)
+        for name, t in self.decls.get("typedefs", {}).items():
+            if t.get("kind") in ("struct", "union"):
+                namespace[name] = self.struct(t["name"])
+        for info in self.types.values():
+            if info.get("kind") == "enum":
+                namespace.update(info.get("members", {}))
+        namespace.update(self.decls.get("constants", {}))
+        for name, fn in self.decls.get("functions", {}).items():
+            namespace[name] = self.function(handle, name, fn)
+
+    def function(self, handle: ctypes.CDLL, name: str, fn: Json) -> Any:
+        symbol = fn.get("symbol", name)
+        argtypes = [self.ctype(p["type"], "param") for p in fn["params"]]
+        restype = self.ctype(fn["return"], "return")
+        version = self.versions.get(name)
+        func: Any
+        if version is not None:
+            address = _dlvsym(handle, symbol, version)
+            if not address:
+                raise NativeError(f"{self.path}: {symbol}@{version} cannot be bound")
+            func = ctypes.CFUNCTYPE(restype, *argtypes)(address)
+        else:
+            func = handle[symbol]
+        func.argtypes = argtypes
+        func.restype = restype
+        func.__name__ = name
+        return func
+
+    def ctype(self, t: Json, role: str) -> Any:
+        kind = t["kind"]
+        if kind == "void":
+            return None
+        if kind == "bool":
+            return ctypes.c_bool
+        if kind in ("int", "enum"):
+            if role == "array" and t.get("name") == "char":
+                return ctypes.c_char  # char arrays read and write as bytes
+            return _INTS[(t["size"], bool(t.get("signed")))]
+        if kind == "float":
+            if t["size"] not in _FLOATS:
+                raise NativeError(f"{self.path}: cannot bind {t.get('name')} with ctypes")
+            return _FLOATS[t["size"]]
+        if kind == "va_list":
+            return ctypes.c_void_p
+        if kind in ("struct", "union"):
+            cls = self.struct(t["name"])
+            self.complete(t["name"])
+            return cls
+        if kind == "array":
+            return self.ctype(t["of"], "array") * int(t.get("length") or 0)
+        if kind == "pointer":
+            return self.pointer(t["to"], role)
+        raise NativeError(f"{self.path}: cannot bind a {kind} with ctypes")
+
+    def pointer(self, to: Json, role: str) -> Any:
+        kind = to["kind"]
+        bytelike = kind == "void" or (kind in ("int", "bool") and to.get("size") == 1)
+        if bytelike:
+            if role == "param":
+                if to.get("const"):
+                    return ConstBuffer
+                return TextBuffer if to.get("name") == "char" else Buffer
+            if kind != "void" and to.get("name") == "char" and role == "return":
+                return ctypes.c_char_p
+            return ctypes.c_void_p if kind == "void" else ctypes.POINTER(self.ctype(to, role))
+        if kind == "function":
+            return self.callback(to, role)
+        if kind in ("struct", "union"):
+            return ctypes.POINTER(self.struct(to["name"]))
+        if kind == "pointer":
+            inner = self.ctype(to, "field")
+            return ctypes.POINTER(inner)
+        return ctypes.POINTER(self.ctype(to, "field"))
+
+    def callback(self, fn: Json, role: str) -> Any:
+        argtypes = [self.ctype(p["type"], "field") for p in fn["params"]]
+        restype = self.ctype(fn["return"], "field")
+        proto = ctypes.CFUNCTYPE(restype, *argtypes)
+        if role != "param":
+            return proto
+        keep: dict[Any, Any] = {}
+
+        def from_param(cls: type, obj: Any) -> Any:
+            if obj is None or isinstance(obj, proto):
+                return obj
+            wrapped = keep.get(obj)
+            if wrapped is None:
+                if not callable(obj):
+                    raise TypeError(f"expected a callable, got {type(obj).__name__}")
+                wrapped = keep[obj] = proto(obj)  # kept: the library may call it later
+            return wrapped
+
+        return type("Callback", (proto,), {
+            "_flags_": proto._flags_, "_argtypes_": proto._argtypes_,
+            "_restype_": proto._restype_, "from_param": classmethod(from_param),
+            "keep": keep,
+        })
+
+    def struct(self, key: str) -> Any:
+        cls = self.classes.get(key)
+        if cls is None:
+            info = self.types.get(key, {})
+            base = ctypes.Union if info.get("kind", key.split(" ", maxsplit=1)[0]) == "union" else (
+                ctypes.Structure)
+            tag = key.split(" ", 1)[1].lstrip("@").replace(".", "_")
+            cls = self.classes[key] = type(tag, (base,), {"__module__": "siglink.native"})
+        return cls
+
+    def complete(self, key: str) -> None:
+        if key in self.done:
+            return
+        self.done.add(key)
+        info = self.types.get(key)
+        cls = self.classes[key]
+        if not info or not info.get("complete"):
+            cls._fields_ = []
+            return
+        fields: list[tuple[Any, ...]] = []
+        for field in info["fields"]:
+            ctype = self.ctype(field["type"], "field")
+            if "bits" in field:
+                fields.append((field["name"], ctype, field["bits"]))
+            else:
+                fields.append((field["name"], ctype))
+        base = cls.__bases__[0]
+        for pack in (None, 1, 2, 4, 8, 16):
+            extra = {} if pack is None else {"_pack_": pack}
+            trial = type("trial", (base,), {**extra, "_fields_": fields})
+            if _layout_ok(trial, info):
+                pad = info["size"] - ctypes.sizeof(trial)
+                if pad > 0:
+                    fields.append(("_siglink_padding", ctypes.c_ubyte * pad))
+                for name, value in extra.items():
+                    setattr(cls, name, value)
+                cls._fields_ = fields
+                if ctypes.sizeof(cls) == info["size"] and _layout_ok(cls, info):
+                    return
+                break
+        offsets = ", ".join(f"{f['name']}@{f['offset']}" for f in info["fields"])
+        raise NativeError(
+            f"{self.path}: ctypes cannot reproduce the compiler's layout of {key} "
+            f"(size {info['size']}: {offsets})"
+        )
+
+
+def _layout_ok(cls: Any, info: Json) -> bool:
+    if ctypes.sizeof(cls) > info["size"]:
+        return False
+    for field in info["fields"]:
+        descriptor = getattr(cls, field["name"])
+        if "bits" in field:
+            bit = descriptor.offset * 8 + (descriptor.size & 0xFFFF)
+            if (descriptor.size >> 16, bit) != (field["bits"], field["bit_offset"]):
+                return False
+        elif descriptor.offset != field["offset"] or descriptor.size != field["size"]:
+            return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _dlvsym_function() -> Any:
+    for name in (None, "libdl.so.2"):
+        try:
+            func = ctypes.CDLL(name).dlvsym
+        except (OSError, AttributeError):
+            continue
+        func.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+        func.restype = ctypes.c_void_p
+        return func
+    raise NativeError("this C library has no dlvsym: versioned symbols cannot be bound")
+
+
+def _dlvsym(handle: ctypes.CDLL, symbol: str, version: str) -> int:
+    address = _dlvsym_function()(handle._handle, symbol.encode(), version.encode())
+    return int(address or 0)

@@ -1,0 +1,835 @@
+"""C declarations to data: preprocess, parse with pycparser, measure with the compiler.
+
+:func:`describe` turns a header (or declaration text, like cffi's ``cdef``) into the
+*declarations* document that :mod:`siglink.native.manifest` stores under ``Manifest.native``.
+Schema (``"schema": 1``)::
+
+    {
+      "schema": 1,
+      "header": "zlib.h",                      # file name, for messages
+      "pointer": {"size": 8, "align": 8},
+      "functions": {NAME: FUNCTION},           # in declaration order
+      "types": {KEY: AGGREGATE | ENUM},        # KEY: "struct tag", "union tag", "enum tag",
+                                               #      or "struct @typedef" when anonymous
+      "typedefs": {NAME: TYPE},                # the header's own typedefs, resolved
+      "constants": {NAME: int},                # integer #defines of the header's own files
+                                               # and enumerators
+    }
+    FUNCTION  = {"return": TYPE, "params": [{"name": str | None, "type": TYPE}],
+                 "variadic": bool, "location": "file:line",
+                 optional "symbol": asm label, "callconv": "ms_abi" ...,
+                 and, in a library's manifest, "version"/"versions" (ELF symbol versions)}
+    TYPE      = {"kind": "void" | "int" | "float" | "bool" | "pointer" | "array" | "struct"
+                         | "union" | "enum" | "function" | "va_list",
+                 "name": "unsigned long" (scalars) or a types KEY (struct/union/enum),
+                 "size", "align", "signed" (scalars and enums, from the compiler),
+                 "to": TYPE (pointer), "of": TYPE and "length" (array),
+                 "return", "params", "variadic" (function),
+                 optional "const", "volatile", "restrict": true, "typedef": spelled name}
+    AGGREGATE = {"kind": "struct" | "union", "complete": bool, "size", "align",
+                 "fields": [{"name", "type", "offset", "size", and for bit-fields
+                             "bits", "bit_offset" (from the struct's start)}]}
+    ENUM      = {"kind": "enum", "size", "align", "signed", "members": {NAME: int}}
+
+Every size, alignment, offset, bit position and enumerator value comes from the compiler:
+a generated probe program (``sizeof``, ``_Alignof``, ``offsetof``) is compiled with the same
+``-I``/``-D`` flags and run. pycparser only sees the text after the system preprocessor and
+after GNU extensions are removed (``__attribute__``, ``__asm__`` labels, ``__extension__``,
+``__restrict``, ``__inline``) or typedef'd (``__builtin_va_list``, ``_Float128`` ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from pycparser import c_ast, c_parser
+
+from siglink.errors import NativeError
+
+__all__ = ["SCHEMA", "HeaderError", "cache_dir", "describe", "type_text"]
+
+SCHEMA: Final = 1
+_CODE_VERSION: Final = "cdecl-5"  # bump when the output for the same input changes
+
+Json = dict[str, Any]
+
+
+class HeaderError(NativeError):
+    """A header or declaration text that cannot be preprocessed, parsed or measured."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+_CPP_SHIMS: Final = (
+    "-D__restrict=restrict",
+    "-D__restrict__=restrict",
+    "-D__inline=inline",
+    "-D__inline__=inline",
+    "-D__extension__=",
+    "-D__const=const",
+    "-D__const__=const",
+    "-D__volatile=volatile",
+    "-D__volatile__=volatile",
+    "-D__signed=signed",
+    "-D__signed__=signed",
+    "-D_Noreturn=",
+    "-D__thread=",
+    "-D_Thread_local=",
+)
+
+_SHIM_TYPES: Final = {
+    "__builtin_va_list": "va_list",
+    "_Float16": "float",
+    "_Float32": "float",
+    "_Float64": "float",
+    "_Float128": "float",
+    "_Float32x": "float",
+    "_Float64x": "float",
+    "__float128": "float",
+    "__fp16": "float",
+    "__bf16": "float",
+}
+_PRELUDE: Final = '# 1 "<siglink-prelude>"\n' + "".join(
+    f"typedef int {name};" for name in _SHIM_TYPES
+)
+
+_CALLCONVS: Final = re.compile(
+    r"\b_*(ms_abi|sysv_abi|stdcall|fastcall|thiscall|vectorcall|regparm|pcs)_*\b"
+)
+_GNU_WORDS: Final = re.compile(r"\b(__attribute__|__attribute|__declspec|__asm__|__asm|asm)\s*\(")
+_NAME_CALL: Final = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_KEYWORDS: Final = frozenset(
+    [
+        "__attribute__", "__attribute", "__declspec", "__asm__", "__asm", "asm",
+        "sizeof", "return", "if", "while", "for",
+    ]
+)
+
+
+def cache_dir() -> Path:
+    """Where measured declarations are cached, keyed by their preprocessed text."""
+    explicit = os.environ.get("SIGLINK_NATIVE_CACHE")
+    if explicit:
+        return Path(explicit)
+    store = os.environ.get("SIGLINK_STORE")
+    if store:
+        return Path(store) / "cache" / "native"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "siglink" / "native"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(os.environ.get("CC", "gcc") if name == "cc" else name)
+    if found is None:
+        raise HeaderError(f"the C compiler ({name}) is not installed; siglink needs it here")
+    return found
+
+
+def describe(
+    source: str | os.PathLike[str],
+    *,
+    text: bool | None = None,
+    include_dirs: Sequence[str] = (),
+    defines: Sequence[str] = (),
+    only: Iterable[str] | None = None,
+    own_only: bool = False,
+    cache: bool = True,
+) -> Json:
+    """Describe the functions, types and constants that ``source`` declares.
+
+    ``source`` is a header path, or declaration text (``text=True``; by default text is
+    recognized by containing a ``;`` or a newline). ``only`` limits functions to those
+    names (a library's defined symbols); ``own_only`` keeps only functions declared in
+    ``source`` itself, not in the files it includes.
+
+    :raises HeaderError: naming ``file:line`` when the text does not preprocess or parse.
+    """
+    raw = os.fspath(source)
+    is_text = text if text is not None else (";" in raw or "\n" in raw)
+    with tempfile.TemporaryDirectory(prefix="siglink-cdecl-") as tmp:
+        if is_text:
+            header = Path(tmp, "declarations.h")
+            header.write_text(raw if raw.endswith("\n") else raw + "\n")
+            display = "<declarations>"
+        else:
+            header = Path(raw).absolute()
+            if not header.is_file():
+                raise HeaderError(f"{raw}: no such header file", path=raw)
+            display = header.name
+        flags = [f"-I{d}" for d in include_dirs] + [f"-D{d}" for d in defines]
+        cc = _tool("cc")
+        preprocessed = _run(
+            [cc, "-E", "-std=gnu11", "-x", "c", *flags, *_CPP_SHIMS, str(header)],
+            header,
+            display,
+        )
+        key = hashlib.sha256(
+            json.dumps(
+                [_CODE_VERSION, preprocessed.replace(str(header), display), flags, cc,
+                 display, sorted(only or []), own_only]
+            ).encode()
+        ).hexdigest()
+        cached = cache_dir() / f"{key}.json" if cache else None
+        if cached is not None and cached.is_file():
+            try:
+                loaded: Json = json.loads(cached.read_text())
+                return loaded
+            except (OSError, ValueError):
+                pass
+        builder = _Builder(header, display, tmp, cc, flags)
+        result = builder.build(preprocessed, None if only is None else set(only), own_only)
+        result["constants"] = {**_defines(cc, flags, header, tmp, display), **result["constants"]}
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                part = cached.with_suffix(f".{os.getpid()}.tmp")
+                part.write_text(json.dumps(result))
+                part.replace(cached)
+            except OSError:
+                pass
+        return result
+
+
+def _run(cmd: list[str], header: Path, display: str) -> str:
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [ln for ln in result.stderr.splitlines() if "error" in ln] or [
+            result.stderr.strip() or f"exit {result.returncode}"
+        ]
+        raise HeaderError(_rename(lines[0], header, display), path=display)
+    return result.stdout
+
+
+def _rename(message: str, header: Path, display: str) -> str:
+    return message.replace(str(header), display)
+
+
+def _strip_gnu(text: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """Blank out ``__attribute__((...))`` and ``__asm__("label")``, keeping line numbers.
+
+    Returns the text, calling conventions found in attributes (function name to convention)
+    and asm labels (function name to symbol name).
+    """
+    out: list[str] = []
+    callconv: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    pos = 0
+    for m in _GNU_WORDS.finditer(text):
+        if m.start() < pos:
+            continue
+        depth, i = 0, m.end() - 1
+        while i < len(text):
+            c = text[i]
+            if c == '"':
+                i += 1
+                while i < len(text) and text[i] != '"':
+                    i += 2 if text[i] == "\\" else 1
+            elif c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        body = text[m.end() : i]
+        out.append(text[pos : m.start()])
+        out.append(re.sub(r"[^\n]", " ", text[m.start() : i + 1]))
+        pos = i + 1
+        word = m.group(1)
+        conv = _CALLCONVS.search(body) if "attribute" in word or "declspec" in word else None
+        if conv is None and "asm" not in word:
+            continue
+        name = _owner(text, m.start(), pos)
+        if name is None:
+            continue
+        if conv is not None:
+            callconv[name] = conv.group(1)
+        else:
+            labels[name] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+    out.append(text[pos:])
+    return "".join(out), callconv, labels
+
+
+def _owner(text: str, start: int, end: int) -> str | None:
+    """The function an attribute between ``start`` and ``end`` belongs to."""
+    after = text[end:].lstrip()
+    if after[:1] in (";", ",", "{", "") or after.startswith("__attribute") or after.startswith(
+        "__asm"
+    ):
+        decl_start = max(text.rfind(";", 0, start), text.rfind("}", 0, start)) + 1
+        names = [
+            n for n in _NAME_CALL.findall(text[decl_start:start]) if n not in _KEYWORDS
+        ]
+        return names[0] if names else None
+    m = _NAME_CALL.search(text, end)
+    while m is not None and m.group(1) in _KEYWORDS:
+        m = _NAME_CALL.search(text, m.end())
+    return m.group(1) if m is not None else None
+
+
+def _scalar_name(names: Sequence[str]) -> tuple[str, str]:
+    """Canonical C spelling and class of a builtin type: ``('unsigned long', 'int')``."""
+    words = list(names)
+    if words == ["void"]:
+        return "void", "void"
+    if words in (["_Bool"], ["bool"]):
+        return "_Bool", "bool"
+    longs = words.count("long")
+    complex_ = "_Complex" in words
+    if "double" in words or "float" in words:
+        base = "double" if "double" in words else "float"
+        name = ("long " if longs else "") + base
+        return (name + " _Complex", "complex") if complex_ else (name, "float")
+    unsigned = "unsigned" in words
+    if "char" in words:
+        if unsigned:
+            return "unsigned char", "int"
+        return ("signed char" if "signed" in words else "char"), "int"
+    if "__int128" in words:
+        return ("unsigned " if unsigned else "") + "__int128", "int"
+    size = "short" if "short" in words else " ".join(["long"] * longs) if longs else "int"
+    return ("unsigned " if unsigned else "") + size, "int"
+
+
+class _Builder:
+    """One run over a parsed translation unit: convert, then measure with one probe."""
+
+    def __init__(self, header: Path, display: str, tmp: str, cc: str, flags: list[str]) -> None:
+        self.header = header
+        self.display = display
+        self.tmp = tmp
+        self.cc = cc
+        self.flags = flags
+        self.typedef_nodes: dict[str, Any] = {}
+        self.tag_nodes: dict[str, Any] = {}
+        self.typedef_memo: dict[str, Json] = {}
+        self.aggregates: dict[str, tuple[Any, str | None, str]] = {}  # key -> node, expr, loc
+        self.enum_members: dict[str, list[str]] = {}
+        self.loose_enumerators: list[str] = []
+        self.scalars: set[str] = set()
+        self.pending: list[str] = []
+        self.fields: dict[str, list[Json]] = {}
+        self.included: set[str] = set()
+
+    # -- locations -------------------------------------------------------------------
+    def where(self, node: Any) -> str:
+        coord = getattr(node, "coord", None)
+        if coord is None:
+            return self.display
+        name = _rename(str(coord.file), self.header, self.display)
+        return f"{Path(name).name if name != self.display else name}:{coord.line}"
+
+    def own(self, node: Any) -> bool:
+        """Declared in the header itself (or under a ``#line`` of its own), not included."""
+        coord = getattr(node, "coord", None)
+        if coord is None:
+            return False
+        name = str(coord.file)
+        return name == str(self.header) or (
+            name not in self.included and not name.startswith("<")
+        )
+
+    # -- building ----------------------------------------------------------------------
+    def build(self, preprocessed: str, only: set[str] | None, own_only: bool) -> Json:
+        # Linemarkers with flag 1 enter an included file; everything else is the header's own
+        # (cgo's headers rename parts of themselves with #line).
+        self.included = set(re.findall(r'^# \d+ "(.*)" 1(?: \d)*$', preprocessed, re.M))
+        text, callconv, labels = _strip_gnu(preprocessed)
+        parser = c_parser.CParser()
+        try:
+            unit = parser.parse(_PRELUDE + "\n" + text, str(self.header))
+        except c_parser.ParseError as e:
+            message = _rename(str(e), self.header, self.display)
+            m = re.match(r"(.*?):(\d+)(?::\d+)?: (.*)", message)
+            line = int(m.group(2)) if m else None
+            where = f"{Path(m.group(1)).name}:{m.group(2)}" if m else self.display
+            reason = m.group(3) if m else message
+            raise HeaderError(
+                f"{where}: cannot parse C declarations: {reason}", path=self.display, line=line
+            ) from None
+        functions: dict[str, Any] = {}
+        own_typedefs: list[str] = []
+        own_tags: list[str] = []
+        for node in unit.ext:
+            decl = node.decl if isinstance(node, c_ast.FuncDef) else node
+            self._collect_tags(decl)
+            if isinstance(decl, c_ast.Typedef):
+                self.typedef_nodes[decl.name] = decl.type
+                if self.own(decl):
+                    own_typedefs.append(decl.name)
+            elif isinstance(decl, c_ast.Decl):
+                if isinstance(decl.type, c_ast.FuncDecl) and "static" not in decl.storage:
+                    if only is not None and labels.get(decl.name, decl.name) not in only:
+                        continue
+                    if own_only and not self.own(decl):
+                        continue
+                    functions[decl.name] = decl
+                elif decl.name is None and self.own(decl):
+                    inner = decl.type
+                    if isinstance(inner, c_ast.Struct | c_ast.Union | c_ast.Enum) and inner.name:
+                        own_tags.append(self._tag_key(inner))
+        out_functions: dict[str, Json] = {}
+        for name, decl in functions.items():
+            fn = self.convert(decl.type, None)
+            fn.pop("kind", None)
+            fn["location"] = self.where(decl)
+            if name in labels and labels[name] != name:
+                fn["symbol"] = labels[name]
+            if name in callconv:
+                fn["callconv"] = callconv[name]
+            out_functions[name] = fn
+        typedefs = {name: self.typedef(name) for name in own_typedefs}
+        for key in own_tags:
+            self._reference(key, None)
+        while self.pending:
+            key = self.pending.pop()
+            self._fields(key)
+        layout = self._probe()
+        types: dict[str, Json] = {}
+        for key, (node, _expr, loc) in self.aggregates.items():
+            entry = layout.get(key)
+            if isinstance(node, c_ast.Enum):
+                members = {m: layout["enumerators"][m] for m in self.enum_members.get(key, [])}
+                types[key] = {"kind": "enum", **(entry or {}), "members": members,
+                              "location": loc}
+            elif node is None or node.decls is None or entry is None:
+                types[key] = {"kind": key.split(" ", 1)[0], "complete": False}
+            else:
+                types[key] = {"kind": key.split(" ", 1)[0], "complete": True, **entry,
+                              "location": loc}
+        constants = {
+            name: layout["enumerators"][name]
+            for name in self.loose_enumerators
+            if name in layout["enumerators"]
+        }
+        for key in own_tags:
+            for name in self.enum_members.get(key, []):
+                constants[name] = layout["enumerators"][name]
+        document: Json = {
+            "schema": SCHEMA,
+            "header": self.display,
+            "pointer": layout["pointer"],
+            "functions": out_functions,
+            "types": types,
+            "typedefs": typedefs,
+            "constants": constants,
+        }
+        _fill(document, layout)
+        return document
+
+    def _collect_tags(self, node: Any) -> None:
+        for child in _walk(node):
+            if isinstance(child, c_ast.Struct | c_ast.Union) and child.decls is not None:
+                if child.name:
+                    self.tag_nodes.setdefault(self._tag_key(child), child)
+            elif isinstance(child, c_ast.Enum) and child.values is not None:
+                names = [e.name for e in child.values.enumerators]
+                if child.name:
+                    self.tag_nodes.setdefault(self._tag_key(child), child)
+                    self.enum_members[self._tag_key(child)] = names
+                elif self.own(child):
+                    self.loose_enumerators.extend(names)
+
+    @staticmethod
+    def _tag_key(node: Any) -> str:
+        kind = {c_ast.Struct: "struct", c_ast.Union: "union", c_ast.Enum: "enum"}[type(node)]
+        return f"{kind} {node.name}"
+
+    def _reference(self, key: str, node: Any, expr: str | None = None) -> None:
+        if key in self.aggregates:
+            return
+        defined = self.tag_nodes.get(key, node)
+        if defined is not None and not getattr(defined, "name", None):
+            defined = node
+        self.aggregates[key] = (defined, expr if expr is not None else key, self.where(defined))
+        if isinstance(defined, c_ast.Struct | c_ast.Union) and defined.decls is not None:
+            self.pending.append(key)
+
+    def typedef(self, name: str) -> Json:
+        if name not in self.typedef_memo:
+            node = self.typedef_nodes[name]
+            converted = self.convert(node, f"(*({name}*)0)", anon=f"@{name}")
+            self.typedef_memo[name] = {**converted, "typedef": name}
+        return self.typedef_memo[name]
+
+    def convert(self, node: Any, expr: str | None, anon: str | None = None) -> Json:
+        """A pycparser type node as a TYPE document (sizes filled in later)."""
+        if isinstance(node, c_ast.Decl | c_ast.Typename):
+            return self.convert(node.type, expr, anon)
+        if isinstance(node, c_ast.PtrDecl):
+            inner = self.convert(node.type, None if expr is None else f"*({expr})", anon)
+            return _quals({"kind": "pointer", "to": inner}, node.quals)
+        if isinstance(node, c_ast.ArrayDecl):
+            inner = self.convert(node.type, None if expr is None else f"({expr})[0]", anon)
+            result: Json = {"kind": "array", "of": inner}
+            if isinstance(node.dim, c_ast.Constant) and node.dim.type == "int":
+                result["length"] = int(node.dim.value.rstrip("uUlL"), 0)
+            elif node.dim is None:
+                result["length"] = 0
+            return _quals(result, node.dim_quals)
+        if isinstance(node, c_ast.FuncDecl):
+            params: list[Json] = []
+            variadic = False
+            for param in node.args.params if node.args is not None else ():
+                if isinstance(param, c_ast.EllipsisParam):
+                    variadic = True
+                    continue
+                ptype = self.convert(param, None)
+                if ptype["kind"] == "void" and not _pointerish(param):
+                    continue  # f(void)
+                if ptype["kind"] == "array":  # parameters of array type are pointers
+                    ptype = {"kind": "pointer", "to": ptype["of"]}
+                elif ptype["kind"] == "function":
+                    ptype = {"kind": "pointer", "to": ptype}
+                params.append({"name": getattr(param, "name", None), "type": ptype})
+            ret = self.convert(node.type, None)
+            return {"kind": "function", "return": ret, "params": params, "variadic": variadic}
+        if isinstance(node, c_ast.TypeDecl):
+            inner = node.type
+            if isinstance(inner, c_ast.IdentifierType):
+                names = inner.names
+                if len(names) == 1 and names[0] in _SHIM_TYPES:
+                    result = {"kind": _SHIM_TYPES[names[0]], "name": names[0]}
+                    self.scalars.add(names[0])
+                elif len(names) == 1 and names[0] in self.typedef_nodes:
+                    result = dict(self.typedef(names[0]))
+                else:
+                    name, kind = _scalar_name(names)
+                    result = {"kind": kind, "name": name}
+                    if kind != "void":
+                        self.scalars.add(name)
+            elif isinstance(inner, c_ast.Struct | c_ast.Union | c_ast.Enum):
+                if inner.name:
+                    key = self._tag_key(inner)
+                    self._reference(key, inner)
+                else:
+                    kind = self._tag_key(inner).split(" ")[0]
+                    key = f"{kind} {anon or '@' + self.where(inner)}"
+                    typeof = None if expr is None else f"__typeof__({expr})"
+                    self._reference(key, inner, expr=typeof)
+                    if isinstance(inner, c_ast.Enum) and inner.values is not None:
+                        self.enum_members[key] = [e.name for e in inner.values.enumerators]
+                result = {"kind": key.split(" ")[0], "name": key}
+            else:
+                raise HeaderError(f"{self.where(node)}: unsupported type {type(inner).__name__}")
+            return _quals(result, node.quals)
+        raise HeaderError(f"{self.where(node)}: unsupported declaration {type(node).__name__}")
+
+    def _fields(self, key: str) -> None:
+        node, expr, _loc = self.aggregates[key]
+        fields: list[Json] = []
+        for decl in node.decls:
+            if decl.name is None:
+                raise HeaderError(
+                    f"{self.where(decl)}: anonymous member of {key} is not supported"
+                )
+            base = None if expr is None else f"(({expr}*)0)->{decl.name}"
+            ftype = self.convert(decl.type, base, anon=f"@{key.split(' ', 1)[1]}.{decl.name}")
+            field: Json = {"name": decl.name, "type": ftype}
+            if decl.bitsize is not None:
+                field["bits"] = -1
+            fields.append(field)
+        self.fields[key] = fields
+
+    # -- measuring --------------------------------------------------------------------
+    def _probe(self) -> Json:
+        lines: list[str] = []
+        tags: list[tuple[Any, ...]] = []
+
+        def emit(tag: Any, fmt: str, *args: str) -> None:
+            lines.append(f'  __builtin_printf("{len(tags)} {fmt}\\n", {", ".join(args)});')
+            tags.append(tag)
+
+        emit(("pointer",), "%zu %zu", "sizeof(void*)", "_Alignof(void*)")
+        for name in sorted(self.scalars):
+            if self_kind(name) == "va_list":
+                emit(("scalar", name), "%zu %zu 0", f"sizeof({name})", f"_Alignof({name})")
+            elif self_kind(name) == "int":
+                emit(("scalar", name), "%zu %zu %d", f"sizeof({name})", f"_Alignof({name})",
+                     f"(int)((({name})-1) < ({name})0)")
+            else:
+                emit(("scalar", name), "%zu %zu 0", f"sizeof({name})", f"_Alignof({name})")
+        enumerators: list[str] = list(self.loose_enumerators)
+        for key, (node, expr, _loc) in self.aggregates.items():
+            if expr is None or node is None:
+                continue
+            if isinstance(node, c_ast.Enum):
+                if node.values is None and key not in self.enum_members:
+                    continue
+                emit(("enum", key), "%zu %zu %d", f"sizeof({expr})", f"_Alignof({expr})",
+                     f"(int)((({expr})-1) < ({expr})0)")
+                enumerators.extend(self.enum_members.get(key, []))
+                continue
+            fields = self.fields.get(key)
+            if fields is None:
+                continue
+            emit(("aggregate", key), "%zu %zu", f"sizeof({expr})", f"_Alignof({expr})")
+            for index, field in enumerate(fields):
+                name = field["name"]
+                if "bits" in field:
+                    lines.append(
+                        f"  {{ union {{ {expr} s; unsigned char b[sizeof({expr})]; }} u;"
+                        f" __builtin_memset(&u, 0, sizeof u); u.s.{name} = ~0;"
+                        f' siglink_bits(u.b, sizeof u.b, {len(tags)}); }}'
+                    )
+                    tags.append(("bits", key, index))
+                else:
+                    emit(("field", key, index), "%zu %zu",
+                         f"__builtin_offsetof({expr}, {name})",
+                         f"sizeof((({expr}*)0)->{name})")
+        for name in dict.fromkeys(enumerators):
+            emit(("enumerator", name), "%lld", f"(long long)({name})")
+        source = (
+            f'#include "{self.header}"\n'
+            "static void siglink_bits(const unsigned char *b, unsigned long n, int tag) {\n"
+            "  long first = -1, count = 0;\n"
+            "  for (unsigned long i = 0; i < 8 * n; i++)\n"
+            "    if (b[i / 8] >> (i % 8) & 1) { if (first < 0) first = (long)i; count++; }\n"
+            '  __builtin_printf("%d %ld %ld\\n", tag, first, count);\n'
+            "}\n"
+            "int main(void) {\n" + "\n".join(lines) + "\n  return 0;\n}\n"
+        )
+        probe_c = Path(self.tmp, "siglink_probe.c")
+        probe_c.write_text(source)
+        exe = Path(self.tmp, "siglink_probe")
+        compiled = subprocess.run(
+            [self.cc, "-std=gnu11", "-w", *self.flags, "-o", str(exe), str(probe_c)],
+            capture_output=True, text=True, check=False,
+        )
+        if compiled.returncode != 0:
+            errors = [ln for ln in compiled.stderr.splitlines() if "error" in ln]
+            first = _rename(errors[0] if errors else compiled.stderr.strip(), self.header,
+                            self.display)
+            raise HeaderError(f"{self.display}: the compiler rejects the declarations: {first}",
+                              path=self.display)
+        ran = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+        if ran.returncode != 0:
+            raise HeaderError(f"{self.display}: the layout probe failed (exit {ran.returncode})")
+        layout: Json = {"scalars": {}, "enumerators": {}}
+        aggregates: dict[str, Json] = {}
+        for row in ran.stdout.splitlines():
+            position, *values = row.split()
+            tag: tuple[Any, ...] = tags[int(position)]
+            nums = [int(v) for v in values]
+            if tag[0] == "pointer":
+                layout["pointer"] = {"size": nums[0], "align": nums[1]}
+            elif tag[0] == "scalar":
+                layout["scalars"][tag[1]] = {"size": nums[0], "align": nums[1],
+                                             "signed": bool(nums[2])}
+            elif tag[0] == "enum":
+                layout[tag[1]] = {"size": nums[0], "align": nums[1], "signed": bool(nums[2])}
+            elif tag[0] == "aggregate":
+                aggregates[tag[1]] = {"size": nums[0], "align": nums[1],
+                                      "fields": [dict(f) for f in self.fields[tag[1]]]}
+                layout[tag[1]] = aggregates[tag[1]]
+            elif tag[0] == "field":
+                field = aggregates[tag[1]]["fields"][tag[2]]
+                field["offset"], field["size"] = nums
+            elif tag[0] == "bits":
+                field = aggregates[tag[1]]["fields"][tag[2]]
+                first_bit, count = nums
+                field["bits"], field["bit_offset"] = count, first_bit
+                field["offset"] = first_bit // 8
+            elif tag[0] == "enumerator":
+                layout["enumerators"][tag[1]] = nums[0]
+        return layout
+
+
+def self_kind(name: str) -> str:
+    if name in _SHIM_TYPES:
+        return _SHIM_TYPES[name]
+    return _scalar_name(name.split())[1]
+
+
+def _pointerish(param: Any) -> bool:
+    return isinstance(getattr(param, "type", None), c_ast.PtrDecl | c_ast.ArrayDecl)
+
+
+def _quals(result: Json, quals: Sequence[str]) -> Json:
+    for q in quals:
+        if q in ("const", "volatile", "restrict"):
+            result[q] = True
+    return result
+
+
+def _walk(node: Any) -> Iterable[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(child for _name, child in current.children())
+
+
+def _fill(document: Json, layout: Json) -> None:
+    """Put the compiler's sizes into every TYPE of ``document``."""
+    pointer = layout["pointer"]
+    seen: set[int] = set()
+
+    def visit(t: Json) -> None:
+        if id(t) in seen:
+            return
+        seen.add(id(t))
+        kind = t.get("kind")
+        if kind in ("int", "float", "bool", "complex", "va_list"):
+            info = layout["scalars"].get(t["name"])
+            if info is not None:
+                t["size"], t["align"] = info["size"], info["align"]
+                if kind == "int":
+                    t["signed"] = info["signed"]
+        elif kind == "pointer":
+            t["size"], t["align"] = pointer["size"], pointer["align"]
+            visit(t["to"])
+        elif kind == "enum":
+            info = layout.get(t["name"])
+            if info is not None:
+                t["size"], t["align"], t["signed"] = info["size"], info["align"], info["signed"]
+        elif kind in ("struct", "union"):
+            info = layout.get(t["name"])
+            if info is not None:
+                t["size"], t["align"] = info["size"], info["align"]
+        elif kind == "array":
+            visit(t["of"])
+            size = t["of"].get("size")
+            if "length" not in t and size:
+                t["length"] = -1
+        elif kind == "function":
+            visit(t["return"])
+            for p in t["params"]:
+                visit(p["type"])
+        for key in ("return",):
+            if key in t and kind != "function":
+                visit(t[key])
+
+    for fn in document["functions"].values():
+        visit(fn["return"])
+        for p in fn["params"]:
+            visit(p["type"])
+    for t in document["typedefs"].values():
+        visit(t)
+    for entry in document["types"].values():
+        for field in entry.get("fields", ()):
+            visit(field["type"])
+            if field["type"].get("kind") == "array" and field["type"].get("length", -1) < 0:
+                elem = field["type"]["of"].get("size")
+                if elem:
+                    field["type"]["length"] = field["size"] // elem
+
+
+_INT_LITERAL: Final = re.compile(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b")
+_DEFINE: Final = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])", re.M)
+
+
+def _defines(cc: str, flags: list[str], header: Path, tmp: str, display: str) -> dict[str, int]:
+    """Integer object-like macros ``#define``'d in the header's own text."""
+    try:
+        own = set(_DEFINE.findall(header.read_text(errors="replace")))
+    except OSError:
+        return {}
+    if not own:
+        return {}
+    out = _run([cc, "-E", "-dM", "-std=gnu11", "-x", "c", *flags, str(header)], header, display)
+    macros: dict[str, str] = {}
+    for line in out.splitlines():
+        m = re.match(r"#define ([A-Za-z_]\w*)(?!\()\s*(.*)$", line)
+        if m:
+            macros[m.group(1)] = m.group(2)
+    values: dict[str, int] = {}
+    for name in sorted(own):
+        if name in macros and not name.startswith("_"):
+            value = _evaluate(macros[name], macros, 0)
+            if value is not None:
+                values[name] = value
+    return values
+
+
+_ALLOWED: Final = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub, ast.Mult,
+    ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift, ast.BitOr, ast.BitAnd, ast.BitXor,
+    ast.Invert, ast.USub, ast.UAdd,
+)
+
+
+def _evaluate(text: str, macros: dict[str, str], depth: int) -> int | None:
+    """The value of a macro body that is an integer constant expression, else ``None``."""
+    if depth > 16 or not text.strip():
+        return None
+    if re.search(r"['\"]", text):
+        return None
+
+    def replace_name(m: re.Match[str]) -> str:
+        name = m.group(0)
+        if name not in macros:
+            raise KeyError(name)
+        inner = _evaluate(macros[name], macros, depth + 1)
+        if inner is None:
+            raise KeyError(name)
+        return f"({inner})"
+
+    try:
+        expr = _INT_LITERAL.sub(lambda m: _py_int(m.group(1)), text)
+        expr = re.sub(r"\b[A-Za-z_]\w*\b", replace_name, expr)
+    except KeyError:
+        return None
+    expr = expr.replace("/", "//")
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    if not all(isinstance(n, _ALLOWED) for n in ast.walk(tree)):
+        return None
+    if not all(isinstance(n.value, int) for n in ast.walk(tree) if isinstance(n, ast.Constant)):
+        return None
+    try:
+        value = eval(compile(tree, "<macro>", "eval"), {"__builtins__": {}})
+    except (ArithmeticError, ValueError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _py_int(literal: str) -> str:
+    if literal.startswith(("0x", "0X")):
+        return str(int(literal, 16))
+    if len(literal) > 1 and literal.startswith("0"):
+        return str(int(literal, 8))
+    return literal
+
+
+def type_text(t: Json, expand: bool = False) -> str:
+    """C spelling of a TYPE document: ``const unsigned char *``, ``struct point``.
+
+    Typedef names are kept unless ``expand`` is true.
+    """
+    quals = " ".join(q for q in ("const", "volatile") if t.get(q))
+    kind = t.get("kind")
+    if t.get("typedef") and not expand:
+        return f"{quals} {t['typedef']}".strip()
+    if kind == "pointer":
+        inner = t["to"]
+        if inner.get("kind") == "function":
+            params = ", ".join(type_text(p["type"], expand) for p in inner["params"]) or "void"
+            if inner.get("variadic"):
+                params += ", ..."
+            return f"{type_text(inner['return'], expand)} (*)({params})"
+        ptr = "*" + (" const" if t.get("const") else "")
+        ptr += " restrict" if t.get("restrict") else ""
+        base = type_text(inner, expand)
+        return f"{base}{ptr}" if base.endswith("*") else f"{base} {ptr}"
+    if kind == "array":
+        return f"{type_text(t['of'], expand)}[{t.get('length', '')}]"
+    if kind == "function":
+        params = ", ".join(type_text(p["type"], expand) for p in t["params"]) or "void"
+        return f"{type_text(t['return'], expand)} ({params})"
+    return f"{quals} {t.get('name') or kind}".strip()

@@ -1,0 +1,385 @@
+"""The C rules (DESIGN §3.4): a consumer's declarations against a library's.
+
+C has no runtime types, so the rules demand an exact match up to representation-preserving
+changes. Rule ids in verdicts:
+
+====  ====================================================================  ==============
+id    change in the library                                                  verdict
+====  ====================================================================  ==============
+C1    symbol missing, or soname major changed                                break
+C2    a symbol recorded with an ELF version not defined under that version   break
+C3    parameter count or variadic-ness changed                               break
+C4    size, alignment, signedness, int/float class or pointer level changed  break
+C5    typedef renamed to an identical type                                   harmless
+C6    top-level ``const`` on a by-value parameter                            harmless
+C7    ``const`` added to a parameter's pointee (removed: review)             harmless
+C8    ``const`` added to a returned pointee (review); removed                harmless
+C9    ``restrict`` removed (added: review)                                   harmless
+C10   ``void*`` parameter became ``T*``                                      review
+C11   ``void`` return became a scalar (harmless) or an aggregate (break);
+      a value return became ``void`` (break)
+C12   parameter renamed                                                      harmless
+C13   enum members added, size unchanged (in outputs: review);
+      removed or renumbered                                                  break
+C14   struct passed by value not identical                                   break
+C15   struct by pointer: an offset changed or a field removed, or grown
+      while the consumer allocates it                                        break
+C16   any change behind an opaque handle                                     harmless
+C17   calling convention changed                                             break
+====  ====================================================================  ==============
+
+The consumer allocates a struct (C15) unless some function returns a pointer to it or fills
+a ``T**`` out-parameter: then the library allocates it and may grow it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from siglink.contracts.verdict import Problem, Severity, Verdict
+from siglink.native.cdecl import type_text
+from siglink.native.elf import ElfFile
+
+__all__ = ["check_function", "check_library"]
+
+Json = dict[str, Any]
+
+BREAK = Severity.INCOMPATIBLE
+REVIEW = Severity.REVIEW
+HARMLESS = Severity.HARMLESS
+
+
+def _show(t: Json) -> str:
+    text = type_text(t)
+    full = type_text(t, expand=True)
+    return text if text == full else f"{text} (= {full})"
+
+
+def _major(soname: str) -> str | None:
+    m = re.search(r"\.so\.(\d+)", soname)
+    return m.group(1) if m else None
+
+
+def check_library(
+    expected: Mapping[str, Any],
+    provided: Mapping[str, Any] | None,
+    elf: ElfFile,
+    *,
+    versions: Mapping[str, str] | None = None,
+    soname: str | None = None,
+) -> Verdict:
+    """Check every function ``expected`` declares against ``elf`` and its declarations.
+
+    ``provided`` is the library's declarations (``None``: only symbol presence is checked and
+    every function is unverified); ``soname`` is the name the consumer asked for, whose
+    major version must match the library's ``DT_SONAME``.
+    """
+    problems: list[Problem] = []
+    unverified: list[str] = []
+    if soname and elf.soname and _major(soname) and _major(elf.soname) != _major(soname):
+        problems.append(Problem("C1", "soname", soname, elf.soname, BREAK,
+                                "the library's major version changed"))
+    checker = _Checker(expected, provided or {})
+    provided_functions: Mapping[str, Any] = (provided or {}).get("functions", {})
+    for name, fn in expected.get("functions", {}).items():
+        symbol_name = fn.get("symbol", name)
+        symbol = elf.symbols.get(symbol_name)
+        if symbol is None or not symbol.function:
+            found = "missing" if symbol is None else "not a function"
+            problems.append(Problem("C1", name, "a defined function", found, BREAK))
+            continue
+        wanted = (versions or {}).get(name)
+        if wanted is not None and wanted not in symbol.versions:
+            have = ", ".join(f"{symbol_name}@{v}" for v in symbol.versions) or "unversioned"
+            problems.append(Problem("C2", name, f"{symbol_name}@{wanted}", have, BREAK))
+            continue
+        offered = provided_functions.get(name) if provided is not None else None
+        if offered is None:
+            unverified.append(name)
+            continue
+        problems.extend(checker.function(fn, offered, name))
+    identical = not problems and not unverified
+    return Verdict(tuple(problems), tuple(unverified), identical=identical)
+
+
+def check_function(
+    expected: Mapping[str, Any], provided: Mapping[str, Any], name: str
+) -> Verdict:
+    """Function ``name`` of one declarations document against another's."""
+    checker = _Checker(expected, provided)
+    problems = checker.function(expected["functions"][name], provided["functions"][name], name)
+    return Verdict(tuple(problems), identical=not problems)
+
+
+class _Checker:
+    def __init__(self, expected: Mapping[str, Any], provided: Mapping[str, Any]) -> None:
+        self.etypes: Mapping[str, Json] = expected.get("types", {})
+        self.ftypes: Mapping[str, Json] = provided.get("types", {})
+        self.library_allocated = _library_allocated(expected) | _library_allocated(provided)
+        self.active: set[tuple[str, str]] = set()
+
+    def function(self, e: Json, f: Json, path: str) -> list[Problem]:
+        out: list[Problem] = []
+        ecc, fcc = e.get("callconv", "default"), f.get("callconv", "default")
+        if ecc != fcc:
+            out.append(Problem("C17", path, f"calling convention {ecc}",
+                               f"calling convention {fcc}", BREAK))
+        eparams, fparams = e["params"], f["params"]
+        ev, fv = bool(e.get("variadic")), bool(f.get("variadic"))
+        if len(eparams) != len(fparams) or ev != fv:
+            out.append(Problem("C3", path, _arity(eparams, ev), _arity(fparams, fv), BREAK))
+        else:
+            for i, (ep, fp) in enumerate(zip(eparams, fparams, strict=True), start=1):
+                label = f"{path} param {i}" + (f" ({ep['name']})" if ep.get("name") else "")
+                if ep.get("name") and fp.get("name") and ep["name"] != fp["name"]:
+                    out.append(Problem("C12", label, ep["name"], fp["name"], HARMLESS,
+                                       "parameter renamed"))
+                out.extend(self.value(ep["type"], fp["type"], label, "param"))
+        out.extend(self.returned(e["return"], f["return"], f"{path} return"))
+        return out
+
+    def returned(self, e: Json, f: Json, path: str) -> list[Problem]:
+        ek, fk = e["kind"], f["kind"]
+        if ek == "void" and fk == "void":
+            return []
+        if ek == "void":
+            if fk in ("struct", "union", "array"):
+                return [Problem("C11", path, "void", _show(f), BREAK,
+                                "an aggregate is returned in memory")]
+            return [Problem("C11", path, "void", _show(f), HARMLESS,
+                            "a scalar return is ignored by the consumer")]
+        if fk == "void":
+            return [Problem("C11", path, _show(e), "void", BREAK,
+                            "the consumer reads a value that is no longer returned")]
+        return self.value(e, f, path, "return")
+
+    def value(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        """A by-value position: a parameter or a return."""
+        out: list[Problem] = []
+        if role == "param" and bool(e.get("const")) != bool(f.get("const")):
+            out.append(Problem("C6", path, _show(e), _show(f), HARMLESS,
+                               "top-level const on a by-value parameter"))
+        if bool(e.get("restrict")) != bool(f.get("restrict")):
+            added = bool(f.get("restrict"))
+            out.append(Problem("C9", path, _show(e), _show(f), REVIEW if added else HARMLESS,
+                               "restrict added" if added else "restrict removed"))
+        out.extend(self.same(e, f, path, role))
+        return out
+
+    def same(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        """Same representation: what C4, C5, C13 and C14 ask of one value."""
+        ek, fk = e["kind"], f["kind"]
+        if ek == "pointer" or fk == "pointer":
+            if ek != fk or _level(e) != _level(f):
+                return [Problem("C4", path, _show(e), _show(f), BREAK,
+                                f"pointer level {_level(e)} became {_level(f)}")]
+            return self.pointee(e["to"], f["to"], path, role)
+        if ek in ("struct", "union") or fk in ("struct", "union"):
+            if ek != fk:
+                return [Problem("C14", path, _show(e), _show(f), BREAK)]
+            return self.by_value(e, f, path, role)
+        if ek == "function" and fk == "function":
+            return [p for p in self.function(e, f, f"{path} callback")]
+        if ek == "array" and fk == "array":
+            if e.get("length") != f.get("length"):
+                return [Problem("C4", path, _show(e), _show(f), BREAK, "array length changed")]
+            return self.same(e["of"], f["of"], path, role)
+        out: list[Problem] = []
+        scalar = ("int", "bool", "enum")
+        eclass = "int" if ek in scalar else ek
+        fclass = "int" if fk in scalar else fk
+        if eclass != fclass:
+            return [Problem("C4", path, _show(e), _show(f), BREAK,
+                            f"{_class(ek)} became {_class(fk)}")]
+        differences = [
+            f"{what} {e.get(key)} became {f.get(key)}"
+            for key, what in (("size", "size"), ("align", "alignment"), ("signed", "signed"))
+            if e.get(key) != f.get(key)
+        ]
+        if differences:
+            return [Problem("C4", path, _show(e), _show(f), BREAK, "; ".join(differences))]
+        if ek == "enum" and fk == "enum":
+            out.extend(self.enum(e, f, path, role))
+        if _spelling(e) != _spelling(f):
+            out.append(Problem("C5", path, _show(e), _show(f), HARMLESS,
+                               "renamed to an identical type"))
+        return out
+
+    def pointee(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        out: list[Problem] = []
+        econst, fconst = bool(e.get("const")), bool(f.get("const"))
+        if econst != fconst:
+            shown = (f"pointer to {_show(e)}", f"pointer to {_show(f)}")
+            if role == "return":
+                out.append(Problem("C8", path, *shown, REVIEW if fconst else HARMLESS,
+                                   "const added to the returned pointee" if fconst
+                                   else "const removed from the returned pointee"))
+            else:
+                out.append(Problem("C7", path, *shown, HARMLESS if fconst else REVIEW,
+                                   "const added to the pointee" if fconst
+                                   else "const removed from the pointee: the library may "
+                                   "now write through it"))
+        ek, fk = e["kind"], f["kind"]
+        if ek == "void" or fk == "void":
+            if ek == fk:
+                return out
+            if role == "param" and ek == "void":
+                out.append(Problem("C10", path, _show_ptr(e), _show_ptr(f), REVIEW,
+                                   "void* parameter became a typed pointer"))
+            else:
+                out.append(Problem("C10", path, _show_ptr(e), _show_ptr(f),
+                                   HARMLESS if role == "param" else REVIEW,
+                                   "typed pointer became void*"))
+            return out
+        if ek in ("struct", "union") and fk in ("struct", "union"):
+            out.extend(self.by_pointer(e, f, path, role))
+            return out
+        if ek == "pointer" and fk == "pointer":
+            out.extend(self.pointee(e["to"], f["to"], path, role))
+            return out
+        out.extend(self.same(e, f, path, role))
+        return out
+
+    def by_value(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        """C14: a struct passed or returned by value must be identical."""
+        inner = self.fields(e, f, path, role, by_value=True)
+        serious = [p for p in inner if p.severity is not HARMLESS]
+        if serious:
+            return [Problem("C14", path, _show(e), _show(f), BREAK,
+                            "passed by value and not identical: " + serious[0].explain())]
+        return [p for p in inner if p.rule in ("C5", "C12")][:1]
+
+    def by_pointer(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        """C15/C16: a struct reached through a pointer."""
+        if e["kind"] != f["kind"]:
+            return [Problem("C15", path, _show(e), _show(f), BREAK)]
+        etype = self.etypes.get(e["name"])
+        ftype = self.ftypes.get(f["name"])
+        if etype is None or not etype.get("complete"):
+            return []  # opaque to the consumer: whatever changed behind it is safe (C16)
+        if ftype is None or not ftype.get("complete"):
+            return [Problem("C16", path, f"{e['name']} with fields", f"opaque {f['name']}",
+                            REVIEW, "the library no longer declares the fields")]
+        out = self.fields(e, f, path, role, by_value=False)
+        esize, fsize = etype["size"], ftype["size"]
+        if fsize > esize:
+            consumer = e["name"] not in self.library_allocated
+            out.append(Problem("C15", f"{path} -> {e['name']}", f"size {esize}",
+                               f"size {fsize}", BREAK if consumer else HARMLESS,
+                               "grew while the consumer allocates it" if consumer
+                               else "grew; the library allocates it"))
+        return out
+
+    def fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool) -> list[Problem]:
+        key = (e["name"], f["name"])
+        if key in self.active:
+            return []  # a struct that points to itself: checked where it started
+        self.active.add(key)
+        try:
+            return self._fields(e, f, path, role, by_value=by_value)
+        finally:
+            self.active.discard(key)
+
+    def _fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool) -> list[Problem]:
+        etype = self.etypes.get(e["name"]) or {}
+        ftype = self.ftypes.get(f["name"]) or {}
+        out: list[Problem] = []
+        where = f"{path} -> {e['name']}"
+        if not etype.get("complete") or not ftype.get("complete"):
+            if by_value and etype.get("size") != ftype.get("size"):
+                out.append(Problem("C14", where, str(etype.get("size")),
+                                   str(ftype.get("size")), BREAK, "size"))
+            return out
+        found = {fl["name"]: fl for fl in ftype.get("fields", ())}
+        for fl in etype.get("fields", ()):
+            other = found.get(fl["name"])
+            label = f"{where} field {fl['name']}"
+            if other is None:
+                out.append(Problem("C15", label, _show(fl["type"]), "removed", BREAK))
+                continue
+            if fl.get("offset") != other.get("offset") or fl.get("bit_offset") != other.get(
+                "bit_offset"
+            ):
+                out.append(Problem("C15", label, f"offset {_offset(fl)}",
+                                   f"offset {_offset(other)}", BREAK, "the field moved"))
+            if fl.get("bits") != other.get("bits"):
+                out.append(Problem("C4", label, f"{fl.get('bits')} bits",
+                                   f"{other.get('bits')} bits", BREAK))
+            out.extend(p for p in self.same(fl["type"], other["type"], label, role)
+                       if p.rule != "C5")
+        if by_value:
+            if (etype.get("size"), etype.get("align")) != (ftype.get("size"), ftype.get("align")):
+                out.append(Problem("C14", where, f"size {etype.get('size')} align "
+                                   f"{etype.get('align')}", f"size {ftype.get('size')} align "
+                                   f"{ftype.get('align')}", BREAK))
+            if len(ftype.get("fields", ())) != len(etype.get("fields", ())):
+                out.append(Problem("C14", where, f"{len(etype.get('fields', ()))} fields",
+                                   f"{len(ftype.get('fields', ()))} fields", BREAK))
+        return out
+
+    def enum(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+        emembers = (self.etypes.get(e["name"]) or {}).get("members", {})
+        fmembers = (self.ftypes.get(f["name"]) or {}).get("members", {})
+        out: list[Problem] = []
+        for name, value in emembers.items():
+            if name not in fmembers:
+                out.append(Problem("C13", f"{path} {e['name']}", f"{name} = {value}", "removed",
+                                   BREAK, "enum member removed"))
+            elif fmembers[name] != value:
+                out.append(Problem("C13", f"{path} {e['name']}", f"{name} = {value}",
+                                   f"{name} = {fmembers[name]}", BREAK, "enum member renumbered"))
+        added = [n for n in fmembers if n not in emembers]
+        if added and fmembers and emembers:
+            out.append(Problem("C13", f"{path} {e['name']}", ", ".join(emembers),
+                               ", ".join(fmembers), REVIEW if role == "return" else HARMLESS,
+                               "members added: " + ", ".join(added)))
+        return out
+
+
+def _library_allocated(decls: Mapping[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    for fn in decls.get("functions", {}).values():
+        ret = fn["return"]
+        if ret["kind"] == "pointer" and ret["to"]["kind"] in ("struct", "union"):
+            keys.add(ret["to"]["name"])
+        for p in fn["params"]:
+            t = p["type"]
+            if t["kind"] == "pointer" and t["to"]["kind"] == "pointer":
+                inner = t["to"]["to"]
+                if inner["kind"] in ("struct", "union"):
+                    keys.add(inner["name"])
+    return keys
+
+
+def _arity(params: list[Json], variadic: bool) -> str:
+    text = f"{len(params)} parameter" + ("" if len(params) == 1 else "s")
+    return text + (", variadic" if variadic else "")
+
+
+def _level(t: Json) -> int:
+    level = 0
+    while t["kind"] == "pointer":
+        level += 1
+        t = t["to"]
+    return level
+
+
+def _class(kind: str) -> str:
+    return {"int": "integer", "bool": "integer", "enum": "integer", "float": "floating",
+            "void": "void", "va_list": "va_list"}.get(kind, kind)
+
+
+def _spelling(t: Json) -> tuple[Any, ...]:
+    return (t.get("typedef"), t.get("name"))
+
+
+def _show_ptr(t: Json) -> str:
+    return f"{_show(t)} *"
+
+
+def _offset(field: Json) -> str:
+    if "bit_offset" in field:
+        return f"{field['offset']} (bit {field['bit_offset']})"
+    return str(field.get("offset"))

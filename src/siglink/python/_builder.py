@@ -1,0 +1,513 @@
+"""griffe's model of a library → :class:`~siglink.contracts.manifest.Export` values.
+
+Functions, classes (constructor, members inherited through the MRO, bases), methods of each kind,
+properties, attributes, records (dataclass, attrs, NamedTuple, TypedDict), enums and overloads.
+Exports are built once per defining path and memoized; a re-export is the same value at another
+path.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections.abc import Mapping
+from typing import Final
+
+import griffe
+
+from siglink.contracts.manifest import Export, ExportKind
+from siglink.contracts.signature import Param, ParamKind, Signature
+from siglink.contracts.types import TypeContext, TypeRef, parse_type
+from siglink.python._annotations import AliasTable, render
+
+__all__ = ["Builder", "relocate"]
+
+_KINDS: Final = {
+    griffe.ParameterKind.positional_only: ParamKind.POSITIONAL_ONLY,
+    griffe.ParameterKind.positional_or_keyword: ParamKind.POSITIONAL_OR_KEYWORD,
+    griffe.ParameterKind.var_positional: ParamKind.VAR_POSITIONAL,
+    griffe.ParameterKind.keyword_only: ParamKind.KEYWORD_ONLY,
+    griffe.ParameterKind.var_keyword: ParamKind.VAR_KEYWORD,
+}
+_VARIADIC: Final = (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD)
+_ENUM_BASES: Final = frozenset(
+    f"enum.{n}" for n in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum")
+)
+_NAMEDTUPLE_BASES: Final = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
+_TYPEDDICT_BASES: Final = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
+_PROTOCOL_BASES: Final = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+# Bases that add nothing to a constructor: a class with only these still takes no arguments.
+_INERT_BASES: Final = frozenset(
+    {"object", "builtins.object", "abc.ABC", "typing.Generic", "typing_extensions.Generic",
+     *_PROTOCOL_BASES}
+)
+_EXCEPTIONS: Final = frozenset(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
+_ATTRS_DECORATORS: Final = frozenset(
+    {"attr.s", "attr.attrs", "attr.attributes", "attr.define", "attr.mutable", "attr.frozen",
+     "attr.dataclass", "attrs.define", "attrs.mutable", "attrs.frozen"}
+)
+_ATTRS_FIELDS: Final = frozenset(
+    {"attr.ib", "attr.attrib", "attr.attr", "attr.field", "attrs.field"}
+)
+_ATTRS_FACTORY: Final = frozenset({"attr.Factory", "attrs.Factory"})
+_NOT_REQUIRED: Final = frozenset({"typing.NotRequired", "typing_extensions.NotRequired"})
+_CONSTRUCTOR_DUNDERS: Final = frozenset(
+    {"__init__", "__new__", "__init_subclass__", "__post_init__", "__class_getitem__",
+     "__attrs_post_init__", "__attrs_pre_init__", "__repr__", "__str__", "__getattr__",
+     "__setattr__", "__delattr__", "__getattribute__", "__reduce__", "__reduce_ex__",
+     "__getstate__", "__setstate__", "__copy__", "__deepcopy__", "__sizeof__", "__dir__",
+     "__format__", "__subclasshook__", "__del__", "__set_name__"}
+)
+
+
+def relocate(export: Export, path: str) -> Export:
+    """The same export (same digest) at another path.
+
+    Members keep the paths where they are defined: a method inherited by a hundred classes is
+    one value, and a member's digest does not depend on its path.
+    """
+    if export.path == path:
+        return export
+    return dataclasses.replace(export, path=path, digest=export.digest)
+
+
+class Builder:
+    """Builds exports from griffe objects of one library, memoized by defining path."""
+
+    def __init__(self, table: AliasTable, collection: griffe.ModulesCollection) -> None:
+        self.table = table
+        self.collection = collection
+        self._exports: dict[int, Export] = {}
+        self._contexts: dict[int, TypeContext] = {}
+        self._types: dict[tuple[int, str], TypeRef] = {}
+        self._typevars: frozenset[str] | None = None
+        self._mros: dict[int, list[griffe.Class]] = {}
+        self._base_cache: dict[int, list[str]] = {}
+        self._flavors: dict[int, str | None] = {}
+        self._members: dict[int, dict[str, Export]] = {}
+        self._modules: dict[int, tuple[str, str | None]] = {}
+
+    # -- types -------------------------------------------------------------------------------
+
+    def context(self, module: griffe.Module) -> TypeContext:
+        """How annotation text rendered for ``module`` is read.
+
+        :func:`render` already qualified every name through the module's imports and expanded
+        the library's aliases, so the context only says which qualified names are TypeVars.
+        """
+        ctx = self._contexts.get(id(module))
+        if ctx is None:
+            if self._typevars is None:
+                self._typevars = frozenset(self.table.typevars)
+            ctx = TypeContext(module=module.path, typevars=self._typevars)
+            self._contexts[id(module)] = ctx
+        return ctx
+
+    def _where(self, obj: griffe.Object) -> tuple[str, str | None]:
+        """The defining module's path and file (relative to the search path), memoized."""
+        module = obj.module
+        info = self._modules.get(id(module))
+        if info is None:
+            rel = None if isinstance(module.filepath, list) else (
+                module.relative_filepath.as_posix())
+            info = self._modules[id(module)] = (module.path, rel)
+        return info
+
+    def _module_path(self, obj: griffe.Object) -> str:
+        return self._where(obj)[0]
+
+    def _location(self, obj: griffe.Object) -> str | None:
+        rel = self._where(obj)[1]
+        return f"{rel}:{obj.lineno}" if rel and obj.lineno else rel
+
+    def type_of(self, expr: str | griffe.Expr | None, module: griffe.Module) -> TypeRef | None:
+        """A parsed, normalized annotation (``None`` when there is none)."""
+        if expr is None:
+            return None
+        text = render(expr, self.table)
+        key = (id(module), text)
+        found = self._types.get(key)
+        if found is None:
+            found = parse_type(text, self.context(module))
+            self._types[key] = found
+        return found
+
+    # -- signatures --------------------------------------------------------------------------
+
+    def signature(self, func: griffe.Function, *, drop_first: bool = False) -> Signature:
+        """The function's signature; ``drop_first`` leaves out a method's ``self``/``cls``."""
+        module = func.module
+        params: list[Param] = []
+        items = list(func.parameters)
+        if drop_first and items and _KINDS[items[0].kind] not in _VARIADIC:
+            items = items[1:]
+        for p in items:
+            kind = _KINDS[p.kind]
+            default = None if kind in _VARIADIC or p.default is None else str(p.default)
+            params.append(Param(p.name, kind, self.type_of(p.annotation, module), default))
+        returns = self.type_of(func.returns, module) if func.returns is not None else None
+        return Signature(params=tuple(params), returns=returns)
+
+    # -- exports -----------------------------------------------------------------------------
+
+    def export(self, obj: griffe.Object) -> Export | None:
+        """The export for a function, class, attribute or type alias at its defining path."""
+        found = self._exports.get(id(obj))
+        if found is not None:
+            return found
+        if isinstance(obj, griffe.Function):
+            export: Export | None = self._function(obj)
+        elif isinstance(obj, griffe.Class):
+            export = self._class(obj)
+        elif isinstance(obj, griffe.Attribute):
+            export = self._attribute(obj, obj.path)
+        elif isinstance(obj, griffe.TypeAlias):
+            export = Export(path=obj.path, kind=ExportKind.ATTRIBUTE,
+                            module=self._module_path(obj),
+                            value=render(obj.value, self.table) if obj.value else None,
+                            location=self._location(obj))
+        else:
+            return None
+        if export is not None:
+            self._exports[id(obj)] = export
+        return export
+
+    def _function(self, func: griffe.Function, *, member_of: str | None = None) -> Export:
+        labels = func.labels
+        path = func.path if member_of is None else f"{member_of}.{func.name}"
+        is_async = "async" in labels
+        if member_of is None:
+            kind = ExportKind.ASYNC_FUNCTION if is_async else ExportKind.FUNCTION
+            drop = False
+        elif "staticmethod" in labels:
+            kind, drop = ExportKind.STATICMETHOD, False
+        elif "classmethod" in labels:
+            kind, drop = ExportKind.CLASSMETHOD, True
+        else:
+            kind = ExportKind.ASYNC_METHOD if is_async else ExportKind.METHOD
+            drop = True
+        overloads = tuple(self.signature(o, drop_first=drop) for o in func.overloads or ())
+        return Export(
+            path=path,
+            kind=kind,
+            module=self._module_path(func),
+            signature=self.signature(func, drop_first=drop),
+            overloads=overloads,
+            location=self._location(func),
+        )
+
+    def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
+        kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
+        annotation = attr.annotation
+        optional = False
+        if isinstance(annotation, griffe.ExprSubscript) and (
+            annotation.canonical_path in _NOT_REQUIRED
+        ):
+            annotation, optional = annotation.slice, True
+        return Export(
+            path=path,
+            kind=kind,
+            module=self._module_path(attr),
+            type=self.type_of(annotation, attr.module),
+            value=str(attr.value) if value and attr.value is not None else None,
+            optional=optional,
+            location=self._location(attr),
+        )
+
+    # -- classes -----------------------------------------------------------------------------
+
+    def _class(self, cls: griffe.Class) -> Export:
+        lineage = [cls, *self._mro(cls)]
+        flavor = self._flavor(cls, lineage)
+        members: dict[str, Export] = {}
+        for klass in reversed(lineage):
+            members.update(self._own_members(klass))
+        if flavor == "typeddict" and cls.keywords.get("total") == "False":
+            members = {n: dataclasses.replace(m, optional=True, digest="")
+                       if m.kind is ExportKind.ATTRIBUTE else m for n, m in members.items()}
+        if flavor == "attrs":
+            signature = self._attrs_signature(cls, lineage)
+        elif flavor == "namedtuple":
+            signature = self._field_signature(cls, keyword_only=False)
+        elif flavor == "typeddict":
+            signature = self._field_signature(cls, keyword_only=True)
+        elif flavor == "enum":
+            signature = None
+        else:
+            signature = self._constructor(cls, lineage)
+        public = self.table.public
+        bases = tuple(public.get(b, b) for b in self._bases(cls))
+        return Export(
+            path=cls.path,
+            kind=ExportKind.CLASS,
+            module=self._module_path(cls),
+            signature=signature,
+            members=members,
+            bases=bases,
+            flavor=flavor,
+            location=self._location(cls),
+        )
+
+    def _mro(self, cls: griffe.Class) -> list[griffe.Class]:
+        """The class's resolvable ancestors, C3-linearized, memoized (griffe recomputes)."""
+        key = id(cls)
+        found = self._mros.get(key)
+        if found is not None:
+            return found
+        self._mros[key] = []  # a cycle in broken code ends here
+        bases: list[griffe.Class] = []
+        for base in cls.bases:
+            if isinstance(base, griffe.ExprSubscript):
+                base = base.left
+            if not isinstance(base, griffe.Expr):
+                continue
+            try:
+                resolved = base.resolved  # type: ignore[union-attr]
+            except Exception:
+                continue
+            if isinstance(resolved, griffe.Class) and resolved is not cls:
+                bases.append(resolved)
+        try:
+            mro = griffe.c3linear_merge(*[[b, *self._mro(b)] for b in bases], bases)
+        except ValueError:
+            mro = []
+        self._mros[key] = mro
+        return mro
+
+    def _bases(self, cls: griffe.Class) -> list[str]:
+        key = id(cls)
+        found = self._base_cache.get(key)
+        if found is None:
+            found = self._base_cache[key] = _own_bases(cls)
+        return found
+
+    def _flavor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> str | None:
+        key = id(cls)
+        if key in self._flavors:
+            return self._flavors[key]
+        names = {path for klass in lineage for path in self._bases(klass)}
+        flavor: str | None = None
+        if names & _ENUM_BASES:
+            flavor = "enum"
+        elif names & _NAMEDTUPLE_BASES:
+            flavor = "namedtuple"
+        elif names & _TYPEDDICT_BASES:
+            flavor = "typeddict"
+        elif any(_attrs_options(k) is not None for k in lineage):
+            flavor = "attrs"
+        elif "dataclass" in cls.labels:
+            flavor = "dataclass"
+        elif set(self._bases(cls)) & _PROTOCOL_BASES:
+            flavor = "protocol"
+        self._flavors[key] = flavor
+        return flavor
+
+    def _own_members(self, cls: griffe.Class) -> dict[str, Export]:
+        """Exports of the public members ``cls`` defines itself (at their defining paths;
+        a subclass shares them)."""
+        key = id(cls)
+        found = self._members.get(key)
+        if found is not None:
+            return found
+        members: dict[str, Export] = {}
+        self._members[key] = members
+        enum = self._flavor(cls, [cls, *self._mro(cls)]) == "enum"
+        for name, member in cls.members.items():
+            if name.startswith("_") and not (
+                name.startswith("__") and name.endswith("__") and name not in _CONSTRUCTOR_DUNDERS
+            ):
+                continue
+            if isinstance(member, griffe.Function):
+                members[name] = self._function(member, member_of=cls.path)
+            elif isinstance(member, griffe.Attribute):
+                if name.startswith("__"):
+                    continue
+                is_enum_member = enum and "property" not in member.labels and (
+                    member.value is not None)
+                export = self._attribute(member, f"{cls.path}.{name}", value=is_enum_member)
+                if is_enum_member:
+                    own = parse_type(self.table.public.get(cls.path, cls.path),
+                                     self.context(cls.module))
+                    export = dataclasses.replace(export, type=own, digest="")
+                members[name] = export
+            elif isinstance(member, griffe.Class):
+                nested = self.export(member)
+                if nested is not None:
+                    members[name] = nested
+        return members
+
+    def _constructor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
+        for klass in lineage:
+            for name in ("__init__", "__new__"):
+                member = klass.members.get(name)
+                if isinstance(member, griffe.Function):
+                    return _without_return(self.signature(member, drop_first=True))
+        # Nothing defined in the library: the constructor comes from a base outside it.
+        inside = {klass.path for klass in lineage}
+        outside = [p for klass in lineage for p in self._bases(klass)
+                   if p not in inside and p not in _INERT_BASES]
+        if not outside:
+            return Signature()
+        if all(p.rpartition(".")[2] in _EXCEPTIONS and p.rpartition(".")[0] in ("", "builtins")
+               for p in outside):
+            any_ = parse_type("object", self.context(cls.module))
+            return Signature(params=(Param("args", ParamKind.VAR_POSITIONAL, any_),))
+        return None
+
+    def _field_signature(self, cls: griffe.Class, *, keyword_only: bool) -> Signature:
+        kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
+        params = []
+        for name, member in cls.members.items():
+            if isinstance(member, griffe.Attribute) and member.annotation is not None and (
+                "property" not in member.labels
+            ):
+                default = None if member.value is None else str(member.value)
+                annotation = member.annotation
+                if keyword_only and isinstance(annotation, griffe.ExprSubscript) and (
+                    annotation.canonical_path in _NOT_REQUIRED
+                ):
+                    annotation, default = annotation.slice, "..."
+                if keyword_only and isinstance(cls.keywords, dict) and (
+                    cls.keywords.get("total") == "False"
+                ):
+                    default = "..."
+                params.append(Param(name, kind, self.type_of(annotation, cls.module), default))
+        if keyword_only:
+            params.sort(key=lambda p: p.name)
+        return Signature(params=tuple(params), returns=None)
+
+    def _attrs_signature(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
+        if "__init__" in cls.members:
+            member = cls.members["__init__"]
+            if isinstance(member, griffe.Function):
+                return _without_return(self.signature(member, drop_first=True))
+        fields: dict[str, Param] = {}
+        for klass in reversed(lineage):
+            options = _attrs_options(klass)
+            if options is None:
+                continue
+            fields.update(self._attrs_fields(klass, options))
+        positional = [p for p in fields.values() if p.kind is not ParamKind.KEYWORD_ONLY]
+        keyword = sorted((p for p in fields.values() if p.kind is ParamKind.KEYWORD_ONLY),
+                         key=lambda p: p.name)
+        return Signature(params=(*positional, *keyword), returns=None)
+
+    def _attrs_fields(self, cls: griffe.Class, options: Mapping[str, str]) -> dict[str, Param]:
+        auto = options.get("auto_attribs")
+        fields: dict[str, Param] = {}
+        # attrs' rule for auto_attribs=None: annotated names are fields unless some attr.ib()
+        # is unannotated.
+        explicit = any(
+            isinstance(m, griffe.Attribute) and m.annotation is None
+            and _attrs_field_call(m) is not None
+            for m in cls.members.values()
+        )
+        for name, member in cls.members.items():
+            if not isinstance(member, griffe.Attribute) or "property" in member.labels:
+                continue
+            call = _attrs_field_call(member)
+            if call is None:
+                annotated = member.annotation is not None and "ClassVar" not in str(
+                    member.annotation)
+                if not annotated or auto == "False" or (auto is None and explicit):
+                    continue
+                if not options.get("_modern") and auto != "True":
+                    continue
+                args: dict[str, str | griffe.Expr] = {}
+                default: str | None = None if member.value is None else str(member.value)
+                if isinstance(member.value, griffe.ExprCall) and (
+                    member.value.function.canonical_path in _ATTRS_FACTORY
+                ):
+                    default = _factory_default(member.value)
+            else:
+                args = _call_args(call)
+                default = _attrs_default(args)
+            if args.get("init") == "False":
+                continue
+            kw_only = args.get("kw_only", options.get("kw_only")) == "True"
+            alias = args.get("alias")
+            param_name = str(alias).strip("'\"") if alias is not None else name.lstrip("_")
+            annotation = member.annotation if member.annotation is not None else args.get("type")
+            fields[name] = Param(
+                param_name,
+                ParamKind.KEYWORD_ONLY if kw_only else ParamKind.POSITIONAL_OR_KEYWORD,
+                self.type_of(annotation, cls.module),
+                default,
+            )
+        return fields
+
+
+def _without_return(sig: Signature) -> Signature:
+    """A constructor's signature as the class is called: what it returns is the instance."""
+    return sig if sig.returns is None else Signature(params=sig.params, returns=None)
+
+
+def _own_bases(cls: griffe.Class) -> list[str]:
+    paths = []
+    for base in cls.bases:
+        if isinstance(base, griffe.ExprSubscript):
+            base = base.left
+        if isinstance(base, griffe.Expr):
+            try:
+                paths.append(base.canonical_path)
+            except Exception:
+                paths.append(str(base))
+        else:
+            paths.append(str(base))
+    return paths
+
+
+def _attrs_options(cls: griffe.Class) -> dict[str, str] | None:
+    for decorator in cls.decorators:
+        try:
+            path = decorator.callable_path
+        except Exception:
+            continue
+        if path in _ATTRS_DECORATORS:
+            value = decorator.value
+            options = {k: str(v) for k, v in _call_args(value).items()} if isinstance(
+                value, griffe.ExprCall) else {}
+            if path.rpartition(".")[2] in ("define", "mutable", "frozen"):
+                options["_modern"] = "True"
+            if path == "attr.dataclass":
+                options.setdefault("auto_attribs", "True")
+            return options
+    return None
+
+
+def _attrs_field_call(attr: griffe.Attribute) -> griffe.ExprCall | None:
+    value = attr.value
+    if isinstance(value, griffe.ExprCall):
+        try:
+            path = value.function.canonical_path
+        except Exception:
+            return None
+        if path in _ATTRS_FIELDS:
+            return value
+    return None
+
+
+def _call_args(call: griffe.ExprCall) -> dict[str, str | griffe.Expr]:
+    args: dict[str, str | griffe.Expr] = {}
+    for argument in call.arguments:
+        if isinstance(argument, griffe.ExprKeyword):
+            args[argument.name] = argument.value
+    return args
+
+
+def _attrs_default(args: Mapping[str, str | griffe.Expr]) -> str | None:
+    if "factory" in args:
+        return f"{args['factory']}()"
+    default = args.get("default")
+    if default is None:
+        return None
+    if isinstance(default, griffe.ExprCall) and default.function.canonical_path in _ATTRS_FACTORY:
+        return _factory_default(default)
+    return str(default)
+
+
+def _factory_default(call: griffe.ExprCall) -> str:
+    return f"{call.arguments[0]}()" if call.arguments else "...()"

@@ -1,0 +1,433 @@
+"""The export table of a Python library, read statically with griffe (DESIGN §4).
+
+>>> manifest = extract("itsdangerous-2.1.2-py3-none-any.whl")  # doctest: +SKIP
+>>> manifest.exports["itsdangerous.Signer"].kind
+<ExportKind.CLASS: 'class'>
+
+The library's code is never imported into this process: Python sources are parsed by griffe,
+compiled modules without stubs are inspected by a separate interpreter (:mod:`._compiled`).
+
+"Public" means ``__all__`` where a module defines one (``__all__ += [...]`` included); otherwise
+every name bound in the module that does not start with an underscore and is not a module.
+A package's ``__init__`` exports the names imported into it; any other module exports the
+names it imports from its own library (re-exports keep their target's signature) but not
+those it imports from elsewhere. Private modules (a ``_``-prefixed component) are read but only
+count through names re-exported into public modules. A name re-exported from another
+distribution is recorded as ``Export(reference="dist:module.name")``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import griffe
+
+from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
+from siglink.python._annotations import AliasTable
+from siglink.python._builder import Builder, relocate
+from siglink.python._compiled import inspect_compiled
+from siglink.python._sources import Source, open_target, wheel_source
+
+__all__ = ["extract", "extract_tree"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def extract(
+    target: str | os.PathLike[str], *, name: str | None = None, version: str | None = None
+) -> Manifest:
+    """The manifest of a library: a wheel, an sdist, a source tree, an installed distribution's
+    name, or a manifest file (``siglink.json``), which is just loaded.
+
+    :raises ExtractionError: the target is missing, or not a readable library or archive.
+    :raises ManifestError: a manifest file that is corrupt or of a newer format.
+    """
+    with open_target(target) as source:
+        if isinstance(source, Manifest):
+            return source
+        return _extract_source(source, name=name, version=version)
+
+
+def _extract_source(source: Source, *, name: str | None, version: str | None) -> Manifest:
+    return extract_tree(
+        source.root,
+        source.packages,
+        name=name or source.name,
+        version=version or source.version,
+        requires=source.requires,
+        requires_python=source.requires_python,
+        top_level=source.top_level,
+        files=source.files,
+    )
+
+
+def extract_tree(
+    root: Path,
+    packages: Sequence[str] | None = None,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    requires: Sequence[str] = (),
+    requires_python: str | None = None,
+    top_level: Sequence[str] | None = None,
+    files: dict[str, str] | None = None,
+) -> Manifest:
+    """The manifest of the top-level modules ``packages`` found under ``root`` (an unpacked
+    wheel, a ``src`` directory).
+
+    Without ``packages``, ``name`` or ``version``, they are read from the ``*.dist-info`` in
+    ``root`` (as in an unpacked wheel).
+    """
+    root = Path(root)
+    if packages is None or name is None or version is None:
+        source = wheel_source(root, label=str(root))
+        packages = source.packages if packages is None else packages
+        name = name or source.name
+        version = version or source.version
+        requires = requires or source.requires
+        requires_python = requires_python or source.requires_python
+        top_level = source.top_level if top_level is None else top_level
+    reader = _Reader(root, tuple(packages), requires_python)
+    exports = reader.read()
+    return Manifest(
+        unit=Unit(name, version),
+        exports=exports,
+        files=dict(files or {}),
+        requires=tuple(requires),
+        requires_python=requires_python,
+        top_level=tuple(top_level if top_level is not None else packages),
+        diagnostics=tuple(reader.diagnostics),
+    )
+
+
+class _ModuleImports(griffe.Extension):
+    """Remembers which names a module binds with ``import x`` (module objects, never exports)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modules: set[str] = set()
+
+    def on_alias_instance(self, *, alias: griffe.Alias, node: Any, **kwargs: Any) -> None:
+        if isinstance(node, ast.Import):
+            self.modules.add(alias.path)
+
+
+def _is_private(path: str) -> bool:
+    return any(part.startswith("_") for part in path.split("."))
+
+
+class _Reader:
+    """One extraction: load with griffe, find public names, build exports."""
+
+    def __init__(self, root: Path, packages: tuple[str, ...], requires_python: str | None) -> None:
+        self.root = root
+        self.packages = packages
+        self.requires_python = requires_python
+        self.diagnostics: list[Diagnostic] = []
+        self.imports = _ModuleImports()
+        self.loader = griffe.GriffeLoader(
+            search_paths=[str(root)],
+            allow_inspection=False,
+            store_source=False,
+            extensions=griffe.load_extensions(self.imports),
+        )
+        self.compiled: dict[str, Export] = {}
+        self.dists: dict[str, str] = {}
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def read(self) -> dict[str, Export]:
+        modules = self._load()
+        files = _module_files(self.root, self.packages)
+        loaded = {m.path for top in modules for m in _walk(top)}
+        for module_path, (rel, kind) in files.items():
+            if module_path in loaded:
+                continue
+            if kind == "compiled":
+                continue
+            self.diagnostics.append(_diagnose(self.root / rel, rel, self.requires_python))
+        compiled = [m for m, (_, kind) in files.items() if kind == "compiled" and m not in loaded]
+        if compiled:
+            self.compiled, problems = inspect_compiled(self.root, compiled)
+            self.diagnostics.extend(problems)
+        return self._exports(modules)
+
+    def _load(self) -> list[griffe.Module]:
+        modules: list[griffe.Module] = []
+        with _quiet():
+            for package in self.packages:
+                try:
+                    obj = self.loader.load(package, try_relative_path=False)
+                except (griffe.LoadingError, ImportError, OSError, ValueError):
+                    continue  # the module files scan names the file and the reason
+                if isinstance(obj, griffe.Module):
+                    modules.append(obj)
+        return modules
+
+    # -- public names -------------------------------------------------------------------------
+
+    def _public(self, module: griffe.Module) -> Iterator[tuple[str, object]]:
+        """(name, target) of each public name of a public module; target is a griffe object, a
+        compiled :class:`Export`, or the path of an object outside the library."""
+        declared = module.exports
+        if declared is not None:
+            names = [e for e in declared if isinstance(e, str)]
+        else:
+            names = [n for n in module.members if not n.startswith("_")]
+        is_init = module.is_init_module or module.is_package
+        for name in dict.fromkeys(names):
+            member = module.members.get(name)
+            if member is None:
+                compiled = self.compiled.get(f"{module.path}.{name}")
+                if compiled is not None:
+                    yield name, compiled
+                elif declared is not None and f"{module.path}.{name}" not in _all_paths(module):
+                    self.diagnostics.append(Diagnostic(
+                        f"{module.path}.__all__ lists {name!r}, which is not defined statically",
+                        _rel(module), None))
+                continue
+            if isinstance(member, griffe.Module):
+                continue
+            if isinstance(member, griffe.Alias):
+                if member.path in self.imports.modules:
+                    continue
+                if declared is None and not member.runtime:
+                    continue  # imported under `if TYPE_CHECKING:`
+                target = self._resolve(member.target_path)
+                if isinstance(target, griffe.Module):
+                    continue
+                if isinstance(target, str) and declared is None and not is_init:
+                    continue  # a plain module's imports from other libraries are not its API
+                if target is None:
+                    self.diagnostics.append(Diagnostic(
+                        f"{module.path}.{name}: re-export of {member.target_path}, "
+                        "which could not be read", _rel(module), member.alias_lineno))
+                    continue
+                yield name, target
+            else:
+                yield name, member
+
+    def _resolve(self, path: str) -> object:
+        """Follow an alias chain: griffe object, compiled export, outside path, or None."""
+        for _ in range(32):
+            compiled = self.compiled.get(path)
+            if compiled is not None:
+                return compiled
+            if path.partition(".")[0] not in self.packages:
+                return path
+            try:
+                obj = self.loader.modules_collection.get_member(path)
+            except Exception:
+                return None
+            if isinstance(obj, griffe.Alias):
+                path = obj.target_path
+                continue
+            return obj
+        return None
+
+    # -- exports ------------------------------------------------------------------------------
+
+    def _exports(self, tops: list[griffe.Module]) -> dict[str, Export]:
+        sites: list[tuple[str, object]] = []
+        public: dict[str, str] = {}
+        table = AliasTable(public)
+        for top in tops:
+            for module in _walk(top):
+                table.add_module(module)
+                if _is_private(module.path):
+                    continue
+                for name, target in self._public(module):
+                    path = f"{module.path}.{name}"
+                    sites.append((path, target))
+                    defined = _defined_path(target)
+                    if defined is not None and (
+                        defined not in public or len(path) < len(public[defined])
+                    ):
+                        public[defined] = path
+        for path, export in self.compiled.items():
+            module_path = path.rpartition(".")[0]
+            if not _is_private(module_path):
+                sites.append((path, export))
+        builder = Builder(table, self.loader.modules_collection)
+        exports: dict[str, Export] = {}
+        for path, target in sites:
+            if isinstance(target, Export):
+                exports[path] = relocate(target, path)
+            elif isinstance(target, str):
+                exports[path] = Export(
+                    path=path, kind=ExportKind.ATTRIBUTE, module=target.rpartition(".")[0],
+                    reference=f"{self._distribution(target)}:{target}")
+            elif isinstance(target, griffe.Object):
+                try:
+                    export = builder.export(target)
+                except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
+                    self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
+                    continue
+                if export is not None:
+                    exports[path] = relocate(export, path)
+        return exports
+
+    def _distribution(self, path: str) -> str:
+        """The distribution providing the top-level module of ``path`` (``python``: stdlib)."""
+        top = path.partition(".")[0]
+        if top in sys.stdlib_module_names or top == "builtins":
+            return "python"
+        if not self.dists:
+            from importlib.metadata import packages_distributions
+
+            self.dists = {k: v[0] for k, v in packages_distributions().items() if v}
+            self.dists.setdefault("", "")
+        return self.dists.get(top, top).lower().replace("_", "-")
+
+
+def _defined_path(target: object) -> str | None:
+    if isinstance(target, griffe.Object):
+        return target.path
+    if isinstance(target, Export):
+        return target.path
+    return None
+
+
+def _all_paths(module: griffe.Module) -> set[str]:
+    return {f"{module.path}.{n}" for n in module.members}
+
+
+def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
+    yield module
+    for member in module.members.values():
+        if isinstance(member, griffe.Module):
+            yield from _walk(member)
+
+
+def _rel(module: griffe.Module) -> str | None:
+    if isinstance(module.filepath, list):
+        return None
+    try:
+        return module.relative_filepath.as_posix()
+    except ValueError:
+        return str(module.filepath)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """griffe logs (and old libraries' escape sequences warn) to stderr; we report instead."""
+    with warnings.catch_warnings(), griffe.logger.disable():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# -- modules that could not be read ----------------------------------------------------------
+
+_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*\.(so|pyd)$|^([A-Za-z_][A-Za-z0-9_]*)\.(so|pyd)$")
+
+
+def _module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Every importable module under ``root`` for ``packages``: dotted path -> (relative file,
+    ``source`` or ``compiled``). A ``.py``/``.pyi`` wins over an extension of the same name."""
+    found: dict[str, tuple[str, str]] = {}
+
+    def add(module: str, rel: str, kind: str) -> None:
+        if kind == "compiled" and module in found:
+            return
+        found[module] = (rel, kind)
+
+    def scan(directory: Path, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            rel = Path(entry.path).relative_to(root).as_posix()
+            if entry.is_dir():
+                if entry.name.isidentifier() and entry.name != "__pycache__" and any(
+                    (Path(entry.path) / f"__init__.{s}").is_file() for s in ("py", "pyi")
+                ):
+                    scan(Path(entry.path), f"{prefix}.{entry.name}")
+                continue
+            stem, dot, suffix = entry.name.partition(".")
+            if not stem.isidentifier():
+                continue
+            module = prefix if stem == "__init__" else f"{prefix}.{stem}"
+            if suffix in ("py", "pyi"):
+                if suffix == "pyi" or module not in found or found[module][1] == "compiled":
+                    found[module] = (rel, "source")
+            elif _EXTENSION.match(entry.name):
+                add(module, rel, "compiled")
+
+    for package in packages:
+        base = root / package
+        if base.is_dir():
+            scan(base, package)
+        else:
+            for candidate in sorted(root.glob(f"{package}.*")):
+                if candidate.suffix in (".py", ".pyi"):
+                    found[package] = (candidate.name, "source")
+                elif _EXTENSION.match(candidate.name):
+                    add(package, candidate.name, "compiled")
+    return found
+
+
+_PYTHON_FEATURES = (
+    (re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), (3, 12), "the type statement (PEP 695)"),
+    (re.compile(r"^\s*(async\s+)?def\s+\w+\s*\["), (3, 12), "type parameter syntax (PEP 695)"),
+    (re.compile(r"^\s*class\s+\w+\s*\["), (3, 12), "type parameter syntax (PEP 695)"),
+    (re.compile(r"^\s*except\s*\*"), (3, 11), "except* (PEP 654)"),
+    (re.compile(r"^\s*match\s+.+:\s*$"), (3, 10), "the match statement (PEP 634)"),
+    (re.compile(r"^\s*case\s+.+:\s*$"), (3, 10), "the match statement (PEP 634)"),
+)
+
+
+def _diagnose(path: Path, rel: str, requires_python: str | None) -> Diagnostic:
+    """Why a module could not be read: a syntax error (or newer-Python syntax), bad text."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return Diagnostic(f"cannot read module: {e.strerror}", rel, None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as e:
+        reason = e.msg
+        newer = _newer_python(e, data, requires_python)
+        if newer:
+            return Diagnostic(f"{newer} ({reason}); module skipped", rel, e.lineno)
+        return Diagnostic(f"syntax error: {reason}; module skipped", rel, e.lineno)
+    except (ValueError, UnicodeDecodeError) as e:
+        return Diagnostic(f"cannot decode module: {e}; module skipped", rel, None)
+    return Diagnostic("module could not be read; skipped", rel, None)
+
+
+def _newer_python(error: SyntaxError, data: bytes, requires_python: str | None) -> str | None:
+    running = sys.version_info[:2]
+    here = f"{running[0]}.{running[1]}"
+    line = error.text
+    if line is None and error.lineno:
+        lines = data.decode("utf-8", "replace").splitlines()
+        line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+    for pattern, needed, feature in _PYTHON_FEATURES:
+        if needed > running and pattern.match(line or ""):
+            return (f"needs Python {needed[0]}.{needed[1]}+: uses {feature}, "
+                    f"but this is Python {here}")
+    if requires_python:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            spec = SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            return None
+        if not spec.contains(here + ".0", prereleases=True) and not spec.contains(
+            f"{here}.{sys.version_info[2]}", prereleases=True
+        ):
+            return f"needs a newer Python: Requires-Python {requires_python}, this is Python {here}"
+    return None

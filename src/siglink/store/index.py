@@ -1,0 +1,352 @@
+"""The store's SQLite index: units, versions, exports, imports, yanks, applications.
+
+One file, ``index.sqlite``, read and written with the standard library's :mod:`sqlite3` in the
+default rollback-journal mode (a killed writer leaves a hot journal that the next connection
+rolls back). ``PRAGMA user_version`` carries the schema version; a newer one is refused.
+Writers hold the store's file lock and use ``BEGIN IMMEDIATE``; readers need no lock.
+Every :class:`sqlite3.DatabaseError` becomes a :class:`~siglink.errors.StoreError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from siglink.errors import StoreError
+
+__all__ = ["SCHEMA_VERSION", "Index", "VersionRow"]
+
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE units (name TEXT PRIMARY KEY, display_name TEXT NOT NULL);
+CREATE TABLE versions (
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    path TEXT NOT NULL,
+    dist_info TEXT NOT NULL,
+    top_level TEXT NOT NULL,
+    requires TEXT NOT NULL,
+    requires_python TEXT,
+    content_digest TEXT NOT NULL,
+    wheel TEXT NOT NULL,
+    installed_at REAL NOT NULL,
+    yanked TEXT,
+    manifest TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE modules (
+    module TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
+    PRIMARY KEY (module, name, version)
+);
+CREATE TABLE exports (
+    name TEXT NOT NULL, version TEXT NOT NULL, path TEXT NOT NULL,
+    kind TEXT NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (name, version, path)
+);
+CREATE TABLE imports (
+    name TEXT NOT NULL, version TEXT NOT NULL, library TEXT NOT NULL, path TEXT NOT NULL,
+    digest TEXT, built_against TEXT
+);
+CREATE INDEX imports_by_unit ON imports (name, version);
+CREATE TABLE apps (
+    app_id TEXT PRIMARY KEY, manifest_path TEXT NOT NULL, registered_at REAL NOT NULL
+);
+CREATE TABLE app_links (
+    app_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
+    PRIMARY KEY (app_id, name)
+);
+CREATE INDEX app_links_by_library ON app_links (name, version);
+"""
+
+
+_COLUMNS: Final = (
+    "name, version, path, dist_info, top_level, requires, requires_python, "
+    "content_digest, wheel, yanked"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One row of ``versions``; paths are relative to the store root."""
+
+    name: str
+    version: str
+    path: str
+    dist_info: str
+    top_level: tuple[str, ...]
+    requires: tuple[str, ...]
+    requires_python: str | None
+    content_digest: str
+    wheel: str
+    yanked: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> VersionRow:
+        return cls(
+            row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), tuple(json.loads(row[5])),
+            row[6], row[7], row[8], row[9],
+        )
+
+
+class Index:
+    """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool) -> Index | None:
+        """Open the index; ``None`` when it does not exist and ``create`` is false."""
+        if not create and not path.exists():
+            return None
+        try:
+            mode = "rwc" if create else "rw"
+            db = sqlite3.connect(
+                f"file:{path}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
+            )
+        except sqlite3.Error as e:
+            raise StoreError(f"{path}: cannot open the store index ({e})") from e
+        index = cls(path, db)
+        try:
+            index._check_schema(create)
+        except BaseException:
+            db.close()
+            raise
+        return index
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _fail(self, e: sqlite3.Error) -> StoreError:
+        what = "corrupt store index" if isinstance(e, sqlite3.DatabaseError) else "store index"
+        return StoreError(f"{self.path}: {what} ({e})")
+
+    def _check_schema(self, create: bool) -> None:
+        version = self._scalar("PRAGMA user_version")
+        if version == 0 and create:
+            with self.transaction():
+                if self._scalar("PRAGMA user_version") == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    self._db.execute("INSERT INTO meta VALUES ('generation', '0')")
+        elif version == 0:
+            if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
+                raise StoreError(f"{self.path}: not a siglink store index (no schema version)")
+        elif version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store index schema {version} is newer than this siglink reads "
+                f"({SCHEMA_VERSION}); upgrade siglink"
+            )
+
+    @property
+    def empty(self) -> bool:
+        """True for a file with no schema yet (created by a reader racing the first writer)."""
+        return bool(self._scalar("PRAGMA user_version") == 0)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise self._fail(e) from e
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._query(sql, params)
+        return rows[0][0] if rows else None
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.Error as e:
+            raise self._fail(e) from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls back."""
+        self._exec("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
+        self._exec("COMMIT")
+
+    # -- generation -------------------------------------------------------------------------
+    def generation(self) -> int:
+        if self.empty:
+            return 0
+        return int(self._scalar("SELECT value FROM meta WHERE key = 'generation'") or 0)
+
+    def set_generation(self, value: int) -> None:
+        self._exec("UPDATE meta SET value = ? WHERE key = 'generation'", (str(value),))
+
+    # -- versions ---------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        if self.empty:
+            return []
+        return [r[0] for r in self._query("SELECT DISTINCT name FROM versions ORDER BY name")]
+
+    def versions(self, name: str) -> list[VersionRow]:
+        if self.empty:
+            return []
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM versions WHERE name = ?", (name,)
+        )
+        return [VersionRow.from_row(r) for r in rows]
+
+    def all_versions(self) -> list[VersionRow]:
+        if self.empty:
+            return []
+        rows = self._query(f"SELECT {_COLUMNS} FROM versions")
+        return [VersionRow.from_row(r) for r in rows]
+
+    def get(self, name: str, version: str) -> VersionRow | None:
+        if self.empty:
+            return None
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM versions WHERE name = ? AND version = ?",
+            (name, version),
+        )
+        return VersionRow.from_row(rows[0]) if rows else None
+
+    def manifest_json(self, name: str, version: str) -> str | None:
+        if self.empty:
+            return None
+        value = self._scalar(
+            "SELECT manifest FROM versions WHERE name = ? AND version = ?", (name, version)
+        )
+        return None if value is None else str(value)
+
+    def providers(self, module: str) -> list[str]:
+        if self.empty:
+            return []
+        rows = self._query(
+            "SELECT DISTINCT name FROM modules WHERE module = ? ORDER BY name", (module,)
+        )
+        return [r[0] for r in rows]
+
+    def add_version(
+        self,
+        row: VersionRow,
+        *,
+        display_name: str,
+        manifest: Mapping[str, Any],
+    ) -> None:
+        """Insert one version with its modules, exports and imports (inside a transaction)."""
+        self._exec(
+            "INSERT INTO units VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET display_name = ?",
+            (row.name, display_name, display_name),
+        )
+        self._exec(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.name, row.version, row.path, row.dist_info, json.dumps(row.top_level),
+                json.dumps(row.requires), row.requires_python, row.content_digest, row.wheel,
+                time.time(), row.yanked, json.dumps(manifest, sort_keys=True),
+            ),
+        )
+        key = (row.name, row.version)
+        try:
+            self._db.executemany(
+                "INSERT INTO modules VALUES (?, ?, ?)", [(m, *key) for m in row.top_level]
+            )
+            self._db.executemany(
+                "INSERT INTO exports VALUES (?, ?, ?, ?, ?)",
+                [
+                    (*key, path, str(e.get("kind", "")), str(e.get("digest", "")))
+                    for path, e in manifest.get("exports", {}).items()
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (*key, library, i.get("path", ""), (i.get("expected") or {}).get("digest"),
+                     i.get("built_against"))
+                    for library, items in manifest.get("imports", {}).items()
+                    for i in items
+                ],
+            )
+        except sqlite3.Error as e:
+            raise self._fail(e) from e
+
+    def remove_version(self, name: str, version: str) -> None:
+        for table in ("versions", "modules", "exports", "imports"):
+            self._exec(f"DELETE FROM {table} WHERE name = ? AND version = ?", (name, version))
+        if not self._scalar("SELECT count(*) FROM versions WHERE name = ?", (name,)):
+            self._exec("DELETE FROM units WHERE name = ?", (name,))
+
+    def set_yanked(self, name: str, version: str, reason: str | None) -> None:
+        self._exec(
+            "UPDATE versions SET yanked = ? WHERE name = ? AND version = ?",
+            (reason, name, version),
+        )
+
+    def count_exports(self, name: str, version: str) -> dict[str, int]:
+        rows = self._query(
+            "SELECT kind, count(*) FROM exports WHERE name = ? AND version = ? GROUP BY kind",
+            (name, version),
+        )
+        return {str(k): int(n) for k, n in rows}
+
+    # -- applications -----------------------------------------------------------------------
+    def register_app(self, app_id: str, manifest_path: str, links: Mapping[str, str]) -> None:
+        self._exec(
+            "INSERT INTO apps VALUES (?, ?, ?) ON CONFLICT (app_id) DO UPDATE SET "
+            "manifest_path = excluded.manifest_path, registered_at = excluded.registered_at",
+            (app_id, manifest_path, time.time()),
+        )
+        self._exec("DELETE FROM app_links WHERE app_id = ?", (app_id,))
+        try:
+            self._db.executemany(
+                "INSERT INTO app_links VALUES (?, ?, ?)",
+                [(app_id, name, version) for name, version in sorted(links.items())],
+            )
+        except sqlite3.Error as e:
+            raise self._fail(e) from e
+
+    def apps(self) -> list[tuple[str, str, dict[str, str]]]:
+        if self.empty:
+            return []
+        links: dict[str, dict[str, str]] = {}
+        for app_id, name, version in self._query(
+            "SELECT app_id, name, version FROM app_links ORDER BY app_id, name"
+        ):
+            links.setdefault(app_id, {})[name] = version
+        return [
+            (app_id, path, links.get(app_id, {}))
+            for app_id, path in self._query(
+                "SELECT app_id, manifest_path FROM apps ORDER BY app_id"
+            )
+        ]
+
+    def users(self, name: str, version: str | None = None) -> list[tuple[str, str, str]]:
+        """``(app_id, manifest_path, linked version)`` of applications linking ``name``."""
+        if self.empty:
+            return []
+        sql = (
+            "SELECT a.app_id, a.manifest_path, l.version FROM app_links l "
+            "JOIN apps a ON a.app_id = l.app_id WHERE l.name = ?"
+        )
+        params: tuple[str, ...] = (name,)
+        if version is not None:
+            sql += " AND l.version = ?"
+            params = (name, version)
+        return [(r[0], r[1], r[2]) for r in self._query(sql + " ORDER BY a.app_id", params)]
+
+    def dump(self) -> list[str]:
+        """Every statement that recreates the database (for tests and debugging)."""
+        try:
+            return list(self._db.iterdump())
+        except sqlite3.Error as e:
+            raise self._fail(e) from e

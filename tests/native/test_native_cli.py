@@ -1,0 +1,122 @@
+"""``siglink native manifest`` and ``siglink native check``: outputs and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from native_clib import build_sl_demo, header
+
+from siglink.cli.main import main
+from siglink.native import manifest
+from siglink.native.elf import ElfFile
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Path:
+    return build_sl_demo("1.0", tmp_path / "bare")
+
+
+def test_manifest_embeds_in_place(bare: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["native", "manifest", str(bare), "--header", str(header("1.0")),
+                 "--name", "sl_demo", "--version", "1.0.3"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sl_demo 1.0.3: 17 functions, ")
+    assert ".siglink" in ElfFile.read(bare).sections
+    found = manifest.read(bare)
+    assert found is not None and found[1] == "embedded"
+    unit = found[0].unit
+    assert (unit.name, unit.version, unit.kind, unit.language) == ("sl_demo", "1.0.3", "library",
+                                                                   "c")
+    native = found[0].native or {}
+    assert native["soname"] == "libsl_demo.so.1" and native["machine"] == "x86_64"
+    assert native["functions"]["sl_versioned"]["versions"] == ["SL_1", "SL_2"]
+    assert native["functions"]["sl_sum"]["variadic"] is True
+    # the embedded library still loads and runs; embedding again updates the section
+    assert subprocess.run(["python3", "-c", f"import ctypes; print(ctypes.CDLL('{bare}')"
+                           ".sl_add(2, 3))"], capture_output=True, text=True,
+                          check=True).stdout == "5\n"
+    assert main(["native", "manifest", str(bare), "--header", str(header("1.0")),
+                 "--version", "1.0.4"]) == 0
+    again = manifest.read(bare)
+    assert again is not None and again[0].unit.version == "1.0.4"
+
+
+def test_manifest_to_a_copy_and_as_a_sidecar(bare: Path, tmp_path: Path) -> None:
+    out = tmp_path / "copy" / "libsl_demo.so"
+    out.parent.mkdir()
+    assert main(["native", "manifest", str(bare), "--header", str(header("1.0")),
+                 "-o", str(out)]) == 0
+    assert ".siglink" not in ElfFile.read(bare).sections
+    assert ".siglink" in ElfFile.read(out).sections
+    assert main(["native", "manifest", str(bare), "--header", str(header("1.0")),
+                 "--sidecar"]) == 0
+    sidecar = Path(str(bare) + ".siglink.json")
+    assert json.loads(sidecar.read_text())["unit"]["language"] == "c"
+    found = manifest.read(bare)
+    assert found is not None and found[1] == str(sidecar)
+
+
+def test_check_prints_the_verdict(sl_demo: dict[str, Path],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["native", "check", str(sl_demo["1.1"]), str(header("1.0"))]) == 0
+    assert "C7 sl_checksum param 1 (data)" in capsys.readouterr().out
+    assert main(["native", "check", str(sl_demo["2.0"]), str(header("1.0")), "--json"]) == 1
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["ok"] is False
+    assert {p["rule"] for p in verdict["problems"]} >= {"C4", "C15"}
+
+
+def _run_bad(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("siglink: error: "), captured.err
+    return lines[0].removeprefix("siglink: error: ")
+
+
+def test_bad_inputs_get_one_clear_message(tmp_path: Path, bare: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.so"
+    assert _run_bad(["native", "manifest", str(missing), "--header", str(header("1.0"))],
+                    capsys) == f"{missing}: no such file"
+    text = tmp_path / "libtext.so"
+    text.write_text("not a library\n")
+    assert _run_bad(["native", "manifest", str(text), "--header", str(header("1.0"))],
+                    capsys) == f"{text}: not an ELF file"
+    arm32 = tmp_path / "libarm32.so"
+    arm32.write_bytes(b"\x7fELF\x01\x01\x01" + b"\0" * 9 + (3).to_bytes(2, "little")
+                      + (40).to_bytes(2, "little") + b"\0" * 32)
+    assert _run_bad(["native", "manifest", str(arm32), "--header", str(header("1.0"))],
+                    capsys) == (f"{arm32}: wrong architecture: the library is ELF32 arm "
+                                "(little-endian), this process is ELF64 x86_64 (little-endian)")
+    broken = tmp_path / "broken.h"
+    broken.write_text("int ok(void);\n\nint broken(int x;\n")
+    message = _run_bad(["native", "manifest", str(bare), "--header", str(broken)], capsys)
+    assert message.startswith("broken.h:3: cannot parse C declarations: "), message
+    assert _run_bad(["native", "manifest", str(bare), "--header", str(tmp_path / "none.h")],
+                    capsys) == f"{tmp_path / 'none.h'}: no such header file"
+    cpp_error = tmp_path / "include.h"
+    cpp_error.write_text('#include "does_not_exist.h"\n')
+    message = _run_bad(["native", "manifest", str(bare), "--header", str(cpp_error)], capsys)
+    assert message.startswith("include.h:1:10: fatal error: does_not_exist.h"), message
+
+
+def test_a_32_bit_object_from_gcc_is_refused(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "f.c"
+    source.write_text("int f(void) { return 1; }\n")
+    lib = tmp_path / "lib32.so"
+    built = subprocess.run(["gcc", "-m32", "-shared", "-nostdlib", "-fPIC", "-o", str(lib),
+                            str(source)], capture_output=True, text=True, check=False)
+    if built.returncode != 0:
+        pytest.skip(f"gcc cannot build 32-bit objects here: {built.stderr.strip()[:200]}")
+    message = _run_bad(["native", "manifest", str(lib), "--header", str(header("1.0"))], capsys)
+    assert message.endswith("the library is ELF32 i386 (little-endian), "
+                            "this process is ELF64 x86_64 (little-endian)")
+    assert shutil.which("gcc")

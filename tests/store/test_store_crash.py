@@ -1,0 +1,131 @@
+"""Killed installs leave no trace; concurrent installs both complete.
+
+The install honours ``SIGLINK_TEST_PAUSE_AT=POINT`` (a documented test hook, see
+``siglink.store.store``): it prints ``siglink: paused at POINT`` and sleeps there, and the test
+kills it with SIGKILL during the sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from siglink.cli.main import main
+from siglink.store import Store
+
+WheelMaker = Callable[..., Path]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("SIGLINK_TEST_PAUSE_AT", None)
+    env.update(extra)
+    return env
+
+
+def _install(root: Path, *wheels: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "siglink", "install", *map(str, wheels), "--store", str(root)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(**env),
+    )
+
+
+def _listing(root: Path, capsys: pytest.CaptureFixture[str]) -> object:
+    assert main(["list", "--json", "--store", str(root)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _dirs(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in (root / "libs").glob("*/*"))
+
+
+@pytest.mark.parametrize("point", ["staged", "indexed", "renamed", "generation"])
+def test_sigkill_leaves_no_trace(tmp_path: Path, make_wheel: WheelMaker, point: str,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    before = _listing(root, capsys)
+    dump = Store(root).dump()
+    generation = Store(root).generation
+
+    new = make_wheel("textkit", "2.0.0")
+    proc = _install(root, new, SIGLINK_TEST_PAUSE_AT=point, SIGLINK_TEST_PAUSE_SECONDS="60")
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert line == f"siglink: paused at {point}\n", line + proc.stderr.read()
+    # Where the kill lands: the staged copy exists; from "renamed" on it is in libs/ too.
+    assert len(list((root / ".staging").iterdir())) == 1
+    assert (root / "libs/textkit/2.0.0").exists() == (point in ("renamed", "generation"))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()
+
+    assert _listing(root, capsys) == before
+    assert Store(root).dump() == dump
+    assert _dirs(root) == ["libs/textkit/1.0.0"]
+    assert list((root / ".staging").iterdir()) == []
+    if point != "generation":
+        assert Store(root).generation == generation
+    # The store works on: the same install now completes, and the generation moves forward.
+    results = Store(root).install([str(new)])
+    assert [r.status for r in results] == ["installed"]
+    assert Store(root).generation > generation
+    assert _dirs(root) == ["libs/textkit/1.0.0", "libs/textkit/2.0.0"]
+    assert not (root / "index.sqlite-journal").exists()  # SQLite rolled back and cleaned up
+
+
+def test_two_installs_at_once(tmp_path: Path, make_wheel: WheelMaker,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "store"
+    first, second = make_wheel("textkit", "1.0.0"), make_wheel("other-lib", "3.1")
+    # Both pause after staging so that the two stagings certainly overlap.
+    procs = [_install(root, w, SIGLINK_TEST_PAUSE_AT="staged", SIGLINK_TEST_PAUSE_SECONDS="0.5")
+             for w in (first, second)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sorted(o[0] for o in outs) == ["installed other-lib==3.1\n",
+                                          "installed textkit==1.0.0\n"]
+    store = Store(root)
+    assert store.names() == ["other-lib", "textkit"]
+    assert store.generation == 2
+    assert _dirs(root) == ["libs/other-lib/3.1", "libs/textkit/1.0.0"]
+    assert list((root / ".staging").iterdir()) == []
+
+
+def test_the_same_version_twice_at_once(tmp_path: Path, make_wheel: WheelMaker) -> None:
+    root = tmp_path / "store"
+    wheel = make_wheel("textkit", "1.0.0")
+    procs = [_install(root, wheel, SIGLINK_TEST_PAUSE_AT="staged",
+                      SIGLINK_TEST_PAUSE_SECONDS="0.5") for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sorted(o[0] for o in outs) == ["installed textkit==1.0.0\n",
+                                          "textkit==1.0.0 already present\n"]
+    assert Store(root).generation == 1
+    assert _dirs(root) == ["libs/textkit/1.0.0"]
+    assert list((root / ".staging").iterdir()) == []
+
+
+def test_a_reader_does_not_remove_a_live_staging(tmp_path: Path, make_wheel: WheelMaker,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Recovery removes only staging directories whose owner died."""
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    proc = _install(root, make_wheel("textkit", "2.0.0"), SIGLINK_TEST_PAUSE_AT="staged",
+                    SIGLINK_TEST_PAUSE_SECONDS="2")
+    assert proc.stderr is not None
+    assert proc.stderr.readline() == "siglink: paused at staged\n"
+    staged = list((root / ".staging").iterdir())
+    assert len(staged) == 1
+    assert [v["version"] for v in _listing(root, capsys)[0]["versions"]] == ["1.0.0"]  # type: ignore[index]
+    assert staged[0].exists()
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out) == (0, "installed textkit==2.0.0\n"), err
