@@ -7,7 +7,7 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing's: importing typing would cost the warm path
 
 __version__ = "0.1.0"
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from siglink.errors import SiglinkError
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'siglink' has no attribute {name!r}")

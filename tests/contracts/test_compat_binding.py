@@ -37,19 +37,23 @@ def build(shape: Shape) -> Signature:
     ordered = sorted(named, key=lambda p: ORDER[p[1]])
     params: list[Param] = []
     defaulted = False
-    for name, kind, default in ordered:
+    for name, kind, wanted in ordered:
+        has_default = wanted
         if kind is not KO:
-            defaulted = defaulted or default
-            default = defaulted
-        params.append(Param(name, kind, default="None" if default else None))
+            defaulted = defaulted or wanted
+            has_default = defaulted
+        params.append(Param(name, kind, default="None" if has_default else None))
     if star:
-        params.insert(sum(p.kind is not KO for p in params), Param("args", ParamKind.VAR_POSITIONAL))
+        params.insert(sum(p.kind is not KO for p in params),
+                      Param("args", ParamKind.VAR_POSITIONAL))
     if kw:
         params.append(Param("kw", ParamKind.VAR_KEYWORD))
     return Signature(params)
 
 
-def named_params(draw: st.DrawFn, names: tuple[str, ...], max_size: int) -> list[tuple[str, ParamKind, bool]]:
+def named_params(
+    draw: st.DrawFn, names: tuple[str, ...], max_size: int
+) -> list[tuple[str, ParamKind, bool]]:
     chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=max_size))
     return [(n, draw(st.sampled_from((PO, PK, KO))), draw(st.booleans())) for n in chosen]
 
@@ -93,7 +97,7 @@ def pairs(draw: st.DrawFn) -> tuple[Signature, Signature]:
 
 def compile_def(sig: Signature) -> Any:
     namespace: dict[str, Any] = {}
-    exec(f"def f{sig}:\n    return dict(locals())", namespace)  # noqa: S102
+    exec(f"def f{sig}:\n    return dict(locals())", namespace)
     return namespace["f"]
 
 

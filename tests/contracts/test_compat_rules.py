@@ -187,7 +187,7 @@ class TestUsageMode:
 
     @pytest.mark.parametrize(("name", "old", "new", "calls", "complete", "incomplete"), USAGE,
                              ids=[u[0] for u in USAGE])
-    def test_downgrade(self, name: str, old: str, new: str, calls: list[CallShape],
+    def test_downgrade(self, name: str, old: str, new: str, calls: list[CallShape],  # noqa: PLR0917
                        complete: list[str], incomplete: list[str]) -> None:
         verdict = check(old, new, calls=calls, calls_complete=True)
         assert findings(verdict) == sorted(complete)

@@ -1,4 +1,4 @@
-"""Signatures: parsing, canonical text, digests, validation and reading live objects (DESIGN §3.1)."""
+"""Signatures: parsing, canonical text, digests, validation, live objects (DESIGN §3.1)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import enum
 import functools
 import inspect
 import pickle
-import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -94,8 +93,10 @@ class TestSyntaxErrors:
             ("a, b", "a signature starts with '('\n    a, b\n    ^"),
             ("f(a)", "a signature starts with '('\n    f(a)\n    ^"),
             ("(a, b, a)", "duplicate parameter 'a'\n    (a, b, a)\n           ^"),
-            ("(a=1, b)", "non-default argument follows default argument\n    (a=1, b)\n          ^"),
-            ("(**kw, a)", "arguments cannot follow var-keyword argument\n    (**kw, a)\n           ^"),
+            ("(a=1, b)",
+             "non-default argument follows default argument\n    (a=1, b)\n          ^"),
+            ("(**kw, a)",
+             "arguments cannot follow var-keyword argument\n    (**kw, a)\n           ^"),
             ("(a) -> int: pass", "invalid syntax\n    (a) -> int: pass\n                    ^"),
             ("(a", "'(' was never closed\n    (a\n    ^"),
         ],
@@ -109,7 +110,7 @@ class TestSyntaxErrors:
         assert isinstance(info.value, ValueError)
 
     def test_no_code_smuggled_after_the_signature(self) -> None:
-        with pytest.raises(SignatureSyntaxError, match="unexpected text|invalid syntax"):
+        with pytest.raises(SignatureSyntaxError, match=r"unexpected text|invalid syntax"):
             Signature.parse("(a): ...\ndef g(b)")
 
 
@@ -117,7 +118,7 @@ class TestValues:
     def test_immutable_hashable_picklable(self) -> None:
         sig = Signature.parse("(a: int, *, b: str = 'x') -> None")
         with pytest.raises(AttributeError):
-            sig.params = ()  # type: ignore[misc]
+            sig.params = ()
         assert hash(sig) == hash(Signature.parse("(a: int, *, b: str = 'x') -> None"))
         assert {sig: 1}[Signature.parse("(a: int, *, b: str = 'x') -> None")] == 1
         assert pickle.loads(pickle.dumps(sig)) == sig
@@ -142,7 +143,8 @@ class TestValues:
         ("params", "message"),
         [
             ([Param("a", PK), Param("a", KO)], "duplicate parameter 'a'"),
-            ([Param("a", KO), Param("b", PK)], "parameter b: positional-or-keyword parameter out of order"),
+            ([Param("a", KO), Param("b", PK)],
+             "parameter b: positional-or-keyword parameter out of order"),
             ([Param("a", PK, default="1"), Param("b", PK)],
              "parameter b without a default follows a, which has one"),
             ([Param("a", ParamKind.VAR_POSITIONAL), Param("b", ParamKind.VAR_POSITIONAL)],
@@ -158,7 +160,8 @@ class TestValues:
         ("args", "message"),
         [
             (("1a", PK), "invalid parameter name '1a'"),
-            (("a", ParamKind.VAR_KEYWORD, None, "1"), "parameter a: var-keyword parameters have no default"),
+            (("a", ParamKind.VAR_KEYWORD, None, "1"),
+             "parameter a: var-keyword parameters have no default"),
             (("a", "positional"), "parameter a: kind must be a ParamKind"),
         ],
     )
@@ -199,7 +202,7 @@ def typed_signatures(draw: st.DrawFn) -> Signature:
     kinds = sorted(draw(st.lists(st.sampled_from((PO, PK, KO)), min_size=len(names),
                                  max_size=len(names))), key=list(ParamKind).index)
     defaulted = False
-    for name, kind in zip(names, kinds):
+    for name, kind in zip(names, kinds, strict=True):
         default = draw(st.sampled_from((None, "1", "'x'", "None", "...")))
         if kind is not KO:
             defaulted = defaulted or default is not None
@@ -239,12 +242,12 @@ def plain(a, b: int = 2, /, c: str = "x", *args: float, d: Color = Color.RED, **
     """Every kind of parameter."""
 
 
-def stringly(a: "Optional[Sequence[int]]", b: "typing.List[Color]") -> "Callable[[int], str]":
+def stringly(a: Sequence[int] | None, b: list[Color]) -> Callable[[int], str]:
     """Annotations as strings, resolved in this module."""
     raise NotImplementedError
 
 
-def odd_defaults(a: object = object(), b: float = float("nan"), c: Any = print,  # noqa: B008
+def odd_defaults(a: object = object(), b: float = float("nan"), c: Any = print,
                  d: tuple[int, ...] = (1, 2), e: dict[str, int] | None = None) -> None:
     """Defaults with no stable text become '...'."""
 
@@ -287,14 +290,16 @@ class TestFromCallable:
                                              "d: test_signature.Color = ..., **kw: bytes) -> None"),
             (len, "(obj, /)"),
             (dict.get, "(self, key, default=..., /)"),
-            (Color, "(value, names=..., *, boundary=..., module=..., qualname=..., start=..., type=...)"),
+            (Color, "(value, names=..., *, boundary=..., module=..., qualname=..., start=..., "
+                    "type=...)"),
         ],
     )
     def test_reads_live_objects(self, obj: Callable[..., Any], text: str) -> None:
         assert str(Signature.from_callable(obj)) == text
 
     def test_default_texts(self) -> None:
-        assert Signature.from_callable(plain).defaults == {"b": "2", "c": "'x'", "d": "test_signature.Color.RED"}
+        assert Signature.from_callable(plain).defaults == {
+            "b": "2", "c": "'x'", "d": "test_signature.Color.RED"}
         assert Signature.from_callable(odd_defaults).defaults == {
             "a": "...", "b": "...", "c": "builtins.print", "d": "(1, 2)", "e": "None"}
 

@@ -220,6 +220,16 @@ def _gradual(t: TypeRef) -> bool:
     return t.name in ("typing.Any", "unknown", TYPEVAR)
 
 
+@functools.lru_cache(maxsize=4096)
+def _has_unknown(t: TypeRef) -> bool:
+    return t.name == "unknown" or any(_has_unknown(a) for a in t.args)
+
+
+def _same(a: TypeRef, b: TypeRef) -> bool:
+    """Equal, and so a subtype both ways; but two unreadable annotations may differ."""
+    return a == b and not _has_unknown(a)
+
+
 # nominal structure
 
 
@@ -308,7 +318,7 @@ def _variant(a: TypeRef, b: TypeRef, variance: int, classes: ClassGraph) -> Deci
 
 
 def _equivalent(a: TypeRef, b: TypeRef, classes: ClassGraph) -> Decision:
-    if a == b:
+    if _same(a, b):
         return YES
     return _all(d for d in (subtype(a, b, classes), subtype(b, a, classes)))
 
@@ -374,7 +384,9 @@ def _callable(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
             return NO
         accepts = _all(subtype(b, a, classes) for a, b in zip(sub_params, params, strict=True))
     else:
-        accepts = YES if sub_params == params else UNVERIFIED
+        accepts = UNVERIFIED  # `...` or a ParamSpec on one side at least
+        if isinstance(params, TypeRef) and isinstance(sub_params, TypeRef):
+            accepts = YES if _same(sub_params, params) else UNVERIFIED
     return _all(d for d in (accepts, returns))
 
 
@@ -412,7 +424,7 @@ def _nominal(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
 @functools.lru_cache(maxsize=1 << 16)
 def subtype(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
     """See :func:`siglink.contracts.types.is_subtype`."""
-    if sub == sup or sub.name == "typing.Never" or sup.name == "object":
+    if _same(sub, sup) or sub.name == "typing.Never" or sup.name == "object":
         return YES
     if sub.name == UNION:
         return _all(subtype(m, sup, classes) for m in sub.args)

@@ -8,7 +8,6 @@ Every result is a :class:`~siglink.contracts.verdict.Verdict`: data, not a boole
 True
 >>> print(check("(a: int, b: str) -> None", "(a: int, c: str) -> None").explain())
 P16 param b: expected b, found c; a keyword-callable parameter was renamed (incompatible)
-unverified: return: None vs None
 """
 
 from __future__ import annotations
@@ -19,7 +18,14 @@ from typing import Final, Literal
 
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest
 from siglink.contracts.signature import Param, ParamKind, Signature, _Index
-from siglink.contracts.types import NONE, ClassGraph, Decision, TypeRef, is_subtype, unverified_parts
+from siglink.contracts.types import (
+    NONE,
+    ClassGraph,
+    Decision,
+    TypeRef,
+    is_subtype,
+    unverified_parts,
+)
 from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.errors import BadInputError
 
@@ -94,7 +100,7 @@ class _Findings:
         self.uses: list[_Use] = []
         self.unverified: list[str] = []
 
-    def add(
+    def add(  # noqa: PLR0917 (hot path: positional calls)
         self,
         rule: str,
         path: str,
@@ -114,7 +120,7 @@ class _Findings:
 # -- types -------------------------------------------------------------------------------------
 
 
-def _argument_type(
+def _argument_type(  # noqa: PLR0917
     out: _Findings,
     path: str,
     expected: TypeRef | None,
@@ -178,7 +184,7 @@ def _kind(p: Param) -> str:
     return p.kind.value
 
 
-def _pair(
+def _pair(  # noqa: PLR0917
     out: _Findings,
     e: Param,
     p: Param,
@@ -197,7 +203,7 @@ def _pair(
         if p_default is None:
             out.add("P8", f"param {name}", f"{name}={e_default}", p.name, _BREAK,
                     "default removed", _omitted(index, keyword))
-        elif e_default != p_default and e_default != "..." and p_default != "...":
+        elif e_default not in (p_default, "...") and p_default != "...":
             out.add("P9", f"param {name}", e_default, p_default, _BREAK if strict else _REVIEW,
                     "default value changed", _omitted(index, keyword))
     elif p_default is not None:
@@ -285,21 +291,21 @@ def _structure(
         p = ppos[j]
         if p.name in settled:
             continue
-        e = ei.by_name.get(p.name)
+        old = ei.by_name.get(p.name)
         path = f"param {p.name}"
-        if e is not None:
+        if old is not None:
             settled.add(p.name)
-            if e.kind is _KEYWORD_ONLY:
+            if old.kind is _KEYWORD_ONLY:
                 if p.kind is _POSITIONAL_ONLY:
-                    out.add("P18", path, _kind(e), _kind(p), _BREAK,
-                            "keyword calls no longer reach it", _passed(None, e.name))
+                    out.add("P18", path, _kind(old), _kind(p), _BREAK,
+                            "keyword calls no longer reach it", _passed(None, old.name))
                 elif e_star is not None:
-                    out.add("P17", path, _kind(e), _kind(p), _BREAK,
+                    out.add("P17", path, _kind(old), _kind(p), _BREAK,
                             f"arguments that went to *{e_star.name} now land here",
                             _passed(j, None))
                 else:
-                    out.add("P17", path, _kind(e), _kind(p), _OK)
-                _pair(out, e, p, None, strict, classes, ei, pi)
+                    out.add("P17", path, _kind(old), _kind(p), _OK)
+                _pair(out, old, p, None, strict, classes, ei, pi)
             continue
         if p.default is None:
             out.add("P3", path, "absent", p, _BREAK, "required parameter added",
@@ -394,7 +400,7 @@ def _positional_kind(out: _Findings, e: Param, p: Param, e_has_kwargs: bool) -> 
                 _passed(None, e.name))
 
 
-def _variadic_type(
+def _variadic_type(  # noqa: PLR0917
     out: _Findings, path: str, e: Param, p: Param, classes: ClassGraph | None, use: _Use
 ) -> None:
     if e.annotation is None or p.annotation is None or e.annotation == p.annotation:
@@ -463,7 +469,7 @@ def _apply_calls(
     every recorded call binds. Returns whether anything was downgraded."""
     downgraded = False
     if calls_complete:
-        for k, (problem, use) in enumerate(zip(out.problems, out.uses)):
+        for k, (problem, use) in enumerate(zip(out.problems, out.uses, strict=True)):
             if problem.severity is _BREAK and use is not None and not any(
                 _exercised(use, call) for call in calls
             ):
@@ -545,8 +551,13 @@ def check(
     ``calls_complete``, problems no recorded call exercises are downgraded to review and the
     verdict is usage-compatible (DESIGN §3.5).
 
-    >>> check("(a, b)", "(a, b, /)").explain()
-    'P18 param b: expected positional-or-keyword, found positional-only; keyword calls no longer reach it (incompatible)\\nunverified: param a: no annotation, param b: no annotation, return: no annotation'
+    >>> verdict = check("(a: int, /, b: str)", "(a: int, b: str)")
+    >>> verdict.ok, verdict.unverified
+    (True, ('return: no annotation',))
+    >>> verdict = check("(a: int, b: str)", "(a: int, c: str)", calls=[CallShape(2)],
+    ...                 calls_complete=True)
+    >>> verdict.ok, verdict.usage_compatible, verdict.problems[0].severity.value
+    (True, True, 'review')
     """
     if type(expected) is not Signature:
         expected = _signature(expected, "expected")

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import inspect
 import json
+import math
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -181,6 +182,10 @@ class Signature:
 
     params: tuple[Param, ...]
     returns: TypeRef | None
+    _hash: int | None
+    _text: str | None
+    _digest: str | None
+    _index: _Index | None
 
     def __init__(self, params: Iterable[Param] = (), returns: TypeRef | None = None) -> None:
         items = tuple(params)
@@ -289,12 +294,13 @@ class Signature:
 
         :raises SignatureSyntaxError: with a caret under the offending span.
 
-        >>> Signature.parse("(a, b c)")
-        Traceback (most recent call last):
-        ...
-        siglink.errors.SignatureSyntaxError: invalid signature: invalid syntax. Perhaps you forgot a comma?
+        >>> try:
+        ...     Signature.parse("(a, b c)")
+        ... except SignatureSyntaxError as e:
+        ...     print(e)
+        invalid signature: invalid syntax
             (a, b c)
-             ^
+                  ^
         """
         if context is None:
             return _parse_cached(text)
@@ -434,9 +440,8 @@ def _parse(text: str, context: TypeContext | None) -> Signature:
         nodes.append((arg, kind, pos_defaults[i]))
     if args.vararg is not None:
         nodes.append((args.vararg, ParamKind.VAR_POSITIONAL, None))
-    nodes.extend(
-        (arg, ParamKind.KEYWORD_ONLY, d) for arg, d in zip(args.kwonlyargs, args.kw_defaults)
-    )
+    kw_defaults = zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    nodes.extend((arg, ParamKind.KEYWORD_ONLY, d) for arg, d in kw_defaults)
     if args.kwarg is not None:
         nodes.append((args.kwarg, ParamKind.VAR_KEYWORD, None))
 
@@ -628,7 +633,7 @@ def _default_text(value: object) -> str:
 
 def _is_literal(value: object, depth: int = 0) -> bool:
     if type(value) in _LITERAL_TYPES:
-        return not (isinstance(value, float) and value != value)  # nan has no literal
+        return not (isinstance(value, float) and math.isnan(value))  # nan has no literal
     if depth > 3 or type(value) not in (tuple, list, frozenset, set, dict):
         return False
     if isinstance(value, dict):

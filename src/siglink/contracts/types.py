@@ -271,7 +271,12 @@ class Decision(Enum):
 
 @final
 class ClassGraph:
-    """User classes' recorded bases (canonical type text), for nominal subtyping.
+    """User classes' recorded bases, for nominal subtyping (transitively).
+
+    Bases are canonical type text (``str(TypeRef)``): ``"dict[str, pkg.Node]"``, TypeVars as
+    ``~pkg.T``. A ``typing.Generic[~pkg.T]`` (or ``typing.Protocol[...]``) base gives a generic
+    class its parameters, otherwise they are its bases' TypeVars in order of appearance. A
+    user class's parameters are compared invariantly (their variance is not recorded).
 
     >>> g = ClassGraph({"pkg.Dog": ["pkg.Animal"], "pkg.Animal": ["object"]})
     >>> is_subtype(parse_type("pkg.Dog"), parse_type("pkg.Animal"), g)

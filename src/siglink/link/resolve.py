@@ -32,7 +32,7 @@ from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
 
 if TYPE_CHECKING:
-    from siglink.store import StoredVersion
+    from siglink.store import Store, StoredVersion
 
 __all__ = [
     "POLICIES",
@@ -128,7 +128,7 @@ class ManifestView:
 class StoreSource:
     """A :class:`LinkSource` reading a :class:`~siglink.store.Store`."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._versions: dict[str, list[StoredVersion]] = {}
         self._views: dict[tuple[str, str], ManifestView] = {}
@@ -153,19 +153,8 @@ class StoreSource:
         return ManifestView(manifest=self.store.manifest(name, version))
 
     def _raw_text(self, name: str, version: str) -> str | None:
-        reader = getattr(self.store, "manifest_json", None)
-        if reader is not None:
-            text: str | None = reader(name, version)
-            return text
-        # The store keeps each manifest's JSON text in its index: read only that.
-        try:
-            stored = self.store.get(name, version)
-            if getattr(stored, "source", "store") != "store":
-                return None
-            index = self.store._reader()
-            return None if index is None else index.manifest_json(stored.name, stored.version)
-        except AttributeError:
-            return None
+        # The store keeps each manifest's JSON text in its index: parse only what is used.
+        return self.store.manifest_json(name, version)
 
 
 def _yank_reason(stored: StoredVersion) -> str | None:

@@ -97,7 +97,7 @@ def extract_tree(
         requires = requires or source.requires
         requires_python = requires_python or source.requires_python
         top_level = source.top_level if top_level is None else top_level
-    reader = _Reader(root, tuple(packages), requires_python)
+    reader = _Reader(root, tuple(packages), requires_python, requires)
     exports = reader.read()
     return Manifest(
         unit=Unit(name, version),
@@ -129,7 +129,13 @@ def _is_private(path: str) -> bool:
 class _Reader:
     """One extraction: load with griffe, find public names, build exports."""
 
-    def __init__(self, root: Path, packages: tuple[str, ...], requires_python: str | None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        packages: tuple[str, ...],
+        requires_python: str | None,
+        requires: Sequence[str] = (),
+    ) -> None:
         self.root = root
         self.packages = packages
         self.requires_python = requires_python
@@ -143,6 +149,10 @@ class _Reader:
         )
         self.compiled: dict[str, Export] = {}
         self.dists: dict[str, str] = {}
+        for requirement in requires:
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+            if match:
+                self.dists[_normalize(match.group(1))] = _normalize(match.group(1))
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -278,16 +288,21 @@ class _Reader:
         return exports
 
     def _distribution(self, path: str) -> str:
-        """The distribution providing the top-level module of ``path`` (``python``: stdlib)."""
+        """The distribution providing the top-level module of ``path``: ``python`` for the
+        standard library, else the Requires-Dist entry of that name, else the module's name.
+
+        Deliberately not what happens to be installed here: the manifest must not depend on
+        the machine that computed it.
+        """
         top = path.partition(".")[0]
         if top in sys.stdlib_module_names or top == "builtins":
             return "python"
-        if not self.dists:
-            from importlib.metadata import packages_distributions
+        key = _normalize(top)
+        return self.dists.get(key, key)
 
-            self.dists = {k: v[0] for k, v in packages_distributions().items() if v}
-            self.dists.setdefault("", "")
-        return self.dists.get(top, top).lower().replace("_", "-")
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _defined_path(target: object) -> str | None:
