@@ -449,7 +449,9 @@ def _parse(text: str, context: TypeContext | None) -> Signature:
     params: list[Param] = []
     for arg, kind, node in nodes:
         if arg.arg in seen:
-            position = _position(source, arg.lineno, arg.col_offset + 1)
+            line = source.split("\n")[arg.lineno - 1]
+            column = len(line.encode()[: arg.col_offset].decode(errors="ignore"))  # bytes -> chars
+            position = _position(source, arg.lineno, column + 1)
             raise SignatureSyntaxError(text, position, f"duplicate parameter {arg.arg!r}")
         seen.add(arg.arg)
         params.append(Param(arg.arg, kind, annotation(arg.annotation), default(node)))
