@@ -128,7 +128,17 @@ NORMAL_FORMS = [
     ("P.args", "~pkg.mod.P"),
     ("typing.AnyStr", "~typing.AnyStr"),
     ("typing.Self", "~typing.Self"),
+    ("Literal[Literal[1], None]", "typing.Literal[1] | None"),
+    (
+        "Callable[Concatenate[int, ...], str]",
+        "collections.abc.Callable[typing.Concatenate[int, ...], str]",
+    ),
     # whatever cannot be read is unknown, only where it occurs
+    ("Callable[int, str]", "unknown"),
+    ("Callable[[int], str, bytes]", "unknown"),
+    ("Pair[int, str]", "unknown"),
+    ("Literal[1 + 2]", "unknown"),
+    ("Union[int, ...]", "int | unknown"),
     ("list[", "unknown"),
     ("", "unknown"),
     ("1 +", "unknown"),
@@ -167,6 +177,15 @@ def test_normal_form(text: str, expected: str) -> None:
 def test_spellings_of_one_type_are_equal(a: str, b: str) -> None:
     assert parse_type(a) == parse_type(b)
     assert hash(parse_type(a)) == hash(parse_type(b))
+
+
+@pytest.mark.parametrize("depth", [1, 40, 150, 400])
+def test_deep_nesting_never_raises(depth: int) -> None:
+    text = "list[" * depth + "int" + "]" * depth
+    t = parse_type(text)
+    assert t == UNKNOWN or str(t) == text
+    quoted = "Optional[" * depth + "'int'" + "]" * depth
+    assert parse_type(quoted) in (UNKNOWN, parse_type("int | None"))
 
 
 def test_canonical_text_parses_without_context() -> None:

@@ -374,7 +374,10 @@ class _Parser:
         elif isinstance(first, ast.List):
             params = tuple(map(self.arg, first.elts))
         else:
-            params = (self.concatenate(first),)
+            spec = self.concatenate(first)
+            if spec == UNKNOWN:
+                return UNKNOWN
+            params = (spec,)
         return TypeRef(CALLABLE, (*params, ret))
 
     def concatenate(self, node: ast.expr) -> TypeRef:
@@ -401,7 +404,12 @@ class _Parser:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
             node = node.operand
         dotted = _dotted(node)
-        return UNKNOWN if dotted is None else _typevar(self.qualify(dotted))
+        if dotted is None:
+            return UNKNOWN
+        qualified = self.qualify(dotted)
+        if qualified in _BUILTINS or qualified.partition(".")[0] in ("typing", "collections"):
+            return UNKNOWN  # a class, not a ParamSpec
+        return _typevar(qualified)
 
     def tuple(self, slice_: ast.expr, elts: list[ast.expr]) -> TypeRef:
         if isinstance(slice_, ast.Tuple) and not elts:
