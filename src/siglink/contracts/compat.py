@@ -33,6 +33,7 @@ __all__ = [
     "POLICIES",
     "Policy",
     "ReleaseDiff",
+    "call_text",
     "check",
     "check_export",
     "class_graph",
