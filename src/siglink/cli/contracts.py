@@ -84,9 +84,10 @@ def _describe(export: Export) -> str:
         if export.overloads:
             text += f"  (+{len(export.overloads)} overloads)"
         return text
-    if export.type is not None:
-        return f": {export.type}"
-    return f"= {export.value}" if export.value is not None else ""
+    text = f": {export.type}" if export.type is not None else ""
+    if export.value is not None:
+        text += f" = {export.value}"
+    return text.strip()
 
 
 def _kind(export: Export) -> str:
@@ -152,7 +153,7 @@ def _problems(verdict: Any) -> list[dict[str, Any]]:
 
 
 def _diff_json(
-    old: Manifest, new: Manifest, result: ReleaseDiff, policy: str, bumped: bool, ok: bool
+    old: Manifest, new: Manifest, result: ReleaseDiff, *, policy: str, bumped: bool, ok: bool
 ) -> dict[str, Any]:
     return {
         "old": {"name": old.unit.name, "version": old.unit.version},
@@ -182,7 +183,7 @@ def run_diff(args: argparse.Namespace) -> int:
     bumped = major_bump(old.unit.version, new.unit.version)
     ok = not breaking or (policy == "semver" and bumped)
     if args.json:
-        print_json(_diff_json(old, new, result, policy, bumped, ok))
+        print_json(_diff_json(old, new, result, policy=policy, bumped=bumped, ok=ok))
         return 0 if ok else 1
     for manifest in (old, new):
         for diagnostic in manifest.diagnostics:

@@ -322,6 +322,7 @@ class _Builder:
         self.scalars: set[str] = set()
         self.pending: list[str] = []
         self.fields: dict[str, list[Json]] = {}
+        self.anonymous: dict[str, str] = {}  # anonymous member's key -> enclosing key
         self.included: set[str] = set()
 
     # -- locations -------------------------------------------------------------------
@@ -531,11 +532,26 @@ class _Builder:
     def _fields(self, key: str) -> None:
         node, expr, _loc = self.aggregates[key]
         fields: list[Json] = []
-        for decl in node.decls:
+        for index, decl in enumerate(node.decls):
             if decl.name is None:
-                raise HeaderError(
-                    f"{self.where(decl)}: anonymous member of {key} is not supported"
-                )
+                inner = decl.type
+                if decl.bitsize is not None or getattr(inner, "name", None) is not None:
+                    continue  # an unnamed bit-field (padding), or a tag declared in passing
+                if not isinstance(inner, c_ast.Struct | c_ast.Union) or inner.decls is None:
+                    raise HeaderError(
+                        f"{self.where(decl)}: unsupported unnamed member of {key}",
+                        path=self.display,
+                    )
+                # C11 anonymous struct/union: its members are reached as members of the
+                # enclosing aggregate, so they are measured through the outermost one.
+                kind = "union" if isinstance(inner, c_ast.Union) else "struct"
+                member = f"{kind} @{key.split(' ', 1)[1].lstrip('@')}.{index}"
+                self.aggregates[member] = (inner, expr, self.where(inner))
+                self.anonymous[member] = key
+                self.pending.append(member)
+                fields.append({"name": f"@{index}", "anonymous": True,
+                               "type": {"kind": kind, "name": member}})
+                continue
             base = None if expr is None else f"(({expr}*)0)->{decl.name}"
             ftype = self.convert(decl.type, base, anon=f"@{key.split(' ', 1)[1]}.{decl.name}")
             field: Json = {"name": decl.name, "type": ftype}
@@ -576,10 +592,18 @@ class _Builder:
             fields = self.fields.get(key)
             if fields is None:
                 continue
-            emit(("aggregate", key), "%zu %zu", f"sizeof({expr})", f"_Alignof({expr})")
+            anonymous = key in self.anonymous
+            if not anonymous:
+                emit(("aggregate", key), "%zu %zu", f"sizeof({expr})", f"_Alignof({expr})")
             for index, field in enumerate(fields):
                 name = field["name"]
-                if "bits" in field:
+                if field.get("anonymous"):
+                    continue  # placed from its own members, see _place_anonymous
+                if anonymous and "bits" not in field:
+                    emit(("field", key, index), "%zu %zu %zu",
+                         f"__builtin_offsetof({expr}, {name})",
+                         f"sizeof((({expr}*)0)->{name})", f"__alignof__((({expr}*)0)->{name})")
+                elif "bits" in field:
                     lines.append(
                         f"  {{ union {{ {expr} s; unsigned char b[sizeof({expr})]; }} u;"
                         f" __builtin_memset(&u, 0, sizeof u); u.s.{name} = ~0;"
@@ -620,6 +644,10 @@ class _Builder:
             raise HeaderError(f"{self.display}: the layout probe failed (exit {ran.returncode})")
         layout: Json = {"scalars": {}, "enumerators": {}}
         aggregates: dict[str, Json] = {}
+        for key in self.anonymous:
+            if key in self.fields:
+                aggregates[key] = layout[key] = {
+                    "size": 0, "align": 1, "fields": [dict(f) for f in self.fields[key]]}
         for row in ran.stdout.splitlines():
             position, *values = row.split()
             tag: tuple[Any, ...] = tags[int(position)]
@@ -637,7 +665,9 @@ class _Builder:
                 layout[tag[1]] = aggregates[tag[1]]
             elif tag[0] == "field":
                 field = aggregates[tag[1]]["fields"][tag[2]]
-                field["offset"], field["size"] = nums
+                field["offset"], field["size"] = nums[:2]
+                if len(nums) > 2:
+                    field["align"] = nums[2]
             elif tag[0] == "bits":
                 field = aggregates[tag[1]]["fields"][tag[2]]
                 first_bit, count = nums
@@ -645,7 +675,63 @@ class _Builder:
                 field["offset"] = first_bit // 8
             elif tag[0] == "enumerator":
                 layout["enumerators"][tag[1]] = nums[0]
+        self._place_anonymous(aggregates, layout)
         return layout
+
+    def _place_anonymous(self, aggregates: dict[str, Json], layout: Json) -> None:
+        """Lay out anonymous members from their fields' offsets in the enclosing aggregate.
+
+        Their fields were measured through the outermost aggregate (``offsetof`` reaches
+        them by name); an anonymous member starts where its first field does, its alignment
+        is its fields' largest, and its size is rounded up to that alignment.
+        """
+        members = [k for k in self.anonymous if k in aggregates]
+        if not members:
+            return
+
+        def start(key: str) -> int:
+            first = aggregates[key]["fields"][0]
+            if first.get("anonymous"):
+                return start(first["type"]["name"])
+            return int(first["offset"])
+
+        starts = {key: start(key) for key in members if aggregates[key]["fields"]}
+        for key, entry in aggregates.items():
+            base = starts.get(key, 0)
+            for field in entry["fields"]:
+                if field.get("anonymous"):
+                    field["offset"] = starts[field["type"]["name"]] - base
+                elif base:
+                    field["offset"] -= base
+                    if "bit_offset" in field:
+                        field["bit_offset"] -= 8 * base
+
+        def align(field: Json) -> int:
+            if "align" in field:
+                return int(field.pop("align"))
+            name = field["type"].get("name")
+            info = layout["scalars"].get(name) or layout.get(name) or {}
+            return int(info.get("align", 1))
+
+        def place(key: str) -> None:
+            entry = aggregates[key]
+            if entry["size"]:
+                return
+            end, largest = 0, 1
+            for field in entry["fields"]:
+                if field.get("anonymous"):
+                    place(field["type"]["name"])
+                    field["size"] = aggregates[field["type"]["name"]]["size"]
+                if "bits" in field:
+                    stop = -(-(field["bit_offset"] + field["bits"]) // 8)
+                else:
+                    stop = field["offset"] + field["size"]
+                end, largest = max(end, stop), max(largest, align(field))
+            entry["align"] = largest
+            entry["size"] = -(-end // largest) * largest
+
+        for key in members:
+            place(key)
 
 
 def self_kind(name: str) -> str:

@@ -44,7 +44,7 @@ class AliasTable:
 
     def add_module(self, module: griffe.Module) -> None:
         """Record the module-level aliases and TypeVars of ``module``."""
-        for name, member in module.members.items():
+        for member in module.members.values():
             if isinstance(member, griffe.Alias):
                 continue
             if isinstance(member, griffe.TypeAlias):
@@ -107,7 +107,7 @@ def render(expr: str | griffe.Expr, table: AliasTable) -> str:
 _LITERALS: Final = frozenset({"typing.Literal", "typing_extensions.Literal"})
 
 
-def _render(
+def _render(  # noqa: PLR0917 (a recursive walker's state)
     expr: str | griffe.Expr,
     table: AliasTable,
     out: list[str],

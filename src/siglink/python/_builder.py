@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 import griffe
@@ -77,9 +78,9 @@ def relocate(export: Export, path: str) -> Export:
 class Builder:
     """Builds exports from griffe objects of one library, memoized by defining path."""
 
-    def __init__(self, table: AliasTable, collection: griffe.ModulesCollection) -> None:
+    def __init__(self, table: AliasTable, root: Path) -> None:
         self.table = table
-        self.collection = collection
+        self.root = root
         self._exports: dict[int, Export] = {}
         self._contexts: dict[int, TypeContext] = {}
         self._types: dict[tuple[int, str], TypeRef] = {}
@@ -111,8 +112,12 @@ class Builder:
         module = obj.module
         info = self._modules.get(id(module))
         if info is None:
-            rel = None if isinstance(module.filepath, list) else (
-                module.relative_filepath.as_posix())
+            rel = None
+            if not isinstance(module.filepath, list):
+                try:
+                    rel = module.filepath.relative_to(self.root).as_posix()
+                except ValueError:
+                    rel = module.filepath.as_posix()
             info = self._modules[id(module)] = (module.path, rel)
         return info
 
@@ -259,13 +264,13 @@ class Builder:
             return found
         self._mros[key] = []  # a cycle in broken code ends here
         bases: list[griffe.Class] = []
-        for base in cls.bases:
-            if isinstance(base, griffe.ExprSubscript):
-                base = base.left
-            if not isinstance(base, griffe.Expr):
+        for written in cls.bases:
+            base = written.left if isinstance(written, griffe.ExprSubscript) else written
+            if not isinstance(base, (griffe.ExprName, griffe.ExprAttribute)):
                 continue
             try:
-                resolved = base.resolved  # type: ignore[union-attr]
+                resolved = base.resolved if isinstance(base, griffe.ExprName) else (
+                    base.last.resolved)
             except Exception:
                 continue
             if isinstance(resolved, griffe.Class) and resolved is not cls:
@@ -447,9 +452,8 @@ def _without_return(sig: Signature) -> Signature:
 
 def _own_bases(cls: griffe.Class) -> list[str]:
     paths = []
-    for base in cls.bases:
-        if isinstance(base, griffe.ExprSubscript):
-            base = base.left
+    for written in cls.bases:
+        base = written.left if isinstance(written, griffe.ExprSubscript) else written
         if isinstance(base, griffe.Expr):
             try:
                 paths.append(base.canonical_path)

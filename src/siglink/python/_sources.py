@@ -120,7 +120,8 @@ def _wheel(path: Path, label: str, dest: Path) -> Source:
         names = archive.namelist()
         metadata_names = [n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
         if len(metadata_names) != 1:
-            raise ExtractionError(f"{label}: not a wheel: no single .dist-info/METADATA", path=label)
+            raise ExtractionError(
+                f"{label}: not a wheel: no single .dist-info/METADATA", path=label)
         dist_info = metadata_names[0].partition("/")[0]
         files: dict[str, str] = {}
         for info in archive.infolist():

@@ -203,15 +203,25 @@ class _Reader:
                 compiled = self.compiled.get(f"{module.path}.{name}")
                 if compiled is not None:
                     yield name, compiled
-                elif declared is not None and f"{module.path}.{name}" not in _all_paths(module):
+                elif not (name.startswith("__") and name.endswith("__")):
                     self.diagnostics.append(Diagnostic(
                         f"{module.path}.__all__ lists {name!r}, which is not defined statically",
-                        _rel(module), None))
+                        _rel(module, self.root), None))
                 continue
             if isinstance(member, griffe.Module):
                 continue
+            if isinstance(member, griffe.Attribute) and member.annotation is None and (
+                isinstance(member.value, (griffe.ExprName, griffe.ExprAttribute))
+            ):
+                # `s = attributes = attrs`: another name for a function or class of the library
+                named = self._resolve(_value_path(member.value, module))
+                if isinstance(named, (griffe.Function, griffe.Class, Export)):
+                    yield name, named
+                    continue
             if isinstance(member, griffe.Alias):
-                if member.path in self.imports.modules:
+                if member.path in self.imports.modules or member.target_path.startswith(
+                    "__future__."
+                ):
                     continue
                 if declared is None and not member.runtime:
                     continue  # imported under `if TYPE_CHECKING:`
@@ -223,7 +233,8 @@ class _Reader:
                 if target is None:
                     self.diagnostics.append(Diagnostic(
                         f"{module.path}.{name}: re-export of {member.target_path}, "
-                        "which could not be read", _rel(module), member.alias_lineno))
+                        "which could not be read", _rel(module, self.root),
+                        member.alias_lineno))
                     continue
                 yield name, target
             else:
@@ -262,15 +273,18 @@ class _Reader:
                     path = f"{module.path}.{name}"
                     sites.append((path, target))
                     defined = _defined_path(target)
-                    if defined is not None and (
-                        defined not in public or len(path) < len(public[defined])
+                    # An object is named where it is defined when that is public, else by its
+                    # shortest public path.
+                    if defined is not None and public.get(defined) != defined and (
+                        path == defined or defined not in public
+                        or len(path) < len(public[defined])
                     ):
                         public[defined] = path
         for path, export in self.compiled.items():
             module_path = path.rpartition(".")[0]
             if not _is_private(module_path):
                 sites.append((path, export))
-        builder = Builder(table, self.loader.modules_collection)
+        builder = Builder(table, self.root)
         exports: dict[str, Export] = {}
         for path, target in sites:
             if isinstance(target, Export):
@@ -281,12 +295,12 @@ class _Reader:
                     reference=f"{self._distribution(target)}:{target}")
             elif isinstance(target, griffe.Object):
                 try:
-                    export = builder.export(target)
+                    built = builder.export(target)
                 except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
                     self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
                     continue
-                if export is not None:
-                    exports[path] = relocate(export, path)
+                if built is not None:
+                    exports[path] = relocate(built, path)
         return exports
 
     def _distribution(self, path: str) -> str:
@@ -303,6 +317,18 @@ class _Reader:
         return self.dists.get(key, key)
 
 
+def _value_path(value: griffe.ExprName | griffe.ExprAttribute, module: griffe.Module) -> str:
+    """What a name on the right of ``=`` refers to, looked up in the module first (griffe
+    cannot resolve names used in a stub merged into its module)."""
+    if isinstance(value, griffe.ExprName):
+        bound = module.members.get(value.name)
+        if isinstance(bound, griffe.Alias):
+            return bound.target_path
+        if bound is not None:
+            return bound.path
+    return value.canonical_path
+
+
 def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -315,10 +341,6 @@ def _defined_path(target: object) -> str | None:
     return None
 
 
-def _all_paths(module: griffe.Module) -> set[str]:
-    return {f"{module.path}.{n}" for n in module.members}
-
-
 def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
     yield module
     for member in module.members.values():
@@ -326,13 +348,14 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
             yield from _walk(member)
 
 
-def _rel(module: griffe.Module) -> str | None:
+def _rel(module: griffe.Module, root: Path) -> str | None:
+    """The module's file relative to the search path (as in a wheel: ``pkg/mod.py``)."""
     if isinstance(module.filepath, list):
         return None
     try:
-        return module.relative_filepath.as_posix()
+        return module.filepath.relative_to(root).as_posix()
     except ValueError:
-        return str(module.filepath)
+        return module.filepath.as_posix()
 
 
 @contextmanager
@@ -358,7 +381,7 @@ def _quiet() -> Iterator[None]:
 
 # -- modules that could not be read ----------------------------------------------------------
 
-_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*\.(so|pyd)$|^([A-Za-z_][A-Za-z0-9_]*)\.(so|pyd)$")
+_EXTENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[^.]+)*\.(so|pyd)$")
 
 
 def _module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[str, str]]:
@@ -384,7 +407,7 @@ def _module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[str,
                 ):
                     scan(Path(entry.path), f"{prefix}.{entry.name}")
                 continue
-            stem, dot, suffix = entry.name.partition(".")
+            stem, _, suffix = entry.name.partition(".")
             if not stem.isidentifier():
                 continue
             module = prefix if stem == "__init__" else f"{prefix}.{stem}"
@@ -408,7 +431,8 @@ def _module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[str,
 
 
 _PYTHON_FEATURES = (
-    (re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), (3, 12), "the type statement (PEP 695)"),
+    (re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[.*\])?\s*="), (3, 12),
+     "the type statement (PEP 695)"),
     (re.compile(r"^\s*(async\s+)?def\s+\w+\s*\["), (3, 12), "type parameter syntax (PEP 695)"),
     (re.compile(r"^\s*class\s+\w+\s*\["), (3, 12), "type parameter syntax (PEP 695)"),
     (re.compile(r"^\s*except\s*\*"), (3, 11), "except* (PEP 654)"),
@@ -424,17 +448,22 @@ def _diagnose(path: Path, rel: str, requires_python: str | None) -> Diagnostic:
     except OSError as e:
         return Diagnostic(f"cannot read module: {e.strerror}", rel, None)
     try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return Diagnostic(f"not UTF-8 text ({e.reason} at byte {e.start}); module skipped",
+                          rel, data.count(b"\n", 0, e.start) + 1)
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(data, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(text, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as e:
         reason = e.msg
         newer = _newer_python(e, data, requires_python)
         if newer:
             return Diagnostic(f"{newer} ({reason}); module skipped", rel, e.lineno)
         return Diagnostic(f"syntax error: {reason}; module skipped", rel, e.lineno)
-    except (ValueError, UnicodeDecodeError) as e:
-        return Diagnostic(f"cannot decode module: {e}; module skipped", rel, None)
+    except ValueError as e:
+        return Diagnostic(f"cannot parse module: {e}; module skipped", rel, None)
     return Diagnostic("module could not be read; skipped", rel, None)
 
 
@@ -456,8 +485,9 @@ def _newer_python(error: SyntaxError, data: bytes, requires_python: str | None) 
             spec = SpecifierSet(requires_python)
         except InvalidSpecifier:
             return None
-        if not spec.contains(here + ".0", prereleases=True) and not spec.contains(
-            f"{here}.{sys.version_info[2]}", prereleases=True
+        newer = (f"{running[0]}.{minor}" for minor in range(running[1] + 1, running[1] + 100))
+        if not spec.contains(f"{here}.{sys.version_info[2]}", prereleases=True) and any(
+            spec.contains(v, prereleases=True) for v in newer
         ):
             return f"needs a newer Python: Requires-Python {requires_python}, this is Python {here}"
     return None
