@@ -1,7 +1,8 @@
 """siglink: link Python code and C-ABI shared libraries by signature, not by bare name.
 
 >>> import siglink
->>> siglink.check("(a: int, b: str = ...) -> None", "(a: float, b: str = ..., c: int = ...) -> None").ok
+>>> old, new = "(a: int, b: str = ...) -> None", "(a: float, b: str = ..., *, c: int = ...) -> None"
+>>> siglink.check(old, new).ok
 True
 """
 
@@ -18,8 +19,8 @@ __all__ = [
     "ParamKind",
     "Problem",
     "Severity",
-    "Signature",
     "SiglinkError",
+    "Signature",
     "TypeRef",
     "Verdict",
     "__version__",

@@ -113,7 +113,8 @@ class Story:
 
         self._heading("3. A security fix, textkit 1.0.1, installed once: both apps run on it")
         self._command("install", str(self.wheels["1.0.1"]))
-        self._command("yank", "textkit==1.0.0", "--reason", "unbounded input in slugify (fixed in 1.0.1)")
+        reason = "unbounded input in slugify (fixed in 1.0.1)"
+        self._command("yank", "textkit==1.0.0", "--reason", reason)
         self._run_all()
 
         self._heading("4. textkit 2.0.0 makes wrap()'s width keyword-only")

@@ -29,7 +29,7 @@ from siglink.contracts.manifest import Manifest
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError, NativeError
 from siglink.native import manifest as native_manifest
-from siglink.native.cdecl import describe
+from siglink.native.cdecl import describe, type_text
 from siglink.native.compat import check_library
 from siglink.native.elf import ElfError, ElfFile, check_loadable
 
@@ -194,8 +194,12 @@ _INTS: dict[tuple[int, bool], Any] = {
     (4, True): ctypes.c_int32, (4, False): ctypes.c_uint32,
     (8, True): ctypes.c_int64, (8, False): ctypes.c_uint64,
 }
-_FLOATS: dict[int, Any] = {4: ctypes.c_float, 8: ctypes.c_double,
-                           ctypes.sizeof(ctypes.c_longdouble): ctypes.c_longdouble}
+# By name, not size: _Float128 has long double's size on x86-64 but another format.
+_CTYPES_FLOATS: dict[str, Any] = {
+    "float": ctypes.c_float, "_Float32": ctypes.c_float,
+    "double": ctypes.c_double, "_Float64": ctypes.c_double, "_Float32x": ctypes.c_double,
+    "long double": ctypes.c_longdouble,
+}
 _SIMPLE_CDATA: tuple[type, ...] = (
     ctypes.Array, ctypes._Pointer, ctypes.c_void_p, ctypes.c_char_p,
 )
@@ -206,51 +210,81 @@ def _array_of(obj: Any) -> Any:
     return (ctypes.c_char * len(obj)).from_buffer(obj) if len(obj) else None
 
 
-def _writable(obj: Any, what: str) -> Any:
+def _writable(obj: Any, cls: Any) -> Any:
     if obj.__class__ is bytearray:
         return _array_of(obj) if obj else ctypes.c_char_p(b"")
     if obj.__class__ is memoryview:
         if obj.readonly:
-            raise TypeError(f"{what} is written by the library: a read-only memoryview was given")
+            raise TypeError(f"{cls.what} is written by the library ({cls.spelled}, not const): "
+                            "a read-only memoryview was given; pass a bytearray or a writable "
+                            "memoryview")
         if not obj.c_contiguous:
-            raise TypeError(f"{what}: the memoryview is not contiguous")
+            raise TypeError(f"{cls.what}: the memoryview is not contiguous")
         return (ctypes.c_char * obj.nbytes).from_buffer(obj) if obj.nbytes else None
     if obj is None or isinstance(obj, _SIMPLE_CDATA) or obj.__class__ is _CARG:
         return obj
     if isinstance(obj, int):
         return ctypes.c_void_p(obj)
-    raise TypeError(f"{what}: expected a writable buffer (bytearray, memoryview, ctypes buffer), "
-                    f"got {type(obj).__name__}")
+    if isinstance(obj, bytes):
+        raise TypeError(f"{cls.what} is written by the library ({cls.spelled}, not const): "
+                        "bytes are immutable; pass a bytearray, a writable memoryview or a "
+                        "ctypes buffer")
+    raise TypeError(f"{cls.what} ({cls.spelled}): expected a writable buffer (bytearray, "
+                    f"memoryview, ctypes buffer), got {type(obj).__name__}")
 
 
 class ConstBuffer(ctypes.c_void_p):
-    """A ``const`` pointer to bytes or ``void``: bytes, bytearray, memoryview, ctypes data."""
+    """A ``const`` pointer to bytes or ``void``: bytes, bytearray, memoryview, ctypes data.
+
+    A read-only memoryview is passed without a copy when it spans a whole ``bytes`` object,
+    copied otherwise (ctypes cannot take the address of read-only memory).
+    """
+
+    what = "buffer parameter"
+    spelled = "const void *"
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
         if obj.__class__ is bytes:
             return obj
         if obj.__class__ is memoryview and (obj.readonly or not obj.c_contiguous):
+            whole = obj.obj
+            if whole.__class__ is bytes and obj.nbytes == len(whole) and obj.c_contiguous:
+                return whole
             return obj.tobytes()
-        return _writable(obj, "buffer parameter")
+        return _writable(obj, cls)
 
 
 class Buffer(ctypes.c_void_p):
-    """A pointer to bytes or ``void`` the library writes: bytearray, memoryview, ctypes data."""
+    """A pointer to bytes or ``void`` the library writes: bytearray, memoryview, ctypes data.
+
+    ``bytes`` is refused: the pointee is not ``const``, so the library may write into it.
+    """
+
+    what = "buffer parameter"
+    spelled = "void *"
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
-        return _writable(obj, "buffer parameter")
+        return _writable(obj, cls)
 
 
 class TextBuffer(ctypes.c_void_p):
-    """A non-const ``char *``: like :class:`Buffer`, and ``bytes`` as ctypes' ``c_char_p``."""
+    """A non-const ``char *``: like :class:`Buffer`, and ``bytes`` as ctypes' ``c_char_p``
+    (C APIs older than ``const`` declare input strings so)."""
+
+    what = "char * parameter"
+    spelled = "char *"
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
         if obj.__class__ is bytes:
             return obj
-        return _writable(obj, "char * parameter")
+        return _writable(obj, cls)
+
+
+class _Unbindable(Exception):
+    """A type ctypes cannot represent; :class:`_Binder` names where it was met."""
 
 
 class _Binder:
@@ -288,8 +322,19 @@ class _Binder:
 
     def function(self, handle: ctypes.CDLL, name: str, fn: Json) -> Any:
         symbol = fn.get("symbol", name)
-        argtypes = [self.ctype(p["type"], "param") for p in fn["params"]]
-        restype = self.ctype(fn["return"], "return")
+        argtypes: list[Any] = []
+        for index, param in enumerate(fn["params"], start=1):
+            where = f"{name} param {index}" + (f" ({param['name']})" if param.get("name") else "")
+            argtype = self._typed(param["type"], "param", where)
+            if isinstance(argtype, type) and issubclass(argtype, ctypes.c_void_p) and hasattr(
+                argtype, "spelled"
+            ):
+                argtype = type(argtype.__name__, (argtype,), {
+                    "what": f"{name}() {where.split(' ', 1)[1]}",
+                    "spelled": type_text(param["type"]),
+                })
+            argtypes.append(argtype)
+        restype = self._typed(fn["return"], "return", f"{name} return")
         version = self.versions.get(name)
         func: Any
         if version is not None:
@@ -304,6 +349,22 @@ class _Binder:
         func.__name__ = name
         return func
 
+    def _typed(self, t: Json, role: str, where: str) -> Any:
+        """:meth:`ctype` for one position of a function, refusing what ctypes cannot pass."""
+        try:
+            ctype = self.ctype(t, role)
+        except _Unbindable as e:
+            raise NativeError(f"{self.path}: {where}: {e}") from None
+        if isinstance(ctype, type) and issubclass(ctype, ctypes.Structure | ctypes.Union):
+            info = self.types.get(t["name"], {})
+            if info.get("align") and ctypes.alignment(ctype) != info["align"]:
+                raise NativeError(
+                    f"{self.path}: {where}: {t['name']} is passed by value but ctypes cannot "
+                    f"give it the compiler's alignment ({info['align']}, ctypes "
+                    f"{ctypes.alignment(ctype)}); pass it through a pointer"
+                )
+        return ctype
+
     def ctype(self, t: Json, role: str) -> Any:
         kind = t["kind"]
         if kind == "void":
@@ -313,11 +374,17 @@ class _Binder:
         if kind in ("int", "enum"):
             if role == "array" and t.get("name") == "char":
                 return ctypes.c_char  # char arrays read and write as bytes
-            return _INTS[(t["size"], bool(t.get("signed")))]
+            found = _INTS.get((t.get("size"), bool(t.get("signed"))))
+            if found is None:
+                raise _Unbindable(f"ctypes has no {type_text(t, expand=True)} "
+                                  f"({t.get('size')} bytes)")
+            return found
         if kind == "float":
-            if t["size"] not in _FLOATS:
-                raise NativeError(f"{self.path}: cannot bind {t.get('name')} with ctypes")
-            return _FLOATS[t["size"]]
+            name = t.get("name")
+            if name not in _CTYPES_FLOATS or t.get("size") != ctypes.sizeof(_CTYPES_FLOATS[name]):
+                raise _Unbindable(f"ctypes has no {type_text(t, expand=True)} "
+                                  f"({t.get('size')} bytes)")
+            return _CTYPES_FLOATS[name]
         if kind == "va_list":
             return ctypes.c_void_p
         if kind in ("struct", "union"):
@@ -328,7 +395,7 @@ class _Binder:
             return self.ctype(t["of"], "array") * int(t.get("length") or 0)
         if kind == "pointer":
             return self.pointer(t["to"], role)
-        raise NativeError(f"{self.path}: cannot bind a {kind} with ctypes")
+        raise _Unbindable(f"ctypes has no {type_text(t, expand=True)}")
 
     def pointer(self, to: Json, role: str) -> Any:
         kind = to["kind"]
@@ -380,7 +447,7 @@ class _Binder:
             info = self.types.get(key, {})
             base = ctypes.Union if info.get("kind", key.split(" ", maxsplit=1)[0]) == "union" else (
                 ctypes.Structure)
-            tag = key.split(" ", 1)[1].lstrip("@").replace(".", "_")
+            tag = re.sub(r"\W", "_", key.split(" ", 1)[1].lstrip("@"))
             cls = self.classes[key] = type(tag, (base,), {"__module__": "siglink.native"})
         return cls
 
@@ -394,24 +461,31 @@ class _Binder:
             cls._fields_ = []
             return
         fields: list[tuple[Any, ...]] = []
+        anonymous: list[str] = []
         for field in info["fields"]:
             ctype = self.ctype(field["type"], "field")
+            name = _field_name(field)
+            if field.get("anonymous"):
+                anonymous.append(name)
             if "bits" in field:
-                fields.append((field["name"], ctype, field["bits"]))
+                fields.append((name, ctype, field["bits"]))
             else:
-                fields.append((field["name"], ctype))
+                fields.append((name, ctype))
         base = cls.__bases__[0]
+        flat = _flat_fields(self.types, info)
         for pack in (None, 1, 2, 4, 8, 16):
-            extra = {} if pack is None else {"_pack_": pack}
+            extra: dict[str, Any] = {} if pack is None else {"_pack_": pack}
+            if anonymous:
+                extra["_anonymous_"] = tuple(anonymous)
             trial = type("trial", (base,), {**extra, "_fields_": fields})
-            if _layout_ok(trial, info):
+            if _layout_ok(trial, info, flat):
                 pad = info["size"] - ctypes.sizeof(trial)
                 if pad > 0:
                     fields.append(("_siglink_padding", ctypes.c_ubyte * pad))
                 for name, value in extra.items():
                     setattr(cls, name, value)
                 cls._fields_ = fields
-                if ctypes.sizeof(cls) == info["size"] and _layout_ok(cls, info):
+                if ctypes.sizeof(cls) == info["size"] and _layout_ok(cls, info, flat):
                     return
                 break
         offsets = ", ".join(f"{f['name']}@{f['offset']}" for f in info["fields"])
@@ -421,10 +495,33 @@ class _Binder:
         )
 
 
-def _layout_ok(cls: Any, info: Json) -> bool:
+def _field_name(field: Json) -> str:
+    """The ctypes name of a field: anonymous members are ``_anon<N>`` (in ``_anonymous_``)."""
+    name: str = field["name"]
+    return "_anon" + name[1:] if field.get("anonymous") else name
+
+
+def _flat_fields(types: Mapping[str, Json], info: Json, base: int = 0) -> list[Json]:
+    """Fields with offsets from the start of ``info``, anonymous members' fields lifted
+    (ctypes puts them on the enclosing class through ``_anonymous_``)."""
+    out: list[Json] = []
+    for field in info["fields"]:
+        offset = field.get("offset", 0) + base
+        if field.get("anonymous"):
+            out.append({**field, "name": _field_name(field), "offset": offset})
+            out.extend(_flat_fields(types, types.get(field["type"]["name"], {}), offset))
+        else:
+            moved = {**field, "offset": offset}
+            if "bit_offset" in field:
+                moved["bit_offset"] = field["bit_offset"] + 8 * base
+            out.append(moved)
+    return out
+
+
+def _layout_ok(cls: Any, info: Json, flat: list[Json]) -> bool:
     if ctypes.sizeof(cls) > info["size"]:
         return False
-    for field in info["fields"]:
+    for field in flat:
         descriptor = getattr(cls, field["name"])
         if "bits" in field:
             bit = descriptor.offset * 8 + (descriptor.size & 0xFFFF)

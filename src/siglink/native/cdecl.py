@@ -732,6 +732,11 @@ class _Builder:
 
         for key in members:
             place(key)
+        for entry in aggregates.values():
+            for field in entry["fields"]:
+                field.pop("align", None)
+                if field.get("anonymous"):
+                    field["size"] = aggregates[field["type"]["name"]]["size"]
 
 
 def self_kind(name: str) -> str:

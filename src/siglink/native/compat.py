@@ -29,7 +29,16 @@ C17   calling convention changed                                             bre
 ====  ====================================================================  ==============
 
 The consumer allocates a struct (C15) unless some function returns a pointer to it or fills
-a ``T**`` out-parameter: then the library allocates it and may grow it.
+a ``T**`` out-parameter: then the library allocates it and may grow it. Floating types compare
+by format as well as size (``_Float128`` is not the x87 ``long double``; C4). Members of
+anonymous structs and unions are compared where C reaches them, as members of the enclosing
+aggregate.
+
+Every position has a direction: a parameter flows from the consumer into the library, a
+return from the library into the consumer. Inside a callback the consumer passes, the
+directions flip (the library calls the consumer's function), so ``const`` added to a
+callback's pointer parameter is the review case of C8 and a callback's ``void`` return that
+the library now reads is a break (C11).
 """
 
 from __future__ import annotations
@@ -120,7 +129,9 @@ class _Checker:
         self.library_allocated = _library_allocated(expected) | _library_allocated(provided)
         self.active: set[tuple[str, str]] = set()
 
-    def function(self, e: Json, f: Json, path: str) -> list[Problem]:
+    def function(self, e: Json, f: Json, path: str, role: str = "param") -> list[Problem]:
+        """``role`` is the direction of the parameters: ``"param"`` for the library's own
+        functions, ``"return"`` for a callback the library calls."""
         out: list[Problem] = []
         ecc, fcc = e.get("callconv", "default"), f.get("callconv", "default")
         if ecc != fcc:
@@ -136,29 +147,37 @@ class _Checker:
                 if ep.get("name") and fp.get("name") and ep["name"] != fp["name"]:
                     out.append(Problem("C12", label, ep["name"], fp["name"], HARMLESS,
                                        "parameter renamed"))
-                out.extend(self.value(ep["type"], fp["type"], label, "param"))
-        out.extend(self.returned(e["return"], f["return"], f"{path} return"))
+                out.extend(self.value(ep["type"], fp["type"], label, role, parameter=True))
+        out.extend(self.returned(e["return"], f["return"], f"{path} return", _flip(role)))
         return out
 
-    def returned(self, e: Json, f: Json, path: str) -> list[Problem]:
+    def returned(self, e: Json, f: Json, path: str, role: str = "return") -> list[Problem]:
         ek, fk = e["kind"], f["kind"]
         if ek == "void" and fk == "void":
             return []
-        if ek == "void":
-            if fk in ("struct", "union", "array"):
-                return [Problem("C11", path, "void", _show(f), BREAK,
-                                "an aggregate is returned in memory")]
-            return [Problem("C11", path, "void", _show(f), HARMLESS,
-                            "a scalar return is ignored by the consumer")]
-        if fk == "void":
-            return [Problem("C11", path, _show(e), "void", BREAK,
-                            "the consumer reads a value that is no longer returned")]
-        return self.value(e, f, path, "return")
+        aggregate = ("struct", "union", "array")
+        if ek == "void" or fk == "void":
+            other = f if ek == "void" else e
+            if other["kind"] in aggregate:  # returned in memory: a hidden pointer parameter
+                return [Problem("C11", path, _show(e), _show(f), BREAK,
+                                "an aggregate return is a hidden pointer parameter")]
+            # Whoever reads the value must get one: the consumer for the library's own
+            # functions, the library for a callback the consumer wrote.
+            reader_loses = (ek == "void") == (role == "param")
+            if reader_loses:
+                reader = "the library" if role == "param" else "the consumer"
+                return [Problem("C11", path, _show(e), _show(f), BREAK,
+                                f"{reader} reads a value that is not returned")]
+            reader = "the consumer" if role == "return" else "the library"
+            return [Problem("C11", path, _show(e), _show(f), HARMLESS,
+                            f"a scalar return that {reader} ignores")]
+        return self.value(e, f, path, role)
 
-    def value(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
+    def value(self, e: Json, f: Json, path: str, role: str, *,
+              parameter: bool = False) -> list[Problem]:
         """A by-value position: a parameter or a return."""
         out: list[Problem] = []
-        if role == "param" and bool(e.get("const")) != bool(f.get("const")):
+        if parameter and bool(e.get("const")) != bool(f.get("const")):
             out.append(Problem("C6", path, _show(e), _show(f), HARMLESS,
                                "top-level const on a by-value parameter"))
         if bool(e.get("restrict")) != bool(f.get("restrict")):
@@ -181,7 +200,8 @@ class _Checker:
                 return [Problem("C14", path, _show(e), _show(f), BREAK)]
             return self.by_value(e, f, path, role)
         if ek == "function" and fk == "function":
-            return [p for p in self.function(e, f, f"{path} callback")]
+            # The callback's parameters flow the other way from the pointer itself.
+            return self.function(e, f, f"{path} callback", _flip(role))
         if ek == "array" and fk == "array":
             if e.get("length") != f.get("length"):
                 return [Problem("C4", path, _show(e), _show(f), BREAK, "array length changed")]
@@ -195,9 +215,13 @@ class _Checker:
                             f"{_class(ek)} became {_class(fk)}")]
         differences = [
             f"{what} {e.get(key)} became {f.get(key)}"
-            for key, what in (("size", "size"), ("align", "alignment"), ("signed", "signed"))
+            for key, what in (("size", "size"), ("align", "alignment"))
             if e.get(key) != f.get(key)
         ]
+        if bool(e.get("signed")) != bool(f.get("signed")) and eclass == "int":
+            differences.append(f"{_signed(e)} became {_signed(f)}")
+        if eclass == "float" and _float_format(e) != _float_format(f):
+            differences.append(f"format {_float_format(e)} became {_float_format(f)}")
         if differences:
             return [Problem("C4", path, _show(e), _show(f), BREAK, "; ".join(differences))]
         if ek == "enum" and fk == "enum":
@@ -225,13 +249,13 @@ class _Checker:
         if ek == "void" or fk == "void":
             if ek == fk:
                 return out
-            if role == "param" and ek == "void":
-                out.append(Problem("C10", path, _show_ptr(e), _show_ptr(f), REVIEW,
-                                   "void* parameter became a typed pointer"))
-            else:
-                out.append(Problem("C10", path, _show_ptr(e), _show_ptr(f),
-                                   HARMLESS if role == "param" else REVIEW,
-                                   "typed pointer became void*"))
+            # Into the library, void* -> T* narrows what it accepts (review; T* -> void*
+            # widens it); out of it, T* -> void* loses what the consumer was promised.
+            narrowed = (ek == "void") == (role == "param")
+            change = "void* became a typed pointer" if ek == "void" else (
+                "a typed pointer became void*")
+            out.append(Problem("C10", path, _show_ptr(e), _show_ptr(f),
+                               REVIEW if narrowed else HARMLESS, change))
             return out
         if ek in ("struct", "union") and fk in ("struct", "union"):
             out.extend(self.by_pointer(e, f, path, role))
@@ -285,6 +309,7 @@ class _Checker:
     def _fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool) -> list[Problem]:
         etype = self.etypes.get(e["name"]) or {}
         ftype = self.ftypes.get(f["name"]) or {}
+        efields, ffields = _flat(self.etypes, etype), _flat(self.ftypes, ftype)
         out: list[Problem] = []
         where = f"{path} -> {e['name']}"
         if not etype.get("complete") or not ftype.get("complete"):
@@ -292,8 +317,8 @@ class _Checker:
                 out.append(Problem("C14", where, str(etype.get("size")),
                                    str(ftype.get("size")), BREAK, "size"))
             return out
-        found = {fl["name"]: fl for fl in ftype.get("fields", ())}
-        for fl in etype.get("fields", ()):
+        found = {fl["name"]: fl for fl in ffields}
+        for fl in efields:
             other = found.get(fl["name"])
             label = f"{where} field {fl['name']}"
             if other is None:
@@ -314,9 +339,9 @@ class _Checker:
                 out.append(Problem("C14", where, f"size {etype.get('size')} align "
                                    f"{etype.get('align')}", f"size {ftype.get('size')} align "
                                    f"{ftype.get('align')}", BREAK))
-            if len(ftype.get("fields", ())) != len(etype.get("fields", ())):
-                out.append(Problem("C14", where, f"{len(etype.get('fields', ()))} fields",
-                                   f"{len(ftype.get('fields', ()))} fields", BREAK))
+            if len(ffields) != len(efields):
+                out.append(Problem("C14", where, f"{len(efields)} fields",
+                                   f"{len(ffields)} fields", BREAK))
         return out
 
     def enum(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
@@ -351,6 +376,49 @@ def _library_allocated(decls: Mapping[str, Any]) -> set[str]:
                 if inner["kind"] in ("struct", "union"):
                     keys.add(inner["name"])
     return keys
+
+
+def _flip(role: str) -> str:
+    return "return" if role == "param" else "param"
+
+
+def _flat(types: Mapping[str, Json], entry: Json, base: int = 0) -> list[Json]:
+    """An aggregate's fields as C reaches them: anonymous members' fields lifted, offsets
+    from the start of ``entry``."""
+    out: list[Json] = []
+    for field in entry.get("fields", ()):
+        if field.get("anonymous"):
+            inner = types.get(field["type"]["name"]) or {}
+            out.extend(_flat(types, inner, base + field["offset"]))
+        elif base:
+            moved = {**field, "offset": field["offset"] + base}
+            if "bit_offset" in field:
+                moved["bit_offset"] = field["bit_offset"] + 8 * base
+            out.append(moved)
+        else:
+            out.append(field)
+    return out
+
+
+def _signed(t: Json) -> str:
+    return "signed" if t.get("signed") else "unsigned"
+
+
+# Floating formats by type name. long double is x87 extended precision on x86 and IEEE
+# binary128 (or double) elsewhere, so it is named for itself; _Float64x is long double's
+# format wherever it exists.
+_FLOAT_FORMATS = {
+    "float": "binary32", "_Float32": "binary32",
+    "double": "binary64", "_Float64": "binary64", "_Float32x": "binary64",
+    "long double": "long double", "_Float64x": "long double",
+    "_Float128": "binary128", "__float128": "binary128",
+    "_Float16": "binary16", "__fp16": "binary16", "__bf16": "bfloat16",
+}
+
+
+def _float_format(t: Json) -> str:
+    name = str(t.get("name"))
+    return _FLOAT_FORMATS.get(name, name)
 
 
 def _arity(params: list[Json], variadic: bool) -> str:

@@ -1,8 +1,9 @@
 """The export table of a Python library, read statically with griffe (DESIGN §4).
 
->>> manifest = extract("itsdangerous-2.1.2-py3-none-any.whl")  # doctest: +SKIP
->>> manifest.exports["itsdangerous.Signer"].kind
-<ExportKind.CLASS: 'class'>
+Use::
+
+    manifest = extract("itsdangerous-2.1.2-py3-none-any.whl")
+    manifest.exports["itsdangerous.Signer"].kind   # ExportKind.CLASS
 
 The library's code is never imported into this process: Python sources are parsed by griffe,
 compiled modules without stubs are inspected by a separate interpreter (:mod:`._compiled`).
