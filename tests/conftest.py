@@ -28,8 +28,6 @@ def fetch(requirement: str, *, kind: str = "wheel") -> Path:
     binary = ["--only-binary", ":all:"] if kind == "wheel" else ["--no-binary", ":all:"]
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
            "--quiet", "--dest", str(dest), *binary, requirement]
-    if kind == "sdist":
-        cmd.append("--no-build-isolation")
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     found = [p for p in dest.iterdir() if p.suffix in (".whl", ".gz", ".zip")]
     if result.returncode != 0 or not found:
