@@ -46,20 +46,23 @@ class Story:
     def _say(self, text: str) -> None:
         print(text)
 
-    def _command(self, *argv: str) -> int:
+    def _prompt(self, argv: tuple[str, ...]) -> None:
         shown = " ".join(a if " " not in a else repr(a) for a in argv)
         if use_colour():
             console().print(f"[dim]$[/] [bold]siglink {shown}[/]")
         else:
             print(f"$ siglink {shown}")
         sys.stdout.flush()
+
+    def _command(self, *argv: str) -> int:
+        self._prompt(argv)
         code = main(["--store", str(self.store), *argv])
         sys.stdout.flush()
         return code
 
     def _run(self, app: str) -> int:
         script = self.apps / f"{app}.py"
-        self._say(f"$ siglink run {script.name}")
+        self._prompt(("run", script.name))
         env = dict(os.environ, SIGLINK_STORE=str(self.store))
         result = subprocess.run(
             [sys.executable, "-m", "siglink", "run", str(script)],
