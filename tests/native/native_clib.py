@@ -27,3 +27,16 @@ def build_sl_demo(version: str, dest: Path, *, soname: str | None = None) -> Pat
 
 def header(version: str) -> Path:
     return CLIB / VERSIONS[version] / "sl_demo.h"
+
+
+def build_sl_layout(dest: Path) -> Path:
+    """Compile sl_layout (clib/layout) into ``dest/libsl_layout.so``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / "libsl_layout.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror",
+                    f"-Wl,--version-script={CLIB / 'layout' / 'sl_layout.map'}",
+                    "-o", str(out), str(CLIB / "layout" / "sl_layout.c")], check=True)
+    return out
+
+
+LAYOUT_H = CLIB / "layout" / "sl_layout.h"

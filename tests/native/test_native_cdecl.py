@@ -97,3 +97,22 @@ def test_elf_reader_on_libz() -> None:
     assert elf.description == "ELF64 x86_64 (little-endian)"
     assert elf.symbols["crc32_z"].default == "ZLIB_1.2.9" and elf.symbols["crc32"].function
     assert "libc.so.6" in elf.needed
+
+
+def test_glibc_layouts_the_parser_cannot_see_come_from_the_compiler() -> None:
+    """Members renamed by macros, flexible arrays, vector and mode attributes on typedefs."""
+    decls = describe("#include <signal.h>\n#include <sys/socket.h>\n"
+                     "typedef float v4 __attribute__((vector_size(16)));\n"
+                     "typedef int tiny __attribute__((mode(QI)));\n"
+                     "int on_signal(int sig, const struct sigaction *action);\n"
+                     "int on_message(struct cmsghdr *header);\n"
+                     "v4 vadd(v4 a, tiny b);\n", text=True, own_only=True)
+    sigaction = decls["types"]["struct sigaction"]
+    # <signal.h> has `#define sa_handler __sigaction_handler.sa_handler`
+    assert [f["name"] for f in sigaction["fields"]][:2] == ["__sigaction_handler", "sa_mask"]
+    cmsghdr = {f["name"]: f for f in decls["types"]["struct cmsghdr"]["fields"]}
+    assert (cmsghdr["__cmsg_data"]["offset"], cmsghdr["__cmsg_data"]["size"]) == (16, 0)
+    vadd = decls["functions"]["vadd"]
+    assert (vadd["return"]["kind"], vadd["return"]["size"]) == ("vector", 16)
+    tiny = vadd["params"][1]["type"]
+    assert (tiny["kind"], tiny["size"], tiny["signed"]) == ("int", 1, True)

@@ -75,9 +75,9 @@ def _run_bad(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 2, captured
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("siglink: error: "), captured.err
-    return lines[0].removeprefix("siglink: error: ")
+    # one message; a parse error adds the source line and a caret under the column
+    assert captured.err.startswith("siglink: error: ") and captured.err.count("siglink:") == 1
+    return captured.err.rstrip("\n").removeprefix("siglink: error: ")
 
 
 def test_bad_inputs_get_one_clear_message(tmp_path: Path, bare: Path,
@@ -98,9 +98,18 @@ def test_bad_inputs_get_one_clear_message(tmp_path: Path, bare: Path,
     broken = tmp_path / "broken.h"
     broken.write_text("int ok(void);\n\nint broken(int x;\n")
     message = _run_bad(["native", "manifest", str(bare), "--header", str(broken)], capsys)
-    assert message.startswith("broken.h:3: cannot parse C declarations: "), message
+    assert message == ("broken.h:3: cannot parse C declarations: unexpected ';'\n"
+                       "    int broken(int x;\n                    ^")
     assert _run_bad(["native", "manifest", str(bare), "--header", str(tmp_path / "none.h")],
                     capsys) == f"{tmp_path / 'none.h'}: no such header file"
+    assert _run_bad(["native", "manifest", str(bare), "--header", str(header("1.0")),
+                     "-o", str(tmp_path / "no_dir" / "lib.so")], capsys) == (
+        f"{tmp_path / 'no_dir' / 'lib.so'}: cannot write the library (No such file or directory)")
+    assert _run_bad(["native", "check", str(bare), "int f(unknown_t x);"], capsys) == (
+        "<declarations>:1: cannot parse C declarations: unexpected 'x' (is a type name before "
+        "it undeclared?)\n    int f(unknown_t x);\n                    ^")
+    assert _run_bad(["native", "check", "no_such_library_anywhere", "int f(void);"], capsys) == (
+        "library 'no_such_library_anywhere' not found on this system's library path")
     cpp_error = tmp_path / "include.h"
     cpp_error.write_text('#include "does_not_exist.h"\n')
     message = _run_bad(["native", "manifest", str(bare), "--header", str(cpp_error)], capsys)
@@ -120,3 +129,23 @@ def test_a_32_bit_object_from_gcc_is_refused(tmp_path: Path,
     assert message.endswith("the library is ELF32 i386 (little-endian), "
                             "this process is ELF64 x86_64 (little-endian)")
     assert shutil.which("gcc")
+
+
+def test_check_against_the_providers_header(capsys: pytest.CaptureFixture[str]) -> None:
+    """A system library carries no manifest: ``--header`` gives its declarations."""
+    zlib_h = "/usr/include/zlib.h"
+    if not Path(zlib_h).is_file():
+        pytest.skip("zlib.h is not installed (apt-get install zlib1g-dev)")
+    assert main(["native", "check", "z", "#include <zlib.h>", "--header", zlib_h]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("libz.so.1: ok") and out[1:] == ["identical"]
+    assert main(["native", "check", "z", "int compressBound(unsigned long sourceLen);",
+                 "--header", zlib_h]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("libz.so.1: refused")
+    assert out[1:] == [
+        "C5 compressBound param 1 (sourceLen): expected unsigned long, found uLong "
+        "(= unsigned long); renamed to an identical type (harmless)",
+        "C4 compressBound return: expected int, found uLong (= unsigned long); "
+        "size 4 became 8; alignment 4 became 8; signed became unsigned (incompatible)",
+    ]

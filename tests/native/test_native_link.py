@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import ctypes
 import sqlite3
 import subprocess
@@ -120,12 +121,49 @@ def test_calls_structs_enums_buffers_and_variadics(sl_demo: dict[str, Path]) -> 
     view = memoryview(bytearray(3))
     lib.sl_fill(view, 3, 1)
     assert bytes(view) == b"\x01\x01\x01"
-    with pytest.raises(ctypes.ArgumentError, match="expected a writable buffer"):
-        lib.sl_fill(b"abc", 3, 1)  # the library writes through a non-const pointer
     expected = 0
     for ch in b"abc":
         expected = expected * 31 + ch
     assert lib.sl_checksum(bytearray(b"abc"), 3) == expected
+
+
+def test_buffers_take_what_a_user_expects(sl_demo: dict[str, Path]) -> None:
+    """A const pointee reads any buffer; a pointee the library writes refuses immutable ones."""
+    lib = link(sl_demo["1.1"], header("1.1"))  # 1.1: sl_checksum takes const unsigned char *
+    expected = 0
+    for ch in b"bcd":
+        expected = expected * 31 + ch
+    data = b"abcde"
+    for buffer in (data[1:4], bytearray(b"bcd"), memoryview(b"bcd"), memoryview(data)[1:4],
+                   memoryview(bytearray(data))[1:4], (ctypes.c_char * 3).from_buffer_copy(b"bcd")):
+        assert lib.sl_checksum(buffer, 3) == expected, buffer
+    assert lib.sl_checksum(None, 0) == 0
+    with pytest.raises(ctypes.ArgumentError) as info:
+        lib.sl_fill(b"abc", 3, 1)
+    assert str(info.value) == (
+        "argument 1: TypeError: sl_fill() param 1 (out) is written by the library "
+        "(unsigned char *, not const): bytes are immutable; pass a bytearray, a writable "
+        "memoryview or a ctypes buffer"
+    )
+    with pytest.raises(ctypes.ArgumentError, match=r"sl_fill\(\) param 1 \(out\) is written "
+                       r"by the library \(unsigned char \*, not const\): a read-only "
+                       "buffer was given"):
+        lib.sl_fill(memoryview(b"abc"), 3, 1)
+    with pytest.raises(ctypes.ArgumentError) as info:
+        lib.sl_fill("abc", 3, 1)
+    assert str(info.value) == (
+        "argument 1: TypeError: sl_fill() param 1 (out) (unsigned char *): expected a writable "
+        "buffer (bytearray, memoryview, ctypes data), got str")
+    with pytest.raises(ctypes.ArgumentError, match=r"sl_checksum\(\) param 1 \(data\) "
+                       r"\(const unsigned char \*\): expected a buffer \(bytes, bytearray"):
+        lib.sl_checksum(3.5, 3)
+    numbers = array.array("B", b"bcd")  # any buffer: array.array, mmap, numpy arrays
+    assert lib.sl_checksum(numbers, 3) == expected
+    lib.sl_fill(numbers, 3, 2)
+    assert numbers.tobytes() == b"\2\2\2"
+    target = bytearray(6)
+    lib.sl_fill(memoryview(target)[2:5], 3, 7)  # a slice writes into its own bytes only
+    assert target == bytearray(b"\0\0\7\7\7\0")
 
 
 def test_callback_through_cfunctype_is_kept_referenced(sl_demo: dict[str, Path]) -> None:
@@ -155,6 +193,10 @@ def test_symbol_versions_bind_exactly(sl_demo: dict[str, Path]) -> None:
     v2 = link(sl_demo["1.0"], header("1.0"), versions={"sl_versioned": "SL_2"})
     plain = link(sl_demo["1.0"], header("1.0"))
     assert (v1.sl_versioned(), v2.sl_versioned(), plain.sl_versioned()) == (1, 2, 2)
+    with pytest.raises(NativeError) as typo:
+        link(sl_demo["1.0"], header("1.0"), versions={"sl_typo": "SL_1"})
+    assert typo.value.message == (
+        "versions= names sl_typo, which the declarations do not declare")
     with pytest.raises(NativeLinkError) as info:
         link(sl_demo["1.0"], header("1.0"), versions={"sl_versioned": "SL_3", "sl_add": "SL_9"})
     assert info.value.message.splitlines()[1:] == [
@@ -274,6 +316,16 @@ def test_zlib_whole_header_as_the_consumers_declarations() -> None:
     assert ctypes.sizeof(stream) == 112 and lib.z_stream.avail_in.offset == 8
 
 
+def test_including_the_providers_header_declares_its_functions_only() -> None:
+    lib = link("z", "#include <stdio.h>\n#include <zlib.h>\n", header=ZLIB_H)
+    assert lib.verdict.identical and "crc32" in lib.__dict__ and "printf" not in lib.__dict__
+    assert lib.crc32(0, b"abc", 3) == zlib.crc32(b"abc")
+    # a function the consumer declares itself must exist; an included one is taken if present
+    with pytest.raises(NativeLinkError, match="C1 no_such_function: expected a defined "
+                       "function, found missing"):
+        link("z", "#include <zlib.h>\nint no_such_function(void);\n", header=ZLIB_H)
+
+
 def test_zlib_int_to_long_in_a_consumer_is_refused() -> None:
     with pytest.raises(NativeLinkError) as info:
         link("z", "unsigned long compressBound(unsigned int sourceLen);", header=ZLIB_H)
@@ -294,3 +346,16 @@ def test_sqlite_version_of_the_library_python_links() -> None:
     assert lib.sqlite3_libversion().decode() == sqlite3.sqlite_version
     major, minor, patch = (int(x) for x in sqlite3.sqlite_version.split("."))
     assert lib.sqlite3_libversion_number() == major * 1_000_000 + minor * 1000 + patch
+
+
+def test_libc_through_its_own_headers_matches_os_stat(tmp_path: Path) -> None:
+    """Struct layouts of real glibc headers (st_atime is a macro for st_atim.tv_sec)."""
+    libc = link("c", "#include <sys/stat.h>\n")
+    target = tmp_path / "sized"
+    target.write_bytes(b"x" * 1234)
+    st = libc.struct_stat()
+    assert libc.stat(str(target).encode(), ctypes.byref(st)) == 0
+    expected = target.stat()
+    assert (st.st_size, st.st_ino, st.st_mode) == (1234, expected.st_ino, expected.st_mode)
+    assert st.st_mtim.tv_sec == int(expected.st_mtime)
+

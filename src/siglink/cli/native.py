@@ -2,7 +2,12 @@
 
 ``siglink native manifest LIB.so --header H`` embeds the manifest in LIB.so's ``.siglink``
 section (``-o OUT``: in a copy; ``--sidecar``: beside it as ``LIB.so.siglink.json``).
-``siglink native check LIB DECLARATIONS`` prints the verdict of linking (exit 1 when refused).
+``siglink native check LIB DECLARATIONS`` prints the verdict of linking.
+
+Exit codes: 0 done (``check``: the library links); 1 ``check`` found an incompatible change
+(``siglink.native.link`` refuses the same library with exit code 127); 2 bad input: a missing,
+unreadable or non-ELF file, a library for another architecture or ELF class, a header that
+does not preprocess, parse or compile, or a library the system's paths do not have.
 """
 
 from __future__ import annotations
@@ -102,15 +107,15 @@ def _check(args: argparse.Namespace) -> int:
     check_loadable(path)
     elf = ElfFile.read(path)
     found = read(path)
+    defined = [s.name for s in elf.symbols.values() if s.function and s.linkable]
     provided = None
     if found is not None:
         provided = found[0].native
     elif args.header:
-        defined = [s.name for s in elf.symbols.values() if s.function]
         provided = describe(args.header, text=False, include_dirs=args.include_dirs,
                             defines=args.defines, only=defined)
     expected = describe(args.declarations, include_dirs=args.include_dirs,
-                        defines=args.defines, own_only=True)
+                        defines=args.defines, own_only=True, also=defined)
     verdict = check_library(expected, provided, elf, soname=requested)
     if args.json:
         from siglink.cli._output import print_json

@@ -23,7 +23,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from siglink.contracts.manifest import Manifest
 from siglink.contracts.verdict import Verdict
@@ -64,12 +64,16 @@ class Library:
     ``#define`` constants are attributes; ``verdict``, ``path`` and ``manifest`` (the
     provider's, or ``None``) describe the link; ``source`` says where the library's
     declarations came from (``embedded``, a sidecar path, ``header`` or ``none``).
+    ``unbound`` maps each checked function that ctypes cannot call (an ``__int128`` or
+    ``_Float128`` parameter, a by-value struct ctypes cannot align) to the reason, which
+    reading that attribute raises as :class:`NativeError`.
     """
 
     verdict: Verdict
     path: str
     manifest: Manifest | None
     source: str
+    unbound: dict[str, str]
 
     def __init__(self, path: str, verdict: Verdict, manifest: Manifest | None,
                  source: str) -> None:
@@ -82,6 +86,9 @@ class Library:
         return f"<siglink.native.Library {self.path} ({self.source})>"
 
     def __getattr__(self, name: str) -> Any:
+        reason = self.__dict__.get("unbound", {}).get(name)
+        if reason is not None:
+            raise NativeError(reason)
         raise AttributeError(f"{self.path}: no function, type or constant {name!r} was linked")
 
 
@@ -107,6 +114,7 @@ def link(
     check_loadable(path)
     elf = ElfFile.read(path)
     found = native_manifest.read(path)
+    defined = [s.name for s in elf.symbols.values() if s.function and s.linkable]
     provider: Manifest | None = None
     provided: Mapping[str, Any] | None = None
     source = "none"
@@ -114,11 +122,17 @@ def link(
         provider, source = found
         provided = provider.native
     elif header is not None:
-        defined = [s.name for s in elf.symbols.values() if s.function]
         provided = describe(header, text=False, include_dirs=include_dirs, defines=defines,
                             only=defined)
         source = "header"
-    expected = describe(declarations, include_dirs=include_dirs, defines=defines, own_only=True)
+    # The consumer's own declarations, and those of the headers it includes that this
+    # library defines (``#include <zlib.h>`` means zlib's functions, not stdio's).
+    expected = describe(declarations, include_dirs=include_dirs, defines=defines,
+                        own_only=True, also=defined)
+    stray = sorted(set(versions or {}) - set(expected["functions"]))
+    if stray:
+        raise NativeError(f"versions= names {', '.join(stray)}, which the declarations do not "
+                          "declare")
     verdict = check_library(expected, provided, elf, versions=versions, soname=requested)
     if not verdict.ok:
         raise NativeLinkError(requested or Path(path).name, path, verdict)
@@ -206,31 +220,38 @@ _SIMPLE_CDATA: tuple[type, ...] = (
 _CARG = type(ctypes.byref(ctypes.c_int()))
 
 
-def _array_of(obj: Any) -> Any:
-    return (ctypes.c_char * len(obj)).from_buffer(obj) if len(obj) else None
+# A zero-length char array over a buffer is the cheapest pointer ctypes makes from it:
+# one C call, and the array holds the buffer's export for the call, so another thread
+# cannot resize a bytearray while the library (running without the GIL) writes into it.
+_AT: Final = ctypes.c_char * 0
 
 
-def _writable(obj: Any, cls: Any) -> Any:
-    if obj.__class__ is bytearray:
-        return _array_of(obj) if obj else ctypes.c_char_p(b"")
-    if obj.__class__ is memoryview:
-        if obj.readonly:
-            raise TypeError(f"{cls.what} is written by the library ({cls.spelled}, not const): "
-                            "a read-only memoryview was given; pass a bytearray or a writable "
-                            "memoryview")
-        if not obj.c_contiguous:
-            raise TypeError(f"{cls.what}: the memoryview is not contiguous")
-        return (ctypes.c_char * obj.nbytes).from_buffer(obj) if obj.nbytes else None
+def _other(obj: Any, cls: Any) -> Any:
+    """The slow path of a buffer parameter: ctypes data, ``None``, addresses, other buffers."""
     if obj is None or isinstance(obj, _SIMPLE_CDATA) or obj.__class__ is _CARG:
         return obj
     if isinstance(obj, int):
         return ctypes.c_void_p(obj)
-    if isinstance(obj, bytes):
-        raise TypeError(f"{cls.what} is written by the library ({cls.spelled}, not const): "
-                        "bytes are immutable; pass a bytearray, a writable memoryview or a "
-                        "ctypes buffer")
-    raise TypeError(f"{cls.what} ({cls.spelled}): expected a writable buffer (bytearray, "
-                    f"memoryview, ctypes buffer), got {type(obj).__name__}")
+    readonly = isinstance(obj, bytes) or (obj.__class__ is memoryview and obj.readonly)
+    if readonly and cls.const:
+        return bytes(obj)
+    try:
+        return _AT.from_buffer(obj)  # array.array, mmap, numpy arrays ...
+    except TypeError as e:
+        if "not C contiguous" in str(e):
+            if cls.const:
+                return memoryview(obj).tobytes()
+            raise TypeError(f"{cls.what}: the buffer is not contiguous") from None
+        if readonly or "not writable" in str(e):
+            kind = "bytes are immutable" if isinstance(obj, bytes) else (
+                "a read-only buffer was given")
+            raise TypeError(f"{cls.what} is written by the library ({cls.spelled}, not "
+                            f"const): {kind}; pass a bytearray, a writable memoryview or a "
+                            "ctypes buffer") from None
+    wanted = "a buffer (bytes, bytearray, memoryview" if cls.const else (
+        "a writable buffer (bytearray, memoryview")
+    raise TypeError(f"{cls.what} ({cls.spelled}): expected {wanted}, ctypes data), "
+                    f"got {type(obj).__name__}")
 
 
 class ConstBuffer(ctypes.c_void_p):
@@ -242,17 +263,24 @@ class ConstBuffer(ctypes.c_void_p):
 
     what = "buffer parameter"
     spelled = "const void *"
+    const = True
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
-        if obj.__class__ is bytes:
+        kind = obj.__class__
+        if kind is bytes:
             return obj
-        if obj.__class__ is memoryview and (obj.readonly or not obj.c_contiguous):
+        if kind is bytearray:
+            return _AT.from_buffer(obj)
+        if kind is memoryview:
             whole = obj.obj
-            if whole.__class__ is bytes and obj.nbytes == len(whole) and obj.c_contiguous:
-                return whole
-            return obj.tobytes()
-        return _writable(obj, cls)
+            if whole.__class__ is bytes and obj.nbytes == len(whole):
+                return whole  # a view of all of a bytes object (read-only by nature)
+            if obj.readonly:
+                return obj.tobytes()
+            if obj.c_contiguous:
+                return _AT.from_buffer(obj)
+        return _other(obj, cls)
 
 
 class Buffer(ctypes.c_void_p):
@@ -263,13 +291,17 @@ class Buffer(ctypes.c_void_p):
 
     what = "buffer parameter"
     spelled = "void *"
+    const = False
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
-        return _writable(obj, cls)
+        kind = obj.__class__
+        if kind is bytearray or (kind is memoryview and not obj.readonly and obj.c_contiguous):
+            return _AT.from_buffer(obj)
+        return _other(obj, cls)
 
 
-class TextBuffer(ctypes.c_void_p):
+class TextBuffer(Buffer):
     """A non-const ``char *``: like :class:`Buffer`, and ``bytes`` as ctypes' ``c_char_p``
     (C APIs older than ``const`` declare input strings so)."""
 
@@ -278,9 +310,12 @@ class TextBuffer(ctypes.c_void_p):
 
     @classmethod
     def from_param(cls, obj: Any) -> Any:
-        if obj.__class__ is bytes:
+        kind = obj.__class__
+        if kind is bytes:
             return obj
-        return _writable(obj, cls)
+        if kind is bytearray or (kind is memoryview and not obj.readonly and obj.c_contiguous):
+            return _AT.from_buffer(obj)
+        return _other(obj, cls)
 
 
 class _Unbindable(Exception):
@@ -317,8 +352,15 @@ class _Binder:
             if info.get("kind") == "enum":
                 namespace.update(info.get("members", {}))
         namespace.update(self.decls.get("constants", {}))
+        unbound: dict[str, str] = {}
         for name, fn in self.decls.get("functions", {}).items():
-            namespace[name] = self.function(handle, name, fn)
+            try:
+                namespace[name] = self.function(handle, name, fn)
+            except NativeError as e:
+                # Checked, but not callable through ctypes (an __int128, a _Float128 ...):
+                # the rest of the library stays usable; using this one says why it cannot.
+                unbound[name] = e.message
+        namespace["unbound"] = unbound
 
     def function(self, handle: ctypes.CDLL, name: str, fn: Json) -> Any:
         symbol = fn.get("symbol", name)
@@ -343,7 +385,10 @@ class _Binder:
                 raise NativeError(f"{self.path}: {symbol}@{version} cannot be bound")
             func = ctypes.CFUNCTYPE(restype, *argtypes)(address)
         else:
-            func = handle[symbol]
+            try:
+                func = handle[symbol]
+            except AttributeError:
+                raise NativeError(f"{self.path}: {symbol} cannot be bound (dlsym)") from None
         func.argtypes = argtypes
         func.restype = restype
         func.__name__ = name
@@ -354,13 +399,14 @@ class _Binder:
         try:
             ctype = self.ctype(t, role)
         except _Unbindable as e:
-            raise NativeError(f"{self.path}: {where}: {e}") from None
+            raise NativeError(f"{self.path}: cannot bind {where}: {e}") from None
         if isinstance(ctype, type) and issubclass(ctype, ctypes.Structure | ctypes.Union):
             info = self.types.get(t["name"], {})
             if info.get("align") and ctypes.alignment(ctype) != info["align"]:
                 raise NativeError(
-                    f"{self.path}: {where}: {t['name']} is passed by value but ctypes cannot "
-                    f"give it the compiler's alignment ({info['align']}, ctypes "
+                    f"{self.path}: cannot bind {where}: {t['name']} is passed by value but "
+                    "ctypes cannot "
+                    f"give it the compiler's alignment ({info['align']}; ctypes: "
                     f"{ctypes.alignment(ctype)}); pass it through a pointer"
                 )
         return ctype
@@ -374,7 +420,7 @@ class _Binder:
         if kind in ("int", "enum"):
             if role == "array" and t.get("name") == "char":
                 return ctypes.c_char  # char arrays read and write as bytes
-            found = _INTS.get((t.get("size"), bool(t.get("signed"))))
+            found = _INTS.get((int(t.get("size") or 0), bool(t.get("signed"))))
             if found is None:
                 raise _Unbindable(f"ctypes has no {type_text(t, expand=True)} "
                                   f"({t.get('size')} bytes)")
@@ -395,6 +441,8 @@ class _Binder:
             return self.ctype(t["of"], "array") * int(t.get("length") or 0)
         if kind == "pointer":
             return self.pointer(t["to"], role)
+        if kind == "vector":
+            raise _Unbindable(f"ctypes has no vector type {type_text(t)} ({t.get('size')} bytes)")
         raise _Unbindable(f"ctypes has no {type_text(t, expand=True)}")
 
     def pointer(self, to: Json, role: str) -> Any:
@@ -461,38 +509,123 @@ class _Binder:
             cls._fields_ = []
             return
         fields: list[tuple[Any, ...]] = []
+        placed: list[tuple[Json, tuple[Any, ...]]] = []  # named fields, for explicit layout
         anonymous: list[str] = []
         for field in info["fields"]:
-            ctype = self.ctype(field["type"], "field")
+            try:
+                ctype = self.ctype(field["type"], "field")
+            except _Unbindable as e:
+                if "bits" in field or not field.get("size"):
+                    raise NativeError(f"{self.path}: {key} field {field['name']}: {e}") from None
+                ctype = ctypes.c_ubyte * field["size"]  # kept in place, readable as bytes
             name = _field_name(field)
+            if field.get("padding"):
+                if field["bits"]:  # ctypes has no zero-width bit-field; the check below tells
+                    fields.append(("_siglink_pad" + name[1:], ctype, field["bits"]))
+                continue
             if field.get("anonymous"):
                 anonymous.append(name)
-            if "bits" in field:
-                fields.append((name, ctype, field["bits"]))
-            else:
-                fields.append((name, ctype))
+            entry = (name, ctype, field["bits"]) if "bits" in field else (name, ctype)
+            fields.append(entry)
+            placed.append((field, entry))
         base = cls.__bases__[0]
         flat = _flat_fields(self.types, info)
-        for pack in (None, 1, 2, 4, 8, 16):
-            extra: dict[str, Any] = {} if pack is None else {"_pack_": pack}
-            if anonymous:
-                extra["_anonymous_"] = tuple(anonymous)
-            trial = type("trial", (base,), {**extra, "_fields_": fields})
+        anon: dict[str, Any] = {"_anonymous_": tuple(anonymous)} if anonymous else {}
+        # ctypes' own rules first (natural, then each packing); where the compiler did what
+        # ctypes cannot say (an aligned member, a field in a bit-field's storage unit),
+        # every field at its measured offset with explicit padding.
+        candidates: list[tuple[dict[str, Any], list[tuple[Any, ...]]]] = [
+            ({**anon} if pack is None else {"_pack_": pack, **anon}, fields)
+            for pack in (None, 1, 2, 4, 8, 16)
+        ]
+        if base is ctypes.Structure:
+            explicit = _explicit(placed, info["size"])
+            if explicit is not None:
+                candidates.append(({"_pack_": 1, **anon}, explicit))
+        for extra, chosen in candidates:
+            trial = type("trial", (base,), {**extra, "_fields_": chosen})
             if _layout_ok(trial, info, flat):
+                final = list(chosen)
                 pad = info["size"] - ctypes.sizeof(trial)
                 if pad > 0:
-                    fields.append(("_siglink_padding", ctypes.c_ubyte * pad))
+                    final.append(("_siglink_padding", ctypes.c_ubyte * pad))
                 for name, value in extra.items():
                     setattr(cls, name, value)
-                cls._fields_ = fields
+                cls._fields_ = final
                 if ctypes.sizeof(cls) == info["size"] and _layout_ok(cls, info, flat):
                     return
                 break
-        offsets = ", ".join(f"{f['name']}@{f['offset']}" for f in info["fields"])
+        offsets = ", ".join(f"{f['name']}@{_offset_text(f)}" for f in flat)
         raise NativeError(
             f"{self.path}: ctypes cannot reproduce the compiler's layout of {key} "
             f"(size {info['size']}: {offsets})"
         )
+
+
+def _explicit(
+    placed: list[tuple[Json, tuple[Any, ...]]], size: int
+) -> list[tuple[Any, ...]] | None:
+    """Fields at their measured offsets under ``_pack_ = 1``, padded explicitly.
+
+    A run of bit-fields shares one storage unit, the smallest integer that holds the run
+    without reaching the next field; ``None`` when there is none.
+    """
+    out: list[tuple[Any, ...]] = []
+    cursor = 0  # bytes
+    index = 0
+    pads = 0
+
+    def pad(to: int) -> bool:
+        nonlocal cursor, pads
+        if to < cursor:
+            return False
+        if to > cursor:
+            out.append((f"_siglink_gap{pads}", ctypes.c_ubyte * (to - cursor)))
+            pads += 1
+        cursor = to
+        return True
+
+    while index < len(placed):
+        field, entry = placed[index]
+        if "bits" not in field:
+            if not pad(field["offset"]):
+                return None
+            out.append(entry)
+            cursor += field["size"]
+            index += 1
+            continue
+        run = [placed[index]]
+        while index + len(run) < len(placed) and "bits" in placed[index + len(run)][0]:
+            run.append(placed[index + len(run)])
+        following = placed[index + len(run)][0].get("offset", size) if (
+            index + len(run) < len(placed)) else size
+        start = run[0][0]["bit_offset"] // 8
+        end_bit = max(f["bit_offset"] + f["bits"] for f, _ in run)
+        unit = next((n for n in (1, 2, 4, 8)
+                     if 8 * (start + n) >= end_bit and start + n <= max(following, start + 1)),
+                    None)
+        if unit is None or not pad(start):
+            return None
+        storage = _INTS[(unit, False)]
+        bit = 8 * start
+        for f, e in run:
+            if f["bit_offset"] < bit:
+                return None
+            if f["bit_offset"] > bit:
+                out.append((f"_siglink_gap{pads}", storage, f["bit_offset"] - bit))
+                pads += 1
+            signed = bool(f["type"].get("signed"))
+            out.append((e[0], _INTS[(unit, signed)], f["bits"]))
+            bit = f["bit_offset"] + f["bits"]
+        cursor = start + unit
+        index += len(run)
+    return out
+
+
+def _offset_text(field: Json) -> str:
+    if "bit_offset" in field:
+        return f"bit {field['bit_offset']}"
+    return str(field.get("offset"))
 
 
 def _field_name(field: Json) -> str:
@@ -501,15 +634,22 @@ def _field_name(field: Json) -> str:
     return "_anon" + name[1:] if field.get("anonymous") else name
 
 
-def _flat_fields(types: Mapping[str, Json], info: Json, base: int = 0) -> list[Json]:
+def _flat_fields(
+    types: Mapping[str, Json], info: Json, base: int = 0, *, top: bool = True
+) -> list[Json]:
     """Fields with offsets from the start of ``info``, anonymous members' fields lifted
-    (ctypes puts them on the enclosing class through ``_anonymous_``)."""
+    (ctypes puts them on the enclosing class through ``_anonymous_``; a nested anonymous
+    member itself stays on the class that holds it)."""
     out: list[Json] = []
-    for field in info["fields"]:
+    for field in info.get("fields", ()):
+        if field.get("padding"):
+            continue
         offset = field.get("offset", 0) + base
         if field.get("anonymous"):
-            out.append({**field, "name": _field_name(field), "offset": offset})
-            out.extend(_flat_fields(types, types.get(field["type"]["name"], {}), offset))
+            if top:
+                out.append({**field, "name": _field_name(field), "offset": offset})
+            out.extend(_flat_fields(types, types.get(field["type"]["name"], {}), offset,
+                                    top=False))
         else:
             moved = {**field, "offset": offset}
             if "bit_offset" in field:

@@ -29,6 +29,10 @@ Schema (``"schema": 1``)::
     AGGREGATE = {"kind": "struct" | "union", "complete": bool, "size", "align",
                  "fields": [{"name", "type", "offset", "size", and for bit-fields
                              "bits", "bit_offset" (from the struct's start)}]}
+                # an anonymous struct/union member is a field named "@N" (N: its index
+                # among the declarations) with "anonymous": true, whose type is
+                # "struct @TAG.N" (offsets inside it from its own start); an unnamed
+                # bit-field is {"name": "@N", "padding": true, "bits", "type"} (no offset)
     ENUM      = {"kind": "enum", "size", "align", "signed", "members": {NAME: int}}
 
 Every size, alignment, offset, bit position and enumerator value comes from the compiler:
@@ -52,14 +56,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from pycparser import c_ast, c_parser
+from pycparser import c_ast, c_generator, c_parser
 
 from siglink.errors import NativeError
 
 __all__ = ["SCHEMA", "HeaderError", "cache_dir", "describe", "type_text"]
 
 SCHEMA: Final = 1
-_CODE_VERSION: Final = "cdecl-5"  # bump when the output for the same input changes
+_CODE_VERSION: Final = "cdecl-7"  # bump when the output for the same input changes
 
 Json = dict[str, Any]
 
@@ -104,7 +108,7 @@ _SHIM_TYPES: Final = {
 }
 _PRELUDE: Final = '# 1 "<siglink-prelude>"\n' + "".join(
     f"typedef int {name};" for name in _SHIM_TYPES
-)
+) + "typedef __int128 __int128_t; typedef unsigned __int128 __uint128_t;"
 
 _CALLCONVS: Final = re.compile(
     r"\b_*(ms_abi|sysv_abi|stdcall|fastcall|thiscall|vectorcall|regparm|pcs)_*\b"
@@ -146,19 +150,24 @@ def describe(
     defines: Sequence[str] = (),
     only: Iterable[str] | None = None,
     own_only: bool = False,
+    also: Iterable[str] = (),
     cache: bool = True,
 ) -> Json:
     """Describe the functions, types and constants that ``source`` declares.
 
-    ``source`` is a header path, or declaration text (``text=True``; by default text is
-    recognized by containing a ``;`` or a newline). ``only`` limits functions to those
-    names (a library's defined symbols); ``own_only`` keeps only functions declared in
-    ``source`` itself, not in the files it includes.
+    ``source`` is a header path, or declaration text (``text=True``; by default anything
+    that is not a file and does not look like a file name is text). ``only`` limits
+    functions to those names (a library's defined symbols); ``own_only`` keeps only
+    functions declared in ``source`` itself, and those of the files it includes whose
+    symbol is in ``also`` (a consumer's ``#include <zlib.h>`` declares zlib's functions,
+    not stdio's).
 
     :raises HeaderError: naming ``file:line`` when the text does not preprocess or parse.
     """
     raw = os.fspath(source)
-    is_text = text if text is not None else (";" in raw or "\n" in raw)
+    # Text unless it names a file or looks like a file name (then a missing one is reported).
+    is_text = text if text is not None else (
+        not os.path.isfile(raw) and re.fullmatch(r"[^\s;(){}#*]+", raw) is None)
     with tempfile.TemporaryDirectory(prefix="siglink-cdecl-") as tmp:
         if is_text:
             header = Path(tmp, "declarations.h")
@@ -179,7 +188,7 @@ def describe(
         key = hashlib.sha256(
             json.dumps(
                 [_CODE_VERSION, preprocessed.replace(str(header), display), flags, cc,
-                 display, sorted(only or []), own_only]
+                 display, sorted(only or []), own_only, sorted(also)]
             ).encode()
         ).hexdigest()
         cached = cache_dir() / f"{key}.json" if cache else None
@@ -190,7 +199,8 @@ def describe(
             except (OSError, ValueError):
                 pass
         builder = _Builder(header, display, tmp, cc, flags)
-        result = builder.build(preprocessed, None if only is None else set(only), own_only)
+        result = builder.build(preprocessed, None if only is None else set(only), own_only,
+                               set(also))
         result["constants"] = {**_defines(cc, flags, header, tmp, display), **result["constants"]}
         if cached is not None:
             try:
@@ -211,6 +221,17 @@ def _run(cmd: list[str], header: Path, display: str) -> str:
         ]
         raise HeaderError(_rename(lines[0], header, display), path=display)
     return result.stdout
+
+
+def _caret(path: str, line: int, column: int) -> str:
+    """The source line and a caret under ``column``, when the file can be read."""
+    try:
+        text = Path(path).read_text(errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return ""
+    if not column or column > len(text) + 1:
+        return f"\n    {text.strip()}"
+    return f"\n    {text}\n    {' ' * (column - 1)}^"
 
 
 def _rename(message: str, header: Path, display: str) -> str:
@@ -344,7 +365,9 @@ class _Builder:
         )
 
     # -- building ----------------------------------------------------------------------
-    def build(self, preprocessed: str, only: set[str] | None, own_only: bool) -> Json:
+    def build(
+        self, preprocessed: str, only: set[str] | None, own_only: bool, also: set[str]
+    ) -> Json:
         # Linemarkers with flag 1 enter an included file; everything else is the header's own
         # (cgo's headers rename parts of themselves with #line).
         self.included = set(re.findall(r'^# \d+ "(.*)" 1(?: \d)*$', preprocessed, re.M))
@@ -353,13 +376,23 @@ class _Builder:
         try:
             unit = parser.parse(_PRELUDE + "\n" + text, str(self.header))
         except c_parser.ParseError as e:
-            message = _rename(str(e), self.header, self.display)
-            m = re.match(r"(.*?):(\d+)(?::\d+)?: (.*)", message)
-            line = int(m.group(2)) if m else None
-            where = f"{Path(m.group(1)).name}:{m.group(2)}" if m else self.display
-            reason = m.group(3) if m else message
+            m = re.match(r"(.*?):(\d+)(?::(\d+))?: (.*)", str(e))
+            if m is None:
+                reason = _rename(str(e), self.header, self.display).removeprefix(
+                    f"{self.display}: ")
+                raise HeaderError(f"{self.display}: cannot parse C declarations: {reason}",
+                                  path=self.display) from None
+            source, line, column = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+            name = _rename(source, self.header, self.display)
+            where = f"{name if name == self.display else Path(name).name}:{line}"
+            reason = m.group(4)
+            if reason.startswith("before: "):
+                reason = f"unexpected {reason.removeprefix('before: ')!r}"
+                if re.fullmatch(r"'[A-Za-z_]\w*'", reason.split(" ", 1)[1]):
+                    reason += " (is a type name before it undeclared?)"
             raise HeaderError(
-                f"{where}: cannot parse C declarations: {reason}", path=self.display, line=line
+                f"{where}: cannot parse C declarations: {reason}{_caret(source, line, column)}",
+                path=self.display, line=line,
             ) from None
         functions: dict[str, Any] = {}
         own_typedefs: list[str] = []
@@ -375,7 +408,9 @@ class _Builder:
                 if isinstance(decl.type, c_ast.FuncDecl) and "static" not in decl.storage:
                     if only is not None and labels.get(decl.name, decl.name) not in only:
                         continue
-                    if own_only and not self.own(decl):
+                    if own_only and not self.own(decl) and labels.get(
+                        decl.name, decl.name
+                    ) not in also:
                         continue
                     functions[decl.name] = decl
                 elif decl.name is None and self.own(decl):
@@ -535,8 +570,18 @@ class _Builder:
         for index, decl in enumerate(node.decls):
             if decl.name is None:
                 inner = decl.type
-                if decl.bitsize is not None or getattr(inner, "name", None) is not None:
-                    continue  # an unnamed bit-field (padding), or a tag declared in passing
+                if decl.bitsize is not None:
+                    # An unnamed bit-field: padding that moves the next one (binding needs
+                    # it; checking does not, since the named fields' positions are measured).
+                    width = _evaluate(c_generator.CGenerator().visit(decl.bitsize), {}, 0)
+                    if width is None:
+                        raise HeaderError(f"{self.where(decl)}: unsupported width of an "
+                                          f"unnamed bit-field in {key}", path=self.display)
+                    fields.append({"name": f"@{index}", "padding": True, "bits": width,
+                                   "type": self.convert(decl.type, None)})
+                    continue
+                if getattr(inner, "name", None) is not None:
+                    continue  # a tag declared in passing: no member
                 if not isinstance(inner, c_ast.Struct | c_ast.Union) or inner.decls is None:
                     raise HeaderError(
                         f"{self.where(decl)}: unsupported unnamed member of {key}",
@@ -597,8 +642,8 @@ class _Builder:
                 emit(("aggregate", key), "%zu %zu", f"sizeof({expr})", f"_Alignof({expr})")
             for index, field in enumerate(fields):
                 name = field["name"]
-                if field.get("anonymous"):
-                    continue  # placed from its own members, see _place_anonymous
+                if field.get("anonymous") or field.get("padding"):
+                    continue  # placed from its own members (_place_anonymous), or unnamed
                 if anonymous and "bits" not in field:
                     emit(("field", key, index), "%zu %zu %zu",
                          f"__builtin_offsetof({expr}, {name})",
@@ -611,13 +656,26 @@ class _Builder:
                     )
                     tags.append(("bits", key, index))
                 else:
+                    flexible = field["type"].get("kind") == "array" and not field["type"].get(
+                        "length", 1)
                     emit(("field", key, index), "%zu %zu",
                          f"__builtin_offsetof({expr}, {name})",
-                         f"sizeof((({expr}*)0)->{name})")
+                         "(size_t)0" if flexible else f"sizeof((({expr}*)0)->{name})")
         for name in dict.fromkeys(enumerators):
             emit(("enumerator", name), "%lld", f"(long long)({name})")
+        # A typedef's own size and alignment: attributes the parser never sees
+        # (vector_size, mode, aligned) change them.
+        for name, t in self.typedef_memo.items():
+            if t["kind"] in ("int", "float", "bool", "complex"):
+                emit(("typedef", name), "%zu %zu", f"sizeof({name})", f"_Alignof({name})")
+        # Headers rename members with macros (``#define sa_handler __sigaction_handler...``,
+        # ``#define st_atime st_atim.tv_sec``); the probe means the members themselves.
+        members = sorted({f["name"] for fields in self.fields.values() for f in fields
+                          if not f["name"].startswith("@")})
         source = (
             f'#include "{self.header}"\n'
+            + "".join(f"#undef {name}\n" for name in members)
+            + "#include <stddef.h>\n"
             "static void siglink_bits(const unsigned char *b, unsigned long n, int tag) {\n"
             "  long first = -1, count = 0;\n"
             "  for (unsigned long i = 0; i < 8 * n; i++)\n"
@@ -642,7 +700,7 @@ class _Builder:
         ran = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
         if ran.returncode != 0:
             raise HeaderError(f"{self.display}: the layout probe failed (exit {ran.returncode})")
-        layout: Json = {"scalars": {}, "enumerators": {}}
+        layout: Json = {"scalars": {}, "enumerators": {}, "typedefs": {}}
         aggregates: dict[str, Json] = {}
         for key in self.anonymous:
             if key in self.fields:
@@ -675,6 +733,8 @@ class _Builder:
                 field["offset"] = first_bit // 8
             elif tag[0] == "enumerator":
                 layout["enumerators"][tag[1]] = nums[0]
+            elif tag[0] == "typedef":
+                layout["typedefs"][tag[1]] = {"size": nums[0], "align": nums[1]}
         self._place_anonymous(aggregates, layout)
         return layout
 
@@ -690,15 +750,18 @@ class _Builder:
             return
 
         def start(key: str) -> int:
-            first = aggregates[key]["fields"][0]
+            first = next(f for f in aggregates[key]["fields"] if not f.get("padding"))
             if first.get("anonymous"):
                 return start(first["type"]["name"])
             return int(first["offset"])
 
-        starts = {key: start(key) for key in members if aggregates[key]["fields"]}
+        starts = {key: start(key) for key in members
+                  if any(not f.get("padding") for f in aggregates[key]["fields"])}
         for key, entry in aggregates.items():
             base = starts.get(key, 0)
             for field in entry["fields"]:
+                if field.get("padding"):
+                    continue
                 if field.get("anonymous"):
                     field["offset"] = starts[field["type"]["name"]] - base
                 elif base:
@@ -719,6 +782,8 @@ class _Builder:
                 return
             end, largest = 0, 1
             for field in entry["fields"]:
+                if field.get("padding"):
+                    continue
                 if field.get("anonymous"):
                     place(field["type"]["name"])
                     field["size"] = aggregates[field["type"]["name"]]["size"]
@@ -780,6 +845,12 @@ def _fill(document: Json, layout: Json) -> None:
                 t["size"], t["align"] = info["size"], info["align"]
                 if kind == "int":
                     t["signed"] = info["signed"]
+            own = layout["typedefs"].get(t.get("typedef"))
+            if own is not None and (own["size"], own["align"]) != (t.get("size"), t.get("align")):
+                if own["size"] != t.get("size") and not (kind == "int" and own["size"] in (
+                        1, 2, 4, 8)):
+                    t["kind"] = "vector"  # vector_size: not the scalar it was written as
+                t["size"], t["align"] = own["size"], own["align"]
         elif kind == "pointer":
             t["size"], t["align"] = pointer["size"], pointer["align"]
             visit(t["to"])

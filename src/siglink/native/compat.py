@@ -15,7 +15,8 @@ C6    top-level ``const`` on a by-value parameter                            har
 C7    ``const`` added to a parameter's pointee (removed: review)             harmless
 C8    ``const`` added to a returned pointee (review); removed                harmless
 C9    ``restrict`` removed (added: review)                                   harmless
-C10   ``void*`` parameter became ``T*``                                      review
+C10   ``void*`` parameter became ``T*`` (review); ``T*`` became ``void*``      harmless
+      (returns the other way round)
 C11   ``void`` return became a scalar (harmless) or an aggregate (break);
       a value return became ``void`` (break)
 C12   parameter renamed                                                      harmless
@@ -103,6 +104,11 @@ def check_library(
         if wanted is not None and wanted not in symbol.versions:
             have = ", ".join(f"{symbol_name}@{v}" for v in symbol.versions) or "unversioned"
             problems.append(Problem("C2", name, f"{symbol_name}@{wanted}", have, BREAK))
+            continue
+        if wanted is None and not symbol.linkable:
+            have = ", ".join(f"{symbol_name}@{v}" for v in symbol.versions)
+            problems.append(Problem("C1", name, "a defined function", f"only {have}", BREAK,
+                                    "kept for old binaries; no new link binds it"))
             continue
         offered = provided_functions.get(name) if provided is not None else None
         if offered is None:
@@ -387,6 +393,8 @@ def _flat(types: Mapping[str, Json], entry: Json, base: int = 0) -> list[Json]:
     from the start of ``entry``."""
     out: list[Json] = []
     for field in entry.get("fields", ()):
+        if field.get("padding"):
+            continue
         if field.get("anonymous"):
             inner = types.get(field["type"]["name"]) or {}
             out.extend(_flat(types, inner, base + field["offset"]))

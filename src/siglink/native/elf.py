@@ -96,6 +96,14 @@ class Symbol:
     default: str | None = None
     versions: tuple[str, ...] = ()
 
+    @property
+    def linkable(self) -> bool:
+        """A plain ``dlsym`` finds it: unversioned, or with a default version (``@@``).
+
+        A symbol left only under hidden versions (``sym@OLD``) serves old binaries only.
+        """
+        return self.default is not None or not self.versions
+
 
 @dataclass(frozen=True, slots=True)
 class ElfFile:

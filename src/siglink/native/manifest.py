@@ -49,7 +49,7 @@ def build(
     path = os.fspath(library)
     check_loadable(path)  # the probe measures with this machine's compiler
     elf = ElfFile.read(path)
-    defined = {s.name for s in elf.symbols.values() if s.function}
+    defined = {s.name for s in elf.symbols.values() if s.function and s.linkable}
     decls = describe(
         header, text=False, include_dirs=include_dirs, defines=defines, only=defined, cache=cache
     )
@@ -88,7 +88,10 @@ def sidecar_path(library: str | os.PathLike[str]) -> Path:
 def write_sidecar(library: str | os.PathLike[str], manifest: Manifest) -> Path:
     """Write the manifest beside ``library``."""
     target = sidecar_path(library)
-    target.write_text(manifest.dumps())
+    try:
+        target.write_text(manifest.dumps())
+    except OSError as e:
+        raise NativeError(f"{target}: cannot write the manifest ({e.strerror})") from None
     return target
 
 
@@ -118,9 +121,13 @@ def embed(
         shutil.copymode(source, staged)
         # Write beside the target, then rename: a process that has the old file mapped keeps it.
         part = target.with_name(target.name + ".siglink-tmp")
-        shutil.copyfile(staged, part)
-        shutil.copymode(staged, part)
-        part.replace(target)
+        try:
+            shutil.copyfile(staged, part)
+            shutil.copymode(staged, part)
+            part.replace(target)
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            raise NativeError(f"{target}: cannot write the library ({e.strerror})") from None
     return target
 
 
