@@ -7,8 +7,10 @@ needs a structural check), and the newest version removes one function the appli
 
 1. 1,000 names through a real store (wheels installed with ``Store.install``; the
    application built with ``siglink build``): cold ``plan`` (a fresh ``Store``, manifests read
-   from its SQLite index) and warm (``_cache.read_valid_plan``, what ``siglink run`` does),
-   interleaved; the ratio cold/warm with its spread.
+   from its SQLite index, the plan cached: what ``siglink run`` does without a valid plan) and
+   warm (``_cache.read_valid_plan``, what ``siglink run`` does), interleaved; the ratio
+   cold/warm with its spread; and what explaining the refused versions adds (``siglink plan``
+   prints them; a run never asks, so they are worked out lazily).
 2. Growth: cold plans at 1,000 and 10,000 names, manifests read from JSON files on disk.
 
 Run: ``python3 benchmarks/bench_plan.py``
@@ -119,6 +121,7 @@ def real_store(tmp: Path, names: int, rounds: int) -> None:
     plan_path = _cache.plan_file(str(root), manifest_path)
     cold: list[float] = []
     warm: list[float] = []
+    explain: list[float] = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         store = Store(root)
@@ -131,14 +134,20 @@ def real_store(tmp: Path, names: int, rounds: int) -> None:
         record = _cache.read_valid_plan(plan_path, str(root), manifest_path)
         t2 = time.perf_counter()
         assert record is not None and record["links"]["lib00"]["version"] == "1.3"
+        # What `siglink plan` adds to a run's cold path: why each newer version was refused.
+        rejected = plan.to_json()["rejected"]
+        t3 = time.perf_counter()
+        assert [r["version"] for r in rejected["lib00"]] == ["1.4"]
         cold.append((t1 - t0) * 1000)
         warm.append((t2 - t1) * 1000)
+        explain.append((t3 - t2) * 1000)
     assert all(v == "1.3" for v in plan.versions.values())
     ratios = [c / w for c, w in zip(cold, warm, strict=True)]
     print(f"{names} names, {LIBS} libraries x {VERSIONS} versions, real store:")
     print(f"  cold plan ms: {_spread(cold)}")
     print(f"  warm plan ms: {_spread(warm)}")
     print(f"  cold/warm ratio: {_spread(ratios)}")
+    print(f"  + explaining the refused versions (siglink plan's output) ms: {_spread(explain)}")
 
 
 class _FileSource:

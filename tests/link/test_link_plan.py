@@ -47,6 +47,10 @@ def test_newest_compatible_version_is_linked(tmp_path: Path, store: Path,
     app = make_app(tmp_path, APP)
     built = build_app(capsys, store, app, "--against", "textkit==1.0.0")
     assert built["against"] == {"textkit": "1.0.0"}
+    # Built against 1.0.0, registered with what it links now.
+    _, out, _ = siglink(capsys, "who-uses", "textkit", "--json", "--store", str(store))
+    assert [(u["app"], u["version"]) for u in json.loads(out)] == [
+        (_cache.app_manifest_path(str(app)), "1.1.0")]
     plan = plan_json(capsys, store, app)
     link = plan["links"]["textkit"]
     assert link["version"] == "1.1.0"
@@ -100,7 +104,7 @@ def test_link_refused_lists_every_candidate(tmp_path: Path, store: Path,
     assert "P1 textkit.shout" in err  # missing in every version
     assert "textkit 2.0.0: refused" in err
     assert ("unsatisfied imports from textkit: textkit.shout (in every version), "
-            "textkit.greet (in 3.0.0)\n") in err
+            "textkit.greet (incompatible in 3.0.0)\n") in err
 
 
 def test_transitive_requirements_are_linked(tmp_path: Path, store: Path,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -33,31 +35,31 @@ def test_markupsafe_and_werkzeug(
             pypi.fetch("markupsafe==2.1.5"),
             pypi.fetch("werkzeug==2.3.8"),
             pypi.fetch("werkzeug==3.0.1"))
+    # Each application prints: the linked version as importlib.metadata tells it, what the
+    # call returned, whether the name it imported is the very object its defining module holds
+    # (no proxy, no wrapper), and the file that module was loaded from.
+    report = """
+        import importlib.metadata, json, sys
+        defining = sys.modules[f.__module__]
+        print(json.dumps([importlib.metadata.version(DIST), str(RESULT),
+                          f is getattr(defining, f.__name__), defining.__file__]))
+        """
     apps = {
-        "old_markup.py": ("""
-            import importlib.metadata
-            from markupsafe import soft_unicode
-            print(importlib.metadata.version("markupsafe"), soft_unicode("<b>"))
-            """, "2.0.1 <b>\n"),
-        "new_markup.py": ("""
-            import importlib.metadata
-            from markupsafe import escape
-            print(importlib.metadata.version("markupsafe"), escape("<b>"))
-            """, "2.1.5 &lt;b&gt;\n"),
-        "old_urls.py": ("""
-            import importlib.metadata
-            from werkzeug.urls import url_quote
-            print(importlib.metadata.version("werkzeug"), url_quote("a b/c"))
-            """, "2.3.8 a%20b/c\n"),
-        "new_urls.py": ("""
-            import importlib.metadata
-            from werkzeug.utils import secure_filename
-            print(importlib.metadata.version("werkzeug"), secure_filename("../x y.txt"))
-            """, "3.0.1 x_y.txt\n"),
+        "old_markup.py": ("from markupsafe import soft_unicode as f\nRESULT = f('<b>')\n"
+                          "DIST = 'markupsafe'\n", "markupsafe", "2.0.1", "<b>"),
+        "new_markup.py": ("from markupsafe import escape as f\nRESULT = f('<b>')\n"
+                          "DIST = 'markupsafe'\n", "markupsafe", "2.1.5", "&lt;b&gt;"),
+        "old_urls.py": ("from werkzeug.urls import url_quote as f\nRESULT = f('a b/c')\n"
+                        "DIST = 'werkzeug'\n", "werkzeug", "2.3.8", "a%20b/c"),
+        "new_urls.py": ("from werkzeug.utils import secure_filename as f\n"
+                        "RESULT = f('../x y.txt')\nDIST = 'werkzeug'\n",
+                        "werkzeug", "3.0.1", "x_y.txt"),
     }
-    for name, (source, expected) in apps.items():
-        app = make_app(tmp_path, source, name=name)
+    for name, (source, dist, version, result) in apps.items():
+        app = make_app(tmp_path, source + textwrap.dedent(report), name=name)
         for _ in ("cold", "warm"):
-            result = run(store, app)
-            assert result.returncode == 0, f"{name}: {result.stderr}"
-            assert result.stdout == expected, name
+            ran = run(store, app)
+            assert ran.returncode == 0, f"{name}: {ran.stderr}"
+            linked, returned, identical, where = json.loads(ran.stdout)
+            assert (linked, returned, identical) == (version, result, True), name
+            assert where.startswith(str(store / "libs" / dist / version) + os.sep), where

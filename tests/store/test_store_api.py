@@ -175,10 +175,15 @@ def test_remove_refused_while_linked(tmp_path: Path, make_wheel: WheelMaker) -> 
     assert store.generation == generation
     store.remove("textkit", "1.0.1")  # nobody links it
     assert not (tmp_path / "store/libs/textkit/1.0.1").exists()
-    store.remove("textkit", "1.0.0", force=True)
+    assert store.remove("textkit", "1.0.0", force=True) == ["/apps/report.py"]
     assert store.versions("textkit") == [] and store.names() == []
     assert not (tmp_path / "store/libs/textkit").exists()
     assert store.generation == generation + 2
+    # The registration no longer claims the removed version, and says why.
+    assert store.apps() == [RegisteredApp(
+        "/apps/report.py", "/apps/report.siglink.json", {"textkit": None},
+        "textkit 1.0.0 was removed; relinked at its next start")]
+    assert store.users("textkit", "1.0.0") == []
 
 
 def test_register_app_replaces_links(tmp_path: Path, make_wheel: WheelMaker) -> None:
@@ -193,6 +198,42 @@ def test_register_app_replaces_links(tmp_path: Path, make_wheel: WheelMaker) -> 
                                                                        ("b", "1.0.1")]
     assert store.users("textkit", "1.0.0") == []
     assert store.generation == 1  # registration changes no application's link
+
+
+def test_refused_registration(tmp_path: Path, make_wheel: WheelMaker) -> None:
+    store = Store(tmp_path / "store")
+    store.install([str(make_wheel("textkit", "1.0.0"))])
+    store.register_app("a", manifest_path="a.json", links={"textkit": None, "other": None},
+                       refused="textkit: every version is yanked")
+    [app] = store.apps()
+    assert app == RegisteredApp("a", "a.json", {"other": None, "textkit": None},
+                                "textkit: every version is yanked")
+    assert store.users("textkit") == [(app, None)]
+    assert store.users("textkit", "1.0.0") == []
+    store.remove("textkit", "1.0.0")  # a refused application links nothing: no refusal
+    store.register_app("a", manifest_path="a.json", links={"textkit": "1.0.0"})
+    assert store.apps() == [RegisteredApp("a", "a.json", {"textkit": "1.0.0"}, None)]
+
+
+def test_schema_1_index_is_upgraded(tmp_path: Path, make_wheel: WheelMaker) -> None:
+    """An index written by the first schema is read as is and upgraded by the next write."""
+    import sqlite3
+
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    Store(root).register_app("a", manifest_path="a.json", links={"textkit": "1.0.0"})
+    db = sqlite3.connect(root / "index.sqlite")
+    db.execute("ALTER TABLE apps DROP COLUMN refused")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    store = Store(root)
+    assert store.apps() == [RegisteredApp("a", "a.json", {"textkit": "1.0.0"})]
+    store.register_app("b", manifest_path="b.json", links={"textkit": None}, refused="no")
+    assert [a.refused for a in store.apps()] == [None, "no"]
+    db = sqlite3.connect(root / "index.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    db.close()
 
 
 def test_bump(tmp_path: Path) -> None:

@@ -101,13 +101,14 @@ def test_who_uses(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     _, out, _ = run(capsys, "who-uses", "TextKit==1.0.0", "--json", "--store", str(store))
     assert json.loads(out) == [{"app": "/apps/report.py", "manifest": "/apps/report.siglink.json",
-                                "version": "1.0.0"}]
+                                "version": "1.0.0", "status": "linked", "reason": None}]
     assert run(capsys, "who-uses", "textkit==2.0", "--store", str(store)) == (
         0, "no registered application links textkit==2.0\n", "")
 
 
 def test_every_command_has_help_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("install", "list", "show", "remove", "yank", "unyank", "who-uses"):
+    for command in ("install", "list", "show", "remove", "yank", "unyank", "who-uses",
+                    "build", "plan", "run"):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert "examples:" in out and f"siglink {command}" in out and "--store" in out
@@ -313,7 +314,7 @@ def test_newer_index_schema(refused: Refused, store: Path) -> None:
     db.close()
     refused(["list"], 3,
              f"{store / 'index.sqlite'}: store index schema 99 is newer than this siglink "
-             "reads (1); upgrade siglink")
+             "reads (2); upgrade siglink")
 
 
 def test_missing_library(refused: Refused, store: Path) -> None:
@@ -336,8 +337,18 @@ def test_remove_linked_version(refused: Refused, store: Path,
              "textkit==1.0.0 is linked by 1 registered application (/apps/report.py); "
              "use --force to remove it anyway")
     assert run(capsys, "remove", "textkit==1.0.0", "--force", "--store", str(store)) == (
-        0, "removed textkit==1.0.0\n", "")
+        0, "removed textkit==1.0.0\n"
+        "  /apps/report.py linked it and cannot be linked now: /apps/report.siglink.json: "
+        "cannot be read: No such file or directory\n", "")
     assert not (store / "libs" / "textkit").exists()
+    # The registration no longer points at the removed version: it says why it links none.
+    _, out, _ = run(capsys, "who-uses", "textkit", "--json", "--store", str(store))
+    assert json.loads(out) == [{
+        "app": "/apps/report.py", "manifest": "/apps/report.siglink.json", "version": None,
+        "status": "refused",
+        "reason": "textkit 1.0.0 was removed; relinked at its next start"}]
+    assert run(capsys, "who-uses", "textkit==1.0.0", "--store", str(store))[1] == (
+        "no registered application links textkit==1.0.0\n")
 
 
 def test_refusal_does_not_create_a_store(tmp_path: Path, make_wheel: WheelMaker,

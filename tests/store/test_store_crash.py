@@ -129,3 +129,71 @@ def test_a_reader_does_not_remove_a_live_staging(tmp_path: Path, make_wheel: Whe
     assert staged[0].exists()
     out, err = proc.communicate(timeout=120)
     assert (proc.returncode, out) == (0, "installed textkit==2.0.0\n"), err
+
+
+def _state(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[object, ...]:
+    """What the store holds, as a fresh reader sees it (recovery included): the listing, every
+    index row (but the generation and install times), every file under ``libs/`` (with its
+    bytes, but for byte-compiled files, which record the time of unpacking), and what is left
+    in ``.staging/``."""
+    import sqlite3
+
+    listing = _listing(root, capsys)
+    db = sqlite3.connect(f"file:{root / 'index.sqlite'}?mode=ro", uri=True)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    rows = {}
+    for table in sorted(tables):
+        columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")
+                   if r[1] not in ("installed_at", "registered_at")]
+        found = db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        rows[table] = sorted(r for r in found if table != "meta" or r[0] != "generation")
+    db.close()
+    files = sorted(
+        (str(p.relative_to(root)),
+         b"" if p.is_dir() or p.suffix == ".pyc" else p.read_bytes())
+        for p in (root / "libs").rglob("*")
+    )
+    return listing, rows, files, sorted(os.listdir(root / ".staging"))
+
+
+def test_sigkill_at_any_moment_of_the_writing(tmp_path: Path, make_wheel: WheelMaker,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Not only at the pause points: killed at moments spread over unpacking, byte-compiling
+    and committing (timed from the moment its staging directory appears), the store is
+    exactly as before, or, when the kill came after the commit, exactly as installed."""
+    import shutil
+    import time
+
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    files: dict[str, str | bytes] = {
+        f"biglib/m{i}.py": f"def f{i}(x: int) -> int:\n    return x + {i}\n" for i in range(200)}
+    files["biglib/__init__.py"] = ""
+    big = make_wheel("biglib", "1.0", files)
+    before = _state(root, capsys)
+    completed = tmp_path / "completed"
+    shutil.copytree(root, completed)
+    out, err = _install(completed, big).communicate(timeout=120)
+    assert out == "installed biglib==1.0\n", err
+    after = _state(completed, capsys)
+    assert after != before
+
+    outcomes = []
+    for delay in (0.0, 0.02, 0.04, 0.07, 0.1, 0.13, 0.17, 0.25):
+        proc = _install(root, big)
+        while proc.poll() is None and not os.listdir(root / ".staging"):
+            time.sleep(0.0005)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        code = proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+        state = _state(root, capsys)
+        if state == after:
+            outcomes.append("installed" if code == 0 else "committed, then killed")
+            Store(root).remove("biglib", "1.0")  # back to the state before, for the next kill
+            assert _state(root, capsys) == before
+        else:
+            assert state == before, f"killed {delay} s into staging"
+            outcomes.append("as before")
+    assert "as before" in outcomes, outcomes  # the early kills did land mid-install

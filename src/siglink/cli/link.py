@@ -12,6 +12,35 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
+_BUILD = """\
+examples:
+  siglink build app.py                          writes app.siglink.json beside app.py
+  siglink build myapp/                          a directory with __main__.py, or a project
+                                                with [project.scripts] or [tool.siglink] entry
+  siglink build -m mypkg.tool                   a module, looked up from the current directory
+  siglink build app.py --against textkit==1.0.0 record the signatures of that version
+  siglink build app.py --json
+
+Uses that cannot be seen statically (getattr with a computed name, __import__, private names
+such as werkzeug._internal) are recorded as such and reported as warnings. The application is
+then linked, and the store records what it links now (siglink who-uses).
+"""
+
+_PLAN = """\
+examples:
+  siglink plan app.py                  the newest compatible version of every library
+  siglink plan app.py --json           {"app", "links": {NAME: {"version", "path", "source",
+                                        "verdict"}}, "rejected": {NAME: [{"version",
+                                        "problems"}]}, "warnings"}
+  siglink plan app.py --policy semver  stay within the major versions built against
+  siglink plan app.py --allow-yanked   a last resort when every compatible version is yanked
+
+The plan is cached for 'siglink run' and the application registered (siglink who-uses).
+exit codes: 0 linked; 127 refused (every unsatisfied import and why each version was refused,
+            on stderr); 2 bad input (no manifest: run 'siglink build' first); 3 store error
+"""
+
+
 def register(sub: Any) -> None:
     from siglink.cli.main import store_option
 
@@ -19,6 +48,7 @@ def register(sub: Any) -> None:
         "build", help="record what an application uses from each library, and how",
         description="Read APP's source statically, record every library name it uses with the "
         "signature of the version it is built against, and write APP's manifest.",
+        epilog=_BUILD, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.add_argument("app", metavar="APP",
                        help="a script, a directory with __main__.py, or a project directory")
@@ -35,6 +65,7 @@ def register(sub: Any) -> None:
         "plan", help="link an application: choose the newest compatible versions",
         description="Choose one version of every library APP needs, transitively: the newest "
         "whose exports satisfy every consumer. Caches the plan for 'siglink run'.",
+        epilog=_PLAN, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     plan.add_argument("app", metavar="APP", help="the application, as given to 'siglink build'")
     plan.add_argument("-m", dest="module", action="store_true",
@@ -106,15 +137,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json, table, warn
     from siglink.link import _cache
-    from siglink.link.plan import compute, effective_policy, load_app_manifest
+    from siglink.link.plan import effective_policy, link, load_app_manifest
 
     store, root = _store(args, environment=args.environment)
     manifest, manifest_path = load_app_manifest(args.app, module=args.module)
     policy = effective_policy(manifest_path, args.policy)
     generation = _cache.read_generation(root)
-    plan = compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
-                   allow_yanked=args.allow_yanked)
-    store.register_app(plan.app, manifest_path=plan.manifest_path, links=plan.versions)
+    plan = link(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
+                allow_yanked=args.allow_yanked)
     record = _cache.cache_record(plan, root=root, app=args.app, module=args.module,
                                  generation=generation, environment=args.environment)
     flags = _cache.flags_text(pre=args.pre, allow_yanked=args.allow_yanked,

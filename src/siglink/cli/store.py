@@ -98,6 +98,7 @@ def register(sub: Any) -> None:
     p.add_argument("target", metavar="NAME==VERSION")
     p.add_argument("--force", action="store_true",
                    help="remove even while registered applications link it")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_remove)
 
     p = add("yank", "mark a version as never to be linked again", _YANK)
@@ -105,10 +106,12 @@ def register(sub: Any) -> None:
     p.add_argument("--reason", metavar="TEXT", required=True, help="why (shown to users)")
     p.add_argument("--dry-run", action="store_true",
                    help="write nothing; show which applications would move, stay or stop")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_yank)
 
     p = add("unyank", "make a yanked version linkable again", _UNYANK)
     p.add_argument("target", metavar="NAME==VERSION")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_unyank)
 
     p = add("who-uses", "registered applications linking a library", _WHO_USES)
@@ -300,8 +303,27 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     name, version = _split(args.target, pinned=True)
     assert version is not None
-    _store(args).remove(name, version, force=args.force)
+    store = _store(args)
+    unlinked = store.remove(name, version, force=args.force)
+    outcomes = []
+    if unlinked:  # the applications that linked it: what do they link now?
+        from siglink.link.plan import relink
+
+        outcomes = relink(store, unlinked)
+    if args.json:
+        from siglink.cli._output import print_json
+
+        print_json({"removed": {"name": name, "version": version}, "relinked": [
+            {"app": app_id, "links": links, "reason": why or None}
+            for app_id, links, why in outcomes]})
+        return 0
     print(f"removed {name}=={version}")
+    for app_id, links, why in outcomes:
+        if links is None:
+            print(f"  {app_id} linked it and cannot be linked now: {why}")
+        else:
+            now = ", ".join(f"{n} {v}" for n, v in sorted(links.items())) or "nothing"
+            print(f"  {app_id} linked it and now links {now}")
     return 0
 
 
@@ -310,11 +332,17 @@ def cmd_yank(args: argparse.Namespace) -> int:
     assert version is not None
     store = _store(args)
     if args.dry_run:
-        store.get(name, version)
-        impacts = _predict(store, yank=[(name, version)])
-        _print_impact(store, impacts, as_json=False, head={})
+        stored = store.get(name, version)
+        impacts = _predict(store, yank=[(name, version)], reason=args.reason)
+        _print_impact(store, impacts, as_json=args.json, head={
+            "yank": {"name": stored.name, "version": stored.version, "reason": args.reason}})
         return 0
     store.yank(name, version, args.reason)
+    if args.json:
+        from siglink.cli._output import print_json
+
+        print_json({"yanked": {"name": name, "version": version, "reason": args.reason}})
+        return 0
     print(f"yanked {name}=={version}: {args.reason}")
     return 0
 
@@ -323,6 +351,11 @@ def cmd_unyank(args: argparse.Namespace) -> int:
     name, version = _split(args.target, pinned=True)
     assert version is not None
     _store(args).unyank(name, version)
+    if args.json:
+        from siglink.cli._output import print_json
+
+        print_json({"unyanked": {"name": name, "version": version}})
+        return 0
     print(f"unyanked {name}=={version}")
     return 0
 
@@ -334,7 +367,9 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
     users = _store(args).users(name, version)
     if args.json:
         print_json([
-            {"app": app.app_id, "manifest": app.manifest_path, "version": linked}
+            {"app": app.app_id, "manifest": app.manifest_path, "version": linked,
+             "status": "linked" if linked is not None else "refused",
+             "reason": None if linked is not None else app.refused}
             for app, linked in users
         ])
         return 0
@@ -342,6 +377,17 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
     if not users:
         print(f"no registered application links {what}")
         return 0
-    table(None, ("APP", "VERSION", "MANIFEST"),
-          [(app.app_id, linked, app.manifest_path) for app, linked in users])
+    # The columns a reader needs: the manifest only where it is not the app id itself, the
+    # note only when some application links no version now (why).
+    columns = ["APP", "VERSION"]
+    show_manifest = any(app.manifest_path != app.app_id for app, _ in users)
+    show_note = any(linked is None for _, linked in users)
+    columns += ["MANIFEST"] * show_manifest + ["WHY"] * show_note
+    rows = []
+    for app, linked in users:
+        row = [app.app_id, linked or "none (refused)"]
+        row += [app.manifest_path] * show_manifest
+        row += [app.refused or "" if linked is None else ""] * show_note
+        rows.append(row)
+    table(None, columns, rows)
     return 0

@@ -196,9 +196,10 @@ def _import_path(chain: str, view: ManifestView, modules: set[str]) -> str | Non
 
 def build_app(
     store: Any, app: str, *, against: Mapping[str, str] | None = None, module: bool = False,
-    write: bool = True,
+    write: bool = True, register: bool = True,
 ) -> BuildResult:
-    """Analyze ``app``, write its manifest and register it in ``store``.
+    """Analyze ``app`` and write its manifest; with ``register``, also link it and record in
+    ``store`` what it links now (or why its link is refused, as a warning).
 
     :raises BadInputError: a syntax error (``file:line``), an unknown ``--against`` version.
     """
@@ -234,7 +235,8 @@ def build_app(
     manifest_path = app_manifest_path(app, module)
     if write:
         _write(manifest_path, manifest.dumps())
-        store.register_app(manifest_path, manifest_path=manifest_path, links=built)
+        if register:
+            _register(store, manifest, manifest_path, warnings)
     return BuildResult(manifest, manifest_path, built, tuple(defaulted), tuple(warnings))
 
 
@@ -349,6 +351,21 @@ def _digests(root: Path, usage: Usage) -> dict[str, str]:
         except OSError:
             continue
     return out
+
+
+def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list[str]) -> None:
+    """Link the freshly built application and record the outcome (who-uses lists it)."""
+    from siglink.errors import LinkError, SiglinkError
+    from siglink.link.plan import effective_policy, link
+
+    try:
+        link(store, manifest, manifest_path=manifest_path,
+             policy=effective_policy(manifest_path))
+    except LinkError as e:
+        summary = getattr(e.report, "summary", "") or e.message.splitlines()[0]
+        warnings.append(f"{manifest_path}: cannot be linked now: {summary}")
+    except SiglinkError as e:  # a bad policy, a read-only store: the build itself stands
+        warnings.append(f"{manifest_path}: not linked: {e.message}")
 
 
 def _write(path: str, text: str) -> None:

@@ -55,9 +55,10 @@ class _Overlay:
 
     def __init__(
         self, base: StoreSource, add: Sequence[tuple[StoredVersion, Manifest]],
-        yank: Sequence[tuple[str, str]],
+        yank: Sequence[tuple[str, str]], reason: str = "dry run",
     ) -> None:
         self.base = base
+        self.reason = reason or "dry run"
         self.added: dict[tuple[str, str], tuple[StoredVersion, Manifest]] = {
             (canonicalize_name(v.name), v.version): (v, m) for v, m in add
         }
@@ -73,8 +74,7 @@ class _Overlay:
         out = []
         for version, stored in found.items():
             yanked = (name, version) in self.yanked and not stored.yanked
-            out.append(dataclasses.replace(stored, yanked="yanked (dry run)") if yanked
-                       else stored)
+            out.append(dataclasses.replace(stored, yanked=self.reason) if yanked else stored)
         out.sort(key=lambda v: _key(v.version), reverse=True)
         return out
 
@@ -95,7 +95,8 @@ def _link(store: Any, manifest: Manifest, path: str, policy: str,
     try:
         plan = compute(store, manifest, manifest_path=path, policy=policy, source=source)
     except SiglinkError as e:
-        return None, e.message
+        summary = getattr(getattr(e, "report", None), "summary", "")
+        return None, summary or " ".join(line.strip() for line in e.message.splitlines()[1:4])
     return plan.versions, ""
 
 
@@ -110,14 +111,14 @@ def _changes(before: dict[str, str], after: dict[str, str]) -> str:
 
 def predict(
     store: Any, *, add: Sequence[tuple[StoredVersion, Manifest]] = (),
-    yank: Sequence[tuple[str, str]] = (),
+    yank: Sequence[tuple[str, str]] = (), reason: str = "",
 ) -> list[AppImpact]:
     """For every application registered in ``store``: how its link would change if ``add``
-    were installed and ``yank`` yanked. Writes nothing."""
+    were installed and ``yank`` yanked (with ``reason``). Writes nothing."""
     from siglink.link.plan import effective_policy, read_app_manifest
 
     base = StoreSource(store)
-    overlay = _Overlay(base, add, yank)
+    overlay = _Overlay(base, add, yank, reason)
     out = []
     for app in store.apps():
         try:
@@ -125,15 +126,16 @@ def predict(
             manifest = read_app_manifest(path)
             policy = effective_policy(path)
         except SiglinkError as e:
-            out.append(AppImpact(app.app_id, dict(app.links) or None, None, "stop",
+            linked = {n: v for n, v in app.links.items() if v is not None}
+            out.append(AppImpact(app.app_id, linked or None, None, "stop",
                                  f"cannot be relinked: {e.message}"))
             continue
         before, _ = _link(store, manifest, path, policy, base)
         after, error = _link(store, manifest, path, policy, overlay)
         if after is None:
-            first = error.splitlines()
-            out.append(AppImpact(app.app_id, before, None, "stop",
-                                 " ".join(line.strip() for line in first[1:4]) or error))
+            status: Literal["stay", "stop"] = "stay" if before is None else "stop"
+            out.append(AppImpact(app.app_id, before, None, status,
+                                 f"still cannot link: {error}" if before is None else error))
         elif before == after:
             out.append(AppImpact(app.app_id, before, after, "stay", "no change"))
         elif before is None:

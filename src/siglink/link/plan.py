@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from siglink.contracts.manifest import Manifest
 from siglink.contracts.verdict import Verdict
-from siglink.errors import BadInputError
+from siglink.errors import BadInputError, LinkError, SiglinkError, StoreError
 
 if TYPE_CHECKING:
-    from siglink.link.resolve import LinkSource
+    from siglink.link.resolve import LinkSource, Rejections
 
 __all__ = [
     "LinkPlan",
     "LinkedLib",
     "compute",
     "effective_policy",
+    "link",
     "load_app_manifest",
     "read_app_manifest",
+    "relink",
 ]
 
 
@@ -66,7 +69,7 @@ class LinkPlan:
     entry: str | None
     policy: str
     links: dict[str, LinkedLib]
-    rejected: dict[str, list[tuple[str, Verdict | str]]]
+    rejected: Rejections  # explained on first access
     warnings: tuple[str, ...]
 
     @property
@@ -137,7 +140,10 @@ def read_app_manifest(path: str) -> Manifest:
             text = f.read()
     except OSError as e:
         raise BadInputError(f"{path}: cannot be read: {e.strerror}", path=path) from e
-    manifest = Manifest.loads(text, source=path)
+    from siglink.link.resolve import _gc_paused
+
+    with _gc_paused():  # thousands of parsed imports, no cycles: see _gc_paused
+        manifest = Manifest.loads(text, source=path)
     if manifest.unit.kind != "application":
         raise BadInputError(f"{path}: not an application manifest (kind {manifest.unit.kind})",
                             path=path)
@@ -191,3 +197,69 @@ def _yanked(stored: Any) -> str | None:
         return None
     return yanked if isinstance(yanked, str) else "yanked"
 
+
+
+def link(
+    store: Any, manifest: Manifest, *, manifest_path: str, policy: str = "signature",
+    pre: bool = False, allow_yanked: bool = False,
+    on_unrecorded: Callable[[str], None] | None = None,
+) -> LinkPlan:
+    """:func:`compute`, and record the outcome in the store's registrations (what
+    ``siglink who-uses`` lists): the versions linked, or, when the link is refused, the
+    libraries the application needs and why none links.
+
+    :param on_unrecorded: called with a message when the store cannot record it (a read-only
+        store); without it, that failure raises (a refused link raises its LinkError anyway).
+    :raises LinkError: as :func:`compute`.
+    """
+    from siglink.link.resolve import LinkFailure
+
+    app = os.path.abspath(manifest_path)
+    try:
+        plan = compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
+                       allow_yanked=allow_yanked)
+    except LinkError as e:
+        failure = e.report if isinstance(e.report, LinkFailure) else None
+        needed: dict[str, str | None] = dict.fromkeys(
+            sorted({*manifest.imports, *(failure.names if failure else ())}))
+        why = failure.summary if failure else e.message.splitlines()[0]
+        _record(store, app, needed, why or "refused",
+                on_unrecorded or (lambda message: None))
+        raise
+    _record(store, app, plan.versions, None, on_unrecorded)
+    return plan
+
+
+def _record(
+    store: Any, app: str, links: Mapping[str, str | None], refused: str | None,
+    on_unrecorded: Callable[[str], None] | None,
+) -> None:
+    try:
+        store.register_app(app, manifest_path=app, links=links, refused=refused)
+    except (OSError, StoreError) as e:
+        if on_unrecorded is None:
+            raise
+        on_unrecorded(f"cannot record the application in {store.root}: {e}")
+
+
+def relink(store: Any, app_ids: Sequence[str]) -> list[tuple[str, dict[str, str] | None, str]]:
+    """Link registered applications again (after a forced removal) and record the outcome:
+    ``(app_id, versions linked or None, why not)`` for each."""
+    registered = {app.app_id: app for app in store.apps()}
+    out: list[tuple[str, dict[str, str] | None, str]] = []
+    for app_id in app_ids:
+        app = registered.get(app_id)
+        try:
+            if app is None:
+                raise BadInputError(f"{app_id} is not registered")
+            manifest = read_app_manifest(app.manifest_path)
+            plan = link(store, manifest, manifest_path=app.manifest_path,
+                        policy=effective_policy(app.manifest_path))
+        except LinkError as e:
+            summary = getattr(e.report, "summary", "") or e.message.splitlines()[0]
+            out.append((app_id, None, summary))
+        except SiglinkError as e:
+            out.append((app_id, None, e.message))
+        else:
+            out.append((app_id, plan.versions, ""))
+    return out

@@ -12,9 +12,11 @@ without any structural work.
 
 from __future__ import annotations
 
+import gc
 import json
 import platform
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,8 +39,10 @@ if TYPE_CHECKING:
 __all__ = [
     "POLICIES",
     "Candidate",
+    "LinkFailure",
     "LinkSource",
     "ManifestView",
+    "Rejections",
     "Requirement",
     "Resolution",
     "StoreSource",
@@ -451,14 +455,65 @@ def app_requirements(
     return out
 
 
+Rejections = Mapping[str, list[tuple[str, "Verdict | str"]]]
+
+
+class _Rejected(Mapping[str, list[tuple[str, "Verdict | str"]]]):
+    """The newer versions refused for each linked library, and why: worked out on first
+    access. Explaining a refusal checks every import against the refused version (a run never
+    asks; ``siglink plan`` does), which costs as much as the link itself."""
+
+    __slots__ = ("_explain", "_found")
+
+    def __init__(self, explain: Callable[[], dict[str, list[tuple[str, Verdict | str]]]]) -> None:
+        self._explain: Callable[[], dict[str, list[tuple[str, Verdict | str]]]] | None = explain
+        self._found: dict[str, list[tuple[str, Verdict | str]]] = {}
+
+    def _data(self) -> dict[str, list[tuple[str, Verdict | str]]]:
+        if self._explain is not None:
+            with _gc_paused():
+                self._found = self._explain()
+            self._explain = None
+        return self._found
+
+    def __getitem__(self, name: str) -> list[tuple[str, Verdict | str]]:
+        return self._data()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return "<rejections, not yet explained>" if self._explain else repr(self._found)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Run a burst of allocation with the cyclic garbage collector paused.
+
+    Linking allocates many small long-lived objects (parsed exports, verdicts) and no cycles
+    worth collecting; with the collector running, its full collections rescan all of them
+    again and again, and a plan for 10,000 names took a third longer than ten plans of 1,000.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @dataclass(frozen=True)
 class Resolution:
     """A successful resolution: the chosen candidate of each name, its merged verdict, the
-    newer candidates refused and why, and warnings."""
+    newer candidates refused and why (explained lazily), and warnings."""
 
     chosen: dict[str, Candidate]
     verdicts: dict[str, Verdict]
-    rejected: dict[str, list[tuple[str, Verdict | str]]]
+    rejected: Rejections
     warnings: tuple[str, ...]
 
 
@@ -479,29 +534,38 @@ def resolve(
     provider = _Provider(source, policy=policy, pre=pre, allow_yanked=allow_yanked,
                          python_version=_python_version())
     resolver = Resolver(provider, _Reporter())
-    try:
-        result = resolver.resolve(requirements, max_rounds=2000)
-    except ResolutionImpossible as e:
-        causes = [(c.requirement, c.parent) for c in e.causes]
-        raise LinkError(_failure_text(provider, app, causes), report=causes) from None
-    except ResolutionTooDeep as e:
-        raise LinkError(f"cannot link {app}: no solution found within {e.round_count} rounds "
-                        "of backtracking") from None
-    chosen: dict[str, Candidate] = dict(result.mapping)
-    verdicts: dict[str, Verdict] = {}
-    rejected: dict[str, list[tuple[str, Verdict | str]]] = {}
-    for name, candidate in chosen.items():
-        reqs = [info.requirement for info in result.criteria[name].information]
-        verdicts[name] = Verdict.merge(provider.verdict(r, candidate) for r in reqs)
-        refused = []
-        for stored in source.versions(name):
-            version = _version(stored.version)
-            if version is None or version <= candidate.version:
-                continue
-            refused.append((stored.version, _why_refused(provider, stored, reqs, chosen)))
-        if refused:
-            rejected[name] = refused
-    return Resolution(chosen, verdicts, rejected, tuple(provider.warnings))
+    with _gc_paused():
+        try:
+            result = resolver.resolve(requirements, max_rounds=2000)
+        except ResolutionImpossible as e:
+            causes = [(c.requirement, c.parent) for c in e.causes]
+            failure = LinkFailure(provider, app, causes)
+            raise LinkError(failure.text(), report=failure) from None
+        except ResolutionTooDeep as e:
+            raise LinkError(f"cannot link {app}: no solution found within {e.round_count} "
+                            "rounds of backtracking") from None
+        chosen: dict[str, Candidate] = dict(result.mapping)
+        verdicts: dict[str, Verdict] = {}
+        needs: dict[str, list[Requirement]] = {}
+        for name, candidate in chosen.items():
+            reqs = needs[name] = [info.requirement for info in result.criteria[name].information]
+            verdicts[name] = Verdict.merge(provider.verdict(r, candidate) for r in reqs)
+
+    def explain() -> dict[str, list[tuple[str, Verdict | str]]]:
+        rejected: dict[str, list[tuple[str, Verdict | str]]] = {}
+        for name, candidate in chosen.items():
+            refused = []
+            for stored in source.versions(name):
+                version = _version(stored.version)
+                if version is None or version <= candidate.version:
+                    continue
+                refused.append((stored.version,
+                                _why_refused(provider, stored, needs[name], chosen)))
+            if refused:
+                rejected[name] = refused
+        return rejected
+
+    return Resolution(chosen, verdicts, _Rejected(explain), tuple(provider.warnings))
 
 
 def _why_refused(
@@ -539,16 +603,62 @@ def _consumer_label(consumer: str, app: str) -> str:
     return "the application" if consumer == app else consumer
 
 
-def _failure_text(
-    provider: _Provider, app: str, causes: Sequence[tuple[Requirement, Candidate | None]],
-) -> str:
-    lines = [f"cannot link {app}:"]
-    by_name: dict[str, list[Requirement]] = {}
-    for req, _parent in causes:
-        group = by_name.setdefault(req.name, [])
-        if req not in group:
-            group.append(req)
-    for name, reqs in by_name.items():
+def _excluded_kind(intrinsic: str) -> str:
+    """``yanked: CVE...`` -> ``yanked``; the kind of reason a version is never offered."""
+    if intrinsic.startswith("yanked"):
+        return "yanked"
+    if intrinsic.startswith("pre-release"):
+        return "a pre-release (--pre)"
+    if intrinsic.startswith("Requires-Python"):
+        return "excluded by Requires-Python"
+    return "invalid"
+
+
+def _versions_text(versions: Sequence[str]) -> str:
+    return versions[0] if len(versions) == 1 else ", ".join(versions[:-1]) + " and " + versions[-1]
+
+
+class LinkFailure:
+    """Why a link was refused: the text of :class:`~siglink.errors.LinkError` (a linker's
+    undefined-reference list) and a one-line :attr:`summary`, for people and for the store's
+    registration of the application. Plain data, so the error stays picklable.
+
+    ``unsatisfied`` maps each library with no acceptable version to the imports no eligible
+    version satisfies, each with the versions that refused it.
+    """
+
+    def __init__(
+        self, provider: _Provider, app: str,
+        causes: Sequence[tuple[Requirement, Candidate | None]],
+    ) -> None:
+        self.app = app
+        self.lines: list[str] = [f"cannot link {app}:"]
+        self.unsatisfied: dict[str, dict[str, list[str]]] = {}
+        self.summaries: list[str] = []
+        by_name: dict[str, list[Requirement]] = {}
+        for req, _parent in causes:
+            group = by_name.setdefault(req.name, [])
+            if req not in group:
+                group.append(req)
+        for name, reqs in by_name.items():
+            self._explain(provider, name, reqs)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The libraries for which no version is acceptable."""
+        return tuple(self.unsatisfied)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def summary(self) -> str:
+        """One line: ``textkit: textkit.wrap incompatible in 2.0.0; 1.0.1 yanked``."""
+        return "; ".join(self.summaries)
+
+    def _explain(self, provider: _Provider, name: str, reqs: Sequence[Requirement]) -> None:
+        app, lines = self.app, self.lines
+        undefined = self.unsatisfied.setdefault(name, {})
         versions = list(provider.source.versions(name))
         lines.append(f"  {name}: no version satisfies every consumer")
         for req in reqs:
@@ -558,19 +668,28 @@ def _failure_text(
             lines.append(f"    needed by {who}{spec}" + (f": uses {used}" if used else ""))
         if not versions:
             lines.append(f"    {name} is not in the store (siglink install {name})")
-            continue
-        undefined: dict[str, list[str]] = {}
-        considered = 0
+            self.summaries.append(f"{name} is not in the store")
+            return
+        considered: list[str] = []
+        # kind of exclusion -> versions; and the excluded versions that would otherwise serve
+        excluded: dict[str, list[str]] = {}
+        would_serve: dict[str, list[str]] = {}
         for stored in versions:
+            candidate = provider.candidate(stored)
+            problems: list[str] = []
+            refusals = [(req, provider.refusal(req, candidate)) for req in reqs]
             intrinsic = provider.intrinsic_refusal(stored)
             if intrinsic is not None:
+                kind = _excluded_kind(intrinsic)
+                excluded.setdefault(kind, []).append(stored.version)
+                if all(refusal is None for _, refusal in refusals):
+                    would_serve.setdefault(kind, []).append(stored.version)
+                    hint = " (--allow-yanked)" if kind == "yanked" else ""
+                    intrinsic += f"; otherwise compatible{hint}"
                 lines.append(f"    {name} {stored.version}: {intrinsic}")
                 continue
-            candidate = provider.candidate(stored)
-            considered += 1
-            problems: list[str] = []
-            for req in reqs:
-                refusal = provider.refusal(req, candidate)
+            considered.append(stored.version)
+            for req, refusal in refusals:
                 if refusal is None:
                     continue
                 if refusal.verdict is None:
@@ -579,18 +698,40 @@ def _failure_text(
                 who = _consumer_label(req.consumer, app)
                 for problem in refusal.verdict.incompatible:
                     problems.append(f"{problem.explain()} [needed by {who}]")
-                    versions_of = undefined.setdefault(problem.path.split(" ", 1)[0], [])
-                    if stored.version not in versions_of:
-                        versions_of.append(stored.version)
+                    refused_by = undefined.setdefault(problem.path.split(" ", 1)[0], [])
+                    if stored.version not in refused_by:
+                        refused_by.append(stored.version)
             if not problems:
                 problems.append("acceptable to these consumers, but conflicts with another "
                                 "library's requirements")
             lines.append(f"    {name} {stored.version}: refused")
             lines.extend(f"      {p}" for p in problems)
+        tail = ""
+        for kind, vs in excluded.items():
+            serving = would_serve.get(kind, [])
+            tail += f"; {_versions_text(vs)} {'is' if len(vs) == 1 else 'are'} {kind}"
+            if serving == vs:
+                tail += " (otherwise compatible)"
+            elif serving:
+                tail += f" ({_versions_text(serving)} otherwise compatible)"
         if undefined:
+            def where(refused_in: list[str]) -> str:
+                if len(refused_in) == len(versions):
+                    return "in every version"
+                if len(refused_in) == len(considered):
+                    only = "the only version" if len(considered) == 1 else "every version"
+                    return f"incompatible in {_versions_text(refused_in)}, {only} not " + (
+                        "excluded" if len(excluded) != 1 else next(iter(excluded)))
+                return f"incompatible in {_versions_text(refused_in)}"
+
             listed = ", ".join(
-                f"{path} (in {'every version' if len(vs) == considered else ', '.join(vs)})"
-                for path, vs in sorted(undefined.items(), key=lambda i: -len(i[1]))
+                f"{path} ({where(vs)})"
+                for path, vs in sorted(undefined.items(), key=lambda i: (-len(i[1]), i[0]))
             )
-            lines.append(f"  unsatisfied imports from {name}: {listed}")
-    return "\n".join(lines)
+            lines.append(f"  unsatisfied imports from {name}: {listed}{tail}")
+            self.summaries.append(f"{name}: {listed}{tail}")
+        elif not considered:
+            lines.append(f"  no eligible version of {name}: {tail[2:]}")
+            self.summaries.append(f"{name}: no eligible version: {tail[2:]}")
+        else:
+            self.summaries.append(f"{name}: conflicting requirements{tail}")

@@ -17,7 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
-from siglink.errors import StoreError
 from siglink.link import _cache
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ def link_app(
     :raises BadInputError: a missing application, a bad manifest or policy.
     """
     from siglink.link.hook import bootstrap_dir, write_bootstrap
-    from siglink.link.plan import compute, effective_policy, load_app_manifest
+    from siglink.link.plan import effective_policy, link, load_app_manifest
     from siglink.store import Store
 
     root = _cache.store_root(store)
@@ -80,16 +79,13 @@ def link_app(
         if _needs_build(app, module, manifest_path):
             from siglink.link.build import build_app
 
-            for warning in build_app(lib_store, app, module=module).warnings:
+            for warning in build_app(lib_store, app, module=module, register=False).warnings:
                 _note(warning)
         manifest, manifest_path = load_app_manifest(app, module=module)
         chosen = effective_policy(manifest_path, policy)
-        plan = compute(lib_store, manifest, manifest_path=manifest_path, policy=chosen, pre=pre,
-                       allow_yanked=allow_yanked)
-        try:
-            lib_store.register_app(plan.app, manifest_path=manifest_path, links=plan.versions)
-        except (OSError, StoreError) as e:  # a read-only store still runs applications
-            _note(f"cannot record the application in {root}: {e}")
+        # a read-only store still runs applications: not recording them is only a warning
+        plan = link(lib_store, manifest, manifest_path=manifest_path, policy=chosen, pre=pre,
+                    allow_yanked=allow_yanked, on_unrecorded=_note)
     finally:
         lib_store.close()
     record = _cache.cache_record(plan, root=root, app=app, module=module, generation=generation,

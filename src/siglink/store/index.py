@@ -22,7 +22,9 @@ from siglink.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "Index", "VersionRow"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""2 added ``apps.refused``: why the application's last link was refused (NULL when it
+linked). In ``app_links``, an empty ``version`` means the library is needed but not linked."""
 
 _SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,7 +59,8 @@ CREATE TABLE imports (
 );
 CREATE INDEX imports_by_unit ON imports (name, version);
 CREATE TABLE apps (
-    app_id TEXT PRIMARY KEY, manifest_path TEXT NOT NULL, registered_at REAL NOT NULL
+    app_id TEXT PRIMARY KEY, manifest_path TEXT NOT NULL, registered_at REAL NOT NULL,
+    refused TEXT
 );
 CREATE TABLE app_links (
     app_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
@@ -143,11 +146,21 @@ class Index:
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
                 raise StoreError(f"{self.path}: not a siglink store index (no schema version)")
+        elif version == 1 and create:  # a writer upgrades the schema in place
+            with self.transaction():
+                if self._scalar("PRAGMA user_version") == 1:
+                    self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
+                    self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store index schema {version} is newer than this siglink reads "
                 f"({SCHEMA_VERSION}); upgrade siglink"
             )
+
+    @property
+    def outdated(self) -> bool:
+        """True for an index of an older schema (a writer upgrades it when it opens it)."""
+        return bool(0 < self._scalar("PRAGMA user_version") < SCHEMA_VERSION)
 
     @property
     def empty(self) -> bool:
@@ -300,38 +313,64 @@ class Index:
         return {str(k): int(n) for k, n in rows}
 
     # -- applications -----------------------------------------------------------------------
-    def register_app(self, app_id: str, manifest_path: str, links: Mapping[str, str]) -> None:
+    def register_app(
+        self, app_id: str, manifest_path: str, links: Mapping[str, str | None],
+        refused: str | None = None,
+    ) -> None:
+        """Record what ``app_id`` links now; a ``None`` version is needed but not linked."""
         self._exec(
-            "INSERT INTO apps VALUES (?, ?, ?) ON CONFLICT (app_id) DO UPDATE SET "
-            "manifest_path = excluded.manifest_path, registered_at = excluded.registered_at",
-            (app_id, manifest_path, time.time()),
+            "INSERT INTO apps VALUES (?, ?, ?, ?) ON CONFLICT (app_id) DO UPDATE SET "
+            "manifest_path = excluded.manifest_path, registered_at = excluded.registered_at, "
+            "refused = excluded.refused",
+            (app_id, manifest_path, time.time(), refused),
         )
         self._exec("DELETE FROM app_links WHERE app_id = ?", (app_id,))
         try:
             self._db.executemany(
                 "INSERT INTO app_links VALUES (?, ?, ?)",
-                [(app_id, name, version) for name, version in sorted(links.items())],
+                [(app_id, name, version or "") for name, version in sorted(links.items())],
             )
         except sqlite3.Error as e:
             raise self._fail(e) from e
 
-    def apps(self) -> list[tuple[str, str, dict[str, str]]]:
+    def unlink_version(self, name: str, version: str, why: str) -> list[str]:
+        """Mark every application linking ``name==version`` as not linking it (the version is
+        being removed), with ``why``; the ids of those applications."""
+        ids = [r[0] for r in self._query(
+            "SELECT app_id FROM app_links WHERE name = ? AND version = ? ORDER BY app_id",
+            (name, version))]
+        self._exec("UPDATE app_links SET version = '' WHERE name = ? AND version = ?",
+                   (name, version))
+        for app_id in ids:
+            self._exec("UPDATE apps SET refused = ? WHERE app_id = ? AND refused IS NULL",
+                       (why, app_id))
+        return ids
+
+    def _refused_column(self) -> str:
+        # A version-1 index opened read-only has no ``refused`` column yet.
+        return "refused" if self._scalar("PRAGMA user_version") >= 2 else "NULL"
+
+    def apps(self) -> list[tuple[str, str, dict[str, str | None], str | None]]:
+        """``(app_id, manifest_path, {library: version or None}, refused)`` of every app."""
         if self.empty:
             return []
-        links: dict[str, dict[str, str]] = {}
+        links: dict[str, dict[str, str | None]] = {}
         for app_id, name, version in self._query(
             "SELECT app_id, name, version FROM app_links ORDER BY app_id, name"
         ):
-            links.setdefault(app_id, {})[name] = version
+            links.setdefault(app_id, {})[name] = version or None
         return [
-            (app_id, path, links.get(app_id, {}))
-            for app_id, path in self._query(
-                "SELECT app_id, manifest_path FROM apps ORDER BY app_id"
+            (app_id, path, links.get(app_id, {}), refused)
+            for app_id, path, refused in self._query(
+                f"SELECT app_id, manifest_path, {self._refused_column()} FROM apps "
+                "ORDER BY app_id"
             )
         ]
 
-    def users(self, name: str, version: str | None = None) -> list[tuple[str, str, str]]:
-        """``(app_id, manifest_path, linked version)`` of applications linking ``name``."""
+    def users(self, name: str, version: str | None = None) -> list[tuple[str, str, str | None]]:
+        """``(app_id, manifest_path, linked version)`` of applications linking ``name``
+        (``==version``); without ``version``, also those needing it but not linking it now
+        (version ``None``)."""
         if self.empty:
             return []
         sql = (
@@ -342,7 +381,8 @@ class Index:
         if version is not None:
             sql += " AND l.version = ?"
             params = (name, version)
-        return [(r[0], r[1], r[2]) for r in self._query(sql + " ORDER BY a.app_id", params)]
+        return [(r[0], r[1], r[2] or None)
+                for r in self._query(sql + " ORDER BY a.app_id", params)]
 
     def dump(self) -> list[str]:
         """Every statement that recreates the database (for tests and debugging)."""

@@ -128,11 +128,16 @@ class InstallResult:
 
 @dataclass(frozen=True)
 class RegisteredApp:
-    """An application the linker has planned, and the version of each library it links."""
+    """An application the linker has planned, and the version of each library it links.
+
+    ``refused`` says why it links nothing now (its last link was refused, or a version it
+    linked was removed); the libraries it needs are then in ``links`` with version ``None``.
+    """
 
     app_id: str
     manifest_path: str
-    links: dict[str, str]
+    links: dict[str, str | None]
+    refused: str | None = None
 
 
 @dataclass
@@ -248,7 +253,7 @@ class Store:
         """The index for writing; call with the lock held. Creates the store if needed."""
         for folder in (self.root, self.libs, self._staging):
             folder.mkdir(parents=True, exist_ok=True)
-        if self._index is None or self._index.empty:
+        if self._index is None or self._index.empty or self._index.outdated:
             self.close()
             self._index = Index.open(self.index_path, create=True)
             assert self._index is not None
@@ -423,8 +428,12 @@ class Store:
         index = self._reader()
         return [RegisteredApp(*row) for row in index.apps()] if index else []
 
-    def users(self, name: str, version: str | None = None) -> list[tuple[RegisteredApp, str]]:
-        """Registered applications linking ``name`` (``==version``), with the version linked."""
+    def users(
+        self, name: str, version: str | None = None
+    ) -> list[tuple[RegisteredApp, str | None]]:
+        """Registered applications linking ``name`` (``==version``), with the version linked;
+        without ``version``, also those that need ``name`` but link no version of it now
+        (``None``: see :attr:`RegisteredApp.refused`)."""
         index = self._reader()
         if index is None:
             return []
@@ -472,7 +481,10 @@ class Store:
         # release rebuilt would differ in its compiled bytes, and the network is not needed).
         pinned = {i: pin for i, spec in enumerate(specs) if (pin := self._pinned_present(spec))}
         rest = [spec for i, spec in enumerate(specs) if i not in pinned]
-        with _Progress(progress, len(rest)) as bar, tempfile.TemporaryDirectory(
+        # A bar only for what takes seconds (fetching, building); a local wheel takes less time
+        # than the bar would flicker on the screen.
+        slow = any(not (spec.endswith(".whl") and os.path.isfile(spec)) for spec in rest)
+        with _Progress(progress and slow, len(rest)) as bar, tempfile.TemporaryDirectory(
             prefix="siglink-install-"
         ) as tmp:
             prepared = self._prepare(rest, Path(tmp), index_url, bar) if rest else []
@@ -685,9 +697,14 @@ class Store:
             with index.transaction():
                 yield index, row
 
-    def remove(self, name: str, version: str, *, force: bool = False) -> None:
-        """Remove one version; refused while a registered application links it, unless forced."""
+    def remove(self, name: str, version: str, *, force: bool = False) -> list[str]:
+        """Remove one version; refused while a registered application links it, unless forced.
+
+        Returns the ids of the applications that linked it (forced): their registrations now
+        say the version was removed, until they are linked again.
+        """
         removed: Path | None = None
+        unlinked: list[str] = []
         with self._change(name, version) as (index, row):
             users = index.users(row.name, row.version)
             if users and not force:
@@ -698,6 +715,9 @@ class Store:
                     "remove it anyway"
                 )
             index.remove_version(row.name, row.version)
+            unlinked = index.unlink_version(
+                row.name, row.version,
+                f"{row.name} {row.version} was removed; relinked at its next start")
             self._bump_locked(index)
             removed = self.root / row.path
         # Committed: the directory is now unknown to the index (recovery removes it if we die).
@@ -705,6 +725,7 @@ class Store:
             shutil.rmtree(removed, ignore_errors=True)
             with contextlib.suppress(OSError):
                 removed.parent.rmdir()
+        return unlinked
 
     def yank(self, name: str, version: str, reason: str) -> None:
         """Mark a version yanked: the linker never links it again."""
@@ -723,9 +744,11 @@ class Store:
                 self._bump_locked(index)
 
     def register_app(
-        self, app_id: str, *, manifest_path: str, links: Mapping[str, str]
+        self, app_id: str, *, manifest_path: str, links: Mapping[str, str | None],
+        refused: str | None = None,
     ) -> None:
-        """Record what application ``app_id`` links now (``{library: version}``).
+        """Record what application ``app_id`` links now (``{library: version}``), or, with
+        ``refused`` (why its link was refused), the libraries it needs (version ``None``).
 
         Does not bump the generation: a registration changes no application's link.
         """
@@ -733,7 +756,7 @@ class Store:
         with self._locked():
             index = self._writer()
             with index.transaction():
-                index.register_app(app_id, manifest_path, normalized)
+                index.register_app(app_id, manifest_path, normalized, refused)
 
 
 def _manifest_for(info: WheelInfo) -> Manifest:
