@@ -1,7 +1,11 @@
 """How fast is the compatibility checker?
 
 (a) the structural check of a typical four-parameter signature, memo defeated, against
-    ``inspect.signature()`` of the same function (target: ratio <= 1.0);
+    ``inspect.signature()`` of the same function (target: ratio <= 1.0). "Memo defeated":
+    both memos of the checker are cleared before every check, the verdicts per signature pair
+    and the subtype decisions per type pair (DESIGN §3.5); what is computed once per *value*
+    (a signature's canonical text, digest and lookup index, as when it is parsed or loaded)
+    is not recomputed, as parsing is excluded;
 (b) the digest fast path (identical signatures) against the structural path (target: >= 20x);
 (c) ``Signature.from_callable`` (reads ``__code__``) against the same signature built through
     ``inspect.signature`` (the fallback path for builtins); both resolve the annotations.
@@ -17,7 +21,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from siglink.contracts import compat
+from siglink.contracts import _typeshed_graph, compat
 from siglink.contracts import signature as signature_module
 from siglink.contracts.signature import Signature
 
@@ -44,6 +48,7 @@ def per_call(fn: Callable[[], object]) -> float:
 
 def structural() -> object:
     compat.clear_cache()
+    _typeshed_graph.subtype.cache_clear()
     return compat.check(EXPECTED, PROVIDED)
 
 

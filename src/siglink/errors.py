@@ -54,7 +54,13 @@ def _rebuild(cls: type[SiglinkError], state: dict[str, object]) -> SiglinkError:
 
 
 class BadInputError(SiglinkError, ValueError):
-    """Input that cannot be used: a missing path, a corrupt file, a malformed argument."""
+    """Input that cannot be used: a missing path, a corrupt file, a malformed argument.
+
+    >>> from siglink.contracts.compat import check
+    >>> check("(a)", "(a)", policy="loose")
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: unknown policy 'loose': expected one of signature, semver, strict
+    """
 
     exit_code = 2
 
@@ -65,7 +71,19 @@ class BadInputError(SiglinkError, ValueError):
 
 
 class SignatureSyntaxError(BadInputError):
-    """Signature text that does not parse; the message shows a caret under the bad span."""
+    """Signature text that does not parse; the message shows a caret under the bad span.
+
+    >>> from siglink.contracts.signature import Signature
+    >>> try:
+    ...     Signature.parse("(a: int, b c)")
+    ... except SignatureSyntaxError as e:
+    ...     print(e)
+    ...     print((e.text, e.position, e.reason))
+    invalid signature: invalid syntax
+        (a: int, b c)
+                   ^
+    ('(a: int, b c)', 11, 'invalid syntax')
+    """
 
     def __init__(self, text: str, position: int, reason: str) -> None:
         caret = " " * position + "^"
@@ -76,11 +94,27 @@ class SignatureSyntaxError(BadInputError):
 
 
 class ManifestError(BadInputError):
-    """A manifest that is corrupt, incomplete or of a newer format than this siglink reads."""
+    """A manifest that is corrupt, incomplete or of a newer format than this siglink reads.
+
+    >>> from siglink.contracts.manifest import Manifest
+    >>> for text in ('{"format": 9}', '{"format": 1, "unit": {"name": "x"}}'):
+    ...     try:
+    ...         Manifest.loads(text, source="m.json")
+    ...     except ManifestError as e:
+    ...         print(e)
+    m.json: manifest format 9 is newer than this siglink reads (format 1); upgrade siglink
+    m.json: corrupt manifest: missing key 'version'
+    """
 
 
 class ExtractionError(BadInputError):
-    """A library whose exports cannot be read at all (not a wheel, not a package, ...)."""
+    """A library whose exports cannot be read at all (not a wheel, not a package, ...).
+
+    >>> from siglink.python.exports import extract
+    >>> extract("dist/textkit-9.9-py3-none-any.whl")
+    Traceback (most recent call last):
+    siglink.errors.ExtractionError: dist/textkit-9.9-py3-none-any.whl: no such file or directory
+    """
 
 
 class StoreError(SiglinkError):

@@ -99,7 +99,16 @@ class TestExports:
         broken.write_bytes(b"PK\x03\x04 truncated")
         manifest = tmp_path / "siglink.json"
         manifest.write_text('{"format": 7, "unit": {"name": "x", "version": "1"}}')
+        garbled = tmp_path / "garbled.json"
+        garbled.write_text('{"format": 1, "unit": {"name": "x", "version": "1"}, '
+                           '"exports": {"x.f": {"kind": "function", "signature": "(a b)"}}}')
+        sdist = tmp_path / "cut-1.0.tar.gz"
+        sdist.write_bytes(b"\x1f\x8b\x08\x00" + bytes(40))
         cases = {
+            str(garbled): f"{garbled}: corrupt manifest: invalid signature '(a b)': invalid "
+                          "syntax at column 4",
+            str(sdist): f"{sdist}: not a valid source archive: zlib error: Error -3 while "
+                        "decompressing data: invalid stored block lengths",
             str(tmp_path / "missing.whl"): f"{tmp_path / 'missing.whl'}: no such file or directory",
             str(broken): f"{broken}: not a valid wheel (zip archive): File is not a zip file",
             str(manifest): f"{manifest}: manifest format 7 is newer than this siglink reads "
@@ -123,6 +132,50 @@ class TestDiff:
         assert "incompatible:" in out and "P11" in out
         assert "added:" in out and "textkit.fresh" in out
         assert err == "FAIL: 2 breaking changes without a major version bump\n"
+
+    def test_tables_name_each_problem(
+        self, releases: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, _ = run(capsys, "diff", str(releases["1.0"]), str(releases["1.1"]))
+        assert code == 1
+        assert [line.split(None, 6) if line[:1] != " " else line for line in out.splitlines()
+                ] == [
+            ["textkit", "1.0.0", "->", "textkit", "1.1.0", "(policy", "semver)"],
+            ["removed", "(P1,", "incompatible):"],
+            ["path", "was"],
+            ["textkit.gone", "function", "()", "->", "None"],
+            ["incompatible:"],
+            ["path", "rule", "where", "expected", "found", "why"],
+            ["textkit.shout", "P11", "param", "text", "str", "bytes", "parameter type narrowed"],
+            ["compatible", "changes:"],
+            ["path", "rule", "severity", "where", "expected", "found"],
+            ["textkit.wrap", "P9", "review", "param", "width", "70", "80"],
+            ["textkit.wrap", "P2", "harmless", "param", "sep", "absent", "sep: str = ..."],
+            ["added:"],
+            ["path", "is"],
+            ["textkit.fresh", "function", "()", "->", "None"],
+        ]
+
+    def test_unverified_parts_are_summarised(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Unannotated parameters (P24) are counted on one line, listed only in --json."""
+        old = make_wheel(tmp_path, "loose", "1.0", {"loose/__init__.py": "def f(a, b): ...\n"})
+        new = make_wheel(tmp_path, "loose", "1.1",
+                         {"loose/__init__.py": "def f(a, b, c=1): ...\n"})
+        code, out, _ = run(capsys, "diff", str(old), str(new))
+        assert code == 0
+        assert out.splitlines()[-2:] == [
+            "unverified: 3 parts of 1 changed export (Any, unknown or missing annotations; "
+            "--json lists them)",
+            "ok: no breaking change",
+        ]
+        code, out, _ = run(capsys, "diff", str(old), str(new), "--json")
+        (entry,) = json.loads(out)["compatible"]
+        assert entry["unverified"] == [
+            "loose.f param a: no annotation", "loose.f param b: no annotation",
+            "loose.f return: no annotation"]
+        assert [p["path"] for p in entry["problems"]] == ["loose.f param c"]
 
     def test_major_bump_allows_breaking_changes_under_semver_only(
         self, releases: dict[str, Path], capsys: pytest.CaptureFixture[str]

@@ -48,9 +48,13 @@ class TestExportLevel:
     def test_p1_removed(self) -> None:
         verdict = check_export(fn("(a: int) -> int"), None)
         assert verdict.explain() == (
-            "P1 : expected function (a: int) -> int, found absent; renamed, moved or removed "
+            "P1: expected function (a: int) -> int, found absent; renamed, moved or removed "
             "(incompatible)")
         assert not verdict.ok
+        # Paths are relative to the export; the empty path is the export itself.
+        assert verdict.prefixed("lib.f").explain() == (
+            "P1 lib.f: expected function (a: int) -> int, found absent; renamed, moved or "
+            "removed (incompatible)")
 
     def test_identical_exports(self) -> None:
         verdict = check_export(fn("(a: int) -> int"), fn("(a: int) -> int"))
@@ -135,6 +139,24 @@ class TestOverloads:
         assert findings(check_export(self.overloaded("(a: int) -> int"), wider)) == [
             "P10 overload param a", "P2 overload param b"]
 
+    def test_implementation_signature_is_reviewed(self) -> None:
+        """The overloads are the typed contract; what breaks in the implementation's own
+        signature (Werkzeug 3.0 dropped ``as_bytes=`` from ``Headers.get``) reaches only
+        untyped callers: a review."""
+        sigs = ("(key: str) -> str", "(key: str, default: int) -> str | int")
+        old = Export("lib.get", K.FUNCTION, module="lib",
+                     signature=Signature.parse("(key, default=None, as_bytes=None)"),
+                     overloads=tuple(Signature.parse(s) for s in sigs))
+        new = Export("lib.get", K.FUNCTION, module="lib",
+                     signature=Signature.parse("(key, default=None)"),
+                     overloads=old.overloads)
+        verdict = check_export(old, new)
+        assert verdict.ok
+        assert verdict.explain() == (
+            "P6 implementation param as_bytes: expected as_bytes=..., found absent; parameter "
+            "removed; only untyped callers reach it (review)")
+        assert findings(check_export(new, old)) == []  # P2 (harmless) is not repeated
+
     def test_calls_bind_to_some_overload(self) -> None:
         old = self.overloaded("(a: int) -> int", "(a: str, b: int) -> str")
         verdict = check_export(None, old, calls=[CallShape(2), CallShape(1)])
@@ -177,6 +199,32 @@ class TestClasses:
         assert findings(check_export(old, new)) == ["P13! return"]
         nested = cls("lib.Zoo", members={"Dog": dog})
         assert findings(check_export(old, new, classes=class_graph([nested]))) == ["P12 return"]
+
+    def test_base_class_lost(self) -> None:
+        """A class that stops deriving from a base is not usable as that base any more
+        (annotations, isinstance, except): P13 at ``bases``; gaining a base is harmless."""
+        animal, pet = cls("lib.Animal"), cls("lib.Pet", bases=("lib.Animal",))
+        dog = cls("lib.Dog", bases=("lib.Animal",))
+        assert both(dog, cls("lib.Dog")) == (["P13! bases"], [])
+        verdict = check_export(dog, cls("lib.Dog"))
+        assert verdict.explain() == (
+            "P13 bases: expected lib.Animal, found (); no longer a subclass of lib.Animal "
+            "(incompatible)")
+        # Still an Animal through its new base: nothing lost.
+        via_pet = cls("lib.Dog", bases=("lib.Pet",))
+        graph = class_graph([animal, pet, via_pet])
+        assert findings(check_export(dog, via_pet, classes=graph)) == []
+        # Unless the graph says otherwise, a base outside what is known stays unverified.
+        verdict = check_export(dog, via_pet)
+        assert verdict.ok and verdict.unverified == ("bases: lib.Animal vs (lib.Pet)",)
+        # The builtin exceptions relate as typeshed declares them.
+        value_error = cls("lib.Bad", bases=("ValueError",))
+        key_error = cls("lib.Bad", bases=("KeyError",))
+        exception = cls("lib.Bad", bases=("Exception",))
+        assert both(value_error, exception) == (["P13! bases"], [])
+        assert findings(check_export(cls("lib.Bad", bases=("LookupError",)), key_error)) == []
+        # Bases that add nothing (object, ABC, Generic) are not contracts.
+        assert findings(check_export(cls(bases=("abc.ABC", "typing.Generic")), cls())) == []
 
     def test_dataclass(self) -> None:
         """P22: constructors by the function rules, fields by the attribute rules."""
@@ -280,11 +328,13 @@ class TestReleaseDiff:
                        fn("(b)", path="lib.h"), attr("int", "lib.x"), fn("()", path="lib.k"))
         diff = diff_manifests(old, new)
         assert isinstance(diff, ReleaseDiff)
-        assert [(p, findings(v)) for p, v in diff.removed if v is not None] == [("lib.g", ["P1!"])]
+        # Every problem of a diff names its export.
+        assert [(p, findings(v)) for p, v in diff.removed if v is not None] == [
+            ("lib.g", ["P1! lib.g"])]
         assert [(p, findings(v)) for p, v in diff.incompatible if v is not None] == [
-            ("lib.h", ["P16! param a"])]
+            ("lib.h", ["P16! lib.h param a"])]
         assert [(p, findings(v)) for p, v in diff.compatible if v is not None] == [
-            ("lib.f", ["P2 param b"])]
+            ("lib.f", ["P2 lib.f param b"])]
         assert diff.added == [("lib.k", None)]
         assert diff.breaking and diff.reviews == []
 

@@ -139,9 +139,11 @@ class TestRules:
         compat.clear_cache()
         assert check("(a)", "(a, b=1)") == first
 
-    def test_bad_policy(self) -> None:
+    @pytest.mark.parametrize("provided", ["(b)", "(a)"])
+    def test_bad_policy(self, provided: str) -> None:
+        """Refused on the structural path and on the digest fast path alike."""
         with pytest.raises(BadInputError) as info:
-            check("(a)", "(b)", policy="loose")
+            check("(a)", provided, policy="loose")
         assert str(info.value) == (
             "unknown policy 'loose': expected one of signature, semver, strict")
 

@@ -265,6 +265,13 @@ class Widget:
         return x
 
 
+class Tree:
+    """A class whose constructor's annotations are strings naming this module's classes."""
+
+    def __init__(self, root: Widget, kids: Sequence[Tree] = (), *, color: Color | None = None
+                 ) -> None: ...
+
+
 def decorated(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -292,6 +299,9 @@ class TestFromCallable:
             (dict.get, "(self, key, default=..., /)"),
             (Color, "(value, names=..., *, boundary=..., module=..., qualname=..., start=..., "
                     "type=...)"),
+            # A class: its constructor, string annotations resolved in its module, no return.
+            (Tree, "(root: test_signature.Widget, kids: collections.abc.Sequence["
+                   "test_signature.Tree] = ..., *, color: test_signature.Color | None = ...)"),
         ],
     )
     def test_reads_live_objects(self, obj: Callable[..., Any], text: str) -> None:

@@ -244,6 +244,12 @@ SUBTYPES = [
     ("bool", "complex", Y, N),
     ("Literal[1]", "float", Y, N),
     ("str", "int", N, N),
+    # the builtin exceptions, as typeshed declares them
+    ("KeyError", "LookupError", Y, N),
+    ("KeyError", "Exception", Y, N),
+    ("KeyboardInterrupt", "Exception", N, N),
+    ("type[UnicodeDecodeError]", "type[ValueError]", Y, N),
+    ("ValueError | TypeError", "Exception", Y, N),
     # everything <: object
     ("list[int]", "object", Y, N),
     ("None", "object", Y, N),

@@ -1,13 +1,16 @@
-"""mypy as the reference oracle for ``is_subtype`` (DESIGN §3.2).
+"""mypy (pinned in pyproject.toml) as the reference oracle for type assignability (DESIGN §3.2).
 
-A seeded grammar of types yields (sub, sup) pairs, most of them related (a container widened,
-an argument narrowed, a union grown, ...). One module holds ``def g_i(x: SUB) -> SUP: return x``
-for every pair; mypy checks it once, and a ``return-value`` error on ``g_i`` means mypy says
-SUB is not assignable to SUP. Every pair must agree with ``is_subtype``, except the documented
-differences: siglink answers UNVERIFIED where the pair involves ``Any``, ``unknown``, a bare
-generic (implied ``Any``), ``...`` parameters or a TypeVar (mypy decides those through
-``Any``/unification), or a class used as a callable (its constructor signature is not part of
-a ``TypeRef``).
+A seeded grammar of types yields 900 (sub, sup) pairs, most of them related (a container
+widened, an argument narrowed, a union grown, ...). One module, checked by one mypy run, holds
+two checks per pair: ``def g_i(x: SUB) -> SUP: return x`` against :func:`is_subtype`, and the
+assignment of a provided function to a ``Protocol`` whose ``__call__`` is the expected
+signature (the pair in parameter or in return position) against :func:`check`. Every answer
+must agree with mypy's, except the documented differences: siglink answers UNVERIFIED where the
+pair involves ``Any``, ``unknown``, a bare generic (implied ``Any``), ``...`` parameters or a
+TypeVar (mypy decides those through ``Any``/unification), or a class used as a callable (its
+constructor signature is not part of a ``TypeRef``); and P14 (a ``None`` return becoming a
+value is fine for a consumer that never used it). The agreement is printed in the run's
+summary ("siglink figures").
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from siglink.contracts.compat import check
+from siglink.contracts.signature import Signature
 from siglink.contracts.types import (
+    NONE,
     ClassGraph,
     Decision,
     TypeContext,
@@ -290,19 +297,53 @@ def _corpus() -> list[tuple[str, str]]:
 ERROR = re.compile(r"^corpus\.py:(\d+): error: (.*)  \[([a-z-]+)\]$")
 
 
-def _run_mypy(tmp_path: Path, pairs: list[tuple[str, str]]) -> dict[int, list[str]]:
-    lines = [HEADER]
-    first = HEADER.count("\n") + 1
+def _module(pairs: list[tuple[str, str]]) -> tuple[str, dict[int, tuple[str, int]]]:
+    """The corpus module, and which (check, pair) each line's verdict belongs to.
+
+    For each pair (SUB, SUP), two checks: ``g_i`` returns a SUB as a SUP (assignability of
+    the types themselves), and ``p_i`` assigns a provided function to a ``Protocol`` whose
+    ``__call__`` is the expected signature (the issue's form): alternately the pair in
+    parameter position (expected ``(x: SUB, /)``, provided ``(x: SUP, /)``: contravariance)
+    and in return position (expected ``() -> SUP``, provided ``() -> SUB``: covariance).
+    """
+    lines = HEADER.splitlines()
+    owner: dict[int, tuple[str, int]] = {}
     for i, (sub, sup) in enumerate(pairs):
-        lines.append(f"def g_{i}(x: {sub}) -> {sup}:\n    return x\n")
-    (tmp_path / "corpus.py").write_text("".join(lines))
+        lines += [f"def g_{i}(x: {sub}) -> {sup}:", "    return x"]
+        owner[len(lines)] = ("types", i)  # mypy reports the return line (1-based)
+        expected, provided = _protocol_pair(i, sub, sup)
+        lines += [f"class E_{i}(typing.Protocol):",
+                  f"    def __call__(self{', ' if expected[1:-1] else ''}"
+                  f"{expected.partition(')')[0][1:]}){expected.partition(')')[2]}: ...",
+                  f"def f_{i}{provided}:", "    raise NotImplementedError",
+                  f"p_{i}: E_{i} = f_{i}"]
+        owner[len(lines)] = ("signatures", i)
+    return "\n".join(lines) + "\n", owner
+
+
+def _in_return(i: int) -> bool:
+    """Is pair ``i`` checked in return position? Odd pairs, but not the TypeVar pairs (every
+    20th): a TypeVar that only a return type mentions means nothing."""
+    return i % 2 == 1 and i % 20 != 19
+
+
+def _protocol_pair(i: int, sub: str, sup: str) -> tuple[str, str]:
+    """(expected, provided) signature text for pair ``i``."""
+    if not _in_return(i):
+        return f"(x: {sub}, /) -> None", f"(x: {sup}, /) -> None"
+    return f"() -> {sup}", f"() -> {sub}"
+
+
+def _run_mypy(tmp_path: Path, pairs: list[tuple[str, str]]) -> dict[tuple[str, int], list[str]]:
+    text, owner = _module(pairs)
+    (tmp_path / "corpus.py").write_text(text)
     cmd = [
         sys.executable, "-m", "mypy", "--strict", "--no-warn-return-any", "--no-incremental",
         "--show-error-codes", "--no-error-summary", "--no-pretty", "--hide-error-context",
         "--cache-dir", str(tmp_path / "cache"), "corpus.py",
     ]  # fmt: skip
     result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
-    errors: dict[int, list[str]] = {}
+    errors: dict[tuple[str, int], list[str]] = {}
     unexpected = []
     for line in result.stdout.splitlines():
         if ": note:" in line:
@@ -311,14 +352,14 @@ def _run_mypy(tmp_path: Path, pairs: list[tuple[str, str]]) -> dict[int, list[st
         if m is None:
             unexpected.append(line)
             continue
-        index = (int(m.group(1)) - first) // 2
         code = m.group(3)
         if code == "type-arg":  # --strict's objection to bare generics: not a subtype verdict
             continue
-        if code != "return-value" or not 0 <= index < len(pairs):
+        where = owner.get(int(m.group(1)))
+        if where is None or code != ("return-value" if where[0] == "types" else "assignment"):
             unexpected.append(line)
             continue
-        errors.setdefault(index, []).append(m.group(2))
+        errors.setdefault(where, []).append(m.group(2))
     assert not unexpected, "mypy reported something other than assignability:\n" + "\n".join(
         unexpected[:20]
     )
@@ -334,36 +375,55 @@ def _documented(sub: TypeRef, sup: TypeRef) -> str | None:
     return None
 
 
+def _verdict(i: int, sub_text: str, sup_text: str) -> Decision:
+    """siglink's answer for the Protocol assignment of pair ``i``, through :func:`check`."""
+    expected, provided = _protocol_pair(i, sub_text, sup_text)
+    verdict = check(Signature.parse(expected, CONTEXT), Signature.parse(provided, CONTEXT),
+                    classes=CLASSES)
+    if not verdict.ok:
+        return Decision.NO
+    return Decision.UNVERIFIED if verdict.unverified else Decision.YES
+
+
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
-def test_is_subtype_agrees_with_mypy(tmp_path: Path) -> None:
+def test_is_subtype_agrees_with_mypy(tmp_path: Path, report_figure: Callable[[str], None]) -> None:
     pairs = _corpus()
     assert len(pairs) >= 500
     errors = _run_mypy(tmp_path, pairs)
-    tally: Counter[str] = Counter()
+    tallies: dict[str, Counter[str]] = {"types": Counter(), "signatures": Counter()}
     wrong = []
     for i, (sub_text, sup_text) in enumerate(pairs):
         sub, sup = parse_type(sub_text, CONTEXT), parse_type(sup_text, CONTEXT)
         assert not sub.is_unknown and not sup.is_unknown, (sub_text, sup_text)
-        mypy_ok = i not in errors
-        decision = is_subtype(sub, sup, CLASSES)
-        tally[f"{decision.value}/{'ok' if mypy_ok else 'error'}"] += 1
-        if decision is (Decision.YES if mypy_ok else Decision.NO):
-            continue
-        if decision is Decision.UNVERIFIED and _documented(sub, sup):
-            continue
-        wrong.append(
-            f"g_{i}: {sub_text} -> {sup_text}: siglink {decision.value} ({sub} <: {sup}), "
-            f"mypy {'ok' if mypy_ok else errors[i]}"
+        answers = {"types": is_subtype(sub, sup, CLASSES),
+                   "signatures": _verdict(i, sub_text, sup_text)}
+        for check_name, decision in answers.items():
+            mypy_ok = (check_name, i) not in errors
+            tallies[check_name][f"{decision.value}/{'ok' if mypy_ok else 'error'}"] += 1
+            if decision is (Decision.YES if mypy_ok else Decision.NO):
+                continue
+            if decision is Decision.UNVERIFIED and _documented(sub, sup):
+                continue
+            if (check_name == "signatures" and _in_return(i) and sup == NONE
+                    and decision is Decision.YES and not mypy_ok):
+                tallies[check_name]["P14"] += 1  # documented: a None return became a value
+                continue
+            wrong.append(
+                f"{check_name} {i}: {sub_text} -> {sup_text}: siglink {decision.value} "
+                f"({sub} <: {sup}), mypy {'ok' if mypy_ok else errors[check_name, i]}"
+            )
+    for check_name, tally in tallies.items():
+        agree = tally["yes/ok"] + tally["no/error"]
+        documented = len(pairs) - agree - sum(w.startswith(check_name) for w in wrong)
+        line = (
+            f"mypy agreement ({check_name}): {agree}/{len(pairs)}, documented differences: "
+            f"{documented} (unverified where mypy accepts: {tally['unverified/ok']}, "
+            f"where mypy rejects: {tally['unverified/error']}; P14: {tally['P14']}); "
+            f"yes={tally['yes/ok']} no={tally['no/error']}"
         )
-    agree = tally["yes/ok"] + tally["no/error"]
-    documented = len(pairs) - agree - len(wrong)
-    print(
-        f"mypy agreement: {agree}/{len(pairs)}, documented differences: {documented} "
-        f"(unverified where mypy accepts: {tally['unverified/ok']}, "
-        f"where mypy rejects: {tally['unverified/error']}); "
-        f"yes={tally['yes/ok']} no={tally['no/error']}"
-    )
+        print(line)
+        report_figure(line)
     assert not wrong, f"{len(wrong)} undocumented disagreements with mypy:\n" + "\n".join(wrong)
-    # the corpus must exercise both answers, not only one
-    assert tally["yes/ok"] > 100
-    assert tally["no/error"] > 100
+    for tally in tallies.values():  # the corpus must exercise both answers, not only one
+        assert tally["yes/ok"] > 100
+        assert tally["no/error"] > 100

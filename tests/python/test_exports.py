@@ -312,6 +312,8 @@ PUBLIC = {
         def three() -> None: ...
     ''',
     "pub/_private/__init__.py": "def deep() -> None: ...\n",
+    "pub/shims.py": '__all__ = ["Any", "OrderedDict"]\nfrom typing import Any\n'
+                    "from collections import OrderedDict\n",
 }
 
 
@@ -353,7 +355,24 @@ class TestPublicNames:
     def test_other_distribution_is_a_reference(self, pub: Manifest) -> None:
         widget = pub.exports["pub.Widget"]
         assert widget.reference == "other-dist:other_dist.sub.Widget"
-        assert pub.exports["pub.Any"].reference == "python:typing.Any"
+        # Listed in __all__, a standard-library object is an export (a reference to it) ...
+        assert pub.exports["pub.shims.Any"].reference == "python:typing.Any"
+        assert pub.exports["pub.shims.OrderedDict"].reference == "python:collections.OrderedDict"
+
+    def test_standard_library_imports_without_all_are_not_exports(self, pub: Manifest) -> None:
+        """... but what an ``__init__`` without ``__all__`` imports from the standard library
+        for its own use (``from typing import Any``) is not the library's API."""
+        assert "pub.Any" not in pub.exports
+        assert "pub.TYPE_CHECKING" not in pub.exports
+
+    def test_locations_are_relative_to_the_library(self, pub: Manifest, tmp_path: Path) -> None:
+        """Where an export is defined, as a file of the wheel: never the temporary directory
+        it was unpacked into, nor a path of the machine that read it."""
+        assert pub.exports["pub.helper"].location == "pub/_impl.py:2"
+        assert pub.exports["pub.visible"].location == "pub/mod.py:5"
+        assert pub.exports["pub.listed.two"].location == "pub/listed.py:5"
+        for export in pub.exports.values():
+            assert export.location is None or not export.location.startswith("/"), export
 
     def test_wheel_metadata(self, pub: Manifest) -> None:
         assert (pub.unit.name, pub.unit.version) == ("pub", "1.0")
@@ -559,6 +578,20 @@ def test_project_tree_with_pyproject(tmp_path: Path) -> None:
     assert set(manifest.exports) == {"flat.go"}
 
 
+def test_locations_of_a_tree_given_by_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``siglink exports .`` in a project: locations are still ``pkg/mod.py:LINE``."""
+    write_tree(tmp_path / "proj", {
+        "pyproject.toml": '[project]\nname = "rel"\nversion = "1"\n',
+        "src/rel/__init__.py": "from ._core import run\n",
+        "src/rel/_core.py": "\n\ndef run() -> None: ...\n",
+    })
+    monkeypatch.chdir(tmp_path / "proj")
+    manifest = extract(".")
+    assert manifest.exports["rel.run"].location == "rel/_core.py:3"
+
+
 def test_extract_tree_reads_an_unpacked_wheel(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "unp", "3.1", {"unp/__init__.py": "def f() -> int: ...\n"})
     tree = tmp_path / "tree"
@@ -570,6 +603,15 @@ def test_extract_tree_reads_an_unpacked_wheel(tmp_path: Path) -> None:
     explicit = extract_tree(tree, ["unp"], name="unp", version="3.1")
     assert explicit.exports == manifest.exports
     assert text(explicit.exports["unp.f"].signature) == canon("() -> int")
+
+
+def test_collector_settings_are_restored(tmp_path: Path) -> None:
+    """extract collects garbage less often while griffe loads, and only meanwhile."""
+    import gc
+
+    before = gc.get_threshold()
+    extract(make_wheel(tmp_path, "gcx", "1.0", {"gcx/__init__.py": "def f() -> None: ...\n"}))
+    assert gc.get_threshold() == before
 
 
 def test_installed_distribution_by_name() -> None:

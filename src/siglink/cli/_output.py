@@ -77,7 +77,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str
 
         t = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
         for column in columns:
-            t.add_column(column)
+            t.add_column(column, overflow="fold")  # wrap long paths, never cut them
         for row in rows:
             t.add_row(*(escape(cell) for cell in row))
         console().print(t)

@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from siglink.contracts.compat import ReleaseDiff
     from siglink.contracts.manifest import Export, Manifest
+    from siglink.contracts.verdict import Problem, Verdict
 
 __all__ = ["major_bump", "register"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 _EXPORTS_EPILOG = """\
 TARGET is a wheel (.whl, any platform tag), an sdist (.tar.gz, .zip), a source tree
@@ -90,6 +95,10 @@ def _describe(export: Export) -> str:
     return text.strip()
 
 
+def _describe_export(export: Export) -> str:
+    return f"{_kind(export)} {_describe(export)}".strip()
+
+
 def _kind(export: Export) -> str:
     kind = export.kind.value
     if export.flavor:
@@ -148,8 +157,16 @@ def major_bump(old: str, new: str) -> bool:
     return False
 
 
-def _problems(verdict: Any) -> list[dict[str, Any]]:
-    return [p.to_json() for p in verdict.problems] if verdict is not None else []
+def _where(path: str, problem: Problem) -> str:
+    """A problem's location relative to its export (``param b``, ``member grow``)."""
+    return problem.path.removeprefix(path).strip()
+
+
+def _entry(path: str, verdict: Verdict | None) -> dict[str, Any]:
+    if verdict is None:
+        return {"path": path, "problems": [], "unverified": []}
+    return {"path": path, "problems": [p.to_json() for p in verdict.problems],
+            "unverified": list(verdict.unverified)}
 
 
 def _diff_json(
@@ -161,9 +178,8 @@ def _diff_json(
         "policy": policy,
         "major_bump": bumped,
         "removed": [path for path, _ in result.removed],
-        "incompatible": [{"path": path, "problems": _problems(v)}
-                         for path, v in result.incompatible],
-        "compatible": [{"path": path, "problems": _problems(v)} for path, v in result.compatible],
+        "incompatible": [_entry(path, v) for path, v in result.incompatible],
+        "compatible": [_entry(path, v) for path, v in result.compatible],
         "added": [path for path, _ in result.added],
         "ok": ok,
     }
@@ -179,7 +195,7 @@ def run_diff(args: argparse.Namespace) -> int:
     new = extract(args.new)
     policy: str = args.policy
     result = diff_manifests(old, new, policy=policy)
-    breaking = bool(result.removed or result.incompatible)
+    breaking = result.breaking
     bumped = major_bump(old.unit.version, new.unit.version)
     ok = not breaking or (policy == "semver" and bumped)
     if args.json:
@@ -191,26 +207,46 @@ def run_diff(args: argparse.Namespace) -> int:
     print(f"{old.unit.name} {old.unit.version} -> {new.unit.name} {new.unit.version} "
           f"(policy {policy})")
     if result.removed:
-        table("removed (P1, incompatible):", ("path",), [[p] for p, _ in result.removed])
+        table("removed (P1, incompatible):", ("path", "was"),
+              [[p, _describe_export(old.exports[p])] for p, _ in result.removed])
     rows: list[list[str]] = []
     for path, verdict in result.incompatible:
         for problem in verdict.incompatible if verdict is not None else ():
-            rows.append([path, problem.rule, problem.path or "", problem.expected, problem.found])
+            rows.append([path, problem.rule, _where(path, problem), problem.expected,
+                         problem.found, problem.note])
     if rows:
-        table("incompatible:", ("path", "rule", "where", "expected", "found"), rows)
+        table("incompatible:", ("path", "rule", "where", "expected", "found", "why"), rows)
     rows = []
     for path, verdict in result.compatible:
         for problem in verdict.problems if verdict is not None else ():
-            rows.append([path, problem.rule, problem.severity.value, problem.expected,
-                         problem.found])
+            rows.append([path, problem.rule, problem.severity.value, _where(path, problem),
+                         problem.expected, problem.found])
         if verdict is None or not verdict.problems:
-            rows.append([path, "", "changed", "", ""])
+            before, after = old.exports[path], new.exports[path]
+            if before.module != after.module:
+                rows.append([path, "", "moved", "defining module", before.module,
+                             after.module])
+            elif verdict is not None and verdict.unverified:
+                more = len(verdict.unverified) - 1
+                rows.append([path, "P24", "unverified", verdict.unverified[0].removeprefix(path)
+                             .strip() + (f" (+{more} more)" if more else ""), "", ""])
+            else:
+                rows.append([path, "", "changed", "", "", ""])
     if rows:
-        table("compatible changes:", ("path", "rule", "severity", "expected", "found"), rows)
+        table("compatible changes:", ("path", "rule", "severity", "where", "expected", "found"),
+              rows)
     if result.added:
-        table("added:", ("path",), [[p] for p, _ in result.added])
+        table("added:", ("path", "is"),
+              [[p, _describe_export(new.exports[p])] for p, _ in result.added])
     if not (result.removed or result.incompatible or result.compatible or result.added):
         print("no changes")
+    changed = [v for _, v in (*result.incompatible, *result.compatible) if v is not None]
+    unverified = sum(len(v.unverified) for v in changed)
+    if unverified:
+        exports = sum(1 for v in changed if v.unverified)
+        print(f"unverified: {unverified} part{'s' if unverified != 1 else ''} of {exports} "
+              f"changed export{'s' if exports != 1 else ''} (Any, unknown or missing "
+              "annotations; --json lists them)")
     if ok:
         note = " (allowed by the major version bump)" if breaking else ""
         print(f"ok: no breaking change{note}" if not breaking else f"ok{note}")

@@ -9,6 +9,7 @@ typeshed's Protocols (mypy finds no ``__hash__`` on them, so they are not ``Hash
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -108,6 +109,7 @@ _SUPPORTS: Final = {
 # PEP 484's numeric promotions: int is accepted for float and complex, float for complex.
 _PROMOTIONS: Final = {"float": frozenset({"int"}), "complex": frozenset({"int", "float"})}
 _ABBREV: Final = TypeContext(names={"abc": "collections.abc"})
+_NO_CLASSES: Final = ClassGraph()
 
 YES: Final = Decision.YES
 NO: Final = Decision.NO
@@ -169,6 +171,14 @@ def _table() -> dict[str, _Class]:
                 Param(TypeRef(TYPEVAR, value=var), variance, parse(default) if default else None)
             )
         table[_expand(name)] = _Class(tuple(params), tuple(_split(bases)), protocol)
+    # The builtin exceptions, as typeshed declares them (the runtime hierarchy); the generic
+    # exception groups are left out, and so are aliases (``IOError`` is ``OSError``).
+    for name, value in vars(builtins).items():
+        if isinstance(value, type) and issubclass(value, BaseException) and (
+            name == value.__name__ and not issubclass(value, BaseExceptionGroup)
+        ):
+            parents = tuple(b.__name__ for b in value.__bases__ if b is not object)
+            table[name] = _Class((), parents)
     return table
 
 
@@ -411,7 +421,23 @@ def _hashable(sub: TypeRef, classes: ClassGraph) -> Decision:
     return YES if sub.name in _table() or sub.name in classes else NO
 
 
+@functools.cache
+def _plain_ancestors(name: str) -> frozenset[str] | None:
+    """Every ancestor of a non-generic known class (itself included): ``int``, ``str``,
+    ``ValueError``. A property of the class, computed once; ``None`` for a generic one."""
+    cls = _table().get(name)
+    if cls is None or cls.params:
+        return None
+    return frozenset(_names(TypeRef(name), _NO_CLASSES))
+
+
 def _nominal(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
+    if not sub.args and not sup.args:
+        # The common case of two plain builtin classes (``int`` and ``float``), without a walk.
+        ancestors = _plain_ancestors(sub.name)
+        if ancestors is not None and _plain_ancestors(sup.name) is not None:
+            promoted = _PROMOTIONS.get(sup.name) or _SUPPORTS.get(sup.name)
+            return YES if sup.name in ancestors or (promoted and promoted & ancestors) else NO
     found = _ancestor(sub, sup.name, classes)
     if found is not None:
         return _same_class(found, sup, classes)

@@ -4,6 +4,11 @@
 exports (P1, R6, P21-P23, classes and attributes), :func:`diff_manifests` two releases.
 Every result is a :class:`~siglink.contracts.verdict.Verdict`: data, not a boolean.
 
+Beyond the table: a class that loses a base (directly or through its other bases) is P13 at
+``bases`` (its instances are no longer usable as that base); with overloads, a change of the
+implementation's own signature is a review at ``implementation ...`` (only untyped callers
+reach it). See docs/design-notes.md.
+
 >>> check("(a: int, b: str = ...) -> None", "(a: float, b: str = ..., c: int = ...) -> None").ok
 True
 >>> print(check("(a: int, b: str) -> None", "(a: int, c: str) -> None").explain())
@@ -16,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from siglink.contracts._typeshed_graph import generic_params
+from siglink.contracts._typeshed_graph import subtype as _subtype
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest
 from siglink.contracts.signature import Param, ParamKind, Signature, _Index
 from siglink.contracts.types import (
@@ -23,7 +30,7 @@ from siglink.contracts.types import (
     ClassGraph,
     Decision,
     TypeRef,
-    is_subtype,
+    parse_type,
     unverified_parts,
 )
 from siglink.contracts.verdict import Problem, Severity, Verdict
@@ -120,6 +127,13 @@ class _Findings:
 
 # -- types -------------------------------------------------------------------------------------
 
+_NO_CLASSES: Final = ClassGraph()
+
+
+def _is_subtype(sub: TypeRef, sup: TypeRef, classes: ClassGraph | None) -> Decision:
+    """:func:`~siglink.contracts.types.is_subtype`, without its lazy import (a hot path)."""
+    return _subtype(sub, sup, _NO_CLASSES if classes is None else classes)
+
 
 def _argument_type(  # noqa: PLR0917
     out: _Findings,
@@ -138,7 +152,7 @@ def _argument_type(  # noqa: PLR0917
         if unverified_parts(expected):
             out.unverified.append(f"{path}: {expected}")
         return
-    decision = is_subtype(expected, provided, classes)
+    decision = _is_subtype(expected, provided, classes)
     if decision is _YES:
         if rule == "P11":
             out.add("P10", path, expected, provided, _OK, "parameter type widened")
@@ -168,7 +182,7 @@ def _result_type(
         # Built against ``None``, the consumer never used the result (P14).
         out.add("P14", path, expected, provided, _OK, "a None return became a value")
         return
-    decision = is_subtype(provided, expected, classes)
+    decision = _is_subtype(provided, expected, classes)
     if decision is _YES:
         out.add("P12", path, expected, provided, _OK, "narrowed")
     elif decision is _NO:
@@ -407,7 +421,7 @@ def _variadic_type(  # noqa: PLR0917
     if e.annotation is None or p.annotation is None or e.annotation == p.annotation:
         _argument_type(out, path, e.annotation, p.annotation, classes, use)
         return
-    decision = is_subtype(e.annotation, p.annotation, classes)
+    decision = _is_subtype(e.annotation, p.annotation, classes)
     if decision is _YES:
         out.add("P10", path, e.annotation, p.annotation, _OK, "widened")
     elif decision is _NO:
@@ -560,6 +574,8 @@ def check(
     >>> verdict.ok, verdict.usage_compatible, verdict.problems[0].severity.value
     (True, True, 'review')
     """
+    if policy not in POLICIES:  # before the fast path: a bad policy is always an error
+        _check_policy(policy)
     if type(expected) is not Signature:
         expected = _signature(expected, "expected")
     if type(provided) is not Signature:
@@ -577,8 +593,6 @@ def check(
     memo = _MEMO if classes is None else _memo(classes)
     verdict = memo.get(key)
     if verdict is None:
-        if policy not in POLICIES:
-            _check_policy(policy)
         out = _structure(expected, provided, policy == "strict", classes)
         downgraded = False
         if calls is not None:
@@ -641,7 +655,11 @@ def check_export(
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
     library calls back into the consumer (callbacks, overridden methods): variance flips.
-    Paths in the verdict are relative to the export (prefix them with its name).
+    Paths in the verdict are relative to the export (``param b``, ``member grow``; the empty
+    path for the export itself, as in P1 and R6): ``verdict.prefixed(path)`` names them.
+    User classes in annotations relate through ``classes``; without it, only the classes the
+    provided export holds are known (pass ``class_graph(manifest.exports.values())`` to relate
+    every class of the library).
     """
     _check_policy(policy)
     if direction not in ("in", "out"):
@@ -791,8 +809,24 @@ class _Exports:
                 covered.problems.extend(best_call.problems)
                 covered.unverified.extend(best_call.unverified)
             parts.append(covered.verdict())
+        parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
+
+    def _implementation(self, expected: Signature | None, provided: Signature | None) -> Verdict:
+        """Overloads are the typed contract; the implementation's signature is what untyped
+        callers reach at run time. What breaks there (``as_bytes=`` no longer accepted) is
+        worth a look, not a refusal: severity review, under ``implementation``."""
+        if expected is None or provided is None or expected.digest == provided.digest:
+            return _IDENTICAL
+        found = self._check(expected, provided, None, False)
+        problems = tuple(
+            Problem(p.rule, f"implementation {p.path}", p.expected, p.found, _REVIEW,
+                    f"{p.note}; only untyped callers reach it" if p.note
+                    else "only untyped callers reach it")
+            for p in found.problems if p.severity is not _OK
+        )
+        return Verdict(problems)
 
     # values --------------------------------------------------------------------------------
 
@@ -823,6 +857,8 @@ class _Exports:
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
+        if self.direction == "in" and expected.bases != provided.bases:
+            self._bases(out, expected, provided)
         if flavor != "typeddict" and (expected.signature is not None or calls):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")
@@ -847,6 +883,27 @@ class _Exports:
             parts.append(self.compare(member, other).prefixed(path))
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
+
+    def _bases(self, out: _Findings, expected: Export, provided: Export) -> None:
+        """A class that no longer derives from a base it had (directly or through its other
+        bases) is no longer usable as that base: annotations, ``isinstance`` and ``except``
+        clauses written for the base reject its instances. What the consumer receives is
+        wider than promised: P13, at path ``bases``. Added bases are harmless (not reported).
+        """
+        new = [parse_type(b) for b in provided.bases if b not in _INERT_BASES]
+        found = f"({', '.join(provided.bases)})"
+        for base in expected.bases:
+            if base in _INERT_BASES or base in provided.bases:
+                continue
+            old = parse_type(base)
+            decisions = [_is_subtype(b, old, self.classes) for b in new]
+            if _YES in decisions:
+                continue
+            if all(_known(b, self.classes) for b in new):
+                out.add("P13", "bases", base, found, _BREAK,
+                        f"no longer a subclass of {base}")
+            else:
+                out.unverified.append(f"bases: {base} vs {found}")
 
     def _enum(self, out: _Findings, expected: Export, provided: Export) -> None:
         """P23: removed or renumbered members break; added ones are fine going in, a review
@@ -913,8 +970,8 @@ class _Exports:
             if unverified_parts(expected):
                 out.unverified.append(f"{path}: {expected}")
             return
-        there = is_subtype(expected, provided, self.classes)
-        back = is_subtype(provided, expected, self.classes)
+        there = _is_subtype(expected, provided, self.classes)
+        back = _is_subtype(provided, expected, self.classes)
         if there is _NO or back is _NO:
             out.add("P22", path, expected, provided, _BREAK,
                     "a mutable key's value type must stay the same")
@@ -931,6 +988,22 @@ class _Exports:
         elif len(new) > len(old):
             out.add("P22", "fields", f"({', '.join(old)})", f"({', '.join(new)})", _REVIEW,
                     "fields added: unpacking and len() change")
+
+
+_INERT_BASES: Final = frozenset(
+    f"{module}.{name}" for module in ("typing", "typing_extensions")
+    for name in ("Generic", "Protocol")
+) | {"object", "builtins.object", "abc.ABC"}
+
+
+def _known(t: TypeRef, classes: ClassGraph, depth: int = 0) -> bool:
+    """Are all of a class's ancestors recorded (so that "not a subclass" is a fact)?"""
+    if t.is_unknown or depth > 32:
+        return False
+    if generic_params(t.name) is not None or t.name == "object":
+        return True
+    return t.name in classes and all(_known(b, classes, depth + 1)
+                                     for b in classes.bases(t.name))
 
 
 def _some(sig: Signature | None) -> tuple[Signature, ...]:
@@ -974,19 +1047,25 @@ class ReleaseDiff:
 
 
 def diff_manifests(old: Manifest, new: Manifest, *, policy: str = "signature") -> ReleaseDiff:
-    """Compare every export of ``old`` with the same path in ``new``."""
+    """Compare every export of ``old`` with the same path in ``new``.
+
+    User classes relate through the new release's recorded bases. Every problem's path starts
+    with its export's path (``P1 lib.g``, ``P16 lib.h param a``).
+    """
     _check_policy(policy)
     classes = class_graph(new.exports.values())
     diff = ReleaseDiff()
     for path, export in sorted(old.exports.items()):
         other = new.exports.get(path)
         if other is None:
-            diff.removed.append((path, check_export(export, None, policy=policy)))
+            verdict = check_export(export, None, policy=policy)
+            diff.removed.append((path, verdict.prefixed(path)))
             continue
         verdict = check_export(export, other, policy=policy, classes=classes)
         if verdict.identical:
             continue
-        (diff.compatible if verdict.ok else diff.incompatible).append((path, verdict))
+        (diff.compatible if verdict.ok else diff.incompatible).append(
+            (path, verdict.prefixed(path)))
     diff.added.extend((path, None) for path in sorted(new.exports) if path not in old.exports)
     return diff
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import TypeRef
-from siglink.errors import ManifestError
+from siglink.errors import ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
@@ -29,6 +29,10 @@ __all__ = [
     "Manifest",
     "Unit",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 FORMAT: Final = 1
 """The manifest format this siglink writes; readers refuse a newer one."""
@@ -215,6 +219,8 @@ class Import:
     third-party consumer that recorded only call shapes). ``calls_complete`` is true when
     every use of the name was a direct call seen statically (DESIGN §3.5). ``dynamic`` marks a
     use that static analysis could not resolve (``getattr``, ``__import__``, a private name).
+    ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
+    annotation-only use): recorded, never checked.
     """
 
     path: str
@@ -225,6 +231,7 @@ class Import:
     attributes: tuple[str, ...] = ()
     dynamic: str | None = None
     location: str | None = None
+    optional: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -240,6 +247,8 @@ class Import:
             data["dynamic"] = self.dynamic
         if self.location is not None:
             data["location"] = self.location
+        if self.optional:
+            data["optional"] = True
         return data
 
     @classmethod
@@ -255,6 +264,7 @@ class Import:
             attributes=tuple(data.get("attributes", ())),
             dynamic=data.get("dynamic"),
             location=data.get("location"),
+            optional=bool(data.get("optional", False)),
         )
 
 
@@ -427,4 +437,6 @@ class Manifest:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             what = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+            if isinstance(e, SignatureSyntaxError):  # one line, not the caret diagram
+                what = f"invalid signature {e.text!r}: {e.reason} at column {e.position + 1}"
             raise ManifestError(f"{source}: corrupt manifest: {what}", path=source) from e

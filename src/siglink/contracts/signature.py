@@ -23,6 +23,7 @@ import inspect
 import json
 import math
 import re
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -311,7 +312,9 @@ class Signature:
         """The signature of a live object.
 
         Functions are read from ``__code__`` (several times faster than ``inspect.signature``);
-        builtins, classes, wrapped and partial objects go through :mod:`inspect`.
+        builtins, classes, wrapped and partial objects go through :mod:`inspect`. A class gives
+        its constructor's parameters and no return type; string annotations resolve in the
+        defining module's namespace.
         ``drop_first`` removes ``self``/``cls``; by default it does so for bound methods.
 
         :raises BadInputError: when the object has no introspectable signature.
@@ -525,7 +528,9 @@ def _from_inspect(obj: Any, drop_first: bool) -> Signature:
         {p.name: p.annotation for p in sig.parameters.values() if p.annotation is not p.empty},
         origin,
     )
-    if sig.return_annotation is not sig.empty:
+    if sig.return_annotation is not sig.empty and not isinstance(obj, type):
+        # A class called returns its instance, whatever ``__init__`` is annotated to return:
+        # its signature is its constructor's, without a return type (as in manifests).
         convert.raw["return"] = sig.return_annotation
     params = [
         Param(
@@ -585,7 +590,10 @@ class _Annotations:
         from siglink.contracts.types import TypeContext
 
         module = getattr(self.obj, "__module__", None) or ""
-        namespace: Mapping[str, Any] = getattr(self.obj, "__globals__", None) or {}
+        namespace: Mapping[str, Any] | None = getattr(self.obj, "__globals__", None)
+        if namespace is None:  # a class or a builtin: its module's globals
+            owner = sys.modules.get(module)
+            namespace = vars(owner) if owner is not None else {}
         names: dict[str, str] = {}
         aliases: dict[str, str] = {}
         for word in _IDENT.findall(text):

@@ -80,6 +80,10 @@ class TypeRef:
     args: tuple[TypeRef, ...] = ()
     value: str | None = None
     """A Literal value node's canonical text, or a TypeVar's qualified name."""
+    # Text and hash, computed once: types are memo keys and message text of the checker, and
+    # both would otherwise recurse through the arguments every time.
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -101,7 +105,25 @@ class TypeRef:
         elif self.name == LITERAL and self.args:
             object.__setattr__(self, "args", tuple(sorted(set(self.args), key=str)))
 
+    def __hash__(self) -> int:
+        value = self._hash
+        if value is None:
+            value = hash((self.name, self.args, self.value))
+            object.__setattr__(self, "_hash", value)
+        return value
+
+    def __reduce__(self) -> tuple[type[TypeRef], tuple[str, tuple[TypeRef, ...], str | None]]:
+        # The cached hash depends on the process's string hashing: never pickle it.
+        return (TypeRef, (self.name, self.args, self.value))
+
     def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._format()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def _format(self) -> str:
         if self.value is not None:
             return f"~{self.value}" if self.name == TYPEVAR else self.value
         if not self.args:

@@ -14,6 +14,10 @@ from enum import Enum
 __all__ = ["Problem", "Severity", "Verdict"]
 
 
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
 class Severity(Enum):
     """How much a problem matters."""
 
@@ -38,8 +42,15 @@ class Problem:
     note: str = ""
 
     def explain(self) -> str:
-        """One line: rule, location, expected and found."""
-        text = f"{self.rule} {self.path}: expected {self.expected}, found {self.found}"
+        """One line: rule, location, expected and found.
+
+        The empty path is the export itself (paths are relative to what was checked):
+
+        >>> Problem("P1", "", "function ()", "absent", Severity.INCOMPATIBLE).explain()
+        'P1: expected function (), found absent (incompatible)'
+        """
+        where = f" {self.path}" if self.path else ""
+        text = f"{self.rule}{where}: expected {self.expected}, found {self.found}"
         if self.note:
             text += f"; {self.note}"
         return f"{text} ({self.severity.value})"
@@ -102,7 +113,13 @@ class Verdict:
         return tuple(p for p in self.problems if p.severity is Severity.REVIEW)
 
     def prefixed(self, prefix: str) -> Verdict:
-        """The same verdict with every path placed under ``prefix`` (a member, an export)."""
+        """The same verdict with every path placed under ``prefix`` (a member, an export).
+
+        >>> v = Verdict((Problem("P1", "", "function ()", "absent", Severity.INCOMPATIBLE),
+        ...              Problem("P2", "param b", "absent", "b=1", Severity.HARMLESS)))
+        >>> [p.path for p in v.prefixed("lib.f").problems]
+        ['lib.f', 'lib.f param b']
+        """
         if not prefix:
             return self
         return Verdict(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Final
 
 import griffe
@@ -21,7 +20,7 @@ from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
 from siglink.python._annotations import AliasTable, render
 
-__all__ = ["Builder", "relocate"]
+__all__ = ["Builder", "module_file", "relocate"]
 
 _KINDS: Final = {
     griffe.ParameterKind.positional_only: ParamKind.POSITIONAL_ONLY,
@@ -64,6 +63,19 @@ _CONSTRUCTOR_DUNDERS: Final = frozenset(
 )
 
 
+def module_file(module: griffe.Module) -> str | None:
+    """The module's file as it sits in a wheel (``pkg/sub/mod.py``), wherever it was read from.
+
+    Derived from the dotted path, so no temporary directory or absolute path of the machine
+    that read it ever reaches a manifest. ``None`` for a namespace package (no single file).
+    """
+    filepath = module.filepath
+    if isinstance(filepath, list):
+        return None
+    depth = module.path.count(".") + 1 + (filepath.stem == "__init__")
+    return "/".join(filepath.parts[-depth:])
+
+
 def relocate(export: Export, path: str) -> Export:
     """The same export (same digest) at another path.
 
@@ -78,9 +90,8 @@ def relocate(export: Export, path: str) -> Export:
 class Builder:
     """Builds exports from griffe objects of one library, memoized by defining path."""
 
-    def __init__(self, table: AliasTable, root: Path) -> None:
+    def __init__(self, table: AliasTable) -> None:
         self.table = table
-        self.root = root
         self._exports: dict[int, Export] = {}
         self._contexts: dict[int, TypeContext] = {}
         self._types: dict[tuple[int, str], TypeRef] = {}
@@ -112,13 +123,7 @@ class Builder:
         module = obj.module
         info = self._modules.get(id(module))
         if info is None:
-            rel = None
-            if not isinstance(module.filepath, list):
-                try:
-                    rel = module.filepath.relative_to(self.root).as_posix()
-                except ValueError:
-                    rel = module.filepath.as_posix()
-            info = self._modules[id(module)] = (module.path, rel)
+            info = self._modules[id(module)] = (module.path, module_file(module))
         return info
 
     def _module_path(self, obj: griffe.Object) -> str:

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import Literal
 
 from siglink.contracts.manifest import Manifest
 from siglink.errors import ExtractionError, ManifestError
@@ -242,13 +243,24 @@ def _sdist(path: Path, label: str, dest: Path) -> Source:
                         raise ExtractionError(f"{label}: unsafe path in archive: {name}")
                 archive.extractall(dest)
         else:
-            with tarfile.open(path) as archive:
+            with tarfile.open(path, _tar_mode(path.name.lower())) as archive:
                 archive.extractall(dest, filter="data")
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as e:
-        raise ExtractionError(f"{label}: not a valid source archive: {e}", path=label) from e
+        reason = " ".join(str(e).split()) or type(e).__name__  # one line, whatever tarfile says
+        raise ExtractionError(f"{label}: not a valid source archive: {reason}",
+                              path=label) from e
     entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
     project = entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
     return _project(project, label)
+
+
+def _tar_mode(name: str) -> Literal["r:gz", "r:bz2", "r:xz", "r:"]:
+    """Open by the archive's own suffix (auto-detection reports every method it tried)."""
+    if name.endswith((".tar.gz", ".tgz")):
+        return "r:gz"
+    if name.endswith(".tar.bz2"):
+        return "r:bz2"
+    return "r:xz" if name.endswith(".tar.xz") else "r:"
 
 
 def _tree(path: Path, label: str) -> Source:

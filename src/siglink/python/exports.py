@@ -10,11 +10,18 @@ compiled modules without stubs are inspected by a separate interpreter (:mod:`._
 
 "Public" means ``__all__`` where a module defines one (``__all__ += [...]`` included); otherwise
 every name bound in the module that does not start with an underscore and is not a module.
-A package's ``__init__`` exports the names imported into it; any other module exports the
-names it imports from its own library (re-exports keep their target's signature) but not
-those it imports from elsewhere. Private modules (a ``_``-prefixed component) are read but only
-count through names re-exported into public modules. A name re-exported from another
-distribution is recorded as ``Export(reference="dist:module.name")``.
+Without ``__all__``, a package's ``__init__`` exports the names imported into it from its own
+library and from other distributions, but not those it imports from the standard library
+(``from typing import Any`` is the module's own tooling, not the library's API); any other
+module exports the names it imports from its own library (re-exports keep their target's
+signature) but not those it imports from elsewhere. A name listed in ``__all__`` is exported
+whatever its origin. Private modules (a ``_``-prefixed component) are read but only count
+through names re-exported into public modules. A name re-exported from another distribution
+(the standard library included, as ``python``) is recorded as a reference to it,
+``Export(reference="dist:module.name")``.
+
+Each export's ``location`` is its file as it sits in the wheel and the line
+(``textkit/__init__.py:12``), never a path of the machine that read it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import griffe
 
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
 from siglink.python._annotations import AliasTable
-from siglink.python._builder import Builder, relocate
+from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._compiled import inspect_compiled
 from siglink.python._sources import Source, open_target, wheel_source
 
@@ -207,7 +214,7 @@ class _Reader:
                 elif not (name.startswith("__") and name.endswith("__")):
                     self.diagnostics.append(Diagnostic(
                         f"{module.path}.__all__ lists {name!r}, which is not defined statically",
-                        _rel(module, self.root), None))
+                        module_file(module), None))
                 continue
             if isinstance(member, griffe.Module):
                 continue
@@ -229,12 +236,16 @@ class _Reader:
                 target = self._resolve(member.target_path)
                 if isinstance(target, griffe.Module):
                     continue
-                if isinstance(target, str) and declared is None and not is_init:
-                    continue  # a plain module's imports from other libraries are not its API
+                if isinstance(target, str) and declared is None and (
+                    not is_init or _is_stdlib(target)
+                ):
+                    # A plain module's imports from other libraries are not its API, nor is
+                    # what a package's __init__ imports from the standard library for itself.
+                    continue
                 if target is None:
                     self.diagnostics.append(Diagnostic(
                         f"{module.path}.{name}: re-export of {member.target_path}, "
-                        "which could not be read", _rel(module, self.root),
+                        "which could not be read", module_file(module),
                         member.alias_lineno))
                     continue
                 yield name, target
@@ -285,7 +296,7 @@ class _Reader:
             module_path = path.rpartition(".")[0]
             if not _is_private(module_path):
                 sites.append((path, export))
-        builder = Builder(table, self.root)
+        builder = Builder(table)
         exports: dict[str, Export] = {}
         for path, target in sites:
             if isinstance(target, Export):
@@ -311,11 +322,15 @@ class _Reader:
         Deliberately not what happens to be installed here: the manifest must not depend on
         the machine that computed it.
         """
-        top = path.partition(".")[0]
-        if top in sys.stdlib_module_names or top == "builtins":
+        if _is_stdlib(path):
             return "python"
-        key = _normalize(top)
+        key = _normalize(path.partition(".")[0])
         return self.dists.get(key, key)
+
+
+def _is_stdlib(path: str) -> bool:
+    top = path.partition(".")[0]
+    return top in sys.stdlib_module_names or top == "builtins"
 
 
 def _value_path(value: griffe.ExprName | griffe.ExprAttribute, module: griffe.Module) -> str:
@@ -347,16 +362,6 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
     for member in module.members.values():
         if isinstance(member, griffe.Module):
             yield from _walk(member)
-
-
-def _rel(module: griffe.Module, root: Path) -> str | None:
-    """The module's file relative to the search path (as in a wheel: ``pkg/mod.py``)."""
-    if isinstance(module.filepath, list):
-        return None
-    try:
-        return module.filepath.relative_to(root).as_posix()
-    except ValueError:
-        return module.filepath.as_posix()
 
 
 @contextmanager
