@@ -11,7 +11,9 @@ __all__ = ["register"]
 _EPILOG = """\
 examples:
   siglink demo                 run the story in a temporary store, then delete it
-  siglink demo --keep DIR      keep the store and the example units in DIR
+  siglink demo --keep DIR      keep the store and the example units in DIR (new or empty)
+
+exit codes: 0 the story went as told, 1 an outcome differed, 2 bad input
 """
 
 
@@ -31,7 +33,13 @@ def run_demo(args: argparse.Namespace) -> int:
     from siglink.demo.story import Story
 
     if args.keep:
+        from siglink.errors import BadInputError
+
         root = Path(args.keep).resolve()
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise BadInputError(
+                f"{args.keep}: the demo needs a new or empty directory", path=args.keep
+            )
         root.mkdir(parents=True, exist_ok=True)
         return Story(root).tell()
     with tempfile.TemporaryDirectory(prefix="siglink-demo-") as tmp:

@@ -47,6 +47,9 @@ class Story:
         print(text)
 
     def _prompt(self, argv: tuple[str, ...]) -> None:
+        # Paths are shown relative to the demo's directory, as a user in it would type them.
+        prefix = f"{self.root}{os.sep}"
+        argv = tuple(a.removeprefix(prefix) for a in argv)
         shown = " ".join(a if " " not in a else repr(a) for a in argv)
         if use_colour():
             console().print(f"[dim]$[/] [bold]siglink {shown}[/]")
@@ -62,11 +65,11 @@ class Story:
 
     def _run(self, app: str) -> int:
         script = self.apps / f"{app}.py"
-        self._prompt(("run", script.name))
+        self._prompt(("run", str(script)))
         env = dict(os.environ, SIGLINK_STORE=str(self.store))
         result = subprocess.run(
             [sys.executable, "-m", "siglink", "run", str(script)],
-            env=env, capture_output=True, text=True, check=False, cwd=self.apps,
+            env=env, capture_output=True, text=True, check=False, cwd=self.root,
         )
         for line in (result.stdout + result.stderr).splitlines():
             print(f"    {line}")
@@ -116,9 +119,10 @@ class Story:
 
         self._heading("3. A security fix, textkit 1.0.1, installed once: both apps run on it")
         self._command("install", str(self.wheels["1.0.1"]))
+        self._run_all()
+        self._say("No rebuild: both moved at their next start. The vulnerable 1.0.0 is yanked:")
         reason = "unbounded input in slugify (fixed in 1.0.1)"
         self._command("yank", "textkit==1.0.0", "--reason", reason)
-        self._run_all()
 
         self._heading("4. textkit 2.0.0 makes wrap()'s width keyword-only")
         self._command("install", "--dry-run", str(self.wheels["2.0.0"]))
