@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import shutil
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -143,9 +148,124 @@ def test_check_against_the_providers_header(capsys: pytest.CaptureFixture[str]) 
                  "--header", zlib_h]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("libz.so.1: refused")
-    assert out[1:] == [
-        "C5 compressBound param 1 (sourceLen): expected unsigned long, found uLong "
-        "(= unsigned long); renamed to an identical type (harmless)",
+    assert out[1:] == [  # incompatible first, though found after the harmless rename
         "C4 compressBound return: expected int, found uLong (= unsigned long); "
         "size 4 became 8; alignment 4 became 8; signed became unsigned (incompatible)",
+        "C5 compressBound param 1 (sourceLen): expected unsigned long, found uLong "
+        "(= unsigned long); renamed to an identical type (harmless)",
     ]
+
+
+def test_manifest_in_place_follows_a_symlink(bare: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``libz.so.1 -> libz.so.1.2.13``: the real file gets the section, the link stays."""
+    real = bare.with_name("libsl_demo.so.1.0.3")
+    bare.rename(real)
+    real.chmod(0o751)
+    link = bare.with_name("libsl_demo.so.1")
+    link.symlink_to(real.name)
+    before = set(bare.parent.iterdir())
+    assert main(["native", "manifest", str(link), "--header", str(header("1.0"))]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip("\n").endswith(
+        f"; embedded into {real} (the symlink {link} is kept)"), out
+    assert link.is_symlink() and os.readlink(link) == real.name
+    assert set(bare.parent.iterdir()) == before  # no temporary file left behind
+    assert stat.S_IMODE(real.stat().st_mode) == 0o751
+    assert ".siglink" in ElfFile.read(real).sections
+    found = manifest.read(link)
+    assert found is not None and found[1] == "embedded"
+    # the API does the same, and says which file it wrote
+    assert manifest.embed(link, found[0], output=None) == real
+    assert link.is_symlink()
+
+
+def _as_another_user(argv: list[str]) -> tuple[int, str]:
+    """``main(argv)`` in a child process that is not root (root may write anything)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 99
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+            os.write(write_end, err.getvalue().encode())
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        err = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
+def test_manifest_refuses_a_library_this_user_cannot_write(bare: Path) -> None:
+    # a directory the unprivileged child can reach (pytest's tmp directories are private)
+    root = Path(tempfile.mkdtemp(prefix="siglink-readonly-"))
+    try:
+        root.chmod(0o755)
+        locked_dir, locked_file = root / "system", root / "shared"
+        for directory in (locked_dir, locked_file):
+            directory.mkdir()
+            shutil.copy2(bare, directory / "libsl_demo.so.1")
+            (directory / "libsl_demo.so.1").chmod(0o444 if directory is locked_file else 0o644)
+        if os.geteuid() == 0:  # the child runs as nobody: give it the file, not the directory
+            os.chown(locked_dir / "libsl_demo.so.1", 65534, 65534)
+        locked_dir.chmod(0o555)  # the file is writable, its directory is not
+        locked_file.chmod(0o777)  # the directory is writable, the file is not
+        h = str(header("1.0"))
+
+        code, err = _as_another_user(["native", "manifest", str(locked_dir / "libsl_demo.so.1"),
+                                      "--header", h])
+        lib = locked_dir / "libsl_demo.so.1"
+        assert (code, err) == (2, f"siglink: error: {lib}: cannot modify the library in place "
+                               f"({locked_dir} is not writable by this user); use -o OUT to "
+                               "write a modified copy\n")
+        code, err = _as_another_user(["native", "manifest", str(locked_file / "libsl_demo.so.1"),
+                                      "--header", h])
+        lib = locked_file / "libsl_demo.so.1"
+        assert (code, err) == (2, f"siglink: error: {lib}: cannot modify the library in place "
+                               f"({lib} is not writable by this user); use -o OUT to write a "
+                               "modified copy or --sidecar to write the manifest beside it\n")
+        for directory in (locked_dir, locked_file):
+            assert ".siglink" not in ElfFile.read(directory / "libsl_demo.so.1").sections
+            assert sorted(p.name for p in directory.iterdir()) == ["libsl_demo.so.1"]
+    finally:
+        for directory in (root, *root.iterdir()):
+            directory.chmod(0o755)
+        shutil.rmtree(root)
+
+
+def test_check_refuses_no_declarations(bare: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    for empty in ("", "   ", "\n"):
+        assert _run_bad(["native", "check", str(bare), empty], capsys) == (
+            "no declarations given: pass C declaration text or a header path")
+    assert _run_bad(["native", "check", str(bare), "struct s { int x; };"], capsys) == (
+        "the declarations declare no function (nothing to check): 'struct s { int x; };'")
+    includes = tmp_path / "includes.h"
+    includes.write_text("#include <stdio.h>\n")
+    assert _run_bad(["native", "check", str(bare), str(includes)], capsys) == (
+        f"{includes}: declares no function (nothing to check); an included header's "
+        "functions count only where this library defines them")
+
+
+@pytest.mark.parametrize("command", ["manifest", "check"])
+def test_subcommand_help_has_examples(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["native", command, "--help"]) == 0
+    out = capsys.readouterr().out
+    examples = out[out.index("\nexamples:\n"):].splitlines()
+    # kept as written (RawDescriptionHelpFormatter), one example per line
+    assert examples[2].startswith(f"  siglink native {command} "), examples
+
+
+def test_group_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["native", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "siglink native manifest LIB.so --header H" in out
+    assert "``" not in out and ":func:" not in out

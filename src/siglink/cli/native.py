@@ -1,20 +1,50 @@
-"""``siglink native``: record a shared library's C declarations, check a consumer against it.
+"""siglink native: record a shared library's C declarations, check a consumer against it.
 
-``siglink native manifest LIB.so --header H`` embeds the manifest in LIB.so's ``.siglink``
-section (``-o OUT``: in a copy; ``--sidecar``: beside it as ``LIB.so.siglink.json``).
-``siglink native check LIB DECLARATIONS`` prints the verdict of linking.
+siglink native manifest LIB.so --header H embeds the manifest in LIB.so's .siglink section
+(-o OUT: in a copy; --sidecar: beside it as LIB.so.siglink.json).
+siglink native check LIB DECLARATIONS prints the verdict of linking.
 
-Exit codes: 0 done (``check``: the library links); 1 ``check`` found an incompatible change
-(``siglink.native.link`` refuses the same library with exit code 127); 2 bad input: a missing,
+Exit codes: 0 done (check: the library links); 1 check found an incompatible change
+(siglink.native.link refuses the same library with exit code 127); 2 bad input: a missing,
 unreadable or non-ELF file, a library for another architecture or ELF class, a header that
-does not preprocess, parse or compile, or a library the system's paths do not have.
+does not preprocess, parse or compile, no declarations, or a library the system's paths do
+not have.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 __all__ = ["register"]
+
+_MANIFEST_EPILOG = """\
+examples:
+  siglink native manifest build/libfoo.so.1.2 --header include/foo.h
+                        embed the manifest in build/libfoo.so.1.2 (a symlink is followed:
+                        the real file is rewritten, the link is kept)
+  siglink native manifest libz.so.1 --header /usr/include/zlib.h -o vendor/libz.so.1
+                        leave the library alone; write a copy that carries the manifest
+  siglink native manifest /usr/lib/x86_64-linux-gnu/libz.so.1 --header zlib.h --sidecar
+                        write libz.so.1.siglink.json beside it instead
+  siglink native manifest libfoo.so --header foo.h -I include -D FOO_API= --print
+
+Every function the header declares and the library defines is recorded, with sizes,
+alignments and struct offsets measured by the C compiler, and ELF symbol versions.
+"""
+
+_CHECK_EPILOG = """\
+examples:
+  siglink native check ./libfoo.so.2 include/foo-1.0.h
+                        would a consumer built against foo 1.0 link this library?
+  siglink native check z 'unsigned long compressBound(unsigned long n);' \\
+      --header /usr/include/zlib.h
+                        a system library without a manifest: compare with its header
+  siglink native check libsqlite3.so.0 '#include <sqlite3.h>' --json
+
+Problems are listed incompatible first, then those to review, then harmless ones.
+exit codes: 0 links; 1 refused (an incompatible change); 2 bad input
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "manifest", help="record a library's declarations and embed them in it",
         description="Read LIB's dynamic symbols and HEADER's declarations (measured by the C "
         "compiler) and embed the manifest in LIB's .siglink section.",
+        epilog=_MANIFEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     manifest.add_argument("library", metavar="LIB.so")
     manifest.add_argument("--header", required=True, metavar="H", help="the library's header")
@@ -45,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = commands.add_parser(
         "check", help="check a consumer's declarations against a library",
         description="Check DECLARATIONS (a header or C text) against LIB, as link() does.",
+        epilog=_CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("library", metavar="LIB", help="a path, a soname or a name like z")
     check.add_argument("declarations", metavar="DECLARATIONS")
@@ -71,6 +103,9 @@ def _cpp_options(parser: argparse.ArgumentParser) -> None:
 def _manifest(args: argparse.Namespace) -> int:
     from siglink.native import manifest as native_manifest
 
+    # Refuse a library this user cannot rewrite before measuring its header.
+    if not args.sidecar:
+        native_manifest.embed_target(args.library, args.output)
     built = native_manifest.build(
         args.library,
         args.header,
@@ -80,11 +115,12 @@ def _manifest(args: argparse.Namespace) -> int:
         version=args.unit_version,
     )
     if args.sidecar:
-        target = native_manifest.write_sidecar(args.library, built)
-        where = str(target)
+        where = f"written to {native_manifest.write_sidecar(args.library, built)}"
     else:
-        target = native_manifest.embed(args.library, built, output=args.output)
-        where = f"{target} [{native_manifest.SECTION}]"
+        written = native_manifest.embed(args.library, built, output=args.output)
+        where = f"embedded into {written}"
+        if args.output is None and Path(args.library).is_symlink():
+            where += f" (the symlink {args.library} is kept)"
     native = built.native or {}
     if args.print_json:
         from siglink.cli._output import print_json
@@ -92,12 +128,12 @@ def _manifest(args: argparse.Namespace) -> int:
         print_json(built.to_json())
     else:
         print(f"{built.unit.name} {built.unit.version}: {len(native['functions'])} functions, "
-              f"{len(native['types'])} types, {len(native['constants'])} constants -> {where}")
+              f"{len(native['types'])} types, {len(native['constants'])} constants; {where}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from siglink.native.bind import find_library
+    from siglink.native.bind import consumer_declarations, find_library
     from siglink.native.cdecl import describe
     from siglink.native.compat import check_library
     from siglink.native.elf import ElfFile, check_loadable
@@ -108,14 +144,14 @@ def _check(args: argparse.Namespace) -> int:
     elf = ElfFile.read(path)
     found = read(path)
     defined = [s.name for s in elf.symbols.values() if s.function and s.linkable]
+    expected = consumer_declarations(args.declarations, include_dirs=args.include_dirs,
+                                     defines=args.defines, defined=defined)
     provided = None
     if found is not None:
         provided = found[0].native
     elif args.header:
         provided = describe(args.header, text=False, include_dirs=args.include_dirs,
                             defines=args.defines, only=defined)
-    expected = describe(args.declarations, include_dirs=args.include_dirs,
-                        defines=args.defines, own_only=True, also=defined)
     verdict = check_library(expected, provided, elf, soname=requested)
     if args.json:
         from siglink.cli._output import print_json

@@ -30,16 +30,17 @@ from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError, NativeError
 from siglink.native import manifest as native_manifest
 from siglink.native.cdecl import describe, type_text
-from siglink.native.compat import check_library
+from siglink.native.compat import check_library, ordered
 from siglink.native.elf import ElfError, ElfFile, check_loadable
 
-__all__ = ["Library", "NativeLinkError", "find_library", "link"]
+__all__ = ["Library", "NativeLinkError", "consumer_declarations", "find_library", "link"]
 
 Json = dict[str, Any]
 
 
 class NativeLinkError(LinkError, NativeError):
-    """A library refused before any call: the message lists every incompatible problem.
+    """A library refused before any call: the message lists every problem, incompatible ones
+    first, then those to review, then harmless ones.
 
     >>> print(NativeLinkError("libx.so.1", "/lib/libx.so.1", Verdict()).message)
     cannot link libx.so.1 (/lib/libx.so.1)
@@ -49,7 +50,7 @@ class NativeLinkError(LinkError, NativeError):
 
     def __init__(self, library: str, path: str, verdict: Verdict) -> None:
         lines = [f"cannot link {library} ({path})"]
-        lines += [f"  {p.explain()}" for p in verdict.incompatible]
+        lines += [f"  {p.explain()}" for p in ordered(verdict.problems)]
         super().__init__("\n".join(lines), report=verdict)
         self.library = library
         self.path = path
@@ -127,8 +128,8 @@ def link(
         source = "header"
     # The consumer's own declarations, and those of the headers it includes that this
     # library defines (``#include <zlib.h>`` means zlib's functions, not stdio's).
-    expected = describe(declarations, include_dirs=include_dirs, defines=defines,
-                        own_only=True, also=defined)
+    expected = consumer_declarations(declarations, include_dirs=include_dirs, defines=defines,
+                                     defined=defined)
     stray = sorted(set(versions or {}) - set(expected["functions"]))
     if stray:
         raise NativeError(f"versions= names {', '.join(stray)}, which the declarations do not "
@@ -139,6 +140,39 @@ def link(
     library = Library(path, verdict, provider, source)
     _Binder(expected, path, versions or {}).bind(library)
     return library
+
+
+def consumer_declarations(
+    declarations: str | os.PathLike[str],
+    *,
+    include_dirs: Sequence[str] = (),
+    defines: Sequence[str] = (),
+    defined: Sequence[str] = (),
+) -> Json:
+    """Describe a consumer's ``declarations``: its own, and those of the headers it includes
+    whose functions the library ``defined`` (``#include <zlib.h>`` means zlib's functions,
+    not stdio's).
+
+    :raises NativeError: (exit 2) when no declarations are given, or they declare no function
+        (nothing would be checked).
+    """
+    raw = os.fspath(declarations)
+    if not isinstance(declarations, os.PathLike) and not raw.strip():
+        raise NativeError("no declarations given: pass C declaration text or a header path")
+    expected = describe(raw, include_dirs=include_dirs, defines=defines, own_only=True,
+                        also=defined)
+    if not expected["functions"]:
+        is_file = os.path.isfile(raw)
+        text = Path(raw).read_text(errors="replace") if is_file else raw
+        hint = ("; an included header's functions count only where this library defines them"
+                if "#include" in text else "")
+        if is_file:
+            raise NativeError(f"{raw}: declares no function (nothing to check){hint}")
+        first = raw.strip().splitlines()[0]
+        shown = first if len(first) <= 60 and first == raw.strip() else first[:57] + "..."
+        raise NativeError(f"the declarations declare no function (nothing to check): "
+                          f"{shown!r}{hint}")
+    return expected
 
 
 def find_library(

@@ -45,14 +45,14 @@ the library now reads is a break (C11).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.native.cdecl import type_text
 from siglink.native.elf import ElfFile
 
-__all__ = ["check_function", "check_library"]
+__all__ = ["check_function", "check_library", "ordered"]
 
 Json = dict[str, Any]
 
@@ -116,7 +116,7 @@ def check_library(
             continue
         problems.extend(checker.function(fn, offered, name))
     identical = not problems and not unverified
-    return Verdict(tuple(problems), tuple(unverified), identical=identical)
+    return Verdict(ordered(problems), tuple(unverified), identical=identical)
 
 
 def check_function(
@@ -125,7 +125,16 @@ def check_function(
     """Function ``name`` of one declarations document against another's."""
     checker = _Checker(expected, provided)
     problems = checker.function(expected["functions"][name], provided["functions"][name], name)
-    return Verdict(tuple(problems), identical=not problems)
+    return Verdict(ordered(problems), identical=not problems)
+
+
+_RANK = {BREAK: 0, REVIEW: 1, HARMLESS: 2}
+
+
+def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """Incompatible problems first, then those to review, then harmless ones (each group in
+    the order found)."""
+    return tuple(sorted(problems, key=lambda p: _RANK[p.severity]))
 
 
 class _Checker:
@@ -200,7 +209,8 @@ class _Checker:
             if ek != fk or _level(e) != _level(f):
                 return [Problem("C4", path, _show(e), _show(f), BREAK,
                                 f"pointer level {_level(e)} became {_level(f)}")]
-            return self.pointee(e["to"], f["to"], path, role)
+            # What the pointee check finds here is shown as the whole types, not the pointees.
+            return [_whole(p, path, e, f) for p in self.pointee(e["to"], f["to"], path, role)]
         if ek in ("struct", "union") or fk in ("struct", "union"):
             if ek != fk:
                 return [Problem("C14", path, _show(e), _show(f), BREAK)]
@@ -241,7 +251,7 @@ class _Checker:
         out: list[Problem] = []
         econst, fconst = bool(e.get("const")), bool(f.get("const"))
         if econst != fconst:
-            shown = (f"pointer to {_show(e)}", f"pointer to {_show(f)}")
+            shown = (_show_ptr(e), _show_ptr(f))  # the callers show the whole types
             if role == "return":
                 out.append(Problem("C8", path, *shown, REVIEW if fconst else HARMLESS,
                                    "const added to the returned pointee" if fconst
@@ -273,12 +283,25 @@ class _Checker:
         return out
 
     def by_value(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
-        """C14: a struct passed or returned by value must be identical."""
+        """C14: a struct passed or returned by value must be identical.
+
+        Each difference inside it is reported once, as C14, where it is.
+        """
         inner = self.fields(e, f, path, role, by_value=True)
         serious = [p for p in inner if p.severity is not HARMLESS]
         if serious:
-            return [Problem("C14", path, _show(e), _show(f), BREAK,
-                            "passed by value and not identical: " + serious[0].explain())]
+            where = f"{path} -> {e['name']}"
+            passed = "returned" if path.endswith(" return") else "passed"
+            out: list[Problem] = []
+            for p in serious:
+                if p.rule == "C14" and p.note:
+                    note = p.note  # a struct inside this one, already explained
+                else:
+                    note = f"{_show(e)} {passed} by value is not identical"
+                    note += f": {p.note}" if p.note else ""
+                out.append(Problem("C14", path if p.path == where else p.path, p.expected,
+                                   p.found, BREAK, note))
+            return out
         return [p for p in inner if p.rule in ("C5", "C12")][:1]
 
     def by_pointer(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
@@ -320,8 +343,8 @@ class _Checker:
         where = f"{path} -> {e['name']}"
         if not etype.get("complete") or not ftype.get("complete"):
             if by_value and etype.get("size") != ftype.get("size"):
-                out.append(Problem("C14", where, str(etype.get("size")),
-                                   str(ftype.get("size")), BREAK, "size"))
+                out.append(Problem("C14", where, f"size {etype.get('size')}",
+                                   f"size {ftype.get('size')}", BREAK))
             return out
         found = {fl["name"]: fl for fl in ffields}
         for fl in efields:
@@ -340,14 +363,15 @@ class _Checker:
                                    f"{other.get('bits')} bits", BREAK))
             out.extend(p for p in self.same(fl["type"], other["type"], label, role)
                        if p.rule != "C5")
-        if by_value:
-            if (etype.get("size"), etype.get("align")) != (ftype.get("size"), ftype.get("align")):
-                out.append(Problem("C14", where, f"size {etype.get('size')} align "
-                                   f"{etype.get('align')}", f"size {ftype.get('size')} align "
-                                   f"{ftype.get('align')}", BREAK))
-            if len(ffields) != len(efields):
-                out.append(Problem("C14", where, f"{len(efields)} fields",
-                                   f"{len(ffields)} fields", BREAK))
+        if by_value:  # one problem for the aggregate's shape: field count, size, alignment
+            shape = [(f"{len(efields)} fields", f"{len(ffields)} fields")] if len(
+                efields) != len(ffields) else []
+            shape += [(f"{what} {etype.get(key)}", f"{what} {ftype.get(key)}")
+                      for key, what in (("size", "size"), ("align", "alignment"))
+                      if etype.get(key) != ftype.get(key)]
+            if shape:
+                out.append(Problem("C14", where, " and ".join(a for a, _ in shape),
+                                   " and ".join(b for _, b in shape), BREAK))
         return out
 
     def enum(self, e: Json, f: Json, path: str, role: str) -> list[Problem]:
@@ -453,6 +477,17 @@ def _spelling(t: Json) -> tuple[Any, ...]:
 
 def _show_ptr(t: Json) -> str:
     return f"{_show(t)} *"
+
+
+def _whole(problem: Problem, path: str, e: Json, f: Json) -> Problem:
+    """A problem found in the pointees of ``e`` and ``f`` at ``path``, shown with the whole
+    pointer types (``const unsigned char *``, not ``const unsigned char``)."""
+    if problem.path != path or problem.rule == "C16":
+        return problem  # deeper (a field, a callback), or about the declaration itself
+    note = problem.note
+    if problem.rule == "C4" and not note.startswith("pointer level"):
+        note = f"pointee: {note}" if note else "pointee changed"
+    return Problem(problem.rule, path, _show(e), _show(f), problem.severity, note)
 
 
 def _offset(field: Json) -> str:

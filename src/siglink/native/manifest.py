@@ -29,7 +29,10 @@ from siglink.errors import ManifestError, NativeError
 from siglink.native.cdecl import describe
 from siglink.native.elf import ElfFile, check_loadable
 
-__all__ = ["SECTION", "SIDECAR_SUFFIX", "build", "embed", "read", "sidecar_path", "write_sidecar"]
+__all__ = [
+    "SECTION", "SIDECAR_SUFFIX", "build", "embed", "embed_target", "read", "sidecar_path",
+    "write_sidecar",
+]
 
 SECTION: Final = ".siglink"
 SIDECAR_SUFFIX: Final = ".siglink.json"
@@ -95,16 +98,47 @@ def write_sidecar(library: str | os.PathLike[str], manifest: Manifest) -> Path:
     return target
 
 
+def embed_target(
+    library: str | os.PathLike[str], output: str | os.PathLike[str] | None = None
+) -> Path:
+    """The file :func:`embed` will write: ``output``, or the real file behind ``library``
+    (a symlink is followed, and left in place).
+
+    :raises NativeError: when this user cannot replace that file (its directory must be
+        writable for the atomic rename), suggesting ``-o OUT`` or ``--sidecar``.
+    """
+    if output is not None:
+        return Path(os.fspath(output))
+    source = os.fspath(library)
+    target = Path(os.path.realpath(source))
+    directory = target.parent
+    writable = os.access(target, os.W_OK)
+    if target.is_file() and not (writable and os.access(directory, os.W_OK | os.X_OK)):
+        blocked = directory if writable else target
+        sidecar_dir = sidecar_path(source).parent
+        alternatives = "-o OUT to write a modified copy"
+        if os.access(sidecar_dir, os.W_OK | os.X_OK):
+            alternatives += " or --sidecar to write the manifest beside it"
+        raise NativeError(f"{target}: cannot modify the library in place ({blocked} is not "
+                          f"writable by this user); use {alternatives}")
+    return target
+
+
 def embed(
     library: str | os.PathLike[str], manifest: Manifest, *, output: str | os.PathLike[str] | None
 ) -> Path:
-    """Put the manifest into the ``.siglink`` section of ``library`` (in place) or of a copy."""
+    """Put the manifest into the ``.siglink`` section of ``library`` (in place) or of a copy.
+
+    In place, a symlink is followed: the real file is rewritten atomically (a temporary file
+    in its directory, then a rename, keeping its mode) and the link is left as it was.
+    Returns the file written.
+    """
     objcopy = shutil.which("objcopy")
     if objcopy is None:
         raise NativeError("objcopy (binutils) is not installed; use --sidecar instead")
     source = os.fspath(library)
-    target = Path(os.fspath(output)) if output is not None else Path(source)
     present = SECTION in ElfFile.read(source).sections
+    target = embed_target(source, output)
     with tempfile.TemporaryDirectory(prefix="siglink-embed-") as tmp:
         data = Path(tmp, "siglink.json")
         data.write_text(manifest.dumps())
@@ -118,15 +152,20 @@ def embed(
         )
         if result.returncode != 0:
             raise NativeError(f"{source}: objcopy failed: {result.stderr.strip()}")
-        shutil.copymode(source, staged)
-        # Write beside the target, then rename: a process that has the old file mapped keeps it.
-        part = target.with_name(target.name + ".siglink-tmp")
+        # Write beside the target, then rename: a process that has the old file mapped keeps
+        # it, and no reader ever sees half a library.
+        part: Path | None = None
         try:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".siglink-tmp",
+                                        dir=target.parent)
+            os.close(fd)
+            part = Path(name)
             shutil.copyfile(staged, part)
-            shutil.copymode(staged, part)
-            part.replace(target)
+            shutil.copymode(source, part)  # follows a symlink: the real file's mode
+            os.replace(part, target)
         except OSError as e:
-            part.unlink(missing_ok=True)
+            if part is not None:
+                part.unlink(missing_ok=True)
             raise NativeError(f"{target}: cannot write the library ({e.strerror})") from None
     return target
 
