@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from siglink.cli.contracts import major_bump
+from siglink.cli.contracts import is_downgrade, major_bump
 from siglink.cli.main import main
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "python"))
@@ -86,6 +87,24 @@ class TestExports:
         assert err == (
             "siglink: warning: half/bad.py:1: syntax error: invalid syntax; module skipped\n")
 
+    def test_terminal_table_keeps_paths_whole(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        wheel = make_wheel(tmp_path, "wide", "1.0", {"wide/__init__.py": """
+            def configure_everything_at_once(alpha: int, beta: str, gamma: float,
+                                             delta: bytes, epsilon: list[int]) -> None: ...
+        """})
+        monkeypatch.delenv("NO_COLOR")
+        monkeypatch.setenv("FORCE_COLOR", "1")
+        monkeypatch.setenv("COLUMNS", "70")
+        code, out, _ = run(capsys, "exports", str(wheel))
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+        assert code == 0 and "│" in plain
+        assert max(len(line) for line in plain.splitlines()) <= 70
+        assert {"wide.configure_everything_at_once", "function", "epsilon:"} <= set(
+            plain.split())
+
     @pytest.mark.parametrize("command", ["exports", "diff"])
     def test_help_has_examples(self, command: str, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = run(capsys, command, "--help")
@@ -133,28 +152,80 @@ class TestDiff:
         assert "added:" in out and "textkit.fresh" in out
         assert err == "FAIL: 2 breaking changes without a major version bump\n"
 
-    def test_tables_name_each_problem(
+    def test_piped_output_is_one_problem_per_line(
         self, releases: dict[str, Path], capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """Piped, every problem is one unpadded line: path: rule where: expected, found."""
         code, out, _ = run(capsys, "diff", str(releases["1.0"]), str(releases["1.1"]))
         assert code == 1
-        assert [line.split(None, 6) if line[:1] != " " else line for line in out.splitlines()
-                ] == [
-            ["textkit", "1.0.0", "->", "textkit", "1.1.0", "(policy", "semver)"],
-            ["removed", "(P1,", "incompatible):"],
-            ["path", "was"],
-            ["textkit.gone", "function", "()", "->", "None"],
-            ["incompatible:"],
-            ["path", "rule", "where", "expected", "found", "why"],
-            ["textkit.shout", "P11", "param", "text", "str", "bytes", "parameter type narrowed"],
-            ["compatible", "changes:"],
-            ["path", "rule", "severity", "where", "expected", "found"],
-            ["textkit.wrap", "P9", "review", "param", "width", "70", "80"],
-            ["textkit.wrap", "P2", "harmless", "param", "sep", "absent", "sep: str = ..."],
-            ["added:"],
-            ["path", "is"],
-            ["textkit.fresh", "function", "()", "->", "None"],
+        assert out.splitlines() == [
+            "textkit 1.0.0 -> textkit 1.1.0 (policy semver)",
+            "removed (P1, incompatible):",
+            "  textkit.gone: function () -> None",
+            "incompatible:",
+            "  textkit.shout: P11 param text: expected str, found bytes; parameter type "
+            "narrowed (incompatible)",
+            "compatible changes:",
+            "  textkit.wrap: P9 param width: expected 70, found 80; default value changed "
+            "(review)",
+            "  textkit.wrap: P2 param sep: expected absent, found sep: str = ...; keyword-only "
+            "parameter with a default added (harmless)",
+            "added:",
+            "  textkit.fresh: function () -> None",
         ]
+
+    def test_changes_no_rule_reports_say_what_changed(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        old = make_wheel(tmp_path, "shapes", "1.0", {"shapes/__init__.py": """
+            class Base: ...
+            class K(Base):
+                def f(self) -> int: ...
+        """})
+        (tmp_path / "new").mkdir()
+        new = make_wheel(tmp_path / "new", "shapes", "1.1", {"shapes/__init__.py": """
+            class Base: ...
+            class Other: ...
+            class K(Base, Other):
+                def f(self) -> int: ...
+                def g(self, n: int) -> str: ...
+        """})
+        code, out, _ = run(capsys, "diff", str(old), str(new))
+        assert code == 0
+        assert out.splitlines()[1:4] == [
+            "compatible changes:",
+            "  shapes.K: changed bases: was (shapes.Base), now (shapes.Base, shapes.Other)",
+            "  shapes.K: changed member g: was absent, now method (n: int) -> str",
+        ]
+        code, out, _ = run(capsys, "diff", str(old), str(new), "--json")
+        (entry,) = json.loads(out)["compatible"]
+        assert entry["changes"] == [
+            {"where": "bases", "old": "(shapes.Base)", "new": "(shapes.Base, shapes.Other)"},
+            {"where": "member g", "old": "absent", "new": "method (n: int) -> str"},
+        ]
+
+    def test_terminal_tables_never_split_a_token(
+        self, releases: dict[str, Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On a terminal: rich tables; paths, rules, severities and locations stay whole, long
+        signatures wrap at spaces."""
+        monkeypatch.delenv("NO_COLOR")
+        monkeypatch.setenv("FORCE_COLOR", "1")
+        monkeypatch.setenv("COLUMNS", "100")
+        code, out, _ = run(capsys, "diff", str(releases["1.0"]), str(releases["1.1"]))
+        assert code == 1
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+        assert max(len(line) for line in plain.splitlines()) <= 100
+        words = set(plain.split())
+        assert {"textkit.shout", "textkit.wrap", "textkit.gone", "textkit.fresh", "P11", "P9",
+                "review", "harmless", "width", "narrowed"} <= words
+        assert "│" in plain and "  textkit.shout: P11" not in plain  # tables, not lines
+        monkeypatch.setenv("COLUMNS", "60")  # too narrow for six columns: lines again
+        code, out, _ = run(capsys, "diff", str(releases["1.0"]), str(releases["1.1"]))
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+        assert "  textkit.shout: P11 param text: expected str, found bytes; parameter type " \
+            "narrowed (incompatible)" in plain.splitlines()
 
     def test_unverified_parts_are_summarised(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -233,6 +304,8 @@ def test_major_bump(old: str, new: str, bumped: bool) -> None:
 def test_markupsafe_2_0_sdist_to_2_1_wheel_removes_soft_unicode(
     pypi: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The sdist's compiled speedups are not built, so its functions are what the pure-Python
+    fallbacks accept; the wheel's run compiled and take their argument by position only."""
     old = str(pypi.fetch("markupsafe==2.0.1", kind="sdist"))
     new = str(pypi.fetch("markupsafe==2.1.5"))
     code, out, _ = run(capsys, "diff", old, new, "--policy", "signature", "--json")
@@ -240,7 +313,122 @@ def test_markupsafe_2_0_sdist_to_2_1_wheel_removes_soft_unicode(
     assert code == 1
     assert data["removed"] == ["markupsafe.soft_unicode"]
     assert data["old"] == {"name": "MarkupSafe", "version": "2.0.1"}
+    assert {(e["path"], p["rule"], p["path"]) for e in data["incompatible"]
+            for p in e["problems"]} == {
+        (f"markupsafe.{f}", "P18", f"markupsafe.{f} param s")
+        for f in ("escape", "escape_silent", "soft_str")}
     code, out, err = run(capsys, "diff", old, new)
     assert code == 1  # 2.0 -> 2.1 is not a major bump
-    assert "markupsafe.soft_unicode" in out
-    assert err == "FAIL: 1 breaking change without a major version bump\n"
+    assert "  markupsafe.soft_unicode: function (s: typing.Any) -> str" in out.splitlines()
+    assert err.splitlines()[0] == (
+        "siglink: warning: MarkupSafe 2.0.1: markupsafe.escape: the compiled alternative "
+        "markupsafe._speedups.escape is not built (source only); recorded what the other "
+        "alternatives accept")
+    assert err.splitlines()[-1] == "FAIL: 4 breaking changes without a major version bump"
+
+
+class TestStoreTargets:
+    """``NAME==VERSION`` names a version in the store (``--store`` or ``$SIGLINK_STORE``)."""
+
+    @pytest.fixture
+    def store(self, releases: dict[str, Path], tmp_path: Path) -> Path:
+        from siglink.store import Store
+
+        root = tmp_path / "store"
+        shelf = Store(root)
+        shelf.install([str(releases["1.0"]), str(releases["2.0"])])
+        shelf.close()
+        return root
+
+    def test_exports_and_diff_read_the_store(
+        self, store: Path, releases: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = run(capsys, "exports", "textkit==1.0.0", "--store", str(store), "--json")
+        assert (code, err) == (0, "")
+        from siglink.python.exports import extract
+
+        assert json.loads(out)["exports"] == extract(releases["1.0"]).to_json()["exports"]
+        code, out, _ = run(capsys, "--store", str(store), "diff", "textkit==1.0.0",
+                           "textkit==2.0.0")
+        assert code == 0  # breaking, but a major bump
+        assert out.splitlines()[0] == "textkit 1.0.0 -> textkit 2.0.0 (policy semver)"
+        assert "  textkit.gone: function () -> None" in out.splitlines()
+
+    def test_store_from_the_environment(
+        self, store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SIGLINK_STORE", str(store))
+        code, out, _ = run(capsys, "diff", "textkit==2.0.0", "textkit==1.0.0", "--json")
+        data = json.loads(out)
+        assert (code, data["downgrade"], data["major_bump"]) == (1, True, False)
+
+    def test_neither_in_the_store_nor_installed(
+        self, store: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = run(capsys, "exports", "textkit==9.9", "--store", str(store))
+        assert (code, out) == (2, "")
+        assert err == (f"siglink: error: textkit==9.9: not in the store {store} (it has 2.0.0, "
+                       "1.0.0), not installed here, and no such file or directory\n")
+        code, _, err = run(capsys, "diff", "textkit==1.0.0", "pytest==0.0.1", "--store",
+                           str(store))
+        import pytest as installed
+
+        assert (code, err) == (2, f"siglink: error: pytest==0.0.1: not in the store {store}, "
+                               f"not installed here (the installed pytest is "
+                               f"{installed.__version__}), and no such file or directory\n")
+
+    def test_an_installed_distribution_at_that_version(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from importlib.metadata import version
+
+        code, out, _ = run(capsys, "exports", f"packaging=={version('packaging')}", "--json")
+        assert code == 0
+        assert json.loads(out)["unit"]["version"] == version("packaging")
+
+
+class TestReleasePairs:
+    def test_two_different_libraries_are_refused(
+        self, releases: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        other = make_wheel(tmp_path, "Other_Lib", "1.0", {"other_lib/__init__.py": "x = 1\n"})
+        code, out, err = run(capsys, "diff", str(releases["1.0"]), str(other))
+        assert (code, out) == (2, "")
+        assert err == ("siglink: error: OLD is textkit, NEW is Other_Lib: a release diff "
+                       "compares two versions of one library (--any-names compares them "
+                       "anyway)\n")
+        code, out, _ = run(capsys, "diff", str(releases["1.0"]), str(other), "--any-names")
+        assert code == 1 and "textkit.wrap" in out
+
+    def test_names_compare_normalized(
+        self, releases: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        renamed = make_wheel(tmp_path, "TextKit", "1.0.1", V1)
+        assert run(capsys, "diff", str(releases["1.0"]), str(renamed))[0] == 0
+
+    def test_a_downgrade_is_flagged_and_never_a_major_bump(
+        self, releases: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        old, new = str(releases["2.0"]), str(releases["1.0"])
+        code, out, err = run(capsys, "diff", old, new)
+        assert code == 1
+        assert out.splitlines()[:2] == [
+            "textkit 2.0.0 -> textkit 1.0.0 (policy semver)",
+            "downgrade: NEW 1.0.0 is older than OLD 2.0.0",
+        ]
+        assert err == "FAIL: 3 breaking changes in a downgrade (never a major bump)\n"
+        code, out, _ = run(capsys, "diff", old, new, "--json")
+        data = json.loads(out)
+        assert (code, data["downgrade"], data["major_bump"], data["ok"]) == (1, True, False,
+                                                                            False)
+        code, out, _ = run(capsys, "diff", new, old, "--json")
+        assert json.loads(out)["downgrade"] is False
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "down"),
+    [("8.1.7", "7.1.2", True), ("1.0", "1.0.0", False), ("1.0.1", "1.0.0rc1", True),
+     ("2.0", "10.0", False), ("x", "1.0", False)],
+)
+def test_is_downgrade(old: str, new: str, down: bool) -> None:
+    assert is_downgrade(old, new) is down

@@ -184,7 +184,8 @@ class TestKinds:
     def test_module_attributes(self, kinds: Manifest) -> None:
         assert kinds.exports["kinds.LIMIT"].kind is ExportKind.ATTRIBUTE
         assert kinds.exports["kinds.LIMIT"].type == parse_type("int")
-        assert kinds.exports["kinds.name"].type is None
+        # unannotated: the type of its literal value, as a type checker infers it
+        assert kinds.exports["kinds.name"].type == parse_type("str")
 
     def test_class_members_of_every_kind(self, kinds: Manifest) -> None:
         base = kinds.exports["kinds.Base"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from typing import Any
 
 import pytest
@@ -99,5 +100,34 @@ def test_markupsafe_sdist_exports_its_try_except_imports(pypi: Any) -> None:
 def test_markupsafe_compiled_wheel_prefers_stubs(pypi: Any) -> None:
     manifest = load(pypi, "markupsafe==2.1.5")
     assert "markupsafe.soft_unicode" not in manifest.exports
-    assert not any(e.compiled for e in manifest.exports.values())
+    compiled = {path for path, e in manifest.exports.items() if e.compiled}
+    assert compiled == {"markupsafe.escape", "markupsafe.escape_silent", "markupsafe.soft_str"}
+    assert manifest.exports["markupsafe.Markup"].signature is not None
     assert manifest.diagnostics == ()
+
+
+def test_markupsafe_escape_is_what_the_compiled_speedups_accept(pypi: Any) -> None:
+    """``try: from ._speedups import escape`` / ``except ImportError: from ._native import
+    escape``: the stub and the pure-Python fallback take ``escape(s=...)``, the compiled
+    function (METH_O) takes no keyword argument, so neither may a consumer."""
+    wheel = pypi.fetch("markupsafe==2.1.5")
+    assert any(n.startswith("markupsafe/_speedups.cpython-311") for n in zipfile.ZipFile(
+        wheel).namelist()), "expected the CPython 3.11 wheel with the compiled speedups"
+    manifest = extract(wheel)
+    escape = manifest.exports["markupsafe.escape"]
+    assert escape.signature == Signature.parse("(s: typing.Any, /) -> markupsafe.Markup")
+    assert escape.signature.params[0].kind is ParamKind.POSITIONAL_ONLY
+    assert str(manifest.exports["markupsafe.escape_silent"].signature) == canon(
+        "(s: typing.Any | None, /) -> markupsafe.Markup")
+
+    from siglink.contracts.compat import check_export
+    from siglink.contracts.manifest import CallShape, Export, Import
+
+    by_keyword = Import("markupsafe.escape", expected=Export(
+        path="markupsafe.escape", kind=ExportKind.FUNCTION,
+        signature=Signature.parse("(s: typing.Any) -> markupsafe.Markup")),
+        calls=(CallShape(0, ("s",)),), calls_complete=True)
+    assert by_keyword.expected is not None
+    verdict = check_export(by_keyword.expected, escape)
+    assert not verdict.ok
+    assert [p.rule for p in verdict.incompatible] == ["P18"]

@@ -8,6 +8,7 @@ path.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dataclasses
 from collections.abc import Mapping
@@ -217,6 +218,8 @@ class Builder:
             annotation.canonical_path in _NOT_REQUIRED
         ):
             annotation, optional = annotation.slice, True
+        if annotation is None and "module-attribute" in attr.labels:
+            annotation = _literal_type(attr.value)
         return Export(
             path=path,
             kind=kind,
@@ -448,6 +451,26 @@ class Builder:
                 default,
             )
         return fields
+
+
+_LITERAL_TYPES: Final = (bool, int, float, complex, str, bytes)
+
+
+def _literal_type(value: str | griffe.Expr | None) -> str | None:
+    """The type of an unannotated module attribute whose value is a literal (``LIMIT = 10``:
+    ``int``), as a type checker infers it; ``None`` for anything else (``x = None`` is usually
+    a placeholder, a container's item type is a guess)."""
+    if value is None:
+        return None
+    text = str(value)
+    if len(text) > 500:
+        return None
+    try:
+        literal = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    kind = type(literal)
+    return kind.__name__ if kind in _LITERAL_TYPES else None
 
 
 def _without_return(sig: Signature) -> Signature:

@@ -25,13 +25,50 @@ _TIMEOUT: Final = 60.0
 
 # Runs in the child interpreter: standard library only.
 _PROBE: Final = r"""
-import importlib, inspect, json, sys
+import importlib, inspect, json, sys, sysconfig, types
 sys.path.insert(0, sys.argv[1])
+def flags(obj):
+    # A builtin without __text_signature__: its PyMethodDef says how it takes arguments.
+    import ctypes
+    if sys.implementation.name != "cpython" or hasattr(sys, "getobjects") \
+            or sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return None
+    class MethodDef(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_char_p), ("meth", ctypes.c_void_p),
+                    ("flags", ctypes.c_int), ("doc", ctypes.c_char_p)]
+    head = [("refcnt", ctypes.c_ssize_t), ("type", ctypes.c_void_p)]
+    if type(obj) is types.BuiltinFunctionType:
+        fields, bound = head + [("ml", ctypes.POINTER(MethodDef))], False
+    elif type(obj) is types.MethodDescriptorType:
+        fields = head + [("objclass", ctypes.c_void_p), ("name", ctypes.c_void_p),
+                         ("qualname", ctypes.c_void_p), ("ml", ctypes.POINTER(MethodDef))]
+        bound = True
+    else:
+        return None
+    class Head(ctypes.Structure):
+        _fields_ = fields
+    ml = Head.from_address(id(obj)).ml
+    if not ml or ml.contents.name is None or ml.contents.name.decode() != obj.__name__:
+        return None
+    f = ml.contents.flags
+    first = "self, " if bound else ""
+    if f & 0x0004:  # METH_NOARGS
+        return f"({first})".replace(", )", ")")
+    if f & 0x0008:  # METH_O
+        return f"({first}arg, /)"
+    if f & 0x0002:  # METH_KEYWORDS: anything goes, as far as the flags tell
+        return None
+    if f & (0x0001 | 0x0080):  # METH_VARARGS, METH_FASTCALL: positional arguments only
+        return f"({first}*args)"
+    return None
 def sig(obj):
     try:
         return str(inspect.signature(obj))
     except (TypeError, ValueError):
-        return None
+        try:
+            return flags(obj)
+        except Exception:
+            return None
 def describe(obj, member=False):
     if inspect.isclass(obj):
         members = {}

@@ -41,7 +41,9 @@ import griffe
 
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
 from siglink.python._annotations import AliasTable
+from siglink.python._bindings import Bindings
 from siglink.python._builder import Builder, module_file, relocate
+from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
 from siglink.python._sources import Source, open_target, wheel_source
 
@@ -132,6 +134,18 @@ class _ModuleImports(griffe.Extension):
             self.modules.add(alias.path)
 
 
+class _Choice:
+    """A name bound by alternative imports (``try: from ._speedups import f`` / ``except
+    ImportError: from ._native import f``): ``chosen`` is what griffe resolved it to."""
+
+    __slots__ = ("alternatives", "chosen", "path")
+
+    def __init__(self, path: str, alternatives: tuple[str, ...], chosen: object) -> None:
+        self.path = path
+        self.alternatives = alternatives
+        self.chosen = chosen
+
+
 def _is_private(path: str) -> bool:
     return any(part.startswith("_") for part in path.split("."))
 
@@ -151,13 +165,18 @@ class _Reader:
         self.requires_python = requires_python
         self.diagnostics: list[Diagnostic] = []
         self.imports = _ModuleImports()
+        self.bindings = Bindings()
         self.loader = griffe.GriffeLoader(
             search_paths=[str(root)],
             allow_inspection=False,
             store_source=False,
-            extensions=griffe.load_extensions(self.imports),
+            extensions=griffe.load_extensions(self.imports, self.bindings),
         )
         self.compiled: dict[str, Export] = {}
+        # Compiled alternatives of names bound by alternative imports, inspected even when a
+        # stub describes them: the stub says what the author meant, the module what runs.
+        self.runtime: dict[str, Export] = {}
+        self.extensions: set[str] = set()
         self.dists: dict[str, str] = {}
         for requirement in requires:
             match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
@@ -168,7 +187,7 @@ class _Reader:
 
     def read(self) -> dict[str, Export]:
         modules = self._load()
-        files = _module_files(self.root, self.packages)
+        files = _module_files(self.root, self.packages, self.extensions)
         loaded = {m.path for top in modules for m in _walk(top)}
         for module_path, (rel, kind) in files.items():
             if module_path in loaded:
@@ -177,9 +196,22 @@ class _Reader:
                 continue
             self.diagnostics.append(_diagnose(self.root / rel, rel, self.requires_python))
         compiled = [m for m, (_, kind) in files.items() if kind == "compiled" and m not in loaded]
-        if compiled:
-            self.compiled, problems = inspect_compiled(self.root, compiled)
+        runtime = sorted({
+            alternative.rpartition(".")[0]
+            for alternatives in self.bindings.alternatives.values()
+            for alternative in alternatives
+        } & self.extensions - set(compiled))
+        if compiled or runtime:
+            found, problems = inspect_compiled(self.root, [*compiled, *runtime])
             self.diagnostics.extend(problems)
+            for path, export in found.items():
+                inspected = self.runtime if path.rpartition(".")[0] in runtime else self.compiled
+                inspected[path] = export
+        for module_path, line in sorted(self.bindings.dynamic.items()):
+            module = self.loader.modules_collection.members.get(module_path)
+            self.diagnostics.append(Diagnostic(
+                "names bound through globals() are not read statically",
+                module_file(module) if isinstance(module, griffe.Module) else None, line))
         return self._exports(modules)
 
     def _load(self) -> list[griffe.Module]:
@@ -234,6 +266,11 @@ class _Reader:
                 if declared is None and not member.runtime:
                     continue  # imported under `if TYPE_CHECKING:`
                 target = self._resolve(member.target_path)
+                alternatives = self.bindings.alternatives.get(member.path)
+                if alternatives is not None:
+                    target = _Choice(member.path, alternatives, target)
+                if isinstance(target, _Choice) and isinstance(target.chosen, (str, griffe.Module)):
+                    target = target.chosen  # another library's object (or a module): as before
                 if isinstance(target, griffe.Module):
                     continue
                 if isinstance(target, str) and declared is None and (
@@ -252,9 +289,13 @@ class _Reader:
             else:
                 yield name, member
 
-    def _resolve(self, path: str) -> object:
-        """Follow an alias chain: griffe object, compiled export, outside path, or None."""
+    def _resolve(self, path: str, *, choices: bool = True) -> object:
+        """Follow an alias chain: griffe object, compiled export, outside path, a
+        :class:`_Choice` (unless not ``choices``), or None."""
         for _ in range(32):
+            alternatives = self.bindings.alternatives.get(path) if choices else None
+            if alternatives is not None:
+                return _Choice(path, alternatives, self._resolve(path, choices=False))
             compiled = self.compiled.get(path)
             if compiled is not None:
                 return compiled
@@ -299,21 +340,69 @@ class _Reader:
         builder = Builder(table)
         exports: dict[str, Export] = {}
         for path, target in sites:
-            if isinstance(target, Export):
-                exports[path] = relocate(target, path)
-            elif isinstance(target, str):
-                exports[path] = Export(
-                    path=path, kind=ExportKind.ATTRIBUTE, module=target.rpartition(".")[0],
-                    reference=f"{self._distribution(target)}:{target}")
-            elif isinstance(target, griffe.Object):
-                try:
-                    built = builder.export(target)
-                except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
-                    self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
-                    continue
-                if built is not None:
-                    exports[path] = relocate(built, path)
+            built = self._build(path, target, builder)
+            if built is not None:
+                exports[path] = relocate(built, path)
         return exports
+
+    def _build(self, path: str, target: object, builder: Builder) -> Export | None:
+        if isinstance(target, Export):
+            return target
+        if isinstance(target, str):
+            return Export(path=path, kind=ExportKind.ATTRIBUTE, module=target.rpartition(".")[0],
+                          reference=f"{self._distribution(target)}:{target}")
+        if isinstance(target, _Choice):
+            return self._choose(path, target, builder)
+        if not isinstance(target, griffe.Object):
+            return None
+        try:
+            return builder.export(target)
+        except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
+            self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
+            return None
+
+    def _choose(self, path: str, choice: _Choice, builder: Builder) -> Export | None:
+        """The export of a name bound by alternative imports: what every alternative accepts
+        (see :mod:`._combine`); a compiled alternative counts as it runs, not as its stub."""
+        views: list[Export] = []
+        for alternative in choice.alternatives:
+            target = self._resolve(alternative, choices=False)
+            if isinstance(target, str):  # another library's: what griffe chose, as before
+                return self._build(path, choice.chosen, builder)
+            built = self._build(path, target, builder) if target is not None else None
+            if built is not None:
+                views.append(built)
+            runtime = self.runtime.get(alternative)
+            if runtime is not None:
+                views.append(runtime)
+            elif built is None or not built.compiled:
+                self._unseen(path, alternative)
+        if len(views) < 2:
+            return views[0] if views else self._build(path, choice.chosen, builder)
+        export, combined = combine(views)
+        if not combined:
+            preferred = next((v for v in views if v.compiled), views[0])
+            shown = "" if preferred.signature is None else str(preferred.signature)
+            self.diagnostics.append(Diagnostic(
+                f"{path}: the alternatives {', '.join(choice.alternatives)} accept different "
+                f"calls; recorded {preferred.path}{shown}, which runs when it imports"))
+            return preferred
+        return export
+
+    def _unseen(self, path: str, alternative: str) -> None:
+        """Say so when a compiled alternative could not be inspected, or exists only as source
+        (an sdist): what it accepts at run time is unknown."""
+        module = alternative.rpartition(".")[0]
+        if module in self.extensions:
+            why = "could not be inspected"
+        elif any(self.root.joinpath(*module.split(".")).with_suffix(suffix).is_file()
+                 for suffix in (".c", ".pyx", ".cpp")):
+            why = "is not built (source only)"
+        else:
+            return
+        self.diagnostics.append(Diagnostic(
+            f"{path}: the compiled alternative {alternative} {why}; recorded what the other "
+            "alternatives accept"))
 
     def _distribution(self, path: str) -> str:
         """The distribution providing the top-level module of ``path``: ``python`` for the
@@ -350,6 +439,8 @@ def _normalize(name: str) -> str:
 
 
 def _defined_path(target: object) -> str | None:
+    if isinstance(target, _Choice):
+        return _defined_path(target.chosen)
     if isinstance(target, griffe.Object):
         return target.path
     if isinstance(target, Export):
@@ -390,12 +481,17 @@ def _quiet() -> Iterator[None]:
 _EXTENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[^.]+)*\.(so|pyd)$")
 
 
-def _module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+def _module_files(
+    root: Path, packages: tuple[str, ...], extensions: set[str] | None = None
+) -> dict[str, tuple[str, str]]:
     """Every importable module under ``root`` for ``packages``: dotted path -> (relative file,
-    ``source`` or ``compiled``). A ``.py``/``.pyi`` wins over an extension of the same name."""
+    ``source`` or ``compiled``). A ``.py``/``.pyi`` wins over an extension of the same name;
+    ``extensions`` collects every module that has an extension file, stub or not."""
     found: dict[str, tuple[str, str]] = {}
+    extensions = set() if extensions is None else extensions
 
     def add(module: str, rel: str, kind: str) -> None:
+        extensions.add(module)
         if kind == "compiled" and module in found:
             return
         found[module] = (rel, kind)
