@@ -8,6 +8,18 @@ newest first; yanked ones, pre-releases and ones whose ``Requires-Python`` exclu
 interpreter are filtered out before the resolver sees them (and remembered, to explain a
 failure). Verdicts are memoized per (import digest, export digest): identical exports are ok
 without any structural work.
+
+A library's own imports take part exactly as an application's do. A third-party wheel's
+imports, computed at install (:mod:`siglink.store._imports`), record no expected export and
+no version built against: each names the chain the library uses (``markupsafe.escape``,
+``markupsafe.Markup.escape``, ``werkzeug.urls``) and its direct call shapes. Against each
+candidate, such a chain is resolved to the longest prefix the candidate exports (its calls
+checked when that is the whole chain; a deeper attribute is not checked) or to a module of the
+candidate; a chain it lacks is P1 ("werkzeug 2.3.8 uses markupsafe.soft_unicode, which
+markupsafe 2.1.5 does not export"). Their verdicts are unverified; optional uses are recorded
+but never checked; and a chain whose top-level module the candidate does not provide at all
+was attributed to it by a guess (:func:`siglink.store._imports.module_guess`), so it is not
+checked there.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import platform
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.markers import InvalidMarker, default_environment
@@ -29,8 +42,8 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
-from siglink.contracts.manifest import Export, Import, Manifest
-from siglink.contracts.verdict import Verdict
+from siglink.contracts.manifest import Export, ExportKind, Import, Manifest
+from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.errors import LinkError
 
 if TYPE_CHECKING:
@@ -75,7 +88,7 @@ class ManifestView:
     needs: a consumer imports a few names, and most of them are identical by digest.
     """
 
-    __slots__ = ("_exports", "_imports", "_parsed", "_raw")
+    __slots__ = ("_exports", "_imports", "_modules", "_parsed", "_raw")
 
     def __init__(
         self, raw: Mapping[str, Any] | None = None, manifest: Manifest | None = None
@@ -84,6 +97,7 @@ class ManifestView:
         self._imports: Mapping[str, Any] = (raw or {}).get("imports", {})
         self._parsed: dict[str, Export | None] = dict(manifest.exports) if manifest else {}
         self._exports: Mapping[str, Export] | None = manifest.exports if manifest else None
+        self._modules: frozenset[str] | None = None
         if manifest is not None:
             self._imports = dict(manifest.imports)
 
@@ -119,8 +133,23 @@ class ManifestView:
             return export.module if export is not None else ""
         return str(self._raw.get(path, {}).get("module", ""))
 
+    def modules(self) -> frozenset[str]:
+        """The modules this version has, as far as its exports tell: every export's defining
+        module and every dotted prefix of an export path, with their parents (computed once)."""
+        if self._modules is None:
+            found: set[str] = set()
+            for path in self.paths():
+                parts = path.split(".")
+                found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+                module = self.export_module(path)
+                if module:
+                    mparts = module.split(".")
+                    found.update(".".join(mparts[:i]) for i in range(1, len(mparts) + 1))
+            self._modules = frozenset(found)
+        return self._modules
+
     def imports(self) -> dict[str, tuple[Import, ...]]:
-        """The library's own recorded imports (when it was built with siglink)."""
+        """The library's own recorded imports (siglink-built, or computed at install)."""
         out: dict[str, tuple[Import, ...]] = {}
         for lib, items in self._imports.items():
             out[canonicalize_name(lib)] = tuple(
@@ -227,8 +256,49 @@ def _import_key(imp: Import, policy: str) -> tuple[object, ...]:
 
 
 def _checked(imp: Import) -> bool:
-    """Dynamic uses that recorded no expected export cannot be checked (only warned about)."""
-    return not (imp.dynamic and imp.expected is None)
+    """Dynamic uses that recorded no expected export cannot be checked (only warned about);
+    optional uses are not required."""
+    return not (imp.optional or (imp.dynamic and imp.expected is None))
+
+
+def _third_party(imp: Import) -> bool:
+    """An import computed at install from a library's code: a name and its calls, no contract."""
+    return imp.expected is None and imp.built_against is None
+
+
+_USED: str = "exported (the consumer uses it)"
+"""``expected`` of the P1 problem of an import that recorded no expected export."""
+
+
+def _compiled(base: Path) -> bool:
+    """An extension module ``base.*.so`` (or ``.pyd``) beside ``base``."""
+    parent = base.parent
+    if not parent.is_dir():
+        return False
+    return any(parent.glob(f"{base.name}.*.so")) or any(parent.glob(f"{base.name}.*.pyd"))
+
+
+def _unexported() -> Verdict:
+    return Verdict((Problem("P1", "", _USED, "absent", Severity.INCOMPATIBLE),))
+
+
+_NOT_CALLABLE = frozenset({"int", "float", "complex", "bool", "str", "bytes", "None", "list",
+                           "dict", "set", "frozenset", "tuple"})
+
+
+def _lenient(verdict: Verdict, provided: Export) -> Verdict:
+    """A third-party library calling a module attribute: unless its type says it is a plain
+    value (``int``, ``str``, ``list[...]``), the attribute may well hold a callable (a
+    ``functools.partial``, a compiled function), so R6 ("calls it") is only unverified."""
+    if provided.kind is not ExportKind.ATTRIBUTE or verdict.ok:
+        return verdict
+    if provided.type is not None and str(provided.type).split("[", 1)[0] in _NOT_CALLABLE:
+        return verdict
+    kept = tuple(p for p in verdict.problems if p.rule != "R6")
+    if len(kept) == len(verdict.problems):
+        return verdict
+    note = f"calls: {provided.kind.value} of type {provided.type or 'unknown'}, not checked"
+    return Verdict(kept, (*verdict.unverified, note), verdict.usage_compatible)
 
 
 @dataclass
@@ -253,6 +323,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         self.accepted: dict[tuple[Requirement, str, str], bool] = {}
         self.candidates: dict[tuple[str, str], Candidate] = {}
         self.deps: dict[tuple[str, str], list[Requirement]] = {}
+        self.sources: dict[tuple[str, str], frozenset[str] | None] = {}
         self.warnings: list[str] = []
         from siglink.contracts.compat import check_export
 
@@ -371,6 +442,8 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         digest = view.export_digest(imp.path)
         if imp.expected is not None and digest == imp.expected.digest:
             return _IDENTICAL
+        if digest is None and _third_party(imp):
+            return self.check_chain(imp, candidate)
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
         key = (*_import_key(imp, self.policy), digest)
@@ -381,8 +454,77 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
                 imp.expected, provided, policy=self.policy, calls=imp.calls or None,
                 calls_complete=imp.calls_complete,
             )
+            if provided is not None and _third_party(imp):
+                found = _lenient(found, provided)
             self.memo[key] = found
         return found
+
+    def check_chain(self, imp: Import, candidate: Candidate) -> Verdict:
+        """A third-party import whose path the candidate does not export: a deeper attribute
+        of an export, a module, a module attributed by a guess, or missing (P1)."""
+        key = ("chain", imp.path, candidate.name, candidate.stored.version)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._chain_verdict(imp, candidate)
+        return found
+
+    def _chain_verdict(self, imp: Import, candidate: Candidate) -> Verdict:
+        view = candidate.view
+        top = imp.path.split(".", 1)[0]
+        if candidate.stored.top_level and top not in candidate.stored.top_level:
+            return Verdict(unverified=(
+                f"module {top} is not in {candidate.name} {candidate.stored.version}: "
+                "attributed by its name, not checked",))
+        parts = imp.path.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i])
+            if view.export_digest(prefix) is not None:
+                rest = ".".join(parts[i:])
+                return Verdict(unverified=(f"attribute {rest} of {prefix}: not checked",))
+        if imp.path in view.modules() or imp.path in candidate.stored.top_level:
+            return Verdict(unverified=("a module: only its presence checked",))
+        # The export table leaves out what it cannot read (a computed __all__, names outside
+        # __all__): absence is confirmed in the module's source before it refuses anything.
+        present = self.in_source(candidate, parts)
+        if present is None:
+            return Verdict(unverified=(
+                "not in the export table, and its module's source cannot tell: not checked",))
+        if present:
+            return Verdict(unverified=(
+                "not in the export table, bound in its module's source: not checked",))
+        return _unexported()
+
+    def in_source(self, candidate: Candidate, parts: Sequence[str]) -> bool | None:
+        """Does the candidate's source have the chain ``parts``, missing from its export
+        table? The deepest module of the chain on disk must have the next name as a
+        submodule or bind it at its top level (:func:`siglink.python.usage.bound_names`).
+        None when that cannot be told: no source, a compiled module, a module that may bind
+        any name."""
+        root = Path(candidate.stored.path)
+        for i in range(len(parts) - 1, 0, -1):
+            base = root.joinpath(*parts[:i])
+            file = next((f for f in (base.with_suffix(".py"), base / "__init__.py")
+                         if f.is_file()), None)
+            sub = base / parts[i]
+            if sub.is_dir() or sub.with_suffix(".py").is_file() or _compiled(sub):
+                return True
+            if file is not None:
+                names = self._bound(file)
+                return None if names is None else parts[i] in names
+            if _compiled(base):
+                return None
+        return None
+
+    def _bound(self, file: Path) -> frozenset[str] | None:
+        key = ("bound", str(file))
+        if key not in self.sources:
+            from siglink.python.usage import bound_names
+
+            try:
+                self.sources[key] = bound_names(file.read_bytes())
+            except OSError:
+                self.sources[key] = None
+        return self.sources[key]
 
     # -- dependencies ----------------------------------------------------------------------
     def _dependencies(self, candidate: Candidate) -> list[Requirement]:
@@ -399,7 +541,11 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
             specs.setdefault(canonicalize_name(req.name), []).append(
                 (req.specifier, text, frozenset(req.extras))
             )
-        names = dict.fromkeys([*specs, *candidate.imports])
+        # Imports computed at install follow Requires-Dist (as evaluated then): a distribution
+        # they name that is not required here (a marker false on this interpreter) is not.
+        names = dict.fromkeys([*specs, *(
+            name for name, items in candidate.imports.items()
+            if name in specs or not all(_third_party(i) for i in items))])
         out = []
         for name in names:
             spec = SpecifierSet()
@@ -603,6 +749,16 @@ def _consumer_label(consumer: str, app: str) -> str:
     return "the application" if consumer == app else consumer
 
 
+def _problem_text(problem: Problem, who: str, name: str, version: str) -> str:
+    """One refusal line: ``werkzeug 2.3.8 uses markupsafe.soft_unicode, which markupsafe 2.1.5
+    does not export (P1)`` for a name used without a recorded contract, else the problem's own
+    explanation and who needs it."""
+    if problem.rule == "P1" and problem.expected == _USED:
+        return (f"{who.replace('==', ' ')} uses {problem.path}, which {name} {version} does "
+                "not export (P1)")
+    return f"{problem.explain()} [needed by {who}]"
+
+
 def _excluded_kind(intrinsic: str) -> str:
     """``yanked: CVE...`` -> ``yanked``; the kind of reason a version is never offered."""
     if intrinsic.startswith("yanked"):
@@ -697,7 +853,7 @@ class LinkFailure:
                     continue
                 who = _consumer_label(req.consumer, app)
                 for problem in refusal.verdict.incompatible:
-                    problems.append(f"{problem.explain()} [needed by {who}]")
+                    problems.append(_problem_text(problem, who, name, stored.version))
                     refused_by = undefined.setdefault(problem.path.split(" ", 1)[0], [])
                     if stored.version not in refused_by:
                         refused_by.append(stored.version)

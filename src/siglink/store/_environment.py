@@ -6,6 +6,8 @@ read with :mod:`importlib.metadata`; nothing is imported.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,13 +78,31 @@ def environment_versions() -> dict[str, list[StoredVersion]]:
     return found
 
 
-def extract_installed(stored: StoredVersion) -> Manifest:
-    """The manifest of an installed distribution without a ``siglink.json``."""
+def extract_installed(
+    stored: StoredVersion, modules_of: Callable[[str], Iterable[str]] | None = None
+) -> Manifest:
+    """The manifest of an installed distribution without a ``siglink.json``; with
+    ``modules_of`` (a distribution's top-level modules), also what it uses from the
+    distributions it requires (:mod:`siglink.store._imports`)."""
     from siglink.python.exports import extract
 
     try:
-        return extract(stored.name, name=stored.name, version=stored.version)
+        manifest = extract(stored.name, name=stored.name, version=stored.version)
     except SiglinkError:
         raise
     except Exception as e:
         raise BadInputError(f"{stored}: cannot read its exports ({e})") from e
+    if modules_of is None or not stored.requires or manifest.imports:
+        return manifest
+    from siglink.store._imports import library_imports
+
+    own = set(stored.top_level)
+    files = [
+        f for f in metadata.PathDistribution(stored.dist_info).files or ()
+        if f.suffix == ".py" and f.parts and (f.parts[0].removesuffix(".py") in own)
+    ]
+    sources = ((f.as_posix(), (stored.path / f).read_bytes) for f in files
+               if (stored.path / f).is_file())
+    imports = library_imports(stored.name, stored.requires, stored.top_level, sources,
+                              modules_of)
+    return replace(manifest, imports=imports)

@@ -15,7 +15,9 @@ Layout::
       .staging/            installs in progress, one directory each, flock-held by its owner
       .lock                the file lock (fcntl.flock) serializing every index change
 
-An install validates every wheel and extracts its manifest before anything is written; then it
+An install validates every wheel and extracts its manifest before anything is written (its
+exports; and, for a wheel that ships no ``siglink.json``, what its code uses from the
+distributions it requires: :mod:`siglink.store._imports`); then it
 unpacks and compiles into ``.staging/<random>/`` (in parallel with other installs), and under the
 lock opens an index transaction, inserts the rows, renames the staged directory to
 ``libs/NAME/VERSION``, rewrites ``generation`` (temporary file + ``os.replace``) and commits. Any
@@ -35,13 +37,16 @@ from __future__ import annotations
 
 import compileall
 import contextlib
+import functools
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -55,7 +60,7 @@ from siglink.store.index import Index, VersionRow
 from siglink.store.wheel import WheelInfo, unpack, validate
 
 if TYPE_CHECKING:
-    from siglink.contracts.manifest import Manifest
+    from siglink.contracts.manifest import Import, Manifest
 
 __all__ = [
     "PAUSE_ENV",
@@ -403,9 +408,13 @@ class Store:
             else:
                 from siglink.store._environment import extract_installed
 
-                manifest = extract_installed(stored)
+                manifest = extract_installed(stored, self._top_levels)
         _MANIFESTS[key] = manifest
         return manifest
+
+    def _top_levels(self, name: str) -> set[str]:
+        """The top-level modules the versions of ``name`` provide."""
+        return {module for v in self.versions(name) for module in v.top_level}
 
     def manifest_json(self, name: str, version: str) -> str | None:
         """A store version's manifest as the JSON text kept in the index (no parsing); ``None``
@@ -589,7 +598,7 @@ class Store:
         for number, spec in enumerate(specs):
             bar.step(f"fetching {spec}")
             wheels.append((spec, to_wheel(spec, tmp / str(number), index_url=index_url)))
-        prepared: list[_Prepared] = []
+        infos: list[tuple[str, WheelInfo]] = []
         seen: dict[tuple[str, str], str] = {}
         for spec, wheel in wheels:
             bar.step(f"validating {wheel.name}")
@@ -600,8 +609,22 @@ class Store:
                     f"{wheel.name}: {info.name}=={info.version} is given twice with different "
                     "contents"
                 )
+            infos.append((spec, info))
+        batch: dict[str, set[str]] = {}
+        for _, info in infos:
+            batch.setdefault(info.name, set()).update(info.top_level)
+
+        def modules_of(name: str) -> set[str]:
+            """The top-level modules of ``name``: in this install, else in the store."""
+            found = set(batch.get(name, ()))
+            for version in self.versions(name):
+                found.update(version.top_level)
+            return found
+
+        prepared: list[_Prepared] = []
+        for spec, info in infos:
             bar.step(f"reading the exports of {info.name}=={info.version}")
-            prepared.append(_Prepared(spec, info, _manifest_for(info)))
+            prepared.append(_Prepared(spec, info, _manifest_for(info, modules_of)))
         # A damaged index is refused before anything is staged.
         self._reader()
         return prepared
@@ -759,8 +782,9 @@ class Store:
                 index.register_app(app_id, manifest_path, normalized, refused)
 
 
-def _manifest_for(info: WheelInfo) -> Manifest:
-    """Extract a wheel's manifest; keep the imports of a manifest the wheel ships."""
+def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
+    """Extract a wheel's manifest; keep the imports of a manifest the wheel ships, else read
+    them from the wheel's code (:mod:`siglink.store._imports`)."""
     from siglink.contracts.manifest import Manifest, Unit
     from siglink.python.exports import extract
 
@@ -781,10 +805,34 @@ def _manifest_for(info: WheelInfo) -> Manifest:
                  "implements": shipped.implements}
         if shipped.native is not None and manifest.native is None:
             extra["native"] = shipped.native
+    elif info.requires:
+        extra = {"imports": _computed_imports(info, modules_of)}
     return replace(
         manifest, unit=unit, requires=info.requires, requires_python=info.requires_python,
         top_level=info.top_level, **extra,
     )
+
+
+def _computed_imports(
+    info: WheelInfo, modules_of: Callable[[str], Iterable[str]]
+) -> dict[str, tuple[Import, ...]]:
+    """What the wheel's own modules use from the distributions it requires."""
+    from siglink.store._imports import library_imports
+
+    own = set(info.top_level)
+    members = [
+        (member, target) for member, target in info.targets
+        if target.endswith(".py") and target.split("/", 1)[0].removesuffix(".py") in own
+    ]
+    try:
+        with zipfile.ZipFile(info.path) as archive:
+            return library_imports(
+                info.name, info.requires, info.top_level,
+                ((target, functools.partial(archive.read, member)) for member, target in members),
+                modules_of,
+            )
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as e:  # validated already
+        raise BadInputError(f"{info.path.name}: cannot be read: {e}", path=str(info.path)) from e
 
 
 class _Progress:
