@@ -45,6 +45,7 @@ from siglink.python._bindings import Bindings
 from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
+from siglink.python._dunder_all import evaluate_all
 from siglink.python._sources import Source, open_target, wheel_source
 
 __all__ = ["extract", "extract_tree"]
@@ -173,6 +174,7 @@ class _Reader:
             extensions=griffe.load_extensions(self.imports, self.bindings),
         )
         self.compiled: dict[str, Export] = {}
+        self._all_cache: dict[str, tuple[str, ...] | None] = {}
         # Compiled alternatives of names bound by alternative imports, inspected even when a
         # stub describes them: the stub says what the author meant, the module what runs.
         self.runtime: dict[str, Export] = {}
@@ -228,12 +230,62 @@ class _Reader:
 
     # -- public names -------------------------------------------------------------------------
 
+    def _declared(self, module: griffe.Module) -> tuple[str, ...] | None:
+        """The module's ``__all__`` as Python would build it, or ``None`` where it defines
+        none or computes it in a way not followed statically (then every public name counts,
+        and a diagnostic says so: an export is never dropped silently)."""
+        if module.path in self._all_cache:
+            return self._all_cache[module.path]
+        self._all_cache[module.path] = None  # a cycle of __all__ references reads as none
+        filepath = module.filepath
+        declared: tuple[str, ...] | None = None
+        try:
+            source = None if isinstance(filepath, list) else filepath.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            source = None
+        if source is None:
+            exports = module.exports
+            declared = None if exports is None else tuple(
+                e for e in exports if isinstance(e, str))
+        else:
+            result = evaluate_all(source, lambda local: self._other_all(module, local))
+            declared = result.names
+            if result.unreadable_line is not None:
+                self.diagnostics.append(Diagnostic(
+                    "__all__ is computed in a way siglink does not follow; every public "
+                    "name of the module is exported instead",
+                    module_file(module), result.unreadable_line))
+        self._all_cache[module.path] = declared
+        return declared
+
+    def _other_all(self, module: griffe.Module, local: str) -> tuple[str, ...] | None:
+        """The public names of the module a local dotted name refers to."""
+        head, _, rest = local.partition(".")
+        member = module.members.get(head)
+        if isinstance(member, griffe.Alias):
+            base = member.target_path
+        elif isinstance(member, griffe.Module):
+            base = member.path
+        else:
+            return None
+        path = f"{base}.{rest}" if rest else base
+        try:
+            other = self.loader.modules_collection[path]
+        except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+            return None
+        if not isinstance(other, griffe.Module):
+            return None
+        declared = self._declared(other)
+        if declared is not None:
+            return declared
+        return tuple(n for n in other.members if not n.startswith("_"))
+
     def _public(self, module: griffe.Module) -> Iterator[tuple[str, object]]:
         """(name, target) of each public name of a public module; target is a griffe object, a
         compiled :class:`Export`, or the path of an object outside the library."""
-        declared = module.exports
+        declared = self._declared(module)
         if declared is not None:
-            names = [e for e in declared if isinstance(e, str)]
+            names = list(declared)
         else:
             names = [n for n in module.members if not n.startswith("_")]
         is_init = module.is_init_module or module.is_package
