@@ -21,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadInputError",
+    "BuildError",
     "ExtractionError",
     "FetchError",
     "LinkError",
@@ -127,6 +128,17 @@ class FetchError(SiglinkError):
     """A requirement could not be fetched from the package index."""
 
     exit_code = 4
+
+
+class BuildError(SiglinkError):
+    """An application calls a library in a way the version it is built against does not
+    accept; ``misfits`` holds one line per call (``app.py:3: textkit.wrap(_, _): P6 ...``)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, misfits: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.misfits = misfits
 
 
 class LinkError(SiglinkError):

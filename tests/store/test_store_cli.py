@@ -49,7 +49,9 @@ def test_install_list_show(tmp_path: Path, make_wheel: WheelMaker,
     code, out, _ = run(capsys, "--store", root, "install", str(make_wheel("textkit", "1.0.0")),
                        "--json")
     assert code == 0
-    assert json.loads(out) == [{"name": "textkit", "version": "1.0.0", "status": "installed"}]
+    assert json.loads(out) == {
+        "install": [{"name": "textkit", "version": "1.0.0", "status": "installed"}],
+        "relinked": []}
     assert run(capsys, "list", "--store", root) == (
         0, "NAME     VERSIONS\ntextkit  1.0.1, 1.0.0\n", "")
     code, out, _ = run(capsys, "yank", "textkit==1.0.0", "--reason", "CVE-1", "--store", root)
@@ -86,24 +88,30 @@ def test_install_list_show(tmp_path: Path, make_wheel: WheelMaker,
     data = json.loads(out)
     assert data["exports"] == {"function": 1} and data["export_paths"] == ["textkit.greet"]
     assert run(capsys, "unyank", "textkit==1.0.0", "--store", root) == (
-        0, "unyanked textkit==1.0.0\n", "")
+        0, "unyanked textkit==1.0.0 (was yanked: CVE-1)\n", "")
     assert run(capsys, "remove", "textkit==1.0.0", "--store", root) == (
         0, "removed textkit==1.0.0\n", "")
     assert run(capsys, "list", "--store", root)[1] == "NAME     VERSIONS\ntextkit  1.0.1\n"
 
 
-def test_who_uses(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_who_uses(store: Path, make_wheel: WheelMaker,
+                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The application itself (here a script, derived from its manifest's path) in APP; the
+    manifest under its own key."""
     assert run(capsys, "who-uses", "textkit", "--store", str(store)) == (
-        0,
-        "APP              VERSION  MANIFEST\n"
-        "/apps/report.py  1.0.0    /apps/report.siglink.json\n",
-        "",
-    )
+        0, "APP              VERSION\n/apps/report.py  1.0.0\n", "")
     _, out, _ = run(capsys, "who-uses", "TextKit==1.0.0", "--json", "--store", str(store))
     assert json.loads(out) == [{"app": "/apps/report.py", "manifest": "/apps/report.siglink.json",
                                 "version": "1.0.0", "status": "linked", "reason": None}]
+    # In the store, linked by nobody: said, exit 0. Not in the store: bad input, exit 2.
+    assert run(capsys, "install", str(make_wheel("other", "1.0")), "--store", str(store))[0] == 0
+    assert run(capsys, "who-uses", "other", "--store", str(store)) == (
+        0, "no registered application links other\n", "")
+    assert run(capsys, "who-uses", "other", "--json", "--store", str(store)) == (0, "[]\n", "")
+    assert run(capsys, "who-uses", "nosuchlib", "--store", str(store)) == (
+        2, "", "siglink: error: nosuchlib is not in the store\n")
     assert run(capsys, "who-uses", "textkit==2.0", "--store", str(store)) == (
-        0, "no registered application links textkit==2.0\n", "")
+        2, "", "siglink: error: textkit==2.0 is not in the store (it has 1.0.0)\n")
 
 
 def test_every_command_has_help_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,7 +124,7 @@ def test_every_command_has_help_with_examples(capsys: pytest.CaptureFixture[str]
 
 def test_empty_store_lists_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "none"
-    assert run(capsys, "list", "--store", str(root)) == (0, f"no libraries in {root}\n", "")
+    assert run(capsys, "list", "--store", str(root)) == (0, f"no store at {root}\n", "")
     assert run(capsys, "list", "--json", "--store", str(root)) == (0, "[]\n", "")
     assert not root.exists()
 
@@ -331,24 +339,32 @@ def test_missing_library(refused: Refused, store: Path) -> None:
              "textkit: expected NAME==VERSION")
 
 
-def test_remove_linked_version(refused: Refused, store: Path,
+def test_remove_linked_version(tmp_path: Path, make_wheel: WheelMaker, snapshot: Snapshot,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    refused(["remove", "textkit==1.0.0"], 3,
-             "textkit==1.0.0 is linked by 1 registered application (/apps/report.py); "
-             "use --force to remove it anyway")
-    assert run(capsys, "remove", "textkit==1.0.0", "--force", "--store", str(store)) == (
-        0, "removed textkit==1.0.0\n"
-        "  /apps/report.py linked it and cannot be linked now: /apps/report.siglink.json: "
-        "cannot be read: No such file or directory\n", "")
-    assert not (store / "libs" / "textkit").exists()
-    # The registration no longer points at the removed version: it says why it links none.
-    _, out, _ = run(capsys, "who-uses", "textkit", "--json", "--store", str(store))
-    assert json.loads(out) == [{
-        "app": "/apps/report.py", "manifest": "/apps/report.siglink.json", "version": None,
-        "status": "refused",
-        "reason": "textkit 1.0.0 was removed; relinked at its next start"}]
-    assert run(capsys, "who-uses", "textkit==1.0.0", "--store", str(store))[1] == (
-        "no registered application links textkit==1.0.0\n")
+    """Refused while an application links it now (checked on a fresh link); with --force the
+    application is linked again at once, and its registration says why it links nothing."""
+    root = tmp_path / "store"
+    assert run(capsys, "install", str(make_wheel("textkit", "1.0.0")), "--store", str(root))[0] == 0
+    app = tmp_path / "report.py"
+    app.write_text("import textkit\ntextkit.greet('x')\n")
+    code, _, err = run(capsys, "build", str(app), "--store", str(root))
+    assert code == 0, err
+    before = snapshot(root)
+    assert run(capsys, "remove", "textkit==1.0.0", "--store", str(root)) == (
+        3, "", f"siglink: error: textkit==1.0.0 is linked by 1 registered application ({app}); "
+        "use --force to remove it anyway\n")
+    assert snapshot(root) == before  # the fresh link changed nothing: nothing written
+    code, out, err = run(capsys, "remove", "textkit==1.0.0", "--force", "--store", str(root))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "removed textkit==1.0.0"
+    assert out.splitlines()[1].startswith(f"  {app}: 1.0.0 -> refused (")
+    assert len(out.splitlines()) == 2
+    assert not (root / "libs" / "textkit").exists()
+    _, out, _ = run(capsys, "who-uses", "textkit", "--json", "--store", str(root))
+    [row] = json.loads(out)
+    assert (row["app"], row["manifest"], row["version"], row["status"]) == (
+        str(app), str(tmp_path / "report.siglink.json"), None, "refused")
+    assert "textkit" in row["reason"]
 
 
 def test_refusal_does_not_create_a_store(tmp_path: Path, make_wheel: WheelMaker,
@@ -391,5 +407,5 @@ def test_dry_runs_predict_and_write_nothing(tmp_path: Path, make_wheel: WheelMak
                        "--store", str(root))
     assert code == 0
     assert out.splitlines()[0].split() == ["APP", "STATUS", "REASON"]
-    assert out.splitlines()[1].split()[:2] == [str(tmp_path / "app.siglink.json"), "stop"]
+    assert out.splitlines()[1].split()[:2] == [str(tmp_path / "app.py"), "stop"]
     assert snapshot(root) == before

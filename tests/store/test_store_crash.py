@@ -82,14 +82,42 @@ def test_sigkill_leaves_no_trace(tmp_path: Path, make_wheel: WheelMaker, point: 
     assert not (root / "index.sqlite-journal").exists()  # SQLite rolled back and cleaned up
 
 
-def test_two_installs_at_once(tmp_path: Path, make_wheel: WheelMaker,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def _paused(proc: subprocess.Popen[str], point: str = "staged") -> None:
+    """Wait (as long as it takes) until ``proc`` says it is paused at ``point``."""
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert line == f"siglink: paused at {point}\n", line + proc.stderr.read()
+
+
+def _finish(procs: list[subprocess.Popen[str]]) -> list[tuple[str, str]]:
+    """Wait for every process (generously: a loaded machine is slow), kill what hangs."""
+    outs = []
+    for proc in procs:
+        try:
+            outs.append(proc.communicate(timeout=600))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            outs.append(proc.communicate())
+    return outs
+
+
+def test_two_installs_at_once(tmp_path: Path, make_wheel: WheelMaker) -> None:
+    """Two installs staged at the same time both complete. They certainly overlap: each pauses
+    after staging until both have staged (a barrier file, no timing assumption)."""
     root = tmp_path / "store"
+    release = tmp_path / "release"
     first, second = make_wheel("textkit", "1.0.0"), make_wheel("other-lib", "3.1")
-    # Both pause after staging so that the two stagings certainly overlap.
-    procs = [_install(root, w, SIGLINK_TEST_PAUSE_AT="staged", SIGLINK_TEST_PAUSE_SECONDS="0.5")
+    procs = [_install(root, w, SIGLINK_TEST_PAUSE_AT="staged",
+                      SIGLINK_TEST_PAUSE_UNTIL=str(release), SIGLINK_TEST_PAUSE_SECONDS="600")
              for w in (first, second)]
-    outs = [p.communicate(timeout=120) for p in procs]
+    try:
+        for proc in procs:
+            _paused(proc)
+        assert len(list((root / ".staging").iterdir())) == 2  # both staged, neither committed
+        assert Store(root).names() == []
+    finally:
+        release.touch()
+        outs = _finish(procs)
     assert [p.returncode for p in procs] == [0, 0], outs
     assert sorted(o[0] for o in outs) == ["installed other-lib==3.1\n",
                                           "installed textkit==1.0.0\n"]
@@ -102,10 +130,17 @@ def test_two_installs_at_once(tmp_path: Path, make_wheel: WheelMaker,
 
 def test_the_same_version_twice_at_once(tmp_path: Path, make_wheel: WheelMaker) -> None:
     root = tmp_path / "store"
+    release = tmp_path / "release"
     wheel = make_wheel("textkit", "1.0.0")
     procs = [_install(root, wheel, SIGLINK_TEST_PAUSE_AT="staged",
-                      SIGLINK_TEST_PAUSE_SECONDS="0.5") for _ in range(2)]
-    outs = [p.communicate(timeout=120) for p in procs]
+                      SIGLINK_TEST_PAUSE_UNTIL=str(release), SIGLINK_TEST_PAUSE_SECONDS="600")
+             for _ in range(2)]
+    try:
+        for proc in procs:
+            _paused(proc)
+    finally:
+        release.touch()
+        outs = _finish(procs)
     assert [p.returncode for p in procs] == [0, 0], outs
     assert sorted(o[0] for o in outs) == ["installed textkit==1.0.0\n",
                                           "textkit==1.0.0 already present\n"]
@@ -118,16 +153,20 @@ def test_a_reader_does_not_remove_a_live_staging(tmp_path: Path, make_wheel: Whe
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Recovery removes only staging directories whose owner died."""
     root = tmp_path / "store"
+    release = tmp_path / "release"
     Store(root).install([str(make_wheel("textkit", "1.0.0"))])
     proc = _install(root, make_wheel("textkit", "2.0.0"), SIGLINK_TEST_PAUSE_AT="staged",
-                    SIGLINK_TEST_PAUSE_SECONDS="2")
-    assert proc.stderr is not None
-    assert proc.stderr.readline() == "siglink: paused at staged\n"
-    staged = list((root / ".staging").iterdir())
-    assert len(staged) == 1
-    assert [v["version"] for v in _listing(root, capsys)[0]["versions"]] == ["1.0.0"]  # type: ignore[index]
-    assert staged[0].exists()
-    out, err = proc.communicate(timeout=120)
+                    SIGLINK_TEST_PAUSE_UNTIL=str(release), SIGLINK_TEST_PAUSE_SECONDS="600")
+    try:
+        _paused(proc)
+        staged = list((root / ".staging").iterdir())
+        assert len(staged) == 1
+        listing = _listing(root, capsys)  # a reader, recovering what killed installs left
+        assert [v["version"] for v in listing[0]["versions"]] == ["1.0.0"]  # type: ignore[index]
+        assert staged[0].exists()
+    finally:
+        release.touch()
+        [(out, err)] = _finish([proc])
     assert (proc.returncode, out) == (0, "installed textkit==2.0.0\n"), err
 
 

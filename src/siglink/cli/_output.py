@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["console", "error", "print_json", "table", "use_colour", "warn"]
+__all__ = ["console", "error", "print_json", "table", "use_colour", "warn", "width"]
 
 _consoles: dict[bool, Console] = {}
 
@@ -40,8 +40,20 @@ def console(stderr: bool = False) -> Console:
         highlight=False,
         soft_wrap=not colour,
         emoji=False,
-        width=None if colour else 200,
+        width=width(stream, 120 if colour else 200),
     )
+
+
+def width(stream: Any, default: int = 120) -> int:
+    """``$COLUMNS`` if set, else the terminal's width if ``stream`` is one, else ``default``
+    (output piped with ``FORCE_COLOR`` must not wrap at rich's 80 columns)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or default
+    except (AttributeError, ValueError, OSError):
+        return default
 
 
 def error(message: str) -> None:

@@ -22,8 +22,12 @@ examples:
   siglink build app.py --json
 
 Uses that cannot be seen statically (getattr with a computed name, __import__, private names
-such as werkzeug._internal) are recorded as such and reported as warnings. The application is
-then linked, and the store records what it links now (siglink who-uses).
+such as werkzeug._internal) are recorded as such and reported as warnings; optional uses (in
+try/except ImportError, under if TYPE_CHECKING, ...) are recorded and never refuse a link. A
+module no library in the store provides is a warning: the link is refused until one does. The
+application is then linked, and the store records what it links now (siglink who-uses).
+exit codes: 0 built; 1 a call the version built against does not accept (each one listed);
+            2 bad input (a syntax error, an unknown --against version)
 """
 
 _PLAN = """\
@@ -31,13 +35,15 @@ examples:
   siglink plan app.py                  the newest compatible version of every library
   siglink plan app.py --json           {"app", "links": {NAME: {"version", "path", "source",
                                         "verdict"}}, "rejected": {NAME: [{"version",
-                                        "problems"}]}, "warnings"}
+                                        "problems"}]}, "warnings"}; refused: "links" is
+                                        empty and "error" holds the message
   siglink plan app.py --policy semver  stay within the major versions built against
   siglink plan app.py --allow-yanked   a last resort when every compatible version is yanked
 
 The plan is cached for 'siglink run' and the application registered (siglink who-uses).
 exit codes: 0 linked; 127 refused (every unsatisfied import and why each version was refused,
             on stderr); 2 bad input (no manifest: run 'siglink build' first); 3 store error
+            (a linked version's directory is missing)
 """
 
 
@@ -114,8 +120,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             "entry": result.manifest.entry,
             "against": result.against,
             "defaulted": list(result.defaulted),
+            "unserved": {name: list(uses) for name, uses in sorted(result.unserved.items())},
             "imports": {name: [i.to_json() for i in items]
                         for name, items in sorted(result.manifest.imports.items())},
+            "unprovided": {module: [i.to_json() for i in items]
+                           for module, items in sorted(result.manifest.unprovided.items())},
             "warnings": list(result.warnings),
         })
         return 0
@@ -125,6 +134,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     for name, version in sorted(result.against.items()):
         items = result.manifest.imports.get(name, ())
         how = "newest serving every use" if name in result.defaulted else "--against"
+        if name in result.unserved:
+            how = ("no version serves every use" if name in result.defaulted
+                   else "--against") + f" (lacks {len(result.unserved[name])})"
         rows.append([name, version, str(len(items)), how])
     print(f"built {result.manifest_path}")
     if rows:
@@ -135,16 +147,30 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from siglink.cli._output import print_json, table, warn
+    import os
+
+    from siglink.cli._output import error, print_json, table, warn
+    from siglink.errors import LinkError
     from siglink.link import _cache
-    from siglink.link.plan import effective_policy, link, load_app_manifest
+    from siglink.link.plan import effective_policy, link, load_app_manifest, rejected_json
+    from siglink.link.resolve import LinkFailure, refusal_lines
 
     store, root = _store(args, environment=args.environment)
     manifest, manifest_path = load_app_manifest(args.app, module=args.module)
     policy = effective_policy(manifest_path, args.policy)
     generation = _cache.read_generation(root)
-    plan = link(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
-                allow_yanked=args.allow_yanked)
+    try:
+        plan = link(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
+                    allow_yanked=args.allow_yanked)
+    except LinkError as e:
+        if not args.json:
+            raise
+        error(e.message)
+        failure = e.report if isinstance(e.report, LinkFailure) else None
+        print_json({"app": os.path.abspath(manifest_path), "policy": policy, "links": {},
+                    "rejected": rejected_json(failure.rejected if failure else {}),
+                    "warnings": [], "error": e.message})
+        return e.exit_code
     record = _cache.cache_record(plan, root=root, app=args.app, module=args.module,
                                  generation=generation, environment=args.environment)
     flags = _cache.flags_text(pre=args.pre, allow_yanked=args.allow_yanked,
@@ -164,7 +190,5 @@ def cmd_plan(args: argparse.Namespace) -> int:
             warn(f"{name} {lib.version}: {problem.explain()}")
     for name, refused in plan.rejected.items():
         for version, why in refused:
-            text = why if isinstance(why, str) else "; ".join(
-                p.explain() for p in why.incompatible) or why.explain()
-            print(f"  {name} {version} refused: {text}")
+            print(f"  {name} {version} refused: {'; '.join(refusal_lines(name, version, why))}")
     return 0

@@ -8,12 +8,13 @@ plan never reaches this module (see :mod:`siglink._entry`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from siglink.errors import SiglinkError
+from siglink.errors import BadInputError, LinkError, SiglinkError
 
-__all__ = ["build_parser", "main", "store_option"]
+__all__ = ["Interrupted", "build_parser", "main", "store_option"]
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -36,7 +37,9 @@ examples:
   siglink run app.py -- --verbose       link against the store and run
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
-            127 link refused
+            127 link refused, 130 interrupted (Ctrl-C)
+errors: one line on stderr; with --json also {"error": {"message", "exit_code", "kind"}} on
+        stdout
 """
 
 
@@ -69,8 +72,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what a command wants said about it (``nothing was installed``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command and return its exit code; errors become one line on stderr."""
+    """Run one command and return its exit code; errors become one line on stderr (and, under
+    ``--json``, ``{"error": {"message", "exit_code", "kind"}}`` on stdout); Ctrl-C exits 130."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:
+        detail = e.detail if isinstance(e, Interrupted) else ""
+        _interrupted(detail)
+        return 130
+
+
+def _interrupted(detail: str = "") -> None:
+    """``siglink: interrupted`` (``; DETAIL``) on stderr, whatever state stderr is in."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write("siglink: interrupted" + (f"; {detail}" if detail else "") + "\n")
+        sys.stderr.flush()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -82,13 +112,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "store", None) == "":
+            raise BadInputError("--store: empty path")
         return command(args)
     except SiglinkError as e:
-        from siglink.cli._output import error
-
-        error(e.message)
+        _report(e, args)
         return e.exit_code
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         return 0
+
+
+def _report(e: SiglinkError, args: argparse.Namespace) -> None:
+    """The error on stderr, and as JSON on stdout when the command was given ``--json``."""
+    from siglink.cli._output import error, print_json
+
+    message = e.message
+    if isinstance(e, LinkError):
+        message += _no_store_hint(args)
+    error(message)
+    if getattr(args, "json", False):
+        print_json({"error": {"message": message, "exit_code": e.exit_code,
+                              "kind": type(e).__name__}})
+
+
+def _no_store_hint(args: argparse.Namespace) -> str:
+    """A refused link against a store that does not exist (a mistyped ``--store``) says so."""
+    from siglink.link._cache import store_root
+
+    root = store_root(getattr(args, "store", None))
+    if os.path.exists(os.path.join(root, "index.sqlite")):
+        return ""
+    return f"\n(no store at {root}: nothing is installed there; check --store or $SIGLINK_STORE)"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli.main import store_option
-from siglink.errors import BadInputError
+from siglink.errors import BadInputError, SiglinkError
 
 if TYPE_CHECKING:
-    from siglink.store import Store
+    from siglink.store import RegisteredApp, Store
 
 __all__ = ["register"]
 
@@ -25,13 +26,17 @@ examples:
                                    which registered applications would move, stay or stop
 
 Versions sit side by side; installing NAME==VERSION again is a no-op ("already present").
-Every wheel is checked (RECORD hashes, paths, platform tags) before anything is written.
+Every wheel is checked (RECORD hashes, paths, platform tags) before anything is written; one
+refused spec installs nothing. The registered applications linking an installed library are
+then linked again, and each one's outcome is printed.
 """
 
 _LIST = """\
 examples:
   siglink list
   siglink list --json | jq '.[].name'
+
+A store that does not exist lists as empty ("no store at DIR", exit 0); nothing is created.
 """
 
 _SHOW = """\
@@ -51,17 +56,26 @@ _YANK = """\
 examples:
   siglink yank textkit==1.0.0 --reason 'CVE-2024-0001: path traversal'
   siglink yank textkit==1.0.0 --reason test --dry-run    who would move or stop
+
+After the yank, the registered applications linking textkit are linked again and each one's
+outcome is printed ("report: 1.0.0 -> 1.0.1", "tagger: stays on 2.0.0", "... -> refused").
 """
 
 _UNYANK = """\
 examples:
   siglink unyank textkit==1.0.0
+
+The registered applications linking textkit are linked again, as after a yank.
 """
 
 _WHO_USES = """\
 examples:
   siglink who-uses textkit               every registered application linking textkit
   siglink who-uses textkit==1.0.0 --json
+
+Applications are registered when built, planned or run cold, and linked again by every
+install, remove, yank and unyank that concerns them. A library not in the store is bad input
+(exit 2); one in the store that no application links prints so (exit 0).
 """
 
 
@@ -142,10 +156,13 @@ def _split(target: str, *, pinned: bool) -> tuple[str, str | None]:
 
 def _print_impact(store: Store, impacts: list[Any], *, as_json: bool, head: Any) -> None:
     from siglink.cli._output import print_json, table
+    from siglink.store import app_display
 
+    manifests = {app.app_id: app.manifest_path for app in store.apps()}
     rows = [
         {
-            "app": i.app_id,
+            "app": app_display(manifests.get(i.app_id, i.app_id)),
+            "manifest": manifests.get(i.app_id, i.app_id),
             "status": i.status,
             "before": i.before,
             "after": i.after,
@@ -159,7 +176,23 @@ def _print_impact(store: Store, impacts: list[Any], *, as_json: bool, head: Any)
     if not rows:
         print(f"no registered applications in {store.root}")
         return
-    table(None, ("APP", "STATUS", "REASON"), [(r["app"], r["status"], r["reason"]) for r in rows])
+    table(None, ("APP", "STATUS", "REASON"),
+          [(_shown(r["app"]), r["status"], r["reason"]) for r in rows])
+
+
+def _shown(application: str) -> str:
+    """An application for people: relative to the current directory when it is under it."""
+    import os
+
+    if not os.path.isabs(application) or os.getcwd() == os.sep:
+        return application
+    try:
+        relative = os.path.relpath(application)
+    except ValueError:
+        return application
+    if relative.startswith(os.pardir):
+        return application
+    return relative + (os.sep if application.endswith(os.sep) and relative != "." else "")
 
 
 def _predict(store: Store, **kwargs: Any) -> list[Any]:
@@ -167,6 +200,78 @@ def _predict(store: Store, **kwargs: Any) -> list[Any]:
 
     predict = import_module("siglink.link.impact").predict
     return list(predict(store, **kwargs))
+
+
+def _linking(store: Store, names: Iterable[str]) -> list[RegisteredApp]:
+    """The registered applications a change to ``names`` may affect: those whose registration
+    names one of them. A registration lists every library of the application's last link,
+    transitively (or, when it was refused, every library it needs), so this is every
+    application whose manifest imports one of ``names``, directly or through a library."""
+    wanted = set(names)
+    return [app for app in store.apps() if wanted & set(app.links)]
+
+
+def _relink(store: Store, apps: Sequence[RegisteredApp]) -> list[dict[str, Any]]:
+    """Link ``apps`` again and record what each links now (who-uses tells it from then on);
+    one row per application: ``app``, ``manifest``, ``status`` (``move``, ``stay`` or
+    ``stop``, as a dry run says), ``before``, ``after`` (``{library: version}``, ``None`` when
+    refused) and ``reason`` (why it is refused now)."""
+    if not apps:
+        return []
+    from siglink.cli._output import warn
+    from siglink.link.plan import relink
+
+    try:
+        outcomes = relink(store, [app.app_id for app in apps])
+    except SiglinkError as e:  # the change is committed: say so, and that the links are stale
+        warn(f"the registered applications were not relinked: {e.message}")
+        return []
+    registered = {app.app_id: app for app in apps}
+    rows = []
+    for impact in outcomes:
+        app = registered[impact.app_id]
+        # before: as registered before the change (a removal marks its users refused)
+        before = None if app.refused is not None else {
+            n: v for n, v in app.links.items() if v is not None}
+        after = impact.after
+        if after is None:
+            status = "stay" if before is None else "stop"
+        else:
+            status = "stay" if before == after else "move"
+        why = (impact.reason or "refused").removeprefix("still cannot link: ")
+        rows.append({
+            "app": app.application, "manifest": app.manifest_path, "status": status,
+            "before": before, "after": after, "reason": why if after is None else None,
+        })
+    return rows
+
+
+def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> None:
+    """One line per application: ``APP: 1.0.0 -> 1.0.1``, ``APP: stays on 2.0.0``,
+    ``APP: 1.0.1 -> refused (WHY)``, naming the libraries only when ``focus`` has several."""
+    def label(versions: dict[str, Any], names: Sequence[str]) -> str:
+        if len(focus) == 1:
+            return str(versions.get(focus[0]) or "(none)")
+        return ", ".join(f"{n} {versions.get(n) or '(none)'}" for n in names)
+
+    for row in rows:
+        before, after = row["before"], row["after"]
+        names = [n for n in focus if n in (before or {}) or n in (after or {})] or list(focus)
+        if after is None:
+            was = "still refused" if before is None else f"{label(before, names)} -> refused"
+            print(f"  {_shown(row['app'])}: {was} ({row['reason']})")
+            continue
+        now = label(after, names)
+        if before is None:
+            text = f"refused -> {now}"
+        elif all(before.get(n) == after.get(n) for n in names):
+            text = f"stays on {now}"
+        else:
+            text = f"{label(before, names)} -> {now}"
+        also = [f"{n} {before.get(n) or '(none)'} -> {after.get(n) or '(none)'}"
+                for n in sorted(set(before or {}) | set(after))
+                if n not in names and before is not None and before.get(n) != after.get(n)]
+        print(f"  {_shown(row['app'])}: {text}" + (f" (also {', '.join(also)})" if also else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -184,16 +289,39 @@ def cmd_install(args: argparse.Namespace) -> int:
         _print_impact(store, impacts, as_json=args.json, head={"install": adds})
         return 0
     progress = not args.json and sys.stderr.isatty()
-    results = store.install(args.specs, index_url=args.index_url, progress=progress)
+    had = store.installed()
+    try:
+        try:
+            results = store.install(args.specs, index_url=args.index_url, progress=progress)
+        except SiglinkError as e:
+            if len(args.specs) > 1:  # all or nothing: say which
+                e.message += "; nothing was installed"
+                e.args = (e.message,)
+            raise
+        new = sorted({r.name for r in results if r.status == "installed"})
+        relinked = _relink(store, _linking(store, new)) if new else []
+    except KeyboardInterrupt as e:  # the install commits all or nothing: which was it?
+        from siglink.cli.main import Interrupted
+        from siglink.store import Store
+
+        added = sorted(Store(store.root).installed() - had)
+        done = ", ".join(f"{n}=={v}" for n, v in added)
+        raise Interrupted(
+            f"{done} installed; the applications using it are relinked at their next start"
+            if done else "nothing was installed") from e
     if args.json:
-        print_json([{"name": r.name, "version": r.version, "status": r.status}
-                    for r in results])
+        print_json({
+            "install": [{"name": r.name, "version": r.version, "status": r.status}
+                        for r in results],
+            "relinked": relinked,
+        })
         return 0
     for r in results:
         if r.status == "installed":
             print(f"installed {r.name}=={r.version}")
         else:
             print(f"{r.name}=={r.version} already present")
+    _print_relinked(relinked, new)
     return 0
 
 
@@ -219,7 +347,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         ])
         return 0
     if not entries:
-        print(f"no libraries in {store.root}")
+        # A store that does not exist is an empty one (a fresh machine has none): exit 0, but
+        # say so, for a mistyped --store; nothing is created.
+        print(f"no store at {store.root}" if not store.exists else f"no libraries in {store.root}")
         return 0
     table(None, ("NAME", "VERSIONS"),
           [(name, ", ".join(_version_label(v) for v in versions)) for name, versions in entries])
@@ -235,7 +365,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if version is None:
         versions = store.versions(name)
         if not versions:
-            raise NotInStoreError(name)
+            raise NotInStoreError(name, hint=store.where)
         users = store.users(name)
         rows: list[dict[str, Any]] = [
             {
@@ -292,7 +422,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("yanked", stored.yanked or "no"),
         ("exports", f"{total}" + (f" ({summary})" if summary else "")),
         ("imports", ", ".join(sorted(manifest.imports)) or "-"),
-        ("used by", ", ".join(app.app_id for app, _ in users) or "-"),
+        ("used by", ", ".join(_shown(app.application) for app, _ in users) or "-"),
     ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
@@ -301,73 +431,97 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
     name, version = _split(args.target, pinned=True)
     assert version is not None
     store = _store(args)
-    unlinked = store.remove(name, version, force=args.force)
-    outcomes = []
-    if unlinked:  # the applications that linked it: what do they link now?
-        from siglink.link.plan import relink
-
-        outcomes = relink(store, unlinked)
+    stored = store.get(name, version)
+    if not args.force:
+        # Decide on fresh links: a registration may predate a change to the store or to the
+        # application (relinking writes only what changed).
+        _relink(store, [app for app, _ in store.users(stored.name, stored.version)])
+    registered = {app.app_id: app for app in store.apps()}
+    unlinked = store.remove(stored.name, stored.version, force=args.force)
+    # The applications that linked it: what do they link now?
+    relinked = _relink(store, [registered[i] for i in unlinked if i in registered])
     if args.json:
-        from siglink.cli._output import print_json
-
-        print_json({"removed": {"name": name, "version": version}, "relinked": [
-            {"app": app_id, "links": links, "reason": why or None}
-            for app_id, links, why in outcomes]})
+        print_json({"removed": {"name": stored.name, "version": stored.version},
+                    "relinked": relinked})
         return 0
-    print(f"removed {name}=={version}")
-    for app_id, links, why in outcomes:
-        if links is None:
-            print(f"  {app_id} linked it and cannot be linked now: {why}")
-        else:
-            now = ", ".join(f"{n} {v}" for n, v in sorted(links.items())) or "nothing"
-            print(f"  {app_id} linked it and now links {now}")
+    print(f"removed {stored.name}=={stored.version}")
+    _print_relinked(relinked, [stored.name])
     return 0
 
 
 def cmd_yank(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
     name, version = _split(args.target, pinned=True)
     assert version is not None
     store = _store(args)
+    stored = store.get(name, version)
     if args.dry_run:
-        stored = store.get(name, version)
-        impacts = _predict(store, yank=[(name, version)], reason=args.reason)
+        impacts = _predict(store, yank=[(stored.name, stored.version)], reason=args.reason)
         _print_impact(store, impacts, as_json=args.json, head={
             "yank": {"name": stored.name, "version": stored.version, "reason": args.reason}})
         return 0
-    store.yank(name, version, args.reason)
+    before = store.yank(stored.name, stored.version, args.reason)
+    changed = before != args.reason
+    relinked = _relink(store, _linking(store, [stored.name])) if changed else []
     if args.json:
-        from siglink.cli._output import print_json
-
-        print_json({"yanked": {"name": name, "version": version, "reason": args.reason}})
+        print_json({"yanked": {"name": stored.name, "version": stored.version,
+                               "reason": args.reason, "was_yanked": before},
+                    "relinked": relinked})
         return 0
-    print(f"yanked {name}=={version}: {args.reason}")
+    what = f"{stored.name}=={stored.version}"
+    if before is None:
+        print(f"yanked {what}: {args.reason}")
+    elif changed:
+        print(f"{what} was already yanked ({before}); reason updated: {args.reason}")
+    else:
+        print(f"{what} was already yanked ({before}); nothing changed")
+    _print_relinked(relinked, [stored.name])
     return 0
 
 
 def cmd_unyank(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
     name, version = _split(args.target, pinned=True)
     assert version is not None
-    _store(args).unyank(name, version)
+    store = _store(args)
+    stored = store.get(name, version)
+    before = store.unyank(stored.name, stored.version)
+    relinked = _relink(store, _linking(store, [stored.name])) if before is not None else []
     if args.json:
-        from siglink.cli._output import print_json
-
-        print_json({"unyanked": {"name": name, "version": version}})
+        print_json({"unyanked": {"name": stored.name, "version": stored.version,
+                                 "was_yanked": before},
+                    "relinked": relinked})
         return 0
-    print(f"unyanked {name}=={version}")
+    what = f"{stored.name}=={stored.version}"
+    if before is None:
+        print(f"{what} is not yanked; nothing changed")
+        return 0
+    print(f"unyanked {what} (was yanked: {before})")
+    _print_relinked(relinked, [stored.name])
     return 0
 
 
 def cmd_who_uses(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json, table
+    from siglink.store import NotInStoreError
 
     name, version = _split(args.target, pinned=False)
-    users = _store(args).users(name, version)
+    store = _store(args)
+    if version is not None:
+        version = store.get(name, version).version  # not in the store: bad input, exit 2
+    users = store.users(name, version)
+    if not users and not store.versions(name):
+        raise NotInStoreError(name, hint=store.where)
     if args.json:
         print_json([
-            {"app": app.app_id, "manifest": app.manifest_path, "version": linked,
+            {"app": app.application, "manifest": app.manifest_path, "version": linked,
              "status": "linked" if linked is not None else "refused",
              "reason": None if linked is not None else app.refused}
             for app, linked in users
@@ -377,16 +531,11 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
     if not users:
         print(f"no registered application links {what}")
         return 0
-    # The columns a reader needs: the manifest only where it is not the app id itself, the
-    # note only when some application links no version now (why).
-    columns = ["APP", "VERSION"]
-    show_manifest = any(app.manifest_path != app.app_id for app, _ in users)
-    show_note = any(linked is None for _, linked in users)
-    columns += ["MANIFEST"] * show_manifest + ["WHY"] * show_note
+    show_note = any(linked is None for _, linked in users)  # why some link no version now
+    columns = ["APP", "VERSION"] + ["WHY"] * show_note
     rows = []
     for app, linked in users:
-        row = [app.app_id, linked or "none (refused)"]
-        row += [app.manifest_path] * show_manifest
+        row = [_shown(app.application), linked or "none (refused)"]
         row += [app.refused or "" if linked is None else ""] * show_note
         rows.append(row)
     table(None, columns, rows)

@@ -347,6 +347,9 @@ class Manifest:
     top_level: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     native: Mapping[str, Any] | None = None
+    # An application's uses of top-level modules no library in the store provided when it was
+    # built (module -> uses, recorded as a third-party consumer's: chains and call shapes).
+    unprovided: Mapping[str, tuple[Import, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"format": FORMAT, "unit": self.unit.to_json()}
@@ -369,6 +372,10 @@ class Manifest:
             data["diagnostics"] = [d.to_json() for d in self.diagnostics]
         if self.native is not None:
             data["native"] = self.native
+        if self.unprovided:
+            data["unprovided"] = {
+                m: [i.to_json() for i in items] for m, items in sorted(self.unprovided.items())
+            }
         return data
 
     def dumps(self) -> str:
@@ -432,6 +439,10 @@ class Manifest:
                 top_level=tuple(data.get("top_level", ())),
                 diagnostics=tuple(Diagnostic.from_json(d) for d in data.get("diagnostics", ())),
                 native=data.get("native"),
+                unprovided={
+                    m: tuple(Import.from_json(i) for i in items)
+                    for m, items in data.get("unprovided", {}).items()
+                },
             )
         except ManifestError:
             raise

@@ -258,8 +258,9 @@ def read_valid_plan(path: str, root: str, manifest_path: str) -> Record | None:
             return None
         if data.get("environment") is not None and data["environment"] != environment_fingerprint():
             return None
-        for link in data["links"].values():
-            if not os.path.isdir(link["path"]):
+        for link in data["links"].values():  # a damaged store: the cold path reports it
+            if not os.path.isdir(link["path"]) or (
+                    link["dist_info"] and not os.path.isdir(link["dist_info"])):
                 return None
     except (KeyError, TypeError, AttributeError):
         return None

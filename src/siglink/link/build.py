@@ -4,8 +4,13 @@ The application's source is read statically (:mod:`siglink.python.usage`); every
 mapped to the distribution that provides it (``store.providers``); each use is matched against
 the version the application is built against (``--against NAME==VERSION``, else the newest
 non-yanked version that provides every name used) and recorded with that version's export as
-the expected contract. The manifest is written beside the application
-(:func:`siglink.link._cache.app_manifest_path`) and the application is registered in the store.
+the expected contract. A call the chosen version does not accept is a :class:`BuildError`
+(exit 1) listing each such call; a name it lacks is a warning (the link will say more). Optional
+uses (:attr:`~siglink.python.usage.Use.optional`) are recorded as such and never decide the
+version. A module that no library in the store provides is recorded in the manifest's
+``unprovided`` table: a required one refuses the link until a library provides it. The manifest is
+written beside the application (:func:`siglink.link._cache.app_manifest_path`) and the
+application is registered in the store.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink.contracts.manifest import Import, Manifest, Unit
-from siglink.errors import BadInputError
+from siglink.errors import BadInputError, BuildError
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze, local_modules
 
@@ -33,6 +38,9 @@ __all__ = ["AppSource", "BuildResult", "build_app", "find_app"]
 def __dir__() -> list[str]:
     return list(__all__)
 
+
+# Modules the interpreter itself provides that are not in ``sys.stdlib_module_names``.
+_NOT_LIBRARIES = frozenset({"__main__", "__phello__", "__hello__"})
 
 _SKIP_DIRS = frozenset({"__pycache__", "venv", ".venv", "build", "dist", "node_modules"})
 
@@ -59,6 +67,11 @@ class BuildResult:
     against: dict[str, str]
     defaulted: tuple[str, ...]  # names whose version was chosen by default
     warnings: tuple[str, ...]
+    unserved: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each library, the uses the version built against does not serve (a name it lacks,
+    calls it does not accept): empty when it serves every required use."""
+    misfits: tuple[str, ...] = ()
+    """Each recorded call the version built against does not accept (``record`` mode only)."""
 
 
 def _py_files(directory: Path) -> list[Path]:
@@ -142,6 +155,11 @@ class _Library:
         self.uses: list[Use] = []
         self.modules: dict[str, str] = {}
 
+    @property
+    def required(self) -> list[Use]:
+        """The uses that decide the version: seen statically and not optional."""
+        return [u for u in self.uses if not u.dynamic and not u.optional]
+
 
 def _modules_of(view: ManifestView, top_level: Sequence[str]) -> set[str]:
     modules = set(top_level)
@@ -164,20 +182,47 @@ def _export_prefix(chain: str, view: ManifestView) -> str | None:
     return None
 
 
-def _unserved(use: Use, view: ManifestView, modules: set[str]) -> str | None:
-    """Why this version cannot serve ``use`` (None when it can): the name is missing, or the
-    application's calls do not fit its signature."""
-    from siglink.contracts.compat import check_export
+def _missing(use: Use, view: ManifestView, modules: set[str]) -> str | None:
+    """``use.path`` when this version has neither it nor a prefix of it, else None."""
+    if _export_prefix(use.path, view) is None and use.path not in modules:
+        return use.path
+    return None
 
-    path = _export_prefix(use.path, view)
-    if path is None:
-        return None if use.path in modules else f"{use.path} (missing)"
-    if path != use.path or not use.calls:
-        return None
-    verdict = check_export(None, view.export(path), calls=use.calls)
-    if verdict.ok:
-        return None
-    return f"{path} (calls do not fit: {verdict.incompatible[0].explain()})"
+
+def _call_misfits(use: Use, view: ManifestView, label: str) -> list[str]:
+    """One line per recorded call of ``use`` that this version's export does not accept:
+    ``app.py:3: textkit.wrap(_, _): P6: the call passes 2 positional arguments, ...``."""
+    from siglink.contracts.compat import call_text, check_export
+    from siglink.link.resolve import _lenient
+
+    export = view.export(use.path) if use.calls else None
+    if export is None:
+        return []
+    name = use.path.rpartition(".")[2]
+    has = f"{label} has {export.kind.value} {name}" if export.signature is None else (
+        f"{label} has {name}{export.signature}")
+    out = []
+    for call in use.calls:
+        verdict = _lenient(check_export(None, export, calls=(call,)), export)
+        for problem in verdict.incompatible:
+            why = problem.note or f"expected {problem.expected}, found {problem.found}"
+            site = use.call_sites.get(call, use.location)
+            out.append(f"{site}: {use.path}{call_text(call)[1:]}: {problem.rule}: {why}; {has}")
+    return out
+
+
+def _fit(library: _Library, view: ManifestView, modules: set[str],
+         label: str) -> tuple[list[str], list[str]]:
+    """What this version lacks of the library's required uses, and the calls it refuses."""
+    missing: list[str] = []
+    misfits: list[str] = []
+    for use in library.required:
+        lacks = _missing(use, view, modules)
+        if lacks is not None:
+            missing.append(lacks)
+        else:
+            misfits.extend(_call_misfits(use, view, label))
+    return missing, misfits
 
 
 def _import_path(chain: str, view: ManifestView, modules: set[str]) -> str | None:
@@ -196,11 +241,15 @@ def _import_path(chain: str, view: ManifestView, modules: set[str]) -> str | Non
 
 def build_app(
     store: Any, app: str, *, against: Mapping[str, str] | None = None, module: bool = False,
-    write: bool = True, register: bool = True,
+    write: bool = True, register: bool = True, misfits: str = "raise",
 ) -> BuildResult:
     """Analyze ``app`` and write its manifest; with ``register``, also link it and record in
     ``store`` what it links now (or why its link is refused, as a warning).
 
+    :param misfits: what to do when a recorded call does not fit the version built against:
+        ``"raise"`` (:class:`BuildError`, nothing written), or ``"record"`` (write the manifest
+        anyway, for ``siglink run``: the link then refuses or picks a version that fits).
+    :raises BuildError: a call the version built against does not accept (exit 1).
     :raises BadInputError: a syntax error (``file:line``), an unknown ``--against`` version.
     """
     from siglink.link._cache import app_manifest_path
@@ -211,7 +260,7 @@ def build_app(
     if module or source.entry.startswith("func:"):
         local.add(source.entry.split(":", 1)[1].split(".", 1)[0])
     warnings = list(usage.warnings)
-    libraries = _libraries(store, usage, local, warnings)
+    libraries, unprovided = _libraries(store, usage, local, warnings)
     pins: dict[str, str] = {canonicalize_name(k): v for k, v in (against or {}).items()}
     for name, pinned in pins.items():
         if name not in libraries:
@@ -220,92 +269,124 @@ def build_app(
     imports: dict[str, tuple[Import, ...]] = {}
     built: dict[str, str] = {}
     defaulted: list[str] = []
+    unserved: dict[str, tuple[str, ...]] = {}
+    refused: list[str] = []
     for name, library in sorted(libraries.items()):
-        version, view, modules = _choose(store, links, library, pins.get(name), warnings)
+        version, view, modules, missing, bad = _choose(store, links, library, pins.get(name))
         if name not in pins:
             defaulted.append(name)
         built[name] = version
+        if missing or bad:
+            unserved[name] = (*(f"{m} (missing)" for m in missing),
+                              *(line.split(": ", 1)[1] for line in bad))
+        if missing and name not in pins and len(links.versions(name)) > 1:
+            warnings.append(f"no version of {name} serves every use; built against {version}, "
+                            f"which lacks {', '.join(sorted(missing))}")
+        refused.extend(bad)
         imports[name] = _imports(library, version, view, modules, warnings)
+    if refused and misfits == "raise":
+        raise BuildError(
+            f"{app}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
+            "not accepted by the version built against:\n  " + "\n  ".join(refused),
+            misfits=tuple(refused))
     manifest = Manifest(
         unit=Unit(source.name, "0", "application"),
         imports=imports,
         entry=source.entry,
         files=_digests(source.root, usage),
+        unprovided=unprovided,
     )
     manifest_path = app_manifest_path(app, module)
     if write:
         _write(manifest_path, manifest.dumps())
         if register:
             _register(store, manifest, manifest_path, warnings)
-    return BuildResult(manifest, manifest_path, built, tuple(defaulted), tuple(warnings))
+    return BuildResult(manifest, manifest_path, built, tuple(defaulted), tuple(warnings),
+                       unserved, tuple(refused))
 
 
 def _libraries(
     store: Any, usage: Usage, local: set[str], warnings: list[str]
-) -> dict[str, _Library]:
+) -> tuple[dict[str, _Library], dict[str, tuple[Import, ...]]]:
+    """The libraries the application uses, and its uses of modules no library provides."""
     providers: dict[str, list[str]] = {}
     libraries: dict[str, _Library] = {}
+    unprovided: dict[str, list[Import]] = {}
 
-    def owner(module: str, where: str) -> str | None:
+    def owner(module: str) -> str | None:
         top = module.split(".", 1)[0]
-        if top in local or top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        if top in local or top in _NOT_LIBRARIES or top in sys.stdlib_module_names or (
+                top in sys.builtin_module_names):
             return None
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
-            if not providers[top]:
-                warnings.append(f"{where}: module {top} is not provided by any library in the "
-                                "store and is not linked (siglink install it)")
         names = providers[top]
         if not names:
+            unprovided.setdefault(top, [])
             return None
         libraries.setdefault(names[0], _Library(names[0]))
         return names[0]
 
     for module, where in usage.modules.items():
-        name = owner(module, where)
+        name = owner(module)
+        optional = module in usage.optional_modules
         if name is not None:
             libraries[name].modules[module] = where
+        elif module.split(".", 1)[0] in unprovided:
+            unprovided[module.split(".", 1)[0]].append(
+                Import(module, location=where, optional=optional))
     for use in usage.uses.values():
-        name = owner(use.path, use.location)
+        name = owner(use.path)
         if name is not None:
             libraries[name].uses.append(use)
-    return libraries
+        elif use.path.split(".", 1)[0] in unprovided and not use.dynamic:
+            unprovided[use.path.split(".", 1)[0]].append(Import(
+                use.path, calls=tuple(use.calls), location=use.location, optional=use.optional))
+    out: dict[str, tuple[Import, ...]] = {}
+    for top, items in sorted(unprovided.items()):
+        required = sorted((i for i in items if not i.optional),
+                          key=lambda i: _location_key(i.location or ""))
+        if required:
+            warnings.append(
+                f"{required[0].location}: module {top} is not provided by any library in the "
+                f"store: its link is refused until one is (siglink install {top}==VERSION, or "
+                "run with --environment)")
+        out[top] = tuple(sorted(items, key=lambda i: i.path))
+    return libraries, out
 
 
-def _choose(
-    store: Any, links: StoreSource, library: _Library, pin: str | None, warnings: list[str]
-) -> tuple[str, ManifestView, set[str]]:
-    versions = list(links.versions(library.name))
+_Choice = tuple[str, ManifestView, set[str], list[str], list[str]]
+
+
+def _choose(store: Any, links: StoreSource, library: _Library, pin: str | None) -> _Choice:
+    """The version to build against (``pin``, else the newest non-yanked stable version serving
+    every required use, else the one accepting every call and lacking the fewest names), its
+    manifest and modules, the names it lacks and the calls it does not accept."""
     if pin is not None:
         stored = store.get(library.name, pin)  # NotInStoreError names NAME==VERSION
         view = links.view(stored.name, stored.version)
         modules = _modules_of(view, stored.top_level)
-        for use in library.uses:
-            why = None if use.dynamic else _unserved(use, view, modules)
-            if why is not None:
-                warnings.append(f"{use.location}: {library.name} {stored.version} does not "
-                                f"serve {why}")
-        return stored.version, view, modules
+        missing, bad = _fit(library, view, modules, f"{library.name} {stored.version}")
+        return stored.version, view, modules, missing, bad
+    versions = list(links.versions(library.name))
     usable = [v for v in versions if not v.yanked]
     stable = [v for v in usable if not _prerelease(v.version)]
     ordered = stable or usable or versions
     if not ordered:
         raise BadInputError(f"{library.name} has no version in the store")
-    uses = [u for u in library.uses if not u.dynamic]
-    best: tuple[int, str, ManifestView, set[str], list[str]] | None = None
+    best: tuple[tuple[int, int], _Choice] | None = None
     for stored in ordered:
         view = links.view(stored.name, stored.version)
         modules = _modules_of(view, stored.top_level)
-        missing = [m for m in (_unserved(u, view, modules) for u in uses) if m is not None]
-        if not missing:
-            return stored.version, view, modules
-        if best is None or len(missing) < best[0]:
-            best = (len(missing), stored.version, view, modules, missing)
+        missing, bad = _fit(library, view, modules, f"{library.name} {stored.version}")
+        choice = (stored.version, view, modules, missing, bad)
+        if not missing and not bad:
+            return choice
+        rank = (len(bad), len(missing))
+        if best is None or rank < best[0]:
+            best = (rank, choice)
     assert best is not None
-    _, version, view, modules, missing = best
-    warnings.append(f"no version of {library.name} serves every use; built against "
-                    f"{version}, which lacks {', '.join(sorted(missing))}")
-    return version, view, modules
+    return best[1]
 
 
 def _imports(
@@ -328,12 +409,14 @@ def _imports(
         attributes = tuple(sorted({u.path[len(path) + 1:].split(".", 1)[0]
                                    for u, exact in uses if not exact}))
         dynamic = next((u.dynamic for u, _ in uses if u.dynamic), None)
+        optional = all(u.optional for u, _ in uses)
         expected = view.export(path)
-        location = min((u.location for u, _ in uses), key=_location_key)
-        if expected is None and dynamic is None:
+        required = [u for u, _ in uses if not u.optional] or [u for u, _ in uses]
+        location = min((u.location for u in required), key=_location_key)
+        if expected is None and dynamic is None and not optional:
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
-                          location))
+                          location, optional))
     return tuple(out)
 
 

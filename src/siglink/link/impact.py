@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
     from siglink.store import StoredVersion
 
-__all__ = ["AppImpact", "predict"]
+__all__ = ["AppImpact", "describe", "predict"]
 
 
 def __dir__() -> list[str]:
@@ -78,6 +78,13 @@ class _Overlay:
         out.sort(key=lambda v: _key(v.version), reverse=True)
         return out
 
+    def providers(self, module: str) -> list[str]:
+        found = self.base.providers(module)
+        for (name, _), (stored, _) in self.added.items():
+            if module in stored.top_level and name not in found:
+                found.append(name)
+        return found
+
     def view(self, name: str, version: str) -> ManifestView:
         key = (canonicalize_name(name), version)
         if key in self.added:
@@ -93,7 +100,8 @@ def _link(store: Any, manifest: Manifest, path: str, policy: str,
     from siglink.link.plan import compute
 
     try:
-        plan = compute(store, manifest, manifest_path=path, policy=policy, source=source)
+        plan = compute(store, manifest, manifest_path=path, policy=policy, source=source,
+                       verify=False)
     except SiglinkError as e:
         summary = getattr(getattr(e, "report", None), "summary", "")
         return None, summary or " ".join(line.strip() for line in e.message.splitlines()[1:4])
@@ -132,15 +140,22 @@ def predict(
             continue
         before, _ = _link(store, manifest, path, policy, base)
         after, error = _link(store, manifest, path, policy, overlay)
-        if after is None:
-            status: Literal["stay", "stop"] = "stay" if before is None else "stop"
-            out.append(AppImpact(app.app_id, before, None, status,
-                                 f"still cannot link: {error}" if before is None else error))
-        elif before == after:
-            out.append(AppImpact(app.app_id, before, after, "stay", "no change"))
-        elif before is None:
-            out.append(AppImpact(app.app_id, None, after, "move", "links again: " +
-                                 ", ".join(f"{n} {v}" for n, v in sorted(after.items()))))
-        else:
-            out.append(AppImpact(app.app_id, before, after, "move", _changes(before, after)))
+        out.append(describe(app.app_id, before, after, error))
     return out
+
+
+def describe(
+    app_id: str, before: dict[str, str] | None, after: dict[str, str] | None, error: str
+) -> AppImpact:
+    """How an application's link changed from ``before`` to ``after`` (None: refused, for the
+    reason ``error``)."""
+    if after is None:
+        status: Literal["stay", "stop"] = "stay" if before is None else "stop"
+        return AppImpact(app_id, before, None, status,
+                         f"still cannot link: {error}" if before is None else error)
+    if before == after:
+        return AppImpact(app_id, before, after, "stay", "no change")
+    if before is None:
+        return AppImpact(app_id, None, after, "move", "links again: " +
+                         ", ".join(f"{n} {v}" for n, v in sorted(after.items())))
+    return AppImpact(app_id, before, after, "move", _changes(before, after))

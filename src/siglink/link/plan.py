@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from siglink.contracts.manifest import Manifest
+from siglink.contracts.manifest import Import, Manifest
 from siglink.contracts.verdict import Verdict
 from siglink.errors import BadInputError, LinkError, SiglinkError, StoreError
 
 if TYPE_CHECKING:
+    from siglink.link.impact import AppImpact
     from siglink.link.resolve import LinkSource, Rejections
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "link",
     "load_app_manifest",
     "read_app_manifest",
+    "rejected_json",
     "relink",
 ]
 
@@ -86,17 +88,22 @@ class LinkPlan:
             }
             for name, lib in sorted(self.links.items())
         }
-        rejected = {
-            name: [
-                {"version": version,
-                 "problems": why.to_json()["problems"] if isinstance(why, Verdict)
-                 else [{"rule": "", "note": why, "severity": "incompatible"}]}
-                for version, why in items
-            ]
-            for name, items in sorted(self.rejected.items())
-        }
-        return {"app": self.app, "policy": self.policy, "links": links, "rejected": rejected,
-                "warnings": list(self.warnings)}
+        return {"app": self.app, "policy": self.policy, "links": links,
+                "rejected": rejected_json(self.rejected), "warnings": list(self.warnings)}
+
+
+def rejected_json(rejected: Rejections) -> dict[str, list[dict[str, Any]]]:
+    """``{NAME: [{"version", "problems": [...]}]}``: a refusal that is not a verdict (yanked,
+    a requirement) is one problem with an empty rule and the reason as its note."""
+    return {
+        name: [
+            {"version": version,
+             "problems": why.to_json()["problems"] if isinstance(why, Verdict)
+             else [{"rule": "", "note": why, "severity": "incompatible"}]}
+            for version, why in items
+        ]
+        for name, items in sorted(rejected.items())
+    }
 
 
 def effective_policy(manifest_path: str, asked: str | None = None) -> str:
@@ -153,25 +160,46 @@ def read_app_manifest(path: str) -> Manifest:
 def compute(
     store: Any, manifest: Manifest, *, manifest_path: str, policy: str = "signature",
     pre: bool = False, allow_yanked: bool = False, source: LinkSource | None = None,
+    verify: bool = True,
 ) -> LinkPlan:
     """Link ``manifest``'s application against ``store``.
 
+    A module the application requires that no library provides refuses the link: the running
+    environment takes part only when ``store`` was opened with ``environment=True``.
+
     :param source: read versions from this instead of ``store`` (a hypothetical store, for
         impact prediction).
+    :param verify: check that each chosen version's directories exist (not for hypothetical
+        versions).
     :raises LinkError: no compatible set of versions; the message lists every unsatisfied
         import and why each candidate was refused (exit 127).
+    :raises StoreError: a chosen version's directory is missing (a damaged store, exit 3).
     """
-    from siglink.link.resolve import StoreSource, app_requirements, resolve
+    from siglink.link.resolve import LinkFailure, StoreSource, app_requirements, resolve
 
     app = os.path.abspath(manifest_path)
     if source is None:
         source = StoreSource(store)
-    requirements = app_requirements(app, manifest.imports, policy)
+    imports, unprovided = _provided(source, manifest)
+    requirements = app_requirements(app, imports, policy)
     warnings = [f"{i.location or app}: dynamic use of {i.path} ({i.dynamic}): not checked"
                 for items in manifest.imports.values() for i in items
                 if i.dynamic and i.expected is None]
-    resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
-                         allow_yanked=allow_yanked)
+    environment = bool(getattr(store, "environment", False))
+    try:
+        resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
+                             allow_yanked=allow_yanked)
+    except LinkError as e:
+        if unprovided and isinstance(e.report, LinkFailure):
+            for module, where in unprovided.items():
+                e.report.unprovided(module, where, environment=environment)
+            raise LinkError(e.report.text(), report=e.report) from None
+        raise
+    if unprovided:
+        failure = LinkFailure(None, app)
+        for module, where in unprovided.items():
+            failure.unprovided(module, where, environment=environment)
+        raise LinkError(failure.text(), report=failure)
     links = {}
     for name, candidate in sorted(resolution.chosen.items()):
         stored = candidate.stored
@@ -187,8 +215,43 @@ def compute(
         if _yanked(stored):
             warnings.append(f"{name} {stored.version} is yanked ({_yanked(stored)}), "
                             "linked because of --allow-yanked")
+        if verify:
+            _verify(links[name])
     return LinkPlan(app, app, manifest.entry, policy, links, resolution.rejected,
                     (*warnings, *resolution.warnings))
+
+
+def _provided(
+    source: LinkSource, manifest: Manifest
+) -> tuple[dict[str, tuple[Import, ...]], dict[str, str]]:
+    """The application's imports per distribution, with its uses of modules it was built
+    without a provider for attributed to the library that provides them now; and the modules
+    it requires that none provides (module -> where it is first imported)."""
+    imports = dict(manifest.imports)
+    missing: dict[str, str] = {}
+    for module, items in sorted(manifest.unprovided.items()):
+        names = source.providers(module)
+        if names:
+            imports[names[0]] = (*imports.get(names[0], ()), *items)
+            continue
+        required = [i.location or "" for i in items if not i.optional]
+        if required:
+            missing[module] = min(required, key=_location_key)
+    return imports, missing
+
+
+def _location_key(location: str) -> tuple[str, int]:
+    file, _, line = location.rpartition(":")
+    return (file, int(line) if line.isdigit() else 0)
+
+
+def _verify(lib: LinkedLib) -> None:
+    """A linked version's directory and metadata must exist: the import hook would otherwise
+    fall through to whatever else provides the module."""
+    for path in (lib.path, lib.dist_info):
+        if path and not os.path.isdir(path):
+            raise StoreError(f"store damaged: {path} is missing; reinstall "
+                             f"{lib.name}=={lib.version} or remove it")
 
 
 def _yanked(stored: Any) -> str | None:
@@ -202,7 +265,7 @@ def _yanked(stored: Any) -> str | None:
 def link(
     store: Any, manifest: Manifest, *, manifest_path: str, policy: str = "signature",
     pre: bool = False, allow_yanked: bool = False,
-    on_unrecorded: Callable[[str], None] | None = None,
+    on_unrecorded: Callable[[str], None] | None = None, source: LinkSource | None = None,
 ) -> LinkPlan:
     """:func:`compute`, and record the outcome in the store's registrations (what
     ``siglink who-uses`` lists): the versions linked, or, when the link is refused, the
@@ -217,7 +280,7 @@ def link(
     app = os.path.abspath(manifest_path)
     try:
         plan = compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
-                       allow_yanked=allow_yanked)
+                       allow_yanked=allow_yanked, source=source)
     except LinkError as e:
         failure = e.report if isinstance(e.report, LinkFailure) else None
         needed: dict[str, str | None] = dict.fromkeys(
@@ -242,24 +305,53 @@ def _record(
         on_unrecorded(f"cannot record the application in {store.root}: {e}")
 
 
-def relink(store: Any, app_ids: Sequence[str]) -> list[tuple[str, dict[str, str] | None, str]]:
-    """Link registered applications again (after a forced removal) and record the outcome:
-    ``(app_id, versions linked or None, why not)`` for each."""
+def relink(store: Any, app_ids: Iterable[str] | None = None) -> list[AppImpact]:
+    """Link registered applications again after a change to the store (an install, a removal,
+    a yank) and record each outcome in the store's registrations.
+
+    ``app_ids`` defaults to every registered application. One application's failure (a refused
+    link, a manifest gone or unreadable, a registration that cannot be written) never stops the
+    others: it is recorded (when the store can record it) and reported as that application's
+    ``stop`` (or ``stay`` when it did not link before either). Versions and manifests are read
+    once for all applications.
+
+    :returns: one :class:`~siglink.link.impact.AppImpact` per application, in order:
+        ``(app_id, before, after, status, reason)``, ``before`` the versions it was registered
+        as linking (None when it was refused), ``after`` what it links now (None when refused),
+        ``status`` ``move`` / ``stay`` / ``stop``.
+    """
+    from siglink.link.impact import AppImpact, describe
+    from siglink.link.resolve import LinkFailure, StoreSource
+
     registered = {app.app_id: app for app in store.apps()}
-    out: list[tuple[str, dict[str, str] | None, str]] = []
-    for app_id in app_ids:
+    source = StoreSource(store)
+    out: list[AppImpact] = []
+    for app_id in (list(registered) if app_ids is None else app_ids):
         app = registered.get(app_id)
+        before: dict[str, str] | None = None
+        if app is not None and not app.refused:
+            before = {n: v for n, v in app.links.items() if v is not None}
+        notes: list[str] = []
         try:
             if app is None:
                 raise BadInputError(f"{app_id} is not registered")
             manifest = read_app_manifest(app.manifest_path)
             plan = link(store, manifest, manifest_path=app.manifest_path,
-                        policy=effective_policy(app.manifest_path))
+                        policy=effective_policy(app.manifest_path), on_unrecorded=notes.append,
+                        source=source)
         except LinkError as e:
-            summary = getattr(e.report, "summary", "") or e.message.splitlines()[0]
-            out.append((app_id, None, summary))
-        except SiglinkError as e:
-            out.append((app_id, None, e.message))
+            why = e.report.summary if isinstance(e.report, LinkFailure) else ""
+            out.append(describe(app_id, before, None, why or e.message.splitlines()[0]))
+        except Exception as e:  # one application never stops the others
+            why = e.message if isinstance(e, SiglinkError) else f"{type(e).__name__}: {e}"
+            if app is not None:
+                needed = dict.fromkeys(app.links)
+                _record(store, app_id, needed, why, notes.append)
+            out.append(describe(app_id, before, None, why))
         else:
-            out.append((app_id, plan.versions, ""))
+            out.append(describe(app_id, before, plan.versions, ""))
+        if notes:
+            last = out[-1]
+            out[-1] = AppImpact(last.app_id, last.before, last.after, last.status,
+                                "; ".join(filter(None, (last.reason, *notes))))
     return out

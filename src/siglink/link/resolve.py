@@ -47,6 +47,7 @@ from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.errors import LinkError
 
 if TYPE_CHECKING:
+    from siglink.contracts.types import ClassGraph
     from siglink.store import Store, StoredVersion
 
 __all__ = [
@@ -80,6 +81,10 @@ class LinkSource(Protocol):
         """One version's manifest, read lazily."""
         ...
 
+    def providers(self, module: str) -> list[str]:
+        """The distributions providing top-level module ``module`` (normalized names)."""
+        ...
+
 
 class ManifestView:
     """A library version's exports and imports, parsed one export at a time from JSON.
@@ -88,7 +93,7 @@ class ManifestView:
     needs: a consumer imports a few names, and most of them are identical by digest.
     """
 
-    __slots__ = ("_exports", "_imports", "_modules", "_parsed", "_raw")
+    __slots__ = ("_classes", "_exports", "_imports", "_modules", "_parsed", "_raw")
 
     def __init__(
         self, raw: Mapping[str, Any] | None = None, manifest: Manifest | None = None
@@ -98,6 +103,7 @@ class ManifestView:
         self._parsed: dict[str, Export | None] = dict(manifest.exports) if manifest else {}
         self._exports: Mapping[str, Export] | None = manifest.exports if manifest else None
         self._modules: frozenset[str] | None = None
+        self._classes: ClassGraph | None = None
         if manifest is not None:
             self._imports = dict(manifest.imports)
 
@@ -148,6 +154,36 @@ class ManifestView:
             self._modules = frozenset(found)
         return self._modules
 
+    def class_graph(self) -> ClassGraph:
+        """Every class's recorded bases (:func:`siglink.contracts.compat.class_graph`), so that
+        relations between the library's own classes are known; read from the JSON without
+        parsing any signature, once."""
+        if self._classes is None:
+            from siglink.contracts.types import ClassGraph
+
+            if self._exports is not None:
+                from siglink.contracts.compat import class_graph
+
+                self._classes = class_graph(self._exports.values())
+            else:
+                bases: dict[str, tuple[str, ...]] = {}
+
+                def visit(path: str, data: Mapping[str, Any]) -> None:
+                    if data.get("kind") != "class":
+                        return
+                    found = tuple(data.get("bases", ()))
+                    bases[path] = found
+                    module = data.get("module")
+                    if module:
+                        bases.setdefault(f"{module}.{path.rpartition('.')[2]}", found)
+                    for name, member in data.get("members", {}).items():
+                        visit(f"{path}.{name}", member)
+
+                for path, data in self._raw.items():
+                    visit(path, data)
+                self._classes = ClassGraph(bases)
+        return self._classes
+
     def imports(self) -> dict[str, tuple[Import, ...]]:
         """The library's own recorded imports (siglink-built, or computed at install)."""
         out: dict[str, tuple[Import, ...]] = {}
@@ -184,6 +220,10 @@ class StoreSource:
         if text is not None:
             return ManifestView(raw=json.loads(text))
         return ManifestView(manifest=self.store.manifest(name, version))
+
+    def providers(self, module: str) -> list[str]:
+        """The distributions providing top-level module ``module`` (normalized names)."""
+        return [canonicalize_name(n) for n in self.store.providers(module)]
 
     def _raw_text(self, name: str, version: str) -> str | None:
         # The store keeps each manifest's JSON text in its index: parse only what is used.
@@ -301,6 +341,21 @@ def _lenient(verdict: Verdict, provided: Export) -> Verdict:
     return Verdict(kept, (*verdict.unverified, note), verdict.usage_compatible)
 
 
+_NO_CONSUMER_SIG = "signature: not recorded by the consumer, only its calls checked"
+_NO_PROVIDER_SIG = "signature: not recorded by the provider"
+
+
+def _one_unverified_note(verdict: Verdict) -> Verdict:
+    """A call-shape check of an export whose signature neither side recorded says so once."""
+    notes = verdict.unverified
+    if _NO_PROVIDER_SIG not in notes or _NO_CONSUMER_SIG not in notes:
+        return verdict
+    kept = tuple(n for n in notes if n != _NO_CONSUMER_SIG)
+    kept = tuple("signature: recorded by neither the consumer nor the provider, not checked"
+                 if n == _NO_PROVIDER_SIG else n for n in kept)
+    return Verdict(verdict.problems, kept, verdict.usage_compatible, verdict.identical)
+
+
 @dataclass
 class Refusal:
     """Why one candidate cannot serve one requirement."""
@@ -324,6 +379,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         self.candidates: dict[tuple[str, str], Candidate] = {}
         self.deps: dict[tuple[str, str], list[Requirement]] = {}
         self.sources: dict[tuple[str, str], frozenset[str] | None] = {}
+        self.graphs: dict[ClassGraph, ClassGraph] = {}
         self.warnings: list[str] = []
         from siglink.contracts.compat import check_export
 
@@ -441,23 +497,49 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         view = candidate.view
         digest = view.export_digest(imp.path)
         if imp.expected is not None and digest == imp.expected.digest:
-            return _IDENTICAL
+            # The export is the one built against, but the consumer's calls may never have
+            # fitted it (built against it anyway): they are checked all the same.
+            return self.check_calls(imp) if imp.calls else _IDENTICAL
         if digest is None and _third_party(imp):
             return self.check_chain(imp, candidate)
+        if digest is None and imp.expected is None:
+            return _unexported()  # a name the consumer used that its version lacked too
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
-        key = (*_import_key(imp, self.policy), digest)
+        classes = None if digest is None or imp.expected is None else self.classes(candidate)
+        key = (*_import_key(imp, self.policy), digest, classes)
         found = self.memo.get(key)
         if found is None:
             provided = None if digest is None else view.export(imp.path)
             found = self.check_export(
                 imp.expected, provided, policy=self.policy, calls=imp.calls or None,
-                calls_complete=imp.calls_complete,
+                calls_complete=imp.calls_complete, classes=classes,
             )
             if provided is not None and _third_party(imp):
-                found = _lenient(found, provided)
+                found = _one_unverified_note(_lenient(found, provided))
             self.memo[key] = found
         return found
+
+    def check_calls(self, imp: Import) -> Verdict:
+        """The consumer's recorded calls against the export it was built against, which the
+        candidate provides unchanged (equal digests: the recorded export serves, unparsed
+        from the candidate), memoized per export digest and call shapes: identical when they
+        all bind."""
+        provided = imp.expected
+        assert provided is not None
+        key = ("calls", provided.digest, imp.calls)
+        found = self.memo.get(key)
+        if found is None:
+            bound = _lenient(self.check_export(None, provided, calls=imp.calls), provided)
+            found = Verdict(bound.problems) if bound.problems else _IDENTICAL
+            self.memo[key] = found
+        return found
+
+    def classes(self, candidate: Candidate) -> ClassGraph:
+        """The candidate's class graph; equal graphs are one object, so that the contract
+        checker's memo (per graph) serves every version with the same classes."""
+        graph = candidate.view.class_graph()
+        return self.graphs.setdefault(graph, graph)
 
     def check_chain(self, imp: Import, candidate: Candidate) -> Verdict:
         """A third-party import whose path the candidate does not export: a deeper attribute
@@ -759,6 +841,33 @@ def _problem_text(problem: Problem, who: str, name: str, version: str) -> str:
     return f"{problem.explain()} [needed by {who}]"
 
 
+def refusal_lines(name: str, version: str, why: Verdict | str) -> list[str]:
+    """Why version ``version`` of ``name`` was refused, one line per problem, as
+    :attr:`Resolution.rejected` holds it: a name a consumer uses and this version lacks reads
+    ``liba 1.0 uses libb.gone, which libb 2.0 does not export (P1)``."""
+    if isinstance(why, str):
+        return [why]
+    lines = []
+    for problem in why.incompatible or why.problems:
+        if problem.rule == "P1" and problem.expected == _USED:
+            first, _, rest = problem.path.partition(" ")
+            who, path = (first, rest) if "==" in first and rest else ("the application",
+                                                                       problem.path)
+            lines.append(_problem_text(Problem(problem.rule, path, problem.expected,
+                                               problem.found, problem.severity), who, name,
+                                       version))
+        else:
+            lines.append(problem.explain())
+    return lines or [why.explain()]
+
+
+def _some(items: Sequence[str], limit: int = 8) -> str:
+    """``a, b, c`` -- at most ``limit`` of them, then ``and 22 more``."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+
+
 def _excluded_kind(intrinsic: str) -> str:
     """``yanked: CVE...`` -> ``yanked``; the kind of reason a version is never offered."""
     if intrinsic.startswith("yanked"):
@@ -780,16 +889,18 @@ class LinkFailure:
     registration of the application. Plain data, so the error stays picklable.
 
     ``unsatisfied`` maps each library with no acceptable version to the imports no eligible
-    version satisfies, each with the versions that refused it.
+    version satisfies, each with the versions that refused it; ``rejected`` maps it to every
+    version and why it was refused (as :attr:`Resolution.rejected`, for ``plan --json``).
     """
 
     def __init__(
-        self, provider: _Provider, app: str,
-        causes: Sequence[tuple[Requirement, Candidate | None]],
+        self, provider: _Provider | None, app: str,
+        causes: Sequence[tuple[Requirement, Candidate | None]] = (),
     ) -> None:
         self.app = app
         self.lines: list[str] = [f"cannot link {app}:"]
         self.unsatisfied: dict[str, dict[str, list[str]]] = {}
+        self.rejected: dict[str, list[tuple[str, Verdict | str]]] = {}
         self.summaries: list[str] = []
         by_name: dict[str, list[Requirement]] = {}
         for req, _parent in causes:
@@ -797,7 +908,19 @@ class LinkFailure:
             if req not in group:
                 group.append(req)
         for name, reqs in by_name.items():
+            assert provider is not None
             self._explain(provider, name, reqs)
+
+    def unprovided(self, module: str, where: str, *, environment: bool) -> None:
+        """Add a module the application imports (at ``where``) that no library provides."""
+        hint = f"siglink install {module}==VERSION"
+        if not environment:
+            hint += ", or run with --environment"
+        store = "the store or the environment" if environment else "the store"
+        text = (f"{module}: imported by {where} but no library in {store} provides it "
+                f"({hint})")
+        self.lines.append(f"  {text}")
+        self.summaries.append(text)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -815,13 +938,14 @@ class LinkFailure:
     def _explain(self, provider: _Provider, name: str, reqs: Sequence[Requirement]) -> None:
         app, lines = self.app, self.lines
         undefined = self.unsatisfied.setdefault(name, {})
+        rejected = self.rejected.setdefault(name, [])
         versions = list(provider.source.versions(name))
         lines.append(f"  {name}: no version satisfies every consumer")
         for req in reqs:
             who = _consumer_label(req.consumer, app)
             spec = f" {req.specifier}" if req.specifier else ""
-            used = ", ".join(i.path for i in req.imports if _checked(i))
-            lines.append(f"    needed by {who}{spec}" + (f": uses {used}" if used else ""))
+            used = [i.path for i in req.imports if _checked(i)]
+            lines.append(f"    needed by {who}{spec}" + (f": uses {_some(used)}" if used else ""))
         if not versions:
             lines.append(f"    {name} is not in the store (siglink install {name})")
             self.summaries.append(f"{name} is not in the store")
@@ -830,6 +954,9 @@ class LinkFailure:
         # kind of exclusion -> versions; and the excluded versions that would otherwise serve
         excluded: dict[str, list[str]] = {}
         would_serve: dict[str, list[str]] = {}
+        # "flask 3.0.0 requires werkzeug>=3.0.0" -> the versions that requirement refuses
+        conflicts: dict[str, list[str]] = {}
+        missing: dict[str, list[str]] = {}  # a used name -> the versions that lack it
         for stored in versions:
             candidate = provider.candidate(stored)
             problems: list[str] = []
@@ -843,25 +970,42 @@ class LinkFailure:
                     hint = " (--allow-yanked)" if kind == "yanked" else ""
                     intrinsic += f"; otherwise compatible{hint}"
                 lines.append(f"    {name} {stored.version}: {intrinsic}")
+                rejected.append((stored.version, intrinsic))
                 continue
             considered.append(stored.version)
+            verdicts: list[Verdict] = []
             for req, refusal in refusals:
                 if refusal is None:
                     continue
-                if refusal.verdict is None:
-                    problems.append(refusal.reason)
-                    continue
                 who = _consumer_label(req.consumer, app)
+                if refusal.verdict is None:
+                    why = f" ({req.why})" if req.why and req.why != "policy semver" else ""
+                    policy = " (policy semver)" if req.why == "policy semver" else ""
+                    text = f"{who.replace('==', ' ')} requires {name}{req.specifier}"
+                    conflicts.setdefault(text + policy, []).append(stored.version)
+                    problems.append(text + (why or policy))
+                    continue
+                verdicts.append(refusal.verdict.prefixed(
+                    "" if req.consumer == app else req.consumer))
                 for problem in refusal.verdict.incompatible:
                     problems.append(_problem_text(problem, who, name, stored.version))
-                    refused_by = undefined.setdefault(problem.path.split(" ", 1)[0], [])
+                    path = problem.path.split(" ", 1)[0]
+                    refused_by = undefined.setdefault(path, [])
                     if stored.version not in refused_by:
                         refused_by.append(stored.version)
+                    if problem.rule == "P1" and problem.expected == _USED:
+                        missing.setdefault(path, []).append(stored.version)
             if not problems:
                 problems.append("acceptable to these consumers, but conflicts with another "
                                 "library's requirements")
+            by_spec = any(r is not None and r.verdict is None for _, r in refusals)
+            rejected.append((stored.version, Verdict.merge(verdicts) if verdicts and not by_spec
+                             else "; ".join(problems)))
             lines.append(f"    {name} {stored.version}: refused")
-            lines.extend(f"      {p}" for p in problems)
+            shown = problems if len(problems) <= 12 else problems[:10]
+            lines.extend(f"      {p}" for p in shown)
+            if len(shown) < len(problems):
+                lines.append(f"      and {len(problems) - len(shown)} more problems")
         tail = ""
         for kind, vs in excluded.items():
             serving = would_serve.get(kind, [])
@@ -870,8 +1014,13 @@ class LinkFailure:
                 tail += " (otherwise compatible)"
             elif serving:
                 tail += f" ({_versions_text(serving)} otherwise compatible)"
+        conflict = "; ".join(f"{text} (refuses {_versions_text(vs)})"
+                             for text, vs in conflicts.items())
         if undefined:
-            def where(refused_in: list[str]) -> str:
+            def where(path: str, refused_in: list[str]) -> str:
+                if missing.get(path) == refused_in and len(refused_in) == len(considered):
+                    return (f"no version of {name} exports it (versions tried: "
+                            f"{', '.join(refused_in)})")
                 if len(refused_in) == len(versions):
                     return "in every version"
                 if len(refused_in) == len(considered):
@@ -880,14 +1029,23 @@ class LinkFailure:
                         "excluded" if len(excluded) != 1 else next(iter(excluded)))
                 return f"incompatible in {_versions_text(refused_in)}"
 
-            listed = ", ".join(
-                f"{path} ({where(vs)})"
-                for path, vs in sorted(undefined.items(), key=lambda i: (-len(i[1]), i[0]))
-            )
-            lines.append(f"  unsatisfied imports from {name}: {listed}{tail}")
-            self.summaries.append(f"{name}: {listed}{tail}")
+            ordered = sorted(undefined.items(), key=lambda i: (-len(i[1]), i[0]))
+            lines.append(f"  unsatisfied imports from {name}:")
+            shown_items = ordered if len(ordered) <= 12 else ordered[:10]
+            lines.extend(f"    {path}: {where(path, vs)}" for path, vs in shown_items)
+            if len(shown_items) < len(ordered):
+                lines.append(f"    and {len(ordered) - len(shown_items)} more")
+            if conflict:
+                lines.append(f"  also: {conflict}")
+            if tail:
+                lines.append(f"  {tail[2:]}")
+            listed = [f"{path} ({where(path, vs)})" for path, vs in ordered]
+            self.summaries.append(f"{name}: {_some(listed, 4)}"
+                                  + (f"; {conflict}" if conflict else "") + tail)
         elif not considered:
             lines.append(f"  no eligible version of {name}: {tail[2:]}")
             self.summaries.append(f"{name}: no eligible version: {tail[2:]}")
         else:
-            self.summaries.append(f"{name}: conflicting requirements{tail}")
+            text = conflict or "conflicting requirements"
+            lines.append(f"  {name}: {text}{tail}")
+            self.summaries.append(f"{name}: {text}{tail}")

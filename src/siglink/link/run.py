@@ -79,7 +79,8 @@ def link_app(
         if _needs_build(app, module, manifest_path):
             from siglink.link.build import build_app
 
-            for warning in build_app(lib_store, app, module=module, register=False).warnings:
+            built = build_app(lib_store, app, module=module, register=False, misfits="record")
+            for warning in built.warnings:
                 _note(warning)
         manifest, manifest_path = load_app_manifest(app, module=module)
         chosen = effective_policy(manifest_path, policy)

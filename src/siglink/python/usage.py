@@ -60,7 +60,8 @@ class Use:
     """Every occurrence of one dotted chain: the call shapes seen, and whether it was ever used
     other than by a direct call (passed on, stored, returned, decorated with, read).
     ``optional`` is true while every occurrence is optional (module docstring); ``location`` is
-    then the first one, else the first required one."""
+    then the first one, else the first required one. ``call_sites`` holds where each call
+    shape was first seen."""
 
     path: str
     location: str
@@ -68,10 +69,12 @@ class Use:
     other: bool = False
     dynamic: str | None = None
     optional: bool = False
+    call_sites: dict[CallShape, str] = field(default_factory=dict)
 
-    def add_call(self, shape: CallShape) -> None:
+    def add_call(self, shape: CallShape, location: str = "") -> None:
         if shape not in self.calls:
             self.calls.append(shape)
+            self.call_sites[shape] = location or self.location
 
 
 @dataclass(slots=True)
@@ -79,9 +82,20 @@ class Usage:
     """What a set of source files uses: chains, imported modules, warnings."""
 
     uses: dict[str, Use] = field(default_factory=dict)
-    modules: dict[str, str] = field(default_factory=dict)  # module -> first location
+    modules: dict[str, str] = field(default_factory=dict)  # module -> first (required) location
+    optional_modules: set[str] = field(default_factory=set)  # only ever imported optionally
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+
+    def module(self, name: str, location: str, *, optional: bool = False) -> None:
+        """Record an import of module ``name`` (optional as :attr:`Use.optional` is)."""
+        if name not in self.modules:
+            self.modules[name] = location
+            if optional:
+                self.optional_modules.add(name)
+        elif not optional and name in self.optional_modules:
+            self.optional_modules.discard(name)
+            self.modules[name] = location
 
     def use(self, path: str, location: str, *, optional: bool = False) -> Use:
         found = self.uses.get(path)
@@ -96,11 +110,11 @@ class Usage:
         for path, use in other.uses.items():
             mine = self.use(path, use.location, optional=use.optional)
             for shape in use.calls:
-                mine.add_call(shape)
+                mine.add_call(shape, use.call_sites.get(shape, use.location))
             mine.other = mine.other or use.other
             mine.dynamic = mine.dynamic or use.dynamic
         for module, location in other.modules.items():
-            self.modules.setdefault(module, location)
+            self.module(module, location, optional=module in other.optional_modules)
         self.warnings.extend(other.warnings)
         self.files.extend(other.files)
 
@@ -264,13 +278,13 @@ class _Visitor(ast.NodeVisitor):
         if shape is None:
             use.other = True
         else:
-            use.add_call(shape)
+            use.add_call(shape, self._where(node))
         if use.dynamic is None and any(_is_private(p) for p in parts[1:]):
             use.dynamic = "private"
             self._warn(node, f"private name {path}: not part of the library's contract")
 
     def _module(self, name: str, node: ast.AST) -> None:
-        self.usage.modules.setdefault(name, self._where(node))
+        self.usage.module(name, self._where(node), optional=self.optional_depth > 0)
 
     # -- imports ---------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:

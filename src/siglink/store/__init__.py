@@ -8,6 +8,7 @@ from siglink.store.store import (
     RegisteredApp,
     Store,
     StoredVersion,
+    app_display,
     default_root,
 )
 
@@ -17,6 +18,7 @@ __all__ = [
     "RegisteredApp",
     "Store",
     "StoredVersion",
+    "app_display",
     "default_root",
 ]
 

@@ -367,6 +367,20 @@ class Index:
             )
         ]
 
+    def app(self, app_id: str) -> tuple[str, dict[str, str | None], str | None] | None:
+        """``(manifest_path, {library: version or None}, refused)`` of one application."""
+        if self.empty:
+            return None
+        rows = self._query(
+            f"SELECT manifest_path, {self._refused_column()} FROM apps WHERE app_id = ?",
+            (app_id,))
+        if not rows:
+            return None
+        links: dict[str, str | None] = {
+            name: version or None for name, version in self._query(
+                "SELECT name, version FROM app_links WHERE app_id = ?", (app_id,))}
+        return rows[0][0], links, rows[0][1]
+
     def users(self, name: str, version: str | None = None) -> list[tuple[str, str, str | None]]:
         """``(app_id, manifest_path, linked version)`` of applications linking ``name``
         (``==version``); without ``version``, also those needing it but not linking it now

@@ -1,7 +1,9 @@
 """The store: many versions of many libraries side by side, one SQLite index, one generation.
 
 Where it is: ``--store DIR`` > ``$SIGLINK_STORE`` > ``$XDG_DATA_HOME/siglink`` >
-``~/.local/share/siglink`` (:func:`default_root`). Reading never creates it; the first write does.
+``~/.local/share/siglink`` (:func:`default_root`). Reading never creates it; the first change
+does (an install; a registration only at the default place, so that a mistyped ``--store`` is
+never created by ``plan``). A path that exists and is not a directory is refused at once.
 
 Layout::
 
@@ -27,7 +29,9 @@ to open the index removes both, so the store lists exactly what it listed before
 
 Test hook: ``SIGLINK_TEST_PAUSE_AT=staged|indexed|renamed|generation`` makes an install print
 ``siglink: paused at POINT`` on stderr and sleep (``$SIGLINK_TEST_PAUSE_SECONDS``, default 60) at
-that point, so that a test can kill it there.
+that point, so that a test can kill it there. With ``SIGLINK_TEST_PAUSE_UNTIL=FILE`` it waits
+instead until ``FILE`` exists (at most that many seconds): a barrier for tests that need two
+installs to overlap, with no assumption about how fast either runs.
 
 >>> str(NotInStoreError("textkit", "9.9"))
 'textkit==9.9 is not in the store'
@@ -69,6 +73,7 @@ __all__ = [
     "RegisteredApp",
     "Store",
     "StoredVersion",
+    "app_display",
     "default_root",
 ]
 
@@ -84,10 +89,12 @@ def __dir__() -> list[str]:
 def default_root() -> Path:
     """``$SIGLINK_STORE`` > ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
     root = os.environ.get("SIGLINK_STORE")
-    if not root:
-        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
-        root = os.path.join(data, "siglink")
-    return Path(os.path.abspath(os.path.expanduser(root)))
+    return Path(os.path.abspath(os.path.expanduser(root))) if root else _xdg_root()
+
+
+def _xdg_root() -> Path:
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return Path(os.path.abspath(os.path.expanduser(os.path.join(data, "siglink"))))
 
 
 class NotInStoreError(BadInputError, StoreError):
@@ -144,6 +151,55 @@ class RegisteredApp:
     links: dict[str, str | None]
     refused: str | None = None
 
+    @property
+    def application(self) -> str:
+        """The application itself, for people: the script, the directory (``DIR/``) or
+        ``-m MODULE (in DIR)``, derived from its manifest's path (:func:`app_display`)."""
+        return app_display(self.manifest_path)
+
+
+def app_display(manifest_path: str) -> str:
+    """The application a manifest path belongs to (the inverse of
+    :func:`siglink.link._cache.app_manifest_path`): ``DIR/siglink.json`` is the directory
+    application ``DIR/``; ``DIR/X.siglink.json`` is the script ``DIR/X.py`` (or the file
+    ``DIR/X``) when it exists, else what the manifest's ``entry`` says (``-m X (in DIR)`` for a
+    module), else ``DIR/X.py``.
+
+    >>> app_display("/apps/tool/siglink.json")
+    '/apps/tool/'
+    >>> app_display("/nowhere/report.siglink.json")
+    '/nowhere/report.py'
+    """
+    folder, base = os.path.split(manifest_path)
+    if base == "siglink.json":
+        return os.path.join(folder, "")
+    stem = base.removesuffix(".siglink.json")
+    if stem == base or not stem:
+        return manifest_path  # not a name siglink gives a manifest: show it as it is
+    script = os.path.join(folder, stem + ".py")
+    if os.path.exists(script):
+        return script
+    other = os.path.join(folder, stem)
+    if os.path.isfile(other):
+        return other
+    entry = _manifest_entry(manifest_path) or ""
+    if entry.startswith("module:"):
+        return f"-m {entry.removeprefix('module:')} (in {folder})"
+    if entry.startswith("script:"):
+        return os.path.join(folder, entry.removeprefix("script:"))  # a script since deleted
+    return script
+
+
+def _manifest_entry(manifest_path: str) -> str | None:
+    """The ``entry`` an application manifest records (``script:app.py``, ``module:pkg``...)."""
+    try:
+        with open(manifest_path, "rb") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    entry = data.get("entry") if isinstance(data, dict) else None
+    return entry if isinstance(entry, str) else None
+
 
 @dataclass
 class _Prepared:
@@ -172,7 +228,14 @@ def _pause(point: str) -> None:
     if os.environ.get(PAUSE_ENV) == point:
         sys.stderr.write(f"siglink: paused at {point}\n")
         sys.stderr.flush()
-        time.sleep(float(os.environ.get("SIGLINK_TEST_PAUSE_SECONDS", "60")))
+        seconds = float(os.environ.get("SIGLINK_TEST_PAUSE_SECONDS", "60"))
+        until = os.environ.get("SIGLINK_TEST_PAUSE_UNTIL")
+        if not until:
+            time.sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not os.path.exists(until) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 def _version_key(version: str) -> tuple[int, Version | str]:
@@ -193,9 +256,17 @@ class Store:
     """
 
     def __init__(self, root: Path | str | None = None, *, environment: bool = False) -> None:
+        if isinstance(root, str) and not root.strip():
+            raise BadInputError("--store: empty path")
         self.root: Final = (
             default_root() if root is None else Path(os.path.abspath(os.path.expanduser(root)))
         )
+        if self.root.exists() and not self.root.is_dir():
+            raise BadInputError(f"{self.root}: not a directory (a store is a directory)",
+                                path=str(self.root))
+        # A store elsewhere than the default place (a path given by --store or $SIGLINK_STORE,
+        # maybe mistyped) is created only by a change to it, not to record a registration.
+        self._explicit: Final = self.root != _xdg_root()
         self.environment: Final = environment
         self._index: Index | None = None
         self._lock = FileLock(self.root / ".lock")
@@ -209,6 +280,17 @@ class Store:
     @property
     def index_path(self) -> Path:
         return self.root / "index.sqlite"
+
+    @property
+    def exists(self) -> bool:
+        """True when the store has been created (its index exists)."""
+        return self.index_path.is_file()
+
+    @property
+    def where(self) -> str:
+        """`` (no store at ROOT)`` when the store does not exist, else ``""``: a hint for
+        messages about something not found."""
+        return "" if self.exists else f" (no store at {self.root})"
 
     @property
     def libs(self) -> Path:
@@ -246,6 +328,15 @@ class Store:
         """Hold the store's file lock (creating the store directory first)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            if isinstance(e, FileExistsError):
+                raise BadInputError(f"{self.root}: not a directory (a store is a directory)",
+                                    path=str(self.root)) from e
+            if isinstance(e, NotADirectoryError):
+                raise BadInputError(f"{self.root}: cannot create the store: a parent of it is "
+                                    "not a directory", path=str(self.root)) from e
+            raise StoreError(f"{self.root}: cannot create the store ({e.strerror or e})") from e
+        try:
             self._lock.acquire()
         except OSError as e:
             raise StoreError(f"{self.root}: cannot lock the store ({e.strerror or e})") from e
@@ -369,6 +460,11 @@ class Store:
         found.sort(key=lambda v: _version_key(v.version), reverse=True)
         return found
 
+    def installed(self) -> set[tuple[str, str]]:
+        """``(name, version)`` of every version in the store itself (one query)."""
+        index = self._reader()
+        return {(r.name, r.version) for r in index.all_versions()} if index else set()
+
     def names(self) -> list[str]:
         """Every library name (normalized), sorted."""
         index = self._reader()
@@ -382,7 +478,7 @@ class Store:
             if v.version == version or _version_key(v.version) == _version_key(version):
                 return v
         have = [v.version for v in self.versions(name)]
-        hint = f" (it has {', '.join(have)})" if have else ""
+        hint = f" (it has {', '.join(have)})" if have else self.where
         raise NotInStoreError(name, version, hint=hint)
 
     def manifest(self, name: str, version: str) -> Manifest:
@@ -710,7 +806,7 @@ class Store:
         """Lock, check ``name==version`` is in the store, yield inside a transaction."""
         name = canonicalize_name(name)
         if self._reader() is None:
-            raise NotInStoreError(name, version)
+            raise NotInStoreError(name, version, hint=self.where)
         with self._locked():
             index = self._writer()
             row = index.get(name, version)
@@ -731,7 +827,7 @@ class Store:
         with self._change(name, version) as (index, row):
             users = index.users(row.name, row.version)
             if users and not force:
-                ids = ", ".join(u[0] for u in users)
+                ids = ", ".join(app_display(u[1]) for u in users)
                 raise StoreError(
                     f"{row.name}=={row.version} is linked by {len(users)} registered "
                     f"application{'s' if len(users) > 1 else ''} ({ids}); use --force to "
@@ -750,21 +846,25 @@ class Store:
                 removed.parent.rmdir()
         return unlinked
 
-    def yank(self, name: str, version: str, reason: str) -> None:
-        """Mark a version yanked: the linker never links it again."""
+    def yank(self, name: str, version: str, reason: str) -> str | None:
+        """Mark a version yanked: the linker never links it again. Returns the reason it was
+        yanked for before (``None`` when it was not yanked); the same reason changes nothing."""
         if not reason.strip():
             raise BadInputError("a yank needs a reason (--reason TEXT)")
         with self._change(name, version) as (index, row):
             if row.yanked != reason:
                 index.set_yanked(row.name, row.version, reason)
                 self._bump_locked(index)
+            return row.yanked
 
-    def unyank(self, name: str, version: str) -> None:
-        """Make a yanked version linkable again."""
+    def unyank(self, name: str, version: str) -> str | None:
+        """Make a yanked version linkable again. Returns the reason it was yanked for
+        (``None``: it was not yanked, and nothing changed)."""
         with self._change(name, version) as (index, row):
             if row.yanked is not None:
                 index.set_yanked(row.name, row.version, None)
                 self._bump_locked(index)
+            return row.yanked
 
     def register_app(
         self, app_id: str, *, manifest_path: str, links: Mapping[str, str | None],
@@ -774,8 +874,19 @@ class Store:
         ``refused`` (why its link was refused), the libraries it needs (version ``None``).
 
         Does not bump the generation: a registration changes no application's link.
+        A store that does not exist yet is not created for this when it was given by path (a
+        mistyped ``--store``): :class:`StoreError` then, unless there is nothing to record (no
+        library linked or needed).
         """
         normalized = {str(canonicalize_name(k)): v for k, v in links.items()}
+        if self._explicit and not self.exists:
+            if not normalized and refused is None:
+                return
+            raise StoreError(f"no store at {self.root}: {app_id} is not registered "
+                             "(check --store or $SIGLINK_STORE)")
+        index = self._reader()
+        if index is not None and index.app(app_id) == (manifest_path, normalized, refused):
+            return  # unchanged: written nothing (a refused removal leaves the store as it was)
         with self._locked():
             index = self._writer()
             with index.transaction():
