@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import griffe
 
+from siglink.python._dunder_all import all_statements
+
 __all__ = ["Bindings"]
 
 _GLOBAL: Final = re.compile(r"^[ \t]+global[ \t]+([\w \t,]+)", re.MULTILINE)
@@ -35,12 +37,16 @@ class Bindings(griffe.Extension):
         super().__init__()
         self.alternatives: dict[str, tuple[str, ...]] = {}
         self.dynamic: dict[str, int] = {}
+        self.all_statements: dict[str, list[ast.stmt]] = {}
 
     def on_module_members(self, *, node: Any, mod: griffe.Module, **kwargs: Any) -> None:
         if not isinstance(node, ast.Module):
             return
         code = getattr(kwargs.get("agent"), "code", None)
         code = code if isinstance(code, str) else None
+        self.all_statements[mod.path] = (
+            all_statements(node) if code is None or "__all__" in code else []
+        )
         events: list[tuple[str, str, ast.AST | None, ast.stmt, bool]] = []
         walrus = code is None or ":=" in code
         dynamic = code is None or "globals()" in code

@@ -19,7 +19,7 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["AllResult", "evaluate_all"]
+__all__ = ["AllResult", "all_statements", "evaluate_all", "evaluate_statements"]
 
 _CONVERTERS = frozenset({"list", "tuple", "sorted", "set", "frozenset"})
 
@@ -69,6 +69,25 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
+def _touches_all(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Assign):
+        return any(_is_all(t) for t in stmt.targets)
+    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        return _is_all(stmt.target)
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Attribute)
+        and _is_all(stmt.value.func.value)
+    )
+
+
+def all_statements(module: ast.Module) -> list[ast.stmt]:
+    """The statements of a parsed module that build its ``__all__``, in order (kept by the
+    extraction's griffe extension, so no module is parsed twice)."""
+    return [stmt for stmt in _statements(module.body) if _touches_all(stmt)]
+
+
 def evaluate_all(
     source: str,
     module_all: Callable[[str], tuple[str, ...] | None],
@@ -79,6 +98,14 @@ def evaluate_all(
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return AllResult()
+    return evaluate_statements(all_statements(tree), module_all)
+
+
+def evaluate_statements(
+    statements: list[ast.stmt],
+    module_all: Callable[[str], tuple[str, ...] | None],
+) -> AllResult:
+    """Evaluate the ``__all__`` statements :func:`all_statements` found."""
     names: list[str] | None = None
 
     def value(node: ast.expr, line: int) -> list[str]:
@@ -112,7 +139,7 @@ def evaluate_all(
         raise _Unreadable(line)
 
     try:
-        for stmt in _statements(tree.body):
+        for stmt in statements:
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if any(_is_all(t) for t in targets):

@@ -45,7 +45,7 @@ from siglink.python._bindings import Bindings
 from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
-from siglink.python._dunder_all import evaluate_all
+from siglink.python._dunder_all import evaluate_statements
 from siglink.python._sources import Source, open_target, wheel_source
 
 __all__ = ["extract", "extract_tree"]
@@ -237,18 +237,15 @@ class _Reader:
         if module.path in self._all_cache:
             return self._all_cache[module.path]
         self._all_cache[module.path] = None  # a cycle of __all__ references reads as none
-        filepath = module.filepath
+        statements = self.bindings.all_statements.get(module.path)
         declared: tuple[str, ...] | None = None
-        try:
-            source = None if isinstance(filepath, list) else filepath.read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            source = None
-        if source is None:
+        if statements is None:  # not read from source (a stub or compiled module): griffe's
             exports = module.exports
             declared = None if exports is None else tuple(
                 e for e in exports if isinstance(e, str))
         else:
-            result = evaluate_all(source, lambda local: self._other_all(module, local))
+            result = evaluate_statements(
+                statements, lambda local: self._other_all(module, local))
             declared = result.names
             if result.unreadable_line is not None:
                 self.diagnostics.append(Diagnostic(
