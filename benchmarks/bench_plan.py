@@ -18,19 +18,17 @@ Run: ``python3 benchmarks/bench_plan.py``
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from siglink.contracts.manifest import Export, ExportKind, Import, Manifest, Unit
 from siglink.contracts.signature import Signature
+from siglink.demo.wheels import make_wheel
 from siglink.link import _cache
 from siglink.link.build import build_app
 from siglink.link.plan import compute, read_app_manifest
@@ -69,27 +67,9 @@ def _functions(per_lib: int, version: int) -> range:
     return range(1 if version == VERSIONS - 1 else 0, per_lib)
 
 
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(
-        b"=").decode()
-
-
 def _wheel(folder: Path, name: str, version: int, per_lib: int) -> Path:
-    dist_info = f"{name}-1.{version}.dist-info"
-    members = {
-        f"{name}/__init__.py": "".join(_function(i, version)
-                                       for i in _functions(per_lib, version)).encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.{version}\n"
-                                 .encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    rows = [f"{p},{_record_hash(d)},{len(d)}" for p, d in members.items()]
-    members[f"{dist_info}/RECORD"] = ("\n".join([*rows, f"{dist_info}/RECORD,,"]) + "\n").encode()
-    path = folder / f"{name}-1.{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for member, data in members.items():
-            archive.writestr(member, data)
-    return path
+    source = "".join(_function(i, version) for i in _functions(per_lib, version))
+    return make_wheel(folder, name, f"1.{version}", {f"{name}/__init__.py": source})
 
 
 def _app_source(per_lib: int) -> str:

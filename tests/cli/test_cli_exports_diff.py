@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,13 @@ import pytest
 
 from siglink.cli.contracts import is_downgrade, major_bump
 from siglink.cli.main import main
+from siglink.demo import wheels
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "python"))
-from test_exports import make_wheel
+
+def make_wheel(directory: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    """A real wheel (:func:`siglink.demo.wheels.make_wheel`) of ``files``, each dedented."""
+    sources = {path: textwrap.dedent(text) for path, text in files.items()}
+    return wheels.make_wheel(directory, name, version, sources)
 
 V1 = {
     "textkit/__init__.py": '''

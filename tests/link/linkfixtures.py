@@ -1,15 +1,12 @@
-"""Reusable builders for the linker tests: real wheels (``zipfile``), stores, applications.
+"""Reusable builders for the linker tests: real wheels, stores, applications.
 
 Import from a test module beside this file: ``from linkfixtures import make_wheel, ...``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import textwrap
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +14,9 @@ from typing import Any
 import pytest
 
 from siglink.cli.main import main
+from siglink.demo import wheels
 
 __all__ = ["build_app", "install", "make_app", "make_wheel", "plan_json", "siglink"]
-
-
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def make_wheel(
@@ -36,32 +29,13 @@ def make_wheel(
     requires_python: str | None = None,
     manifest: Mapping[str, Any] | None = None,
 ) -> Path:
-    """A valid pure-Python wheel of ``files`` (source is dedented), with METADATA (including
-    ``Requires-Dist`` and ``Requires-Python``), WHEEL and RECORD; ``manifest`` is shipped as
-    ``*.dist-info/siglink.json`` (a library built with siglink)."""
-    module = name.replace("-", "_")
-    dist_info = f"{module}-{version}.dist-info"
-    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-    meta += [f"Requires-Dist: {r}" for r in requires]
-    if requires_python:
-        meta.append(f"Requires-Python: {requires_python}")
-    members = {path: textwrap.dedent(text).lstrip("\n").encode() for path, text in files.items()}
-    members[f"{dist_info}/METADATA"] = ("\n".join(meta) + "\n").encode()
-    members[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: siglink-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
-    if manifest is not None:
-        members[f"{dist_info}/siglink.json"] = json.dumps(manifest).encode()
-    rows = [f"{p},{_record_hash(d)},{len(d)}" for p, d in members.items()]
-    rows.append(f"{dist_info}/RECORD,,")
-    members[f"{dist_info}/RECORD"] = ("\n".join(rows) + "\n").encode()
-    folder = tmp_path / "wheels"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member, data in members.items():
-            archive.writestr(member, data)
-    return path
+    """A valid pure-Python wheel (:func:`siglink.demo.wheels.make_wheel`) of ``files`` (source is
+    dedented) in ``tmp_path/wheels``; ``manifest`` is shipped as ``*.dist-info/siglink.json`` (a
+    library built with siglink)."""
+    sources = {path: textwrap.dedent(text).lstrip("\n") for path, text in files.items()}
+    shipped = {} if manifest is None else {"siglink.json": json.dumps(manifest)}
+    return wheels.make_wheel(tmp_path / "wheels", name, version, sources, requires=requires,
+                             requires_python=requires_python, dist_info=shipped)
 
 
 def siglink(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -3,7 +3,6 @@ public names, re-exports, type aliases, and what happens to code that cannot be 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 from siglink.contracts.manifest import Diagnostic, ExportKind, Manifest
 from siglink.contracts.signature import ParamKind, Signature
 from siglink.contracts.types import parse_type
+from siglink.demo import wheels
 from siglink.errors import ExtractionError, ManifestError
 from siglink.python.exports import extract, extract_tree
 
@@ -40,27 +40,10 @@ def make_wheel(
     requires: tuple[str, ...] = (),
     requires_python: str | None = None,
 ) -> Path:
-    """A real wheel: the files, a dist-info with METADATA, WHEEL and a hashed RECORD."""
-    dist_info = f"{name}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    if requires_python:
-        metadata += f"Requires-Python: {requires_python}\n"
-    contents = {k: textwrap.dedent(v).encode() for k, v in files.items()}
-    contents[f"{dist_info}/METADATA"] = metadata.encode()
-    contents[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-    record = []
-    for path, data in contents.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist_info}/RECORD,,")
-    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in contents.items():
-            archive.writestr(path, data)
-    return wheel
+    """A real wheel (:func:`siglink.demo.wheels.make_wheel`) of ``files``, each dedented."""
+    sources = {path: textwrap.dedent(text) for path, text in files.items()}
+    return wheels.make_wheel(directory, name, version, sources, requires=requires,
+                             requires_python=requires_python)
 
 
 KINDS = {

@@ -1,8 +1,7 @@
-"""Fixtures for the store tests: real wheels built with ``zipfile``, and store snapshots."""
+"""Fixtures for the store tests: real wheels (``siglink.demo.wheels``), and store snapshots."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import sqlite3
 import zipfile
@@ -11,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from siglink.demo import wheels
+
 WheelMaker = Callable[..., Path]
-
-
-def record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def build_wheel(
@@ -32,10 +28,10 @@ def build_wheel(
     tamper: Mapping[str, bytes] | None = None,
     filename: str | None = None,
 ) -> Path:
-    """A valid wheel (METADATA, WHEEL, RECORD with sha256 hashes) of ``files``.
+    """A valid wheel (:func:`siglink.demo.wheels.make_wheel`) of ``files``.
 
-    ``extra_members`` are written to the zip but left out of RECORD's hashing (they get a
-    correct entry too unless ``tamper`` replaces their bytes after hashing).
+    ``extra_members`` are written to the zip after ``files``, with a correct RECORD entry;
+    ``tamper`` replaces members' bytes after RECORD was hashed.
     """
     module = name.replace("-", "_").lower()
     files = dict(files if files is not None else {
@@ -45,28 +41,15 @@ def build_wheel(
             "    return ('HELLO ' if loud else 'hello ') + who\n"
         ),
     })
-    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
-    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-    meta += [f"Requires-Dist: {r}" for r in requires]
-    if requires_python:
-        meta.append(f"Requires-Python: {requires_python}")
-    members: dict[str, bytes] = {
-        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
-    }
-    members.update(extra_members or {})
-    members[f"{dist_info}/METADATA"] = ("\n".join(meta) + "\n").encode()
-    members[f"{dist_info}/WHEEL"] = (
-        f"Wheel-Version: 1.0\nGenerator: siglink-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
-    ).encode()
-    rows = [f"{p},{record_hash(d)},{len(d)}" for p, d in members.items()]
-    rows.append(f"{dist_info}/RECORD,,")
-    members[f"{dist_info}/RECORD"] = ("\n".join(rows) + "\n").encode()
-    members.update(tamper or {})
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (filename or f"{module}-{version}-{tag}.whl")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member, data in members.items():
-            archive.writestr(member, data)
+    path = wheels.make_wheel(folder, name, version, {**files, **(extra_members or {})},
+                             tag=tag, requires=requires, requires_python=requires_python,
+                             filename=filename or f"{module}-{version}-{tag}.whl")
+    if tamper:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: archive.read(info) for info in archive.infolist()}
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, data in {**members, **tamper}.items():
+                archive.writestr(member, data)
     return path
 
 

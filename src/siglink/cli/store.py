@@ -12,7 +12,7 @@ from siglink.cli.main import store_option
 from siglink.errors import BadInputError, SiglinkError
 
 if TYPE_CHECKING:
-    from siglink.store import RegisteredApp, Store
+    from siglink.store import RegisteredApp, Store, StoredVersion
 
 __all__ = ["register"]
 
@@ -152,6 +152,14 @@ def _split(target: str, *, pinned: bool) -> tuple[str, str | None]:
         expected = "NAME==VERSION" if pinned else "NAME or NAME==VERSION"
         raise BadInputError(f"{target}: expected {expected}")
     return canonicalize_name(name), (version if sep else None)
+
+
+def _pinned(args: argparse.Namespace) -> tuple[Store, StoredVersion]:
+    """The store and the version ``args.target`` (``NAME==VERSION``) names in it."""
+    name, version = _split(args.target, pinned=True)
+    assert version is not None
+    store = _store(args)
+    return store, store.get(name, version)
 
 
 def _print_impact(store: Store, impacts: list[Any], *, as_json: bool, head: Any) -> None:
@@ -433,10 +441,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
 
-    name, version = _split(args.target, pinned=True)
-    assert version is not None
-    store = _store(args)
-    stored = store.get(name, version)
+    store, stored = _pinned(args)
     if not args.force:
         # Decide on fresh links: a registration may predate a change to the store or to the
         # application (relinking writes only what changed).
@@ -457,10 +462,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_yank(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
 
-    name, version = _split(args.target, pinned=True)
-    assert version is not None
-    store = _store(args)
-    stored = store.get(name, version)
+    store, stored = _pinned(args)
     if args.dry_run:
         impacts = _predict(store, yank=[(stored.name, stored.version)], reason=args.reason)
         _print_impact(store, impacts, as_json=args.json, head={
@@ -488,10 +490,7 @@ def cmd_yank(args: argparse.Namespace) -> int:
 def cmd_unyank(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
 
-    name, version = _split(args.target, pinned=True)
-    assert version is not None
-    store = _store(args)
-    stored = store.get(name, version)
+    store, stored = _pinned(args)
     before = store.unyank(stored.name, stored.version)
     relinked = _relink(store, _linking(store, [stored.name])) if before is not None else []
     if args.json:

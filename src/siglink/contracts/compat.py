@@ -689,18 +689,26 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
         elif not signatures:
             out.unverified.append("signature: not recorded by the provider")
         else:
-            for call in calls:
-                attempts = []
-                for sig in signatures:
-                    attempt = _Findings()
-                    _bind_call(attempt, call, sig)
-                    attempts.append(attempt)
-                    if not attempt.problems:
-                        break
-                best = min(attempts, key=lambda a: len(a.problems))
-                out.problems.extend(best.problems)
-                out.unverified.extend(best.unverified)
+            _bind_calls(out, calls, signatures)
     return out.verdict()
+
+
+def _bind_calls(
+    out: _Findings, calls: Sequence[CallShape], signatures: Sequence[Signature]
+) -> None:
+    """Bind each call to the signatures (overloads) in turn, up to the first that takes it;
+    the closest attempt's findings (fewest problems, the earliest among equals) go to ``out``."""
+    for call in calls:
+        attempts = []
+        for sig in signatures:
+            attempt = _Findings()
+            _bind_call(attempt, call, sig)
+            attempts.append(attempt)
+            if not attempt.problems:
+                break
+        best = min(attempts, key=lambda a: len(a.problems))
+        out.problems.extend(best.problems)
+        out.unverified.extend(best.unverified)
 
 
 @dataclass(slots=True)
@@ -797,17 +805,7 @@ class _Exports:
                 parts.append(best.prefixed(path))
         if calls:
             covered = _Findings()
-            for call in calls:
-                attempts = []
-                for sig in offered:
-                    attempt = _Findings()
-                    _bind_call(attempt, call, sig)
-                    attempts.append(attempt)
-                    if not attempt.problems:
-                        break
-                best_call = min(attempts, key=lambda a: len(a.problems))
-                covered.problems.extend(best_call.problems)
-                covered.unverified.extend(best_call.unverified)
+            _bind_calls(covered, calls, offered)
             parts.append(covered.verdict())
         parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)

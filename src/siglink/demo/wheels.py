@@ -20,6 +20,10 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest.decode()}"
 
 
+def _as_bytes(data: str | bytes) -> bytes:
+    return data.encode() if isinstance(data, str) else data
+
+
 def make_wheel(
     dest: Path,
     name: str,
@@ -29,8 +33,14 @@ def make_wheel(
     requires: Iterable[str] = (),
     requires_python: str | None = None,
     tag: str = "py3-none-any",
+    dist_info: Mapping[str, str | bytes] | None = None,
+    filename: str | None = None,
 ) -> Path:
-    """Write ``dest/NAME-VERSION-TAG.whl`` holding ``files`` (archive path -> content)."""
+    """Write ``dest/NAME-VERSION-TAG.whl`` holding ``files`` (archive path -> content).
+
+    ``dist_info`` adds files to the ``.dist-info`` directory (name -> content, e.g. a shipped
+    ``siglink.json``), hashed in RECORD like the rest; ``filename`` overrides the wheel's name.
+    """
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
@@ -38,19 +48,19 @@ def make_wheel(
         metadata.append(f"Requires-Python: {requires_python}")
     metadata.extend(f"Requires-Dist: {r}" for r in requires)
     python_tag, abi_tag, platform_tag = tag.split("-")
-    contents: dict[str, bytes] = {
-        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
-    }
+    contents = {path: _as_bytes(data) for path, data in files.items()}
     contents[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     contents[f"{info}/WHEEL"] = (
         "Wheel-Version: 1.0\nGenerator: siglink\nRoot-Is-Purelib: true\n"
         f"Tag: {python_tag}-{abi_tag}-{platform_tag}\n"
     ).encode()
+    for member, data in (dist_info or {}).items():
+        contents[f"{info}/{member}"] = _as_bytes(data)
     record = [f"{path},{_record_hash(data)},{len(data)}" for path, data in contents.items()]
     record.append(f"{info}/RECORD,,")
     contents[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     dest.mkdir(parents=True, exist_ok=True)
-    wheel = dest / f"{dist}-{version}-{tag}.whl"
+    wheel = dest / (filename or f"{dist}-{version}-{tag}.whl")
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, data in contents.items():
             archive.writestr(path, data)

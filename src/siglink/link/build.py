@@ -162,15 +162,7 @@ class _Library:
 
 
 def _modules_of(view: ManifestView, top_level: Sequence[str]) -> set[str]:
-    modules = set(top_level)
-    for path in view.paths():
-        parts = path.split(".")
-        modules.update(".".join(parts[:i]) for i in range(1, len(parts)))
-        module = view.export_module(path)
-        if module:
-            mparts = module.split(".")
-            modules.update(".".join(mparts[:i]) for i in range(1, len(mparts) + 1))
-    return modules
+    return set(top_level) | view.modules()
 
 
 def _export_prefix(chain: str, view: ManifestView) -> str | None:

@@ -386,11 +386,7 @@ class _Visitor(ast.NodeVisitor):
             return
         chain = self._chain(func)
         if chain == "importlib.import_module":
-            module = _literal(node.args[0]) if node.args else None
-            if module is None:
-                self._warn(node, "importlib.import_module with a non-literal name: not checked")
-            else:
-                self._module(module, node)
+            self._import_by_name(node, "importlib.import_module")
             for arg in node.args:
                 self.visit(arg)
             return
@@ -403,14 +399,18 @@ class _Visitor(ast.NodeVisitor):
         for keyword in node.keywords:
             self.visit(keyword.value)
 
+    def _import_by_name(self, node: ast.Call, what: str) -> None:
+        """``what(NAME, ...)`` imports module NAME: recorded when NAME is a literal."""
+        module = _literal(node.args[0]) if node.args else None
+        if module is None:
+            self._warn(node, f"{what} with a non-literal name: not checked")
+        else:
+            self._module(module, node)
+
     def _dynamic_builtin(self, node: ast.Call, name: str | None) -> bool:
         """``getattr``/``__import__``; True when fully handled here."""
         if name == "__import__":
-            module = _literal(node.args[0]) if node.args else None
-            if module is None:
-                self._warn(node, "__import__ with a non-literal name: not checked")
-            else:
-                self._module(module, node)
+            self._import_by_name(node, "__import__")
             return False
         if self._is_getattr_literal(node):
             if len(node.args) == 3:  # getattr(m, "f", default): m.f may be missing
