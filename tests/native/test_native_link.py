@@ -307,6 +307,45 @@ def test_zlib_compress2_and_uncompress_round_trip_with_python(z: object) -> None
     assert bytes(back[: length.value]) == data
 
 
+def test_zlib_reads_read_only_views_as_exactly_the_bytes_they_show(z: object) -> None:
+    """Whole, sliced (any offset), empty, strided, reversed and cast views of bytes."""
+    crc32 = z.crc32  # type: ignore[attr-defined]
+    data = bytes(range(256)) * 3 + b"tail"
+    whole = memoryview(data)
+    views = [
+        whole, whole[0:0], whole[5:5], whole[len(data):], whole[1:], whole[:-1],
+        whole[7:300], whole[255:256], whole[513:], whole[1:len(data) - 1],
+        memoryview(whole[10:100]), whole.toreadonly()[3:9],  # a view of a view
+        whole[::-1], whole[40:3:-1], whole[::2], whole[1::3],  # not contiguous: copied
+        whole.cast("I"), whole.cast("B", (len(data), 1)), whole[:768].cast("I"),  # shapes
+        memoryview(b""), memoryview(b"x").cast("B", ()),  # no item; 0-dim (has no len())
+        memoryview(b"x")[::-1], memoryview(b"ab")[::-1],
+    ]
+    for view in views:
+        shown = view.tobytes()
+        assert view.readonly and len(shown) == view.nbytes
+        assert crc32(0, view, view.nbytes) == zlib.crc32(shown), (view, view.nbytes)
+        assert crc32(12345, view, view.nbytes) == zlib.crc32(shown, 12345)
+    assert crc32(0, whole[9:9], 0) == 0 == zlib.crc32(b"")
+    assert data == bytes(range(256)) * 3 + b"tail"  # never written
+
+
+def test_a_whole_view_of_bytes_is_passed_without_a_copy() -> None:
+    """memchr returns a pointer into what it was given: the bytes themselves for a whole
+    view (the pointer lives as long as the bytes), the right offset for a slice."""
+    libc = link("c", "void *memchr(const void *s, int c, unsigned long n);")
+    data = bytes(range(200)) + b"end"
+    start = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+    assert start is not None
+    assert libc.memchr(memoryview(data), 150, len(data)) == start + 150
+    assert libc.memchr(data, 150, len(data)) == start + 150
+    for view in (memoryview(data)[100:190], memoryview(data)[::-1]):
+        found = libc.memchr(view, 150, view.nbytes)
+        base = libc.memchr(view, view[0], view.nbytes)
+        assert found - base == view.tobytes().index(150)
+    assert libc.memchr(memoryview(data)[151:], 150, len(data) - 151) is None
+
+
 def test_zlib_whole_header_as_the_consumers_declarations() -> None:
     lib = link("z", ZLIB_H, header=ZLIB_H)
     assert lib.verdict.identical
