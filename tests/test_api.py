@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "siglink.contracts.types",
     "siglink.contracts.signature",
     "siglink.contracts.compat",
+    "siglink.contracts.diff",
     "siglink.contracts.verdict",
     "siglink.contracts.manifest",
 ]

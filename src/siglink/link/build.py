@@ -185,7 +185,7 @@ def _call_misfits(use: Use, view: ManifestView, label: str) -> list[str]:
     """One line per recorded call of ``use`` that this version's export does not accept:
     ``app.py:3: textkit.wrap(_, _): P6: the call passes 2 positional arguments, ...``."""
     from siglink.contracts.compat import call_text, check_export
-    from siglink.link.resolve import _lenient
+    from siglink.link._provider import _lenient
 
     export = view.export(use.path) if use.calls else None
     if export is None:
