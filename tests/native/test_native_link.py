@@ -15,6 +15,7 @@ from native_clib import header
 from siglink.contracts.verdict import Severity
 from siglink.errors import LinkError, NativeError
 from siglink.native import NativeLinkError, find_library, link
+from siglink.native.bind import UnverifiedLinkWarning
 from siglink.native.elf import ElfFile
 
 ZLIB_H = Path("/usr/include/zlib.h")
@@ -234,7 +235,13 @@ def test_without_manifest_only_symbols_are_checked_and_marked_unverified(tmp_pat
     from native_clib import build_sl_demo
 
     lib = build_sl_demo("2.0", tmp_path / "bare")
-    linked = link(lib, "int sl_add(int a, int b); long sl_scale(int value, int factor);")
+    with pytest.warns(UnverifiedLinkWarning) as caught:
+        linked = link(lib, "int sl_add(int a, int b); long sl_scale(int value, int factor);")
+    assert str(caught[0].message) == (
+        f"{lib} carries no siglink manifest and no header= was given: only the presence of "
+        "each symbol was checked, not its signature (embed one with 'siglink native "
+        "manifest', or pass the library's header)"
+    )
     assert linked.source == "none"
     assert linked.verdict.ok and linked.verdict.unverified == ("sl_add", "sl_scale")
     assert linked.sl_add(1, 2) == 3
@@ -333,7 +340,8 @@ def test_zlib_reads_read_only_views_as_exactly_the_bytes_they_show(z: object) ->
 def test_a_whole_view_of_bytes_is_passed_without_a_copy() -> None:
     """memchr returns a pointer into what it was given: the bytes themselves for a whole
     view (the pointer lives as long as the bytes), the right offset for a slice."""
-    libc = link("c", "void *memchr(const void *s, int c, unsigned long n);")
+    with pytest.warns(UnverifiedLinkWarning):
+        libc = link("c", "void *memchr(const void *s, int c, unsigned long n);")
     data = bytes(range(200)) + b"end"
     start = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
     assert start is not None
@@ -381,7 +389,9 @@ def test_sqlite_version_of_the_library_python_links() -> None:
     soname = next(n for n in extension.needed if n.startswith("libsqlite3"))
     path, asked = find_library(soname, search=extension.runpath)
     assert asked == soname
-    lib = link(path, "const char *sqlite3_libversion(void);\nint sqlite3_libversion_number(void);")
+    with pytest.warns(UnverifiedLinkWarning):
+        lib = link(path, "const char *sqlite3_libversion(void);\n"
+                   "int sqlite3_libversion_number(void);")
     assert lib.sqlite3_libversion().decode() == sqlite3.sqlite_version
     major, minor, patch = (int(x) for x in sqlite3.sqlite_version.split("."))
     assert lib.sqlite3_libversion_number() == major * 1_000_000 + minor * 1000 + patch
@@ -389,7 +399,8 @@ def test_sqlite_version_of_the_library_python_links() -> None:
 
 def test_libc_through_its_own_headers_matches_os_stat(tmp_path: Path) -> None:
     """Struct layouts of real glibc headers (st_atime is a macro for st_atim.tv_sec)."""
-    libc = link("c", "#include <sys/stat.h>\n")
+    with pytest.warns(UnverifiedLinkWarning):
+        libc = link("c", "#include <sys/stat.h>\n")
     target = tmp_path / "sized"
     target.write_bytes(b"x" * 1234)
     st = libc.struct_stat()

@@ -20,6 +20,7 @@ import ctypes.util
 import os
 import re
 import subprocess
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +34,14 @@ from siglink.native.cdecl import describe, type_text
 from siglink.native.compat import check_library, ordered
 from siglink.native.elf import ElfError, ElfFile, check_loadable
 
-__all__ = ["Library", "NativeLinkError", "consumer_declarations", "find_library", "link"]
+__all__ = [
+    "Library",
+    "NativeLinkError",
+    "UnverifiedLinkWarning",
+    "consumer_declarations",
+    "find_library",
+    "link",
+]
 
 Json = dict[str, Any]
 
@@ -93,6 +101,10 @@ class Library:
         raise AttributeError(f"{self.path}: no function, type or constant {name!r} was linked")
 
 
+class UnverifiedLinkWarning(UserWarning):
+    """A library linked by symbol presence only: it has no manifest and no header was given."""
+
+
 def link(
     name_or_path: str | os.PathLike[str],
     declarations: str | os.PathLike[str],
@@ -137,6 +149,14 @@ def link(
     verdict = check_library(expected, provided, elf, versions=versions, soname=requested)
     if not verdict.ok:
         raise NativeLinkError(requested or Path(path).name, path, verdict)
+    if provided is None:
+        warnings.warn(
+            f"{path} carries no siglink manifest and no header= was given: only the presence "
+            "of each symbol was checked, not its signature (embed one with 'siglink native "
+            "manifest', or pass the library's header)",
+            UnverifiedLinkWarning,
+            stacklevel=2,
+        )
     library = Library(path, verdict, provider, source)
     _Binder(expected, path, versions or {}).bind(library)
     return library
