@@ -71,8 +71,7 @@ def app(tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> Path
     (["install", "{tmp}/nope-1.0-py3-none-any.whl"], 2, "BadInputError",
      "{tmp}/nope-1.0-py3-none-any.whl: no such file or directory"),
     (["plan", "{tmp}/never_built.py"], 2, "BadInputError",
-     "{tmp}/never_built.siglink.json: no manifest for {tmp}/never_built.py; run "
-     "'siglink build {tmp}/never_built.py' first"),
+     "{tmp}/never_built.py: no such file or directory"),
     (["yank", "textkit==1.0.0", "--reason", " "], 2, "BadInputError",
      "a yank needs a reason (--reason TEXT)"),
 ])

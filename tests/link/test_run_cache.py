@@ -53,7 +53,7 @@ def cached(tmp_path: Path) -> dict[str, Any]:
     app.write_text("import demo_lib\n")
     manifest = tmp_path / "app.siglink.json"
     manifest.write_text("{}")
-    plan = _Plan(manifest, _Lib(_lib_dir(tmp_path)))
+    plan = _Plan(manifest, _Lib(_lib_dir(root)))
     record = _cache.cache_record(plan, root=str(root), app=str(app))
     path = _cache.plan_file(str(root), str(manifest), "", "")
     _cache.write_plan(path, record)

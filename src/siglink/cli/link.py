@@ -155,6 +155,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from siglink.link.plan import effective_policy, link, load_app_manifest, rejected_json
     from siglink.link.resolve import LinkFailure, refusal_lines
 
+    if not args.module and not os.path.exists(args.app):
+        from siglink.errors import BadInputError
+
+        raise BadInputError(f"{args.app}: no such file or directory", path=args.app)
     store, root = _store(args, environment=args.environment)
     manifest, manifest_path = load_app_manifest(args.app, module=args.module)
     policy = effective_policy(manifest_path, args.policy)
@@ -177,9 +181,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
                               environment=args.environment)
     _cache.write_plan(_cache.plan_file(root, manifest_path, args.policy or "", flags), record)
     if args.json:
-        print_json(plan.to_json())
+        print_json({**plan.to_json(), "warnings": record["warnings"]})
         return 0
-    for message in plan.warnings:
+    for message in record["warnings"]:
         warn(message)
     print(f"linked {plan.app} (policy {plan.policy})")
     rows = [[name, lib.version, lib.source, lib.status] for name, lib in plan.links.items()]

@@ -9,8 +9,11 @@ manifest path, the ``--policy`` given on the command line or ``""``, ``$SIGLINK_
 flags ``pre``, ``allow-yanked``, ``environment``). Everything the plan *depends on* is recorded
 inside it and checked on every read (:func:`read_valid_plan`): the store's generation, the
 manifest's size and mtime, the application's ``pyproject.toml`` (it may set the policy), the
-interpreter, siglink's version, the linked directories, and with ``environment`` the
-site-packages directories' mtimes. Any difference makes the plan stale, and it is recomputed.
+interpreter, siglink's version, the app's own source files (size and mtime: any change sends
+``run`` to the cold path, which compares their sha256 with the manifest's), the linked
+directories (a store's must lie under the current store root: a copied store recomputes), and
+with ``environment`` the site-packages directories' mtimes. Any difference makes the plan
+stale, and it is recomputed.
 
 Record shape (``format`` 1)::
 
@@ -21,6 +24,7 @@ Record shape (``format`` 1)::
      "environment": [[site_dir, mtime_ns], ...] | null,
      "policy": "signature", "entry": "script:app.py",
      "run": {"kind": "path" | "module" | "func", "target": ..., "path0": ...},
+     "sources": [{"path", "size", "mtime_ns"}, ...],  # the app's own files that were read
      "links": {NAME: {"version", "path", "dist_info", "top_level": [...], "source"}},
      "warnings": [...]}
 """
@@ -38,6 +42,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: this module is on the w
 
 __all__ = [
     "FORMAT",
+    "app_files",
     "app_manifest_path",
     "app_pyproject",
     "cache_record",
@@ -258,7 +263,14 @@ def read_valid_plan(path: str, root: str, manifest_path: str) -> Record | None:
             return None
         if data.get("environment") is not None and data["environment"] != environment_fingerprint():
             return None
+        for source in data["sources"]:  # the app's own files, edited (or touched) since
+            if _stat_record(source["path"]) != source:
+                return None
+        inside = os.path.join(root, "")
         for link in data["links"].values():  # a damaged store: the cold path reports it
+            if link.get("source") == "store" and not (
+                    link["path"].startswith(inside) and link["dist_info"].startswith(inside)):
+                return None  # a copied (or moved) store: its plans name the original's files
             if not os.path.isdir(link["path"]) or (
                     link["dist_info"] and not os.path.isdir(link["dist_info"])):
                 return None
@@ -310,13 +322,21 @@ def cache_record(
     """
     manifest_path = os.path.abspath(plan.manifest_path)  # type: ignore[attr-defined]
     entry = plan.entry  # type: ignore[attr-defined]
+    run = run_spec(app, module, entry)
+    local = _local_names(run["path0"])
+    warnings = list(getattr(plan, "warnings", ()))
     links = {}
     for name, lib in plan.links.items():  # type: ignore[attr-defined]
+        tops = list(lib.top_level)
+        for top in sorted(set(tops) & local):  # python finds the app's own module first
+            warnings.append(
+                f"{os.path.join(run['path0'], top)}: the application's own module {top} shadows "
+                f"{name} {lib.version}'s, for the libraries too (as in plain python)")
         links[name] = {
             "version": lib.version,
             "path": os.path.abspath(lib.path),
             "dist_info": os.path.abspath(lib.dist_info) if lib.dist_info else "",
-            "top_level": list(lib.top_level),
+            "top_level": [t for t in tops if t not in local],
             "source": lib.source,
         }
     return {
@@ -329,7 +349,48 @@ def cache_record(
         "environment": environment_fingerprint() if environment else None,
         "policy": plan.policy,  # type: ignore[attr-defined]
         "entry": entry,
-        "run": run_spec(app, module, entry),
+        "run": run,
+        "sources": _sources(manifest_path, run["path0"]),
         "links": links,
-        "warnings": list(getattr(plan, "warnings", ())),
+        "warnings": warnings,
     }
+
+
+def _local_names(directory: str) -> set[str]:
+    """Top-level module names ``directory`` provides (``x.py``, ``x/`` with Python files):
+    first on ``sys.path`` when the application runs, so they win over any linked library."""
+    names: set[str] = set()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return names
+    for entry in entries:
+        try:
+            if entry.is_file() and entry.name.endswith(".py"):
+                names.add(entry.name[:-3])
+            elif entry.is_dir() and entry.name.isidentifier() and any(
+                    n.endswith(".py") for n in os.listdir(entry.path)):
+                names.add(entry.name)
+        except OSError:
+            continue
+    return names
+
+
+def app_files(manifest_path: str, path0: str) -> dict[str, str]:
+    """The application's own source files the manifest records (absolute path -> sha256)."""
+    import json
+
+    try:
+        with open(manifest_path, "rb") as f:
+            files = json.loads(f.read()).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {os.path.join(path0, shown): digest for shown, digest in files.items()}
+
+
+def _sources(manifest_path: str, path0: str) -> list[Record]:
+    out = []
+    for path in sorted(app_files(manifest_path, path0)):
+        stat = _stat_record(path)
+        out.append(stat if stat is not None else {"path": path, "size": -1, "mtime_ns": -1})
+    return out

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from siglink.contracts.verdict import Problem, Verdict
@@ -131,7 +132,7 @@ class LinkFailure:
 
     def unprovided(self, module: str, where: str, *, environment: bool) -> None:
         """Add a module the application imports (at ``where``) that no library provides."""
-        hint = f"siglink install {module}==VERSION"
+        hint = install_hint(module)
         if not environment:
             hint += ", or run with --environment"
         store = "the store or the environment" if environment else "the store"
@@ -139,6 +140,16 @@ class LinkFailure:
                 f"({hint})")
         self.lines.append(f"  {text}")
         self.summaries.append(text)
+
+    def absent(self, name: str, needed_by: str) -> None:
+        """Add a required distribution the store has no version of (unless already told)."""
+        if name in self.unsatisfied:
+            return
+        self.unsatisfied[name] = {}
+        self.rejected[name] = []
+        self.lines.append(f"  {name}: needed by {needed_by}")
+        self.lines.append(f"    {name} is not in the store (siglink install {name})")
+        self.summaries.append(f"{name} is not in the store")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -267,3 +278,23 @@ class LinkFailure:
             text = conflict or "conflicting requirements"
             lines.append(f"  {name}: {text}{tail}")
             self.summaries.append(f"{name}: {text}{tail}")
+
+
+def install_hint(module: str) -> str:
+    """``siglink install PyYAML==VERSION`` for module ``yaml`` when the running environment
+    knows its distribution (``importlib.metadata.packages_distributions``), else a hint naming
+    no distribution."""
+    names = sorted(set(_providers().get(module.split(".", 1)[0], ())))
+    if len(names) == 1:
+        return f"siglink install {names[0]}==VERSION"
+    return f"siglink install NAME==VERSION of the distribution that provides {module}"
+
+
+@cache
+def _providers() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    try:
+        return dict(packages_distributions())
+    except Exception:  # a broken installed distribution must not hide the hint
+        return {}

@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 
 from siglink.contracts.manifest import Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
+from siglink.link._failure import install_hint
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze, local_modules
 
@@ -112,6 +113,9 @@ def find_app(app: str, *, module: bool = False) -> AppSource:
         for candidate in (base.with_suffix(".py"), base / "__main__.py"):
             if candidate.is_file():
                 return AppSource(app.partition(".")[0], (candidate,), cwd, f"module:{app}", True)
+        top = app.partition(".")[0]
+        if top.isidentifier():  # a stdlib or a library module: run as python -m does
+            return AppSource(top, (), cwd, f"module:{app}", False)
         raise BadInputError(f"module {app} not found under {cwd}")
     path = Path(app).resolve()
     if path.is_file():
@@ -249,7 +253,15 @@ def build_app(
     source = find_app(app, module=module)
     usage = analyze(source.files, root=source.root, follow=source.follow)
     local = local_modules(source.root)
-    if module or source.entry.startswith("func:"):
+    if not source.files:  # -m of a module not under cwd: the app uses that module's library
+        top = source.name
+        stdlib = top in sys.stdlib_module_names or top in sys.builtin_module_names
+        if not stdlib and not store.providers(top):
+            raise BadInputError(f"module {app} not found under {Path.cwd()}, in the standard "
+                                "library or in any library in the store")
+        if not stdlib:
+            usage.modules.setdefault(app, f"-m {app}")
+    elif module or source.entry.startswith("func:"):
         local.add(source.entry.split(":", 1)[1].split(".", 1)[0])
     warnings = list(usage.warnings)
     libraries, unprovided = _libraries(store, usage, local, warnings)
@@ -341,7 +353,7 @@ def _libraries(
         if required:
             warnings.append(
                 f"{required[0].location}: module {top} is not provided by any library in the "
-                f"store: its link is refused until one is (siglink install {top}==VERSION, or "
+                f"store: its link is refused until one is ({install_hint(top)}, or "
                 "run with --environment)")
         out[top] = tuple(sorted(items, key=lambda i: i.path))
     return libraries, out

@@ -38,6 +38,7 @@ __all__ = [
     "install",
     "install_from_plan",
     "normalize",
+    "unload_foreign",
     "write_bootstrap",
 ]
 
@@ -120,7 +121,43 @@ def install(links: Mapping[str, Mapping[str, Any]]) -> LinkFinder:
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, LinkFinder)]
     finder = LinkFinder(links)
     sys.meta_path.insert(0, finder)
+    unload_foreign(finder.dirs)
     return finder
+
+
+def _inside(path: str, places: Sequence[str]) -> bool:
+    path = os.path.abspath(path)
+    return any(path == p or path.startswith(os.path.join(p, "")) for p in places)
+
+
+def unload_foreign(dirs: Mapping[str, Sequence[str]]) -> list[str]:
+    """Drop from :data:`sys.modules` each linked top-level module (and its submodules) that was
+    imported from elsewhere before the finder was installed (by a ``.pth`` file or a
+    ``sitecustomize``), so the application imports the linked version; return their names.
+
+    Only the linked top-level names are looked at. ``SIGLINK_DEBUG=1`` prints what was dropped.
+    """
+    modules = sys.modules
+    gone: list[str] = []
+    for top, places in dirs.items():
+        module = modules.get(top)
+        if module is None:
+            continue
+        where = list(getattr(module, "__path__", None) or ())
+        file = getattr(module, "__file__", None)
+        if file:
+            where.append(file)
+        if not where or all(_inside(w, places) for w in where):
+            continue
+        prefix = top + "."
+        for name in [n for n in modules if n == top or n.startswith(prefix)]:
+            del modules[name]
+        gone.append(top)
+    if gone and os.environ.get("SIGLINK_DEBUG"):
+        sys.stderr.write(
+            f"siglink: unloaded {', '.join(sorted(gone))} imported before the link (not the "
+            "linked version)\n")
+    return gone
 
 
 def install_from_plan(path: str) -> LinkFinder | None:

@@ -139,6 +139,40 @@ def _python_version() -> Version:
     return Version(platform.python_version())
 
 
+def _absent(source: LinkSource, requirements: Sequence[Requirement]) -> dict[str, str]:
+    """Every distribution required (transitively, through the newest usable stored version of
+    each known one) that the source has no version of: name -> who needs it first."""
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PkgRequirement
+    from packaging.utils import canonicalize_name
+
+    absent: dict[str, str] = {}
+    seen: set[str] = set()
+    queue = [(r.name, r.consumer) for r in requirements]
+    while queue:
+        name, consumer = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        versions = source.versions(name)  # newest first
+        if not versions:
+            absent[name] = consumer
+            continue
+        newest = next((v for v in versions if not v.yanked), versions[0])
+        for text in newest.requires:
+            try:
+                req = PkgRequirement(text)
+            except InvalidRequirement:
+                continue
+            try:
+                if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                    continue
+            except Exception:  # an undefined marker variable: not required here
+                continue
+            queue.append((str(canonicalize_name(req.name)), f"{newest.name}=={newest.version}"))
+    return absent
+
+
 def resolve(
     source: LinkSource, requirements: Sequence[Requirement], *, app: str,
     policy: str = "signature", pre: bool = False, allow_yanked: bool = False,
@@ -154,6 +188,8 @@ def resolve(
         except ResolutionImpossible as e:
             causes = [(c.requirement, c.parent) for c in e.causes]
             failure = LinkFailure(provider, app, causes)
+            for name, needed_by in _absent(source, requirements).items():
+                failure.absent(name, needed_by)
             raise LinkError(failure.text(), report=failure) from None
         except ResolutionTooDeep as e:
             raise LinkError(f"cannot link {app}: no solution found within {e.round_count} "

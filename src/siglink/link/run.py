@@ -40,16 +40,34 @@ class Linked:
 
 
 def _needs_build(app: str, module: bool, manifest_path: str) -> bool:
+    """Whether the manifest is missing, or one of the app's own source files it records
+    differs (by sha256) from what was analyzed."""
+    import hashlib
+    import json
+
     try:
-        built = os.stat(manifest_path).st_mtime_ns
+        with open(manifest_path, "rb") as f:
+            data = json.loads(f.read())
     except FileNotFoundError:
         return True
-    if module or os.path.isdir(app):
-        return False
-    try:
-        return os.stat(app).st_mtime_ns > built
-    except OSError:
-        return False  # a missing script is reported when it is run, as python does
+    except (OSError, ValueError):
+        return False  # reported by load_app_manifest
+    entry = data.get("entry") if isinstance(data, dict) else None
+    path0 = _cache.run_spec(app, module, entry if isinstance(entry, str) else None)["path0"]
+    files = _cache.app_files(manifest_path, path0)
+    if not files and not module and not os.path.isdir(app):
+        try:  # a manifest without digests: by mtime
+            return os.stat(app).st_mtime_ns > os.stat(manifest_path).st_mtime_ns
+        except OSError:
+            return False  # a missing script is reported when it is run, as python does
+    for path, digest in files.items():
+        try:
+            with open(path, "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != digest:
+                    return True
+        except OSError:
+            return True
+    return False
 
 
 def link_app(
@@ -131,7 +149,7 @@ def exec_argv(linked: Linked, app: str, args: list[str]) -> list[str]:
 def run_app(app: str, args: list[str], **options: object) -> NoReturn:
     """Link ``app`` (see :func:`link_app` for ``options``) and replace this process with it."""
     linked = link_app(app, **options)  # type: ignore[arg-type]
-    for warning in linked.plan.warnings:
+    for warning in linked.record["warnings"]:  # type: ignore[attr-defined]
         _note(warning)
     argv = exec_argv(linked, app, args)
     for stream in (sys.stdout, sys.stderr):

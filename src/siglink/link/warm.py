@@ -102,13 +102,6 @@ def warm_run(argv: Sequence[str]) -> None:
     record = _cache.read_valid_plan(plan_path, root, manifest_path)
     if record is None:
         return
-    run = record["run"]
-    if run["kind"] == "path":
-        try:  # a script edited since it was built needs a new manifest
-            if os.stat(run["target"]).st_mtime_ns > record["manifest"]["mtime_ns"]:
-                return
-        except OSError:
-            return
     boot = os.path.join(root, "bootstrap")
     if not os.path.exists(os.path.join(boot, "sitecustomize.py")):
         from siglink.link.hook import write_bootstrap  # a plan cached by `siglink plan`

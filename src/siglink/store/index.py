@@ -333,6 +333,11 @@ class Index:
         except sqlite3.Error as e:
             raise self._fail(e) from e
 
+    def unregister_app(self, app_id: str) -> None:
+        """Forget application ``app_id`` (its manifest is gone)."""
+        self._exec("DELETE FROM app_links WHERE app_id = ?", (app_id,))
+        self._exec("DELETE FROM apps WHERE app_id = ?", (app_id,))
+
     def unlink_version(self, name: str, version: str, why: str) -> list[str]:
         """Mark every application linking ``name==version`` as not linking it (the version is
         being removed), with ``why``; the ids of those applications."""

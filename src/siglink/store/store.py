@@ -529,9 +529,26 @@ class Store:
         return sorted(names)
 
     def apps(self) -> list[RegisteredApp]:
-        """Applications registered by the linker, with what each links now."""
+        """Applications registered by the linker, with what each links now.
+
+        An application whose manifest file no longer exists (it was deleted) is left out, and
+        forgotten when the store can be written.
+        """
         index = self._reader()
-        return [RegisteredApp(*row) for row in index.apps()] if index else []
+        if index is None:
+            return []
+        apps = [RegisteredApp(*row) for row in index.apps()]
+        gone = [a.app_id for a in apps if not os.path.exists(a.manifest_path)]
+        if gone:
+            try:
+                with self._locked():
+                    writer = self._writer()
+                    with writer.transaction():
+                        for app_id in gone:
+                            writer.unregister_app(app_id)
+            except (OSError, SiglinkError):
+                pass  # a read-only store: left out, not forgotten
+        return [a for a in apps if a.app_id not in gone]
 
     def users(
         self, name: str, version: str | None = None
