@@ -436,3 +436,22 @@ class TestReleasePairs:
 )
 def test_is_downgrade(old: str, new: str, down: bool) -> None:
     assert is_downgrade(old, new) is down
+
+
+def test_long_signatures_are_cut_in_text_but_whole_in_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = ", ".join(f"p{i}: int = 0" for i in range(60))
+    old = make_wheel(tmp_path, "longsig", "1.0.0", {
+        "longsig/__init__.py": f"def f({params}) -> int: ...\ndef g({params}) -> int: ...\n"})
+    new = make_wheel(tmp_path, "longsig", "1.0.1", {
+        "longsig/__init__.py": f"def f({params}, *, extra: int) -> int: ...\n"
+                               f"import typing\ndef g({params}) -> typing.Any: ...\n"})
+    code, out, _ = run(capsys, "diff", str(old), str(new))
+    assert code == 1
+    lines = out.splitlines()
+    assert any(line.startswith("  longsig.f: ") for line in lines)
+    assert any(line.startswith("  longsig.g: ") for line in lines)
+    assert max(len(line) for line in lines) < 700 and "\u2026" in out
+    _, text, _ = run(capsys, "diff", "--json", str(old), str(new))
+    assert "p58: int = ..., p59: int = ...) -> typing.Any" in text

@@ -79,3 +79,10 @@ def test_an_unfollowed_all_falls_back_to_every_public_name(tmp_path: Path) -> No
         "pkg/__init__.py:2: __all__ is computed in a way siglink does not follow; "
         "every public name of the module is exported instead"
     )
+
+
+def test_comprehension_over_a_literal() -> None:
+    assert evaluate_all('__all__ = [n for n in ("a", "b")]', _other).names == ("a", "b")
+    assert evaluate_all('__all__ = list(n for n in ["a"]) + ["c"]', _other).names == ("a", "c")
+    assert evaluate_all('__all__ = [n for n in ("a",) if n]', _other).unreadable_line == 1
+    assert evaluate_all('__all__ = [n.upper() for n in ("a",)]', _other).unreadable_line == 1

@@ -396,8 +396,8 @@ class _Report:
         rows, lines = [], []
         for path, verdict in self.result.incompatible:
             for problem in verdict.incompatible if verdict is not None else ():
-                rows.append([path, problem.rule, _where(path, problem), problem.expected,
-                             problem.found, problem.note])
+                rows.append([path, problem.rule, _where(path, problem), _cut(problem.expected),
+                             _cut(problem.found), problem.note])
                 lines.append(f"{path}: {_relative(path, problem).explain()}")
         _section("incompatible:", (("path", "fixed"), ("rule", "fixed"), ("where", "wrap"),
                                    ("expected", "wrap"), ("found", "wrap"), ("why", "wrap")),
@@ -408,7 +408,7 @@ class _Report:
         for path, verdict in self.result.compatible:
             for problem in verdict.problems if verdict is not None else ():
                 rows.append([path, problem.rule, problem.severity.value, _where(path, problem),
-                             problem.expected, problem.found])
+                             _cut(problem.expected), _cut(problem.found)])
                 lines.append(f"{path}: {_relative(path, problem).explain()}")
             if verdict is not None and verdict.problems:
                 continue
@@ -418,8 +418,9 @@ class _Report:
                 where = first + (f" (+{more} more)" if more else "")
                 rows.append([path, "P24", "unverified", where, "", ""])
                 lines.append(f"{path}: P24 {where} (unverified)")
-            for where, before, after in changes(self.old.exports[path], self.new.exports[path]):
+            for where, was, now in changes(self.old.exports[path], self.new.exports[path]):
                 severity = "moved" if where == "defining module" else "changed"
+                before, after = _cut(was), _cut(now)
                 rows.append([path, "", severity, where, before, after])
                 lines.append(f"{path}: {severity} {where}: was {before}, now {after}")
         _section("compatible changes:",
@@ -488,3 +489,8 @@ def run_diff(args: argparse.Namespace) -> int:
         why = "without a major version bump"
     print(f"FAIL: {count} breaking change{'s' if count != 1 else ''} {why}", file=sys.stderr)
     return 1
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """A type or signature shortened for a terminal line (``--json`` keeps it whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -17,6 +17,7 @@ P16 param b: expected b, found c; a keyword-callable parameter was renamed (inco
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -36,8 +37,15 @@ from siglink.contracts._signature_rules import (
 )
 from siglink.contracts.diff import ReleaseDiff, diff_manifests
 from siglink.contracts.manifest import CallShape, Export, ExportKind
-from siglink.contracts.signature import Signature
-from siglink.contracts.types import ClassGraph, TypeRef
+from siglink.contracts.signature import Param, ParamKind, Signature
+from siglink.contracts.types import (
+    CALLABLE,
+    CONCATENATE,
+    ELLIPSIS,
+    TYPEVAR,
+    ClassGraph,
+    TypeRef,
+)
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import BadInputError
 
@@ -45,6 +53,7 @@ __all__ = [
     "POLICIES",
     "Policy",
     "ReleaseDiff",
+    "as_function",
     "call_text",
     "check",
     "check_export",
@@ -170,6 +179,25 @@ def _describe(export: Export | None) -> str:
     return export.kind.value
 
 
+def as_function(export: Export) -> Export:
+    """An attribute typed ``Callable[[A, B], R]`` as the function it holds: ``(A, B, /) -> R``
+    (``Callable[..., R]`` takes anything); any other export unchanged."""
+    t = export.type
+    if export.kind is not ExportKind.ATTRIBUTE or t is None or t.name != CALLABLE or not t.args:
+        return export
+    *params, returns = t.args
+    if len(params) == 1 and (params[0] == ELLIPSIS or params[0].name in (TYPEVAR, CONCATENATE)):
+        sig = Signature(params=(Param("args", ParamKind.VAR_POSITIONAL),
+                                Param("kwargs", ParamKind.VAR_KEYWORD)), returns=returns)
+    else:
+        sig = Signature(
+            params=tuple(Param(f"p{i}", ParamKind.POSITIONAL_ONLY, arg)
+                         for i, arg in enumerate(params)),
+            returns=returns)
+    return dataclasses.replace(export, kind=ExportKind.FUNCTION, type=None, signature=sig,
+                               digest="")
+
+
 def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
@@ -235,6 +263,10 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
         signatures = provided.overloads or (
             () if provided.signature is None else (provided.signature,)
         )
+        provided = as_function(provided)
+        signatures = provided.overloads or (
+            () if provided.signature is None else (provided.signature,)
+        )
         if not provided.kind.callable and provided.kind is not ExportKind.CLASS:
             out.add("R6", "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
         elif not signatures:
@@ -279,6 +311,10 @@ class _Exports(_RecordRules):
     ) -> Verdict:
         if expected.digest == provided.digest:
             return _IDENTICAL
+        if expected.kind is not provided.kind and ExportKind.FUNCTION in (
+            expected.kind, provided.kind
+        ):
+            expected, provided = as_function(expected), as_function(provided)
         if expected.kind is not provided.kind:
             problem = Problem("R6", "", expected.kind.value, provided.kind.value, _BREAK,
                               "kind changed")

@@ -26,6 +26,10 @@ class Severity(Enum):
     HARMLESS = "harmless"  # recorded, ok
 
 
+def _cut(text: str, limit: int | None) -> str:
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One difference between an expected and a provided export.
@@ -41,8 +45,9 @@ class Problem:
     severity: Severity
     note: str = ""
 
-    def explain(self) -> str:
-        """One line: rule, location, expected and found.
+    def explain(self, limit: int | None = 200) -> str:
+        """One line: rule, location, expected and found, each of those cut to ``limit``
+        characters with an ellipsis (``None`` keeps them whole; JSON always does).
 
         The empty path is the export itself (paths are relative to what was checked):
 
@@ -50,7 +55,8 @@ class Problem:
         'P1: expected function (), found absent (incompatible)'
         """
         where = f" {self.path}" if self.path else ""
-        text = f"{self.rule}{where}: expected {self.expected}, found {self.found}"
+        expected, found = _cut(self.expected, limit), _cut(self.found, limit)
+        text = f"{self.rule}{where}: expected {expected}, found {found}"
         if self.note:
             text += f"; {self.note}"
         return f"{text} ({self.severity.value})"

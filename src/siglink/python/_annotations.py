@@ -9,6 +9,7 @@ by its public path, so moving it between private modules changes nothing.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Mapping
 from typing import Final
 
@@ -64,8 +65,24 @@ class AliasTable:
             )
             if marked and isinstance(value, str):
                 value = _parse_string(value, module)
-            if isinstance(value, griffe.Expr) and (marked or is_type_expression(value)):
+            if isinstance(value, griffe.Expr) and (
+                marked or is_type_expression(value) or self._uses_alias(value)
+            ):
                 self.aliases[member.path] = (value, module)
+
+    def _uses_alias(self, value: griffe.Expr) -> bool:
+        """``_A[_T] | Sequence[_A[_T]]``: a value built from an alias already recorded."""
+        if isinstance(value, griffe.ExprSubscript) and isinstance(value.left, griffe.Expr):
+            return _canonical(value.left) in self.aliases
+        if isinstance(value, griffe.ExprBinOp) and value.operator == "|":
+            return any(
+                isinstance(part, griffe.Expr) and (
+                    is_type_expression(part) or self._uses_alias(part)
+                    or _canonical(part) in self.aliases
+                )
+                for part in (value.left, value.right)
+            )
+        return False
 
 
 def _parse_string(text: str, module: griffe.Module) -> griffe.Expr | None:
@@ -104,6 +121,9 @@ def render(expr: str | griffe.Expr, table: AliasTable) -> str:
     return "".join(out)
 
 
+_NO_SUBST: Final[Mapping[str, str]] = {}
+
+
 _LITERALS: Final = frozenset({"typing.Literal", "typing_extensions.Literal"})
 
 
@@ -114,26 +134,85 @@ def _render(  # noqa: PLR0917 (a recursive walker's state)
     depth: int,
     expanding: tuple[str, ...],
     module: griffe.Module | None,
+    subst: Mapping[str, str] = _NO_SUBST,
 ) -> None:
     """``module`` is set inside an alias's value, where forward references are still strings
-    (griffe parses those of annotations itself); ``None`` inside ``Literal[...]``."""
+    (griffe parses those of annotations itself); ``None`` inside ``Literal[...]``. ``subst``
+    maps a generic alias's TypeVars to the arguments it is applied to."""
     if isinstance(expr, str):
         if module is not None and len(expr) > 2 and expr[0] in "'\"" and expr[-1] == expr[0]:
             parsed = _parse_string(expr, module)
             if parsed is not None:
-                _render(parsed, table, out, depth, expanding, module)
+                _render(parsed, table, out, depth, expanding, module, subst)
                 return
         out.append(expr)
         return
     if isinstance(expr, (griffe.ExprName, griffe.ExprAttribute)):
-        out.append(_name(expr, table, depth, expanding))
+        path = _resolve(expr, table)
+        if path in subst:
+            out.append(subst[path])
+            return
+        out.append(_name(path, table, depth, expanding))
         return
-    if isinstance(expr, griffe.ExprSubscript) and isinstance(expr.left, griffe.Expr) and (
-        _canonical(expr.left) in _LITERALS
-    ):
-        module = None
+    if isinstance(expr, griffe.ExprSubscript) and isinstance(expr.left, griffe.Expr):
+        head = _canonical(expr.left)
+        if head in _LITERALS:
+            module = None
+        elif isinstance(expr.left, (griffe.ExprName, griffe.ExprAttribute)):
+            path = _resolve(expr.left, table)
+            if path in table.aliases and depth < _MAX_DEPTH and path not in expanding:
+                out.append(_apply(expr, path, table, depth, expanding, module, subst))
+                return
     for part in expr.iterate(flat=False):
-        _render(part, table, out, depth, expanding, module)
+        _render(part, table, out, depth, expanding, module, subst)
+
+
+def _apply(  # noqa: PLR0917 (a recursive walker's state)
+    expr: griffe.ExprSubscript,
+    path: str,
+    table: AliasTable,
+    depth: int,
+    expanding: tuple[str, ...],
+    module: griffe.Module | None,
+    subst: Mapping[str, str],
+) -> str:
+    """``Alias[X]``: the alias's value with its TypeVars (in order of first use) replaced."""
+    value, where = table.aliases[path]
+    args = expr.slice.elements if isinstance(expr.slice, griffe.ExprTuple) else [expr.slice]
+    rendered: list[str] = []
+    for arg in args:
+        piece: list[str] = []
+        _render(arg, table, piece, depth, expanding, module, subst)
+        rendered.append("".join(piece))
+    params = _typevars_of(value, where, table)
+    if len(params) != len(rendered):
+        return "unknown"
+    inner: list[str] = []
+    applied = dict(zip(params, rendered, strict=True))
+    _render(value, table, inner, depth + 1, (*expanding, path), where, applied)
+    return "".join(inner)
+
+
+def _typevars_of(expr: str | griffe.Expr, module: griffe.Module, table: AliasTable) -> list[str]:
+    found: list[str] = []
+
+    def visit(part: str | griffe.Expr) -> None:
+        if isinstance(part, str):
+            if len(part) > 2 and part[0] in "'\"" and part[-1] == part[0]:
+                parsed = _parse_string(part, module)
+                if parsed is not None:
+                    visit(parsed)
+            return
+        if isinstance(part, (griffe.ExprName, griffe.ExprAttribute)):
+            path = _resolve(part, table)
+            if path in table.typevars and path not in found:
+                found.append(path)
+            return
+        for sub in part.iterate(flat=False):
+            visit(sub)
+
+    visit(expr)
+    return found
 
 
 def _canonical(expr: griffe.Expr) -> str:
@@ -143,13 +222,48 @@ def _canonical(expr: griffe.Expr) -> str:
         return str(expr)
 
 
+_BUILTINS: Final = frozenset(dir(builtins))
+
+
+def _resolve(expr: griffe.ExprName | griffe.ExprAttribute, table: AliasTable) -> str:
+    """The qualified name: looked up through each scope's members and imports; in a class
+    body only classes and aliases count (``type[_T]`` beside an attribute named ``type``);
+    ``unknown`` for a dotted name whose head resolves nowhere."""
+    first = expr if isinstance(expr, griffe.ExprName) else expr.first
+    rest = "" if isinstance(expr, griffe.ExprName) else expr.path[len(str(first)):]
+    if not isinstance(first, griffe.ExprName) or not isinstance(first.parent, griffe.Object):
+        return _canonical(expr)
+    name = first.name
+    scope: griffe.Object | None = first.parent
+    while scope is not None:
+        if name in scope.type_parameters:
+            return _canonical(expr)
+        member = scope.members.get(name)
+        in_class = isinstance(scope, griffe.Class)
+        if member is not None and not (in_class and not _is_type(member, table)):
+            head = member.target_path if isinstance(member, griffe.Alias) else member.path
+            return head + rest
+        if member is None and not in_class and name in scope.imports:
+            return scope.imports[name] + rest
+        scope = scope.parent
+    if name in _BUILTINS:
+        return name + rest
+    found = _canonical(expr)
+    return found if "." in found.removesuffix(rest) or not rest else "unknown"
+
+
+def _is_type(member: griffe.Object | griffe.Alias, table: AliasTable) -> bool:
+    if isinstance(member, (griffe.Alias, griffe.Class, griffe.TypeAlias)):
+        return True
+    return member.path in table.aliases
+
+
 def _name(
-    expr: griffe.ExprName | griffe.ExprAttribute,
+    path: str,
     table: AliasTable,
     depth: int,
     expanding: tuple[str, ...],
 ) -> str:
-    path = _canonical(expr)
     alias = table.aliases.get(path)
     if alias is not None and depth < _MAX_DEPTH and path not in expanding:
         inner: list[str] = []

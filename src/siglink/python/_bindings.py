@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any, Final
 
 import griffe
 
-from siglink.python._dunder_all import all_statements
+from siglink.python._dunder_all import all_statements, evaluate_statements
 
 __all__ = ["Bindings"]
 
@@ -39,14 +40,41 @@ class Bindings(griffe.Extension):
         self.dynamic: dict[str, int] = {}
         self.all_statements: dict[str, list[ast.stmt]] = {}
 
+    def on_module_node(self, *, node: Any, **kwargs: Any) -> None:
+        """Before griffe reads the module: keep only the live branch of each
+        ``if sys.version_info ...``/``sys.platform ...`` test (as the running interpreter
+        decides it), and the ``try`` definition of a class or attribute an ``except`` handler
+        defines again as a fallback."""
+        if isinstance(node, ast.Module):
+            node.body = _live(node.body)
+
+    def on_function_instance(self, *, func: griffe.Function, **kwargs: Any) -> None:
+        """``@abc.abstractproperty`` and the like make a property, as ``@property`` does."""
+        parent = func.parent
+        if not isinstance(parent, griffe.Class) or parent.members.get(func.name) is not func:
+            return
+        if not any(d.callable_path in _PROPERTIES for d in func.decorators):
+            return
+        attribute = griffe.Attribute(
+            func.name, value=None, annotation=func.returns, lineno=func.lineno,
+            endlineno=func.endlineno, runtime=func.runtime, analysis="static")
+        attribute.labels.update({*func.labels, "property"})
+        parent.set_member(func.name, attribute)
+
     def on_module_members(self, *, node: Any, mod: griffe.Module, **kwargs: Any) -> None:
         if not isinstance(node, ast.Module):
             return
         code = getattr(kwargs.get("agent"), "code", None)
         code = code if isinstance(code, str) else None
-        self.all_statements[mod.path] = (
+        self.all_statements[mod.path] = statements = (
             all_statements(node) if code is None or "__all__" in code else []
         )
+        if statements:
+            # griffe expands `from m import *` from `m.exports`, empty for a computed
+            # `__all__`: give it the evaluated names where they need no other module.
+            names = evaluate_statements(statements, lambda _: None).names
+            if names is not None:
+                mod.exports = list(names)
         events: list[tuple[str, str, ast.AST | None, ast.stmt, bool]] = []
         walrus = code is None or ":=" in code
         dynamic = code is None or "globals()" in code
@@ -102,6 +130,78 @@ class Bindings(griffe.Extension):
                 self.alternatives[f"{mod.path}.{name}"] = (path, *others)
 
 
+_PROPERTIES: Final = frozenset({
+    "abc.abstractproperty", "functools.cached_property", "types.DynamicClassAttribute",
+    "enum.property",
+})
+_DEFINITIONS: Final = (ast.ClassDef, ast.Assign, ast.AnnAssign)
+
+
+def _live(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` with decidable platform/version tests replaced by their live branch."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            decided = _decide(stmt.test)
+            if decided is not None:
+                out.extend(_live(stmt.body if decided else stmt.orelse))
+                continue
+            if _is_type_checking(stmt.test):  # griffe knows `TYPE_CHECKING` only by that name
+                stmt.test = ast.copy_location(ast.Name("TYPE_CHECKING", ast.Load()), stmt.test)
+            stmt.body = _live(stmt.body) or [ast.Pass()]
+            stmt.orelse = _live(stmt.orelse)
+        elif isinstance(stmt, (ast.Try, ast.TryStar)):
+            stmt.body = _live(stmt.body)
+            preferred = {name for s in stmt.body for kind, name, _ in _events(s, False)
+                         if kind == "bound"}
+            for handler in stmt.handlers:
+                kept = [s for s in _live(handler.body) if not (
+                    isinstance(s, _DEFINITIONS)
+                    and {n for _, n, _ in _events(s, False)} & preferred)]
+                handler.body = kept or [ast.Pass()]
+            stmt.orelse = _live(stmt.orelse)
+            stmt.finalbody = _live(stmt.finalbody)
+        out.append(stmt)
+    return out
+
+
+_SYS_NAMES: Final = frozenset({"version_info", "platform", "implementation", "byteorder"})
+
+
+def _decide(test: ast.expr) -> bool | None:
+    """The value of a test made only of ``sys.version_info``/``sys.platform``, constants,
+    comparisons, slices, ``not``/``and``/``or`` and ``sys.platform.startswith(...)``."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Name):
+            if node.id != "sys":
+                return None
+        elif isinstance(node, ast.Attribute):
+            inner = node.value
+            sys_attr = isinstance(inner, ast.Name) and node.attr in _SYS_NAMES
+            startswith = node.attr == "startswith" and isinstance(inner, ast.Attribute) and (
+                inner.attr == "platform")
+            name = isinstance(inner, ast.Attribute) and inner.attr == "implementation" and (
+                node.attr == "name")
+            if not (sys_attr or startswith or name):
+                return None
+        elif isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Attribute) and node.func.attr == "startswith"):
+                return None
+        elif not isinstance(node, (
+            ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Constant, ast.Tuple, ast.Subscript,
+            ast.Slice, ast.Load, ast.cmpop, ast.boolop, ast.unaryop,
+        )):
+            return None
+    if not any(isinstance(n, ast.Name) for n in ast.walk(test)):
+        return None
+    try:
+        value = eval(  # a whitelisted expression over `sys` only
+            compile(ast.Expression(test), "<test>", "eval"), {"__builtins__": {}, "sys": sys})
+    except Exception:  # an unusual comparison: leave both branches as they are
+        return None
+    return bool(value)
+
+
 def _statements(body: list[ast.stmt], guarded: bool) -> Iterator[tuple[ast.stmt, bool]]:
     """Every statement executed at module level, in source order, and whether it sits under
     ``if TYPE_CHECKING:``; function and class bodies are not entered."""
@@ -128,7 +228,8 @@ def _statements(body: list[ast.stmt], guarded: bool) -> Iterator[tuple[ast.stmt,
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        and isinstance(test.value, ast.Name))
 
 
 def _events(stmt: ast.stmt, walrus: bool) -> Iterator[tuple[str, str, ast.AST | None]]:

@@ -93,6 +93,9 @@ class Builder:
 
     def __init__(self, table: AliasTable) -> None:
         self.table = table
+        # Classes of compiled modules by path: a Python class inheriting from one gets its
+        # members (``yaml.CLoader`` from ``yaml._yaml.CParser``).
+        self.compiled: Mapping[str, Export] = {}
         self._exports: dict[int, Export] = {}
         self._contexts: dict[int, TypeContext] = {}
         self._types: dict[tuple[int, str], TypeRef] = {}
@@ -237,6 +240,10 @@ class Builder:
         flavor = self._flavor(cls, lineage)
         members: dict[str, Export] = {}
         for klass in reversed(lineage):
+            for base in reversed(self._bases(klass)):
+                compiled = self.compiled.get(base)
+                if compiled is not None and compiled.kind is ExportKind.CLASS:
+                    members.update(compiled.members)
             members.update(self._own_members(klass))
         if flavor == "typeddict" and cls.keywords.get("total") == "False":
             members = {n: dataclasses.replace(m, optional=True, digest="")

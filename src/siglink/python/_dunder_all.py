@@ -5,6 +5,7 @@ griffe reads ``__all__`` lists and ``+=`` of literals, but a computed ``__all__`
 export of the module. This evaluator understands the common forms:
 
 - ``__all__ = [...]`` / ``(...)`` of string literals, ``__all__ = a + b``;
+- ``[n for n in x]`` over an evaluable ``x`` (the element is the loop variable, no ``if``);
 - ``list(x)``, ``tuple(x)``, ``sorted(x)``, ``set(x)``, ``frozenset(x)`` of an evaluable ``x``;
 - ``other.__all__`` where ``other`` names a module (``from . import other``, ``import pkg.other``);
 - ``__all__ += x``, ``__all__.extend(x)``, ``__all__.append("n")``, ``__all__.remove("n")``.
@@ -121,6 +122,15 @@ def evaluate_statements(
             return found
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return value(node.left, line) + value(node.right, line)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and (
+            len(node.generators) == 1
+        ):
+            loop = node.generators[0]
+            if (
+                isinstance(loop.target, ast.Name) and isinstance(node.elt, ast.Name)
+                and node.elt.id == loop.target.id and not loop.ifs and not loop.is_async
+            ):
+                return value(loop.iter, line)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)

@@ -387,6 +387,7 @@ class _Reader:
             if not _is_private(module_path):
                 sites.append((path, export))
         builder = Builder(table)
+        builder.compiled = self.compiled
         exports: dict[str, Export] = {}
         for path, target in sites:
             built = self._build(path, target, builder)
