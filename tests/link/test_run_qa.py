@@ -140,14 +140,15 @@ def test_deleted_apps_are_forgotten(store: Path, tmp_path: Path) -> None:
 def test_install_hints_name_the_distribution(store: Path, tmp_path: Path) -> None:
     from siglink.link._failure import install_hint
 
+    # pytest-cov (a test dependency, so installed here) provides the module pytest_cov
     app = tmp_path / "app.py"
-    app.write_text("import yaml\nimport nosuchmodule_xyz\n")
+    app.write_text("import pytest_cov\nimport nosuchmodule_xyz\n")
     result = run("run", str(app))
     assert result.returncode == 127
-    assert "siglink install PyYAML==VERSION" in result.stderr
-    assert "yaml==VERSION" not in result.stderr
+    assert "siglink install pytest-cov==VERSION" in result.stderr
+    assert "pytest_cov==VERSION" not in result.stderr
     assert "the distribution that provides nosuchmodule_xyz" in result.stderr
-    assert install_hint("yaml.loader") == "siglink install PyYAML==VERSION"
+    assert install_hint("pytest_cov.plugin") == "siglink install pytest-cov==VERSION"
 
 
 def test_every_missing_distribution_is_reported_at_once(
