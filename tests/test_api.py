@@ -33,6 +33,18 @@ def test_dir_is_all() -> None:
     assert sorted(dir(siglink)) == sorted(siglink.__all__)
 
 
+@pytest.mark.parametrize("name", [
+    "siglink.errors", "siglink.cli.native", "siglink.cli.demo", "siglink.cli.contracts",
+    "siglink.native.cdecl", "siglink.native.elf", "siglink.native.bind", "siglink.native.compat",
+    "siglink.native.manifest", "siglink.demo.wheels", "siglink.demo.story",
+    "siglink.python.exports",
+])
+def test_module_dir_is_its_all(name: str) -> None:
+    module = importlib.import_module(name)
+    assert sorted(dir(module)) == sorted(module.__all__)
+    assert [n for n in module.__all__ if not hasattr(module, n)] == []
+
+
 def test_import_is_cheap() -> None:
     """Importing siglink loads none of its dependencies (the warm path relies on it)."""
     code = "import sys, siglink; print(' '.join(sorted(sys.modules)))"

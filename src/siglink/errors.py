@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
 class SiglinkError(Exception):
     """Base of every error siglink raises on purpose."""
 

@@ -205,3 +205,45 @@ def test_width_of_forced_colour_output(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("COLUMNS", "150")
     assert _output.width(io.StringIO()) == 150
     assert _output.console().width == 150
+
+
+# -- OSError and a store that does not exist yet -----------------------------------------------
+
+
+def test_plan_cache_that_cannot_be_written(store: Path, app: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    plans = store / "plans"
+    if plans.exists():
+        import shutil
+
+        shutil.rmtree(plans)
+    plans.write_text("not a directory\n")
+    code, _, err = run(capsys, "plan", str(app), "--store", str(store))
+    assert code == 3
+    assert err.startswith("siglink: error: ") and "cannot cache the link plan" in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_stray_oserror_is_one_line(store: Path, app: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import siglink.link.plan as plan_module
+
+    def unreadable(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied", "/nowhere/report.siglink.json")
+
+    monkeypatch.setattr(plan_module, "load_app_manifest", unreadable)
+    assert run(capsys, "plan", str(app), "--store", str(store)) == (
+        3, "", "siglink: error: /nowhere/report.siglink.json: Permission denied\n")
+
+
+def test_plan_with_environment_and_no_store_yet(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Like run: nothing installed, every module from the environment."""
+    missing = tmp_path / "nostore"
+    pytest.importorskip("rich", reason="rich (a dependency of siglink) is not installed")
+    path = tmp_path / "uses_rich.py"
+    path.write_text("import rich\nprint(rich.print)\n")
+    assert run(capsys, "build", str(path), "--store", str(missing))[0] == 0
+    code, out, err = run(capsys, "plan", str(path), "--environment", "--store", str(missing))
+    assert code == 0, err
+    assert "rich" in out and "environment" in out

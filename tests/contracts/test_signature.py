@@ -99,6 +99,12 @@ class TestSyntaxErrors:
              "arguments cannot follow var-keyword argument\n    (**kw, a)\n           ^"),
             ("(a) -> int: pass", "invalid syntax\n    (a) -> int: pass\n                    ^"),
             ("(a", "'(' was never closed\n    (a\n    ^"),
+            # Nothing of the internal 'def _(...): ...' wrapper leaks into a message.
+            ("(a: int) -> ", "missing return type after '->'\n    (a: int) -> \n               ^"),
+            ("(a: int) ->", "missing return type after '->'\n    (a: int) ->\n               ^"),
+            ("(a: int) int",
+             "unexpected text after the signature\n    (a: int) int\n             ^"),
+            ("(a: int", "'(' was never closed\n    (a: int\n           ^"),
         ],
     )
     def test_caret_under_the_span(self, text: str, message: str) -> None:

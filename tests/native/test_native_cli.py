@@ -107,9 +107,10 @@ def test_bad_inputs_get_one_clear_message(tmp_path: Path, bare: Path,
                        "    int broken(int x;\n                    ^")
     assert _run_bad(["native", "manifest", str(bare), "--header", str(tmp_path / "none.h")],
                     capsys) == f"{tmp_path / 'none.h'}: no such header file"
+    (tmp_path / "a_file").write_text("")  # a missing directory is made; a file is in the way
     assert _run_bad(["native", "manifest", str(bare), "--header", str(header("1.0")),
-                     "-o", str(tmp_path / "no_dir" / "lib.so")], capsys) == (
-        f"{tmp_path / 'no_dir' / 'lib.so'}: cannot write the library (No such file or directory)")
+                     "-o", str(tmp_path / "a_file" / "lib.so")], capsys) == (
+        f"{tmp_path / 'a_file' / 'lib.so'}: cannot write the library (File exists)")
     assert _run_bad(["native", "check", str(bare), "int f(unknown_t x);"], capsys) == (
         "<declarations>:1: cannot parse C declarations: unexpected 'x' (is a type name before "
         "it undeclared?)\n    int f(unknown_t x);\n                    ^")

@@ -54,7 +54,7 @@ def test_install_list_show(tmp_path: Path, make_wheel: WheelMaker,
     assert code == 0
     assert json.loads(out) == {
         "install": [{"name": "textkit", "version": "1.0.0", "status": "installed"}],
-        "relinked": []}
+        "relinked": [], "warnings": []}
     assert run(capsys, "list", "--store", root) == (
         0, "NAME     VERSIONS\ntextkit  1.0.1, 1.0.0\n", "")
     code, out, _ = run(capsys, "yank", "textkit==1.0.0", "--reason", "CVE-1", "--store", root)

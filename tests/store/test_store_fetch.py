@@ -131,3 +131,14 @@ def test_unbuildable_project(tmp_path: Path, snapshot: Snapshot,
     assert err.startswith(f"siglink: error: {broken}: cannot build a wheel: ")
     assert err.count("\n") == 1
     assert not root.exists()
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("spec", ["./proj", "proj/", "proj"])
+def test_relative_project_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch, spec: str) -> None:
+    """pip would read a bare ``proj`` (which ``./proj`` becomes) as a requirement name."""
+    _project(tmp_path / "proj", "0.4.0")
+    monkeypatch.chdir(tmp_path)
+    root = str(tmp_path / "store")
+    assert run(capsys, "install", spec, "--store", root) == (0, "installed projlib==0.4.0\n", "")

@@ -8,6 +8,10 @@ from pathlib import Path
 
 __all__ = ["register"]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 _EPILOG = """\
 examples:
   siglink demo                 run the story in a temporary store, then delete it

@@ -163,9 +163,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     manifest, manifest_path = load_app_manifest(args.app, module=args.module)
     policy = effective_policy(manifest_path, args.policy)
     generation = _cache.read_generation(root)
+    exists = os.path.exists(os.path.join(root, "index.sqlite"))
+
+    def unrecorded(message: str) -> None:
+        if exists:  # no store yet: nothing to record the application in, nothing to say
+            warn(message)
+
     try:
+        # as run: a store that cannot record the application (none yet, read-only) still plans
         plan = link(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
-                    allow_yanked=args.allow_yanked)
+                    allow_yanked=args.allow_yanked, on_unrecorded=unrecorded)
     except LinkError as e:
         if not args.json:
             raise
@@ -175,11 +182,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "rejected": rejected_json(failure.rejected if failure else {}),
                     "warnings": [], "error": e.message})
         return e.exit_code
+    if plan.generation is not None:
+        generation = plan.generation
     record = _cache.cache_record(plan, root=root, app=args.app, module=args.module,
                                  generation=generation, environment=args.environment)
     flags = _cache.flags_text(pre=args.pre, allow_yanked=args.allow_yanked,
                               environment=args.environment)
-    _cache.write_plan(_cache.plan_file(root, manifest_path, args.policy or "", flags), record)
+    plan_path = _cache.plan_file(root, manifest_path, args.policy or "", flags)
+    try:
+        _cache.write_plan(plan_path, record)
+    except OSError as e:
+        from siglink.errors import StoreError
+
+        raise StoreError(f"{plan_path}: cannot cache the link plan "
+                         f"({e.strerror or e})") from e
     if args.json:
         print_json({**plan.to_json(), "warnings": record["warnings"]})
         return 0

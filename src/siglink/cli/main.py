@@ -120,6 +120,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return e.exit_code
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a file the command could not read or write: one line, no traceback
+        from siglink.errors import StoreError
+
+        where = f"{e.filename}: " if e.filename else ""
+        stray = StoreError(f"{where}{e.strerror or e}")
+        _report(stray, args)
+        return stray.exit_code
 
 
 def _report(e: SiglinkError, args: argparse.Namespace) -> None:

@@ -18,6 +18,10 @@ from pathlib import Path
 
 __all__ = ["register"]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 _MANIFEST_EPILOG = """\
 examples:
   siglink native manifest build/libfoo.so.1.2 --header include/foo.h

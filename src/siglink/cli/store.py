@@ -317,20 +317,49 @@ def cmd_install(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
+    warnings = _python_excluded(store, results)
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
                         for r in results],
             "relinked": relinked,
+            "warnings": warnings,
         })
         return 0
+    from siglink.cli._output import warn
+
     for r in results:
         if r.status == "installed":
             print(f"installed {r.name}=={r.version}")
         else:
             print(f"{r.name}=={r.version} already present")
+    for message in warnings:
+        warn(message)
     _print_relinked(relinked, new)
     return 0
+
+
+def _python_excluded(store: Store, results: Any) -> list[str]:
+    """A warning for each version whose ``Requires-Python`` excludes this interpreter: it is
+    installed (a shared store serves other interpreters too) but never linked here."""
+    import platform
+
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    out = []
+    for r in results:
+        wanted = store.get(r.name, r.version).requires_python
+        if not wanted:
+            continue
+        try:
+            excluded = not SpecifierSet(wanted).contains(platform.python_version(),
+                                                         prereleases=True)
+        except InvalidSpecifier:
+            continue
+        if excluded:
+            out.append(f"{r.name}=={r.version}: Requires-Python {wanted} excludes this "
+                       "interpreter: it will not be linked here")
+    return out
 
 
 def _has(store: Store, name: str, version: str) -> bool:

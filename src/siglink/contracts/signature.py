@@ -407,7 +407,15 @@ def _parse(text: str, context: TypeContext | None) -> Signature:
     try:
         module = ast.parse(source)
     except SyntaxError as e:
-        raise SignatureSyntaxError(text, _position(source, e.lineno, e.offset), e.msg) from None
+        where, message = _position(source, e.lineno, e.offset), e.msg
+        if message == "invalid syntax" and text.count("(") > text.count(")"):
+            where, message = len(text.rstrip()), "'(' was never closed"
+        elif message == "expected ':'":  # the wrapper's colon: what follows ')' is wrong
+            if text.rstrip().endswith("->"):
+                where, message = len(text.rstrip()), "missing return type after '->'"
+            else:
+                message = "unexpected text after the signature"
+        raise SignatureSyntaxError(text, min(where, len(text)), message) from None
     fn = module.body[0] if len(module.body) == 1 else None
     if (
         not isinstance(fn, ast.FunctionDef)

@@ -20,6 +20,10 @@ from siglink.demo.wheels import wheel_from_tree
 
 __all__ = ["Story"]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 _VERSIONS = ("1.0.0", "1.0.1", "2.0.0")
 _APPS = ("report", "tagger")
 

@@ -15,6 +15,10 @@ from pathlib import Path
 __all__ = ["make_wheel", "wheel_from_tree"]
 
 
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
 def _record_hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
     return f"sha256={digest.decode()}"

@@ -39,11 +39,22 @@ def _why_refused(
     for dep in provider.get_dependencies(candidate):
         other = chosen.get(dep.name)
         if other is not None and provider.refusal(dep, other) is not None:
-            reasons.append(f"it requires {dep.name}{dep.specifier}, which conflicts with "
-                           f"{dep.name} {other.stored.version} needed by the others")
+            reasons.append(_dependency_conflict(provider, dep, other))
     for verdict in verdicts:
         reasons.extend(p.explain() for p in verdict.incompatible)
     return "; ".join(reasons) or "conflicts with another library's requirements"
+
+
+def _dependency_conflict(provider: _Provider, dep: Requirement, other: Candidate) -> str:
+    """Why ``dep`` cannot be met: no stored version satisfies it at all, or the version the
+    others need does not."""
+    stored = list(provider.source.versions(dep.name))
+    if not any(provider.refusal(dep, provider.candidate(v)) is None for v in stored):
+        have = ", ".join(v.version for v in stored) or "none"
+        return (f"no stored version of {dep.name} satisfies {dep.specifier} "
+                f"(the store has {have})")
+    return (f"it requires {dep.name}{dep.specifier}, which conflicts with "
+            f"{dep.name} {other.stored.version} needed by the others")
 
 
 def _consumer_label(consumer: str, app: str) -> str:

@@ -247,8 +247,19 @@ def _semver_spec(imports: Iterable[Import], policy: str) -> SpecifierSet:
         if imp.built_against:
             version = _version(imp.built_against)
             if version is not None:
-                return SpecifierSet(f"=={version.major}.*")
+                return SpecifierSet(f"=={semver_major(version.release)}.*")
     return SpecifierSet()
+
+
+def semver_major(release: tuple[int, ...]) -> str:
+    """The components that make a version's "major" under semver, as ``siglink diff`` counts
+    them: the first, or for 0.x up to the leftmost non-zero one (``0.1.0`` → ``0.1``, ``0.0.3``
+    → ``0.0.3``, ``2.4.1`` → ``2``)."""
+    parts = [*release, *[0] * (3 - len(release))]
+    for i, part in enumerate(parts):
+        if part != 0 or i == len(parts) - 1:
+            return ".".join(map(str, parts[: i + 1]))
+    return "0"  # not reached
 
 
 def app_requirements(

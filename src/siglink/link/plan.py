@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +74,7 @@ class LinkPlan:
     links: dict[str, LinkedLib]
     rejected: Rejections  # explained on first access
     warnings: tuple[str, ...]
+    generation: int | None = None  # the store generation (of the index read) it was planned from
 
     @property
     def versions(self) -> dict[str, str]:
@@ -175,6 +177,20 @@ def compute(
         import and why each candidate was refused (exit 127).
     :raises StoreError: a chosen version's directory is missing (a damaged store, exit 3).
     """
+    snapshot = getattr(store, "snapshot", None) if source is None else None
+    if snapshot is None:
+        return _compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
+                        allow_yanked=allow_yanked, source=source, verify=verify)
+    with snapshot() as generation:  # plan from one committed index, keyed by its generation
+        plan = _compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
+                        allow_yanked=allow_yanked, source=source, verify=verify)
+    return dataclasses.replace(plan, generation=generation)
+
+
+def _compute(
+    store: Any, manifest: Manifest, *, manifest_path: str, policy: str,
+    pre: bool, allow_yanked: bool, source: LinkSource | None, verify: bool,
+) -> LinkPlan:
     from siglink.link.resolve import LinkFailure, StoreSource, app_requirements, resolve
 
     app = os.path.abspath(manifest_path)

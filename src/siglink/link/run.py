@@ -14,15 +14,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from siglink.link import _cache
 
 if TYPE_CHECKING:
     from siglink.link.plan import LinkPlan
 
-__all__ = ["Linked", "exec_argv", "link_app", "run_app"]
+__all__ = ["Linked", "build_if_needed", "exec_argv", "link_app", "run_app"]
 
 
 def __dir__() -> list[str]:
@@ -37,6 +38,19 @@ class Linked:
     plan_path: str
     bootstrap: str
     record: dict[str, object]
+
+
+def build_if_needed(
+    store: Any, app: str, *, module: bool = False, note: Callable[[str], None],
+) -> None:
+    """Build ``app``'s manifest when it is missing or its sources changed (as ``siglink run``
+    does), passing the build's warnings to ``note``."""
+    if _needs_build(app, module, _cache.app_manifest_path(app, module)):
+        from siglink.link.build import build_app
+
+        built = build_app(store, app, module=module, register=False, misfits="record")
+        for warning in built.warnings:
+            note(warning)
 
 
 def _needs_build(app: str, module: bool, manifest_path: str) -> bool:
@@ -91,15 +105,10 @@ def link_app(
 
     root = _cache.store_root(store)
     manifest_path = _cache.app_manifest_path(app, module)
-    generation = _cache.read_generation(root)  # before computing: a racing install makes it stale
+    generation = _cache.read_generation(root)  # (a fallback: the plan says what it read)
     lib_store = Store(root, environment=environment)
     try:
-        if _needs_build(app, module, manifest_path):
-            from siglink.link.build import build_app
-
-            built = build_app(lib_store, app, module=module, register=False, misfits="record")
-            for warning in built.warnings:
-                _note(warning)
+        build_if_needed(lib_store, app, module=module, note=_note)
         manifest, manifest_path = load_app_manifest(app, module=module)
         chosen = effective_policy(manifest_path, policy)
         # a read-only store still runs applications: not recording them is only a warning
@@ -107,6 +116,8 @@ def link_app(
                     allow_yanked=allow_yanked, on_unrecorded=_note)
     finally:
         lib_store.close()
+    if plan.generation is not None:
+        generation = plan.generation
     record = _cache.cache_record(plan, root=root, app=app, module=module, generation=generation,
                                  environment=environment)
     flags = _cache.flags_text(pre=pre, allow_yanked=allow_yanked, environment=environment)
@@ -117,12 +128,41 @@ def link_app(
         write_bootstrap(boot)
     except OSError as e:  # a read-only store: run from a private copy of the plan
         _note(f"cannot cache the link plan in {root}: {e.strerror or e}")
-        private = tempfile.mkdtemp(prefix="siglink-run-")
+        private = _private_dir(plan_path)
         plan_path = os.path.join(private, os.path.basename(plan_path))
         boot = os.path.join(private, "bootstrap")
         _cache.write_plan(plan_path, record)
         write_bootstrap(boot)
     return Linked(plan, plan_path, boot, record)
+
+
+def _private_dir(plan_path: str) -> str:
+    """This user's directory for the plan of ``plan_path`` when the store is read-only:
+    ``$XDG_CACHE_HOME/siglink/run/KEY`` (else ``~/.cache``, else ``/tmp/siglink-UID``), reused
+    by every run of the same plan rather than a new temporary directory each time."""
+    import hashlib
+
+    key = hashlib.sha256(os.path.abspath(plan_path).encode()).hexdigest()[:16]
+    bases = []
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        bases.append(os.path.join(xdg, "siglink"))
+    home = os.path.expanduser("~")
+    if home != "~":
+        bases.append(os.path.join(home, ".cache", "siglink"))
+    bases.append(os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}"))
+    error: OSError | None = None
+    for base in bases:
+        private = os.path.join(base, "run", key)
+        try:
+            os.makedirs(private, mode=0o700, exist_ok=True)
+            if os.stat(base).st_uid != os.getuid():
+                raise PermissionError(1, "not owned by this user", base)
+            if os.access(private, os.W_OK):
+                return private
+        except OSError as e:
+            error = e
+    raise error or PermissionError(13, "no writable cache directory", bases[-1])
 
 
 def _note(text: str) -> None:

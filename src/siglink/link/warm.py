@@ -28,8 +28,13 @@ __all__ = ["EXEC_CODE", "exec_main", "parse_run_argv", "run_record", "warm_run"]
 
 _FLAGS = {"--pre": "pre", "--allow-yanked": "allow_yanked", "--environment": "environment"}
 
-EXEC_CODE = "from siglink.link.warm import exec_main; exec_main()"
-"""What the cold path runs with ``python -c`` after writing the plan (see :func:`exec_main`)."""
+EXEC_CODE = (
+    "import sys; cwd = sys.path[:1] == [''] and [sys.path.pop(0)]; "
+    "from siglink.link.warm import exec_main; sys.path[:0] = cwd or []; exec_main()"
+)
+"""What the cold path runs with ``python -c`` after writing the plan (see :func:`exec_main`):
+the current directory (``''``, first on ``sys.path`` under ``-c``) is left out while siglink is
+imported, so that an application directory's own ``siglink.py`` cannot shadow it."""
 
 
 def __dir__() -> list[str]:
@@ -55,10 +60,10 @@ def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
         if a == "run" and not seen_run:
             seen_run = True
             i += 1
-        elif a in ("--store", "--policy") and i + 1 < n:
+        elif a in ("--store", "--policy") and i + 1 < n and (seen_run or a == "--store"):
             opts[a[2:]] = argv[i + 1]
             i += 2
-        elif a.startswith(("--store=", "--policy=")):
+        elif a.startswith("--store=") or (seen_run and a.startswith("--policy=")):
             key, _, value = a[2:].partition("=")
             opts[key] = value
             i += 1

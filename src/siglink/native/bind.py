@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from siglink.contracts.manifest import Manifest
-from siglink.contracts.verdict import Verdict
+from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import LinkError, NativeError
 from siglink.native import manifest as native_manifest
 from siglink.native.cdecl import describe, type_text
@@ -42,6 +42,10 @@ __all__ = [
     "find_library",
     "link",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 Json = dict[str, Any]
 
@@ -63,7 +67,17 @@ class NativeLinkError(LinkError, NativeError):
         self.library = library
         self.path = path
         self.verdict = verdict
-        self.symbols = tuple(dict.fromkeys(p.path.split(" ")[0] for p in verdict.incompatible))
+        self.symbols = tuple(dict.fromkeys(
+            name for p in verdict.incompatible for name in _functions_of(p)))
+
+
+def _functions_of(problem: Problem) -> list[str]:
+    """The functions a problem is about: its path's first word, or for a struct's problem
+    (``struct point ...; reached by f param 1 (p), g return``) the functions reaching it."""
+    _, marker, reached = problem.note.partition("reached by ")
+    if marker:
+        return [where.split(" ")[0] for where in reached.split(", ")]
+    return [problem.path.split(" ")[0]]
 
 
 class Library:
@@ -200,14 +214,19 @@ def find_library(
 ) -> tuple[str, str | None]:
     """The file of a library and the soname asked for: a path, ``libz.so.1`` or ``z``.
 
+    A bare name that is a file in the working directory is that file; otherwise it is
+    looked up like the dynamic loader does.
+
     ``search`` lists directories to try first (a consumer's ``DT_RUNPATH``).
     """
     name = os.fspath(name_or_path)
-    if "/" in name or (os.path.exists(name) and not name.startswith("lib")):
+    # A path, or a bare name that is a file in the working directory, is that file.
+    if "/" in name or os.path.isfile(name):
         if not os.path.exists(name):
             raise ElfError(f"{name}: no such file", path=name)
         base = os.path.basename(name)
-        return name, base if ".so." in base else None
+        # dlopen searches the library path for a name without '/': keep the cwd file.
+        return name if "/" in name else os.path.join(".", name), base if ".so." in base else None
     soname = name if ".so" in name else ctypes.util.find_library(name)
     if soname is None:
         raise NativeError(f"library {name!r} not found on this system's library path")
@@ -325,7 +344,14 @@ class _BufferParam(ctypes.c_void_p):
 
     @classmethod
     def _converter(cls) -> Callable[[Any], Any]:
-        raise NotImplementedError
+        """The ``from_param`` for ``cls``. Subclasses override it to take Python buffers
+        on a fast path first; this base one accepts only what every buffer parameter does
+        (``None``, ctypes data) and refuses the rest with a message naming ``cls``."""
+
+        def from_param(obj: Any) -> Any:
+            return _other(obj, cls)
+
+        return from_param
 
 
 class ConstBuffer(_BufferParam):

@@ -53,6 +53,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -61,6 +62,10 @@ from pycparser import c_ast, c_generator, c_parser
 from siglink.errors import NativeError
 
 __all__ = ["SCHEMA", "HeaderError", "cache_dir", "describe", "type_text"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 SCHEMA: Final = 1
 _CODE_VERSION: Final = "cdecl-7"  # bump when the output for the same input changes
@@ -174,9 +179,7 @@ def describe(
             header.write_text(raw if raw.endswith("\n") else raw + "\n")
             display = "<declarations>"
         else:
-            header = Path(raw).absolute()
-            if not header.is_file():
-                raise HeaderError(f"{raw}: no such header file", path=raw)
+            header = _locate_header(raw, include_dirs)
             display = header.name
         flags = [f"-I{d}" for d in include_dirs] + [f"-D{d}" for d in defines]
         cc = _tool("cc")
@@ -211,6 +214,43 @@ def describe(
             except OSError:
                 pass
         return result
+
+
+def _locate_header(raw: str, include_dirs: Sequence[str]) -> Path:
+    """The header file ``raw`` names: the file itself, else (a relative name missing from
+    the working directory) the first match in ``include_dirs``, then the compiler's
+    system include directories, as ``#include <raw>`` would find it."""
+    given = Path(raw)
+    if given.is_file() or given.is_absolute():
+        if not given.is_file():
+            raise HeaderError(f"{raw}: no such header file", path=raw)
+        return given.absolute()
+    for directory in [*include_dirs, *_system_include_dirs(_tool("cc"))]:
+        candidate = Path(directory, raw)
+        if candidate.is_file():
+            return candidate.absolute()
+    searched = ", ".join(["the working directory", *include_dirs, "the system include path"])
+    raise HeaderError(f"{raw}: no such header file (searched {searched})", path=raw)
+
+
+@lru_cache(maxsize=4)
+def _system_include_dirs(cc: str) -> tuple[str, ...]:
+    """The directories ``cc`` searches for ``#include <...>``, from ``cc -E -Wp,-v``."""
+    try:
+        result = subprocess.run([cc, "-E", "-Wp,-v", "-x", "c", os.devnull],
+                                capture_output=True, text=True, check=False)
+    except OSError:
+        return ()
+    dirs: list[str] = []
+    inside = False
+    for line in result.stderr.splitlines():
+        if line.startswith("#include <...> search starts here"):
+            inside = True
+        elif line.startswith("End of search list"):
+            break
+        elif inside and line.startswith(" "):
+            dirs.append(line.strip().removesuffix(" (framework directory)"))
+    return tuple(dirs)
 
 
 def _run(cmd: list[str], header: Path, display: str) -> str:

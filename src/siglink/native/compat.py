@@ -27,6 +27,7 @@ C15   struct by pointer: an offset changed or a field removed, or grown
       while the consumer allocates it                                        break
 C16   any change behind an opaque handle                                     harmless
 C17   calling convention changed                                             break
+C18   integer constant (``#define``) value changed                           review
 ====  ====================================================================  ==============
 
 The consumer allocates a struct (C15) unless some function returns a pointer to it or fills
@@ -53,6 +54,10 @@ from siglink.native.cdecl import type_text
 from siglink.native.elf import ElfFile
 
 __all__ = ["check_function", "check_library", "ordered"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 Json = dict[str, Any]
 
@@ -115,6 +120,9 @@ def check_library(
             unverified.append(name)
             continue
         problems.extend(checker.function(fn, offered, name))
+    problems.extend(checker.structs())
+    if provided is not None:
+        problems.extend(_constants(expected, provided))
     identical = not problems and not unverified
     return Verdict(ordered(problems), tuple(unverified), identical=identical)
 
@@ -125,6 +133,7 @@ def check_function(
     """Function ``name`` of one declarations document against another's."""
     checker = _Checker(expected, provided)
     problems = checker.function(expected["functions"][name], provided["functions"][name], name)
+    problems += checker.structs()
     return Verdict(ordered(problems), identical=not problems)
 
 
@@ -143,6 +152,22 @@ class _Checker:
         self.ftypes: Mapping[str, Json] = provided.get("types", {})
         self.library_allocated = _library_allocated(expected) | _library_allocated(provided)
         self.active: set[tuple[str, str]] = set()
+        # Structs reached through pointers: their problems, found once, and where reached.
+        self.reached: dict[tuple[str, str, str], tuple[list[Problem], list[str]]] = {}
+
+    def structs(self) -> list[Problem]:
+        """The problems of every struct reached through a pointer, each once, naming where
+        it was reached (``by_pointer`` defers them here)."""
+        where: dict[Problem, list[str]] = {}
+        for problems, paths in self.reached.values():
+            for p in problems:
+                where.setdefault(p, []).extend(paths)
+        out: list[Problem] = []
+        for p, paths in where.items():
+            via = "reached by " + ", ".join(dict.fromkeys(paths))
+            note = f"{p.note}; {via}" if p.note else via
+            out.append(Problem(p.rule, p.path, p.expected, p.found, p.severity, note))
+        return out
 
     def function(self, e: Json, f: Json, path: str, role: str = "param") -> list[Problem]:
         """``role`` is the direction of the parameters: ``"param"`` for the library's own
@@ -315,54 +340,84 @@ class _Checker:
         if ftype is None or not ftype.get("complete"):
             return [Problem("C16", path, f"{e['name']} with fields", f"opaque {f['name']}",
                             REVIEW, "the library no longer declares the fields")]
-        out = self.fields(e, f, path, role, by_value=False)
+        key = (e["name"], f["name"], role)
+        if key in self.reached:
+            self.reached[key][1].append(path)
+            return []
+        found: list[Problem] = []
+        self.reached[key] = (found, [path])
+        layout: list[tuple[str, Severity]] = []
+        found.extend(self.fields(e, f, e["name"], role, by_value=False, layout=layout))
         esize, fsize = etype["size"], ftype["size"]
         if fsize > esize:
             consumer = e["name"] not in self.library_allocated
-            out.append(Problem("C15", f"{path} -> {e['name']}", f"size {esize}",
-                               f"size {fsize}", BREAK if consumer else HARMLESS,
-                               "grew while the consumer allocates it" if consumer
-                               else "grew; the library allocates it"))
-        return out
+            layout.append((f"size {esize}\u2192{fsize}"
+                           + (" while the consumer allocates it" if consumer
+                              else " (the library allocates it)"),
+                           BREAK if consumer else HARMLESS))
+        if all(" inserted at " in text for text, _ in layout):
+            layout.clear()  # a field added into a union or padding alone changes nothing
+        if layout:
+            severity = min((sev for _, sev in layout), key=lambda sev: _RANK[sev])
+            found.insert(0, Problem("C15", e["name"], _layout(etype, self.etypes),
+                                    _layout(ftype, self.ftypes), severity,
+                                    "; ".join(text for text, _ in layout)))
+        return []
 
-    def fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool) -> list[Problem]:
+    def fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool,
+               layout: list[tuple[str, Severity]] | None = None) -> list[Problem]:
+        """The problems inside an aggregate; with ``layout``, fields removed, inserted or
+        moved are described there (for one C15 line) instead of as problems."""
         key = (e["name"], f["name"])
         if key in self.active:
             return []  # a struct that points to itself: checked where it started
         self.active.add(key)
         try:
-            return self._fields(e, f, path, role, by_value=by_value)
+            return self._fields(e, f, path, role, by_value=by_value, layout=layout)
         finally:
             self.active.discard(key)
 
-    def _fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool) -> list[Problem]:
+    def _fields(self, e: Json, f: Json, path: str, role: str, *, by_value: bool,
+                layout: list[tuple[str, Severity]] | None) -> list[Problem]:
         etype = self.etypes.get(e["name"]) or {}
         ftype = self.ftypes.get(f["name"]) or {}
         efields, ffields = _flat(self.etypes, etype), _flat(self.ftypes, ftype)
         out: list[Problem] = []
-        where = f"{path} -> {e['name']}"
+        where = path if layout is not None else f"{path} -> {e['name']}"
         if not etype.get("complete") or not ftype.get("complete"):
             if by_value and etype.get("size") != ftype.get("size"):
                 out.append(Problem("C14", where, f"size {etype.get('size')}",
                                    f"size {ftype.get('size')}", BREAK))
             return out
         found = {fl["name"]: fl for fl in ffields}
+        known = {fl["name"] for fl in efields}
+        inserted = [(f"field {fl['name']} inserted at offset {_offset(fl)}", HARMLESS)
+                    for fl in ffields if fl["name"] not in known]
         for fl in efields:
             other = found.get(fl["name"])
             label = f"{where} field {fl['name']}"
             if other is None:
-                out.append(Problem("C15", label, _show(fl["type"]), "removed", BREAK))
+                if layout is not None:
+                    layout.append((f"field {fl['name']} removed", BREAK))
+                else:
+                    out.append(Problem("C15", label, _show(fl["type"]), "removed", BREAK))
                 continue
             if fl.get("offset") != other.get("offset") or fl.get("bit_offset") != other.get(
                 "bit_offset"
             ):
-                out.append(Problem("C15", label, f"offset {_offset(fl)}",
-                                   f"offset {_offset(other)}", BREAK, "the field moved"))
+                if layout is not None:
+                    layout.append((f"{fl['name']} moved {_offset(fl)}\u2192{_offset(other)}",
+                                   BREAK))
+                else:
+                    out.append(Problem("C15", label, f"offset {_offset(fl)}",
+                                       f"offset {_offset(other)}", BREAK, "the field moved"))
             if fl.get("bits") != other.get("bits"):
                 out.append(Problem("C4", label, f"{fl.get('bits')} bits",
                                    f"{other.get('bits')} bits", BREAK))
             out.extend(p for p in self.same(fl["type"], other["type"], label, role)
                        if p.rule != "C5")
+        if layout is not None:
+            layout[:0] = inserted
         if by_value:  # one problem for the aggregate's shape: field count, size, alignment
             shape = [(f"{len(efields)} fields", f"{len(ffields)} fields")] if len(
                 efields) != len(ffields) else []
@@ -391,6 +446,18 @@ class _Checker:
                                ", ".join(fmembers), REVIEW if role == "return" else HARMLESS,
                                "members added: " + ", ".join(added)))
         return out
+
+
+def _constants(expected: Mapping[str, Any], provided: Mapping[str, Any]) -> list[Problem]:
+    """C18: an integer constant both sides define with different values (enum members are
+    C13's)."""
+    members = {name for t in expected.get("types", {}).values() if t.get("kind") == "enum"
+               for name in t.get("members", {})}
+    theirs: Mapping[str, int] = provided.get("constants", {})
+    return [Problem("C18", name, str(value), str(theirs[name]), REVIEW,
+                    "integer constant value changed: the consumer compiled the old value in")
+            for name, value in expected.get("constants", {}).items()
+            if name not in members and name in theirs and theirs[name] != value]
 
 
 def _library_allocated(decls: Mapping[str, Any]) -> set[str]:
@@ -488,6 +555,11 @@ def _whole(problem: Problem, path: str, e: Json, f: Json) -> Problem:
     if problem.rule == "C4" and not note.startswith("pointer level"):
         note = f"pointee: {note}" if note else "pointee changed"
     return Problem(problem.rule, path, _show(e), _show(f), problem.severity, note)
+
+
+def _layout(entry: Json, types: Mapping[str, Json]) -> str:
+    """``2 fields in 8 bytes``: an aggregate's shape (the note says what moved)."""
+    return f"{len(_flat(types, entry))} fields in {entry.get('size')} bytes"
 
 
 def _offset(field: Json) -> str:

@@ -32,6 +32,10 @@ __all__ = [
     "read_header",
 ]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 MACHINES: Final = {
     3: "i386",
     8: "mips",

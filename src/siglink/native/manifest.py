@@ -34,6 +34,10 @@ __all__ = [
     "write_sidecar",
 ]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 SECTION: Final = ".siglink"
 SIDECAR_SUFFIX: Final = ".siglink.json"
 
@@ -131,7 +135,7 @@ def embed(
 
     In place, a symlink is followed: the real file is rewritten atomically (a temporary file
     in its directory, then a rename, keeping its mode) and the link is left as it was.
-    Returns the file written.
+    ``output``'s missing parent directories are created. Returns the file written.
     """
     objcopy = shutil.which("objcopy")
     if objcopy is None:
@@ -156,6 +160,8 @@ def embed(
         # it, and no reader ever sees half a library.
         part: Path | None = None
         try:
+            if output is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)  # -o out/lib.so makes out/
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".siglink-tmp",
                                         dir=target.parent)
             os.close(fd)

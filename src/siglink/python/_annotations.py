@@ -15,6 +15,10 @@ from typing import Final
 
 import griffe
 
+# What griffe raises when a name, alias or member cannot be resolved (an import it did not
+# load, a cycle, a member missing, an odd parent): the callers then fall back to the text.
+LOOKUP_ERRORS: Final = (griffe.GriffeError, KeyError, ValueError, AttributeError)
+
 __all__ = ["AliasTable", "is_type_expression", "render"]
 
 _TYPEVAR_FACTORIES: Final = frozenset(
@@ -92,7 +96,7 @@ def _parse_string(text: str, module: griffe.Module) -> griffe.Expr | None:
         return None
     try:
         expr = griffe.get_annotation(node, parent=module)
-    except Exception:
+    except LOOKUP_ERRORS:
         return None
     return expr if isinstance(expr, griffe.Expr) else None
 
@@ -218,7 +222,7 @@ def _typevars_of(expr: str | griffe.Expr, module: griffe.Module, table: AliasTab
 def _canonical(expr: griffe.Expr) -> str:
     try:
         return expr.canonical_path
-    except Exception:  # griffe may fail on exotic parents; the source text is still useful
+    except LOOKUP_ERRORS:  # griffe may fail on exotic parents; the source text is still useful
         return str(expr)
 
 

@@ -197,7 +197,8 @@ def _decide(test: ast.expr) -> bool | None:
     try:
         value = eval(  # a whitelisted expression over `sys` only
             compile(ast.Expression(test), "<test>", "eval"), {"__builtins__": {}, "sys": sys})
-    except Exception:  # an unusual comparison: leave both branches as they are
+    except (NameError, AttributeError, LookupError, TypeError, ValueError, ArithmeticError):
+        # an unusual comparison (a name other than sys, str < tuple): keep both branches
         return None
     return bool(value)
 

@@ -19,7 +19,7 @@ import griffe
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
-from siglink.python._annotations import AliasTable, render
+from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 
 __all__ = ["Builder", "module_file", "relocate"]
 
@@ -286,7 +286,7 @@ class Builder:
             try:
                 resolved = base.resolved if isinstance(base, griffe.ExprName) else (
                     base.last.resolved)
-            except Exception:
+            except (*LOOKUP_ERRORS, TypeError):  # a parent that resolved to None
                 continue
             if isinstance(resolved, griffe.Class) and resolved is not cls:
                 bases.append(resolved)
@@ -492,7 +492,7 @@ def _own_bases(cls: griffe.Class) -> list[str]:
         if isinstance(base, griffe.Expr):
             try:
                 paths.append(base.canonical_path)
-            except Exception:
+            except LOOKUP_ERRORS:
                 paths.append(str(base))
         else:
             paths.append(str(base))
@@ -503,7 +503,7 @@ def _attrs_options(cls: griffe.Class) -> dict[str, str] | None:
     for decorator in cls.decorators:
         try:
             path = decorator.callable_path
-        except Exception:
+        except LOOKUP_ERRORS:
             continue
         if path in _ATTRS_DECORATORS:
             value = decorator.value
@@ -522,7 +522,7 @@ def _attrs_field_call(attr: griffe.Attribute) -> griffe.ExprCall | None:
     if isinstance(value, griffe.ExprCall):
         try:
             path = value.function.canonical_path
-        except Exception:
+        except LOOKUP_ERRORS:
             return None
         if path in _ATTRS_FIELDS:
             return value

@@ -40,7 +40,7 @@ from typing import Any
 import griffe
 
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
-from siglink.python._annotations import AliasTable
+from siglink.python._annotations import LOOKUP_ERRORS, AliasTable
 from siglink.python._bindings import Bindings
 from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
@@ -352,7 +352,7 @@ class _Reader:
                 return path
             try:
                 obj = self.loader.modules_collection.get_member(path)
-            except Exception:
+            except LOOKUP_ERRORS:
                 return None
             if isinstance(obj, griffe.Alias):
                 path = obj.target_path

@@ -186,6 +186,15 @@ class _Visitor(ast.NodeVisitor):
         self.bindings: dict[str, str] = {}
         self.optional_names: set[str] = set()  # names bound where they are optional
         self.optional_depth = 0
+        self.imported: list[tuple[str, str, bool]] = []  # ``from m import n``: path, where, opt
+
+    def finish(self) -> None:
+        """A name imported (``from m import n``) but never used still needs to exist: record it
+        as a use with no call (a presence check) unless a use of it was seen."""
+        for path, where, optional in self.imported:
+            prefix = path + "."
+            if not any(p == path or p.startswith(prefix) for p in self.usage.uses):
+                self.usage.use(path, where, optional=optional)
 
     # -- helpers ---------------------------------------------------------------------------
     def _where(self, node: ast.AST) -> str:
@@ -315,6 +324,7 @@ class _Visitor(ast.NodeVisitor):
                 continue
             path = f"{node.module}.{alias.name}"
             self._bind(alias.asname or alias.name, path)
+            self.imported.append((path, self._where(node), self._is_optional(None)))
             if any(_is_private(p) for p in path.split(".")[1:]):
                 self._record(path, node, None)
 
@@ -457,7 +467,9 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
     except ValueError as e:  # NUL bytes
         raise BadInputError(f"{filename}: cannot be parsed: {e}", path=filename) from e
     usage = Usage(files=[filename])
-    _Visitor(filename, usage).visit(tree)
+    visitor = _Visitor(filename, usage)
+    visitor.visit(tree)
+    visitor.finish()
     return usage
 
 

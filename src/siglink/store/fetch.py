@@ -70,7 +70,7 @@ def build_wheel(
     args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest)]
     if index_url:
         args += ["--index-url", index_url]
-    result = _pip([*args, str(source)])
+    result = _pip([*args, str(source.absolute())])  # "srcproj" alone would be a name to pip
     wheels = [p for p in dest.iterdir() if p.suffix == ".whl"]
     if result.returncode != 0 or len(wheels) != 1:
         raise error(f"{source}: cannot build a wheel: {_pip_reason(result)}")

@@ -193,7 +193,26 @@ class Index:
             with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise
-        self._exec("COMMIT")
+        try:
+            self._exec("COMMIT")
+        except BaseException:  # a failed COMMIT leaves the transaction open: close it
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same committed index (inside a
+        transaction already, the enclosing one)."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._exec("BEGIN")
+        try:
+            yield
+        finally:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     # -- generation -------------------------------------------------------------------------
     def generation(self) -> int:

@@ -22,16 +22,18 @@ exports; and, for a wheel that ships no ``siglink.json``, what its code uses fro
 distributions it requires: :mod:`siglink.store._imports`); then it
 unpacks and compiles into ``.staging/<random>/`` (in parallel with other installs), and under the
 lock opens an index transaction, inserts the rows, renames the staged directory to
-``libs/NAME/VERSION``, rewrites ``generation`` (temporary file + ``os.replace``) and commits. Any
+``libs/NAME/VERSION``, bumps the index's generation and commits, then (lock still held) rewrites
+``generation`` (temporary file + ``os.replace``) to the committed value. Any
 failure rolls back and removes the directory. A process killed anywhere leaves at most a
 directory the index does not know or a staging directory nobody holds; the next :class:`Store`
 to open the index removes both, so the store lists exactly what it listed before.
 
-Test hook: ``SIGLINK_TEST_PAUSE_AT=staged|indexed|renamed|generation`` makes an install print
-``siglink: paused at POINT`` on stderr and sleep (``$SIGLINK_TEST_PAUSE_SECONDS``, default 60) at
-that point, so that a test can kill it there. With ``SIGLINK_TEST_PAUSE_UNTIL=FILE`` it waits
-instead until ``FILE`` exists (at most that many seconds): a barrier for tests that need two
-installs to overlap, with no assumption about how fast either runs.
+Test hook: ``SIGLINK_TEST_PAUSE_AT=staged|indexed|renamed|generation|committed`` makes an
+install print ``siglink: paused at POINT`` on stderr and sleep (``$SIGLINK_TEST_PAUSE_SECONDS``,
+default 60) at that point, so that a test can kill it there. With
+``SIGLINK_TEST_PAUSE_UNTIL=FILE`` it waits instead until ``FILE`` exists (at most that many
+seconds): a barrier for tests that need two installs to overlap, with no assumption about how
+fast either runs.
 
 >>> str(NotInStoreError("textkit", "9.9"))
 'textkit==9.9 is not in the store'
@@ -374,6 +376,8 @@ class Store:
     def _recover(self) -> None:
         """Remove what killed installs left behind (see the module docstring)."""
         assert self._index is not None
+        if not self._index.empty and self._index.generation() > self.generation:
+            self._sync_generation()  # a writer died between COMMIT and the file write
         staging, libs = self._strays(self._index)
         if not staging and not libs:
             return
@@ -412,19 +416,56 @@ class Store:
             return 0
 
     def _bump_locked(self, index: Index) -> int:
+        """Increase the index's generation (inside the writer's transaction); the file follows
+        after COMMIT (:meth:`_publish_generation`), so no reader sees a generation whose index
+        is not committed yet."""
         new = max(index.generation(), self.generation) + 1
         index.set_generation(new)
-        tmp = self.root / f".generation.{os.getpid()}.tmp"
-        tmp.write_text(f"{new}\n")
-        os.replace(tmp, self._generation_file)
         return new
+
+    def _publish_generation(self, index: Index) -> None:
+        """Write ``ROOT/generation`` = the committed index generation (lock held, after COMMIT).
+        Cold paths key their plans by the index generation they planned from, so a crash before
+        this write leaves the file older than every new plan: readers recompute, never reuse."""
+        committed = index.generation()
+        if committed == self.generation:
+            return
+        tmp = self.root / f".generation.{os.getpid()}.tmp"
+        tmp.write_text(f"{committed}\n")
+        os.replace(tmp, self._generation_file)
+
+    def _sync_generation(self) -> None:
+        assert self._index is not None
+        try:
+            self._lock.acquire()
+        except OSError:
+            return  # a read-only store: plans keyed by the index generation never match
+        try:
+            self._publish_generation(self._index)
+        except OSError:
+            pass
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[int]:
+        """A consistent read of the index; yields its generation (what a plan computed inside
+        is valid for)."""
+        index = self._reader()
+        if index is None or index.empty:
+            yield self.generation
+            return
+        with index.snapshot():
+            yield index.generation()
 
     def bump(self) -> int:
         """Increase the generation by one (invalidating every cached plan); the new value."""
         with self._locked():
             index = self._writer()
             with index.transaction():
-                return self._bump_locked(index)
+                new = self._bump_locked(index)
+            self._publish_generation(index)
+            return new
 
     # -- reading ----------------------------------------------------------------------------
     def _stored(self, row: VersionRow) -> StoredVersion:
@@ -761,7 +802,11 @@ class Store:
             holder = Path(
                 tempfile.mkdtemp(prefix=f"{p.info.name}-{p.info.version}-", dir=self._staging)
             )
-            fd = hold_dir(holder)
+            try:
+                fd = hold_dir(holder)
+            except BaseException:
+                shutil.rmtree(holder, ignore_errors=True)
+                raise
         staged = _Staged(p, holder, fd)
         try:
             lib = staged.lib
@@ -815,6 +860,9 @@ class Store:
                     with contextlib.suppress(OSError):
                         final.parent.rmdir()
                 raise
+            if moved:
+                _pause("committed")
+                self._publish_generation(index)
         return statuses
 
     # -- changing ---------------------------------------------------------------------------
@@ -832,6 +880,7 @@ class Store:
                 raise NotInStoreError(name, version)
             with index.transaction():
                 yield index, row
+            self._publish_generation(index)
 
     def remove(self, name: str, version: str, *, force: bool = False) -> list[str]:
         """Remove one version; refused while a registered application links it, unless forced.
@@ -841,27 +890,45 @@ class Store:
         """
         removed: Path | None = None
         unlinked: list[str] = []
-        with self._change(name, version) as (index, row):
-            users = index.users(row.name, row.version)
-            if users and not force:
-                ids = ", ".join(app_display(u[1]) for u in users)
-                raise StoreError(
-                    f"{row.name}=={row.version} is linked by {len(users)} registered "
-                    f"application{'s' if len(users) > 1 else ''} ({ids}); use --force to "
-                    "remove it anyway"
-                )
-            index.remove_version(row.name, row.version)
-            unlinked = index.unlink_version(
-                row.name, row.version,
-                f"{row.name} {row.version} was removed; relinked at its next start")
-            self._bump_locked(index)
-            removed = self.root / row.path
-        # Committed: the directory is now unknown to the index (recovery removes it if we die).
-        if removed is not None:
-            shutil.rmtree(removed, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                removed.parent.rmdir()
+        trash: Path | None = None
+        if self._reader() is None:
+            raise NotInStoreError(canonicalize_name(name), version, hint=self.where)
+        with self._locked():
+            with self._change(name, version) as (index, row):
+                users = index.users(row.name, row.version)
+                if users and not force:
+                    ids = ", ".join(app_display(u[1]) for u in users)
+                    raise StoreError(
+                        f"{row.name}=={row.version} is linked by {len(users)} registered "
+                        f"application{'s' if len(users) > 1 else ''} ({ids}); use --force to "
+                        "remove it anyway"
+                    )
+                index.remove_version(row.name, row.version)
+                unlinked = index.unlink_version(
+                    row.name, row.version,
+                    f"{row.name} {row.version} was removed; relinked at its next start")
+                self._bump_locked(index)
+                removed = self.root / row.path
+            # Committed, lock still held: the directory is unknown to the index. Move it into
+            # staging (nobody holds it: recovery removes it if we die) before the lock goes, so
+            # deleting it afterwards cannot touch a concurrent reinstall of the same version.
+            if removed is not None:
+                trash = self._trash(removed)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
         return unlinked
+
+    def _trash(self, path: Path) -> Path | None:
+        """Move ``path`` into a fresh staging directory (lock held); that directory."""
+        try:
+            trash = Path(tempfile.mkdtemp(prefix="removed-", dir=self._staging))
+            os.replace(path, trash / path.name)
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            trash = None
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only if that was its last version
+        return trash
 
     def yank(self, name: str, version: str, reason: str) -> str | None:
         """Mark a version yanked: the linker never links it again. Returns the reason it was
