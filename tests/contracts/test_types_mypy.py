@@ -15,7 +15,6 @@ summary ("siglink figures").
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 import subprocess
@@ -24,8 +23,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from siglink.contracts.compat import check
 from siglink.contracts.signature import Signature
@@ -385,7 +382,6 @@ def _verdict(i: int, sub_text: str, sup_text: str) -> Decision:
     return Decision.UNVERIFIED if verdict.unverified else Decision.YES
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
 def test_is_subtype_agrees_with_mypy(tmp_path: Path, report_figure: Callable[[str], None]) -> None:
     pairs = _corpus()
     assert len(pairs) >= 500
