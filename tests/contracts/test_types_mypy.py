@@ -299,7 +299,7 @@ def _module(pairs: list[tuple[str, str]]) -> tuple[str, dict[int, tuple[str, int
 
     For each pair (SUB, SUP), two checks: ``g_i`` returns a SUB as a SUP (assignability of
     the types themselves), and ``p_i`` assigns a provided function to a ``Protocol`` whose
-    ``__call__`` is the expected signature (the issue's form): alternately the pair in
+    ``__call__`` is the expected signature: alternately the pair in
     parameter position (expected ``(x: SUB, /)``, provided ``(x: SUP, /)``: contravariance)
     and in return position (expected ``() -> SUP``, provided ``() -> SUB``: covariance).
     """

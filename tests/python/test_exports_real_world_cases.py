@@ -1,4 +1,4 @@
-"""Defects a QA pass on real releases found: annotation names, fallback definitions, ..."""
+"""Cases real releases exercise: annotation names, fallback definitions, and more."""
 
 from __future__ import annotations
 

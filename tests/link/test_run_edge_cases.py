@@ -1,4 +1,4 @@
-"""``siglink run`` regressions from the QA pass: pre-imported libraries, stale app manifests,
+"""``siglink run`` edge cases: pre-imported libraries, stale app manifests,
 copied stores, local modules named like libraries, ``-m`` of stdlib and library modules."""
 
 from __future__ import annotations
