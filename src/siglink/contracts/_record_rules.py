@@ -13,10 +13,11 @@ from siglink.contracts._signature_rules import (
     _YES,
     _Findings,
     _is_subtype,
+    _to_compare,
 )
 from siglink.contracts._typeshed_graph import generic_params
 from siglink.contracts.manifest import Export, ExportKind
-from siglink.contracts.types import ClassGraph, TypeRef, parse_type, unverified_parts
+from siglink.contracts.types import ClassGraph, TypeRef, parse_type
 
 
 class _RecordRules:
@@ -107,13 +108,10 @@ class _RecordRules:
     def _invariant(
         self, out: _Findings, path: str, expected: TypeRef | None, provided: TypeRef | None
     ) -> None:
-        if expected is None or provided is None:
-            out.unverified.append(f"{path}: no annotation")
+        pair = _to_compare(out, path, expected, provided)
+        if pair is None:
             return
-        if expected == provided:
-            if unverified_parts(expected):
-                out.unverified.append(f"{path}: {expected}")
-            return
+        expected, provided = pair
         there = _is_subtype(expected, provided, self.classes)
         back = _is_subtype(provided, expected, self.classes)
         if there is _NO or back is _NO:

@@ -97,6 +97,22 @@ def _is_subtype(sub: TypeRef, sup: TypeRef, classes: ClassGraph | None) -> Decis
     return _subtype(sub, sup, _NO_CLASSES if classes is None else classes)
 
 
+def _to_compare(
+    out: _Findings, path: str, expected: TypeRef | None, provided: TypeRef | None
+) -> tuple[TypeRef, TypeRef] | None:
+    """The pair of types still to compare, or ``None`` when the cases every comparison shares
+    decide: a missing annotation (P24, unverified) and identical types (fine; unverified where
+    they hold ``Any``, ``unknown`` or a TypeVar)."""
+    if expected is None or provided is None:
+        out.unverified.append(f"{path}: no annotation")
+        return None
+    if expected == provided:
+        if unverified_parts(expected):
+            out.unverified.append(f"{path}: {expected}")
+        return None
+    return expected, provided
+
+
 def _argument_type(  # noqa: PLR0917
     out: _Findings,
     path: str,
@@ -107,13 +123,10 @@ def _argument_type(  # noqa: PLR0917
     rule: str = "P11",
 ) -> None:
     """A value the consumer passes in: the provider must accept it (contravariance)."""
-    if expected is None or provided is None:
-        out.unverified.append(f"{path}: no annotation")
+    pair = _to_compare(out, path, expected, provided)
+    if pair is None:
         return
-    if expected == provided:
-        if unverified_parts(expected):
-            out.unverified.append(f"{path}: {expected}")
-        return
+    expected, provided = pair
     decision = _is_subtype(expected, provided, classes)
     if decision is _YES:
         if rule == "P11":
@@ -133,13 +146,10 @@ def _result_type(
     classes: ClassGraph | None,
 ) -> None:
     """A value the consumer receives: it must be usable as promised (covariance)."""
-    if expected is None or provided is None:
-        out.unverified.append(f"{path}: no annotation")
+    pair = _to_compare(out, path, expected, provided)
+    if pair is None:
         return
-    if expected == provided:
-        if unverified_parts(expected):
-            out.unverified.append(f"{path}: {expected}")
-        return
+    expected, provided = pair
     if expected == NONE:
         # Built against ``None``, the consumer never used the result (P14).
         out.add("P14", path, expected, provided, _OK, "a None return became a value")
