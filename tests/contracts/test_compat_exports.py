@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from siglink.contracts.compat import ReleaseDiff, check_export, class_graph, diff_manifests
+from siglink.contracts.compat import check_export, class_graph
+from siglink.contracts.diff import ReleaseDiff, diff_manifests
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest, Unit
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import parse_type

@@ -15,7 +15,7 @@ from siglink.contracts._signature_rules import (
     _is_subtype,
     _to_compare,
 )
-from siglink.contracts._typeshed_graph import generic_params
+from siglink.contracts._typeshed_table import generic_params
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.types import ClassGraph, TypeRef, parse_type
 
