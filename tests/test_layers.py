@@ -92,10 +92,10 @@ def imports(module: str) -> list[tuple[str, bool]]:
 
     def visit(node: ast.AST, typing_only: bool) -> None:
         if isinstance(node, ast.If) and _type_checking(node):
-            for child in node.body:
-                visit(child, True)
-            for child in node.orelse:
-                visit(child, typing_only)
+            for branch in node.body:
+                visit(branch, True)
+            for branch in node.orelse:
+                visit(branch, typing_only)
             return
         if isinstance(node, ast.Import):
             for alias in node.names:

@@ -39,6 +39,7 @@ from siglink.contracts._signature_rules import (
 from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR
 from siglink.contracts.manifest import CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
+from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import ClassGraph, TypeRef
 from siglink.contracts.verdict import Problem, Verdict
@@ -229,7 +230,7 @@ def check_export(
         raise BadInputError(f"unknown direction {direction!r}: expected 'in' or 'out'")
     if provided is None:
         what = "renamed, moved or removed"
-        return Verdict((Problem("P1", "", _describe(expected), "absent", _BREAK, what),))
+        return Verdict((Problem(Rule.P1, "", _describe(expected), "absent", _BREAK, what),))
     if expected is None:
         return _calls_only(provided, calls or ())
     if expected.digest == provided.digest:
@@ -252,7 +253,7 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
             () if provided.signature is None else (provided.signature,)
         )
         if not provided.kind.callable and provided.kind is not ExportKind.CLASS:
-            out.add("R6", "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
+            out.add(Rule.R6, "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
         elif not signatures:
             out.unverified.append("signature: not recorded by the provider")
         else:
@@ -300,7 +301,7 @@ class _Exports(_RecordRules):
         ):
             expected, provided = as_function(expected), as_function(provided)
         if expected.kind is not provided.kind:
-            problem = Problem("R6", "", expected.kind.value, provided.kind.value, _BREAK,
+            problem = Problem(Rule.R6, "", expected.kind.value, provided.kind.value, _BREAK,
                               "kind changed")
             return Verdict((problem,))
         kind = expected.kind
@@ -368,7 +369,7 @@ class _Exports(_RecordRules):
             fitting = [v for v in candidates if v.ok]
             if not fitting:
                 found = " | ".join(map(str, offered))
-                parts.append(Verdict((Problem("P21", path, str(sig), found, _BREAK,
+                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, _BREAK,
                                               "no provided overload accepts these calls"),)))
                 continue
             best = min(fitting, key=lambda v: (len(v.reviews), len(v.problems)))
@@ -422,7 +423,7 @@ class _Exports(_RecordRules):
         flavor = expected.flavor
         if flavor != provided.flavor:
             severity = _BREAK if {flavor, provided.flavor} & _RECORD_FLAVORS else _OK
-            out.add("R6", "", flavor or "class", provided.flavor or "class", severity,
+            out.add(Rule.R6, "", flavor or "class", provided.flavor or "class", severity,
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
@@ -446,7 +447,7 @@ class _Exports(_RecordRules):
             other = provided.members.get(name)
             path = f"member {name}"
             if other is None:
-                out.add("P1", path, _describe(member), "absent", _BREAK,
+                out.add(Rule.P1, path, _describe(member), "absent", _BREAK,
                         "renamed, moved or removed")
                 continue
             parts.append(self.compare(member, other).prefixed(path))

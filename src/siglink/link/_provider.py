@@ -108,7 +108,7 @@ class Refusal:
     verdict: Verdict | None = None
 
 
-class _Provider(AbstractProvider):  # type: ignore[type-arg]
+class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def __init__(
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,

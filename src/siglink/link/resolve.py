@@ -131,7 +131,7 @@ class Resolution:
     warnings: tuple[str, ...]
 
 
-class _Reporter(BaseReporter):  # type: ignore[type-arg]
+class _Reporter(BaseReporter[Requirement, Candidate, str]):
     pass
 
 
