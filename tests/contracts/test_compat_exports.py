@@ -1,5 +1,5 @@
 """Whole exports: P1, R6, P21 overloads, classes and members, P22 records, P23 enums, attributes,
-direction, and release diffs (DESIGN §3.3)."""
+direction, and release diffs (docs/design.md §3.3)."""
 
 from __future__ import annotations
 

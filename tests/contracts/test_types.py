@@ -1,4 +1,4 @@
-"""Normal forms and the subtype relation of siglink's types (DESIGN §3.2), as tables."""
+"""Normal forms and the subtype relation of siglink's types (docs/design.md §3.2), as tables."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff = sub.add_parser(
         "diff",
         help="list what changed between two releases, and fail on breaking changes",
-        description="Compare the exports of two releases of a library (DESIGN §3.3).",
+        description="Compare the exports of two releases of a library (docs/design.md §3.3).",
         epilog=_DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""The signature rules P2-P20 and P24, and binding recorded calls (DESIGN §3.3, §3.5).
+"""The signature rules P2-P20 and P24, and binding recorded calls (docs/design.md §3.3, §3.5).
 
 The engine behind :func:`siglink.contracts.compat.check`, which memoizes it and turns its
 findings into a verdict; the export rules reuse its type rules and call binding.
@@ -28,7 +28,7 @@ _KEYWORD_ONLY: Final = ParamKind.KEYWORD_ONLY
 
 
 
-# -- when a recorded call exercises a problem (usage mode, DESIGN §3.5) ------------------------
+# -- when a recorded call exercises a problem (usage mode, docs/design.md §3.5) ---------------
 
 # A "use" says which calls a problem affects: ("passed", index, name) is exercised by a call
 # that fills positional ``index`` or passes keyword ``name``; ("omitted", index, name) by a call

@@ -1,4 +1,6 @@
-"""The compatibility checker: what a provider offers against what a consumer expects (DESIGN §3.3).
+"""The compatibility checker: what a provider offers against what a consumer expects.
+
+See docs/design.md §3.3.
 
 :func:`check` compares two signatures by the rules P2-P20 and P24, :func:`check_export` whole
 exports (P1, R6, P21-P23, classes and attributes); :mod:`siglink.contracts.diff` builds on them
@@ -109,7 +111,7 @@ def check(
 
     ``calls`` are the consumer's recorded call shapes: each must bind under ``provided``; with
     ``calls_complete``, problems no recorded call exercises are downgraded to review and the
-    verdict is usage-compatible (DESIGN §3.5).
+    verdict is usage-compatible (docs/design.md §3.5).
 
     >>> verdict = check("(a: int, /, b: str)", "(a: int, b: str)")
     >>> verdict.ok, verdict.unverified

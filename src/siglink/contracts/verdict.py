@@ -106,7 +106,7 @@ class Verdict:
 
     ``ok`` is true when no problem is incompatible; ``bool(verdict)`` is the same.
     ``usage_compatible`` is true when problems were downgraded because no recorded call
-    exercises them (DESIGN §3.5).
+    exercises them (docs/design.md §3.5).
     """
 
     problems: tuple[Problem, ...] = ()
