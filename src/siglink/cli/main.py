@@ -3,7 +3,18 @@
 Each command group lives in its own module and registers its subcommands; heavy imports sit
 inside the command functions so that ``siglink --help`` stays fast. ``siglink run`` on a warm
 plan never reaches this module (see :mod:`siglink._entry`).
-"""
+
+>>> main(["explain", "P7"])
+P7  required parameter got a default  (harmless)
+Every old call passes it anyway.
+<BLANKLINE>
+example:
+  old:     (a: int) -> None
+  new:     (a: int = 0) -> None
+  verdict: harmless
+<BLANKLINE>
+see docs/design.md §3.3 (Python rules)
+0"""
 
 from __future__ import annotations
 
