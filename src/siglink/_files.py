@@ -5,11 +5,11 @@ temporary name carries the process id, the thread id and random bytes, so two th
 processes writing the same target never share a temporary; on any failure the temporary is
 removed and the target is left as it was.
 
->>> import os, tempfile
+>>> import os, pathlib, tempfile
 >>> d = tempfile.mkdtemp()
->>> target = os.path.join(d, "plan.json")
+>>> target = pathlib.Path(d, "plan.json")
 >>> write_atomic(target, b"{}", mode=0o600)
->>> open(target, "rb").read(), oct(os.stat(target).st_mode & 0o777)
+>>> target.read_bytes(), oct(target.stat().st_mode & 0o777)
 (b'{}', '0o600')
 >>> os.listdir(d)
 ['plan.json']
