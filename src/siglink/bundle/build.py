@@ -94,7 +94,8 @@ def lib_part(name: str, link: Mapping[str, Any]) -> LibPart:
     dist_info = Path(link["dist_info"]).name if link.get("dist_info") else ""
     manifest = None
     if dist_info and f"{dist_info}/siglink.json" in files:
-        manifest = files[f"{dist_info}/siglink.json"].decode("utf-8", "replace")
+        # kept once, under .siglink/manifests/: the store wrote it, the wheel did not ship it
+        manifest = files.pop(f"{dist_info}/siglink.json").decode("utf-8", "replace")
     return LibPart(name=name, version=link["version"], dist_info=dist_info,
                    top_level=tuple(link["top_level"]), files=files,
                    source={"kind": link.get("source", "store"), "path": str(root)},
