@@ -39,10 +39,16 @@ EXEMPT: dict[str, str] = {
                                           "check, whose examples exercise them",
 }
 
-# Modules in packages being restructured now (store, link, native, python frontends, the CLI's
-# store/link/native/run commands and output, the manifest): their examples land with that
-# work. Delete an entry when its module has one.
+# Modules in packages being restructured or written now (store, link, native, the python
+# frontend, bundle, the CLI's store/link/native/run/bundle commands and output, the manifest):
+# their examples land with that work. Delete an entry when its module has one.
 PENDING: frozenset[str] = frozenset({
+    "siglink.bundle._boot",
+    "siglink.bundle._compile",
+    "siglink.bundle.assemble",
+    "siglink.bundle.build",
+    "siglink.bundle.relink",
+    "siglink.cli.bundle",
     "siglink.cli._output",
     "siglink.cli.link",
     "siglink.cli.native",
