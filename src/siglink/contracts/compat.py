@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from siglink.contracts._record_rules import _RecordRules
 from siglink.contracts._signature_rules import (
@@ -49,6 +49,7 @@ from siglink.errors import BadInputError
 
 __all__ = [
     "POLICIES",
+    "Direction",
     "Policy",
     "as_function",
     "call_text",
@@ -58,6 +59,10 @@ __all__ = [
     "clear_cache",
 ]
 
+
+Direction = Literal["in", "out"]
+"""Which way values flow through an export: ``in`` to the library (what a consumer calls),
+``out`` to the consumer (callbacks, methods the library calls back): variance flips."""
 
 _IDENTICAL: Final = Verdict(identical=True)
 
@@ -214,7 +219,7 @@ def check_export(
     calls: Sequence[CallShape] | None = None,
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
-    direction: str = "in",
+    direction: Direction = "in",
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
@@ -287,7 +292,7 @@ class _Exports(_RecordRules):
 
     policy: Policy
     classes: ClassGraph
-    direction: str
+    direction: Direction
 
     def compare(
         self,
