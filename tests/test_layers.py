@@ -11,6 +11,7 @@ that call one way may still name each other's types.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import siglink
@@ -80,6 +81,7 @@ def _type_checking(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
+@functools.cache
 def imports(module: str) -> list[tuple[str, bool]]:
     """``(imported siglink module, only under TYPE_CHECKING)`` for every import in ``module``."""
     path = MODULES[module]
