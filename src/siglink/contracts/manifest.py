@@ -89,6 +89,9 @@ class Export:
     ``value`` is an enum member's or constant's value text; ``reference`` names the
     ``distribution:module.qualname`` of an object re-exported from another distribution.
     ``location`` (``file:line``) is for messages only and is not part of the digest.
+    ``deprecated`` marks a name a module's ``__getattr__`` serves with a warning;
+    ``kwargs_read`` lists the keys a callable's body visibly reads from its ``**kwargs``
+    (``kwargs.get("x")``; ``"**"`` when it passes them on), ``None`` when not read.
     """
 
     path: str
@@ -105,6 +108,8 @@ class Export:
     reference: str | None = None
     compiled: bool = False
     location: str | None = None
+    deprecated: bool = False
+    kwargs_read: tuple[str, ...] | None = None
     digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +152,10 @@ class Export:
             data["optional"] = True
         if self.compiled:
             data["compiled"] = True
+        if self.deprecated:
+            data["deprecated"] = True
+        if self.kwargs_read is not None:
+            data["kwargs_read"] = list(self.kwargs_read)
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -180,6 +189,9 @@ class Export:
             reference=data.get("reference"),
             compiled=bool(data.get("compiled", False)),
             location=data.get("location"),
+            deprecated=bool(data.get("deprecated", False)),
+            kwargs_read=None if data.get("kwargs_read") is None else tuple(
+                str(k) for k in data["kwargs_read"]),
         )
 
 

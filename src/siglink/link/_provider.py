@@ -247,6 +247,13 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
             return self.check_chain(imp, candidate)
         if digest is None and imp.expected is None:
             return _unexported()  # a name the consumer used that its version lacked too
+        if digest is None and (present := self.in_source(candidate, imp.path.split("."))) in (
+            None, True
+        ):  # not exported, yet served (a module __getattr__ not read statically, a name
+            # bound outside __all__): the use may well work, its contract is unknown
+            return Verdict(unverified=(
+                "not in the export table, bound in its module's source: not checked" if present
+                else "not in the export table, and its module may serve any name: not checked",))
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
         classes = None if digest is None or imp.expected is None else self.classes(candidate)

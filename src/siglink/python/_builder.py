@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import textwrap
 from collections.abc import Mapping
 from typing import Final
 
@@ -105,6 +106,10 @@ class Builder:
         self._flavors: dict[int, str | None] = {}
         self._members: dict[int, dict[str, Export]] = {}
         self._modules: dict[int, tuple[str, str | None]] = {}
+        # The library's top-level packages, and each class whose own base in them could not
+        # be read (class path -> base path), for the reader's diagnostics.
+        self.packages: frozenset[str] = frozenset()
+        self.unread: dict[str, str] = {}
 
     # -- types -------------------------------------------------------------------------------
 
@@ -287,9 +292,13 @@ class Builder:
                 resolved = base.resolved if isinstance(base, griffe.ExprName) else (
                     base.last.resolved)
             except (*LOOKUP_ERRORS, TypeError):  # a parent that resolved to None
-                continue
+                resolved = None
             if isinstance(resolved, griffe.Class) and resolved is not cls:
                 bases.append(resolved)
+            elif resolved is None and base.canonical_path.partition(".")[0] in self.packages:
+                # The library's own base that could not be read: what the class inherits
+                # from it is unknown (unverified at link time, never "absent").
+                self.unread.setdefault(cls.path, base.canonical_path)
         try:
             mro = griffe.c3linear_merge(*[[b, *self._mro(b)] for b in bases], bases)
         except ValueError:
@@ -334,7 +343,9 @@ class Builder:
             return found
         members: dict[str, Export] = {}
         self._members[key] = members
-        enum = self._flavor(cls, [cls, *self._mro(cls)]) == "enum"
+        lineage = [cls, *self._mro(cls)]
+        enum = self._flavor(cls, lineage) == "enum"
+        values = self._enum_values(cls, lineage) if enum else {}
         for name, member in cls.members.items():
             if name.startswith("_") and not (
                 name.startswith("__") and name.endswith("__") and name not in _CONSTRUCTOR_DUNDERS
@@ -351,13 +362,69 @@ class Builder:
                 if is_enum_member:
                     own = parse_type(self.table.public.get(cls.path, cls.path),
                                      self.context(cls.module))
-                    export = dataclasses.replace(export, type=own, digest="")
+                    export = dataclasses.replace(export, type=own, value=values.get(
+                        name, export.value), digest="")
                 members[name] = export
             elif isinstance(member, griffe.Class):
                 nested = self.export(member)
                 if nested is not None:
                     members[name] = nested
         return members
+
+    def _enum_values(self, cls: griffe.Class, lineage: list[griffe.Class]) -> dict[str, str | None]:
+        """The values ``enum.auto()`` gives the members of ``cls``, as Python computes them:
+        the last integer plus one (``Enum``, ``IntEnum``), the next power of two (``Flag``,
+        ``IntFlag``), the lower-cased name (``StrEnum``), or what a class's own
+        ``_generate_next_value_`` returns when it visibly returns ``name`` (or its
+        ``lower()``/``upper()``). ``None`` for a value that cannot be told statically."""
+        rule = self._next_value_rule(lineage)
+        values: dict[str, str | None] = {}
+        last: list[int] = []
+        for name, member in cls.members.items():
+            if not isinstance(member, griffe.Attribute) or member.value is None or (
+                "property" in member.labels or name.startswith("_")
+            ):
+                continue
+            value = member.value
+            if isinstance(value, griffe.ExprCall) and value.function.canonical_path == (
+                "enum.auto"
+            ) and not value.arguments:
+                if rule == "flag":
+                    top = max(last, default=0)
+                    number = 1 if top < 1 else 1 << top.bit_length()
+                    values[name] = str(number)
+                    last.append(number)
+                elif rule == "int":
+                    number = last[-1] + 1 if last else 1
+                    values[name] = str(number)
+                    last.append(number)
+                elif rule in ("name", "lower", "upper"):
+                    text = name.lower() if rule == "lower" else (
+                        name.upper() if rule == "upper" else name)
+                    values[name] = repr(text)
+                else:
+                    values[name] = None
+                continue
+            try:
+                literal = ast.literal_eval(str(value))
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            if isinstance(literal, int) and not isinstance(literal, bool):
+                last.append(literal)
+        return values
+
+    def _next_value_rule(self, lineage: list[griffe.Class]) -> str | None:
+        """How ``auto()`` computes a value for this enum (see :meth:`_enum_values`)."""
+        for klass in lineage:
+            custom = klass.members.get("_generate_next_value_")
+            if isinstance(custom, griffe.Function):
+                return _returned_name(custom)
+        bases = {path for klass in lineage for path in self._bases(klass)}
+        if bases & {"enum.Flag", "enum.IntFlag"}:
+            return "flag"
+        if "enum.StrEnum" in bases:
+            return "lower"
+        return "int"
 
     def _constructor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
         for klass in lineage:
@@ -458,6 +525,36 @@ class Builder:
                 default,
             )
         return fields
+
+
+def _returned_name(func: griffe.Function) -> str | None:
+    """``name``, ``lower`` or ``upper`` when ``_generate_next_value_(name, ...)`` is one
+    ``return`` of its first parameter (or its ``lower()``/``upper()``), else ``None``."""
+    filepath = func.filepath
+    if isinstance(filepath, list) or func.lineno is None or func.endlineno is None:
+        return None
+    try:
+        lines = filepath.read_text(encoding="utf-8-sig").splitlines()
+        tree = ast.parse(textwrap.dedent("\n".join(lines[func.lineno - 1:func.endlineno])))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.args.args:
+        return None
+    body = [s for s in node.body if not (isinstance(s, ast.Expr)
+                                         and isinstance(s.value, ast.Constant))]
+    first = node.args.args[0].arg
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Name) and value.id == first:
+        return "name"
+    called = value.func if isinstance(value, ast.Call) and not value.args else None
+    if isinstance(called, ast.Attribute) and isinstance(called.value, ast.Name) and (
+        called.value.id == first and called.attr in ("lower", "upper")
+    ):
+        return called.attr
+    return None
 
 
 _LITERAL_TYPES: Final = (bool, int, float, complex, str, bytes)

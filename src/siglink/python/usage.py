@@ -127,6 +127,14 @@ def _is_dunder(part: str) -> bool:
     return part.startswith("__") and part.endswith("__")
 
 
+# Attributes every module, class or function has: reading one uses only the object itself.
+_IMPLICIT_DUNDERS = frozenset({
+    "__all__", "__annotations__", "__builtins__", "__cached__", "__class__", "__dict__",
+    "__doc__", "__file__", "__loader__", "__module__", "__name__", "__package__", "__path__",
+    "__qualname__", "__spec__", "__wrapped__",
+})
+
+
 def _literal(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
@@ -276,11 +284,14 @@ class _Visitor(ast.NodeVisitor):
         self, path: str, node: ast.AST, shape: CallShape | None, root: ast.AST | None = None
     ) -> None:
         parts = path.split(".")
-        # ``mod.__version__``, ``mod.__file__``: a use of the module, not of an export.
+        # ``mod.__file__``: a use of the module, which every module has; ``mod.__version__``
+        # is a use like any other (a library may stop serving it), and ends the chain.
         for i, part in enumerate(parts[1:], 1):
             if _is_dunder(part):
-                parts = parts[:i]
-                shape = None
+                keep = i if part in _IMPLICIT_DUNDERS else i + 1
+                if keep < len(parts) or part in _IMPLICIT_DUNDERS:
+                    shape = None
+                parts = parts[:keep]
                 break
         path = ".".join(parts)
         use = self.usage.use(path, self._where(node), optional=self._is_optional(root))
