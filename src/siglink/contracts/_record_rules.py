@@ -50,12 +50,16 @@ class _RecordRules:
             else:
                 out.unverified.append(f"bases: {base} vs {found}")
 
-    def _enum(self, out: _Findings, expected: Export, provided: Export) -> None:
+    def _enum(self, out: _Findings, expected: Export, provided: Export,
+              used: frozenset[str] | None = None) -> None:
         """P23: removed or renumbered members break; added ones are fine going in, a review
-        coming out (the consumer may not handle them)."""
+        coming out (the consumer may not handle them). Only the members in ``used`` are
+        compared, when given (the consumer's recorded uses)."""
         old = {n: m for n, m in expected.members.items() if m.kind is ExportKind.ATTRIBUTE}
         new = {n: m for n, m in provided.members.items() if m.kind is ExportKind.ATTRIBUTE}
         for name, member in old.items():
+            if used is not None and name not in used:
+                continue  # a member the consumer never reaches
             other = new.get(name)
             path = f"member {name}"
             if other is None:

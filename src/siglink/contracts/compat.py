@@ -17,6 +17,7 @@ P16 param b: expected b, found c; a keyword-callable parameter was renamed (inco
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -228,8 +229,12 @@ def check_export(
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
     direction: str = "in",
+    members: Iterable[str] | None = None,
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
+
+    ``members`` (a class) names the members the consumer uses: only those are compared
+    (``None``: every member).
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -252,8 +257,9 @@ def check_export(
         return _IDENTICAL
     if classes is None:
         classes = class_graph([provided])
-    return _Exports(policy, classes, direction).compare(expected, provided, calls,
-                                                         calls_complete)
+    used = None if members is None else frozenset(members)
+    return _Exports(policy, classes, direction, used).compare(expected, provided, calls,
+                                                               calls_complete)
 
 
 def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
@@ -301,6 +307,7 @@ class _Exports(_RecordRules):
     policy: str
     classes: ClassGraph
     direction: str
+    used: frozenset[str] | None = None  # the members compared at the top level (None: all)
 
     def compare(
         self,
@@ -413,6 +420,17 @@ class _Exports(_RecordRules):
         )
         return Verdict(problems)
 
+    def _unread_base(self, provided: Export) -> str | None:
+        """A base of ``provided`` whose members are unknown here (another distribution's, the
+        standard library's, one the reader could not read), else None."""
+        for written in provided.bases:
+            base = written.partition("[")[0]
+            if base not in _KNOWN_BASES and base not in _EXCEPTION_NAMES and (
+                base not in self.classes
+            ):
+                return base
+        return None
+
     # values --------------------------------------------------------------------------------
 
     def _attribute(
@@ -451,24 +469,48 @@ class _Exports(_RecordRules):
                 parts.append(self._check(expected.signature, provided.signature, calls,
                                          calls_complete).prefixed("constructor"))
         if flavor == "enum":
-            self._enum(out, expected, provided)
+            self._enum(out, expected, provided, self.used)
         elif flavor == "typeddict":
             self._typeddict(out, expected, provided)
         elif flavor == "namedtuple":
             self._namedtuple(out, expected, provided)
+        used, self.used = self.used, None  # nested classes are compared whole
         for name, member in expected.members.items():
-            if not _public(name) or _handled(flavor, member):
+            if not _public(name) or _handled(flavor, member) or (
+                used is not None and name not in used
+            ):
                 continue
             other = provided.members.get(name)
             path = f"member {name}"
             if other is None:
-                out.add("P1", path, _describe(member), "absent", _BREAK,
-                        "renamed, moved or removed")
+                unread = self._unread_base(provided)
+                if unread is not None:  # the member may well come from it
+                    out.unverified.append(f"{path}: not found, and base {unread} was not read")
+                else:
+                    out.add("P1", path, _describe(member), "absent", _BREAK,
+                            "renamed, moved or removed")
                 continue
+            if {member.kind, other.kind} == _CALLABLE_ON_CLASS:
+                # classmethod <-> staticmethod: callers see the same callable (cls is bound)
+                other = dataclasses.replace(other, kind=member.kind, digest="")
             parts.append(self.compare(member, other).prefixed(path))
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
 
+
+
+_CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+_EXCEPTION_NAMES: Final = frozenset(
+    prefix + name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+    for prefix in ("", "builtins."))
+# Bases whose members are all known (none beyond what the class lists).
+_KNOWN_BASES: Final = frozenset({
+    "object", "builtins.object", "abc.ABC", "typing.Generic", "typing_extensions.Generic",
+    "typing.Protocol", "typing_extensions.Protocol", "enum.Enum", "enum.IntEnum",
+    "enum.StrEnum", "enum.Flag", "enum.IntFlag", "typing.NamedTuple", "typing.TypedDict",
+    "typing_extensions.TypedDict", "typing_extensions.NamedTuple",
+})
 
 
 def _some(sig: Signature | None) -> tuple[Signature, ...]:

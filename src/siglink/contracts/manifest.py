@@ -232,7 +232,11 @@ class Import:
     every use of the name was a direct call seen statically (DESIGN §3.5). ``dynamic`` marks a
     use that static analysis could not resolve (``getattr``, ``__import__``, a private name).
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
-    annotation-only use): recorded, never checked.
+    annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
+    consumer reaches, through the name, its instances and its operators: only those are
+    checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
+    static types of the arguments where evident (positional, then keyword name -> type;
+    ``""`` for one not evident).
     """
 
     path: str
@@ -244,6 +248,8 @@ class Import:
     dynamic: str | None = None
     location: str | None = None
     optional: bool = False
+    members: tuple[str, ...] | None = None
+    arguments: tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -261,6 +267,11 @@ class Import:
             data["location"] = self.location
         if self.optional:
             data["optional"] = True
+        if self.members is not None:
+            data["members"] = list(self.members)
+        if self.arguments:
+            data["arguments"] = [{"positional": list(p), "keywords": dict(k)}
+                                 for p, k in self.arguments]
         return data
 
     @classmethod
@@ -277,6 +288,12 @@ class Import:
             dynamic=data.get("dynamic"),
             location=data.get("location"),
             optional=bool(data.get("optional", False)),
+            members=None if data.get("members") is None else tuple(
+                str(m) for m in data["members"]),
+            arguments=tuple(
+                (tuple(str(t) for t in a.get("positional", ())),
+                 tuple(sorted((str(k), str(t)) for k, t in a.get("keywords", {}).items())))
+                for a in data.get("arguments", ())),
         )
 
 

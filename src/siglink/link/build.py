@@ -27,7 +27,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from siglink.contracts.manifest import Import, Manifest, Unit
+from siglink.contracts.manifest import Export, ExportKind, Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.resolve import ManifestView, StoreSource
@@ -275,8 +275,10 @@ def build_app(
     defaulted: list[str] = []
     unserved: dict[str, tuple[str, ...]] = {}
     refused: list[str] = []
+    chosen: dict[str, _Choice] = {}
     for name, library in sorted(libraries.items()):
-        version, view, modules, missing, bad = _choose(store, links, library, pins.get(name))
+        version, view, modules, missing, bad = chosen[name] = _choose(
+            store, links, library, pins.get(name))
         if name not in pins:
             defaulted.append(name)
         built[name] = version
@@ -287,7 +289,11 @@ def build_app(
             warnings.append(f"no version of {name} serves every use; built against {version}, "
                             f"which lacks {', '.join(sorted(missing))}")
         refused.extend(bad)
-        imports[name] = _imports(library, version, view, modules, warnings)
+    members = _used_members(usage, libraries, chosen)
+    for name, library in sorted(libraries.items()):
+        version, view, modules, _, _ = chosen[name]
+        imports[name] = _imports(library, version, view, modules, warnings,
+                                 reached=(members, frozenset(usage.written)))
     if refused and misfits == "raise":
         raise BuildError(
             f"{app}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
@@ -393,9 +399,49 @@ def _choose(store: Any, links: StoreSource, library: _Library, pin: str | None) 
     return best[1]
 
 
+_ALL: str = "*"
+"""In a class's used members: every member (the class is iterated, looked up by value...)."""
+_WHOLE_ENUM: frozenset[str] = frozenset({
+    "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
+
+
+def _used_members(usage: Usage, libraries: Mapping[str, _Library],
+                  chosen: Mapping[str, _Choice]) -> dict[str, set[str]]:
+    """The members the application reaches of each library class, by the class's export
+    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    itself iterated, counted or called with a value (an enum) uses every member."""
+    from siglink.python._receivers import Receivers
+
+    owners: dict[str, ManifestView] = {}
+    for name, library in libraries.items():
+        view = chosen[name][1]
+        for module in (*library.modules, *(u.path for u in library.uses)):
+            owners.setdefault(module.split(".", 1)[0], view)
+
+    def export_of(path: str) -> Export | None:
+        view = owners.get(path.split(".", 1)[0])
+        return None if view is None else view.export(path)
+
+    receivers = Receivers(export_of)
+    found: dict[str, set[str]] = {}
+    for receiver, names in usage.members.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS:
+            continue
+        export, instance = state
+        used = found.setdefault(export.digest, set())
+        if not instance and export.flavor == "enum" and _WHOLE_ENUM & names.keys():
+            used.add(_ALL)
+        used.update(names)
+    return found
+
+
 def _imports(
-    library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str]
+    library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str],
+    *, reached: tuple[Mapping[str, set[str]], frozenset[str]] | None = None,
 ) -> tuple[Import, ...]:
+    """The application's imports from ``library``; ``reached`` is the members it reaches of
+    each class (by digest) and the attribute names it writes on objects of unknown type."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
@@ -419,8 +465,17 @@ def _imports(
         location = min((u.location for u in required), key=_location_key)
         if expected is None and dynamic is None and not optional:
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
+        used: tuple[str, ...] | None = None
+        if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
+            members, written = reached
+            names = set(attributes) | members.get(expected.digest, set())
+            names |= written & expected.members.keys()
+            if any(u.calls for u, _ in uses) and expected.flavor == "enum":
+                names.add(_ALL)  # Color(value): a lookup by value reaches every member
+            used = None if _ALL in names or dynamic else tuple(
+                sorted(names & expected.members.keys()))
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
-                          location, optional))
+                          location, optional, used))
     return tuple(out)
 
 

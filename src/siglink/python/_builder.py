@@ -22,7 +22,7 @@ from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 
-__all__ = ["Builder", "module_file", "relocate"]
+__all__ = ["Builder", "kwargs_keys", "module_file", "relocate"]
 
 _KINDS: Final = {
     griffe.ParameterKind.positional_only: ParamKind.POSITIONAL_ONLY,
@@ -110,6 +110,7 @@ class Builder:
         # be read (class path -> base path), for the reader's diagnostics.
         self.packages: frozenset[str] = frozenset()
         self.unread: dict[str, str] = {}
+        self._lines: dict[object, list[str]] = {}
 
     # -- types -------------------------------------------------------------------------------
 
@@ -216,7 +217,28 @@ class Builder:
             signature=self.signature(func, drop_first=drop),
             overloads=overloads,
             location=self._location(func),
+            kwargs_read=self.kwargs_read(func),
         )
+
+    def kwargs_read(self, func: griffe.Function) -> tuple[str, ...] | None:
+        """The keys ``func``'s body visibly reads from its ``**kwargs`` (sorted; ``"**"`` when
+        it also passes them on or uses them otherwise); ``None`` without ``**kwargs`` or
+        without a readable body (a stub)."""
+        star = next((p.name for p in func.parameters
+                     if p.kind is griffe.ParameterKind.var_keyword), None)
+        filepath = func.filepath
+        if star is None or isinstance(filepath, list) or filepath.suffix != ".py" or (
+            func.lineno is None or func.endlineno is None
+        ):
+            return None
+        lines = self._lines.get(filepath)
+        if lines is None:
+            try:
+                lines = filepath.read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            self._lines[filepath] = lines
+        return kwargs_keys("\n".join(lines[func.lineno - 1:func.endlineno]), star)
 
     def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
         kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
@@ -265,6 +287,8 @@ class Builder:
             signature = self._constructor(cls, lineage)
         public = self.table.public
         bases = tuple(public.get(b, b) for b in self._bases(cls))
+        init = next((k.members[n] for k in lineage for n in ("__init__", "__new__")
+                     if n in k.members), None)
         return Export(
             path=cls.path,
             kind=ExportKind.CLASS,
@@ -274,6 +298,8 @@ class Builder:
             bases=bases,
             flavor=flavor,
             location=self._location(cls),
+            kwargs_read=self.kwargs_read(init) if isinstance(init, griffe.Function) and (
+                signature is not None) else None,
         )
 
     def _mro(self, cls: griffe.Class) -> list[griffe.Class]:
@@ -525,6 +551,51 @@ class Builder:
                 default,
             )
         return fields
+
+
+_KWARGS_READERS: Final = frozenset({"get", "pop", "setdefault", "__getitem__", "__contains__"})
+
+
+def kwargs_keys(source: str, star: str) -> tuple[str, ...] | None:
+    """The keys a function's source reads from its ``**star`` dict: ``star.get("x")``,
+    ``star.pop("x")``, ``star["x"]``, ``"x" in star``; with ``"**"`` when ``star`` is used in
+    any other way (passed on, iterated, copied), since any key may then be consumed.
+
+    >>> kwargs_keys("def f(**kw):\\n    a = kw.pop('a', 1)\\n    return g(**kw)\\n", "kw")
+    ('**', 'a')
+    >>> kwargs_keys("def f(**kw):\\n    return 'b' in kw and kw['c']\\n", "kw")
+    ('b', 'c')
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    keys: set[str] = set()
+    readers: set[int] = set()  # the ``star`` names already explained as key reads
+    for sub in ast.walk(node):
+        key: object = None
+        target: ast.AST | None = None
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and (
+            sub.func.attr in _KWARGS_READERS and sub.args
+        ):
+            target, key = sub.func.value, getattr(sub.args[0], "value", None)
+        elif isinstance(sub, ast.Subscript):
+            target, key = sub.value, getattr(sub.slice, "value", None)
+        elif isinstance(sub, ast.Compare) and len(sub.ops) == 1 and isinstance(
+            sub.ops[0], (ast.In, ast.NotIn)
+        ):
+            target, key = sub.comparators[0], getattr(sub.left, "value", None)
+        if isinstance(target, ast.Name) and target.id == star and isinstance(key, str):
+            keys.add(key)
+            readers.add(id(target))
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id == star and id(sub) not in readers:
+            keys.add("**")
+            break
+    return tuple(sorted(keys))
 
 
 def _returned_name(func: griffe.Function) -> str | None:
