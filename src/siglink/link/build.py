@@ -290,10 +290,11 @@ def build_app(
                             f"which lacks {', '.join(sorted(missing))}")
         refused.extend(bad)
     members = _used_members(usage, libraries, chosen)
+    named = frozenset(p.rpartition(".")[2] for p in usage.uses)
     for name, library in sorted(libraries.items()):
         version, view, modules, _, _ = chosen[name]
         imports[name] = _imports(library, version, view, modules, warnings,
-                                 reached=(members, frozenset(usage.written)))
+                                 reached=(members, frozenset(usage.written), named))
     if refused and misfits == "raise":
         raise BuildError(
             f"{app}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
@@ -401,6 +402,9 @@ def _choose(store: Any, links: StoreSource, library: _Library, pin: str | None) 
 
 _ALL: str = "*"
 """In a class's used members: every member (the class is iterated, looked up by value...)."""
+_BASES: str = "__bases__"
+"""In a class's used members: the application names one of the class's bases (it may rely on
+instances being one: ``isinstance``, annotations, ``except``), so a lost base matters."""
 _WHOLE_ENUM: frozenset[str] = frozenset({
     "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
 
@@ -438,10 +442,11 @@ def _used_members(usage: Usage, libraries: Mapping[str, _Library],
 
 def _imports(
     library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str],
-    *, reached: tuple[Mapping[str, set[str]], frozenset[str]] | None = None,
+    *, reached: tuple[Mapping[str, set[str]], frozenset[str], frozenset[str]] | None = None,
 ) -> tuple[Import, ...]:
     """The application's imports from ``library``; ``reached`` is the members it reaches of
-    each class (by digest) and the attribute names it writes on objects of unknown type."""
+    each class (by digest), the attribute names it writes on objects of unknown type, and
+    the last names of every chain it uses (a class's base it names: it relies on the base)."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
@@ -467,13 +472,15 @@ def _imports(
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
         used: tuple[str, ...] | None = None
         if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
-            members, written = reached
+            members, written, named = reached
             names = set(attributes) | members.get(expected.digest, set())
             names |= written & expected.members.keys()
             if any(u.calls for u, _ in uses) and expected.flavor == "enum":
                 names.add(_ALL)  # Color(value): a lookup by value reaches every member
-            used = None if _ALL in names or dynamic else tuple(
-                sorted(names & expected.members.keys()))
+            bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
+            relies = bases & named or "__bases__" in names
+            used = None if _ALL in names or dynamic else tuple(sorted(
+                (names & expected.members.keys()) | ({_BASES} if relies else set())))
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
                           location, optional, used))
     return tuple(out)
