@@ -266,7 +266,68 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
             out.unverified.append("signature: not recorded by the provider")
         else:
             _bind_calls(out, calls, signatures)
+            if provided.overloads:
+                return _merged(out.verdict(), _runs(calls, provided))
     return out.verdict()
+
+
+def _merged(first: Verdict, second: Verdict) -> Verdict:
+    if second.identical or not (second.problems or second.unverified):
+        return first
+    merged = Verdict.merge([first, second])
+    return Verdict(merged.problems, merged.unverified, first.usage_compatible)
+
+
+def _runs(calls: Sequence[CallShape], provided: Export) -> Verdict:
+    """Overloads are what type checkers see; the implementation is what runs: a recorded call
+    it does not bind fails at run time whatever the overloads promise."""
+    implementation = provided.signature
+    if implementation is None:
+        return Verdict()
+    out = _Findings()
+    _bind_calls(out, calls, (implementation,))
+    return Verdict(tuple(dataclasses.replace(p, path=f"implementation {p.path}".strip())
+                         for p in out.problems if p.severity is _BREAK),
+                   tuple(out.unverified))
+
+
+def _keywords(verdict: Verdict, calls: Sequence[CallShape], expected: Signature,
+              provided: Export) -> Verdict:
+    """What a keyword that the old signature named and the new one leaves to ``**kwargs``
+    means at run time: it still binds, and means something only if the body reads it
+    (:attr:`Export.kwargs_read`, recorded at extraction). A removed parameter whose key the
+    body reads is no break (review); a passed keyword it never reads is P6."""
+    sig = provided.signature
+    if sig is None or sig.index.var_kw is None or (verdict.identical and not calls):
+        return verdict
+    read = provided.kwargs_read
+    problems = list(verdict.problems)
+    if read is not None:
+        for n, p in enumerate(problems):
+            name = p.path.removeprefix("param ")
+            if p.rule is Rule.P6 and p.severity is _BREAK and (name in read or "**" in read):
+                how = "reads it from" if name in read else "passes on"
+                problems[n] = dataclasses.replace(
+                    p, severity=_REVIEW, note=f"{p.note}; the body {how} **kwargs")
+    out = _Findings()
+    for call in calls:
+        for k in call.keywords:
+            if k in sig.index.by_name or k not in expected.index.by_name or any(
+                p.path == f"param {k}" and p.severity is _BREAK for p in problems
+            ):
+                continue  # still named, went to **kwargs before too, or already a break
+            if read is None:
+                out.unverified.append(f"param {k}: now taken by **kwargs, which may not read it")
+            elif "**" in read and k not in read:
+                out.unverified.append(f"param {k}: now taken by **kwargs, passed on unread")
+            elif k not in read:
+                out.add(Rule.P6, f"param {k}", call_text(call), str(sig), _BREAK,
+                        f"the call passes {k}=, which only **kwargs takes now, and the body "
+                        "never reads it")
+    if not out.problems and not out.unverified and problems == list(verdict.problems):
+        return verdict
+    return Verdict((*problems, *out.problems), (*verdict.unverified, *out.unverified),
+                   verdict.usage_compatible)
 
 
 def _bind_calls(
@@ -357,7 +418,8 @@ class _Exports(_RecordRules):
             return self._overloads(expected, provided, calls, calls_complete)
         if expected.signature is None or provided.signature is None:
             return Verdict(unverified=("signature: not recorded",))
-        return self._check(expected.signature, provided.signature, calls, calls_complete)
+        verdict = self._check(expected.signature, provided.signature, calls, calls_complete)
+        return _keywords(verdict, calls or (), expected.signature, provided)
 
     def _overloads(
         self,
@@ -388,6 +450,7 @@ class _Exports(_RecordRules):
             covered = _Findings()
             _bind_calls(covered, calls, offered)
             parts.append(covered.verdict())
+            parts.append(_runs(calls, provided))
         parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
@@ -455,8 +518,9 @@ class _Exports(_RecordRules):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")
             else:
-                parts.append(self._check(expected.signature, provided.signature, calls,
-                                         calls_complete).prefixed("constructor"))
+                parts.append(_keywords(
+                    self._check(expected.signature, provided.signature, calls, calls_complete),
+                    calls or (), expected.signature, provided).prefixed("constructor"))
         if flavor == "enum":
             self._enum(out, expected, provided, self.used)
         elif flavor == "typeddict":
