@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from siglink.contracts.compat import check_export
-from siglink.contracts.manifest import CallShape, Export, ExportKind
+from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
 from siglink.contracts.signature import Signature
 from siglink.contracts.verdict import Severity, Verdict
 
@@ -129,8 +129,39 @@ ENUMS = [
 ]
 
 
+ONE = (CallShape(1),)
+ARGUMENTS = [
+    # P11 judged by the arguments the consumer visibly passes (all its calls seen):
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("int",)),)},
+                 ["P11? param x"], id="narrowed-still-admits"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True,
+                  "arguments": (Arguments(("int",)), Arguments(("str",)))},
+                 ["P11! param x"], id="narrowed-excludes-one"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("",)),)},
+                 ["P11? param x"], id="argument-not-evident"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "arguments": (Arguments(("int",)),)},
+                 ["P11! param x"], id="calls-not-complete"),
+    pytest.param(fn("(*, key: int | str) -> None"), fn("(*, key: int) -> None"),
+                 {"calls": (CallShape(0, ("key",)),), "calls_complete": True,
+                  "arguments": (Arguments((), (("key", "bool"),)),)},
+                 ["P11? param key"], id="keyword-subtype"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("lib.V",), (), "m"),)},
+                 ["P11? member m param item"], id="member-argument-admitted"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("str",), (), "m"),)},
+                 ["P11! member m param item"], id="member-argument-excluded"),
+]
+
+
 @pytest.mark.parametrize(("old", "new", "use", "expected"),
-                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS])
+                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS])
 def test_rule(old: Export, new: Export, use: dict[str, Any], expected: list[str]) -> None:
     assert outcome(check_export(old, new, **use)) == expected
 

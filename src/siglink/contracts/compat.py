@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,11 +40,11 @@ from siglink.contracts._signature_rules import (
     call_text,
 )
 from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR
-from siglink.contracts.manifest import CallShape, Export, ExportKind
+from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
 from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import ClassGraph, TypeRef
+from siglink.contracts.types import ClassGraph, Decision, TypeRef, is_subtype, parse_type
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import BadInputError
 
@@ -217,11 +217,13 @@ def check_export(
     classes: ClassGraph | None = None,
     direction: str = "in",
     members: Iterable[str] | None = None,
+    arguments: Sequence[Arguments] = (),
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
     ``members`` (a class) names the members the consumer uses: only those are compared
-    (``None``: every member).
+    (``None``: every member). ``arguments`` are the evident types of the consumer's
+    arguments: a narrowed parameter type (P11) that admits every one is no break for it.
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -245,8 +247,11 @@ def check_export(
     if classes is None:
         classes = class_graph([provided])
     used = None if members is None else frozenset(members)
-    return _Exports(policy, classes, direction, used).compare(expected, provided, calls,
-                                                               calls_complete)
+    evidence: dict[str, list[Arguments]] = {}
+    for entry in arguments:
+        evidence.setdefault(entry.member, []).append(entry)
+    return _Exports(policy, classes, direction, used, evidence).compare(
+        expected, provided, calls, calls_complete)
 
 
 def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
@@ -289,6 +294,41 @@ def _runs(calls: Sequence[CallShape], provided: Export) -> Verdict:
     return Verdict(tuple(dataclasses.replace(p, path=f"implementation {p.path}".strip())
                          for p in out.problems if p.severity is _BREAK),
                    tuple(out.unverified))
+
+
+def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
+              entries: Sequence[Arguments], classes: ClassGraph) -> Verdict:
+    """A narrowed parameter type (P11) judged by the consumer's evident arguments: no break
+    when the new type admits every one (review), still a break when one is visibly
+    excluded, and usage-compatible but unverified when an argument's type is not evident."""
+    names = tuple(p.name for p in expected.params if p.kind.positional)
+    problems = list(verdict.problems)
+    unverified = list(verdict.unverified)
+    changed = False
+    for n, problem in enumerate(problems):
+        name = problem.path.removeprefix("param ")
+        if problem.rule is not Rule.P11 or problem.severity is not _BREAK:
+            continue
+        param = provided.index.by_name.get(name)
+        if param is None or param.annotation is None:
+            continue
+        given = [t for entry in entries if (t := entry.types(names).get(name)) is not None]
+        if not given:
+            continue  # no recorded call passes it: the contract decides
+        wanted = param.annotation
+        fits = [None if not t else is_subtype(parse_type(t), wanted, classes) for t in given]
+        if any(f is Decision.NO for f in fits):
+            continue
+        note = "every argument the consumer passes still fits"
+        if None in fits or any(f is Decision.UNVERIFIED for f in fits):
+            note = "the consumer's arguments are not all evident"
+            unverified.append(f"{problem.path}: argument types not all evident")
+        problems[n] = dataclasses.replace(problem, severity=_REVIEW,
+                                          note=f"{problem.note}; {note}")
+        changed = True
+    if not changed:
+        return verdict
+    return Verdict(tuple(problems), tuple(unverified), True)
 
 
 def _keywords(verdict: Verdict, calls: Sequence[CallShape], expected: Signature,
@@ -356,6 +396,9 @@ class _Exports(_RecordRules):
     classes: ClassGraph
     direction: str
     used: frozenset[str] | None = None  # the members compared at the top level (None: all)
+    # Evident argument types of the consumer's calls, by member ("": the export itself).
+    evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)
+    member: str = ""  # the member being compared ("": the export itself)
 
     def compare(
         self,
@@ -419,7 +462,12 @@ class _Exports(_RecordRules):
         if expected.signature is None or provided.signature is None:
             return Verdict(unverified=("signature: not recorded",))
         verdict = self._check(expected.signature, provided.signature, calls, calls_complete)
-        return _keywords(verdict, calls or (), expected.signature, provided)
+        verdict = _keywords(verdict, calls or (), expected.signature, provided)
+        entries = self.evidence.get(self.member, ())
+        if entries and (self.member or calls_complete):
+            verdict = _admitted(verdict, expected.signature, provided.signature, entries,
+                                self.classes)
+        return verdict
 
     def _overloads(
         self,
@@ -518,9 +566,14 @@ class _Exports(_RecordRules):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")
             else:
-                parts.append(_keywords(
+                built = _keywords(
                     self._check(expected.signature, provided.signature, calls, calls_complete),
-                    calls or (), expected.signature, provided).prefixed("constructor"))
+                    calls or (), expected.signature, provided)
+                entries = self.evidence.get("", ()) if not self.member else ()
+                if entries and calls_complete:
+                    built = _admitted(built, expected.signature, provided.signature, entries,
+                                      self.classes)
+                parts.append(built.prefixed("constructor"))
         if flavor == "enum":
             self._enum(out, expected, provided, self.used)
         elif flavor == "typeddict":
@@ -549,7 +602,11 @@ class _Exports(_RecordRules):
                 out.add(Rule.R6, path, member.kind.value, other.kind.value, _REVIEW,
                         "kind changed; callers see the same signature")
                 other = dataclasses.replace(other, kind=member.kind, digest="")
-            parts.append(self.compare(member, other).prefixed(path))
+            outer, self.member = self.member, name
+            try:
+                parts.append(self.compare(member, other).prefixed(path))
+            finally:
+                self.member = outer
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
 

@@ -20,6 +20,7 @@ from siglink.errors import ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
+    "Arguments",
     "CallShape",
     "Diagnostic",
     "Export",
@@ -224,6 +225,37 @@ class CallShape:
 
 
 @dataclass(frozen=True, slots=True)
+class Arguments:
+    """The evident types of one call's arguments: ``f(1, key=Version("1"))`` is
+    ``Arguments(("int",), (("key", "packaging.version.Version"),))``; ``""`` for an argument
+    whose type is not evident. ``member`` names the method called (``""``: the import
+    itself; ``"__contains__"`` for ``x in obj``)."""
+
+    positional: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    member: str = ""
+
+    def types(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Parameter name -> argument type, the positional ones named by ``names`` in order."""
+        bound = dict(zip(names, self.positional, strict=False))
+        bound.update(self.keywords)
+        return bound
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"positional": list(self.positional),
+                                "keywords": dict(self.keywords)}
+        if self.member:
+            data["member"] = self.member
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Arguments:
+        return cls(tuple(str(t) for t in data.get("positional", ())),
+                   tuple(sorted((str(k), str(t)) for k, t in data.get("keywords", {}).items())),
+                   str(data.get("member", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class Import:
     """A name a consumer uses from a library: what it expected and how it calls it.
 
@@ -250,7 +282,7 @@ class Import:
     location: str | None = None
     optional: bool = False
     members: tuple[str, ...] | None = None
-    arguments: tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ...] = ()
+    arguments: tuple[Arguments, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -271,8 +303,7 @@ class Import:
         if self.members is not None:
             data["members"] = list(self.members)
         if self.arguments:
-            data["arguments"] = [{"positional": list(p), "keywords": dict(k)}
-                                 for p, k in self.arguments]
+            data["arguments"] = [a.to_json() for a in self.arguments]
         return data
 
     @classmethod
@@ -291,10 +322,7 @@ class Import:
             optional=bool(data.get("optional", False)),
             members=None if data.get("members") is None else tuple(
                 str(m) for m in data["members"]),
-            arguments=tuple(
-                (tuple(str(t) for t in a.get("positional", ())),
-                 tuple(sorted((str(k), str(t)) for k, t in a.get("keywords", {}).items())))
-                for a in data.get("arguments", ())),
+            arguments=tuple(Arguments.from_json(a) for a in data.get("arguments", ())),
         )
 
 

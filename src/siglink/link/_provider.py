@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 def _import_key(imp: Import, policy: str) -> tuple[object, ...]:
     if imp.expected is None:  # P1 names what is missing: keep the path in the key
         return (imp.path, imp.calls, imp.calls_complete, policy)
-    return (imp.expected.digest, imp.calls, imp.calls_complete, policy, imp.members)
+    return (imp.expected.digest, imp.calls, imp.calls_complete, policy, imp.members,
+            imp.arguments)
 
 
 def _checked(imp: Import) -> bool:
@@ -265,6 +266,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             found = self.check_export(
                 imp.expected, provided, policy=self.policy, calls=imp.calls or None,
                 calls_complete=imp.calls_complete, classes=classes, members=imp.members,
+                arguments=imp.arguments,
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))

@@ -55,6 +55,10 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
+_Arguments = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+"""A call's argument types: positional, then sorted (keyword, type) pairs."""
+
+
 @dataclass(slots=True)
 class Use:
     """Every occurrence of one dotted chain: the call shapes seen, and whether it was ever used
@@ -70,6 +74,9 @@ class Use:
     dynamic: str | None = None
     optional: bool = False
     call_sites: dict[CallShape, str] = field(default_factory=dict)
+    # Per call site, the evident type of each argument: positional, then (keyword, type);
+    # a builtin's name, a receiver (see member_receiver) or "" when not evident.
+    arguments: list[_Arguments] = field(default_factory=list)
 
     def add_call(self, shape: CallShape, location: str = "") -> None:
         if shape not in self.calls:
@@ -92,6 +99,15 @@ class Usage:
     # Attribute names written on objects whose type is not evident: a used library class's
     # member of such a name counts as used.
     written: set[str] = field(default_factory=set)
+
+    # How members of evident receivers are called: receiver -> member -> argument types.
+    member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
+
+    def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
+        """Record how member ``name`` of ``receiver`` is called (argument types)."""
+        seen = self.member_arguments.setdefault(receiver, {}).setdefault(name, [])
+        if arguments not in seen:
+            seen.append(arguments)
 
     def member(self, receiver: str, name: str, location: str) -> None:
         """Record that member ``name`` of the object ``receiver`` describes is used."""
@@ -121,6 +137,9 @@ class Usage:
             mine = self.use(path, use.location, optional=use.optional)
             for shape in use.calls:
                 mine.add_call(shape, use.call_sites.get(shape, use.location))
+            for arguments in use.arguments:
+                if arguments not in mine.arguments:
+                    mine.arguments.append(arguments)
             mine.other = mine.other or use.other
             mine.dynamic = mine.dynamic or use.dynamic
         for module, location in other.modules.items():
@@ -132,6 +151,10 @@ class Usage:
             for name, location in names.items():
                 mine_members.setdefault(name, location)
         self.written |= other.written
+        for receiver, by_member in other.member_arguments.items():
+            for name, entries in by_member.items():
+                for entry in entries:
+                    self.argument(receiver, name, entry)
 
 
 def _is_private(part: str) -> bool:
@@ -205,6 +228,10 @@ def _is_feature_test(test: ast.expr) -> bool:
 # Expressions whose value is evidently not a library's object.
 _LOCAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr,
                 ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+_LITERAL_KINDS: dict[type[ast.expr], str] = {
+    ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
+    ast.Set: "set", ast.SetComp: "set", ast.Tuple: "tuple", ast.JoinedStr: "str",
+}
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins"))) - {"super", "type", "getattr"}
 _BINARY = {
     ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.MatMult: "__matmul__",
@@ -466,6 +493,10 @@ class _Visitor(ast.NodeVisitor):
         for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
                 self._operand(right, "__contains__")
+                owner = self._type(right)
+                if owner and owner.endswith(("|!", "|()")):
+                    self.usage.argument(owner, "__contains__",
+                                        ((self._argument_type(left),), ()))
             elif type(op) in _COMPARISONS:
                 self._operand(left, _COMPARISONS[type(op)])
             left = right
@@ -694,6 +725,8 @@ class _Visitor(ast.NodeVisitor):
             return
         if chain is not None:
             self._record(chain, node, _shape(node), func)
+            if node.args or node.keywords:
+                self._arguments(chain, node)
         else:
             self.visit(func)
             self._call_protocols(node)
@@ -701,6 +734,36 @@ class _Visitor(ast.NodeVisitor):
             self.visit(arg)
         for keyword in node.keywords:
             self.visit(keyword.value)
+
+    def _arguments(self, chain: str, node: ast.Call) -> None:
+        """Record the evident type of each argument of a call of ``chain``."""
+        use = self.usage.uses.get(chain)
+        if use is None or any(isinstance(a, ast.Starred) for a in node.args):
+            return
+        entry = self._argument_types(node)
+        if entry not in use.arguments:
+            use.arguments.append(entry)
+
+    def _argument_types(
+        self, node: ast.Call
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        positional = tuple(self._argument_type(a) for a in node.args)
+        keywords = tuple(sorted((k.arg, self._argument_type(k.value))
+                                for k in node.keywords if k.arg is not None))
+        return positional, keywords
+
+    def _argument_type(self, node: ast.expr) -> str:
+        """A builtin's name for a literal, a receiver for a library object, else ""."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return "None" if value is None else (
+                type(value).__name__ if isinstance(value, (bool, int, float, complex, str,
+                                                            bytes)) else "")
+        kind = _LITERAL_KINDS.get(type(node))
+        if kind is not None:
+            return kind
+        receiver = self._type(node)
+        return receiver if receiver and receiver.endswith(("|()", "|!")) else ""
 
     def _call_protocols(self, node: ast.Call) -> None:
         """``len(x)``, ``iter(x)``... use x's dunder; calling an instance uses ``__call__``;
@@ -723,6 +786,12 @@ class _Visitor(ast.NodeVisitor):
         receiver = self._type(func)
         if receiver and (receiver.endswith(("|!", "|()"))):
             self._use_member(receiver, "__call__", node)
+        elif isinstance(func, ast.Attribute) and not any(
+            isinstance(a, ast.Starred) for a in node.args
+        ):  # a method of an evident receiver: how it is called
+            owner = self._type(func.value)
+            if owner and owner.endswith(("|!", "|()")):
+                self.usage.argument(owner, func.attr, self._argument_types(node))
 
     def _import_by_name(self, node: ast.Call, what: str) -> None:
         """``what(NAME, ...)`` imports module NAME: recorded when NAME is a literal."""
