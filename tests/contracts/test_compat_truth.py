@@ -160,8 +160,30 @@ ARGUMENTS = [
 ]
 
 
+OVERLOADS = [
+    # One overload split in two that together accept every call of the old one:
+    pytest.param(fn("(a)", "(a: int | str) -> int | str"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> str"), {}, [], id="split"),
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"), {}, ["P21! overload"],
+                 id="split-loses-a-case"),
+    pytest.param(fn("(a)", "(a: int | str, b: int | None = None) -> int"),
+                 fn("(a)", "(a: int, b: int | None = None) -> int",
+                    "(a: str, b: int | None = None) -> int"), {}, [], id="split-two-params"),
+    # Usage mode: only the recorded calls count.
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("int",)),)},
+                 ["P21? overload"], id="usage-recorded-calls-fit"),
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("bytes",)),)},
+                 ["P21! overload"], id="usage-recorded-call-excluded"),
+]
+
+
 @pytest.mark.parametrize(("old", "new", "use", "expected"),
-                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS])
+                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS, *OVERLOADS])
 def test_rule(old: Export, new: Export, use: dict[str, Any], expected: list[str]) -> None:
     assert outcome(check_export(old, new, **use)) == expected
 

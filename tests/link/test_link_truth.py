@@ -284,3 +284,47 @@ def test_flask_2_keeps_werkzeug_that_serves_its_version(
     assert ("P1", "flask==2.2.5 werkzeug.__version__") in problems
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "200 {'ok': True}\n"), ran.stderr
+
+
+# -- overload sets ----------------------------------------------------------------------------
+
+CONV_1 = """
+from typing import overload
+
+
+@overload
+def conv(a: int | str) -> str: ...
+@overload
+def conv(a: bytes) -> bytes: ...
+def conv(a):
+    return a if isinstance(a, bytes) else str(a)
+"""
+# 2.0 splits the first overload: together the new ones accept every call the old one did.
+CONV_2 = """
+from typing import overload
+
+
+@overload
+def conv(a: int) -> str: ...
+@overload
+def conv(a: str) -> str: ...
+@overload
+def conv(a: bytes) -> bytes: ...
+def conv(a):
+    return a if isinstance(a, bytes) else str(a)
+"""
+
+
+def test_a_split_overload_set_is_compatible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "conv", "1.0", {"conv/__init__.py": CONV_1}),
+            make_wheel(tmp_path, "conv", "2.0", {"conv/__init__.py": CONV_2}))
+    app = make_app(tmp_path, "from conv import conv\nprint(conv(3), conv('x'))\n")
+    build_app(capsys, store, app, "--against", "conv==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"conv": "2.0"}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "3 x\n"), ran.stderr

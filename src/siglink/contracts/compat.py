@@ -39,12 +39,18 @@ from siglink.contracts._signature_rules import (
     _structure,
     call_text,
 )
-from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR
+from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR, UNION
 from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
 from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import ClassGraph, Decision, TypeRef, is_subtype, parse_type
+from siglink.contracts.types import (
+    ClassGraph,
+    Decision,
+    TypeRef,
+    is_subtype,
+    parse_type,
+)
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import BadInputError
 
@@ -488,8 +494,19 @@ class _Exports(_RecordRules):
             fitting = [v for v in candidates if v.ok]
             if not fitting:
                 found = " | ".join(map(str, offered))
-                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, _BREAK,
-                                              "no provided overload accepts these calls"),)))
+                if self._split_covers(sig, offered):
+                    parts.append(Verdict((Problem(
+                        Rule.P21, path, str(sig), found, _OK,
+                        "split across overloads that together accept every call"),)))
+                    continue
+                severity, note = _BREAK, "no provided overload accepts these calls"
+                if calls_complete and calls and self._calls_fit(calls, offered):
+                    severity = _REVIEW
+                    note += "; usage-compatible: every recorded call binds to one"
+                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, severity,
+                                              note),),
+                                     ("overloads: the recorded calls' argument types are "
+                                      "not checked",) if severity is _REVIEW else ()))
                 continue
             best = min(fitting, key=lambda v: (len(v.reviews), len(v.problems)))
             if not best.identical:
@@ -502,6 +519,50 @@ class _Exports(_RecordRules):
         parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
+
+    def _split_covers(self, sig: Signature, offered: Sequence[Signature]) -> bool:
+        """Does a set of overloads accept every call ``sig`` accepts, though none alone does?
+        Each union-typed parameter of ``sig`` is split into its members (up to 64 cases); every
+        case must be accepted by some overload (results checked as usual)."""
+        cases: list[Signature] = [sig]
+        for i, param in enumerate(sig.params):
+            members = param.annotation.args if param.annotation is not None and (
+                param.annotation.name == UNION) else ()
+            if not members:
+                continue
+            cases = [Signature((
+                *case.params[:i], dataclasses.replace(param, annotation=member),
+                *case.params[i + 1:]), case.returns) for case in cases for member in members]
+            if len(cases) > 64:
+                return False
+        if len(cases) == 1:
+            return False
+        return all(any(self._check(case, other, None, False).ok for other in offered)
+                   for case in cases)
+
+    def _calls_fit(self, calls: Sequence[CallShape], offered: Sequence[Signature]) -> bool:
+        """Does every recorded call bind, by shape and evident argument types, to some
+        overload?"""
+        entries = self.evidence.get(self.member, ())
+        for call in calls:
+            ok = False
+            for sig in offered:
+                bound = _Findings()
+                _bind_call(bound, call, sig)
+                if bound.problems:
+                    continue
+                names = tuple(p.name for p in sig.params if p.kind.positional)
+                ok = all(
+                    not t or (param := sig.index.by_name.get(k)) is None
+                    or param.annotation is None
+                    or is_subtype(parse_type(t), param.annotation, self.classes) is not (
+                        Decision.NO)
+                    for entry in entries for k, t in entry.types(names).items())
+                if ok:
+                    break
+            if not ok:
+                return False
+        return True
 
     def _implementation(self, expected: Signature | None, provided: Signature | None) -> Verdict:
         """Overloads are the typed contract; the implementation's signature is what untyped
