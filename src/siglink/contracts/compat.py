@@ -649,6 +649,11 @@ class _Exports(_RecordRules):
                 continue
             other = provided.members.get(name)
             path = f"member {name}"
+            if other is None and name in _OBJECT_DEFAULTS:
+                # object's own method serves the same calls (__ne__ inverts __eq__)
+                out.add(Rule.P1, path, _describe(member), "inherited from object", _OK,
+                        "no longer overridden; object provides it")
+                continue
             if other is None:
                 unread = self._unread_base(provided)
                 if unread is not None:  # the member may well come from it
@@ -674,6 +679,11 @@ class _Exports(_RecordRules):
 
 
 _CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+# Dunders whose inherited ``object`` version serves every call an override served, with the
+# same meaning where one can be counted on (``__ne__`` is ``not __eq__``).
+_OBJECT_DEFAULTS: Final = frozenset({
+    "__ne__", "__repr__", "__str__", "__format__", "__sizeof__", "__dir__",
+    "__init_subclass__", "__subclasshook__", "__reduce__", "__reduce_ex__", "__getstate__"})
 _EXCEPTION_NAMES: Final = frozenset(
     prefix + name for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, BaseException)

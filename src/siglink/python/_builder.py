@@ -188,7 +188,7 @@ class Builder:
             export = Export(path=obj.path, kind=ExportKind.ATTRIBUTE,
                             module=self._module_path(obj),
                             value=render(obj.value, self.table) if obj.value else None,
-                            location=self._location(obj))
+                            location=self._location(obj), flavor="alias")
         else:
             return None
         if export is not None:
@@ -248,7 +248,10 @@ class Builder:
             annotation.canonical_path in _NOT_REQUIRED
         ):
             annotation, optional = annotation.slice, True
-        if annotation is None and "module-attribute" in attr.labels:
+        flavor = _typing_flavor(attr)
+        if flavor is not None:
+            annotation = None
+        elif annotation is None and "module-attribute" in attr.labels:
             annotation = _literal_type(attr.value)
         return Export(
             path=path,
@@ -258,6 +261,7 @@ class Builder:
             value=str(attr.value) if value and attr.value is not None else None,
             optional=optional,
             location=self._location(attr),
+            flavor=flavor,
         )
 
     # -- classes -----------------------------------------------------------------------------
@@ -596,6 +600,32 @@ def kwargs_keys(source: str, star: str) -> tuple[str, ...] | None:
             keys.add("**")
             break
     return tuple(sorted(keys))
+
+
+_TYPE_VARIABLES: Final = frozenset(
+    f"{module}.{name}" for module in ("typing", "typing_extensions")
+    for name in ("TypeVar", "ParamSpec", "TypeVarTuple"))
+_ALIAS_HEADS: Final = ("typing.", "typing_extensions.", "collections.abc.")
+
+
+def _typing_flavor(attr: griffe.Attribute) -> str | None:
+    """``typevar`` for ``T = TypeVar("T")`` (and ParamSpec, TypeVarTuple), ``alias`` for a
+    type alias (``X: TypeAlias = ...``, ``X = Union[...]``, ``X = Callable[...]``): typing
+    objects, which a release may drop without breaking a caller of anything."""
+    value = attr.value
+    if isinstance(value, griffe.ExprCall) and value.function.canonical_path in _TYPE_VARIABLES:
+        return "typevar"
+    annotation = attr.annotation
+    if isinstance(annotation, (griffe.ExprName, griffe.ExprAttribute)) and (
+        annotation.canonical_path.rpartition(".")[2] == "TypeAlias"
+    ):
+        return "alias"
+    if annotation is None and isinstance(value, griffe.ExprSubscript) and (
+        value.left.canonical_path.startswith(_ALIAS_HEADS)
+        if isinstance(value.left, (griffe.ExprName, griffe.ExprAttribute)) else False
+    ):
+        return "alias"
+    return None
 
 
 def _returned_name(func: griffe.Function) -> str | None:
