@@ -53,10 +53,13 @@ def diff_manifests(old: Manifest, new: Manifest, *, policy: Policy = "signature"
             verdict = check_export(export, None, policy=policy)
             diff.removed.append((path, verdict.prefixed(path)))
             continue
-        verdict = _without_private_params(
-            check_export(export, other, policy=policy, classes=classes))
-        if verdict.identical or not (verdict.problems or verdict.unverified):
+        verdict = check_export(export, other, policy=policy, classes=classes)
+        if verdict.identical:
             continue
+        public = _without_private_params(verdict)
+        if public is not verdict and not (public.problems or public.unverified):
+            continue  # the change was confined to private parameters
+        verdict = public
         (diff.compatible if verdict.ok else diff.incompatible).append(
             (path, verdict.prefixed(path)))
     diff.added.extend((path, None) for path in sorted(new.exports) if path not in old.exports)
