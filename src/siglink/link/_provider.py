@@ -63,6 +63,13 @@ def _compiled(base: Path) -> bool:
     return any(parent.glob(f"{base.name}.*.so")) or any(parent.glob(f"{base.name}.*.pyd"))
 
 
+def _has_source(candidate: Candidate, path: str) -> bool:
+    """Is the Python source of the module holding ``path`` in the candidate's directory?
+    (Without it, as for a store of shipped manifests, the export table is all there is.)"""
+    base = Path(candidate.stored.path).joinpath(*path.split(".")[:-1])
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
 def _unexported() -> Verdict:
     return Verdict((Problem("P1", "", _USED, "absent", Severity.INCOMPATIBLE),))
 
@@ -249,10 +256,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return self.check_chain(imp, candidate)
         if digest is None and imp.expected is None:
             return _unexported()  # a name the consumer used that its version lacked too
-        if digest is None and (present := self.in_source(candidate, imp.path.split("."))) in (
-            None, True
-        ):  # not exported, yet served (a module __getattr__ not read statically, a name
-            # bound outside __all__): the use may well work, its contract is unknown
+        if digest is None and _has_source(candidate, imp.path) and (
+            present := self.in_source(candidate, imp.path.split("."))
+        ) in (None, True):  # not exported, yet served (a module __getattr__ not read
+            # statically, a name bound outside __all__): the use may work, its contract is unknown
             return Verdict(unverified=(
                 "not in the export table, bound in its module's source: not checked" if present
                 else "not in the export table, and its module may serve any name: not checked",))
