@@ -328,3 +328,26 @@ def test_a_split_overload_set_is_compatible(
     assert versions(plan) == {"conv": "2.0"}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "3 x\n"), ran.stderr
+
+
+# -- a library's own uses of another library's class members ----------------------------------
+
+@pytest.mark.parametrize(("member", "version"), [("READ", "2.0"), ("OLD", "1.0")])
+def test_a_library_using_a_class_member_of_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], member: str, version: str
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "modes", "1.0", {"modes/__init__.py": (
+                "import enum\nclass Mode(enum.Enum):\n    READ = 'r'\n    OLD = 'o'\n")}),
+            make_wheel(tmp_path, "modes", "2.0", {"modes/__init__.py": (
+                "import enum\nclass Mode(enum.Enum):\n    READ = 'r'\n")}),
+            make_wheel(tmp_path, "reader", "1.0", {"reader/__init__.py": (
+                f"from modes import Mode\n\ndef mode():\n    return Mode.{member}.value\n")},
+                ["modes>=1"]))
+    app = make_app(tmp_path, "import reader\nprint(reader.mode())\n")
+    build_app(capsys, store, app)
+    plan = plan_json(capsys, store, app)
+    assert versions(plan)["modes"] == version
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, f"{member[0].lower()}\n"), ran.stderr

@@ -51,6 +51,10 @@ def _third_party(imp: Import) -> bool:
     return imp.expected is None and imp.built_against is None
 
 
+_KNOWN_BASES = frozenset({"object", "builtins.object", "enum.Enum", "enum.IntEnum",
+                          "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
+"""Bases whose members a class's recorded members already include (none beyond them)."""
+
 _USED: str = "exported (the consumer uses it)"
 """``expected`` of the P1 problem of an import that recorded no expected export."""
 
@@ -322,6 +326,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             prefix = ".".join(parts[:i])
             if view.export_digest(prefix) is not None:
                 rest = ".".join(parts[i:])
+                member = self._member_verdict(imp, view.export(prefix), rest, candidate)
+                if member is not None:
+                    return member
                 return Verdict(unverified=(f"attribute {rest} of {prefix}: not checked",))
         if imp.path in view.modules() or imp.path in candidate.stored.top_level:
             return Verdict(unverified=("a module: only its presence checked",))
@@ -335,6 +342,28 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return Verdict(unverified=(
                 "not in the export table, bound in its module's source: not checked",))
         return _unexported()
+
+    def _member_verdict(self, imp: Import, owner: Export | None, name: str,
+                        candidate: Candidate) -> Verdict | None:
+        """A third-party use of a class attribute (``lib.Color.RED``, ``lib.K.make(x)``):
+        its calls bind to the member, or a member every base of which is known is missing
+        (P1); None when that cannot be told (an instance attribute, an unknown base...)."""
+        name, _, deeper = name.partition(".")
+        if owner is None or owner.kind is not ExportKind.CLASS or (
+            name.startswith("_") or owner.flavor not in (None, "enum")
+        ):
+            return None
+        member = owner.members.get(name)
+        if member is not None:
+            if deeper or not imp.calls or not member.kind.callable:
+                return Verdict(unverified=(f"member {name}: present, not checked further",))
+            return _lenient(self.check_export(None, member, calls=imp.calls), member)
+        graph = self.classes(candidate)
+        if all(b.partition("[")[0] in _KNOWN_BASES or b.partition("[")[0] in graph
+               for b in owner.bases):
+            return Verdict((Problem("P1", f"member {name}", _USED, "absent",
+                                    Severity.INCOMPATIBLE),))
+        return None
 
     def in_source(self, candidate: Candidate, parts: Sequence[str]) -> bool | None:
         """Does the candidate's source have the chain ``parts``, missing from its export
