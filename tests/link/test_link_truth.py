@@ -351,3 +351,17 @@ def test_a_library_using_a_class_member_of_another(
     assert versions(plan)["modes"] == version
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, f"{member[0].lower()}\n"), ran.stderr
+
+
+def test_install_names_what_it_could_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = make_wheel(tmp_path, "pk", "1.0", {"pk/__init__.py": (
+        "from .gone import Base\n\nclass K(Base):\n    def f(self): ...\n")})
+    code, out, err = siglink(capsys, "install", "--store", str(tmp_path / "store"), str(wheel))
+    assert (code, out) == (0, "installed pk==1.0\n")
+    assert err.splitlines() == [
+        "siglink: warning: pk==1.0: pk/__init__.py:1: pk.Base: re-export of pk.gone.Base, "
+        "which could not be read",
+        "siglink: warning: pk==1.0: pk.K: base class pk.gone.Base could not be read; the "
+        "members it provides are unverified"]
