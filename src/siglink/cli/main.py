@@ -25,6 +25,7 @@ _GROUPS = (
     "siglink.cli.run",
     "siglink.cli.native",
     "siglink.cli.demo",
+    "siglink.cli.plugins",
 )
 
 _EPILOG = """\
@@ -35,6 +36,8 @@ examples:
   siglink install 'werkzeug==3.0.1'     fetch, check and add a version to the store
   siglink build app.py                  record what app.py uses and how
   siglink run app.py -- --verbose       link against the store and run
+  siglink plugins chat                  every plugin of a host, checked against its specs
+  siglink pluggy-check pytest           pytest's plugins against its hookspecs, with types
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
             127 link refused, 130 interrupted (Ctrl-C)

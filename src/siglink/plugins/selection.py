@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink.contracts.manifest import Export, Manifest
-from siglink.contracts.verdict import Verdict
+from siglink.contracts.verdict import Severity, Verdict
 from siglink.plugins.checking import check_implementation, check_imports, spec_classes
 from siglink.plugins.records import Fault, PluginRecord
 
@@ -46,10 +46,12 @@ class Outcome:
         return self.status in ("compatible", "unchecked")
 
     def lines(self) -> list[str]:
-        """The reasons, one a line: the fault, then each problem with its rule id."""
+        """The reasons, one a line: the fault, then each problem worth reading (harmless ones
+        are in the JSON only) with its rule id."""
         out = [self.reason] if self.reason else []
         if self.verdict is not None:
-            out.extend(p.explain() for p in self.verdict.problems)
+            out.extend(p.explain() for p in self.verdict.problems
+                       if p.severity is not Severity.HARMLESS)
             if self.verdict.unverified:
                 out.append("unverified: " + ", ".join(self.verdict.unverified))
         return out
