@@ -127,7 +127,8 @@ def _load_all(state: _State, spec: Export, found: list[Outcome]) -> list[tuple[P
                 status: Status = ("rejected" if result.fault is Fault.INCOMPATIBLE
                                   else "failed")
                 found[index] = dataclasses.replace(candidate.outcome, status=status,
-                                                   fault=result.fault, reason=str(result))
+                                                   fault=result.fault, reason=str(result),
+                                                   verdict=result.verdict)
                 failure = CallFailure(candidate.label, state.point, result.fault, str(result))
                 state.failures[candidate.label] = failure
                 if state.record is not None:
@@ -142,6 +143,11 @@ def _load_all(state: _State, spec: Export, found: list[Outcome]) -> list[tuple[P
     return loaded
 
 
+def state_point(spec: Export) -> str:
+    """The group of an extension-point export (its value is the group's source text)."""
+    return (spec.value or "").strip("'\"") or spec.path
+
+
 def _load_one(plugin: Plugin, spec: Export, as_class: bool) -> Any:
     obj = load(plugin.record, plugin.impl)
     if isinstance(obj, LoadFailure):
@@ -151,10 +157,10 @@ def _load_one(plugin: Plugin, spec: Export, as_class: bool) -> Any:
             export = live_export(obj, dotted(plugin.impl.target))
         except BadInputError as e:
             return LoadFailure(Fault.INCOMPATIBLE, e.message)
-        verdict = check_implementation(spec, export)
+        verdict = check_implementation(spec, export).prefixed(plugin.impl.target)
         if not verdict.ok:
-            lines = "; ".join(p.explain() for p in verdict.incompatible)
-            return LoadFailure(Fault.INCOMPATIBLE, f"not assignable to the host's spec: {lines}")
+            return LoadFailure(Fault.INCOMPATIBLE,
+                               f"not assignable to the host's {state_point(spec)}", None, verdict)
     if as_class and isinstance(obj, type):
         try:
             obj = obj()

@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from siglink.contracts.verdict import Verdict
 from siglink.plugins.records import Fault, ImplRecord, PluginRecord
 
 __all__ = ["LoadFailure", "load"]
@@ -32,6 +33,7 @@ class LoadFailure:
     fault: Fault
     message: str
     where: str | None = None
+    verdict: Verdict | None = None  # an implementation checked when imported (no manifest)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
