@@ -105,10 +105,8 @@ def _cycles(records: Sequence[PluginRecord]) -> dict[int, str]:
         while stack:
             node, path = stack.pop()
             for nxt in sorted(edges.get(node, ())):
-                if nxt == start:
-                    text = " -> ".join(records[k].name for k in [*path, start])
-                    for k in path:
-                        found.setdefault(k, text)
+                if nxt == start:  # each member names the cycle from itself
+                    found.setdefault(start, " -> ".join(records[k].name for k in [*path, start]))
                 elif nxt not in path and len(path) < 16:
                     stack.append((nxt, [*path, nxt]))
     return found
