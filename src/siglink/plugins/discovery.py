@@ -95,8 +95,9 @@ def from_entry_points(
         points = [ep for ep in dist.entry_points if ep.group == group]
         if not points:
             continue
-        name = dist.metadata["Name"] or "?"
-        version = dist.version
+        metadata = dist.metadata  # parsed once: Name and Version from the same read
+        name = metadata["Name"] or "?"
+        version = metadata["Version"] or "?"
         key = (name.lower(), version)
         if key in seen:  # one distribution found twice on the path: the first one wins
             continue

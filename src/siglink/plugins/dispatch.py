@@ -84,12 +84,13 @@ class Plugin:
 class _State:
     """What every view of one hook shares: the order, the loaded callables, the failures."""
 
-    __slots__ = ("failures", "funcs", "loader", "owners", "plugins", "point", "record")
+    __slots__ = ("failures", "funcs", "loader", "owners", "plugins", "point", "record", "spec")
 
     def __init__(self, point: str, plugins: list[Plugin],
                  loader: Callable[[], list[tuple[Plugin, Any]]],
-                 record: Callable[[CallFailure], None] | None) -> None:
+                 record: Callable[[CallFailure], None] | None, spec: Any = None) -> None:
         self.point = point
+        self.spec = spec
         self.plugins = plugins
         self.loader = loader
         self.funcs: tuple[Callable[..., Any], ...] | None = None
@@ -105,7 +106,17 @@ class Hook:
     the plugins' objects.
     """
 
-    __slots__ = ("_attribute", "_bound", "_mode", "_state", "_views")
+    __slots__ = ("_attribute", "_bound", "_mode", "_state", "_views", "call_all", "collect",
+                 "first")
+
+    call_all: Callable[..., list[CallFailure]]
+    """Call every implementation; under ``collect``, the failures are returned."""
+    first: Callable[..., Any]
+    """The first result that is not ``None`` (the later implementations are not called);
+    ``None`` when every implementation returns ``None``. Failures never count as results."""
+    collect: Callable[..., list[Any]]
+    """Every implementation's result, in call order (under ``collect`` a raising one's
+    :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
 
     def __init__(self, state: _State, mode: OnError = "propagate",
                  attribute: str | None = None) -> None:
@@ -114,6 +125,62 @@ class Hook:
         self._mode = mode
         self._attribute = attribute
         self._views: dict[tuple[str, str | None], Hook] = {}
+        # Until the first call these load the plugins, then they are replaced by callers
+        # generated for the spec (or by the generic ones).
+        self.call_all = self._lazy_call_all
+        self.first = self._lazy_first
+        self.collect = self._lazy_collect
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+        """Same as :attr:`collect`."""
+        return self.collect(*args, **kwargs)
+
+    def _ready(self) -> None:
+        funcs = self._funcs()
+        fast = None
+        spec = self._state.spec
+        if self._mode == "propagate" and spec is not None:
+            target = spec if self._attribute is None else getattr(spec, self._attribute, None)
+            if target is not None:
+                from siglink.plugins._callers import compile_callers
+
+                fast = compile_callers(target, funcs, self._raise,
+                                       drop_first=self._attribute is not None, name=self.point)
+        if fast is not None:
+            self.call_all, self.first, self.collect = fast
+        else:
+            self.call_all, self.first, self.collect = (self._call_all, self._first,
+                                                       self._collect)
+
+    def _lazy_call_all(self, *args: Any, **kwargs: Any) -> list[CallFailure]:
+        self._ready()
+        return self.call_all(*args, **kwargs)
+
+    def _lazy_first(self, *args: Any, **kwargs: Any) -> Any:
+        self._ready()
+        return self.first(*args, **kwargs)
+
+    def _lazy_collect(self, *args: Any, **kwargs: Any) -> list[Any]:
+        self._ready()
+        return self.collect(*args, **kwargs)
+
+    @classmethod
+    def of(cls, point: str, functions: Sequence[Callable[..., Any]],
+           on_error: OnError = "propagate", spec: Any = None) -> Hook:
+        """A hook over callables already at hand, in this order: no discovery, no check (for a
+        host's built-in implementations, tests and benchmarks); with ``spec`` they are
+        called as it declares."""
+        plugins = []
+        for f in functions:
+            module = getattr(f, "__module__", None) or "?"
+            name = getattr(f, "__qualname__", None) or repr(f)
+            record = PluginRecord(name, "-", "directory", module,
+                                  (ImplRecord(point, f"{module}:{name}"),))
+            plugin = Plugin(Outcome(record, point, "compatible"))
+            plugin.obj = f
+            plugins.append(plugin)
+        state = _State(point, plugins, lambda: [(p, p.obj) for p in plugins], None, spec)
+        return cls(state).using(on_error)
 
     @property
     def point(self) -> str:
@@ -188,7 +255,7 @@ class Hook:
             state.record(failure)
         return failure
 
-    def _raise(self, func: Any, error: Exception) -> PluginCallError:
+    def _raise(self, func: Any, error: Exception) -> Exception:
         failure = self._fail(func, error)
         return PluginCallError(f"plugin {failure.plugin} raised in {failure.point}: "
                                f"{failure.message}", plugin=failure.plugin,
@@ -196,8 +263,7 @@ class Hook:
 
     # -- calling ---------------------------------------------------------------------------
 
-    def call_all(self, *args: Any, **kwargs: Any) -> list[CallFailure]:
-        """Call every implementation; under ``collect``, the failures are returned."""
+    def _call_all(self, *args: Any, **kwargs: Any) -> list[CallFailure]:
         funcs = self._bound
         if funcs is None:
             funcs = self._funcs()
@@ -217,9 +283,7 @@ class Hook:
                 failed.append(self._fail(f, e))
         return failed if self._mode == "collect" else []
 
-    def first(self, *args: Any, **kwargs: Any) -> Any:
-        """The first result that is not ``None`` (the later implementations are not called);
-        ``None`` when every implementation returns ``None``. Failures never count as results."""
+    def _first(self, *args: Any, **kwargs: Any) -> Any:
         funcs = self._bound
         if funcs is None:
             funcs = self._funcs()
@@ -243,9 +307,7 @@ class Hook:
                 return result
         return None
 
-    def collect(self, *args: Any, **kwargs: Any) -> list[Any]:
-        """Every implementation's result, in call order (under ``collect`` a raising one's
-        :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
+    def _collect(self, *args: Any, **kwargs: Any) -> list[Any]:
         funcs = self._bound
         if funcs is None:
             funcs = self._funcs()
@@ -268,8 +330,6 @@ class Hook:
                 if keep:
                     append(failure)
         return results
-
-    __call__ = collect
 
     def __repr__(self) -> str:
         names = ", ".join(p.label for p in self._state.plugins)

@@ -106,7 +106,8 @@ def plugins(
         from siglink.plugins.report import FailureLog
 
         log = FailureLog(store.root).record
-    state = _State(group, chosen, lambda: [], log)
+    live = spec if not isinstance(spec, str) else registered(group)
+    state = _State(group, chosen, lambda: [], log, live)
     _OUTCOMES[id(state)] = found
     state.loader = lambda: _load_all(state, current, found)
     return Hook(state).using(on_error)
