@@ -108,17 +108,17 @@ def test_a_broken_plugin_is_reported_with_the_exact_problems(report: PluggyRepor
     found = {h.hook: (h.location, [p.explain() for p in h.verdict.incompatible])
              for h in broken.hooks}
     assert found["pytest_collection_modifyitems"] == ("brokenplug.py:4", [
-        "H1 param extra: expected a subset of (session, config, items), found "
+        "P3 param extra: expected a subset of (session, config, items), found "
         "(session, config, items, extra); declared in the hookimpl but not in the hookspec: "
         "pluggy cannot pass it (incompatible)"])
     assert found["pytest_configure"] == ("brokenplug.py:8", [
         "P11 param config: expected pytest.Config, found int; parameter type narrowed "
         "(incompatible)"])
     assert found["pytest_runtest_call"][1] == [
-        "H2: expected a generator function, found a plain function; a wrapper must yield "
+        "R6: expected a generator function, found a plain function; a wrapper must yield "
         "once (incompatible)"]
     assert found["pytest_no_such_hook"][1] == [
-        "H5: expected a hookspec named pytest_no_such_hook, found none; unknown hook: "
+        "P1: expected a hookspec named pytest_no_such_hook, found none; unknown hook: "
         "pluggy refuses it when the plugin registers (incompatible)"]
     assert found["pytest_maybe_later"][1] == []  # optionalhook: no spec, not an error
 

@@ -71,7 +71,7 @@ def test_the_host_manifest_exports_extension_points(tmp_path: Path) -> None:
 
 def test_an_extension_point_is_versioned_with_its_host(tmp_path: Path) -> None:
     """A changed spec is a changed export: siglink diff reports it like any other."""
-    from siglink.contracts.compat import diff_manifests
+    from siglink.contracts.diff import diff_manifests
 
     old = extract_tree(write(tmp_path / "1", {"chat/__init__.py": HOST_1}), ["chat"],
                        name="chat", version="1.0")

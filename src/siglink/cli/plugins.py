@@ -31,10 +31,9 @@ examples:
   siglink pluggy-check pytest                   pytest's built-in plugins and every pytest11 one
   siglink pluggy-check pytest --no-builtins --path ./site   only the plugins installed in ./site
 
-rules: H1 an argument the hookspec lacks, H2 a wrapper that does not yield, H3 wrapper and
-       hookwrapper at once, H4 a wrapper on a historic hook, H5 an unknown hook; P11 a spec
-       argument's type not assignable to the impl's annotation, P13 a return type wider than
-       the spec's
+rules: P3 an argument the hookspec lacks; P11 a spec argument's type not assignable to the
+       impl's annotation; P13 a return type wider than the spec's; R6 a wrapper that does not
+       yield, wrapper and hookwrapper at once, a wrapper on a historic hook; P1 an unknown hook
 
 exit codes: 0 every plugin is compatible, 1 one is not, 2 bad input (not installed, no hookspecs)
 """
@@ -79,6 +78,24 @@ def register(sub: Any) -> None:
     pluggy.set_defaults(func=cmd_pluggy_check)
 
 
+def _store(args: argparse.Namespace) -> Any:
+    from siglink.store import Store
+
+    return Store(getattr(args, "store", None))
+
+
+def _pins(values: list[str]) -> dict[str, str]:
+    from siglink.errors import BadInputError
+
+    pins = {}
+    for value in values:
+        name, sep, version = value.partition("==")
+        if not sep or not name.strip() or not version.strip():
+            raise BadInputError(f"--against {value!r}: expected NAME==VERSION")
+        pins[name.strip()] = version.strip()
+    return pins
+
+
 def _host(store: Any, text: str) -> Any:
     """A host's manifest: a store library (``NAME``: newest non-yanked, or ``NAME==VERSION``)
     or a path the extractor reads."""
@@ -106,10 +123,9 @@ _MARK = {"compatible": "ok", "unchecked": "ok?", "superseded": "-", "rejected": 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
-    from siglink.cli.link import _store
     from siglink.plugins.report import host_report
 
-    store, _ = _store(args)
+    store = _store(args)
     host = _host(store, args.host)
     against = _host(store, args.against) if args.against else None
     report = host_report(host, store=store if store.exists else None,
@@ -177,7 +193,6 @@ def cmd_pluggy_check(args: argparse.Namespace) -> int:
 def cmd_build_plugin(args: argparse.Namespace, store: Any) -> int:
     """``siglink build DIR`` for a plugin directory: ``implements``, exports and imports."""
     from siglink.cli._output import print_json, warn
-    from siglink.cli.link import _pins
     from siglink.plugins.build import build_plugin
 
     result = build_plugin(store, args.app, against=_pins(args.against))

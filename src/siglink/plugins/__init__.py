@@ -1,4 +1,4 @@
-"""Plugins: typed extension points as versioned contracts (DESIGN §7).
+"""Plugins: typed extension points as versioned contracts (docs/design-notes.md, "Plugins").
 
 A host declares extension points (:mod:`.spec`); plugins say what they implement
 (:mod:`.records`); :func:`plugins` finds them without importing them (:mod:`.discovery`),

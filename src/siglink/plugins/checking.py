@@ -60,8 +60,10 @@ def check_implementation(
     ...               signature=Signature.parse("(text: str, *, user: str) -> str | None"))
     >>> impl = Export("shout.shout", ExportKind.FUNCTION,
     ...               signature=Signature.parse("(text: str, *, user: int) -> str"))
-    >>> print(check_implementation(spec, impl).explain())
+    >>> for problem in check_implementation(spec, impl).problems:
+    ...     print(problem.explain())
     P11 param user: expected str, found int; parameter type narrowed (incompatible)
+    P12 return: expected str | None, found str; narrowed (harmless)
     """
     expected = _as_expected(spec) if spec.kind is ExportKind.EXTENSION_POINT else spec
     if expected.kind is ExportKind.CLASS:

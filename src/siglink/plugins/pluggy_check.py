@@ -5,18 +5,21 @@ This reads the project (``pytest``), its hookspecs, its built-in plugins and eve
 installed behind its entry-point group (``pytest11``) with griffe, imports none of them, and
 checks each hookimpl under pluggy's convention:
 
-- H1: the implementation's arguments (those without a default, ``self`` aside) are a subset
-  of the spec's argument names; pluggy passes them by keyword (they may be in any order);
-- each spec argument's type must be assignable to the implementation's annotation (P11) and
-  the implementation's return assignable to the spec's (P13), by the contract checker;
-- ``wrapper=True``: a generator function (H2) receiving the hook's result (the spec's return
-  type, or a list of it unless the spec is ``firstresult``) and returning it: its
-  ``Generator[Y, S, R]`` annotation needs result <: S (P11 at ``hook_result``) and R <: result
-  (P13); ``hookwrapper=True``: a generator function; both at once: H3; either on a
-  ``historic`` hook: H4;
-- H5: a function named like a hook (the project's prefix, ``pytest_``) or marked with the
-  project's ``hookimpl``, for which no spec exists anywhere (project or plugins), and not marked
-  ``optionalhook=True``: pluggy refuses it when the plugin is registered.
+pluggy's own checks are findings of the contract's rules, so one vocabulary covers both:
+
+- P3: an implementation argument (one without a default, ``self`` aside) that the spec lacks:
+  pluggy passes only the spec's arguments, by keyword (in any order);
+- P11 / P13: each spec argument's type must be assignable to the implementation's annotation,
+  and the implementation's return to the spec's (``| None`` always allowed: pluggy never
+  collects a None result), by the contract checker;
+- ``wrapper=True``: a generator function (R6 otherwise) receiving the hook's result (the
+  spec's return type without None, in a list unless the spec is ``firstresult``) and returning
+  it: its ``Generator[Y, S, R]`` annotation needs result <: S (P11 at ``hook_result``) and
+  R <: result (P13); ``hookwrapper=True``: a generator function; both at once, or either on
+  a ``historic`` hook: R6;
+- P1: a function named like a hook (the project's prefix, ``pytest_``) or marked with the
+  project's ``hookimpl``, for which no spec exists anywhere (project or plugins), and not
+  marked ``optionalhook=True``: pluggy refuses it when the plugin is registered.
 
 Hookspecs are the functions of the modules that use the project's ``HookspecMarker`` (or are
 passed to ``add_hookspecs``): pytest's own and the plugins' (xdist's ``newhooks``). The
@@ -184,8 +187,7 @@ class _Model:
     """Everything griffe read: spec and impl markers, the public names, the class graph."""
 
     def __init__(self, search: list[str], modules: list[str], public_tops: list[str]) -> None:
-        from siglink.python._annotations import AliasTable
-        from siglink.python._builder import Builder
+        from siglink.python.static import AliasTable, Builder
 
         self.loader = griffe.GriffeLoader(search_paths=search, allow_inspection=False,
                                           store_source=False)
@@ -276,7 +278,7 @@ class _Model:
         return self.builder.signature(func, drop_first=drop_first)
 
     def classes(self) -> ClassGraph:
-        from siglink.python._annotations import render
+        from siglink.python.static import render
 
         bases: dict[str, tuple[str, ...]] = dict(_ENUM_BASES)
         for module in self.all:
@@ -458,7 +460,7 @@ def _check_impl(model: _Model, func: griffe.Function, options: dict[str, str], *
                              Verdict(unverified=("optional hook: no spec installed",)))
         if not hook.startswith(prefix) and not options:
             return None
-        problems.append(Problem("H5", "", f"a hookspec named {hook}", "none", _BREAK,
+        problems.append(Problem("P1", "", f"a hookspec named {hook}", "none", _BREAK,
                                 "unknown hook: pluggy refuses it when the plugin registers"))
         return HookCheck(hook, where, location, tuple(shown), Verdict(tuple(problems)))
     try:
@@ -470,21 +472,21 @@ def _check_impl(model: _Model, func: griffe.Function, options: dict[str, str], *
     extra = [p.name for p in required if p.name not in spec.params]
     if extra:
         problems.append(Problem(
-            "H1", f"param {', '.join(extra)}", f"a subset of ({', '.join(spec.params)})",
+            "P3", f"param {', '.join(extra)}", f"a subset of ({', '.join(spec.params)})",
             f"({', '.join(p.name for p in required)})", _BREAK,
             "declared in the hookimpl but not in the hookspec: pluggy cannot pass it"))
     wrapper = options.get("wrapper") == "True"
     old_wrapper = options.get("hookwrapper") == "True"
     if wrapper and old_wrapper:
-        problems.append(Problem("H3", "", "wrapper or hookwrapper", "both", _BREAK,
+        problems.append(Problem("R6", "", "wrapper or hookwrapper", "both", _BREAK,
                                 "wrapper and hookwrapper are mutually exclusive"))
     if (wrapper or old_wrapper) and spec.historic:
-        problems.append(Problem("H4", "", "a plain implementation", "a wrapper", _BREAK,
+        problems.append(Problem("R6", "", "a plain implementation", "a wrapper", _BREAK,
                                 "a historic hook cannot be wrapped"))
     if wrapper or old_wrapper:
         yields = model.generator(func)
         if yields is False:
-            problems.append(Problem("H2", "", "a generator function", "a plain function",
+            problems.append(Problem("R6", "", "a generator function", "a plain function",
                                     _BREAK, "a wrapper must yield once"))
         elif yields is None:
             unverified.append("wrapper: the body could not be read")
@@ -568,7 +570,7 @@ def _wrapper_result(spec: _Spec, sig: Signature, expected: list[Param], provided
 
 
 def _module_file(module: griffe.Module) -> str:
-    from siglink.python._builder import module_file
+    from siglink.python.static import module_file
 
     return module_file(module) or module.path
 

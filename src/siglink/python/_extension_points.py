@@ -1,9 +1,10 @@
 """Extension points in a host's source: objects decorated ``@siglink.extension_point("GROUP")``.
 
-Such a function or Protocol-like class is exported as kind ``extension-point`` (DESIGN §7):
-its full signature (a class: its public methods; no constructor, the host never builds a
-plugin's object from the spec), and its group as ``value`` (the group's source text,
-``'chat.commands'``), so a renamed group is a changed export like any other.
+Such a function or Protocol-like class is exported as kind ``extension-point``
+(docs/design-notes.md, "Plugins"): its full signature (a class: its public methods; no
+constructor, the host never builds a plugin's object from the spec), and its group as
+``value`` (the group's source text, ``'chat.commands'``), so a renamed group is a changed
+export like any other.
 """
 
 from __future__ import annotations
