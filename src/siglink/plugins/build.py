@@ -170,8 +170,8 @@ def spec_exports(manifest: Manifest) -> dict[str, Export]:
 
 
 def _find_spec(store: Any, group: str, built: Mapping[str, str]) -> tuple[str, str, Export] | None:
-    """``(library, version, spec)`` for ``group``: the versions built against first, then the
-    newest version of any library in the store declaring it."""
+    """``(library, version, spec)`` for ``group``: the versions built against (or pinned)
+    first, then the newest version of any library in the store declaring it."""
     for name, version in sorted(built.items()):
         spec = spec_exports(store.manifest(name, version)).get(group)
         if spec is not None:
@@ -240,7 +240,7 @@ def build_plugin(
             raise BadInputError(f"{directory}: {group} is implemented by {impl.obj}, which is "
                                 "not a public object of the plugin", path=str(directory))
         kept[path] = export
-        found = _find_spec(store, group, built)
+        found = _find_spec(store, group, {**pins, **built})  # --against names the host too
         if found is None:
             warnings.append(f"{group}: no library in the store declares this extension point; "
                             "the spec is not recorded")
