@@ -85,3 +85,34 @@ def test_an_extension_point_is_versioned_with_its_host(tmp_path: Path) -> None:
     assert [p.explain() for p in verdict.incompatible] == [
         "P3 chat.command param channel: expected absent, found channel: str; "
         "required parameter added (incompatible)"]
+
+
+@pytest.mark.parametrize("name", [
+    "siglink.plugins", "siglink.plugins.spec", "siglink.plugins.records",
+    "siglink.plugins.build", "siglink.plugins.discovery", "siglink.plugins.checking",
+    "siglink.plugins.selection", "siglink.plugins.loading", "siglink.plugins.dispatch",
+    "siglink.plugins.host", "siglink.plugins.report", "siglink.plugins.pluggy_check",
+    "siglink.plugins._callers", "siglink.cli.plugins", "siglink.demo.chat",
+    "siglink.python.static",
+])
+def test_module_dir_is_its_all(name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(name)
+    assert sorted(dir(module)) == sorted(module.__all__)
+    assert [n for n in module.__all__ if not hasattr(module, n)] == []
+
+
+def test_a_host_given_by_path_is_read_statically(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siglink.cli.main import main
+
+    tree = write(tmp_path / "host", {"chat/__init__.py": HOST_1,
+                                      "pyproject.toml": '[project]\nname = "chat"\n'
+                                                        'version = "1.0"\n'})
+    code = main(["plugins", str(tree), "--store", str(tmp_path / "nostore"),
+                 "--no-entry-points"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "chat.commands  chat.command(text: str, *, user: str) -> str | None" in out
+    assert not (tmp_path / "nostore").exists()

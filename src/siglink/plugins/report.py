@@ -45,6 +45,8 @@ class FailureLog:
     def record(self, failure: CallFailure) -> None:
         """Keep ``failure`` as its plugin's last one; a store that cannot be written (read-only,
         not created) is left alone: the host runs on."""
+        if not self.path.parent.parent.is_dir():  # no store there: recording never creates one
+            return
         data = self.read()
         data[failure.plugin] = failure.to_json()
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
