@@ -46,6 +46,7 @@ from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
 from siglink.python._dunder_all import evaluate_statements
+from siglink.python._extension_points import mark_extension_point
 from siglink.python._module_getattr import served_names
 from siglink.python._sources import Source, open_target, wheel_source
 
@@ -485,7 +486,7 @@ class _Reader:
         if not isinstance(target, griffe.Object):
             return None
         try:
-            return builder.export(target)
+            return mark_extension_point(builder.export(target), target)
         except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
             self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
             return None
