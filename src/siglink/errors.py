@@ -29,6 +29,7 @@ __all__ = [
     "LinkError",
     "ManifestError",
     "NativeError",
+    "PluginCallError",
     "SiglinkError",
     "SignatureSyntaxError",
     "StoreError",
@@ -161,3 +162,17 @@ class NativeError(SiglinkError):
     """A shared library that cannot be read, parsed or bound (wrong architecture, bad header)."""
 
     exit_code = 2
+
+
+class PluginCallError(SiglinkError):
+    """A plugin's implementation raised while the host called it (the host asked for the
+    error to propagate); ``plugin`` names it, ``error`` is what it raised (also the cause)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, plugin: str = "", point: str = "",
+                 error: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.point = point
+        self.error = error

@@ -43,6 +43,7 @@ _GROUPS = (
     "siglink.cli.bundle",
     "siglink.cli.demo",
     "siglink.cli.explain",
+    "siglink.cli.plugins",
 )
 
 _EPILOG = """\
@@ -54,6 +55,8 @@ examples:
   siglink build app.py                  record what app.py uses and how
   siglink run app.py -- --verbose       link against the store and run
   siglink explain P11                   what a rule id in a verdict means
+  siglink plugins chat                  every plugin of a host, checked against its specs
+  siglink pluggy-check pytest           pytest's plugins against its hookspecs, with types
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
             70 internal error (a bug in siglink: please report it), 127 link refused,
