@@ -258,8 +258,6 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return self.check_calls(imp) if imp.calls else _IDENTICAL
         if digest is None and _third_party(imp):
             return self.check_chain(imp, candidate)
-        if digest is None and imp.expected is None:
-            return _unexported()  # a name the consumer used that its version lacked too
         if digest is None and _has_source(candidate, imp.path) and (
             present := self.in_source(candidate, imp.path.split("."))
         ) in (None, True):  # not exported, yet served (a module __getattr__ not read
@@ -267,6 +265,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return Verdict(unverified=(
                 "not in the export table, bound in its module's source: not checked" if present
                 else "not in the export table, and its module may serve any name: not checked",))
+        if digest is None and imp.expected is None:
+            return _unexported()  # a name the consumer used that its version lacked too
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
         classes = None if digest is None or imp.expected is None else self.classes(candidate)
