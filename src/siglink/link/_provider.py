@@ -68,10 +68,20 @@ def _compiled(base: Path) -> bool:
 
 
 def _has_source(candidate: Candidate, path: str) -> bool:
-    """Is the Python source of the module holding ``path`` in the candidate's directory?
-    (Without it, as for a store of shipped manifests, the export table is all there is.)"""
-    base = Path(candidate.stored.path).joinpath(*path.split(".")[:-1])
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+    """Might the module holding ``path`` serve it though its export table does not? Its
+    Python source must be in the candidate's directory (without it, as for a store of
+    shipped manifests, the export table is all there is) and mention the name or bind names
+    dynamically (:func:`siglink.python.usage.may_bind`: a text search, no parse)."""
+    from siglink.python.usage import may_bind
+
+    module, _, name = path.rpartition(".")
+    base = Path(candidate.stored.path).joinpath(*module.split("."))
+    for file in (base.with_suffix(".py"), base / "__init__.py"):
+        try:
+            return may_bind(file.read_bytes(), name)
+        except OSError:
+            continue
+    return False
 
 
 def _unexported() -> Verdict:

@@ -60,7 +60,9 @@ from pathlib import Path
 from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
-__all__ = ["Usage", "Use", "analyze", "analyze_source", "bound_names", "local_modules"]
+__all__ = [
+    "Usage", "Use", "analyze", "analyze_source", "bound_names", "local_modules", "may_bind",
+]
 
 
 def __dir__() -> list[str]:
@@ -942,6 +944,24 @@ def _local_files(modules: Iterable[str], root: Path, local: set[str]) -> list[Pa
 
 
 # -- what a module binds ----------------------------------------------------------------------
+
+_DYNAMIC_BINDING = re.compile(rb"__getattr__|import\s+\*|globals\s*\(|vars\s*\(|sys\.modules")
+
+
+def may_bind(source: bytes, name: str) -> bool:
+    """Can a module whose source is ``source`` have the attribute ``name``? False only when the
+    text never spells the name and binds nothing dynamically (a quick test before
+    :func:`bound_names`, which parses).
+
+    >>> may_bind(b"def f(): ...\\n", "g"), may_bind(b"def g(): ...\\n", "g")
+    (False, True)
+    >>> may_bind(b"def __getattr__(name): ...\\n", "g")
+    True
+    """
+    if re.search(rb"(?<![\w])" + re.escape(name.encode()) + rb"(?![\w])", source):
+        return True
+    return _DYNAMIC_BINDING.search(source) is not None
+
 
 _DELEGATES = frozenset({"getattr", "import_module", "__import__"})
 
