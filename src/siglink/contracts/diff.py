@@ -1,4 +1,19 @@
-"""Two releases of a library compared export by export (``siglink diff``)."""
+"""Two releases of a library compared export by export (``siglink diff``).
+
+>>> from siglink.contracts.manifest import Export, ExportKind, Manifest, Unit
+>>> from siglink.contracts.signature import Signature
+>>> def release(version: str, wrap: str) -> Manifest:
+...     f = Export("textkit.wrap", ExportKind.FUNCTION, signature=Signature.parse(wrap))
+...     return Manifest(Unit("textkit", version), {f.path: f})
+>>> old = release("1.0.0", "(text: str, width: int = ...) -> str")
+>>> new = release("2.0.0", "(text: str, *, width: int = ...) -> str")
+>>> result = diff_manifests(old, new)
+>>> result.breaking
+True
+>>> print(result.incompatible[0][1].explain())  # doctest: +NORMALIZE_WHITESPACE
+P18 textkit.wrap param width: expected positional-or-keyword, found keyword-only; positional
+calls no longer reach it (incompatible)
+"""
 
 from __future__ import annotations
 

@@ -333,17 +333,21 @@ class Implementation:
     point: str
     obj: str
     spec: Export | None = None
+    position: str | None = None  # "first" | "last": asks to be called before/after the others
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"object": self.obj}
         if self.spec is not None:
             data["spec"] = self.spec.to_json()
+        if self.position is not None:
+            data["position"] = self.position
         return data
 
     @classmethod
     def from_json(cls, point: str, data: Mapping[str, Any]) -> Implementation:
         spec = data.get("spec")
-        return cls(point, data["object"], None if spec is None else Export.from_json(point, spec))
+        return cls(point, data["object"], None if spec is None else Export.from_json(point, spec),
+                   data.get("position"))
 
 
 @dataclass(frozen=True, slots=True)

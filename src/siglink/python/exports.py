@@ -27,7 +27,6 @@ Each export's ``location`` is its file as it sits in the wheel and the line
 from __future__ import annotations
 
 import ast
-import gc
 import os
 import re
 import sys
@@ -39,6 +38,7 @@ from typing import Any, Final
 
 import griffe
 
+from siglink._gc import fewer_collections
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable
 from siglink.python._bindings import Bindings
@@ -46,6 +46,7 @@ from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
 from siglink.python._dunder_all import evaluate_statements
+from siglink.python._extension_points import mark_extension_point
 from siglink.python._module_getattr import served_names
 from siglink.python._sources import Source, open_target, wheel_source
 
@@ -111,7 +112,7 @@ def extract_tree(
         requires_python = requires_python or source.requires_python
         top_level = source.top_level if top_level is None else top_level
     reader = _Reader(root, tuple(packages), requires_python, requires)
-    with _fewer_collections():
+    with fewer_collections():
         exports = reader.read()
     return Manifest(
         unit=Unit(name, version),
@@ -485,7 +486,7 @@ class _Reader:
         if not isinstance(target, griffe.Object):
             return None
         try:
-            return builder.export(target)
+            return mark_extension_point(builder.export(target), target)
         except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
             self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
             return None
@@ -594,19 +595,6 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
     for member in module.members.values():
         if isinstance(member, griffe.Module):
             yield from _walk(member)
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """griffe allocates hundreds of thousands of long-lived objects and frees none of them
-    while loading; the default collector thresholds make it rescan them over and over (a third
-    of the time on Django). Collect rarely while reading, as mypy does."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), max(old[1], 50), max(old[2], 50))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 @contextmanager
