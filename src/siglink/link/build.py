@@ -415,11 +415,11 @@ def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
 ) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
     """The members the application reaches of each library class, by the class's export
-    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    digest: through its instances (:mod:`siglink.python.receivers`) and operators. A class
     itself iterated, counted or called with a value (an enum) uses every member. Also the
     evident argument types of the calls of each class's methods (by digest) and of each used
     chain (by ``use:PATH``)."""
-    from siglink.python._receivers import Receivers
+    from siglink.python.receivers import Receivers
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
