@@ -167,3 +167,21 @@ def test_an_entry_point_without_a_manifest_is_checked_when_imported(
     assert [p.explain() for p in whisper.verdict.incompatible] == [
         "P11 epwhisper:whisper param user: expected str, found int; parameter type narrowed "
         "(incompatible)"]
+
+
+def test_the_generated_caller_passes_arguments_as_the_spec_declares() -> None:
+    """Positional parameters positionally, keyword-only ones by keyword, an omitted one with
+    the spec's own default (the implementation's default is never used)."""
+    from siglink.plugins.dispatch import Hook
+
+    def spec(a: int, /, b: int = 2, *rest: int, c: int = 3, **more: int) -> object: ...
+
+    def impl(x: int, y: int = 20, *rest: int, c: int = 30, **more: int) -> object:
+        return (x, y, rest, c, more)
+
+    hook = Hook.of("t.point", [impl], spec=spec)
+    assert hook.collect(1) == [(1, 2, (), 3, {})]
+    assert hook.first(1, 5, 6, 7, c=8, d=9) == (1, 5, (6, 7), 8, {"d": 9})
+    assert "<siglink hook t.point" in hook.collect.__code__.co_filename  # generated, not generic
+    with pytest.raises(TypeError):
+        hook.collect()  # a call the spec refuses is the host's own error, not a plugin's

@@ -234,7 +234,15 @@ class Hook:
             return state.funcs
         bound = []
         for plugin in state.plugins:
-            method = getattr(plugin.obj, self._attribute)
+            method = getattr(plugin.obj, self._attribute, None)
+            if method is None:  # an object the spec's check could not see (no manifest)
+                failure = CallFailure(plugin.label, f"{state.point}.{self._attribute}",
+                                      Fault.MISSING_OBJECT,
+                                      f"{plugin.impl.target} has no {self._attribute}")
+                state.failures[plugin.label] = failure
+                if state.record is not None:
+                    state.record(failure)
+                continue
             state.owners[id(method)] = plugin
             bound.append(method)
         # Bound methods are made once per view (and kept alive by it: ids stay unique).

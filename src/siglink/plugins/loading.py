@@ -68,7 +68,7 @@ def load(record: PluginRecord, impl: ImplRecord) -> Any:
             sys.path.append(root)
     try:
         obj: Any = importlib.import_module(module_name)
-    except Exception as e:  # the plugin's own code raised: reported, the host runs on
+    except (Exception, SystemExit) as e:  # the plugin's own code: reported, the host runs on
         return LoadFailure(Fault.IMPORT_ERROR,
                            f"importing {module_name} raised {type(e).__name__}: {e}",
                            _raised_at(e, root))
