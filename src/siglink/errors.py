@@ -10,6 +10,8 @@ code  meaning
 2     bad input: a missing, corrupt or unreadable file, manifest, wheel or argument
 3     store failure: a conflict, a locked or corrupt index, a refused removal
 4     fetch failure: the package index could not provide a requirement
+70    internal error: a defect in siglink itself, never an error of the input (the CLI's
+      last resort: one line naming the exception and asking for a report)
 127   link refused: no compatible version (as the system's dynamic loader)
 ====  =====================================================================
 

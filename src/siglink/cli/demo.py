@@ -1,4 +1,14 @@
-"""``siglink demo``: the whole story in a throwaway store, with bundled example units."""
+"""``siglink demo``: the whole story in a throwaway store, with bundled example units.
+
+The story (:mod:`siglink.demo.story`) knows nothing of the terminal: this module passes it a
+narrator that runs commands through :func:`siglink.cli.main.main` and draws headings, prompts
+and the summary table.
+
+>>> from siglink.cli.main import build_parser
+>>> args = build_parser().parse_args(["demo", "--keep", "/tmp/siglink-demo"])
+>>> args.func is run_demo, args.keep
+(True, '/tmp/siglink-demo')
+"""
 
 from __future__ import annotations
 
