@@ -13,6 +13,12 @@ Arguments reach each implementation as the spec passes them (its positional para
 positionally, its keyword-only ones by keyword), which the checker has proven every selected
 implementation accepts; a parameter the host omits is passed with the spec's own default. The
 source is registered in :mod:`linecache`, so tracebacks show it.
+
+>>> def spec(a: int, *, b: int = 2) -> int: ...
+>>> impls = [lambda a, b: a + b, lambda a, b: a * b]
+>>> call_all, first, collect = compile_callers(spec, impls, lambda f, e: e)
+>>> collect(3), first(3, b=0)
+([5, 6], 3)
 """
 
 from __future__ import annotations

@@ -5,6 +5,13 @@ Nothing here imports plugin code. A plugin directory holds one plugin per subdir
 itself one), each with the ``siglink.json`` that ``siglink build`` wrote; the store's index
 holds the manifest of every installed version; an entry point is read from its distribution's
 metadata (and the ``siglink.json`` the distribution ships in its ``.dist-info``, if any).
+
+>>> import pathlib, tempfile
+>>> plugins = pathlib.Path(tempfile.mkdtemp())
+>>> (plugins / "junk").mkdir()
+>>> _ = (plugins / "junk" / "siglink.json").write_text("{}")
+>>> [r.problem.split(": ", 1)[1] for r in from_directory(plugins)]
+["missing or invalid 'format'"]
 """
 
 from __future__ import annotations

@@ -10,6 +10,14 @@ directly. What a raising implementation does is decided per call by the host::
     hook.using("collect").collect(event)    # its CallFailure takes its place in the results
 
 Every failure is kept as that plugin's last failure (:attr:`Hook.failures`).
+
+>>> hook = Hook.of("demo.greet", [str.upper, str.title])
+>>> hook.collect("ann"), hook.first("ann")
+(['ANN', 'Ann'], 'ANN')
+>>> def boom(name: str) -> str:
+...     raise ValueError(name)
+>>> Hook.of("demo.greet", [boom, str.upper]).using("skip").collect("ann")
+['ANN']
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ Discovery imports no plugin code; every implementation is checked against the *r
 host's spec (the decorated object itself), so a plugin built against an older host is
 accepted exactly when the host's current calls still bind to it. Rejected, unloadable and
 superseded plugins are reported, never raised: the host runs on.
+
+>>> from siglink.plugins.spec import extension_point
+>>> @extension_point("demo.double")
+... def double(x: int) -> int: ...
+>>> hook = plugins(double, entry_points=False)   # no plugin installed: the host runs on
+>>> hook.collect(2), outcomes(hook)
+([], [])
 """
 
 from __future__ import annotations

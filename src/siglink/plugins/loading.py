@@ -4,6 +4,9 @@ A plugin's import runs the plugin's own code, which may raise anything: that is 
 (and only here) and kept as the plugin's failure, so the host runs on. A module that another
 plugin (or the host) already provides under the same name is refused: importing it would
 silently hand this plugin the other one's code.
+
+>>> str(LoadFailure(Fault.IMPORT_ERROR, "importing x raised ValueError: no", "x/__init__.py:3"))
+'x/__init__.py:3: importing x raised ValueError: no'
 """
 
 from __future__ import annotations

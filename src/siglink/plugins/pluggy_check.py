@@ -24,6 +24,11 @@ pluggy's own checks are findings of the contract's rules, so one vocabulary cove
 Hookspecs are the functions of the modules that use the project's ``HookspecMarker`` (or are
 passed to ``add_hookspecs``): pytest's own and the plugins' (xdist's ``newhooks``). The
 entry-point group is read from the project's ``load_setuptools_entrypoints("GROUP")``.
+
+>>> from siglink.contracts.verdict import Verdict
+>>> hook = HookCheck("pytest_configure", "p.pytest_configure", "p.py:3", (), Verdict())
+>>> PluginCheck("p", "1.0", "entry point p = p", "p", (hook,)).ok
+True
 """
 
 from __future__ import annotations

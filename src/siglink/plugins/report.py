@@ -4,6 +4,13 @@ release of the host would break before it ships.
 
 Failures reach the report through the store: a host that passes ``store=`` to
 :func:`siglink.plugins` records each plugin's last failure in ``STORE/plugins/failures.json``.
+
+>>> import tempfile
+>>> from siglink.plugins.records import Fault
+>>> log = FailureLog(tempfile.mkdtemp())
+>>> log.record(CallFailure("boom 1.0", "chat.commands", Fault.CALL_ERROR, "ValueError: x"))
+>>> log.read()["boom 1.0"]["message"]
+'ValueError: x'
 """
 
 from __future__ import annotations
