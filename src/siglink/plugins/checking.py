@@ -96,8 +96,11 @@ def check_imports(
         if use.optional or use.dynamic:
             continue
         provided = host.exports.get(use.path)
+        # As the linker checks an application's import: only the members it uses, and the
+        # argument types evident at its call sites.
         verdict = check_export(use.expected, provided, calls=use.calls or None,
-                               calls_complete=use.calls_complete, classes=graph)
+                               calls_complete=use.calls_complete, classes=graph,
+                               members=use.members, arguments=use.arguments)
         parts.append(verdict.prefixed(use.path))
     return Verdict.merge(parts)
 
