@@ -23,7 +23,13 @@ from typing import Any
 
 from siglink.contracts.manifest import Manifest
 from siglink.errors import ManifestError
-from siglink.plugins.records import ImplRecord, PluginRecord, Source, record_from_manifest
+from siglink.plugins.records import (
+    ImplRecord,
+    PluginRecord,
+    Source,
+    dotted,
+    record_from_manifest,
+)
 
 __all__ = ["discover", "from_directory", "from_entry_points", "from_store"]
 
@@ -123,8 +129,6 @@ def from_entry_points(
             target = ep.value.replace(" ", "")
             recorded = manifest.implements.get(group) if manifest is not None else None
             if recorded is not None and recorded.obj == target:
-                from siglink.plugins.records import dotted
-
                 impls.append(ImplRecord(group, target, recorded.spec,
                                         manifest.exports.get(dotted(target))
                                         if manifest is not None else None, recorded.position))

@@ -92,7 +92,8 @@ class Plugin:
 class _State:
     """What every view of one hook shares: the order, the loaded callables, the failures."""
 
-    __slots__ = ("failures", "funcs", "loader", "owners", "plugins", "point", "record", "spec")
+    __slots__ = ("failures", "funcs", "loader", "outcomes", "owners", "plugins", "point",
+                 "record", "spec")
 
     def __init__(self, point: str, plugins: list[Plugin],
                  loader: Callable[[], list[tuple[Plugin, Any]]],
@@ -105,6 +106,7 @@ class _State:
         self.owners: dict[int, Plugin] = {}
         self.failures: dict[str, CallFailure] = {}
         self.record = record
+        self.outcomes: list[Outcome] = []
 
 
 class Hook:

@@ -47,13 +47,10 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
-_OUTCOMES: dict[int, list[Outcome]] = {}
-
-
 def outcomes(hook: Hook) -> list[Outcome]:
     """What became of every plugin found for ``hook`` (selected, superseded, rejected, failed
     to load), updated as plugins are loaded."""
-    return list(_OUTCOMES.get(id(hook._state), ()))
+    return list(hook._state.outcomes)
 
 
 def _spec_of(spec_or_group: object, host: Manifest | None) -> tuple[str, Export]:
@@ -115,7 +112,7 @@ def plugins(
         log = FailureLog(store.root).record
     live = spec if not isinstance(spec, str) else registered(group)
     state = _State(group, chosen, lambda: [], log, live)
-    _OUTCOMES[id(state)] = found
+    state.outcomes = found
     state.loader = lambda: _load_all(state, current, found)
     return Hook(state).using(on_error)
 
