@@ -19,7 +19,7 @@ import dataclasses
 import inspect
 import types
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from siglink.contracts.compat import check_export, class_graph
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest
@@ -77,9 +77,10 @@ def check_implementation(
         else:
             provided = dataclasses.replace(impl, kind=ExportKind.CLASS, signature=None,
                                            type=None, flavor=None, digest="")
-        found = check_export(expected, provided, classes=classes or class_graph([impl]))
-        return Verdict.merge([found, *parts])
-    return check_export(expected, impl, classes=classes or class_graph([impl]))
+        graph = classes if classes is not None else class_graph([impl])
+        return Verdict.merge([check_export(expected, provided, classes=graph), *parts])
+    return check_export(expected, impl,
+                        classes=classes if classes is not None else class_graph([impl]))
 
 
 def check_imports(
@@ -106,12 +107,17 @@ def check_imports(
 
 
 def spec_classes(*manifests: Manifest | None) -> ClassGraph | None:
-    """The classes of the host and plugin manifests, for nominal subtyping of their types."""
+    """The classes of the host and plugin manifests, for nominal subtyping of their types
+    (one shared empty graph when they define none: the checker's verdicts are memoized per
+    graph, so plugins without classes share them)."""
     exports: list[Export] = []
     for manifest in manifests:
         if manifest is not None:
-            exports.extend(manifest.exports.values())
-    return class_graph(exports) if exports else None
+            exports.extend(e for e in manifest.exports.values() if e.kind is ExportKind.CLASS)
+    return class_graph(exports) if exports else _NO_CLASSES
+
+
+_NO_CLASSES: Final = ClassGraph({})
 
 
 # -- live objects -------------------------------------------------------------------------------
