@@ -117,3 +117,22 @@ def test_an_unreadable_manifest_is_reported(
     assert (status, fault) == ("rejected", Fault.BAD_MANIFEST)
     assert reason.startswith(f"{plugins / 'junk' / 'siglink.json'}: not valid JSON")
     assert hook.collect("hi", user="ann") == ["<ann> HI"]
+
+
+def test_when_the_newest_version_fails_to_import_the_next_one_loads(
+        tmp_path: Path, store: Store, running: Any) -> None:
+    built(store, tmp_path / "old", "shout", SHOUT)
+    raising = SHOUT + "\nraise RuntimeError('2.0 needs a config file')\n"
+    built(store, tmp_path / "new", "shout", raising, version="2.0")
+    hook = siglink.plugins(running.command, directories=[tmp_path / "old", tmp_path / "new"],
+                           entry_points=False)
+    assert [(o.record.label, o.status) for o in outcomes(hook)] == [
+        ("shout 1.0", "superseded"), ("shout 2.0", "compatible")]
+    assert hook.collect("hi", user="ann") == ["<ann> HI"]
+    line = raising.strip().splitlines().index("raise RuntimeError('2.0 needs a config file')")
+    assert reasons(hook) == {
+        "shout 1.0": ("compatible", None, "a newer version failed to load"),
+        "shout 2.0": ("failed", Fault.IMPORT_ERROR,
+                      f"shout/__init__.py:{line + 1}: importing shout raised RuntimeError: "
+                      "2.0 needs a config file")}
+    assert str(sys.modules["shout"].__file__).startswith(str(tmp_path / "old"))

@@ -54,6 +54,18 @@ def _raised_at(error: BaseException, root: str | None) -> str | None:
     return None
 
 
+def _forget(root: str, module_name: str) -> None:
+    """Undo a failed import of a plugin from ``root``: its directory off ``sys.path``, the
+    modules of its package that did import out of ``sys.modules``."""
+    sys.path[:] = [p for p in sys.path if p != root]
+    top = module_name.split(".", maxsplit=1)[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if os.path.abspath(origin).startswith(root + os.sep):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+
+
 def load(record: PluginRecord, impl: ImplRecord) -> Any:
     """The implementing object, imported now; a :class:`LoadFailure` when it cannot be."""
     module_name, _, qualname = impl.target.partition(":")
@@ -67,11 +79,15 @@ def load(record: PluginRecord, impl: ImplRecord) -> Any:
             return LoadFailure(Fault.DUPLICATE, (
                 f"module {top} is already imported from {origin or 'elsewhere'}; "
                 f"{record.label} provides another module of that name"))
-        if root not in sys.path:
-            sys.path.append(root)
+    added = None
+    if root is not None and root not in sys.path:
+        sys.path.append(root)
+        added = root
     try:
         obj: Any = importlib.import_module(module_name)
     except (Exception, SystemExit) as e:  # the plugin's own code: reported, the host runs on
+        if added is not None:  # leave no trace: another version may be tried next
+            _forget(added, module_name)
         return LoadFailure(Fault.IMPORT_ERROR,
                            f"importing {module_name} raised {type(e).__name__}: {e}",
                            _raised_at(e, root))
