@@ -136,3 +136,17 @@ def test_when_the_newest_version_fails_to_import_the_next_one_loads(
                       f"shout/__init__.py:{line + 1}: importing shout raised RuntimeError: "
                       "2.0 needs a config file")}
     assert str(sys.modules["shout"].__file__).startswith(str(tmp_path / "old"))
+
+
+def test_a_plugin_named_like_a_module_already_installed_is_not_confused_with_it(
+        tmp_path: Path, store: Store, running: Any) -> None:
+    plugins = tmp_path / "plugins"
+    built(store, plugins, "shout", SHOUT)
+    built(store, plugins, "colorsys", SHOUT.replace("def shout", "def colors"))
+    sys.modules.pop("colorsys", None)  # not imported yet: the plugin's import finds the stdlib's
+    hook = siglink.plugins(running.command, directories=[plugins], entry_points=False)
+    assert hook.collect("hi", user="ann") == ["<ann> HI"]
+    status, fault, reason = reasons(hook)["colorsys 1.0"]
+    assert (status, fault) == ("failed", Fault.DUPLICATE)
+    stdlib = sys.modules["colorsys"].__file__
+    assert reason == f"module colorsys resolves to {stdlib}, not to colorsys 1.0's own"

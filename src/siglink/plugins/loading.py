@@ -91,6 +91,13 @@ def load(record: PluginRecord, impl: ImplRecord) -> Any:
         return LoadFailure(Fault.IMPORT_ERROR,
                            f"importing {module_name} raised {type(e).__name__}: {e}",
                            _raised_at(e, root))
+    origin = getattr(obj, "__file__", None)
+    if root is not None and not (origin and os.path.abspath(origin).startswith(root + os.sep)):
+        # An earlier sys.path entry (the standard library, an installed distribution)
+        # provides a module of that name: it is not this plugin's code.
+        return LoadFailure(Fault.DUPLICATE, (
+            f"module {module_name} resolves to {origin or 'a built-in module'}, not to "
+            f"{record.label}'s own"))
     for part in qualname.split(".") if qualname else ():
         try:
             obj = getattr(obj, part)
