@@ -7,8 +7,8 @@
 
     hook = siglink.plugins(command, directories=["plugins/"])
     answers = hook.collect("hello", user="ann")
-    for outcome in hook_report(hook):  # who was rejected, and why
-        ...
+    for outcome in outcomes(hook):     # who was rejected, and why
+        print(outcome.record.label, outcome.status, *outcome.lines())
 
 Discovery imports no plugin code; every implementation is checked against the *running*
 host's spec (the decorated object itself), so a plugin built against an older host is
