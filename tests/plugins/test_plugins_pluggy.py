@@ -17,7 +17,8 @@ from siglink.plugins.pluggy_check import PluggyReport, pluggy_check
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
-REAL = ("pytest-xdist==3.8.0", "pytest-benchmark==5.3.1", "execnet==2.1.2")
+REAL = ("pytest-xdist==3.8.0", "pytest-benchmark==5.3.1", "execnet==2.1.2",
+        "hypothesis==6.170.17")
 
 BROKEN = '''
 from collections.abc import Generator
@@ -94,6 +95,8 @@ def test_real_third_party_plugins_are_compatible(report: PluggyReport) -> None:
     third = {(p.name, p.source): p for p in report.plugins if p.source != "builtin"}
     names = {name for name, _ in third}
     assert {"pytest-xdist", "pytest-benchmark", "hypothesis", "brokenplug"} <= names
+    hypothesis = next(p for (name, _), p in third.items() if name == "hypothesis")
+    assert hypothesis.module == "_hypothesis_pytestplugin" and len(hypothesis.hooks) >= 5
     for (name, _), plugin in third.items():
         if name == "brokenplug":
             continue
