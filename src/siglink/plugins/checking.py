@@ -25,10 +25,17 @@ from siglink.contracts.compat import check_export, class_graph
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import ClassGraph
-from siglink.contracts.verdict import Problem, Severity, Verdict
+from siglink.contracts.verdict import Verdict
 from siglink.errors import BadInputError
 
-__all__ = ["check_implementation", "check_imports", "live_export", "live_spec", "spec_kind"]
+__all__ = [
+    "check_implementation",
+    "check_imports",
+    "live_export",
+    "live_spec",
+    "spec_classes",
+    "spec_kind",
+]
 
 
 def __dir__() -> list[str]:
@@ -214,8 +221,3 @@ def live_export(obj: Any, path: str | None = None) -> Export:
     return Export(path, ExportKind.ATTRIBUTE if not members else ExportKind.CLASS,
                   getattr(obj, "__name__", "") if isinstance(obj, types.ModuleType) else "",
                   members=members)
-
-
-def problem(rule: str, path: str, expected: str, found: str, note: str) -> Problem:
-    """An incompatible problem outside the signature rules (an object that cannot be used)."""
-    return Problem(rule, path, expected, found, Severity.INCOMPATIBLE, note)
