@@ -31,7 +31,7 @@ from siglink.errors import PluginCallError
 from siglink.plugins.records import Fault, ImplRecord, PluginRecord
 from siglink.plugins.selection import Outcome
 
-__all__ = ["CallFailure", "Hook", "OnError", "Plugin"]
+__all__ = ["CallFailure", "Hook", "OnError", "Plugin", "ordered"]
 
 OnError = Literal["propagate", "skip", "collect"]
 _MODES: Final = ("propagate", "skip", "collect")

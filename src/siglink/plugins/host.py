@@ -148,7 +148,7 @@ def _load_all(state: _State, spec: Export, found: list[Outcome]) -> list[tuple[P
     return loaded
 
 
-def state_point(spec: Export) -> str:
+def _group_text(spec: Export) -> str:
     """The group of an extension-point export (its value is the group's source text)."""
     return (spec.value or "").strip("'\"") or spec.path
 
@@ -165,7 +165,7 @@ def _load_one(plugin: Plugin, spec: Export, as_class: bool) -> Any:
         verdict = check_implementation(spec, export).prefixed(plugin.impl.target)
         if not verdict.ok:
             return LoadFailure(Fault.INCOMPATIBLE,
-                               f"not assignable to the host's {state_point(spec)}", None, verdict)
+                               f"not assignable to the host's {_group_text(spec)}", None, verdict)
     if as_class and isinstance(obj, type):
         try:
             obj = obj()
