@@ -119,9 +119,9 @@ def test_entry_point_plugins_are_checked_from_their_source(
     import sys
 
     site = tmp_path / "site"
-    for name, code, func in (("epshout", SHOUT, "shout"), ("epwhisper", WHISPER, "whisper")):
+    for name, source, func in (("epshout", SHOUT, "shout"), ("epwhisper", WHISPER, "whisper")):
         (site / name).mkdir(parents=True)
-        (site / name / "__init__.py").write_text(code)
+        (site / name / "__init__.py").write_text(source)
         info = site / f"{name}-3.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 3.0\n")
