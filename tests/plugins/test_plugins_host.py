@@ -185,3 +185,57 @@ def test_the_generated_caller_passes_arguments_as_the_spec_declares() -> None:
     assert "<siglink hook t.point" in hook.collect.__code__.co_filename  # generated, not generic
     with pytest.raises(TypeError):
         hook.collect()  # a call the spec refuses is the host's own error, not a plugin's
+
+
+def test_skip_and_collect_go_through_the_generated_caller_too() -> None:
+    from siglink.plugins.dispatch import Hook
+
+    def spec(text: str) -> str:
+        raise NotImplementedError
+
+    def upper(text: str) -> str:
+        return text.upper()
+
+    def boom(text: str) -> str:
+        raise ValueError(text)
+
+    hook = Hook.of("t.point", [boom, upper], spec=spec)
+    skip, keep = hook.using("skip"), hook.using("collect")
+    assert skip.collect("a") == ["A"] and skip.first("b") == "B"
+    results = keep.collect("c")
+    assert isinstance(results[0], CallFailure) and results[1] == "C"
+    assert [f.message for f in keep.call_all("d")] == ["ValueError: d"]
+    assert "<siglink hook t.point" in skip.collect.__code__.co_filename
+    [(label, failure)] = hook.failures.items()
+    assert label.endswith(".boom -") and failure.message == "ValueError: d"
+
+
+def test_an_async_spec_gets_awaiting_callers() -> None:
+    import asyncio
+
+    from siglink.plugins.dispatch import Hook
+
+    async def spec(text: str) -> str:
+        raise NotImplementedError
+
+    async def upper(text: str) -> str:
+        return text.upper()
+
+    async def boom(text: str) -> str:
+        raise ValueError(text)
+
+    hook = Hook.of("t.async", [upper, boom], spec=spec)
+    assert asyncio.run(hook.using("skip").collect("a")) == ["A"]
+    assert asyncio.run(hook.first("b")) == "B"
+    with pytest.raises(PluginCallError) as info:
+        asyncio.run(hook.collect("c"))
+    assert info.value.plugin.startswith("test_an_async_spec_gets_awaiting_callers.")
+    # and a sync implementation of an async spec is refused (R6: sync/async)
+    from siglink.contracts.manifest import Export, ExportKind
+    from siglink.contracts.signature import Signature
+    from siglink.plugins.checking import check_implementation
+
+    sync = Export("p.f", ExportKind.FUNCTION, signature=Signature.parse("(text: str) -> str"))
+    async_spec = Export("h.spec", ExportKind.EXTENSION_POINT, flavor="async",
+                        signature=Signature.parse("(text: str) -> str"))
+    assert [p.rule for p in check_implementation(async_spec, sync).incompatible] == ["R6"]

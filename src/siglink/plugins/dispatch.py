@@ -119,14 +119,15 @@ class Hook:
     __slots__ = ("_attribute", "_bound", "_mode", "_state", "_views", "call_all", "collect",
                  "first")
 
-    call_all: Callable[..., list[CallFailure]]
-    """Call every implementation; under ``collect``, the failures are returned."""
+    # Each returns a coroutine to await instead when the spec is ``async``.
+    call_all: Callable[..., Any]
+    """Call every implementation; under ``collect``, the list of failures is returned."""
     first: Callable[..., Any]
     """The first result that is not ``None`` (the later implementations are not called);
     ``None`` when every implementation returns ``None``. Failures never count as results."""
-    collect: Callable[..., list[Any]]
-    """Every implementation's result, in call order (under ``collect`` a raising one's
-    :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
+    collect: Callable[..., Any]
+    """Every implementation's result as a list, in call order (under ``collect`` a raising
+    one's :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
 
     def __init__(self, state: _State, mode: OnError = "propagate",
                  attribute: str | None = None) -> None:
@@ -141,7 +142,7 @@ class Hook:
         self.first = self._lazy_first
         self.collect = self._lazy_collect
 
-    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Same as :attr:`collect`."""
         return self.collect(*args, **kwargs)
 
@@ -149,20 +150,21 @@ class Hook:
         funcs = self._funcs()
         fast = None
         spec = self._state.spec
-        if self._mode == "propagate" and spec is not None:
+        if spec is not None:
             target = spec if self._attribute is None else getattr(spec, self._attribute, None)
             if target is not None:
                 from siglink.plugins._callers import compile_callers
 
-                fast = compile_callers(target, funcs, self._raise,
-                                       drop_first=self._attribute is not None, name=self.point)
+                fast = compile_callers(target, funcs, self._raise, record=self._fail,
+                                       mode=self._mode, drop_first=self._attribute is not None,
+                                       name=self.point)
         if fast is not None:
             self.call_all, self.first, self.collect = fast
         else:
             self.call_all, self.first, self.collect = (self._call_all, self._first,
                                                        self._collect)
 
-    def _lazy_call_all(self, *args: Any, **kwargs: Any) -> list[CallFailure]:
+    def _lazy_call_all(self, *args: Any, **kwargs: Any) -> Any:
         self._ready()
         return self.call_all(*args, **kwargs)
 
@@ -170,7 +172,7 @@ class Hook:
         self._ready()
         return self.first(*args, **kwargs)
 
-    def _lazy_collect(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def _lazy_collect(self, *args: Any, **kwargs: Any) -> Any:
         self._ready()
         return self.collect(*args, **kwargs)
 
