@@ -7,6 +7,7 @@ not accept. The chapter builds them, asks ``siglink plugins`` which load (and wh
 for a host still on 1.0), then runs a small chat program on chat 2.0: whisper is rejected at
 discovery, never imported, and the other two answer.
 
+>>> from siglink.demo.story import Narrator
 >>> quiet = Narrator(command=lambda argv: 0, heading=print, prompt=print,
 ...                  table=lambda header, rows: None)
 >>> ChatChapter(Path("/tmp/demo"), Path("/tmp/demo/store"), quiet).root
