@@ -35,6 +35,10 @@ class Thing:
     def __init__(self, name, size=0):
         self.name = name
 
+
+def shifted(a, b=1):
+    return a
+
 VALUE = 3
 '''
 
@@ -50,6 +54,10 @@ def loses_keyword(a):
 class Thing:
     def __init__(self, name, size=0):
         self.name = name
+
+
+def shifted(a, inserted=0, b=1):
+    return a
 '''
 
 
@@ -111,6 +119,14 @@ def test_oracle_and_linker_on_a_known_pair(tmp_path: Path,
     assert not gone["runtime_ok"]
     assert gone["runtime_error"] == "ImportError: cannot import name 'VALUE' from 'acctoy'"
     assert not gone["siglink_ok"] and gone["rules"] == ["P1"]
+
+    # An inserted parameter: the call still binds, but its second argument now lands in
+    # another parameter (a changed meaning, which is a failure); siglink refuses it (P4).
+    moved = toy[("acctoy.shifted", "shifted(_, _)")]
+    assert not moved["runtime_ok"] and moved["verdict"] == "agree"
+    assert moved["runtime_error"] == "changed meaning: argument 2 now binds to inserted (was b)"
+    assert "P4" in moved["rules"]
+    assert toy[("acctoy.shifted", "shifted(_, b=_)")]["runtime_ok"]
 
     # A class: its constructor's shapes, bound through inspect.signature(cls).
     assert toy[("acctoy.Thing", "Thing(_, size=_)")]["runtime_ok"]

@@ -3,6 +3,7 @@ from the package index, safe unpacking, and the sandbox that runs library code."
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -68,9 +69,11 @@ def download(requirement: str, cache: Path, *, kind: str = "wheel") -> Path:
 
 
 def unpack(wheel: Path, cache: Path) -> Path:
-    """The wheel's files unpacked (once) into ``cache/unpacked/STEM``; a member whose name
-    leaves the directory is refused."""
-    dest = cache / "unpacked" / wheel.stem
+    """The wheel's files unpacked (once) into ``cache/unpacked/STEM-HASH`` (the hash of its
+    bytes: a rebuilt wheel of the same name is not confused with the old one); a member whose
+    name leaves the directory is refused."""
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:12]
+    dest = cache / "unpacked" / f"{wheel.stem}-{digest}"
     if (dest / ".complete").is_file():
         return dest
     if dest.exists():

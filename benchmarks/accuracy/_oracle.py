@@ -7,16 +7,21 @@ answer on standard output::
 
     {"paths": [DIR, ...],
      "describe": [PATH, ...],                 # names of this version, as an old release
-     "bind": [[PATH, [[N, [KW, ...]], ...]], ...]}   # uses made against an older release
+     "bind": [[PATH, [[N, [KW, ...], TARGETS], ...]], ...]}   # uses of an older release
 
-    {"describe": {PATH: {"ok": true, "callable": true, "shapes": [[N, [KW, ...]], ...],
+    {"describe": {PATH: {"ok": true, "callable": true, "shapes": [[N, [KW, ...], TARGETS], ...],
                          "sigerr": null} | {"ok": false, "error": "..."}},
      "bind": {PATH: {"ok": true, "sigerr": null, "results": [null | "TypeError: ...", ...]}
                     | {"ok": false, "error": "..."}}}
 
 Importing the library's modules runs their top-level code (that is the oracle, and why the
 child runs in a sandbox); no library function is called: a call shape is checked with
-``inspect.signature(obj).bind(...)`` on placeholder arguments. Standard library only.
+``inspect.signature(obj).bind(...)`` on placeholder arguments, for a class also against its own
+``__new__`` and ``__init__`` (:func:`_layers`), and what cannot be called at all (a Protocol, an
+abstract class, a typing special form) gets no call shapes. A call *binds the same* when
+every argument lands in the parameter of the same name as in the old release (TARGETS,
+:func:`targets`): an argument that now lands elsewhere is a changed meaning, a failure.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -79,11 +84,41 @@ def call_shapes(sig: inspect.Signature) -> list[Shape]:
 
 def binds(sig: inspect.Signature, shape: Shape) -> str | None:
     """None when a call of ``shape`` binds to ``sig``, else Python's error."""
+    found = targets(sig, shape)
+    return found if isinstance(found, str) else None
+
+
+def targets(sig: inspect.Signature, shape: Shape) -> list[str] | str:
+    """The parameter each argument of a call of ``shape`` lands in (positional ones first,
+    then the keywords; ``*args``/``**kwargs`` by their names with the star), or Python's
+    error when it does not bind: what the call *means*."""
     n, keywords = shape
+    args = [f"#{i}" for i in range(n)]
     try:
-        sig.bind(*[None] * n, **dict.fromkeys(keywords))
+        bound = sig.bind(*args, **{k: f"={k}" for k in keywords})
     except TypeError as e:
         return f"TypeError: {e}"
+    where: dict[str, str] = {}
+    for name, value in bound.arguments.items():
+        kind = sig.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            where.update(dict.fromkeys(value, f"*{name}"))
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            where.update(dict.fromkeys(value.values(), f"**{name}"))
+        else:
+            where[value] = name
+    return [where[a] for a in args] + [where[f"={k}"] for k in keywords]
+
+
+def meaning(old: list[str], new: list[str], shape: Shape) -> str | None:
+    """None when every argument lands in the parameter of the same name (or, for the extra
+    positional and keyword arguments, in ``*args``/``**kwargs`` again), else what changed."""
+    n, keywords = shape
+    labels = [f"argument {i + 1}" for i in range(n)] + [f"keyword {k}" for k in keywords]
+    for label, was, now in zip(labels, old, new, strict=True):
+        if was == now or (was[:1] == now[:1] == "*" and was.count("*") == now.count("*")):
+            continue
+        return f"changed meaning: {label} now binds to {now} (was {was})"
     return None
 
 
@@ -110,19 +145,50 @@ def resolve(path: str) -> Any:
 
 
 def _is_callable(obj: Any) -> bool:
-    """``callable(obj)`` for a plain object; a proxy whose probing raises (a context-local
-    that is unbound outside a request) counts as a value."""
+    """Can a consumer call ``obj`` at all? Not a module, a value, a typing special form or
+    alias (``Never``, ``List``: calling one raises), a Protocol or an abstract class (cannot be
+    instantiated); a proxy whose probing raises (a context-local unbound outside a request)
+    counts as a value."""
     try:
-        return not isinstance(obj, types.ModuleType) and callable(obj)
+        if isinstance(obj, types.ModuleType) or not callable(obj):
+            return False
+        if isinstance(obj, type):
+            return not (getattr(obj, "_is_protocol", False) or inspect.isabstract(obj))
+        kind = type(obj)
+        return kind.__module__ not in ("typing", "typing_extensions") or kind.__name__ == "NewType"
     except Exception:
         return False
 
 
-def _signature(obj: Any) -> tuple[inspect.Signature | None, str | None]:
+def _layers(obj: Any) -> list[inspect.Signature]:
+    """The signatures a call of ``obj`` must satisfy: ``inspect.signature(obj)``, and for a
+    class also each of its own ``__new__`` and ``__init__`` (a metaclass ``__call__`` taking
+    ``*args`` hides them from ``inspect.signature``, yet Python passes them the arguments)."""
+    out = [inspect.signature(obj)]
+    if isinstance(obj, type):
+        for name, base in (("__new__", object.__new__), ("__init__", object.__init__)):
+            method = getattr(obj, name, None)
+            if method is None or method is base or not inspect.isfunction(method):
+                continue
+            sig = inspect.signature(method)
+            params = list(sig.parameters.values())[1:]  # cls / self
+            out.append(sig.replace(parameters=params))
+    return out
+
+
+def _signatures(obj: Any) -> tuple[list[inspect.Signature], str | None]:
     try:
-        return inspect.signature(obj), None
+        return _layers(obj), None
     except Exception as e:  # ValueError, TypeError, or whatever a proxy raises when probed
-        return None, _error(e)
+        return [], _error(e)
+
+
+def _binds_all(sigs: list[inspect.Signature], shape: Shape) -> str | None:
+    for sig in sigs:
+        error = binds(sig, shape)
+        if error is not None:
+            return error
+    return None
 
 
 def describe(path: str) -> dict[str, Any]:
@@ -132,8 +198,10 @@ def describe(path: str) -> dict[str, Any]:
         return {"ok": False, "error": _error(e)}
     if not _is_callable(obj):
         return {"ok": True, "callable": False, "shapes": [], "sigerr": None}
-    sig, error = _signature(obj)
-    shapes = [] if sig is None else [[n, list(k)] for n, k in call_shapes(sig)]
+    sigs, error = _signatures(obj)
+    shapes = [] if not sigs else [[n, list(k), targets(sigs[0], (n, k))]
+                                  for n, k in call_shapes(sigs[0])
+                                  if _binds_all(sigs, (n, k)) is None]
     return {"ok": True, "callable": True, "shapes": shapes, "sigerr": error}
 
 
@@ -146,12 +214,21 @@ def bind(path: str, shapes: list[list[Any]]) -> dict[str, Any]:
         return {"ok": True, "sigerr": None, "results": []}
     if not _is_callable(obj):
         return {"ok": True, "sigerr": None,
-                "results": ["TypeError: the object is not callable"] * len(shapes)}
-    sig, error = _signature(obj)
-    if sig is None:
+                "results": ["TypeError: not callable, or cannot be instantiated"]
+                * len(shapes)}
+    sigs, error = _signatures(obj)
+    if not sigs:
         return {"ok": True, "sigerr": error, "results": [None] * len(shapes)}
-    return {"ok": True, "sigerr": None,
-            "results": [binds(sig, (n, tuple(k))) for n, k in shapes]}
+    results = []
+    for n, k, was in shapes:
+        shape = (n, tuple(k))
+        problem = _binds_all(sigs, shape)
+        if problem is None:
+            now = targets(sigs[0], shape)
+            assert isinstance(now, list)
+            problem = meaning(was, now, shape)
+        results.append(problem)
+    return {"ok": True, "sigerr": None, "results": results}
 
 
 def main() -> int:
