@@ -13,8 +13,11 @@ own configuration (``filterwarnings = error`` included); tests that need the int
 that the project does not mark, are deselected by name below, each with its reason.
 
 siglink's side: a store holding every candidate (and the other dependencies at the same pins),
-the downstream package's own source (from the sdist) built as the consumer with
-``siglink build``'s :func:`~siglink.link.build.build_app`, and planned with
+the downstream package's own source (from the sdist, beside a one-line ``__main__.py`` that
+imports it) built as the consumer with ``siglink build``'s
+:func:`~siglink.link.build.build_app`, twice: as ``siglink build`` does by default (against the
+newest version serving every use) and against the oldest candidate (the version a project
+developed on an older release would have been built against). Each build is planned with
 :func:`~siglink.link.plan.compute`: once against the whole store (the version siglink picks),
 and once per candidate with the store narrowed to that candidate (does siglink accept it?).
 The target: the pick is a version the suite passes on, and no version the suite passes on is
@@ -63,6 +66,7 @@ class Downstream:
     others: tuple[str, ...]  # its other runtime dependencies, pinned
     test_deps: tuple[str, ...]
     deselect: tuple[tuple[str, str], ...] = ()  # (pytest -k expression part, why)
+    store_extra: tuple[str, ...] = ()  # optional modules' distributions (see DOWNSTREAMS)
 
 
 DOWNSTREAMS = (
@@ -83,7 +87,7 @@ DOWNSTREAMS = (
         ("1.26.18", "1.26.20", "2.0.0", "2.0.7", "2.1.0", "2.2.2", "2.2.3", "2.3.0"),
         ("idna==3.7", "charset-normalizer==3.3.2", "certifi==2024.7.4", "pysocks==1.7.1"),
         ("pytest==7.4.4", "pytest-httpbin==2.0.0", "httpbin==0.10.2", "pytest-mock==3.14.0",
-         "trustme==1.1.0"),
+         "trustme==1.1.0", "flask==2.2.5", "werkzeug==2.2.3"),
         (("TestTimeout", "connects to 10.255.255.1 (a black hole on the internet)"),
          ("test_use_proxy_from_environment", "resolves a real host through a proxy"),
          ("test_lowlevel and test_https_proxy", "connects to httpbin.org"),
@@ -93,6 +97,10 @@ DOWNSTREAMS = (
          ("test_errors", "asks a real DNS resolver"),
          ("test_DIGESTAUTH_WRONG_HTTP_401_GET", "times out without a network"),
          ("test_proxy_error", "connects to a real host")),
+        # requests imports these only under guards siglink's recorder does not recognize
+        # (``try: import OpenSSL ... else: import cryptography``; ``if has_simplejson: from
+        # simplejson import ...``): without them in the store every candidate is refused.
+        ("simplejson==3.19.3", "pyopenssl==24.2.1", "cryptography==43.0.1"),
     ),
 )
 
@@ -140,7 +148,8 @@ def _suite(python: Path, tests: Path, ds: Downstream, venv: Path, kind: str
     result = subprocess.run(argv, cwd=tests, capture_output=True, text=True,
                             timeout=SUITE_TIMEOUT, check=False)
     found = _SUMMARY.findall(result.stdout)
-    summary = found[-1] if found else (result.stdout + result.stderr).strip()[-200:]
+    tail = (result.stdout + result.stderr).strip().splitlines()
+    summary = found[-1] if found else (tail[-1][:200] if tail else f"exit {result.returncode}")
     failed = [line.split(" ", 1)[1].split(" - ")[0] for line in result.stdout.splitlines()
               if line.startswith(("FAILED ", "ERROR "))]
     return result.returncode == 0, summary, failed[:5]
@@ -167,15 +176,13 @@ class _Only:
 
 def _siglink(ds: Downstream, sdist_root: Path, cache: Path, work: Path
              ) -> dict[str, Any]:
-    from siglink.errors import LinkError
-    from siglink.link.build import build_app
-    from siglink.link.plan import compute
-    from siglink.link.resolve import StoreSource
+    """siglink's plan for the downstream's own source, built by default (against the newest
+    version serving every use) and against the oldest candidate."""
     from siglink.store import Store
 
     store = Store(work / "store")
     wheels = [str(download(f"{ds.dependency}=={v}", cache)) for v in ds.candidates]
-    wheels += [str(download(spec, cache)) for spec in ds.others]
+    wheels += [str(download(spec, cache)) for spec in (*ds.others, *ds.store_extra)]
     store.install(wheels)
     app = work / "app"
     source = sdist_root / "src" / ds.package
@@ -183,7 +190,24 @@ def _siglink(ds: Downstream, sdist_root: Path, cache: Path, work: Path
         source = sdist_root / ds.package
     shutil.copytree(source, app / ds.package)
     (app / "__main__.py").write_text(f"import {ds.package}\n", encoding="utf-8")
-    built = build_app(store, str(app), write=False, register=False, misfits="record")
+    out = {}
+    for variant, against in (("default", None), ("oldest", {ds.dependency: ds.candidates[0]})):
+        out[variant] = _plan(ds, store, app, work, against)
+    store.close()
+    return out
+
+
+def _plan(ds: Downstream, store: Any, app: Path, work: Path,
+          against: dict[str, str] | None) -> dict[str, Any]:
+    """Build the consumer (against siglink's default choice, or ``against``), plan it against
+    the whole store, and against each candidate alone."""
+    from siglink.errors import LinkError
+    from siglink.link.build import build_app
+    from siglink.link.plan import compute
+    from siglink.link.resolve import StoreSource
+
+    built = build_app(store, str(app), against=against, write=False, register=False,
+                      misfits="record")
     manifest = built.manifest
     path = str(work / "app.siglink.json")
     try:
@@ -207,7 +231,6 @@ def _siglink(ds: Downstream, sdist_root: Path, cache: Path, work: Path
             lines = [ln.strip() for ln in text.splitlines() if re.search(r"\b(P\d+|R6)\b", ln)]
             verdicts[candidate] = {"accepted": False, "status": "refused", "rules": rules,
                                    "why": "; ".join(lines[:3])[:400] or text.splitlines()[0]}
-    store.close()
     imports = manifest.imports.get(ds.dependency, ())
     return {"built_against": built.against.get(ds.dependency), "pick": pick,
             "pick_note": pick_note, "verdicts": verdicts, "imports": len(imports),
@@ -223,31 +246,39 @@ def run_one(ds: Downstream, cache: Path, kind: str) -> dict[str, Any]:
         siglink = _siglink(ds, root, cache, work)
         venv = cache / "downstream-venvs" / ds.name
         python = _venv(venv, ds)
-        rows = []
+        suites = {}
         for candidate in ds.candidates:
             _pip(python, [f"{ds.dependency}=={candidate}"], no_deps=True)
-            passed, summary, failed = _suite(python, root, ds, venv, kind)
-            verdict = siglink["verdicts"][candidate]
+            suites[candidate] = _suite(python, root, ds, venv, kind)
+    passing = {c for c, (passed, _, _) in suites.items() if passed}
+    variants = {}
+    for variant, plan in siglink.items():
+        rows = []
+        for candidate in ds.candidates:
+            passed, summary, failed = suites[candidate]
+            verdict = plan["verdicts"][candidate]
             rows.append({"candidate": candidate, "suite_passes": passed, "summary": summary,
                          "failing": failed, "siglink_accepts": verdict["accepted"],
                          "siglink_status": verdict["status"], "rules": verdict["rules"],
-                         "why": verdict["why"],
-                         "agree": passed == verdict["accepted"]})
-    passing = {r["candidate"] for r in rows if r["suite_passes"]}
-    pick = siglink["pick"]
-    return {
-        "downstream": f"{ds.name}=={ds.version}", "dependency": ds.dependency,
-        "deselected": [{"tests": e, "why": w} for e, w in ds.deselect],
-        "built_against": siglink["built_against"], "imports_recorded": siglink["imports"],
-        "pick": pick, "pick_note": siglink["pick_note"],
-        "pick_passes": pick in passing if pick else None,
-        "refused_but_passing": [r["candidate"] for r in rows
-                                if r["suite_passes"] and not r["siglink_accepts"]],
-        "accepted_but_failing": [r["candidate"] for r in rows
-                                 if not r["suite_passes"] and r["siglink_accepts"]],
-        "rows": rows, "build_warnings": siglink["warnings"],
-        "seconds": round(time.monotonic() - started, 1),
-    }
+                         "why": verdict["why"], "agree": passed == verdict["accepted"]})
+        pick = plan["pick"]
+        variants[variant] = {
+            "built_against": plan["built_against"], "imports_recorded": plan["imports"],
+            "pick": pick, "pick_note": plan["pick_note"],
+            "pick_passes": pick in passing if pick else None,
+            "refused_but_passing": [r["candidate"] for r in rows
+                                    if r["suite_passes"] and not r["siglink_accepts"]],
+            "accepted_but_failing": [r["candidate"] for r in rows
+                                     if not r["suite_passes"] and r["siglink_accepts"]],
+            "rows": rows, "build_warnings": plan["warnings"]}
+    return {"downstream": f"{ds.name}=={ds.version}", "dependency": ds.dependency,
+            "deselected": [{"tests": e, "why": w} for e, w in ds.deselect],
+            "store_extra": list(ds.store_extra), "variants": variants,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+_VARIANTS = {"default": "built by default (siglink's own choice of version)",
+             "oldest": "built against the oldest candidate"}
 
 
 def _text(report: dict[str, Any]) -> str:
@@ -257,26 +288,30 @@ def _text(report: dict[str, Any]) -> str:
         if "error" in d:
             lines.append(f"\n{d['downstream']}: FAILED: {d['error']}")
             continue
-        verdict = ("passes" if d["pick_passes"] else "FAILS") if d["pick"] else "none"
-        lines.append(
-            f"\n{d['downstream']}'s suite against {d['dependency']} "
-            f"(built against {d['built_against']}, {d['imports_recorded']} imports recorded; "
-            f"{d['seconds']} s)")
-        lines.append(f"  siglink picks {d['pick'] or 'nothing: ' + d['pick_note']}: the suite "
-                     f"{verdict} on it")
-        lines.append(f"  refused although the suite passes: {d['refused_but_passing'] or 'none'}")
-        lines.append(f"  accepted although the suite fails: {d['accepted_but_failing'] or 'none'}")
-        for r in d["rows"]:
-            siglink = "accepts" if r["siglink_accepts"] else f"refuses ({','.join(r['rules'])})"
-            passes = "passes" if r["suite_passes"] else "FAILS"
-            lines.append(f"  {r['candidate']:9} suite {passes:6}"
-                         f" {r['summary'][:70]:70}  siglink {siglink:18} "
-                         f"{'agree' if r['agree'] else 'DISAGREE'}")
-            if not r["agree"]:
-                if r["failing"]:
-                    lines.append(f"      failing: {', '.join(r['failing'])}")
-                if r["why"]:
-                    lines.append(f"      siglink: {r['why']}")
+        lines.append(f"\n{d['downstream']}'s suite against {d['dependency']} ({d['seconds']} s)")
+        if d["store_extra"]:
+            lines.append(f"  also in the store: {', '.join(d['store_extra'])}")
+        for variant, v in d["variants"].items():
+            verdict = ("passes" if v["pick_passes"] else "FAILS") if v["pick"] else "-"
+            lines.append(f"  {_VARIANTS[variant]}: against {v['built_against']}, "
+                         f"{v['imports_recorded']} imports recorded")
+            lines.append(f"    siglink picks {v['pick'] or 'nothing: ' + v['pick_note']}; "
+                         f"the suite {verdict} on it")
+            lines.append(f"    refused although the suite passes: "
+                         f"{', '.join(v['refused_but_passing']) or 'none'}")
+            lines.append(f"    accepted although the suite fails: "
+                         f"{', '.join(v['accepted_but_failing']) or 'none'}")
+            for r in v["rows"]:
+                siglink = ("accepts" if r["siglink_accepts"]
+                           else f"refuses ({','.join(r['rules'])})")
+                passes = "passes" if r["suite_passes"] else "FAILS"
+                lines.append(f"    {r['candidate']:9} suite {passes:6} {r['summary'][:48]:48} "
+                             f"siglink {siglink:26} {'agree' if r['agree'] else 'DISAGREE'}")
+                if not r["agree"]:
+                    if r["failing"]:
+                        lines.append(f"        failing: {', '.join(r['failing'][:3])}")
+                    if r["why"]:
+                        lines.append(f"        siglink: {r['why'][:300]}")
         for e in d["deselected"]:
             lines.append(f"  deselected: {e['tests']} ({e['why']})")
     return "\n".join(lines)

@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -247,11 +247,12 @@ class Linker:
             facts.update(self._facts(imp, candidate, v))
             if not v.ok:
                 ok = False
-            rules += [p.rule for p in v.incompatible]
+            rules += [_rule_id(p) for p in v.incompatible]
             if v.ok:
-                rules += [f"{p.rule}(review)" for p in v.reviews]
+                rules += [f"{_rule_id(p)}(review)" for p in v.reviews]
             unverified = unverified or bool(v.unverified)
-            notes += [f"{p.rule} {p.path}: {p.note or f'expected {p.expected}, found {p.found}'}"
+            notes += [f"{_rule_id(p)} {p.path}: "
+                      f"{p.note or f'expected {p.expected}, found {p.found}'}"
                       for p in v.problems]
         return ok, sorted(set(rules)), unverified, "; ".join(notes)[:300], tuple(sorted(facts))
 
@@ -278,6 +279,11 @@ class Linker:
         if problems and all(" member " in f" {p.path} " for p in problems):
             facts.add("members-only")
         return facts
+
+
+def _rule_id(problem: Any) -> str:
+    """A problem's rule id (``P11``), whether the rule is held as text or as an enum."""
+    return str(getattr(problem.rule, "value", problem.rule))
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -397,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     excluded: list[dict[str, str]] = []
     failures: list[str] = []
-    timings: Counter[str] = Counter()
+    timings: dict[str, float] = defaultdict(float)
     with tempfile.TemporaryDirectory(prefix="siglink-accuracy-") as tmp:
         store = Store(args.store or Path(tmp) / "store")
         linker = Linker(store)
@@ -489,7 +495,7 @@ def _commit() -> str:
 
 
 def _report(tally: Tally, outcomes: list[Outcome], excluded: list[dict[str, str]], *,
-            failures: list[str], kind: str, seconds: float, timings: Counter[str]
+            failures: list[str], kind: str, seconds: float, timings: dict[str, float]
             ) -> dict[str, Any]:
     disagreements = [o for o in outcomes if o.verdict != "agree"]
     causes: Counter[tuple[str, str, str]] = Counter(
@@ -507,6 +513,9 @@ def _report(tally: Tally, outcomes: list[Outcome], excluded: list[dict[str, str]
         "projects": tally.projects,
         "pairs": tally.pairs,
         "uses": scored,
+        "import_uses": sum(1 for o in outcomes if o.use.startswith("from ")),
+        "call_uses": sum(1 for o in outcomes if not o.use.startswith("from ")),
+        "exports": len({(o.project, o.old, o.path) for o in outcomes}),
         "agree": tally.agree,
         "agreement_percent": round(100 * tally.agree / scored, 3) if scored else None,
         "false_links": tally.false_links,
@@ -533,7 +542,8 @@ def _text(r: dict[str, Any]) -> str:
     lines = [
         f"siglink accuracy: usage-mode link verdicts vs the runtime ({r['date']}, siglink "
         f"{r['siglink_commit']}, Python {r['python']}, sandbox: {r['sandbox']})",
-        f"projects {r['projects']}, release pairs {r['pairs']}, uses checked {r['uses']}",
+        f"projects {r['projects']}, release pairs {r['pairs']}, exports {r['exports']}, uses "
+        f"checked {r['uses']} ({r['import_uses']} imports, {r['call_uses']} calls)",
         f"agreement {r['agreement_percent']}% ({r['agree']}/{r['uses']}): "
         f"false links {r['false_links']}, false refusals {r['false_refusals']}, "
         f"correct refusals {r['refused_correctly']}, accepted but unverified "
@@ -560,8 +570,8 @@ def _text(r: dict[str, Any]) -> str:
             siglink = ",".join(d["rules"]) or ("ok, unverified" if d["unverified"] else "ok")
             lines.append(f"  {d['verdict']:13} {d['project']} {d['old']} -> {d['new']}  "
                          f"{d['path']}  {d['use']}  siglink: {siglink}  runtime: "
-                         f"{d['runtime_error'] or 'works'}"
-                         + (f"  [{d['detail']}]" if d["detail"] else ""))
+                         f"{d['runtime_error'] or 'works'}  cause: {d['cause']}"
+                         + (f"  [{d['detail'][:160]}]" if d["detail"] else ""))
     if r["unresolved_in_old"]:
         lines.append(f"\nexports siglink lists that the OLD runtime cannot resolve "
                      f"({len(r['unresolved_in_old'])}):")
