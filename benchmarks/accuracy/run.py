@@ -334,11 +334,19 @@ def cause(o: Outcome, use: Use) -> str:
     """The likely cause of a disagreement, from the verdict's facts (empty when they agree)."""
     if o.verdict == "agree":
         return ""
-    if o.verdict == "false-link":
-        if not o.runtime_ok and use.shape is None:
-            return "name gone at run time, still in siglink's export table"
-        return f"call no longer binds at run time, accepted ({','.join(o.rules) or 'ok'})"
     facts = set(o.facts)
+    if o.verdict == "false-link":
+        if o.runtime_error.startswith(("ImportError", "ModuleNotFoundError", "AttributeError")):
+            if "identical" in facts:
+                return ("name gone at run time, unchanged in NEW's export table (a stub or a "
+                        "module __getattr__ literal declares it)")
+            if o.unverified:
+                return ("name removed from NEW's export table, accepted as unverified (its "
+                        "module's source 'may serve any name')")
+            return "name gone at run time, accepted"
+        if "cannot be instantiated" in o.runtime_error:
+            return "class became a Protocol or abstract (cannot be instantiated), accepted"
+        return f"call no longer binds at run time, accepted ({','.join(o.rules) or 'ok'})"
     if "identical" in facts:
         if "overloads" in facts:
             return ("unchanged export: calls judged by the overloads only, the implementation "
