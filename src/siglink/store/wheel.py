@@ -7,7 +7,10 @@ member, anything the store must not hold:
 - no ``*.dist-info/`` or more than one, or one without ``METADATA``, ``WHEEL`` and ``RECORD``;
 - a member whose bytes or size differ from its ``RECORD`` entry, a member ``RECORD`` does not
   list, or a ``RECORD`` entry with no member;
-- a member path that is absolute, contains ``..``, or is a symbolic link;
+- a member path that is absolute, contains ``..``, or is a symbolic link, or a name that is
+  flagged UTF-8 and is not;
+- a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
+  (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
 - a name or version in ``METADATA`` that disagrees with the file name.
 
@@ -29,16 +32,14 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import stat
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
@@ -48,6 +49,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from siglink._unzip import Budget, open_archive
 from siglink.errors import BadInputError
 
 __all__ = [
@@ -117,10 +119,10 @@ def _unsafe_reason(member: str) -> str | None:
     return None
 
 
-def _hash(algorithm: str, data: IO[bytes]) -> tuple[str, int]:
+def _hash(algorithm: str, chunks: Iterable[bytes]) -> tuple[str, int]:
     h = hashlib.new(algorithm)
     size = 0
-    while chunk := data.read(1 << 16):
+    for chunk in chunks:
         h.update(chunk)
         size += len(chunk)
     return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
@@ -170,6 +172,9 @@ def validate(wheel: Path | str) -> WheelInfo:
         raise _bad(wheel, f"not a wheel file name ({e})") from e
     try:
         archive = zipfile.ZipFile(wheel)
+    except UnicodeDecodeError:
+        open_archive(wheel, wheel.name)  # raises the one-line error naming the member
+        raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise _bad(wheel, "not a valid wheel: not a zip file, or truncated") from e
     with archive:
@@ -209,11 +214,10 @@ def _validate(
         if f"{dist_info}/{required}" not in files:
             raise _bad(wheel, f"not a valid wheel: {dist_info}/{required} is missing")
 
+    budget = Budget(wheel.name)
+
     def read(member: str) -> bytes:
-        try:
-            return archive.read(member)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile) as e:
-            raise _bad(wheel, f"member {member!r} is corrupt ({e})") from e
+        return budget.read(archive, files[member])
 
     # WHEEL: format version and tags.
     wheel_meta = _parse_headers(read(f"{dist_info}/WHEEL"))
@@ -284,11 +288,7 @@ def _validate(
             raise _bad(wheel, f"member {path!r} has no hash in RECORD")
         if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
             raise _bad(wheel, f"member {path!r}: hash algorithm {algorithm!r} is not accepted")
-        try:
-            with archive.open(files[path]) as data:
-                actual, actual_size = _hash(algorithm, data)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
-            raise _bad(wheel, f"member {path!r} is corrupt ({e})") from e
+        actual, actual_size = _hash(algorithm, budget.chunks(archive, files[path]))
         if actual != expected:
             raise _bad(wheel, f"member {path!r} does not match its RECORD hash "
                               "(tampered or corrupt wheel); refused")
@@ -338,13 +338,14 @@ def _expand(tag: str) -> list[str]:
 
 def unpack(info: WheelInfo, dest: Path) -> None:
     """Write the members of a validated wheel into ``dest`` (an existing empty directory)."""
+    budget = Budget(info.path.name)
     with zipfile.ZipFile(info.path) as archive:
         for member, target in info.targets:
             zinfo = archive.getinfo(member)
             out = dest / target
             out.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(zinfo) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 16)
+            with open(out, "wb") as dst:
+                budget.copy(archive, zinfo, dst)
             mode = (zinfo.external_attr >> 16) & 0o777
             if mode & 0o111:
                 os.chmod(out, 0o755)
