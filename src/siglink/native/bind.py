@@ -37,6 +37,7 @@ from siglink.native.elf import ElfError, ElfFile, check_loadable
 __all__ = [
     "Library",
     "NativeLinkError",
+    "UnverifiedLinkError",
     "UnverifiedLinkWarning",
     "consumer_declarations",
     "find_library",
@@ -69,6 +70,39 @@ class NativeLinkError(LinkError, NativeError):
         self.verdict = verdict
         self.symbols = tuple(dict.fromkeys(
             name for p in verdict.incompatible for name in _functions_of(p)))
+
+
+class UnverifiedLinkError(NativeLinkError):
+    """A link whose functions' signatures cannot be checked (the library has no manifest and
+    no ``header=`` was given, or its declarations lack them), refused because the consumer
+    did not pass ``allow_unverified=True``; ``symbols`` names each of them.
+
+    >>> e = UnverifiedLinkError("libz.so.1", "/lib/libz.so.1", Verdict((), ("crc32", "adler32")),
+    ...                         declared=False)
+    >>> import textwrap
+    >>> print(textwrap.fill(e.message, 88))
+    cannot link libz.so.1 (/lib/libz.so.1): no siglink manifest and no header= to check
+    crc32, adler32 against; embed one with 'siglink native manifest', pass the library's
+    header=, or allow_unverified=True to check only that the symbols exist
+    >>> e.symbols, e.exit_code
+    (('crc32', 'adler32'), 127)
+    """
+
+    def __init__(self, library: str, path: str, verdict: Verdict, *, declared: bool) -> None:
+        names = ", ".join(verdict.unverified)
+        if declared:
+            why = f"the library's declarations do not declare {names}"
+            hint = "pass allow_unverified=True to check only that the symbols exist"
+        else:
+            why = f"no siglink manifest and no header= to check {names} against"
+            hint = ("embed one with 'siglink native manifest', pass the library's header=, or "
+                    "allow_unverified=True to check only that the symbols exist")
+        LinkError.__init__(self, f"cannot link {library} ({path}): {why}; {hint}",
+                           report=verdict)
+        self.library = library
+        self.path = path
+        self.verdict = verdict
+        self.symbols = tuple(verdict.unverified)
 
 
 def _functions_of(problem: Problem) -> list[str]:
@@ -116,7 +150,7 @@ class Library:
 
 
 class UnverifiedLinkWarning(UserWarning):
-    """A library linked by symbol presence only: it has no manifest and no header was given."""
+    """A library linked by symbol presence only, as asked by ``allow_unverified=True``."""
 
 
 def link(
@@ -127,14 +161,19 @@ def link(
     versions: Mapping[str, str] | None = None,
     include_dirs: Sequence[str] = (),
     defines: Sequence[str] = (),
+    allow_unverified: bool = False,
 ) -> Library:
     """Link the library ``name_or_path`` against the consumer's ``declarations``.
 
     ``declarations`` is C declaration text or a header path (what the consumer was built
     against); ``header`` is the library's header, used when the library carries no manifest;
-    ``versions`` maps a function to the ELF symbol version it must be bound to.
+    ``versions`` maps a function to the ELF symbol version it must be bound to. A function
+    whose signature the library's side does not declare is linked only with
+    ``allow_unverified=True`` (checked by symbol presence, with an
+    :class:`UnverifiedLinkWarning`).
 
     :raises NativeLinkError: (exit 127) listing every incompatible problem, before any call.
+    :raises UnverifiedLinkError: (exit 127) unverifiable functions, without the opt-in.
     :raises NativeError: (exit 2) a library that is missing, not ELF or for another machine.
     """
     path, requested = find_library(name_or_path)
@@ -163,11 +202,21 @@ def link(
     verdict = check_library(expected, provided, elf, versions=versions, soname=requested)
     if not verdict.ok:
         raise NativeLinkError(requested or Path(path).name, path, verdict)
+    if verdict.unverified and not allow_unverified:
+        raise UnverifiedLinkError(requested or Path(path).name, path, verdict,
+                                  declared=provided is not None)
     if provided is None:
         warnings.warn(
             f"{path} carries no siglink manifest and no header= was given: only the presence "
             "of each symbol was checked, not its signature (embed one with 'siglink native "
             "manifest', or pass the library's header)",
+            UnverifiedLinkWarning,
+            stacklevel=2,
+        )
+    elif verdict.unverified:
+        warnings.warn(
+            f"{path}: its declarations do not declare {', '.join(verdict.unverified)}: only "
+            "the presence of each symbol was checked, not its signature",
             UnverifiedLinkWarning,
             stacklevel=2,
         )
