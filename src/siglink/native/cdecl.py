@@ -202,8 +202,12 @@ def describe(
             except (OSError, ValueError):
                 pass
         builder = _Builder(header, display, tmp, cc, flags)
-        result = builder.build(preprocessed, None if only is None else set(only), own_only,
-                               set(also))
+        try:
+            result = builder.build(preprocessed, None if only is None else set(only), own_only,
+                                   set(also))
+        except RecursionError:  # pycparser and the type walk recurse once per nesting level
+            raise HeaderError(f"{display}: declarations nested too deeply to read",
+                              path=display) from None
         result["constants"] = {**_defines(cc, flags, header, tmp, display), **result["constants"]}
         if cached is not None:
             try:
