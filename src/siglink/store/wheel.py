@@ -188,9 +188,41 @@ def _validate(
     fn_version: Version,
     fn_tags: frozenset[Tag],
 ) -> WheelInfo:
-    infos = archive.infolist()
+    files = _members(wheel, archive)
+    dist_info = _dist_info(wheel, files)
+    budget = Budget(wheel.name)
+
+    def read(member: str) -> bytes:
+        return budget.read(archive, files[member])
+
+    _check_wheel_file(wheel, _parse_headers(read(f"{dist_info}/WHEEL")), dist_info, fn_tags)
+    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+    display_name, version = _check_metadata(wheel, metadata, dist_info, fn_name, fn_version)
+    record = _record(wheel, read(f"{dist_info}/RECORD"), f"{dist_info}/RECORD")
+    content_digest = _check_record(wheel, archive, files, record, dist_info=dist_info,
+                                   budget=budget)
+    targets = _targets(wheel, files, dist_info)
+    shipped_path = f"{dist_info}/siglink.json"
+    return WheelInfo(
+        path=wheel,
+        name=canonicalize_name(display_name),
+        display_name=display_name,
+        version=version,
+        tags=tuple(sorted(fn_tags, key=str)),
+        dist_info=dist_info,
+        top_level=_top_level(targets, dist_info),
+        requires=tuple(r.strip() for r in metadata.get_all("Requires-Dist") or ()),
+        requires_python=(metadata.get("Requires-Python") or "").strip() or None,
+        content_digest=content_digest,
+        shipped_manifest=read(shipped_path) if shipped_path in files else None,
+        targets=tuple((member, target) for target, member in sorted(targets.items())),
+    )
+
+
+def _members(wheel: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The wheel's files by name; an unsafe path, a symbolic link or a repeat is refused."""
     files: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
+    for info in archive.infolist():
         reason = _unsafe_reason(info.filename)
         if reason:
             raise _bad(wheel, f"member {info.filename!r} {reason}; refused")
@@ -201,8 +233,13 @@ def _validate(
         if info.filename in files:
             raise _bad(wheel, f"member {info.filename!r} appears twice")
         files[info.filename] = info
+    return files
 
-    dist_infos = sorted({n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(
+
+def _dist_info(wheel: Path, files: Iterable[str]) -> str:
+    """The one ``.dist-info`` directory, holding ``METADATA``, ``WHEEL`` and ``RECORD``."""
+    names = set(files)
+    dist_infos = sorted({n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(
         ".dist-info") and "/" in n})
     if not dist_infos:
         raise _bad(wheel, "not a valid wheel: no .dist-info directory")
@@ -211,16 +248,15 @@ def _validate(
                           f"({', '.join(dist_infos)})")
     dist_info = dist_infos[0]
     for required in ("METADATA", "WHEEL", "RECORD"):
-        if f"{dist_info}/{required}" not in files:
+        if f"{dist_info}/{required}" not in names:
             raise _bad(wheel, f"not a valid wheel: {dist_info}/{required} is missing")
+    return dist_info
 
-    budget = Budget(wheel.name)
 
-    def read(member: str) -> bytes:
-        return budget.read(archive, files[member])
-
-    # WHEEL: format version and tags.
-    wheel_meta = _parse_headers(read(f"{dist_info}/WHEEL"))
+def _check_wheel_file(
+    wheel: Path, wheel_meta: Message, dist_info: str, fn_tags: frozenset[Tag]
+) -> None:
+    """``WHEEL``: a 1.x format, and tags (the file name's and its own) this interpreter runs."""
     wheel_version = (wheel_meta.get("Wheel-Version") or "1.0").strip()
     if not wheel_version.split(".")[0].isdigit() or int(wheel_version.split(".")[0]) > 1:
         raise _bad(wheel, f"Wheel-Version {wheel_version} is not supported (only 1.x)")
@@ -236,8 +272,11 @@ def _validate(
     if declared and not declared & supported:
         raise IncompatibleWheelError(wheel.name, declared)
 
-    # METADATA: name and version agree with the file name.
-    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+
+def _check_metadata(
+    wheel: Path, metadata: Message, dist_info: str, fn_name: str, fn_version: Version
+) -> tuple[str, str]:
+    """``METADATA``: its name and version, which must agree with the file name's."""
     display_name = (metadata.get("Name") or "").strip()
     version = (metadata.get("Version") or "").strip()
     if not display_name or not version:
@@ -255,11 +294,13 @@ def _validate(
                           f"name's {fn_version}")
     if canonicalize_name(dist_info[: -len(".dist-info")].rpartition("-")[0]) != name:
         raise _bad(wheel, f"{dist_info} does not belong to {display_name}")
+    return display_name, version
 
-    # RECORD: every member listed, hashed and sized as recorded.
-    record_path = f"{dist_info}/RECORD"
+
+def _record(wheel: Path, data: bytes, record_path: str) -> dict[str, tuple[str, str]]:
+    """``RECORD`` as path → (digest, size), every path safe."""
     try:
-        rows = list(csv.reader(io.StringIO(read(record_path).decode("utf-8"))))
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as e:
         raise _bad(wheel, f"{record_path} is not a valid RECORD ({e})") from e
     record: dict[str, tuple[str, str]] = {}
@@ -273,6 +314,19 @@ def _validate(
         if reason:
             raise _bad(wheel, f"{record_path}:{number}: path {path!r} {reason}; refused")
         record[path] = (digest, size)
+    return record
+
+
+def _check_record(
+    wheel: Path,
+    archive: zipfile.ZipFile,
+    files: dict[str, zipfile.ZipInfo],
+    record: dict[str, tuple[str, str]],
+    *,
+    dist_info: str,
+    budget: Budget,
+) -> str:
+    """Every member listed in ``RECORD``, hashed and sized as recorded; the content digest."""
     signatures = {f"{dist_info}/{n}" for n in _UNHASHED}
     for member in files:
         if member not in record and member not in signatures:
@@ -295,9 +349,11 @@ def _validate(
         if size and size != str(actual_size):
             raise _bad(wheel, f"member {path!r} is {actual_size} bytes, RECORD says {size}")
         digests.append(f"{path},{digest}")
-    content_digest = hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
 
-    # Where each member goes; two members must not land on one path.
+
+def _targets(wheel: Path, files: Iterable[str], dist_info: str) -> dict[str, str]:
+    """Unpacked path → member; two members must not land on one path."""
     data_dir = f"{dist_info[: -len('.dist-info')]}.data"
     targets: dict[str, str] = {}
     for member in files:
@@ -305,22 +361,7 @@ def _validate(
         if target in targets:
             raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
         targets[target] = member
-
-    shipped_path = f"{dist_info}/siglink.json"
-    return WheelInfo(
-        path=wheel,
-        name=name,
-        display_name=display_name,
-        version=version,
-        tags=tuple(sorted(fn_tags, key=str)),
-        dist_info=dist_info,
-        top_level=_top_level(targets, dist_info),
-        requires=tuple(r.strip() for r in metadata.get_all("Requires-Dist") or ()),
-        requires_python=(metadata.get("Requires-Python") or "").strip() or None,
-        content_digest=content_digest,
-        shipped_manifest=read(shipped_path) if shipped_path in files else None,
-        targets=tuple((member, target) for target, member in sorted(targets.items())),
-    )
+    return targets
 
 
 def _expand(tag: str) -> list[str]:
