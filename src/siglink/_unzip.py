@@ -1,4 +1,4 @@
-"""Reading zip members within limits, counted as the bytes come out (DESIGN: bounded unpacking).
+"""Reading zip members within limits, counted as the bytes come out.
 
 A zip member's header declares its size; a hostile archive lies. Every member siglink reads
 goes through a :class:`Budget`, which counts the bytes as they are inflated and refuses, with

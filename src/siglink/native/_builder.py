@@ -1,6 +1,6 @@
 """C declarations to the declarations document: one run over pycparser's AST.
 
-:class:`Builder` converts each declaration wanted into a TYPE document (DESIGN schema in
+:class:`Builder` converts each declaration wanted into a TYPE document (the schema in
 :mod:`siglink.native.cdecl`), collecting every scalar, struct, union and enum it reaches;
 :func:`siglink.native._measure.probe` then measures them all with one compiled program.
 """
