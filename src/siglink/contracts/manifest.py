@@ -155,7 +155,9 @@ def _signature_from_json(data: Any, at: str = "$") -> Signature:
     if isinstance(data, str):
         text, defaults, where = data, {}, at
     else:
-        body = _obj(data, at)
+        if not isinstance(data, dict):
+            raise _Invalid(at, f"expected a string or an object, found {_kind(data)}")
+        body = data
         where = _key(at, "text")
         text = _str(_required(body, "text", at), where, _MAX_SIGNATURE)
         defaults = {name: _str(value, _key(_key(at, "defaults"), name))

@@ -31,7 +31,9 @@ from siglink.errors import BadInputError
 
 __all__ = ["UninspectedModuleWarning", "inspect_compiled"]
 
-_LIMITS: Final = _sandbox.Limits(wall_seconds=60.0, cpu_seconds=30)
+# An import of even a large extension takes seconds; a package that sleeps or spins in its
+# __init__ is cut off (its names are then not inspected) instead of stalling the command.
+_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=4 << 30)
 _UNIT: Final = "/siglink/unit"
 _MAX_NAMES: Final = 20_000
 _MAX_TEXT: Final = 20_000
