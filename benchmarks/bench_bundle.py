@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_run import fetch  # noqa: E402  (the test-suite's wheel cache)
+from bench_run import fetch
 
 LIBS = ("markupsafe==2.1.5", "werkzeug==3.0.1")
 APP = (

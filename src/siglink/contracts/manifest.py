@@ -20,6 +20,7 @@ from siglink.errors import BadInputError, ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
+    "Arguments",
     "CallShape",
     "Diagnostic",
     "Export",
@@ -183,6 +184,9 @@ class Export:
     ``value`` is an enum member's or constant's value text; ``reference`` names the
     ``distribution:module.qualname`` of an object re-exported from another distribution.
     ``location`` (``file:line``) is for messages only and is not part of the digest.
+    ``deprecated`` marks a name a module's ``__getattr__`` serves with a warning;
+    ``kwargs_read`` lists the keys a callable's body visibly reads from its ``**kwargs``
+    (``kwargs.get("x")``; ``"**"`` when it passes them on), ``None`` when not read.
     """
 
     path: str
@@ -199,6 +203,8 @@ class Export:
     reference: str | None = None
     compiled: bool = False
     location: str | None = None
+    deprecated: bool = False
+    kwargs_read: tuple[str, ...] | None = None
     digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -241,6 +247,10 @@ class Export:
             data["optional"] = True
         if self.compiled:
             data["compiled"] = True
+        if self.deprecated:
+            data["deprecated"] = True
+        if self.kwargs_read is not None:
+            data["kwargs_read"] = list(self.kwargs_read)
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -302,6 +312,9 @@ class Export:
             reference=_opt_str(data, "reference", at),
             compiled=_bool(data, "compiled", at),
             location=_opt_str(data, "location", at),
+            deprecated=_bool(data, "deprecated", at),
+            kwargs_read=None if data.get("kwargs_read") is None
+            else _strings(data, "kwargs_read", at),
         )
 
 
@@ -335,6 +348,40 @@ class CallShape:
 
 
 @dataclass(frozen=True, slots=True)
+class Arguments:
+    """The evident types of one call's arguments: ``f(1, key=Version("1"))`` is
+    ``Arguments(("int",), (("key", "packaging.version.Version"),))``; ``""`` for an argument
+    whose type is not evident. ``member`` names the method called (``""``: the import
+    itself; ``"__contains__"`` for ``x in obj``)."""
+
+    positional: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    member: str = ""
+
+    def types(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Parameter name -> argument type, the positional ones named by ``names`` in order."""
+        bound = dict(zip(names, self.positional, strict=False))
+        bound.update(self.keywords)
+        return bound
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"positional": list(self.positional),
+                                "keywords": dict(self.keywords)}
+        if self.member:
+            data["member"] = self.member
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], at: str = "$") -> Arguments:
+        data = _obj(data, at)
+        where = _key(at, "keywords")
+        keywords = _obj(data.get("keywords", {}), where)
+        return cls(_strings(data, "positional", at),
+                   tuple(sorted((k, _str(t, _key(where, k))) for k, t in keywords.items())),
+                   _opt_str(data, "member", at) or "")
+
+
+@dataclass(frozen=True, slots=True)
 class Import:
     """A name a consumer uses from a library: what it expected and how it calls it.
 
@@ -344,7 +391,11 @@ class Import:
     ``dynamic`` marks a use that static analysis could not resolve (``getattr``,
     ``__import__``, a private name).
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
-    annotation-only use): recorded, never checked.
+    annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
+    consumer reaches, through the name, its instances and its operators: only those are
+    checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
+    static types of the arguments where evident (positional, then keyword name -> type;
+    ``""`` for one not evident).
     """
 
     path: str
@@ -356,6 +407,8 @@ class Import:
     dynamic: str | None = None
     location: str | None = None
     optional: bool = False
+    members: tuple[str, ...] | None = None
+    arguments: tuple[Arguments, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -373,6 +426,10 @@ class Import:
             data["location"] = self.location
         if self.optional:
             data["optional"] = True
+        if self.members is not None:
+            data["members"] = list(self.members)
+        if self.arguments:
+            data["arguments"] = [a.to_json() for a in self.arguments]
         return data
 
     @classmethod
@@ -404,6 +461,10 @@ class Import:
             dynamic=_opt_str(data, "dynamic", at),
             location=_opt_str(data, "location", at),
             optional=_bool(data, "optional", at),
+            members=None if data.get("members") is None else _strings(data, "members", at),
+            arguments=tuple(
+                Arguments.from_json(a, f"{_key(at, 'arguments')}[{i}]")
+                for i, a in enumerate(_list(data.get("arguments", []), _key(at, "arguments")))),
         )
 
 
@@ -414,11 +475,14 @@ class Implementation:
     point: str
     obj: str
     spec: Export | None = None
+    position: str | None = None  # "first" | "last": asks to be called before/after the others
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"object": self.obj}
         if self.spec is not None:
             data["spec"] = self.spec.to_json()
+        if self.position is not None:
+            data["position"] = self.position
         return data
 
     @classmethod
@@ -426,7 +490,8 @@ class Implementation:
         data = _obj(data, at)
         spec = data.get("spec")
         return cls(point, _str(_required(data, "object", at), _key(at, "object")),
-                   None if spec is None else Export._read(point, spec, _key(at, "spec"), 0))
+                   None if spec is None else Export._read(point, spec, _key(at, "spec"), 0),
+                   _opt_str(data, "position", at))
 
 
 @dataclass(frozen=True, slots=True)
