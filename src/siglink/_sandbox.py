@@ -16,6 +16,11 @@ Use::
 
 :class:`SandboxUnavailableError` says that no sandbox could be started (``bwrap`` is not
 installed, or the kernel refuses its namespaces): the caller must then not run the program.
+
+>>> Limits(wall_seconds=5).wall_seconds, Limits().memory_bytes
+(5, 2147483648)
+>>> print(SandboxUnavailableError("bubblewrap (bwrap) is not installed"))
+no sandbox: bubblewrap (bwrap) is not installed
 """
 
 from __future__ import annotations

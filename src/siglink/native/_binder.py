@@ -1,4 +1,8 @@
-"""Binding checked declarations with ctypes: functions, Structure classes, constants."""
+"""Binding checked declarations with ctypes: functions, Structure classes, constants.
+
+>>> Binder({}, "libz.so.1", {}).ctype({"kind": "int", "size": 8, "signed": False}, "param")
+<class 'ctypes.c_ulong'>
+"""
 
 from __future__ import annotations
 

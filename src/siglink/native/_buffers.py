@@ -3,6 +3,12 @@
 ``bytes``, ``bytearray``, ``memoryview`` and ctypes data are passed through ``from_param``
 (``bytes`` and read-only buffers only where the pointee is ``const``, or a plain ``char *``),
 without a copy wherever ctypes can point into the buffer.
+
+>>> ConstBuffer.from_param(b"abc")
+b'abc'
+>>> Buffer.from_param(b"abc")
+Traceback (most recent call last):
+TypeError: buffer parameter is written by the library (void *, not const): bytes are ...
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 :class:`Builder` converts each declaration wanted into a TYPE document (the schema in
 :mod:`siglink.native.cdecl`), collecting every scalar, struct, union and enum it reaches;
 :func:`siglink.native._measure.probe` then measures them all with one compiled program.
+
+>>> quals({"kind": "int", "name": "char"}, ["const", "volatile"])
+{'kind': 'int', 'name': 'char', 'const': True, 'volatile': True}
 """
 
 from __future__ import annotations

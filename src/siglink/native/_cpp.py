@@ -4,6 +4,11 @@
 blanks ``__attribute__`` and ``__asm__`` labels out, keeping line numbers, and records the
 calling conventions and symbol names they carried. Types pycparser does not know
 (``__builtin_va_list``, ``_Float128`` ...) are typedef'd by :data:`PRELUDE`.
+
+>>> scalar_name(["long", "unsigned", "int", "long"]), self_kind("_Float128")
+(('unsigned long long', 'int'), 'float')
+>>> strip_gnu('int f(void) __attribute__((ms_abi));')[1]
+{'f': 'ms_abi'}
 """
 
 from __future__ import annotations

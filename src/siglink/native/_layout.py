@@ -1,4 +1,8 @@
-"""Struct layouts: reproduce the compiler's measured offsets with ctypes, and check them."""
+"""Struct layouts: reproduce the compiler's measured offsets with ctypes, and check them.
+
+>>> field_name({"name": "@3", "anonymous": True}), offset_text({"bit_offset": 9})
+('_anon3', 'bit 9')
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Finding a shared library as the dynamic loader would: a path, ``libz.so.1`` or ``z``."""
+"""Finding a shared library as the dynamic loader would: a path, ``libz.so.1`` or ``z``.
+
+>>> find_library("/nonexistent/libx.so.1")
+Traceback (most recent call last):
+siglink.native.elf.ElfError: /nonexistent/libx.so.1: no such file
+"""
 
 from __future__ import annotations
 

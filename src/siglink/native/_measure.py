@@ -4,6 +4,12 @@ offset, bit position and enumerator value the declarations document needs.
 The probe is compiled with the consumer's own ``-I``/``-D`` flags and run; its rows are
 ``TAG VALUES...`` where TAG indexes what was asked (:func:`probe`). :func:`fill` then puts
 the sizes into every TYPE of the document.
+
+>>> document = {"functions": {"f": {"return": {"kind": "pointer", "to": {"kind": "void"}},
+...                                 "params": []}}, "typedefs": {}, "types": {}}
+>>> fill(document, {"pointer": {"size": 8, "align": 8}, "scalars": {}, "typedefs": {}})
+>>> document["functions"]["f"]["return"]["size"]
+8
 """
 
 from __future__ import annotations
