@@ -209,3 +209,24 @@ def _cmdline(proc: Path) -> bytes:
         return (proc / "cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_sandbox_that_cannot_start_is_reported_and_nothing_runs(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    """A kernel that refuses user namespaces makes bwrap fail before running anything (as
+    in an unprivileged container): here a bwrap on PATH that fails the way it does then."""
+    tools = tmp_path / "refusing-bwrap"
+    tools.mkdir()
+    fake = tools / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    result, _ = siglink("exports", str(hostile.wheel), "--json", path=f"{tools}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"siglink: warning: compiled module advpkg._speed not inspected ({fake} could not set "
+        "up the sandbox (bwrap: No permissions to creating new namespace)): its names are "
+        "unverified; install bubblewrap to inspect it in a sandbox (apt-get install "
+        "bubblewrap, dnf install bubblewrap)")
+    assert hostile.traces() == []
