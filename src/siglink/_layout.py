@@ -9,6 +9,7 @@ Layout (docs/design.md §5)::
       index.sqlite         units, versions, modules, exports, imports, yanks, applications
       generation           the generations as text (:func:`read_generations`), bumped by
                            every change; the warm path reads this file, never SQLite
+      yanks.json           every yank and its reason, rewritten with each yank (for repair)
       libs/NAME/VERSION/   one unpacked, byte-compiled wheel and its NAME-VERSION.dist-info/
       plans/               cached link plans
       bootstrap/           the generated sitecustomize.py that makes child interpreters
@@ -28,7 +29,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root"]
+__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root",
+           "user_store"]
 
 ALL = "*"
 """The key, in a generations mapping, of the last change to the set of distributions and
@@ -44,9 +46,14 @@ def store_root(explicit: str | os.PathLike[str] | None = None) -> str:
     ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
     root = os.fspath(explicit) if explicit else os.environ.get("SIGLINK_STORE")
     if not root:
-        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
-        root = os.path.join(data, "siglink")
+        return user_store()
     return os.path.abspath(os.path.expanduser(root))
+
+
+def user_store() -> str:
+    """The user's own store: ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return os.path.abspath(os.path.expanduser(os.path.join(data, "siglink")))
 
 
 class StoreLayout:
@@ -81,6 +88,10 @@ class StoreLayout:
     @property
     def generation(self) -> str:
         return self._join("generation")
+
+    @property
+    def yanks(self) -> str:
+        return self._join("yanks.json")
 
     @property
     def libs(self) -> str:

@@ -1,9 +1,10 @@
 """Store commands: ``install``, ``list``, ``show``, ``remove``, ``yank``, ``unyank``,
-``who-uses``."""
+``who-uses``, ``store repair``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,20 @@ install, remove, yank and unyank that concerns them. A library not in the store 
 (exit 2); one in the store that no application links prints so (exit 0).
 """
 
+_STORE = """\
+examples:
+  siglink store repair              rebuild a missing, empty or damaged index from libs/
+"""
+
+_REPAIR = """\
+Rebuild the store's index from libs/: the damaged index is moved aside
+(index.sqlite.damaged-TIME), every libs/NAME/VERSION/ is adopted with the manifest written at
+install (its dist-info's siglink.json), yanks come back from the old index or yanks.json, and
+registrations from the old index when it can be read. What could not be restored is printed;
+a version that cannot be adopted is left in place. Exit 0 when everything was adopted, 1 when
+something was reported.
+"""
+
 
 def register(sub: Any) -> None:
     """Add the store subcommands to ``sub`` (an argparse subparsers action)."""
@@ -132,6 +147,15 @@ def register(sub: Any) -> None:
     p.add_argument("target", metavar="NAME[==VERSION]")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_who_uses)
+
+    p = add("store", "look after the store itself", _STORE)
+    actions = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    repair: argparse.ArgumentParser = actions.add_parser(
+        "repair", help="rebuild the index from libs/", description=_REPAIR,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    store_option(repair)
+    repair.add_argument("--json", action="store_true", help="machine-readable output")
+    repair.set_defaults(func=cmd_store_repair)
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -296,11 +320,15 @@ def cmd_install(args: argparse.Namespace) -> int:
         impacts = _predict(store, add=previews)
         _print_impact(store, impacts, as_json=args.json, head={"install": adds})
         return 0
-    progress = not args.json and sys.stderr.isatty()
     had = store.installed()
+    # A bar only for what takes seconds (fetching, building); a local wheel takes less time
+    # than the bar would flicker on the screen.
+    slow = any(not (spec.endswith(".whl") and os.path.isfile(spec)) for spec in args.specs)
     try:
         try:
-            results = store.install(args.specs, index_url=args.index_url, progress=progress)
+            with _ProgressBar(not args.json and slow and sys.stderr.isatty()) as bar:
+                results = store.install(args.specs, index_url=args.index_url,
+                                        progress=bar.callback)
         except SiglinkError as e:
             if len(args.specs) > 1:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -337,6 +365,41 @@ def cmd_install(args: argparse.Namespace) -> int:
         warn(message)
     _print_relinked(relinked, new)
     return 0
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr for a long store operation (``enabled``), else nothing;
+    :attr:`callback` is what the store calls once per step."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    @property
+    def callback(self) -> Any:
+        return self._step if self.enabled else None
+
+    def _step(self, description: str, done: int, total: int) -> None:
+        if self._progress is None:
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            from siglink.cli._output import console
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), console=console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("installing", total=total)
+        self._progress.update(self._task, completed=done, description=description)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def _python_excluded(store: Store, results: Any) -> list[str]:
@@ -568,3 +631,25 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
         rows.append(row)
     table(None, columns, rows)
     return 0
+
+
+def cmd_store_repair(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
+    store = _store(args)
+    report = store.repair()
+    if args.json:
+        print_json({"versions": report.versions, "yanks": report.yanks, "apps": report.apps,
+                    "problems": report.problems, "damaged_index": report.damaged})
+    else:
+        if report.damaged:
+            print(f"moved the old index to {report.damaged}")
+        print(f"adopted {len(report.versions)} version{'s' * (len(report.versions) != 1)}"
+              + (f": {', '.join(report.versions)}" if report.versions else ""))
+        if report.yanks:
+            print(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
+                  + ", ".join(report.yanks))
+        print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
+        for problem in report.problems:
+            print(f"not restored: {problem}")
+    return 1 if any(p for p in report.problems if "registers again" not in p) else 0

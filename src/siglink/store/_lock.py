@@ -43,6 +43,22 @@ class FileLock:
             self._fd = fd
         self._depth += 1
 
+    def try_acquire(self) -> bool:
+        """Acquire without waiting; ``False`` when another process holds the lock."""
+        if self._fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
+        self._depth += 1
+        return True
+
     def release(self) -> None:
         if self._fd is None:
             return

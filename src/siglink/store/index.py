@@ -21,11 +21,21 @@ from typing import Any, Final
 
 from siglink.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Index", "VersionRow"]
+__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow"]
 
-SCHEMA_VERSION: Final = 2
+
+class CorruptIndexError(StoreError):
+    """The file is not a readable siglink index (``reason`` says why, without the path)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+SCHEMA_VERSION: Final = 3
 """2 added ``apps.refused``: why the application's last link was refused (NULL when it
-linked). In ``app_links``, an empty ``version`` means the library is needed but not linked."""
+linked). In ``app_links``, an empty ``version`` means the library is needed but not linked.
+3 added ``garbage``: directories under the store root (relative paths) that a committed change
+says are to be deleted (an install's target before its rows commit, a removed version)."""
 
 _SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,6 +78,7 @@ CREATE TABLE app_links (
     PRIMARY KEY (app_id, name)
 );
 CREATE INDEX app_links_by_library ON app_links (name, version);
+CREATE TABLE garbage (path TEXT PRIMARY KEY);
 """
 
 
@@ -131,8 +142,9 @@ class Index:
         self._db.close()
 
     def _fail(self, e: sqlite3.Error) -> StoreError:
-        what = "corrupt store index" if isinstance(e, sqlite3.DatabaseError) else "store index"
-        return StoreError(f"{self.path}: {what} ({e})")
+        if isinstance(e, sqlite3.DatabaseError):
+            return CorruptIndexError(self.path, f"corrupt store index ({e})")
+        return StoreError(f"{self.path}: store index ({e})")
 
     def _check_schema(self, create: bool) -> None:
         version = self._scalar("PRAGMA user_version")
@@ -147,11 +159,13 @@ class Index:
                     self._db.execute("INSERT INTO meta VALUES ('id', ?)", (os.urandom(16).hex(),))
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
-                raise StoreError(f"{self.path}: not a siglink store index (no schema version)")
-        elif version == 1 and create:  # a writer upgrades the schema in place
+                raise CorruptIndexError(self.path, "not a siglink store index (no schema version)")
+        elif version in (1, 2) and create:  # a writer upgrades the schema in place
             with self.transaction():
                 if self._scalar("PRAGMA user_version") == 1:
                     self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
+                if self._scalar("PRAGMA user_version") in (1, 2):
+                    self._db.execute("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version > SCHEMA_VERSION:
             raise StoreError(
@@ -236,6 +250,57 @@ class Index:
 
     def set_generation(self, value: int) -> None:
         self._exec("UPDATE meta SET value = ? WHERE key = 'generation'", (str(value),))
+
+    def generations(self) -> tuple[int, dict[str, int]]:
+        """The global generation and, per distribution (and ``"*"``), the global generation of
+        its last change (:func:`siglink._layout.read_generations`). An index written before
+        per-library generations has every library at the global generation."""
+        generation = self.generation()
+        if self.empty:
+            return generation, {"*": generation}
+        text = self._scalar("SELECT value FROM meta WHERE key = 'generations'")
+        libraries: dict[str, int] = {}
+        if text:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                libraries = {str(k): int(v) for k, v in data.items()
+                             if isinstance(v, int) and 0 <= v <= generation}
+        if not libraries:
+            libraries = dict.fromkeys(self.names(), generation)
+        libraries.setdefault("*", generation)
+        return generation, libraries
+
+    def set_generations(self, generation: int, libraries: Mapping[str, int]) -> None:
+        self.set_generation(generation)
+        self._exec(
+            "INSERT INTO meta VALUES ('generations', ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = excluded.value",
+            (json.dumps(dict(sorted(libraries.items()))),))
+
+    def module_owners(self) -> set[tuple[str, str]]:
+        """``(module, distribution)`` of every top-level module of every version."""
+        if self.empty:
+            return set()
+        return {(m, n) for m, n in self._query("SELECT DISTINCT module, name FROM modules")}
+
+    # -- garbage ----------------------------------------------------------------------------
+    def _has_garbage_table(self) -> bool:
+        return bool(self._scalar("PRAGMA user_version") >= 3)
+
+    def garbage(self) -> list[str]:
+        """Directories (relative to the store root) a committed change says are garbage."""
+        if self.empty or not self._has_garbage_table():
+            return []
+        return [r[0] for r in self._query("SELECT path FROM garbage ORDER BY path")]
+
+    def add_garbage(self, path: str) -> None:
+        self._exec("INSERT OR IGNORE INTO garbage VALUES (?)", (path,))
+
+    def drop_garbage(self, path: str) -> None:
+        self._exec("DELETE FROM garbage WHERE path = ?", (path,))
 
     # -- versions ---------------------------------------------------------------------------
     def names(self) -> list[str]:
