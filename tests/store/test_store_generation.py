@@ -17,7 +17,6 @@ from siglink._layout import read_generations
 from siglink.errors import StoreError
 from siglink.store import Store
 from siglink.store import _install as install_module
-from siglink.store import _removal as removal_module
 from siglink.store import index as index_module
 
 WheelMaker = Callable[..., Path]
@@ -103,14 +102,16 @@ def test_remove_deletes_only_from_staging_after_the_lock(
     root = tmp_path / "store"
     store = Store(root)
     store.install([str(make_wheel("textkit", "1.0.0"))])
-    real = removal_module.shutil.rmtree
+    import shutil
+
+    real = shutil.rmtree
     calls: list[tuple[Path, bool]] = []
 
     def rmtree(path: Any, *args: Any, **kwargs: Any) -> None:
         calls.append((Path(path), store._lock._fd is not None))
         real(path, *args, **kwargs)
 
-    monkeypatch.setattr(removal_module.shutil, "rmtree", rmtree)
+    monkeypatch.setattr("siglink.store._removal.shutil.rmtree", rmtree)
     store.remove("textkit", "1.0.0")
     assert not (root / "libs/textkit").exists()
     assert list((root / ".staging").iterdir()) == []

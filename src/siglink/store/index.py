@@ -31,11 +31,12 @@ class CorruptIndexError(StoreError):
         super().__init__(f"{path}: {reason}")
         self.reason = reason
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 2
 """2 added ``apps.refused``: why the application's last link was refused (NULL when it
 linked). In ``app_links``, an empty ``version`` means the library is needed but not linked.
-3 added ``garbage``: directories under the store root (relative paths) that a committed change
-says are to be deleted (an install's target before its rows commit, a removed version)."""
+The ``garbage`` table (directories under the store root, relative paths, that a committed
+change says are to be deleted: removed versions) is created by the first writer that needs it;
+an older siglink ignores it."""
 
 _SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -111,6 +112,18 @@ class VersionRow:
         )
 
 
+def _uri(path: Path) -> str:
+    """``file:`` URI of ``path`` with every byte but ``/`` and unreserved ones %-escaped, so
+    that ``#``, ``?``, ``%41`` and bytes that are not UTF-8 name the file they are in.
+
+    >>> _uri(Path("/srv/a #1?/x%41/index.sqlite"))
+    'file:/srv/a%20%231%3F/x%2541/index.sqlite'
+    """
+    from urllib.parse import quote
+
+    return "file:" + quote(os.fsencode(os.path.abspath(path)), safe="/")
+
+
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
@@ -126,7 +139,7 @@ class Index:
         try:
             mode = "rwc" if create else "rw"
             db = sqlite3.connect(
-                f"file:{path}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
+                f"{_uri(path)}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
             )
         except sqlite3.Error as e:
             raise StoreError(f"{path}: cannot open the store index ({e})") from e
@@ -160,14 +173,15 @@ class Index:
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
                 raise CorruptIndexError(self.path, "not a siglink store index (no schema version)")
-        elif version in (1, 2) and create:  # a writer upgrades the schema in place
+        elif version == 1 and create:  # a writer upgrades the schema in place
             with self.transaction():
                 if self._scalar("PRAGMA user_version") == 1:
                     self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
-                if self._scalar("PRAGMA user_version") in (1, 2):
-                    self._db.execute("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version > SCHEMA_VERSION:
+        if create and version <= SCHEMA_VERSION and not self._has_garbage_table():
+            with self.transaction():
+                self._exec("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store index schema {version} is newer than this siglink reads "
                 f"({SCHEMA_VERSION}); upgrade siglink"
@@ -288,7 +302,8 @@ class Index:
 
     # -- garbage ----------------------------------------------------------------------------
     def _has_garbage_table(self) -> bool:
-        return bool(self._scalar("PRAGMA user_version") >= 3)
+        return bool(self._scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'garbage'"))
 
     def garbage(self) -> list[str]:
         """Directories (relative to the store root) a committed change says are garbage."""
