@@ -22,6 +22,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from siglink._layout import read_generations
 from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._generation import Changes, advance
@@ -78,37 +79,46 @@ def _read_old(core: StoreCore) -> _Old:
 
 
 def repair(core: StoreCore) -> RepairReport:
-    """Rebuild ``core``'s index from ``libs/`` (see the module docstring)."""
+    """Rebuild ``core``'s index from ``libs/`` (see the module docstring).
+
+    The new index is built and committed beside the old one (``index.sqlite.repairing``) and
+    renamed over it, so a repair killed at any point leaves the old index in place (and the
+    next repair starts again)."""
     report = RepairReport()
     with core.locked():
         core.close()
         core.repairing = True
         try:
             old = _read_old(core)
-            if core.index_path.exists():
-                aside = f"{core.index_path}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
-                os.replace(core.index_path, aside)
-                journal = Path(f"{core.index_path}-journal")
-                if journal.exists():
-                    os.replace(journal, f"{aside}-journal")
-                report.damaged = aside
             journal_yanks = read_journal(core.layout.yanks)
             yanks = old.yanks if old.readable else {
                 n: dict(v) for n, v in journal_yanks.items()}
-            index = core.writer()
-            with index.transaction():
-                adopted = _adopt_all(core, index, yanks, report)
-                for name, versions in sorted(yanks.items()):
-                    for version, reason in sorted(versions.items()):
-                        if (name, version) in adopted:
-                            report.yanks.append(f"{name}=={version}")
-                        else:
-                            report.problems.append(
-                                f"yank of {name}=={version} ({reason}): the version is not in "
-                                "libs/; dropped")
-                _restore_apps(index, old, report)
-                advance(core.layout, index, Changes(all=True), set())
-                write_journal(core, index)
+            building = Path(f"{core.index_path}.repairing")
+            for stale in (building, Path(f"{building}-journal")):
+                stale.unlink(missing_ok=True)
+            core.libs.mkdir(parents=True, exist_ok=True)
+            index = Index.open(building, create=True)
+            assert index is not None
+            try:
+                with index.transaction():
+                    adopted = _adopt_all(core, index, yanks, report)
+                    for name, versions in sorted(yanks.items()):
+                        for version, reason in sorted(versions.items()):
+                            if (name, version) in adopted:
+                                report.yanks.append(f"{name}=={version}")
+                            else:
+                                report.problems.append(
+                                    f"yank of {name}=={version} ({reason}): the version is "
+                                    "not in libs/; dropped")
+                    _restore_apps(index, old, report)
+                    _carry_generation(core, index)
+                    advance(core.layout, index, Changes(all=True), set())
+                    write_journal(core, index)
+                    core.pause("generation")
+            finally:
+                index.close()
+            core.pause("committed")
+            report.damaged = _replace(core.index_path, building)
         finally:
             core.repairing = False
             core.close()
@@ -117,6 +127,46 @@ def repair(core: StoreCore) -> RepairReport:
             "the registered applications could not be read from the damaged index: each "
             "registers again at its next build, plan or run")
     return report
+
+
+def _carry_generation(core: StoreCore, index: Index) -> None:
+    """Start the new index past every generation the old one or the file published."""
+    on_file = read_generations(core.layout.generation)[0]
+    index.set_generation(max(on_file, _old_generation(core), 0))
+
+
+def _old_generation(core: StoreCore) -> int:
+    try:
+        old = Index.open(core.index_path, create=False)
+    except StoreError:
+        return 0
+    if old is None:
+        return 0
+    try:
+        return old.generation()
+    except StoreError:
+        return 0
+    finally:
+        old.close()
+
+
+def _replace(index: Path, built: Path) -> str | None:
+    """Put ``built`` in place of ``index``, keeping the old one (and any journal of it, which
+    must never meet the new file) as ``index.sqlite.damaged-TIME``; that name."""
+    aside: str | None = None
+    if index.exists():
+        aside = f"{index}.damaged-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        try:
+            os.link(index, aside)
+        except OSError:  # no hard links here: a copy
+            import shutil
+
+            shutil.copy2(index, aside)
+    journal = Path(f"{index}-journal")
+    if journal.exists():
+        os.replace(journal, f"{aside or index}-journal.damaged")
+    os.replace(built, index)
+    return aside
 
 
 def _adopt_all(core: StoreCore, index: Index, yanks: dict[str, dict[str, str]],
