@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root",
-           "user_store"]
+__all__ = ["ALL", "TRUST_OWNER_ENV", "StoreLayout", "format_generations", "read_generations",
+           "store_root", "untrusted", "untrusted_store", "user_store"]
+
+TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"
+"""Set to ``1`` (or pass ``--trust-owner``) for root to use a store another user owns."""
 
 ALL = "*"
 """The key, in a generations mapping, of the last change to the set of distributions and
@@ -190,3 +193,45 @@ def read_generations(path: str) -> tuple[int, dict[str, int]]:
         return -1, {}
     libraries.setdefault(ALL, generation)
     return generation, libraries
+
+
+def untrusted(path: str) -> str | None:
+    """Why ``path`` (a store directory or file) must not be trusted, else ``None``: like ssh's
+    StrictModes, anything writable by group or others is refused, and root does not use what
+    another user owns unless ``$SIGLINK_TRUST_STORE_OWNER`` is ``1``. A path that does not
+    exist is nothing to distrust. One ``os.stat``; standard library only.
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> os.chmod(d, 0o755); untrusted(d) is None
+    True
+    >>> os.chmod(d, 0o777); untrusted(d).endswith(": writable by group and others; refused "
+    ...                                             f"(chmod go-w {d})")
+    True
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"{path}: cannot be checked ({e.strerror or e})"
+    writable = st.st_mode & 0o022
+    if writable:
+        who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
+        return f"{path}: writable by {who}; refused (chmod go-w {path})"
+    if (os.geteuid() == 0 and st.st_uid != 0
+            and os.environ.get(TRUST_OWNER_ENV) != "1"):
+        return (f"{path}: owned by uid {st.st_uid}, not root: root does not use another "
+                f"user's store (--trust-owner or {TRUST_OWNER_ENV}=1 trusts it)")
+    return None
+
+
+def untrusted_store(layout: StoreLayout) -> str | None:
+    """The first reason not to trust the store (its directory, index, plans, bootstrap,
+    generation file, libs), else ``None``."""
+    for path in (layout.root, layout.index, layout.plans, layout.bootstrap, layout.generation,
+                 layout.libs):
+        problem = untrusted(path)
+        if problem is not None:
+            return problem
+    return None

@@ -27,6 +27,9 @@ examples:
                                    which registered applications would move, stay or stop
 
 Versions sit side by side; installing NAME==VERSION again is a no-op ("already present").
+A top-level module belongs to one distribution: a wheel shipping a module another distribution
+provides is refused (exit 3) unless --allow-module-conflict. Modules of the standard library
+(a backport such as argparse 1.4.0) are installed but never served (a note says so).
 Every wheel is checked (RECORD hashes, paths, platform tags) before anything is written; one
 refused spec installs nothing. The registered applications linking an installed library are
 then linked again, and each one's outcome is printed.
@@ -79,6 +82,17 @@ install, remove, yank and unyank that concerns them. A library not in the store 
 (exit 2); one in the store that no application links prints so (exit 0).
 """
 
+_VERIFY = """\
+examples:
+  siglink verify                       every version in the store
+  siglink verify textkit==1.0.1 idna   one version, every version of idna
+  siglink verify --json
+
+Every file of every version was hashed (sha256) at install, the byte-compiled .pyc included.
+Exit 0 when every file is as installed; 1 naming each file changed, missing or extra (or a
+version installed by an older siglink, which recorded no hashes).
+"""
+
 _STORE = """\
 examples:
   siglink store repair              rebuild a missing, empty or damaged index from libs/
@@ -111,6 +125,9 @@ def register(sub: Any) -> None:
     p.add_argument("--index-url", metavar="URL", help="the package index to fetch from")
     p.add_argument("--dry-run", action="store_true",
                    help="write nothing; show which applications would move, stay or stop")
+    p.add_argument("--allow-module-conflict", action="store_true",
+                   help="install even when another distribution provides one of its top-level "
+                        "modules (the linker then picks one and says which)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_install)
 
@@ -148,6 +165,13 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_who_uses)
 
+    p = add("verify", "check every stored file against the hashes recorded at install",
+            _VERIFY)
+    p.add_argument("targets", nargs="*", metavar="NAME[==VERSION]",
+                   help="the versions to check (default: every version)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_verify)
+
     p = add("store", "look after the store itself", _STORE)
     actions = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     repair: argparse.ArgumentParser = actions.add_parser(
@@ -159,9 +183,10 @@ def register(sub: Any) -> None:
 
 
 def _store(args: argparse.Namespace) -> Store:
+    from siglink.cli._output import warn
     from siglink.store import Store
 
-    return Store(getattr(args, "store", None))
+    return Store(getattr(args, "store", None), on_wait=warn)
 
 
 def _split(target: str, *, pinned: bool) -> tuple[str, str | None]:
@@ -328,7 +353,8 @@ def cmd_install(args: argparse.Namespace) -> int:
         try:
             with _ProgressBar(not args.json and slow and sys.stderr.isatty()) as bar:
                 results = store.install(args.specs, index_url=args.index_url,
-                                        progress=bar.callback)
+                                        progress=bar.callback,
+                                        allow_module_conflict=args.allow_module_conflict)
         except SiglinkError as e:
             if len(args.specs) > 1:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -345,7 +371,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = _python_excluded(store, results)
+    warnings = [note for r in results for note in r.notes] + _python_excluded(store, results)
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -653,3 +679,22 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"not restored: {problem}")
     return 1 if any(p for p in report.problems if "registers again" not in p) else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
+    store = _store(args)
+    targets = [_split(t, pinned=False) for t in args.targets]
+    findings = store.verify(targets)
+    if args.json:
+        print_json({"intact": not findings, "findings": [
+            {"name": f.name, "version": f.version, "kind": f.kind, "path": f.path}
+            for f in findings]})
+        return 1 if findings else 0
+    for finding in findings:
+        print(finding)
+    if not findings:
+        count = len(store.installed()) if not targets else len(targets)
+        print(f"intact: {count} version{'s' * (count != 1)} as installed")
+    return 1 if findings else 0

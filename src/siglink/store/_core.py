@@ -20,15 +20,21 @@ from pathlib import Path
 from typing import Final
 
 from siglink._files import write_atomic
-from siglink._layout import StoreLayout, format_generations, store_root, user_store
+from siglink._layout import (
+    StoreLayout,
+    format_generations,
+    store_root,
+    untrusted_store,
+    user_store,
+)
 from siglink.errors import BadInputError, StoreError
 from siglink.store._generation import Changes, advance
-from siglink.store._lock import FileLock
+from siglink.store._lock import FileLock, LockTimeoutError
 from siglink.store._records import StoredVersion
 from siglink.store._recovery import recover
 from siglink.store.index import CorruptIndexError, Index
 
-__all__ = ["DamagedIndexError", "Pause", "StoreCore"]
+__all__ = ["DamagedIndexError", "Pause", "StoreCore", "UntrustedStoreError"]
 
 Pause = Callable[[str], None]
 """A test seam: called with the name of each point of a change (``staged``, ``indexed``,
@@ -48,11 +54,17 @@ class DamagedIndexError(StoreError):
         self.index = index
 
 
+class UntrustedStoreError(StoreError):
+    """A store, index, plan directory or bootstrap writable by others, or (for root) owned by
+    another user (exit 3); see :func:`siglink._layout.untrusted`."""
+
+
 class StoreCore:
     """A store's root, layout, index connection and lock (see the module docstring)."""
 
     def __init__(self, root: Path | str | None = None, *, environment: bool = False,
-                 pause: Pause | None = None) -> None:
+                 pause: Pause | None = None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         if isinstance(root, str) and not root.strip():
             raise BadInputError("--store: empty path")
         self.root: Final = Path(store_root(root))
@@ -67,8 +79,12 @@ class StoreCore:
         self.environment: Final = environment
         self._pause = pause
         self._index: Index | None = None
-        self._lock = FileLock(Path(self.layout.lock))
+        # ``on_wait(message)``: told once when a change must wait for another writer.
+        self._lock = FileLock(Path(self.layout.lock), on_wait=None if on_wait is None else (
+            lambda pid: on_wait(f"waiting for the store's lock, held by "
+                                f"{f'process {pid}' if pid else 'another process'}")))
         self._recovered = False
+        self._trusted = False
         self.repairing = False  # set by store repair: the damaged index is being replaced
         self.environment_versions: dict[str, list[StoredVersion]] | None = None  # read once
 
@@ -148,9 +164,19 @@ class StoreCore:
             raise
         return index
 
+    def check_trust(self) -> None:
+        """:class:`UntrustedStoreError` when the store must not be used (once per object)."""
+        if self._trusted:
+            return
+        problem = untrusted_store(self.layout)
+        if problem is not None:
+            raise UntrustedStoreError(problem)
+        self._trusted = True
+
     def reader(self) -> Index | None:
         """The index for reading; ``None`` when the store does not exist."""
         if self._index is None:
+            self.check_trust()
             self._index = self._open(create=False)
             if self._index is not None and not self._recovered:
                 self._recovered = True
@@ -161,7 +187,9 @@ class StoreCore:
     def locked(self) -> Iterator[None]:
         """Hold the store's file lock (creating the store directory first)."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            if not self.root.is_dir():
+                self.root.mkdir(parents=True, exist_ok=True)
+                os.chmod(self.root, 0o755)  # whatever the umask
         except OSError as e:
             if isinstance(e, FileExistsError):
                 raise BadInputError(f"{self.root}: not a directory (a store is a directory)",
@@ -172,6 +200,11 @@ class StoreCore:
             raise StoreError(f"{self.root}: cannot create the store ({e.strerror or e})") from e
         try:
             self._lock.acquire()
+        except LockTimeoutError as e:
+            who = f"process {e.holder}" if e.holder else "another process"
+            raise StoreError(
+                f"{self.root}: the store is locked by {who}; gave up after {e.waited:g} s "
+                "(SIGLINK_LOCK_TIMEOUT=SECONDS waits longer)") from e
         except OSError as e:
             raise StoreError(f"{self.root}: cannot lock the store ({e.strerror or e})") from e
         try:
@@ -181,16 +214,22 @@ class StoreCore:
 
     def writer(self) -> Index:
         """The index for writing; call with the lock held. Creates the store if needed."""
+        self.check_trust()
         if not self.repairing and self._index is None:
             existing = self._open(create=False)  # refuses a damaged index before creating one
             if existing is not None:
                 existing.close()
         for folder in (self.root, self.libs, self.staging):
-            folder.mkdir(parents=True, exist_ok=True)
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o755)  # whatever the umask
         if self._index is None or self._index.empty or self._index.outdated:
             self.close()
+            created = not self.index_path.exists()
             self._index = self._open(create=True)
             assert self._index is not None
+            if created:
+                os.chmod(self.index_path, 0o644)
         if not self._recovered:
             self._recovered = True
             recover(self.layout, self._index, self._lock)

@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,15 +32,22 @@ from siglink.store import _queries
 from siglink.store._core import StoreCore
 from siglink.store._lock import hold_dir
 from siglink.store._progress import Progress, Steps
-from siglink.store._records import InstallResult, InstallStatus, StoredVersion, version_key
+from siglink.store._records import (
+    STDLIB,
+    InstallResult,
+    InstallStatus,
+    StoredVersion,
+    version_key,
+)
 from siglink.store._recovery import UNCOMMITTED
+from siglink.store._verify import fix_modes, hash_tree
 from siglink.store.index import VersionRow
 from siglink.store.wheel import WheelInfo, unpack, validate
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Import, Manifest
 
-__all__ = ["install", "preview"]
+__all__ = ["install", "preview", "stdlib_notes"]
 
 
 def __dir__() -> list[str]:
@@ -59,6 +66,7 @@ class _Staged:
     prepared: _Prepared
     holder: Path
     fd: int
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def lib(self) -> Path:
@@ -71,10 +79,15 @@ class _Staged:
 
 
 def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = None,
-            progress: Progress | None = None) -> list[InstallResult]:
+            progress: Progress | None = None,
+            allow_module_conflict: bool = False) -> list[InstallResult]:
     """Install wheels, sdists, project directories or requirements; all or nothing.
 
-    ``progress`` is called once per step (:mod:`~siglink.store._progress`).
+    ``progress`` is called once per step (:mod:`~siglink.store._progress`). A top-level module
+    is provided by one distribution per store: a version shipping a module another
+    distribution provides is refused (:class:`StoreError`, naming both) unless
+    ``allow_module_conflict``. Modules of the standard library are never served from the
+    store; each result's ``notes`` says which it ignores.
 
     :raises BadInputError: a spec or wheel is refused (nothing was written).
     :raises FetchError: a requirement cannot be fetched.
@@ -101,6 +114,7 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
             else:
                 results[key] = InstallResult(*key, "installed")
                 todo.append(p)
+        _check_owners(core, [p.info for p in todo], allow_module_conflict)
         if todo:
             staged: list[_Staged] = []
             try:
@@ -109,7 +123,7 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
                     staged.append(_stage(core, p))
                 core.pause("staged")
                 steps("committing")
-                for key, status in _commit(core, staged).items():
+                for key, status in _commit(core, staged, allow_module_conflict).items():
                     results[key] = InstallResult(*key, status=status)
             finally:
                 for s in staged:
@@ -121,8 +135,44 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
             out.append(InstallResult(*pinned[number], "already-present"))
         else:
             p = next(fresh)
-            out.append(results[(p.info.name, p.info.version)])
+            result = results[(p.info.name, p.info.version)]
+            out.append(replace(result, notes=stdlib_notes(p.info.name, p.info.version,
+                                                          p.info.top_level)))
     return out
+
+
+def stdlib_notes(name: str, version: str, top_level: Iterable[str]) -> tuple[str, ...]:
+    """A note for each top-level module that is this interpreter's standard library's."""
+    shadowed = sorted(set(top_level) & STDLIB)
+    if not shadowed:
+        return ()
+    return (f"{name}=={version}: {', '.join(shadowed)} "
+            f"{'is' if len(shadowed) == 1 else 'are'} in the standard library of this Python; "
+            "the store never serves "
+            f"{'it' if len(shadowed) == 1 else 'them'} here (ignored)",)
+
+
+def _check_owners(core: StoreCore, infos: Sequence[WheelInfo], allow: bool) -> None:
+    """Refuse a version shipping a top-level module another distribution provides (in the
+    store or in this install), unless ``allow``; :class:`StoreError` naming both."""
+    if allow or not infos:
+        return
+    index = core.reader()
+    claimed: dict[str, str] = {}
+    for info in infos:
+        for top in info.top_level:
+            if top in STDLIB:
+                continue
+            owners = set(index.providers(top)) if index is not None else set()
+            if top in claimed:
+                owners.add(claimed[top])
+            owners.discard(info.name)
+            if owners:
+                raise StoreError(
+                    f"{info.name}=={info.version}: top-level module '{top}' is provided by "
+                    f"{', '.join(sorted(owners))} already; nothing was installed "
+                    "(--allow-module-conflict installs both)")
+            claimed[top] = info.name
 
 
 def _pinned_present(core: StoreCore, spec: str) -> tuple[str, str] | None:
@@ -257,6 +307,8 @@ def _stage(core: StoreCore, p: _Prepared) -> _Staged:
         (lib / p.info.dist_info / "siglink.json").write_text(p.manifest.dumps())
         final = core.layout.lib(p.info.name, p.info.version)
         compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
+        fix_modes(lib)
+        staged.files = hash_tree(lib)
         (lib / UNCOMMITTED).touch()
     except BaseException:
         staged.discard()
@@ -264,7 +316,8 @@ def _stage(core: StoreCore, p: _Prepared) -> _Staged:
     return staged
 
 
-def _commit(core: StoreCore, staged: Sequence[_Staged]) -> dict[tuple[str, str], InstallStatus]:
+def _commit(core: StoreCore, staged: Sequence[_Staged],
+            allow_module_conflict: bool = False) -> dict[tuple[str, str], InstallStatus]:
     statuses: dict[tuple[str, str], InstallStatus] = {}
     moved: list[Path] = []
     with core.locked():
@@ -272,6 +325,11 @@ def _commit(core: StoreCore, staged: Sequence[_Staged]) -> dict[tuple[str, str],
         garbage = set(index.garbage())  # committed: left by a killed removal
         try:
             with core.change() as (index, changes):
+                # Checked again under the lock: another install may have committed since.
+                _check_owners(core, [s.prepared.info for s in staged
+                                     if index.get(s.prepared.info.name,
+                                                  s.prepared.info.version) is None],
+                              allow_module_conflict)
                 for s in staged:
                     info = s.prepared.info
                     key = (info.name, info.version)
@@ -289,12 +347,15 @@ def _commit(core: StoreCore, staged: Sequence[_Staged]) -> dict[tuple[str, str],
                         row, display_name=info.display_name,
                         manifest=s.prepared.manifest.to_json(),
                     )
+                    index.set_record(info.name, info.version, s.files)
                     changes.touch([info.name])
                     core.pause("indexed")
                     if final.exists():
                         _clear_leftover(final, relative in garbage)
                         index.drop_garbage(relative)
-                    final.parent.mkdir(parents=True, exist_ok=True)
+                    if not final.parent.is_dir():
+                        final.parent.mkdir(parents=True, exist_ok=True)
+                        os.chmod(final.parent, 0o755)
                     os.replace(s.lib, final)
                     moved.append(final)
                     statuses[key] = "installed"

@@ -12,16 +12,28 @@ from packaging.utils import canonicalize_name
 
 from siglink._layout import read_generations
 from siglink.store._core import StoreCore
-from siglink.store._records import NotInStoreError, StoredVersion, version_key
+from siglink.store._records import STDLIB, NotInStoreError, StoredVersion, version_key
 from siglink.store.index import VersionRow
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
 
 __all__ = [
-    "dump", "export_counts", "generation", "generations", "get", "installed", "manifest",
-    "manifest_json", "names",
-    "providers", "snapshot", "stored", "top_levels", "versions",
+    "dump",
+    "export_counts",
+    "generation",
+    "generations",
+    "get",
+    "installed",
+    "manifest",
+    "manifest_json",
+    "names",
+    "providers",
+    "shadowing",
+    "snapshot",
+    "stored",
+    "top_levels",
+    "versions",
 ]
 
 
@@ -64,11 +76,13 @@ def snapshot(core: StoreCore) -> Iterator[int]:
 
 
 def stored(core: StoreCore, row: VersionRow) -> StoredVersion:
+    """A row as the linker sees it: its top-level modules but the standard library's, which
+    the store never serves (a backport is ignored for the interpreter it duplicates)."""
     path = core.root / row.path
     return StoredVersion(
         name=row.name, version=row.version, path=path, dist_info=path / row.dist_info,
-        top_level=row.top_level, requires=row.requires, requires_python=row.requires_python,
-        yanked=row.yanked,
+        top_level=tuple(t for t in row.top_level if t not in STDLIB), requires=row.requires,
+        requires_python=row.requires_python, yanked=row.yanked,
     )
 
 
@@ -167,12 +181,24 @@ def manifest_json(core: StoreCore, name: str, version: str) -> str | None:
 def providers(core: StoreCore, module: str) -> list[str]:
     """Names of the libraries providing the top-level package of ``module``."""
     top = module.split(".", 1)[0]
+    if top in STDLIB:
+        return []
     index = core.reader()
     found = set(index.providers(top)) if index else set()
     for name, every in _environment(core).items():
         if any(top in v.top_level for v in every):
             found.add(name)
     return sorted(found)
+
+
+def shadowing(core: StoreCore, module: str) -> list[str]:
+    """Distributions in the store that ship ``module``'s top-level name although it is the
+    standard library's here (never served: a backport such as ``argparse``)."""
+    top = module.split(".", 1)[0]
+    index = core.reader()
+    if top not in STDLIB or index is None:
+        return []
+    return sorted(index.providers(top))
 
 
 def export_counts(core: StoreCore, name: str, version: str) -> dict[str, int]:

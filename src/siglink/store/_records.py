@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,13 @@ from packaging.version import InvalidVersion, Version
 
 from siglink.errors import BadInputError, StoreError
 
+STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names) | frozenset(
+    sys.builtin_module_names)
+"""This interpreter's standard library's top-level module names: never served from the store
+(a backport is ignored for the interpreter it duplicates)."""
+
 __all__ = [
+    "STDLIB",
     "InstallResult",
     "InstallStatus",
     "NotInStoreError",
@@ -65,11 +72,13 @@ InstallStatus = Literal["installed", "already-present"]
 
 @dataclass(frozen=True)
 class InstallResult:
-    """What :meth:`Store.install` did with one spec."""
+    """What :meth:`Store.install` did with one spec; ``notes`` for the user (a module of the
+    standard library the store will not serve)."""
 
     name: str
     version: str
     status: InstallStatus
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

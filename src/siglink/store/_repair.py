@@ -3,7 +3,9 @@
 The index is moved aside (``index.sqlite.damaged-TIME``), a new one is created, and every
 ``libs/NAME/VERSION/`` is adopted with the manifest its ``NAME-VERSION.dist-info/siglink.json``
 holds (written at install), its metadata (``METADATA``) and its contents digest (from
-``RECORD``, as at install). Yanks come back from the old index when it can still be read,
+``RECORD``, as at install); the hashes ``verify`` checks are taken from its files as they are
+now (what repair cannot vouch for: verify a store before trusting a repair). Yanks come back
+from the old index when it can still be read,
 else from ``yanks.json``; registrations from the old index when it can be read (applications
 also register again at their next start). What cannot be restored is reported, and a version
 that cannot be adopted is left in place, untouched. Every generation advances.
@@ -26,6 +28,8 @@ from siglink._layout import read_generations
 from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._generation import Changes, advance
+from siglink.store._recovery import UNCOMMITTED
+from siglink.store._verify import hash_tree
 from siglink.store._yanks import read_journal, write_journal
 from siglink.store.index import Index, VersionRow
 
@@ -189,6 +193,8 @@ def _adopt_all(core: StoreCore, index: Index, yanks: dict[str, dict[str, str]],
             if reason is not None:
                 row = replace(row, yanked=reason)
             index.add_version(row, display_name=display, manifest=manifest)
+            index.set_record(row.name, row.version,
+                             hash_tree(version_dir, skip=(UNCOMMITTED,)))
             adopted.add((row.name, row.version))
             report.versions.append(f"{row.name}=={row.version}")
     return adopted

@@ -80,6 +80,8 @@ CREATE TABLE app_links (
 );
 CREATE INDEX app_links_by_library ON app_links (name, version);
 CREATE TABLE garbage (path TEXT PRIMARY KEY);
+CREATE TABLE records (name TEXT NOT NULL, version TEXT NOT NULL, data BLOB NOT NULL,
+                      PRIMARY KEY (name, version));
 """
 
 
@@ -178,9 +180,12 @@ class Index:
                 if self._scalar("PRAGMA user_version") == 1:
                     self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if create and version <= SCHEMA_VERSION and not self._has_garbage_table():
+        if create and version <= SCHEMA_VERSION and not self._has_table("records"):
             with self.transaction():
                 self._exec("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
+                self._exec("CREATE TABLE IF NOT EXISTS records (name TEXT NOT NULL, "
+                           "version TEXT NOT NULL, data BLOB NOT NULL, "
+                           "PRIMARY KEY (name, version))")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store index schema {version} is newer than this siglink reads "
@@ -301,9 +306,39 @@ class Index:
         return {(m, n) for m, n in self._query("SELECT DISTINCT module, name FROM modules")}
 
     # -- garbage ----------------------------------------------------------------------------
-    def _has_garbage_table(self) -> bool:
+    def _has_table(self, name: str) -> bool:
         return bool(self._scalar(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'garbage'"))
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def _has_garbage_table(self) -> bool:
+        return self._has_table("garbage")
+
+    # -- file records -----------------------------------------------------------------------
+    def set_record(self, name: str, version: str, files: Mapping[str, str]) -> None:
+        """Record ``{relative path: sha256 hex}`` of every file of one version (compressed)."""
+        import zlib
+
+        data = zlib.compress(json.dumps(dict(sorted(files.items()))).encode(), 9)
+        self._exec("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (name, version, data))
+
+    def record(self, name: str, version: str) -> dict[str, str] | None:
+        """What :meth:`set_record` recorded; ``None`` for a version installed before."""
+        import zlib
+
+        if self.empty or not self._has_table("records"):
+            return None
+        data = self._scalar("SELECT data FROM records WHERE name = ? AND version = ?",
+                            (name, version))
+        if data is None:
+            return None
+        try:
+            files = json.loads(zlib.decompress(data))
+        except (zlib.error, ValueError) as e:
+            raise CorruptIndexError(self.path, f"corrupt file record of {name}=={version} "
+                                               f"({e})") from e
+        if not isinstance(files, dict):
+            raise CorruptIndexError(self.path, f"corrupt file record of {name}=={version}")
+        return {str(k): str(v) for k, v in files.items()}
 
     def garbage(self) -> list[str]:
         """Directories (relative to the store root) a committed change says are garbage."""
@@ -407,7 +442,10 @@ class Index:
             raise self._fail(e) from e
 
     def remove_version(self, name: str, version: str) -> None:
-        for table in ("versions", "modules", "exports", "imports"):
+        tables = ["versions", "modules", "exports", "imports"]
+        if self._has_table("records"):
+            tables.append("records")
+        for table in tables:
             self._exec(f"DELETE FROM {table} WHERE name = ? AND version = ?", (name, version))
         if not self._scalar("SELECT count(*) FROM versions WHERE name = ?", (name,)):
             self._exec("DELETE FROM units WHERE name = ?", (name,))

@@ -43,6 +43,7 @@ from siglink.store._records import (
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
     from siglink.store._repair import RepairReport
+    from siglink.store._verify import Finding
 
 __all__ = [
     "DamagedIndexError",
@@ -127,6 +128,11 @@ class Store(StoreCore):
         """Names of the libraries providing the top-level package of ``module``."""
         return _queries.providers(self, module)
 
+    def shadowing(self, module: str) -> list[str]:
+        """Distributions shipping ``module``'s top-level name, a standard-library module here,
+        which the store never serves."""
+        return _queries.shadowing(self, module)
+
     def export_counts(self, name: str, version: str) -> dict[str, int]:
         """``{kind: count}`` of one version's exports."""
         return _queries.export_counts(self, name, version)
@@ -153,10 +159,12 @@ class Store(StoreCore):
 
     # -- changing ---------------------------------------------------------------------------
     def install(self, specs: Sequence[str], *, index_url: str | None = None,
-                progress: Progress | None = None) -> list[InstallResult]:
+                progress: Progress | None = None,
+                allow_module_conflict: bool = False) -> list[InstallResult]:
         """Install wheels, sdists, project directories or requirements; all or nothing
         (:func:`siglink.store._install.install`)."""
-        return _install.install(self, specs, index_url=index_url, progress=progress)
+        return _install.install(self, specs, index_url=index_url, progress=progress,
+                                allow_module_conflict=allow_module_conflict)
 
     def preview(self, specs: Sequence[str], *,
                 index_url: str | None = None) -> list[tuple[StoredVersion, Manifest]]:
@@ -181,6 +189,13 @@ class Store(StoreCore):
         """Make a yanked version linkable again. Returns the reason it was yanked for
         (``None``: it was not yanked, and nothing changed)."""
         return _yanks.set_yank(self, name, version, None)
+
+    def verify(self, targets: Sequence[tuple[str, str | None]] = ()) -> list[Finding]:
+        """Every stored file changed, missing or extra since install, for ``targets``
+        (``(name, version or None)``; every version when empty)."""
+        from siglink.store._verify import verify
+
+        return verify(self, targets)
 
     def repair(self) -> RepairReport:
         """Rebuild the index from ``libs/`` (:func:`siglink.store._repair.repair`)."""
