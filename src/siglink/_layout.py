@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "TRUST_OWNER_ENV", "StoreLayout", "format_generations", "read_generations",
-           "store_root", "untrusted", "untrusted_store", "user_store"]
+__all__ = ["ALL", "SYSTEM_STORE", "TRUST_OWNER_ENV", "StoreLayout", "format_generations",
+           "read_generations", "store_root", "untrusted", "untrusted_store", "user_store"]
+
+SYSTEM_STORE = "/var/lib/siglink"
+"""The shared system store: owned by root, read by every user (:func:`store_root`)."""
 
 TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"
 """Set to ``1`` (or pass ``--trust-owner``) for root to use a store another user owns."""
@@ -45,12 +48,33 @@ def __dir__() -> list[str]:
 
 
 def store_root(explicit: str | os.PathLike[str] | None = None) -> str:
-    """The store directory, absolute: ``--store`` > ``$SIGLINK_STORE`` >
-    ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
+    """The store directory, absolute. The first of:
+
+    1. ``explicit`` (``--store DIR``);
+    2. ``$SIGLINK_STORE``;
+    3. the user's own store, ``$XDG_DATA_HOME/siglink`` (``~/.local/share/siglink``), when it
+       holds an index;
+    4. each ``$XDG_DATA_DIRS`` entry (default ``/usr/local/share:/usr/share``) + ``/siglink``
+       that holds an index, in order;
+    5. ``/var/lib/siglink`` (:data:`SYSTEM_STORE`, the shared system store) when it holds an
+       index;
+    6. the user's own store, created by the first change.
+
+    A few ``stat`` calls; the warm path uses it.
+    """
     root = os.fspath(explicit) if explicit else os.environ.get("SIGLINK_STORE")
-    if not root:
-        return user_store()
-    return os.path.abspath(os.path.expanduser(root))
+    if root:
+        return os.path.abspath(os.path.expanduser(root))
+    own = user_store()
+    if os.path.isfile(os.path.join(own, "index.sqlite")):
+        return own
+    dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    for base in [*dirs.split(":"), os.path.dirname(SYSTEM_STORE)]:
+        if base and os.path.isabs(base):
+            candidate = os.path.join(base, "siglink")
+            if os.path.isfile(os.path.join(candidate, "index.sqlite")):
+                return candidate
+    return own
 
 
 def user_store() -> str:
@@ -211,8 +235,8 @@ def untrusted(path: str) -> str | None:
     """
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing there (a path that cannot be a store is refused elsewhere)
     except OSError as e:
         return f"{path}: cannot be checked ({e.strerror or e})"
     writable = st.st_mode & 0o022

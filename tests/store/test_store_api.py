@@ -259,7 +259,7 @@ def test_schema_1_index_is_upgraded(tmp_path: Path, make_wheel: WheelMaker) -> N
     store.register_app("b", manifest_path="b.json", links={"textkit": None}, refused="no")
     assert [a.refused for a in store.apps()] == [None, "no"]
     db = sqlite3.connect(root / "index.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     db.close()
 
 

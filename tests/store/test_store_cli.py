@@ -328,7 +328,7 @@ def test_newer_index_schema(refused: Refused, store: Path) -> None:
     db.close()
     refused(["list"], 3,
              f"{store / 'index.sqlite'}: store index schema 99 is newer than this siglink "
-             "reads (2); upgrade siglink")
+             "reads (3); upgrade siglink")
 
 
 def test_missing_library(refused: Refused, store: Path) -> None:

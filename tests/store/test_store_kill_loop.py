@@ -30,6 +30,7 @@ def _state(root: Path) -> tuple[frozenset[tuple[str, str, str | None]], frozense
     assert dirs == {f"{n}/{v}" for n, v, _ in versions}, (dirs, versions)
     assert store.generations() == read_generations(str(root / "generation"))
     assert list((root / ".staging").iterdir()) == []
+    assert store.verify() == []  # every stored file as installed
     store.close()
     return versions, frozenset(dirs)
 

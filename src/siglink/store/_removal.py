@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from siglink.errors import StoreError
-from siglink.store import _queries
+from siglink.store import _queries, _registry
 from siglink.store._core import StoreCore
 from siglink.store._records import NotInStoreError, app_display
 
@@ -41,7 +41,8 @@ def remove(core: StoreCore, name: str, version: str, *, force: bool = False) -> 
             if row is None:
                 _queries.get(core, name, version)  # raises with the versions present
                 raise NotInStoreError(name, version)
-            users = index.users(row.name, row.version)
+            users = [(a.app_id, a.manifest_path) for a, _ in
+                     _registry.users(core, row.name, row.version)]
             if users and not force:
                 ids = ", ".join(app_display(u[1]) for u in users)
                 raise StoreError(

@@ -31,12 +31,14 @@ class CorruptIndexError(StoreError):
         super().__init__(f"{path}: {reason}")
         self.reason = reason
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """2 added ``apps.refused``: why the application's last link was refused (NULL when it
 linked). In ``app_links``, an empty ``version`` means the library is needed but not linked.
-The ``garbage`` table (directories under the store root, relative paths, that a committed
-change says are to be deleted: removed versions) is created by the first writer that needs it;
-an older siglink ignores it."""
+3 keeps each manifest zlib-compressed (a BLOB; text from older versions is still read) and no
+longer copies exports and imports into rows of their own (their counts are read from the
+manifest), and adds ``garbage`` (directories under the store root, relative paths, that a
+committed change says are to be deleted: removed versions) and ``records`` (each version's
+file hashes, compressed, for ``verify``)."""
 
 _SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,6 +116,14 @@ class VersionRow:
         )
 
 
+def _compress(manifest: Mapping[str, Any]) -> bytes:
+    """A manifest as kept in the index: compact JSON, zlib-compressed (about 10x smaller)."""
+    import zlib
+
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 9)
+
+
 def _uri(path: Path) -> str:
     """``file:`` URI of ``path`` with every byte but ``/`` and unreserved ones %-escaped, so
     that ``#``, ``?``, ``%41`` and bytes that are not UTF-8 name the file they are in.
@@ -175,17 +185,16 @@ class Index:
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
                 raise CorruptIndexError(self.path, "not a siglink store index (no schema version)")
-        elif version == 1 and create:  # a writer upgrades the schema in place
+        elif version in (1, 2) and create:  # a writer upgrades the schema in place
             with self.transaction():
                 if self._scalar("PRAGMA user_version") == 1:
                     self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
+                if self._scalar("PRAGMA user_version") in (1, 2):
+                    self._exec("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
+                    self._exec("CREATE TABLE IF NOT EXISTS records (name TEXT NOT NULL, "
+                               "version TEXT NOT NULL, data BLOB NOT NULL, "
+                               "PRIMARY KEY (name, version))")
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if create and version <= SCHEMA_VERSION and not self._has_table("records"):
-            with self.transaction():
-                self._exec("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
-                self._exec("CREATE TABLE IF NOT EXISTS records (name TEXT NOT NULL, "
-                           "version TEXT NOT NULL, data BLOB NOT NULL, "
-                           "PRIMARY KEY (name, version))")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store index schema {version} is newer than this siglink reads "
@@ -387,6 +396,14 @@ class Index:
         value = self._scalar(
             "SELECT manifest FROM versions WHERE name = ? AND version = ?", (name, version)
         )
+        if isinstance(value, bytes):
+            import zlib
+
+            try:
+                return zlib.decompress(value).decode("utf-8")
+            except (zlib.error, UnicodeDecodeError) as e:
+                raise CorruptIndexError(self.path, f"corrupt manifest of {name}=={version} "
+                                                   f"({e})") from e
         return None if value is None else str(value)
 
     def providers(self, module: str) -> list[str]:
@@ -414,29 +431,13 @@ class Index:
             (
                 row.name, row.version, row.path, row.dist_info, json.dumps(row.top_level),
                 json.dumps(row.requires), row.requires_python, row.content_digest, row.wheel,
-                time.time(), row.yanked, json.dumps(manifest, sort_keys=True),
+                time.time(), row.yanked, _compress(manifest),
             ),
         )
         key = (row.name, row.version)
         try:
             self._db.executemany(
                 "INSERT INTO modules VALUES (?, ?, ?)", [(m, *key) for m in row.top_level]
-            )
-            self._db.executemany(
-                "INSERT INTO exports VALUES (?, ?, ?, ?, ?)",
-                [
-                    (*key, path, str(e.get("kind", "")), str(e.get("digest", "")))
-                    for path, e in manifest.get("exports", {}).items()
-                ],
-            )
-            self._db.executemany(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (*key, library, i.get("path", ""), (i.get("expected") or {}).get("digest"),
-                     i.get("built_against"))
-                    for library, items in manifest.get("imports", {}).items()
-                    for i in items
-                ],
             )
         except sqlite3.Error as e:
             raise self._fail(e) from e
@@ -457,11 +458,24 @@ class Index:
         )
 
     def count_exports(self, name: str, version: str) -> dict[str, int]:
+        """``{kind: count}`` of one version's exports (rows of an index written before
+        schema 3, else read from its manifest)."""
         rows = self._query(
             "SELECT kind, count(*) FROM exports WHERE name = ? AND version = ? GROUP BY kind",
             (name, version),
         )
-        return {str(k): int(n) for k, n in rows}
+        if rows:
+            return {str(k): int(n) for k, n in rows}
+        text = self.manifest_json(name, version)
+        counts: dict[str, int] = {}
+        try:
+            exports = json.loads(text).get("exports", {}) if text else {}
+        except (ValueError, AttributeError, RecursionError) as e:
+            raise CorruptIndexError(self.path, f"corrupt manifest of {name}=={version}") from e
+        for export in exports.values() if isinstance(exports, dict) else ():
+            kind = str(export.get("kind", "")) if isinstance(export, dict) else ""
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     # -- applications -----------------------------------------------------------------------
     def register_app(
