@@ -9,6 +9,10 @@ Reading never creates the store; the first change does. Opening the index clears
 writers left (:mod:`~siglink.store._recovery`). A damaged index (missing, empty or unreadable
 while ``libs/`` holds versions) stops every operation with :class:`DamagedIndexError` (exit 3)
 naming ``siglink store repair``: the index is never trusted to say what to delete.
+
+>>> error = DamagedIndexError("/srv/s/index.sqlite", "the store index is missing")
+>>> str(error).endswith("nothing was changed: run 'siglink store repair' to rebuild it from libs/")
+True
 """
 
 from __future__ import annotations

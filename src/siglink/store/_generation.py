@@ -11,6 +11,13 @@ file ahead only makes plans recomputed, and a crash or a failed write at any poi
 leave a warm run on a version the index no longer offers (a yanked or removed one). A writer
 killed after writing the file and before committing leaves the file ahead; the next store to
 open the index brings the two together again (:func:`reconcile`).
+
+>>> changes = Changes()
+>>> bool(changes)
+False
+>>> changes.touch(["textkit"])
+>>> bool(changes), sorted(changes.names)
+(True, ['textkit'])
 """
 
 from __future__ import annotations

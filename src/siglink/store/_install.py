@@ -10,6 +10,9 @@ advances the generations (file before COMMIT) and commits; then the marks are re
 failure rolls back and removes the directories. A process killed anywhere leaves at most a
 marked directory the index does not know or a staging directory nobody holds; the next store
 to open the index removes both.
+
+>>> print(*stdlib_notes("argparse", "1.4.0", ["argparse"]))
+argparse==1.4.0: argparse is in the standard library of this Python; the store never serves ...
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 """Reading a store: versions, manifests, module providers, generations. Nothing is written
-(but what recovery clears when the index is opened)."""
+(but what recovery clears when the index is opened).
+
+>>> from siglink.store._core import StoreCore
+>>> core = StoreCore("/nonexistent/store")
+>>> generations(core), names(core), core.root.exists()
+((0, {'*': 0}), [], False)
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,9 @@ that carries the :data:`UNCOMMITTED` mark (an install killed between its rename 
 commit; the mark is removed once the commit is done). A directory under ``libs/`` that the
 index does not know and that has no mark is never deleted: ``siglink verify`` reports it and
 ``siglink store repair`` adopts it.
+
+>>> UNCOMMITTED
+'.siglink-uncommitted'
 """
 
 from __future__ import annotations

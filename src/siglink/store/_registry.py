@@ -7,6 +7,10 @@ store owned by root) registers in a file of their own,
 the store's owner can read it); ``who-uses`` and ``remove`` consult the index and every such
 file they can read (each user's default data directory, found through the password database),
 and ``remove`` refuses a version another user's registered application links.
+
+>>> from siglink.store._core import StoreCore
+>>> apps(StoreCore("/nonexistent/store"))
+[]
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
 """Removing one version: the index forgets it and names its directory garbage in one commit;
 then, lock still held, the directory moves into ``.staging/`` (which nobody holds, so recovery
 deletes it if this process dies) and is deleted after the lock is released, so that deleting
-it can never touch a concurrent reinstall of the same version."""
+it can never touch a concurrent reinstall of the same version.
+
+>>> remove(StoreCore("/nonexistent/store"), "textkit", "1.0")
+Traceback (most recent call last):
+siglink.store._records.NotInStoreError: textkit==1.0 is not in the store (no store at ...)
+"""
 
 from __future__ import annotations
 

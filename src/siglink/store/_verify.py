@@ -5,6 +5,9 @@ the ``.pyc`` files siglink compiled included) and the record is kept in the inde
 version's rows. :func:`verify` walks ``libs/NAME/VERSION/`` again and names every file changed,
 missing or extra. Modes are fixed at install whatever the umask: directories 0755, files 0644
 (0755 for a member the wheel marks executable).
+
+>>> str(Finding("textkit", "1.0", "changed", "textkit/__init__.py"))
+'textkit==1.0: changed: textkit/__init__.py'
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Yanks: a yanked version is never linked again. Every yank and unyank also rewrites
 ``ROOT/yanks.json`` (``{name: {version: reason}}``, before the index commits) so that
-``siglink store repair`` can restore them when the index is lost."""
+``siglink store repair`` can restore them when the index is lost.
+
+>>> read_journal("/nonexistent/yanks.json")
+{}
+"""
 
 from __future__ import annotations
 
