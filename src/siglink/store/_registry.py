@@ -80,7 +80,7 @@ def apps(core: StoreCore) -> list[RegisteredApp]:
             if app.app_id not in known:
                 found.append(app)
                 known.add(app.app_id)
-    gone = [a.app_id for a in found if not os.path.exists(a.manifest_path)]
+    gone = [a.app_id for a in found if _gone(a.manifest_path)]
     if gone and _can_write(core):
         try:
             with core.locked():
@@ -110,6 +110,17 @@ def users(core: StoreCore, name: str,
         if version is None or linked == version:
             out.append((app, linked))
     return sorted(out, key=lambda pair: pair[0].app_id)
+
+
+def _gone(manifest_path: str) -> bool:
+    """True when the manifest is known not to exist (one this user may not see is kept)."""
+    try:
+        os.stat(manifest_path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _can_write(core: StoreCore) -> bool:
