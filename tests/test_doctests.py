@@ -94,7 +94,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.store",
     "siglink.store._environment",
     "siglink.store.fetch",
-    "siglink.store.index",
 })
 
 

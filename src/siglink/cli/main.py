@@ -75,6 +75,19 @@ def store_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="the store to use (default: $SIGLINK_STORE or ~/.local/share/siglink)",
     )
+    parser.add_argument(  # root uses a store another user owns only when told to
+        "--trust-owner", action=_TrustOwner, nargs=0, default=argparse.SUPPRESS,
+        help="as root, use a store owned by another user (also SIGLINK_TRUST_STORE_OWNER=1)")
+
+
+class _TrustOwner(argparse.Action):
+    """``--trust-owner``: sets ``$SIGLINK_TRUST_STORE_OWNER`` (the exec'd run sees it too)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import os
+
+        os.environ["SIGLINK_TRUST_STORE_OWNER"] = "1"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -330,9 +330,19 @@ def _libraries(
         top = module.split(".", 1)[0]
         if top in local or top in _NOT_LIBRARIES or top in sys.stdlib_module_names or (
                 top in sys.builtin_module_names):
+            shadow = getattr(store, "shadowing", None)
+            if top not in providers and shadow is not None and top not in local:
+                providers[top] = []
+                if backports := shadow(top):
+                    warnings.append(f"module {top}: the standard library's, not "
+                                    f"{', '.join(backports)} from the store (never served)")
             return None
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
+            if len(providers[top]) > 1:
+                warnings.append(f"module {top}: provided by {', '.join(providers[top])} "
+                                f"(installed with --allow-module-conflict); "
+                                f"{providers[top][0]} chosen, the first by name")
         names = providers[top]
         if not names:
             unprovided.setdefault(top, [])
