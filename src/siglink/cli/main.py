@@ -25,6 +25,7 @@ _GROUPS = (
     "siglink.cli.run",
     "siglink.cli.native",
     "siglink.cli.demo",
+    "siglink.cli.fleet",
 )
 
 _EPILOG = """\

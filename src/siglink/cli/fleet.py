@@ -1,0 +1,184 @@
+"""Fleet commands: ``install`` with dependencies, ``update``, ``apps``, ``forget``, ``gc``,
+``audit``, ``sbom``; and the per-application report every store change prints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from siglink.cli.main import store_option
+
+if TYPE_CHECKING:
+    from siglink.fleet.outcome import AppOutcome
+    from siglink.store import Store
+
+__all__ = ["install_with_dependencies", "print_outcomes", "register", "step_printer"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def register(sub: Any) -> None:
+    """Add the fleet subcommands to ``sub`` (an argparse subparsers action)."""
+
+    def add(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        store_option(parser)
+        return parser
+
+    del add  # the commands are added by the items that follow
+
+
+def _store(args: argparse.Namespace) -> Store:
+    from siglink.store import Store
+
+    return Store(getattr(args, "store", None))
+
+
+def step_printer(enabled: bool = True) -> Any:
+    """A progress callback: one line per step on stderr (dimmed on a terminal)."""
+    from siglink.cli._output import console, use_colour
+
+    def step(text: str) -> None:
+        if not enabled:
+            return
+        if use_colour(sys.stderr):
+            from rich.markup import escape
+
+            console(stderr=True).print(f"[dim]siglink: {escape(text)}[/]")
+        else:
+            print(f"siglink: {text}", file=sys.stderr, flush=True)
+
+    return step
+
+
+def _shown(application: str) -> str:
+    from siglink.cli.store import _shown as shown
+
+    return shown(application)
+
+
+def _label(versions: dict[str, str] | None, names: Sequence[str], single: bool) -> str:
+    versions = versions or {}
+    if single:
+        return versions.get(names[0]) or "(none)"
+    return ", ".join(f"{n} {versions.get(n) or '(none)'}" for n in names)
+
+
+def outcome_line(o: AppOutcome, focus: Sequence[str]) -> str:
+    """One line for one application: ``APP: 1.0.0 -> 1.0.1``, ``APP: textkit stays on 1.0.1:
+    textkit 2.0.0: ...``, ``APP: 1.0.1 -> refused (WHY)``, ``APP: still refused (WHY)``,
+    ``APP: unchanged`` (it links none of ``focus``)."""
+    app = _shown(o.app.application)
+    linked = set(o.before or {}) | set(o.after or {}) | set(o.app.links)
+    names = [n for n in focus if n in linked]
+    if o.status == "refused":
+        return f"  {app}: still refused ({o.reason})"
+    single = len(focus) == 1
+    shown_names = names or sorted(linked)
+    if o.status == "stop":
+        return f"  {app}: {_label(o.before, shown_names, single and bool(names))} -> refused " \
+               f"({o.reason})"
+    if o.before is None:
+        return f"  {app}: refused -> {_label(o.after, shown_names, single and bool(names))}"
+    if not names and o.status == "stay":
+        return f"  {app}: unchanged"
+    text = ""
+    if o.status == "move" and names and any(
+            (o.before or {}).get(n) != (o.after or {}).get(n) for n in names):
+        text = f"{_label(o.before, names, single)} -> {_label(o.after, names, single)}"
+    held = [h for h in o.held if h.name in names]
+    if not text:
+        text = "; ".join(h.line() for h in held) if held else \
+            f"stays on {_label(o.after, shown_names, single and bool(names))}"
+    also = [f"{n} {(o.before or {}).get(n) or '(none)'} -> {(o.after or {}).get(n) or '(none)'}"
+            for n in sorted(set(o.before or {}) | set(o.after or {}))
+            if n not in names and (o.before or {}).get(n) != (o.after or {}).get(n)]
+    return f"  {app}: {text}" + (f" (also {', '.join(also)})" if also else "")
+
+
+def print_outcomes(outcomes: Sequence[AppOutcome], focus: Sequence[str]) -> None:
+    """One line per registered application (:func:`outcome_line`)."""
+    for o in outcomes:
+        print(outcome_line(o, focus))
+
+
+def install_with_dependencies(args: argparse.Namespace) -> int:
+    """``siglink install`` (the dependency closure, unless ``--no-deps`` with no ``-r``)."""
+    from siglink.cli._output import print_json, warn
+    from siglink.errors import SiglinkError
+    from siglink.fleet.install import install_closure, prepare_closure
+    from siglink.fleet.outcome import Overlay, outcomes
+    from siglink.link.resolve import StoreSource
+
+    store = _store(args)
+    step = step_printer()
+    options: dict[str, Any] = {
+        "requirement_files": args.requirement, "constraint_files": args.constraint,
+        "index_url": args.index_url, "no_deps": args.no_deps, "on_step": step,
+    }
+    if args.dry_run:
+        previews = prepare_closure(store, args.specs, **options)
+        adds = [{"name": v.name, "version": v.version} for v, _ in previews]
+        states = ["present" if _has(store, v.name, v.version) else "new" for v, _ in previews]
+        predicted = outcomes(store, source=Overlay(StoreSource(store), previews), record=False)
+        if args.json:
+            print_json({"install": adds, "impact": [o.to_json() for o in predicted]})
+            return 0
+        for row, state in zip(adds, states, strict=True):
+            print(f"would install {row['name']}=={row['version']} ({state})")
+        print_outcomes(predicted, sorted({r["name"] for r, state in zip(adds, states, strict=True)
+                                          if state == "new"}))
+        return 0
+    had = store.installed()
+    try:
+        try:
+            rows = install_closure(store, args.specs, progress=not args.json
+                                   and sys.stderr.isatty(), **options)
+        except SiglinkError as e:
+            if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
+                e.message += "; nothing was installed"
+                e.args = (e.message,)
+            raise
+        new = sorted({r.name for r in rows if r.status == "installed"})
+        relinked = outcomes(store) if new else []
+    except KeyboardInterrupt as e:  # the install commits all or nothing: which was it?
+        from siglink.cli.main import Interrupted
+        from siglink.store import Store
+
+        added = sorted(Store(store.root).installed() - had)
+        done = ", ".join(f"{n}=={v}" for n, v in added)
+        raise Interrupted(
+            f"{done} installed; the applications using it are relinked at their next start"
+            if done else "nothing was installed") from e
+    from siglink.cli.store import _python_excluded
+
+    warnings = _python_excluded(store, rows)
+    if args.json:
+        print_json({
+            "install": [{"name": r.name, "version": r.version, "status": r.status}
+                        | ({} if r.requested else {"dependency": True}) for r in rows],
+            "relinked": [o.to_json() for o in relinked],
+            "warnings": warnings,
+        })
+        return 0
+    for r in rows:
+        dependency = "" if r.requested else " (dependency)"
+        if r.status == "installed":
+            print(f"installed {r.name}=={r.version}{dependency}")
+        else:
+            print(f"{r.name}=={r.version} already present{dependency}")
+    for message in warnings:
+        warn(message)
+    print_outcomes(relinked, new)
+    return 0
+
+
+def _has(store: Store, name: str, version: str) -> bool:
+    return any(v.version == version and v.source == "store" for v in store.versions(name))
