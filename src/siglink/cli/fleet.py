@@ -21,6 +21,23 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
+_UPDATE = """\
+examples:
+  siglink update                       every library in the store
+  siglink update jinja2 werkzeug       only these
+  siglink update --dry-run --json      what would be installed, and who would move
+
+The newest release is the one pip would install here (not yanked, not a pre-release, its
+Requires-Python admitting this interpreter), asked of the configured index (pip's config,
+--index-url) in one resolution. Each newer release is installed with its dependencies (as
+'siglink install NAME==VERSION'), side by side with what is stored; every registered
+application is then linked again and its outcome printed: moved, stays (and why), refused.
+A library the index does not have (built locally) is listed and left alone.
+exit codes: 0 done, or nothing newer; 2 a NAME not in the store; 3 store error; 4 the index
+            cannot be reached or cannot provide a requirement
+"""
+
+
 def register(sub: Any) -> None:
     """Add the fleet subcommands to ``sub`` (an argparse subparsers action)."""
 
@@ -32,7 +49,13 @@ def register(sub: Any) -> None:
         store_option(parser)
         return parser
 
-    del add  # the commands are added by the items that follow
+    p = add("update", "install the newest release of every library in the store", _UPDATE)
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these libraries")
+    p.add_argument("--index-url", metavar="URL", help="the package index to ask")
+    p.add_argument("--dry-run", action="store_true",
+                   help="change nothing; say what would be installed and which apps would move")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_update)
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -182,3 +205,71 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
 
 def _has(store: Store, name: str, version: str) -> bool:
     return any(v.version == version and v.source == "store" for v in store.versions(name))
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+    from siglink.fleet.install import install_closure, prepare_closure
+    from siglink.fleet.outcome import Overlay, outcomes
+    from siglink.fleet.update import survey
+    from siglink.link.resolve import StoreSource
+
+    store = _store(args)
+    step = step_printer()
+    found = survey(store, args.names, index_url=args.index_url, on_step=step)
+    head: dict[str, Any] = {
+        "checked": list(found.checked),
+        "newer": [{"name": n.name, "stored": n.stored, "latest": n.latest}
+                  for n in found.newer],
+        "current": found.current,
+        "not_on_index": found.absent,
+    }
+    if not found.newer:
+        if args.json:
+            print_json({**head, "install": [], "relinked": []})
+            return 0
+        for name, why in sorted(found.absent.items()):
+            print(f"{name}: not on the index ({why})")
+        if not found.checked:
+            print(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
+        elif len(found.checked) == 1 and found.current:
+            [(name, version)] = found.current.items()
+            print(f"{name} {version} is the newest release on the index: nothing to update")
+        else:
+            print(f"all {len(found.current)} libraries are at the newest release on the index: "
+                  "nothing to update")
+        return 0
+    specs = [n.spec for n in found.newer]
+    focus = [n.name for n in found.newer]
+    if not args.json:
+        for name, why in sorted(found.absent.items()):
+            print(f"{name}: not on the index ({why})")
+        for n in found.newer:
+            print(f"{n.name} {n.stored} -> {n.latest}")
+    options: dict[str, Any] = {"index_url": args.index_url, "on_step": step}
+    if args.dry_run:
+        previews = prepare_closure(store, specs, **options)
+        adds = [{"name": v.name, "version": v.version} for v, _ in previews
+                if not _has(store, v.name, v.version)]
+        predicted = outcomes(store, source=Overlay(StoreSource(store), previews), record=False)
+        if args.json:
+            print_json({**head, "install": adds, "impact": [o.to_json() for o in predicted]})
+            return 0
+        for row in adds:
+            print(f"would install {row['name']}=={row['version']}")
+        print_outcomes(predicted, focus)
+        return 0
+    rows = install_closure(store, specs, progress=not args.json and sys.stderr.isatty(),
+                           **options)
+    relinked = outcomes(store)
+    if args.json:
+        print_json({**head, "install": [
+            {"name": r.name, "version": r.version, "status": r.status}
+            | ({} if r.requested else {"dependency": True}) for r in rows],
+            "relinked": [o.to_json() for o in relinked]})
+        return 0
+    for r in rows:
+        if r.status == "installed":
+            print(f"installed {r.name}=={r.version}" + ("" if r.requested else " (dependency)"))
+    print_outcomes(relinked, focus)
+    return 0
