@@ -38,6 +38,26 @@ exit codes: 0 done, or nothing newer; 2 a NAME not in the store; 3 store error; 
 """
 
 
+_AUDIT = """\
+examples:
+  siglink audit --advisories PyPI/all.zip     OSV records, as osv.dev publishes them
+  siglink audit --advisories advisories/ --yank
+  siglink audit --no-index --advisories mirror/all.zip --json
+
+Every version in the store is matched against OSV advisory records (a directory of *.json,
+a zip of them, or one file: ecosystem PyPI, ECOSYSTEM ranges and versions lists) and, unless
+--no-index, against the package index's own yanked flags (PEP 592, as pip reports them). Each
+affected version is listed with its advisories, the fixed versions they name and the
+registered applications linking it. With --yank each is yanked, the advisory ids as reason;
+every registered application is then linked again: it moves to a fixed compatible version
+(at once in its registration, and at its next start), or is refused naming the advisory.
+A malformed record is one line on stderr naming its file; then nothing is yanked.
+exit codes: 0 nothing affected (or all of it yanked by --yank); 1 affected versions found
+            and not yanked; 2 bad input (a malformed record, a missing path; nothing yanked);
+            3 store error; 4 the index cannot be reached (use --no-index)
+"""
+
+
 def register(sub: Any) -> None:
     """Add the fleet subcommands to ``sub`` (an argparse subparsers action)."""
 
@@ -56,6 +76,17 @@ def register(sub: Any) -> None:
                    help="change nothing; say what would be installed and which apps would move")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_update)
+
+    p = add("audit", "stored versions that advisories affect, and who links them", _AUDIT)
+    p.add_argument("--advisories", metavar="PATH", action="append", default=[],
+                   help="OSV records: a directory, a zip archive or a .json file")
+    p.add_argument("--no-index", action="store_true",
+                   help="do not ask the package index for its yanked flags")
+    p.add_argument("--index-url", metavar="URL", help="the package index to ask")
+    p.add_argument("--yank", action="store_true",
+                   help="yank every affected version, the advisory ids as reason")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_audit)
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -273,3 +304,71 @@ def cmd_update(args: argparse.Namespace) -> int:
             print(f"installed {r.name}=={r.version}" + ("" if r.requested else " (dependency)"))
     print_outcomes(relinked, focus)
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from siglink.cli._output import error, print_json
+    from siglink.errors import BadInputError
+    from siglink.fleet.advisory import Advisory, AdvisoryError, load_advisories
+    from siglink.fleet.audit import find, yank_reason
+    from siglink.fleet.outcome import outcomes
+
+    store = _store(args)
+    if not args.advisories and args.no_index:
+        raise BadInputError("nothing to audit against: give --advisories PATH, or leave out "
+                            "--no-index")
+    advisories: list[Advisory] = []
+    malformed: list[AdvisoryError] = []
+    for path in args.advisories:
+        good, bad = load_advisories(path)
+        advisories += good
+        malformed += bad
+    findings = find(store, advisories, index=not args.no_index, index_url=args.index_url,
+                    on_step=step_printer())
+    for problem in malformed:
+        error(problem.message)
+    to_yank = [f for f in findings if f.yanked is None]
+    yanked: list[tuple[str, str, str]] = []
+    relinked: list[AppOutcome] = []
+    if args.yank and to_yank and not malformed:
+        for f in to_yank:
+            reason = yank_reason(f)
+            store.yank(f.name, f.version, reason)
+            yanked.append((f.name, f.version, reason))
+        relinked = outcomes(store)
+    if args.json:
+        print_json({"advisories": len(advisories), "malformed": [e.message for e in malformed],
+                    "affected": [f.to_json() for f in findings],
+                    "yanked": [{"name": n, "version": v, "reason": r} for n, v, r in yanked],
+                    "relinked": [o.to_json() for o in relinked]})
+    else:
+        _print_findings(findings, len(advisories), args.no_index)
+        for name, version, reason in yanked:
+            print(f"yanked {name}=={version}: {reason}")
+        print_outcomes(relinked, sorted({n for n, _, _ in yanked}))
+    if malformed:
+        return 2
+    return 1 if any(f.yanked is None for f in findings) and not yanked else 0
+
+
+def _print_findings(findings: Sequence[Any], count: int, no_index: bool) -> None:
+    from siglink.fleet.audit import Finding
+
+    checked = f"{count} advisor{'y' if count == 1 else 'ies'}" + (
+        "" if no_index else " and the index's yanked flags")
+    if not findings:
+        print(f"no stored version is affected ({checked})")
+        return
+    for f in findings:
+        assert isinstance(f, Finding)
+        state = f" (yanked: {f.yanked})" if f.yanked is not None else ""
+        print(f"{f.name} {f.version}{state}")
+        for a in f.advisories:
+            fixed = a.fixed(f.name)
+            print(f"  {a.title}" + (f", fixed in {', '.join(fixed)}" if fixed else "")
+                  + (f": {a.summary.splitlines()[0]}" if a.summary else ""))
+        if f.index_yank is not None:
+            print(f"  yanked on the index: {f.index_yank}")
+        print("  linked by: " + (", ".join(_shown(u) for u in f.users) or "no registered "
+                                 "application"))
+    print(f"{len(findings)} affected version{'s' * (len(findings) != 1)} ({checked})")

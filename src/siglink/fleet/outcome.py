@@ -148,6 +148,19 @@ def _held(source: LinkSource, plan: LinkPlan) -> tuple[Held, ...]:
     return tuple(out)
 
 
+def _yank_notes(source: LinkSource, names: Sequence[str], why: str) -> str:
+    """`` [jinja2 3.1.3 yanked: GHSA-...]`` for each yanked version a refusal mentions, so
+    that the refusal names the advisory it was yanked for."""
+    if "yanked" not in why:
+        return ""
+    notes = []
+    for name in dict.fromkeys(names):
+        for v in source.versions(name):
+            if v.yanked and v.version in why:
+                notes.append(f"{v.name} {v.version} yanked: {v.yanked}")
+    return f" [{'; '.join(notes)}]" if notes else ""
+
+
 def outcomes(
     store: Store, *, source: LinkSource | None = None, record: bool = True,
     apps: Sequence[RegisteredApp] | None = None,
@@ -175,6 +188,8 @@ def outcomes(
         except LinkError as e:
             why = e.report.summary if isinstance(e.report, LinkFailure) else ""
             why = why or e.message.splitlines()[0]
+            names = [*app.links, *(e.report.names if isinstance(e.report, LinkFailure) else ())]
+            why += _yank_notes(source, names, why)
             out.append(AppOutcome(app, before, None, "refused" if before is None else "stop",
                                   "; ".join([why, *notes])))
             continue

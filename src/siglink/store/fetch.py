@@ -47,6 +47,7 @@ __all__ = [
     "pip_reason",
     "resolve",
     "to_wheel",
+    "yanked_on_index",
 ]
 
 
@@ -363,3 +364,60 @@ def download(
                 raise FetchError(f"{item}: pip downloaded no {path.name}")
             found[str(item)] = path
     return found
+
+
+_YANKED: Final = re.compile(
+    r"is a yanked version: '(?P<name>[^']+)' candidate \(version (?P<version>\S+) at")
+
+
+def yanked_on_index(
+    pairs: Sequence[tuple[str, str]], *, index_url: str | None = None, work: Path,
+) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+    """Which of ``pairs`` (``(name, version)``) the index marks yanked (PEP 592), with the
+    reason it gives, as pip reports them when it selects a pinned yanked release; and the
+    pairs the index does not have. One pip resolution per round (a round holds one version
+    of each name), one more per pair the index lacks.
+
+    :raises FetchError: the index cannot be reached.
+    """
+    rounds: list[list[tuple[str, str]]] = []
+    for name, version in pairs:
+        key = (str(canonicalize_name(name)), version)
+        for batch in rounds:
+            if all(n != key[0] for n, _ in batch):
+                batch.append(key)
+                break
+        else:
+            rounds.append([key])
+    yanked: dict[tuple[str, str], str] = {}
+    absent: set[tuple[str, str]] = set()
+    for number, batch in enumerate(rounds):
+        todo = list(batch)
+        while todo:
+            report = work / f"yanked-{number}-{len(absent)}.json"
+            result = _pip(["install", "--dry-run", "--no-deps", "--ignore-installed",
+                           "--progress-bar", "off", "--report", str(report),
+                           *_index_args(index_url), *(f"{n}=={v}" for n, v in todo)])
+            if result.returncode != 0:
+                error = _classify(result, "the stored versions")
+                found = re.match(r"(\S+)==(\S+): cannot be fetched", error.message)
+                lacking = (str(canonicalize_name(found.group(1))), str(found.group(2))) \
+                    if found else None
+                if lacking is None or lacking not in todo:
+                    raise error
+                absent.add(lacking)
+                todo.remove(lacking)
+                continue
+            lines = (result.stderr + "\n" + result.stdout).splitlines()
+            for i, line in enumerate(lines):
+                match = _YANKED.search(line)
+                if match is None:
+                    continue
+                reason = "yanked on the index"
+                if i + 1 < len(lines) and lines[i + 1].startswith("Reason for being yanked:"):
+                    given = lines[i + 1].partition(":")[2].strip()
+                    if given and given != "<none given>":
+                        reason = given
+                yanked[(str(canonicalize_name(match["name"])), match["version"])] = reason
+            break
+    return yanked, absent
