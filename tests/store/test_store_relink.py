@@ -206,7 +206,8 @@ def test_applications_are_shown_as_themselves(tmp_path: Path, make_wheel: WheelM
     code, out, _ = run(capsys, "who-uses", "textkit", "--json", "--store", str(root))
     assert code == 0
     assert sorted((r["app"], r["manifest"]) for r in json.loads(out)) == [
-        (f"-m pkg.cli (in {work})", str(work / "pkg.cli.siglink.json")),
+        (f"-m pkg.cli (in {work})", str(root / "apps" / "modules" / str(work).replace(
+            "/", "%2F") / "pkg.cli.siglink.json")),
         (f"{tool}/", str(tool / "siglink.json")),
     ]
     # The text names them relative to the current directory when they are under it.

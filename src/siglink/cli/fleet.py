@@ -58,6 +58,40 @@ exit codes: 0 nothing affected (or all of it yanked by --yank); 1 affected versi
 """
 
 
+_APPS = """\
+examples:
+  siglink apps
+  siglink apps --json | jq '.[] | select(.status != "healthy")'
+
+Every registered application, what it links, and its status: healthy (it links now what its
+registration says), refused (it links nothing: why), or stale (a fresh link differs from the
+registration, or its source changed since 'siglink build': its next start relinks). Nothing
+is written.
+"""
+
+_FORGET = """\
+examples:
+  siglink forget app.py
+  siglink forget -m mypkg.tool
+  siglink forget /srv/apps/report.siglink.json
+
+The application's registration is removed (who-uses, gc and audit no longer count it); a
+manifest siglink keeps in the store's own area (run -m) is removed too. Its source and its
+own manifest stay. exit codes: 0 forgotten; 2 not registered
+"""
+
+_GC = """\
+examples:
+  siglink gc --dry-run          what would be removed, and why the rest stays
+  siglink gc
+
+Removes every version that no registered application links (as registered, or as it would
+link now) and that is not the newest of its release line (major.minor), never one a running
+process has open, mapped, or runs from (its link plan): each through 'siglink remove'.
+exit codes: 0 done; 3 store error
+"""
+
+
 def register(sub: Any) -> None:
     """Add the fleet subcommands to ``sub`` (an argparse subparsers action)."""
 
@@ -76,6 +110,21 @@ def register(sub: Any) -> None:
                    help="change nothing; say what would be installed and which apps would move")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_update)
+
+    p = add("apps", "every registered application, what it links, and its status", _APPS)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_apps)
+
+    p = add("forget", "remove an application's registration", _FORGET)
+    p.add_argument("app", metavar="APP", help="the application (or its manifest)")
+    p.add_argument("-m", dest="module", action="store_true", help="APP is a module name")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_forget)
+
+    p = add("gc", "remove versions no application needs", _GC)
+    p.add_argument("--dry-run", action="store_true", help="remove nothing; say what would go")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_gc)
 
     p = add("audit", "stored versions that advisories affect, and who links them", _AUDIT)
     p.add_argument("--advisories", metavar="PATH", action="append", default=[],
@@ -372,3 +421,152 @@ def _print_findings(findings: Sequence[Any], count: int, no_index: bool) -> None
         print("  linked by: " + (", ".join(_shown(u) for u in f.users) or "no registered "
                                  "application"))
     print(f"{len(findings)} affected version{'s' * (len(findings) != 1)} ({checked})")
+
+
+def _source_changed(manifest_path: str) -> str | None:
+    """The first of an application's own source files that changed since it was built."""
+    import hashlib
+    import os
+
+    from siglink.link._cache import app_files
+
+    folder = os.path.dirname(manifest_path)
+    for path, digest in app_files(manifest_path, folder).items():
+        try:
+            with open(path, "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != digest:
+                    return path
+        except OSError:
+            return path
+    return None
+
+
+def _status(o: AppOutcome) -> tuple[str, str]:
+    """``(healthy|refused|stale, why)`` of one application, from a fresh link."""
+    registered = None if o.app.refused else {n: v for n, v in o.app.links.items() if v}
+    changed = _source_changed(o.app.manifest_path)
+    if changed is not None:
+        return "stale", f"{changed} changed since it was built (run siglink build)"
+    if o.after is None:
+        if registered is None:
+            return "refused", o.app.refused or o.reason
+        return "stale", f"would be refused now: {o.reason}"
+    if registered is None:
+        return "stale", "would link now: " + ", ".join(
+            f"{n} {v}" for n, v in sorted(o.after.items()))
+    if registered != o.after:
+        moves = [f"{n} {registered.get(n) or '(none)'} -> {o.after.get(n) or '(none)'}"
+                 for n in sorted(set(registered) | set(o.after))
+                 if registered.get(n) != o.after.get(n)]
+        return "stale", "would link " + ", ".join(moves)
+    return "healthy", ""
+
+
+def cmd_apps(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json, table
+    from siglink.fleet.outcome import outcomes
+
+    store = _store(args)
+    rows: list[dict[str, Any]] = []
+    for o in outcomes(store, record=False):
+        status, why = _status(o)
+        rows.append({"app": o.app.application, "manifest": o.app.manifest_path,
+                     "status": status, "reason": why or None,
+                     "links": {n: v for n, v in sorted(o.app.links.items())}})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(f"no registered applications in {store.root}")
+        return 0
+    table(None, ("APP", "STATUS", "LINKS", "WHY"), [
+        (_shown(r["app"]), r["status"],
+         ", ".join(f"{n} {v or '(none)'}" for n, v in r["links"].items()) or "-",
+         r["reason"] or "") for r in rows])
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    import os
+
+    from siglink.cli._output import print_json
+    from siglink.errors import BadInputError
+    from siglink.link._cache import app_manifest_path
+
+    store = _store(args)
+    given = os.path.abspath(args.app)
+    candidates = [given] if given.endswith(".siglink.json") or os.path.basename(
+        given) == "siglink.json" else []
+    candidates.append(app_manifest_path(args.app, args.module, str(store.root)))
+    registered = {a.app_id: a for a in store.apps()}
+    by_manifest = {a.manifest_path: a for a in registered.values()}
+    app = next((registered.get(c) or by_manifest.get(c) for c in candidates
+                if c in registered or c in by_manifest), None)
+    if app is None:
+        raise BadInputError(f"{args.app}: not a registered application (siglink apps lists "
+                            "them)")
+    shown = app.application  # before its manifest goes: it tells a -m application
+    store.forget_app(app.app_id)
+    removed = None
+    area = os.path.join(str(store.root), "apps") + os.sep
+    if app.manifest_path.startswith(area):
+        try:
+            os.unlink(app.manifest_path)
+            removed = app.manifest_path
+        except FileNotFoundError:
+            pass
+    if args.json:
+        print_json({"forgotten": shown, "manifest": app.manifest_path,
+                    "manifest_removed": removed is not None})
+        return 0
+    print(f"forgot {_shown(shown)}" + (f" (removed {removed})" if removed else ""))
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json, table
+    from siglink.errors import StoreError
+    from siglink.fleet.gc import in_use, sweep
+    from siglink.fleet.outcome import outcomes
+
+    store = _store(args)
+    linked: set[tuple[str, str]] = set()
+    for o in outcomes(store, record=not args.dry_run):  # decide on fresh links
+        for versions in (o.after or {}, o.app.links):
+            linked |= {(n, v) for n, v in versions.items() if v}
+    verdicts = sweep(store, linked)
+    removed: list[tuple[str, str]] = []
+    kept_late: dict[tuple[str, str], str] = {}
+    if not args.dry_run:
+        for v in verdicts:
+            if not v.removable:
+                continue
+            path = store.get(v.name, v.version).path
+            busy = in_use([path])
+            if busy:
+                kept_late[(v.name, v.version)] = f"in use by process {busy[str(path)]}"
+                continue
+            try:
+                store.remove(v.name, v.version)
+            except StoreError as e:
+                kept_late[(v.name, v.version)] = e.message
+                continue
+            removed.append((v.name, v.version))
+    rows: list[dict[str, Any]] = []
+    for v in verdicts:
+        key = (v.name, v.version)
+        why = kept_late.get(key, v.why)
+        state = "keep" if why else ("would remove" if args.dry_run else "removed")
+        rows.append({"name": v.name, "version": v.version, "action": state, "why": why or None})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
+        return 0
+    table(None, ("NAME", "VERSION", "ACTION", "WHY"),
+          [(r["name"], r["version"], r["action"], r["why"] or "") for r in rows])
+    gone = sum(r["action"] != "keep" for r in rows)
+    print(f"{gone} version{'s' * (gone != 1)} {'would be ' if args.dry_run else ''}removed, "
+          f"{len(rows) - gone} kept")
+    return 0

@@ -300,7 +300,7 @@ def build_app(
         files=_digests(source.root, usage),
         unprovided=unprovided,
     )
-    manifest_path = app_manifest_path(app, module)
+    manifest_path = app_manifest_path(app, module, str(store.root) if module else None)
     if write:
         _write(manifest_path, manifest.dumps())
         if register:
@@ -458,6 +458,7 @@ def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list
 def _write(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

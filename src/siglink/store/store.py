@@ -186,6 +186,11 @@ def app_display(manifest_path: str) -> str:
         return other
     entry = _manifest_entry(manifest_path) or ""
     if entry.startswith("module:"):
+        parent, quoted = os.path.split(folder)
+        if os.path.basename(parent) == "modules" and not quoted.startswith("sha256-"):
+            from urllib.parse import unquote  # ROOT/apps/modules/<cwd>: _cache.module_dir
+
+            folder = unquote(quoted)
         return f"-m {entry.removeprefix('module:')} (in {folder})"
     if entry.startswith("script:"):
         return os.path.join(folder, entry.removeprefix("script:"))  # a script since deleted
@@ -975,6 +980,19 @@ class Store:
             index = self._writer()
             with index.transaction():
                 index.register_app(app_id, manifest_path, normalized, refused)
+
+
+    def forget_app(self, app_id: str) -> bool:
+        """Remove application ``app_id``'s registration (``siglink forget``); False when it
+        was not registered. Does not bump the generation: no link changes."""
+        index = self._reader()
+        if index is None or index.app(app_id) is None:
+            return False
+        with self._locked():
+            writer = self._writer()
+            with writer.transaction():
+                writer.unregister_app(app_id)
+        return True
 
 
 def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
