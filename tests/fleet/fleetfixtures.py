@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,8 +12,7 @@ import pytest
 
 from siglink.cli.main import main
 
-_ENTRY = shutil.which("siglink")
-SIGLINK = [_ENTRY] if _ENTRY else [sys.executable, "-m", "siglink"]
+SIGLINK = [sys.executable, "-m", "siglink"]  # this interpreter's siglink, whatever is on PATH
 DATA = Path(__file__).parent / "data"
 
 

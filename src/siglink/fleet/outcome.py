@@ -55,7 +55,7 @@ class Held:
 
     def line(self) -> str:
         why = self.why
-        if why.startswith("yanked"):
+        if why.startswith(("yanked", "excluded by")):
             return f"{self.name} stays on {self.linked}: {self.name} {self.newest} is {why}"
         return f"{self.name} stays on {self.linked}: {self.name} {self.newest}: {why}"
 

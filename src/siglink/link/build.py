@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from siglink.contracts.manifest import Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
+from siglink.link.constraints import declared
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze, local_modules
 
@@ -299,6 +300,7 @@ def build_app(
         entry=source.entry,
         files=_digests(source.root, usage),
         unprovided=unprovided,
+        requires=declared(source.root),  # its declared constraints (link/constraints.py)
     )
     manifest_path = app_manifest_path(app, module, str(store.root) if module else None)
     if write:
