@@ -14,7 +14,7 @@ A failed build is reported by its cause: the compiler's or build backend's error
 pip's last line (:func:`pip_reason`). Nothing here touches the store: results land in a
 temporary directory the caller owns.
 
->>> failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution for x\n")
+>>> failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution for x\\n")
 >>> pip_reason(failed)
 'No matching distribution for x'
 """
