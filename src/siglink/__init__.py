@@ -26,6 +26,9 @@ __all__ = [
     "__version__",
     "check",
     "check_export",
+    "extension_point",
+    "implements",
+    "plugins",
 ]
 
 # Imported lazily so that ``import siglink`` stays cheap on the warm link-and-run path.
@@ -42,6 +45,9 @@ _LAZY = {
     "check": "siglink.contracts.compat",
     "check_export": "siglink.contracts.compat",
     "SiglinkError": "siglink.errors",
+    "extension_point": "siglink.plugins.spec",
+    "implements": "siglink.plugins.spec",
+    "plugins": "siglink.plugins",  # the package itself, callable: siglink.plugins("GROUP")
 }
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ if TYPE_CHECKING:
     from siglink.contracts.types import TypeRef
     from siglink.contracts.verdict import Problem, Severity, Verdict
     from siglink.errors import SiglinkError
+    from siglink.plugins.spec import extension_point, implements
 
 
 def __getattr__(name: str) -> object:
@@ -59,7 +66,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'siglink' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(module), name)
+    imported = import_module(module)
+    value = imported if module == f"siglink.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

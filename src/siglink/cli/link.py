@@ -113,6 +113,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from siglink.link.build import build_app
 
     store, _ = _store(args)
+    from siglink.plugins.build import is_plugin
+
+    if not args.module and is_plugin(args.app):  # a plugin: implements, exports, imports
+        from siglink.cli.plugins import cmd_build_plugin
+
+        return cmd_build_plugin(args, store)
     result = build_app(store, args.app, against=_pins(args.against), module=args.module)
     if args.json:
         print_json({

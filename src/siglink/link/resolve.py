@@ -3,7 +3,7 @@
 A *requirement* is what one consumer (the application, or a library version) needs of one
 distribution: a version specifier (from ``Requires-Dist``, or the ``semver`` policy) and the
 imports to check. A *candidate* is a stored version. A candidate satisfies a requirement when
-the specifier admits it and every import's verdict is ok (DESIGN §6). Candidates are offered
+the specifier admits it and every import's verdict is ok (docs/design.md §6). Candidates are offered
 newest first; yanked ones, pre-releases and ones whose ``Requires-Python`` excludes the running
 interpreter are filtered out before the resolver sees them (and remembered, to explain a
 failure). Verdicts are memoized per (import digest, export digest): identical exports are ok
@@ -24,10 +24,8 @@ checked there.
 
 from __future__ import annotations
 
-import gc
 import platform
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
@@ -35,6 +33,7 @@ from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
+from siglink._gc import fewer_collections
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
 from siglink.link._failure import LinkFailure, _why_refused
@@ -86,7 +85,7 @@ class _Rejected(Mapping[str, list[tuple[str, "Verdict | str"]]]):
 
     def _data(self) -> dict[str, list[tuple[str, Verdict | str]]]:
         if self._explain is not None:
-            with _gc_paused():
+            with fewer_collections():
                 self._found = self._explain()
             self._explain = None
         return self._found
@@ -104,23 +103,6 @@ class _Rejected(Mapping[str, list[tuple[str, "Verdict | str"]]]):
         return "<rejections, not yet explained>" if self._explain else repr(self._found)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Run a burst of allocation with the cyclic garbage collector paused.
-
-    Linking allocates many small long-lived objects (parsed exports, verdicts) and no cycles
-    worth collecting; with the collector running, its full collections rescan all of them
-    again and again, and a plan for 10,000 names took a third longer than ten plans of 1,000.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True)
 class Resolution:
     """A successful resolution: the chosen candidate of each name, its merged verdict, the
@@ -132,7 +114,7 @@ class Resolution:
     warnings: tuple[str, ...]
 
 
-class _Reporter(BaseReporter):  # type: ignore[type-arg]
+class _Reporter(BaseReporter[Requirement, Candidate, str]):
     pass
 
 
@@ -185,7 +167,7 @@ def resolve(
     provider = _Provider(source, policy=policy, pre=pre, allow_yanked=allow_yanked,
                          python_version=_python_version(), constraints=constraints)
     resolver = Resolver(provider, _Reporter())
-    with _gc_paused():
+    with fewer_collections():
         try:
             result = resolver.resolve(requirements, max_rounds=2000)
         except ResolutionImpossible as e:

@@ -1,0 +1,181 @@
+"""Where a store is and where everything lives inside it: the one place that knows the layout.
+
+Standard library only and cheap to import: the warm bootstrap resolves the store and its plan
+through this module before anything else of siglink is loaded.
+
+Layout (docs/design.md §5)::
+
+    ROOT/
+      index.sqlite         units, versions, modules, exports, imports, yanks, applications
+      generation           the generations as text (:func:`read_generations`), bumped by
+                           every change; the warm path reads this file, never SQLite
+      libs/NAME/VERSION/   one unpacked, byte-compiled wheel and its NAME-VERSION.dist-info/
+      plans/               cached link plans
+      bootstrap/           the generated sitecustomize.py that makes child interpreters
+                           inherit a link
+      cache/native/        measured C declarations, keyed by their preprocessed text
+      .staging/            installs in progress (and removed versions awaiting deletion)
+      .lock                the file lock serializing every index change
+
+>>> layout = StoreLayout("/srv/siglink")
+>>> layout.index, layout.lib("textkit", "1.0.1")
+('/srv/siglink/index.sqlite', '/srv/siglink/libs/textkit/1.0.1')
+>>> StoreLayout("/srv/siglink") == layout
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root"]
+
+ALL = "*"
+"""The key, in a generations mapping, of the last change to the set of distributions and
+top-level module names in the store (which modules exist and who provides them)."""
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+def store_root(explicit: str | os.PathLike[str] | None = None) -> str:
+    """The store directory, absolute: ``--store`` > ``$SIGLINK_STORE`` >
+    ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
+    root = os.fspath(explicit) if explicit else os.environ.get("SIGLINK_STORE")
+    if not root:
+        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+        root = os.path.join(data, "siglink")
+    return os.path.abspath(os.path.expanduser(root))
+
+
+class StoreLayout:
+    """The paths of one store, as ``str`` (the warm path works with plain strings)."""
+
+    __slots__ = ("root",)
+
+    root: str
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        object.__setattr__(self, "root", os.path.abspath(os.fspath(root)))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("StoreLayout is immutable")
+
+    def __repr__(self) -> str:
+        return f"StoreLayout({self.root!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoreLayout) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def _join(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    @property
+    def index(self) -> str:
+        return self._join("index.sqlite")
+
+    @property
+    def generation(self) -> str:
+        return self._join("generation")
+
+    @property
+    def libs(self) -> str:
+        return self._join("libs")
+
+    def lib(self, name: str, version: str) -> str:
+        """``libs/NAME/VERSION``: one stored version."""
+        return self._join("libs", name, version)
+
+    @property
+    def plans(self) -> str:
+        return self._join("plans")
+
+    @property
+    def bootstrap(self) -> str:
+        return self._join("bootstrap")
+
+    @property
+    def native_cache(self) -> str:
+        return self._join("cache", "native")
+
+    @property
+    def staging(self) -> str:
+        return self._join(".staging")
+
+    @property
+    def lock(self) -> str:
+        return self._join(".lock")
+
+
+def format_generations(generation: int, libraries: dict[str, int]) -> bytes:
+    r"""The text of ``ROOT/generation``: the global generation on the first line, then one line
+    ``NAME GEN`` per distribution (normalized name) and a line ``* GEN`` (:data:`ALL`).
+
+    >>> format_generations(7, {"textkit": 7, "idna": 3, "*": 5})
+    b'7\n* 5\nidna 3\ntextkit 7\n'
+    """
+    lines = [str(int(generation))]
+    if ALL in libraries:
+        lines.append(f"{ALL} {int(libraries[ALL])}")
+    lines += [f"{name} {int(gen)}" for name, gen in sorted(libraries.items()) if name != ALL]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def read_generations(path: str) -> tuple[int, dict[str, int]]:
+    r"""The store's generations from the file ``path`` (``StoreLayout.generation``).
+
+    Returns ``(global, {name: gen, ..., "*": gen})``. The global generation is bumped by every
+    change to the store; ``NAME GEN`` is the global generation at which distribution ``NAME``'s
+    versions, yanks or module ownership last changed; ``"*"`` (:data:`ALL`) the last change to
+    the set of distributions and top-level module names. A plan computed at global generation
+    ``G`` with the generations ``L`` of the libraries it links (and ``L["*"]``) stays valid
+    while the global generation is ``G``, or while every one of those is unchanged. A name
+    absent from the mapping must be taken as changed at the global generation (a file written
+    before per-library generations holds only the first line; ``"*"`` then equals the global).
+
+    An absent file is a store never changed: ``(0, {"*": 0})``. An unreadable or malformed
+    file gives ``(-1, {})``, which matches no plan (every plan is recomputed).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "generation")
+    >>> read_generations(path)
+    (0, {'*': 0})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(format_generations(7, {"textkit": 7, "idna": 3, "*": 5}))
+    >>> read_generations(path)
+    (7, {'*': 5, 'idna': 3, 'textkit': 7})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"12\n")
+    >>> read_generations(path)
+    (12, {'*': 12})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"12\ntextkit x\n")
+    >>> read_generations(path)
+    (-1, {})
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except FileNotFoundError:
+        return 0, {ALL: 0}
+    except OSError:
+        return -1, {}
+    try:
+        lines = data.decode("ascii").splitlines()
+        generation = int(lines[0]) if lines else -1
+        libraries: dict[str, int] = {}
+        for line in lines[1:]:
+            name, gen = line.split(" ")
+            if not name or name in libraries:
+                return -1, {}
+            libraries[name] = int(gen)
+    except (ValueError, UnicodeDecodeError):
+        return -1, {}
+    if generation < 0 or any(g < 0 or g > generation for g in libraries.values()):
+        return -1, {}
+    libraries.setdefault(ALL, generation)
+    return generation, libraries
