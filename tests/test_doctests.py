@@ -29,6 +29,7 @@ EXEMPT: dict[str, str] = {
     "siglink.cli": _MARKER,
     "siglink.contracts": _MARKER,
     "siglink.demo": _MARKER,
+    "siglink.fleet": _MARKER,
     "siglink.link": _MARKER,
     "siglink.python": _MARKER,
     "siglink._entry": "the console-script entry: it ends the process (sys.exit); "
@@ -78,7 +79,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python.exports",
     "siglink.store",
     "siglink.store._environment",
-    "siglink.store.fetch",
     "siglink.store.index",
 })
 

@@ -15,10 +15,11 @@ from siglink.store import Store
 Snapshot = Callable[[Path], dict[str, object]]
 
 REQUESTS_APP = """\
+import importlib.metadata
 import requests
-import urllib3
 prepared = requests.Request("GET", "http://example.org/a b", params={"q": "x"}).prepare()
-print(requests.__version__, urllib3.__version__, prepared.url)
+print(importlib.metadata.version("requests"), importlib.metadata.version("urllib3"),
+      prepared.url)
 """
 
 

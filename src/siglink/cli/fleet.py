@@ -1,5 +1,13 @@
 """Fleet commands: ``install`` with dependencies, ``update``, ``apps``, ``forget``, ``gc``,
-``audit``, ``sbom``; and the per-application report every store change prints."""
+``audit``, ``sbom``; and the per-application report every store change prints.
+
+>>> from siglink.fleet.outcome import AppOutcome
+>>> from siglink.store import RegisteredApp
+>>> app = RegisteredApp("/srv/report.siglink.json", "/srv/report.siglink.json", {})
+>>> outcome_line(AppOutcome(app, {"textkit": "1.0.0"}, {"textkit": "1.0.1"}, "move"),
+...              ["textkit"])
+'  /srv/report.py: 1.0.0 -> 1.0.1'
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,9 @@ if TYPE_CHECKING:
     from siglink.fleet.outcome import AppOutcome
     from siglink.store import Store
 
-__all__ = ["install_with_dependencies", "print_outcomes", "register", "step_printer"]
+__all__ = [
+    "install_with_dependencies", "outcome_line", "print_outcomes", "register", "step_printer",
+]
 
 
 def __dir__() -> list[str]:
@@ -184,9 +194,49 @@ def step_printer(enabled: bool = True) -> Any:
 
 
 def _shown(application: str) -> str:
-    from siglink.cli.store import _shown as shown
+    """An application for people: relative to the current directory when it is under it (as
+    the store commands show it)."""
+    import os
 
-    return shown(application)
+    if not os.path.isabs(application) or os.getcwd() == os.sep:
+        return application
+    try:
+        relative = os.path.relpath(application)
+    except ValueError:
+        return application
+    if relative.startswith(os.pardir):
+        return application
+    return relative + (os.sep if application.endswith(os.sep) and relative != "." else "")
+
+
+_UNREAD = ("could not be read", "may serve names not read statically")
+
+
+def _install_warnings(store: Store, rows: Sequence[Any]) -> list[str]:
+    """As the store's install says them: each installed version whose Requires-Python
+    excludes this interpreter, and each re-export or base class its exports could not read."""
+    import platform
+
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    out = []
+    for r in rows:
+        wanted = store.get(r.name, r.version).requires_python
+        try:
+            excluded = bool(wanted) and not SpecifierSet(wanted or "").contains(
+                platform.python_version(), prereleases=True)
+        except InvalidSpecifier:
+            excluded = False
+        if excluded:
+            out.append(f"{r.name}=={r.version}: Requires-Python {wanted} excludes this "
+                       "interpreter: it will not be linked here")
+    for r in rows:
+        if r.status != "installed":
+            continue
+        for diagnostic in store.manifest(r.name, r.version).diagnostics:
+            if any(marker in diagnostic.message for marker in _UNREAD):
+                out.append(f"{r.name}=={r.version}: {diagnostic}")
+    return out
 
 
 def _label(versions: dict[str, str] | None, names: Sequence[str], single: bool) -> str:
@@ -282,9 +332,7 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    from siglink.cli.store import _python_excluded
-
-    warnings = _python_excluded(store, rows)
+    warnings = _install_warnings(store, rows)
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}

@@ -7,6 +7,9 @@ its library, or when a running process has a file under its directory open or ma
 link plan that names it (``$SIGLINK_PLAN`` in ``/proc/PID/environ``, or a plan file on its
 command line). Everything else is removed through :meth:`siglink.store.Store.remove`, one
 version at a time.
+
+>>> Verdict("textkit", "1.0.0", "").removable, Verdict("textkit", "1.0.1", "linked").removable
+(True, False)
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ project directories) into wheels and hands them to :meth:`siglink.store.Store.in
 4. the store validates and installs them all or nothing.
 
 Progress goes to ``on_step`` (one call per long step); nothing here prints.
+
+>>> Installed("idna", "3.6", "installed", requested=False).requested
+False
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ identifies the installed contents exactly) and the directory it is served from; 
 application is the document's subject, with a dependency graph from each library's
 Requires-Dist among the linked ones. Built with the CycloneDX Python library
 (``pip install 'siglink[sbom]'``), imported only here.
+
+>>> FORMATS
+('cyclonedx-json',)
 """
 
 from __future__ import annotations

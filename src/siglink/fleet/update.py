@@ -7,6 +7,9 @@ yanked releases, pre-releases and releases whose ``Requires-Python`` excludes th
 are passed over exactly as pip passes them over). A name the index does not have (a library
 built locally) is reported and left alone. The newer releases are then installed with their
 dependency closure (:mod:`siglink.fleet.install`).
+
+>>> Newer("jinja2", "3.1.3", "3.1.6").spec
+'jinja2==3.1.6'
 """
 
 from __future__ import annotations
