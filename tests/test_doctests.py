@@ -29,6 +29,7 @@ EXEMPT: dict[str, str] = {
     "siglink.cli": _MARKER,
     "siglink.contracts": _MARKER,
     "siglink.demo": _MARKER,
+    "siglink.fleet": _MARKER,
     "siglink.link": _MARKER,
     "siglink.python": _MARKER,
     "siglink._entry": "the console-script entry: it ends the process (sys.exit); "
@@ -94,6 +95,7 @@ PENDING: frozenset[str] = frozenset({
     "siglink.store",
     "siglink.store._environment",
     "siglink.store.fetch",
+    "siglink.store.index",
 })
 
 

@@ -78,7 +78,10 @@ def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert _cache.app_manifest_path("app.py") == str(tmp_path / "app.siglink.json")
     assert _cache.app_manifest_path("script") == str(tmp_path / "script.siglink.json")
     assert _cache.app_manifest_path("tool") == str(tmp_path / "tool" / "siglink.json")
-    assert _cache.app_manifest_path("pkg.mod", True) == str(tmp_path / "pkg.mod.siglink.json")
+    # -m: in the store's own area, never in the current directory
+    root = str(tmp_path / "store")
+    assert _cache.app_manifest_path("pkg.mod", True, root) == os.path.join(
+        root, "apps", "modules", str(tmp_path).replace("/", "%2F"), "pkg.mod.siglink.json")
 
 
 def test_generation(tmp_path: Path) -> None:

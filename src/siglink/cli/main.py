@@ -45,6 +45,7 @@ _GROUPS = (
     "siglink.cli.demo",
     "siglink.cli.explain",
     "siglink.cli.plugins",
+    "siglink.cli.fleet",
 )
 
 _EPILOG = """\

@@ -26,13 +26,25 @@ examples:
   siglink install textkit-1.0.1-py3-none-any.whl --dry-run
                                    which registered applications would move, stay or stop
 
+  siglink install 'requests[socks]==2.31.0'        with its dependencies, as pip resolves them
+  siglink install -r requirements.txt -c constraints.txt
+  siglink install 'werkzeug==3.0.1' --no-deps      that version alone
+
+Dependencies are resolved by pip's own resolver against the configured index (pip's config,
+--index-url); versions the store already has are kept, the others fetched, built when only an
+sdist exists, and installed side by side with what is stored. Long steps print one line each
+on stderr. A failed build shows the compiler's or build backend's error lines.
 Versions sit side by side; installing NAME==VERSION again is a no-op ("already present").
 A top-level module belongs to one distribution: a wheel shipping a module another distribution
 provides is refused (exit 3) unless --allow-module-conflict. Modules of the standard library
 (a backport such as argparse 1.4.0) are installed but never served (a note says so).
 Every wheel is checked (RECORD hashes, paths, platform tags) before anything is written; one
 refused spec installs nothing. The registered applications linking an installed library are
-then linked again, and each one's outcome is printed.
+then linked again, and each one's outcome is printed: moved, stays (and why, when a newer
+version of an installed library is not linked), or still refused (and why).
+exit codes: 0 installed (or already present); 2 bad input (a malformed requirement or
+            requirements file, a refused wheel); 3 store error; 4 the index cannot provide a
+            requirement, cannot be reached, the requirements conflict, or a build failed
 """
 
 _LIST = """\
@@ -120,9 +132,15 @@ def register(sub: Any) -> None:
         return parser
 
     p = add("install", "add library versions to the store", _INSTALL)
-    p.add_argument("specs", nargs="+", metavar="SPEC",
+    p.add_argument("specs", nargs="*", metavar="SPEC",
                    help="a wheel, an sdist, a project directory or NAME==VERSION")
     p.add_argument("--index-url", metavar="URL", help="the package index to fetch from")
+    p.add_argument("-r", "--requirement", metavar="FILE", action="append", default=[],
+                   help="install from this requirements file (as pip reads it)")
+    p.add_argument("-c", "--constraint", metavar="FILE", action="append", default=[],
+                   help="constrain versions with this constraints file (as pip reads it)")
+    p.add_argument("--no-deps", action="store_true",
+                   help="install only what is given, not its dependencies")
     p.add_argument("--dry-run", action="store_true",
                    help="write nothing; show which applications would move, stay or stop")
     p.add_argument("--allow-module-conflict", action="store_true",
@@ -334,6 +352,10 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
 def cmd_install(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
 
+    if not args.no_deps or args.requirement or args.constraint:
+        from siglink.cli.fleet import install_with_dependencies
+
+        return install_with_dependencies(args)
     store = _store(args)
     if args.dry_run:
         previews = store.preview(args.specs, index_url=args.index_url)

@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
+from siglink.link.constraints import declared
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze, local_modules
 
@@ -308,8 +309,9 @@ def build_app(
         entry=source.entry,
         files=_digests(source.root, usage),
         unprovided=unprovided,
+        requires=declared(source.root),  # its declared constraints (link/constraints.py)
     )
-    manifest_path = app_manifest_path(app, module)
+    manifest_path = app_manifest_path(app, module, str(store.root) if module else None)
     if write:
         _write(manifest_path, manifest.dumps())
         if register:
@@ -567,6 +569,7 @@ def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list
 def _write(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -127,6 +127,11 @@ def app_display(manifest_path: str) -> str:
         return other
     entry = _manifest_entry(manifest_path) or ""
     if entry.startswith("module:"):
+        parent, quoted = os.path.split(folder)
+        if os.path.basename(parent) == "modules" and not quoted.startswith("sha256-"):
+            from urllib.parse import unquote  # ROOT/apps/modules/<cwd>: _cache.module_dir
+
+            folder = unquote(quoted)
         return f"-m {entry.removeprefix('module:')} (in {folder})"
     if entry.startswith("script:"):
         return os.path.join(folder, entry.removeprefix("script:"))  # a script since deleted

@@ -29,7 +29,7 @@ from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._records import RegisteredApp
 
-__all__ = ["apps", "own_registry", "register_app", "users"]
+__all__ = ["apps", "forget_app", "own_registry", "register_app", "users"]
 
 
 def __dir__() -> list[str]:
@@ -62,6 +62,33 @@ def register_app(core: StoreCore, app_id: str, *, manifest_path: str,
         index = core.writer()
         with index.transaction():
             index.register_app(app_id, manifest_path, normalized, refused)
+
+
+def forget_app(core: StoreCore, app_id: str) -> bool:
+    """Remove application ``app_id``'s registration (``siglink forget``): from the index when
+    this user may write the store, else from this user's own registry file; False when it was
+    not registered there. Does not advance the generation: no link changes."""
+    index = core.reader()
+    if index is not None and not _can_write(core):
+        path = own_registry(core)
+        kept = [a for a in _read_registry(path, core) if a.app_id != app_id]
+        if len(kept) == len(_read_registry(path, core)):
+            return False
+        data = {"store": os.fsdecode(core.root), "apps": {
+            a.app_id: {"manifest_path": a.manifest_path, "links": a.links, "refused": a.refused}
+            for a in sorted(kept, key=lambda a: a.app_id)}}
+        try:
+            write_atomic(path, (json.dumps(data, indent=1) + "\n").encode(), mode=0o644)
+        except OSError as e:
+            raise StoreError(f"{path}: cannot forget {app_id} ({e.strerror or e})") from e
+        return True
+    if index is None or index.app(app_id) is None:
+        return False
+    with core.locked():
+        writer = core.writer()
+        with writer.transaction():
+            writer.unregister_app(app_id)
+    return True
 
 
 def apps(core: StoreCore) -> list[RegisteredApp]:

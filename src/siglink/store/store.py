@@ -157,6 +157,11 @@ class Store(StoreCore):
         _registry.register_app(self, app_id, manifest_path=manifest_path, links=links,
                                refused=refused)
 
+    def forget_app(self, app_id: str) -> bool:
+        """Remove application ``app_id``'s registration (``siglink forget``); False when it
+        was not registered (see :func:`_registry.forget_app`)."""
+        return _registry.forget_app(self, app_id)
+
     # -- changing ---------------------------------------------------------------------------
     def install(self, specs: Sequence[str], *, index_url: str | None = None,
                 progress: Progress | None = None,
