@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli.main import store_option
+from siglink.cli.store import _ProgressBar
 
 if TYPE_CHECKING:
     from siglink.fleet.outcome import AppOutcome
@@ -314,8 +315,8 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
     had = store.installed()
     try:
         try:
-            rows = install_closure(store, args.specs, progress=not args.json
-                                   and sys.stderr.isatty(), **options)
+            with _ProgressBar(not args.json and sys.stderr.isatty()) as bar:
+                rows = install_closure(store, args.specs, progress=bar.callback, **options)
         except SiglinkError as e:
             if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -409,8 +410,8 @@ def cmd_update(args: argparse.Namespace) -> int:
             print(f"would install {row['name']}=={row['version']}")
         print_outcomes(predicted, focus)
         return 0
-    rows = install_closure(store, specs, progress=not args.json and sys.stderr.isatty(),
-                           **options)
+    with _ProgressBar(not args.json and sys.stderr.isatty()) as bar:
+        rows = install_closure(store, specs, progress=bar.callback, **options)
     relinked = outcomes(store)
     if args.json:
         print_json({**head, "install": [

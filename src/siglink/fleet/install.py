@@ -38,6 +38,7 @@ from siglink.errors import BadInputError, FetchError
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
     from siglink.store import Store, StoredVersion
+    from siglink.store._progress import Progress
     from siglink.store.fetch import Resolved
 
 __all__ = ["Installed", "install_closure", "prepare_closure"]
@@ -225,7 +226,7 @@ def prepare_closure(
 def install_closure(
     store: Store, specs: Sequence[str], *, requirement_files: Sequence[str] = (),
     constraint_files: Sequence[str] = (), index_url: str | None = None, no_deps: bool = False,
-    progress: bool = False, on_step: Step = _quiet,
+    progress: Progress | None = None, on_step: Step = _quiet,
 ) -> list[Installed]:
     """Install ``specs`` and their dependency closure (see the module docstring); one row per
     version of the closure, what was asked for first.
