@@ -45,21 +45,7 @@ EXEMPT: dict[str, str] = {
 # output, the manifest):
 # their examples land with that work. Delete an entry when its module has one.
 PENDING: frozenset[str] = frozenset({
-    "siglink.cli.plugins",
-    "siglink.plugins",
-    "siglink.plugins._callers",
-    "siglink.plugins.build",
-    "siglink.plugins.discovery",
-    "siglink.plugins.dispatch",
-    "siglink.plugins.host",
-    "siglink.plugins.loading",
-    "siglink.plugins.pluggy_check",
-    "siglink.plugins.records",
-    "siglink.plugins.report",
-    "siglink.plugins.selection",
-    "siglink.python._extension_points",
     "siglink.python._receivers",
-    "siglink.python.static",
     "siglink.bundle._boot",
     "siglink.bundle._compile",
     "siglink.bundle.assemble",
