@@ -94,8 +94,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python.exports",
     "siglink.store",
     "siglink.store._environment",
-    "siglink.store.fetch",
-    "siglink.store.index",
 })
 
 
