@@ -220,8 +220,12 @@ def _install_warnings(store: Store, rows: Sequence[Any]) -> list[str]:
 
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    out = []
+    from siglink.store._install import stdlib_notes
+
+    out: list[str] = []
     for r in rows:
+        if r.status == "installed":  # a module of the standard library, never served
+            out += stdlib_notes(r.name, r.version, store.manifest(r.name, r.version).top_level)
         wanted = store.get(r.name, r.version).requires_python
         try:
             excluded = bool(wanted) and not SpecifierSet(wanted or "").contains(
@@ -316,7 +320,10 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
     try:
         try:
             with _ProgressBar(not args.json and sys.stderr.isatty()) as bar:
-                rows = install_closure(store, args.specs, progress=bar.callback, **options)
+                rows = install_closure(
+                    store, args.specs, progress=bar.callback,
+                    allow_module_conflict=getattr(args, "allow_module_conflict", False),
+                    **options)
         except SiglinkError as e:
             if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
                 e.message += "; nothing was installed"
