@@ -71,7 +71,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.native.manifest",
     "siglink.python._annotations",
     "siglink.python._bindings",
-    "siglink.python._builder",
     "siglink.python._compiled",
     "siglink.python._dunder_all",
     "siglink.python._sources",
