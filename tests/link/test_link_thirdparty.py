@@ -1,5 +1,5 @@
 """Linking libraries that ship no manifest: their imports, computed at install, are checked by
-name and call shape, and their verdicts are unverified (DESIGN §4, §6)."""
+name and call shape, and their verdicts are unverified (docs/design.md §4, §6)."""
 
 from __future__ import annotations
 

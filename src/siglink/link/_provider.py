@@ -134,8 +134,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def __init__(
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,
+        constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
     ) -> None:
         self.source = source
+        self.constraints = dict(constraints or {})
         self.policy: Policy = policy_of(policy)
         self.pre = pre
         self.allow_yanked = allow_yanked
@@ -213,6 +215,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return f"invalid version {stored.version!r}"
         if version.is_prerelease and not self.pre:
             return "pre-release (use --pre)"
+        limit = self.constraints.get(canonicalize_name(stored.name))
+        if limit is not None and not limit[0].contains(version, prereleases=True):
+            return f"excluded by the application's constraint {limit[1]}"
         if stored.requires_python:
             try:
                 spec = SpecifierSet(stored.requires_python)
