@@ -58,7 +58,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.plugins.report",
     "siglink.plugins.selection",
     "siglink.python._extension_points",
-    "siglink.python._receivers",
     "siglink.python.static",
     "siglink.bundle._boot",
     "siglink.bundle._compile",
