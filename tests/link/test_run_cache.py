@@ -78,7 +78,10 @@ def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert _cache.app_manifest_path("app.py") == str(tmp_path / "app.siglink.json")
     assert _cache.app_manifest_path("script") == str(tmp_path / "script.siglink.json")
     assert _cache.app_manifest_path("tool") == str(tmp_path / "tool" / "siglink.json")
-    assert _cache.app_manifest_path("pkg.mod", True) == str(tmp_path / "pkg.mod.siglink.json")
+    # -m: in the store's own area, never in the current directory
+    root = str(tmp_path / "store")
+    assert _cache.app_manifest_path("pkg.mod", True, root) == os.path.join(
+        root, "apps", "modules", str(tmp_path).replace("/", "%2F"), "pkg.mod.siglink.json")
 
 
 def test_generation(tmp_path: Path) -> None:
@@ -175,9 +178,11 @@ def test_warm_run_returns_without_a_plan(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.py").write_text("raise SystemExit(9)\n")
     # running the application would raise SystemExit(9); returning means "not warm"
-    warm.warm_run(["run", "app.py"])  # no manifest
+    assert warm.warm_run(["run", "app.py"]) is None  # type: ignore[func-returns-value]
     (tmp_path / "app.siglink.json").write_text("{}")
-    warm.warm_run(["run", "--store", str(tmp_path / "s"), "app.py"])  # no plan
+    assert warm.warm_run(  # type: ignore[func-returns-value]
+        ["run", "--store", str(tmp_path / "s"), "app.py"]) is None  # no plan
+    assert not (tmp_path / "s").exists()  # and looking for a plan created no store
 
 
 def test_normalize() -> None:

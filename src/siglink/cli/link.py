@@ -166,7 +166,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
         raise BadInputError(f"{args.app}: no such file or directory", path=args.app)
     store, root = _store(args, environment=args.environment)
-    manifest, manifest_path = load_app_manifest(args.app, module=args.module)
+    manifest, manifest_path = load_app_manifest(args.app, module=args.module,
+                                                root=getattr(args, "store", None))
     policy = effective_policy(manifest_path, args.policy)
     generation = _cache.read_generation(root)
     exists = os.path.exists(os.path.join(root, "index.sqlite"))

@@ -48,6 +48,7 @@ __all__ = [
     "cache_record",
     "environment_fingerprint",
     "flags_text",
+    "module_dir",
     "plan_file",
     "read_generation",
     "read_plan",
@@ -78,27 +79,41 @@ def read_generation(root: str) -> int:
     """The store's generation counter from ``ROOT/generation``; 0 when absent or unreadable."""
     try:
         with open(os.path.join(root, "generation"), "rb") as f:
-            return int(f.read().strip() or b"0")
+            return int(f.read().split(b"\n", 1)[0].strip() or b"0")  # the global line
     except (OSError, ValueError):
         return 0
 
 
-def app_manifest_path(app: str, module: bool = False) -> str:
+def app_manifest_path(app: str, module: bool = False, root: str | None = None) -> str:
     """Where an application's manifest lives (absolute path); THE definition for build and run.
 
     - script ``DIR/app.py`` -> ``DIR/app.siglink.json`` (another file ``DIR/x``:
       ``DIR/x.siglink.json``)
     - directory ``DIR/`` (``__main__.py`` or a project with a pyproject) -> ``DIR/siglink.json``
-    - ``module=True``: ``-m pkg.mod`` -> ``<cwd>/pkg.mod.siglink.json`` (the module is looked up
-      from the current directory, as ``python -m`` does)
+    - ``module=True``: ``-m pkg.mod`` run from ``CWD`` (the module is looked up from the
+      current directory, as ``python -m`` does) -> in the store's own area (``root``, default
+      :func:`store_root`), never in the current directory:
+      ``ROOT/apps/modules/<CWD, %-quoted>/pkg.mod.siglink.json`` (:func:`module_dir`)
     """
     if module:
-        return os.path.join(os.getcwd(), app + ".siglink.json")
+        return os.path.join(module_dir(root or store_root(), os.getcwd()), app + ".siglink.json")
     path = os.path.abspath(app)
     if os.path.isdir(path):
         return os.path.join(path, "siglink.json")
     stem = path[:-3] if path.endswith(".py") else path
     return stem + ".siglink.json"
+
+
+def module_dir(root: str, cwd: str) -> str:
+    """``ROOT/apps/modules/<cwd>``: where the manifests of ``-m`` applications run from ``cwd``
+    live; ``cwd`` %-quoted into one name (``sha256-<hex>`` when that would be too long), so
+    that :func:`siglink.store.app_display` can tell the directory back."""
+    from urllib.parse import quote
+
+    name = quote(cwd, safe="")
+    if len(name) > 200:
+        name = "sha256-" + _sha256_hex(cwd)
+    return os.path.join(root, "apps", "modules", name)
 
 
 def app_pyproject(manifest_path: str) -> str:

@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
+from siglink.link.constraints import declared
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze, local_modules
 
@@ -308,8 +309,9 @@ def build_app(
         entry=source.entry,
         files=_digests(source.root, usage),
         unprovided=unprovided,
+        requires=declared(source.root),  # its declared constraints (link/constraints.py)
     )
-    manifest_path = app_manifest_path(app, module)
+    manifest_path = app_manifest_path(app, module, str(store.root) if module else None)
     if write:
         _write(manifest_path, manifest.dumps())
         if register:
@@ -330,9 +332,19 @@ def _libraries(
         top = module.split(".", 1)[0]
         if top in local or top in _NOT_LIBRARIES or top in sys.stdlib_module_names or (
                 top in sys.builtin_module_names):
+            shadow = getattr(store, "shadowing", None)
+            if top not in providers and shadow is not None and top not in local:
+                providers[top] = []
+                if backports := shadow(top):
+                    warnings.append(f"module {top}: the standard library's, not "
+                                    f"{', '.join(backports)} from the store (never served)")
             return None
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
+            if len(providers[top]) > 1:
+                warnings.append(f"module {top}: provided by {', '.join(providers[top])} "
+                                f"(installed with --allow-module-conflict); "
+                                f"{providers[top][0]} chosen, the first by name")
         names = providers[top]
         if not names:
             unprovided.setdefault(top, [])
@@ -415,11 +427,11 @@ def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
 ) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
     """The members the application reaches of each library class, by the class's export
-    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    digest: through its instances (:mod:`siglink.python.receivers`) and operators. A class
     itself iterated, counted or called with a value (an enum) uses every member. Also the
     evident argument types of the calls of each class's methods (by digest) and of each used
     chain (by ``use:PATH``)."""
-    from siglink.python._receivers import Receivers
+    from siglink.python.receivers import Receivers
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
@@ -557,6 +569,7 @@ def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list
 def _write(path: str, text: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -131,11 +131,14 @@ def effective_policy(manifest_path: str, asked: str | None = None) -> str:
     return policy
 
 
-def load_app_manifest(app: str, *, module: bool = False) -> tuple[Manifest, str]:
-    """The application's manifest and its path; :class:`BadInputError` when it was never built."""
+def load_app_manifest(
+    app: str, *, module: bool = False, root: str | None = None
+) -> tuple[Manifest, str]:
+    """The application's manifest and its path (``root``: the store, where ``-m`` apps keep
+    theirs); :class:`BadInputError` when it was never built."""
     from siglink.link._cache import app_manifest_path
 
-    path = app_manifest_path(app, module)
+    path = app_manifest_path(app, module, root)
     if not os.path.exists(path):
         build = f"siglink build -m {app}" if module else f"siglink build {app}"
         raise BadInputError(f"{path}: no manifest for {app}; run '{build}' first", path=path)
@@ -191,6 +194,7 @@ def _compute(
     store: Any, manifest: Manifest, *, manifest_path: str, policy: str,
     pre: bool, allow_yanked: bool, source: LinkSource | None, verify: bool,
 ) -> LinkPlan:
+    from siglink.link.constraints import limits
     from siglink.link.resolve import LinkFailure, StoreSource, app_requirements, resolve
 
     app = os.path.abspath(manifest_path)
@@ -204,7 +208,7 @@ def _compute(
     environment = bool(getattr(store, "environment", False))
     try:
         resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
-                             allow_yanked=allow_yanked)
+                             allow_yanked=allow_yanked, constraints=limits(manifest.requires))
     except LinkError as e:
         if unprovided and isinstance(e.report, LinkFailure):
             for module, where in unprovided.items():

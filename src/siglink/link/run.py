@@ -45,7 +45,7 @@ def build_if_needed(
 ) -> None:
     """Build ``app``'s manifest when it is missing or its sources changed (as ``siglink run``
     does), passing the build's warnings to ``note``."""
-    if _needs_build(app, module, _cache.app_manifest_path(app, module)):
+    if _needs_build(app, module, _cache.app_manifest_path(app, module, str(store.root))):
         from siglink.link.build import build_app
 
         built = build_app(store, app, module=module, register=False, misfits="record")
@@ -104,12 +104,12 @@ def link_app(
     from siglink.store import Store
 
     root = _cache.store_root(store)
-    manifest_path = _cache.app_manifest_path(app, module)
+    manifest_path = _cache.app_manifest_path(app, module, root)
     generation = _cache.read_generation(root)  # (a fallback: the plan says what it read)
     lib_store = Store(root, environment=environment)
     try:
         build_if_needed(lib_store, app, module=module, note=_note)
-        manifest, manifest_path = load_app_manifest(app, module=module)
+        manifest, manifest_path = load_app_manifest(app, module=module, root=root)
         chosen = effective_policy(manifest_path, policy)
         # a read-only store still runs applications: not recording them is only a warning
         plan = link(lib_store, manifest, manifest_path=manifest_path, policy=chosen, pre=pre,

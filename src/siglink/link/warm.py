@@ -99,7 +99,7 @@ def warm_run(argv: Sequence[str]) -> None:
     if opts is None:
         return
     root = _cache.store_root(opts["store"])
-    manifest_path = _cache.app_manifest_path(opts["app"], opts["module"])
+    manifest_path = _cache.app_manifest_path(opts["app"], opts["module"], root)
     flags = _cache.flags_text(
         pre=opts["pre"], allow_yanked=opts["allow_yanked"], environment=opts["environment"]
     )
