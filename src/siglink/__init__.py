@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from siglink.contracts.types import TypeRef
     from siglink.contracts.verdict import Problem, Severity, Verdict
     from siglink.errors import SiglinkError
+    from siglink.plugins.host import plugins  # the package is callable: see siglink.plugins
     from siglink.plugins.spec import extension_point, implements
 
 

@@ -178,9 +178,11 @@ def test_warm_run_returns_without_a_plan(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.py").write_text("raise SystemExit(9)\n")
     # running the application would raise SystemExit(9); returning means "not warm"
-    warm.warm_run(["run", "app.py"])  # no manifest
+    assert warm.warm_run(["run", "app.py"]) is None  # type: ignore[func-returns-value]
     (tmp_path / "app.siglink.json").write_text("{}")
-    warm.warm_run(["run", "--store", str(tmp_path / "s"), "app.py"])  # no plan
+    assert warm.warm_run(  # type: ignore[func-returns-value]
+        ["run", "--store", str(tmp_path / "s"), "app.py"]) is None  # no plan
+    assert not (tmp_path / "s").exists()  # and looking for a plan created no store
 
 
 def test_normalize() -> None:

@@ -193,6 +193,15 @@ def step_printer(enabled: bool = True) -> Any:
     return step
 
 
+def _store_steps(step: Any) -> Any:
+    """The store's progress callback (``description, done, total``) as one line per step."""
+
+    def progress(description: str, done: int, total: int) -> None:
+        step(f"{description} ({done}/{total})")
+
+    return progress
+
+
 def _shown(application: str) -> str:
     """An application for people: relative to the current directory when it is under it (as
     the store commands show it)."""
@@ -314,8 +323,9 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
     had = store.installed()
     try:
         try:
-            rows = install_closure(store, args.specs, progress=not args.json
-                                   and sys.stderr.isatty(), **options)
+            rows = install_closure(store, args.specs, progress=_store_steps(step),
+                                   allow_module_conflict=args.allow_module_conflict,
+                                   **options)
         except SiglinkError as e:
             if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -332,7 +342,7 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = _install_warnings(store, rows)
+    warnings = [*(note for r in rows for note in r.notes), *_install_warnings(store, rows)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -409,8 +419,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             print(f"would install {row['name']}=={row['version']}")
         print_outcomes(predicted, focus)
         return 0
-    rows = install_closure(store, specs, progress=not args.json and sys.stderr.isatty(),
-                           **options)
+    rows = install_closure(store, specs, progress=_store_steps(step), **options)
     relinked = outcomes(store)
     if args.json:
         print_json({**head, "install": [

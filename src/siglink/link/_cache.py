@@ -79,7 +79,7 @@ def read_generation(root: str) -> int:
     """The store's generation counter from ``ROOT/generation``; 0 when absent or unreadable."""
     try:
         with open(os.path.join(root, "generation"), "rb") as f:
-            return int(f.read().strip() or b"0")
+            return int(f.read().split(b"\n", 1)[0].strip() or b"0")  # the global line
     except (OSError, ValueError):
         return 0
 

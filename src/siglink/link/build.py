@@ -332,9 +332,19 @@ def _libraries(
         top = module.split(".", 1)[0]
         if top in local or top in _NOT_LIBRARIES or top in sys.stdlib_module_names or (
                 top in sys.builtin_module_names):
+            shadow = getattr(store, "shadowing", None)
+            if top not in providers and shadow is not None and top not in local:
+                providers[top] = []
+                if backports := shadow(top):
+                    warnings.append(f"module {top}: the standard library's, not "
+                                    f"{', '.join(backports)} from the store (never served)")
             return None
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
+            if len(providers[top]) > 1:
+                warnings.append(f"module {top}: provided by {', '.join(providers[top])} "
+                                f"(installed with --allow-module-conflict); "
+                                f"{providers[top][0]} chosen, the first by name")
         names = providers[top]
         if not names:
             unprovided.setdefault(top, [])
@@ -417,11 +427,11 @@ def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
 ) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
     """The members the application reaches of each library class, by the class's export
-    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    digest: through its instances (:mod:`siglink.python.receivers`) and operators. A class
     itself iterated, counted or called with a value (an enum) uses every member. Also the
     evident argument types of the calls of each class's methods (by digest) and of each used
     chain (by ``use:PATH``)."""
-    from siglink.python._receivers import Receivers
+    from siglink.python.receivers import Receivers
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
