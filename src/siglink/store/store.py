@@ -163,18 +163,6 @@ class Store(StoreCore):
         return _registry.forget_app(self, app_id)
 
     # -- changing ---------------------------------------------------------------------------
-    def forget_app(self, app_id: str) -> bool:
-        """Remove application ``app_id``'s registration from the index (``siglink forget``);
-        False when it is not registered there. No link changes: the generation stays."""
-        index = self.reader()
-        if index is None or index.app(app_id) is None:
-            return False
-        with self.locked():
-            writer = self.writer()
-            with writer.transaction():
-                writer.unregister_app(app_id)
-        return True
-
     def install(self, specs: Sequence[str], *, index_url: str | None = None,
                 progress: Progress | None = None,
                 allow_module_conflict: bool = False) -> list[InstallResult]:
