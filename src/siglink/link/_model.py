@@ -175,6 +175,10 @@ class StoreSource:
         """The distributions providing top-level module ``module`` (normalized names)."""
         return [canonicalize_name(n) for n in self.store.providers(module)]
 
+    def considered(self) -> tuple[str, ...]:
+        """The libraries whose versions were asked for so far (normalized names)."""
+        return tuple(canonicalize_name(n) for n in self._versions)
+
     def _raw_text(self, name: str, version: str) -> str | None:
         # The store keeps each manifest's JSON text in its index: parse only what is used.
         return self.store.manifest_json(name, version)

@@ -48,6 +48,7 @@ from siglink.link._model import (
 )
 from siglink.link._model import app_requirements as app_requirements  # noqa: PLC0414
 from siglink.link._provider import _Provider
+from siglink.link.app import POLICIES
 
 __all__ = [
     "POLICIES",
@@ -62,7 +63,6 @@ __all__ = [
     "resolve",
 ]
 
-POLICIES = ("signature", "semver", "strict")
 
 
 def __dir__() -> list[str]:
