@@ -7,8 +7,8 @@ Layout (docs/design.md §5)::
 
     ROOT/
       index.sqlite         units, versions, modules, exports, imports, yanks, applications
-      generation           the generation counter as text, bumped by every change; the warm
-                           path reads this file, never SQLite
+      generation           the generations as text (:func:`read_generations`), bumped by
+                           every change; the warm path reads this file, never SQLite
       libs/NAME/VERSION/   one unpacked, byte-compiled wheel and its NAME-VERSION.dist-info/
       plans/               cached link plans
       bootstrap/           the generated sitecustomize.py that makes child interpreters
@@ -28,7 +28,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["StoreLayout", "store_root"]
+__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root"]
+
+ALL = "*"
+"""The key, in a generations mapping, of the last change to the set of distributions and
+top-level module names in the store (which modules exist and who provides them)."""
 
 
 def __dir__() -> list[str]:
@@ -105,3 +109,73 @@ class StoreLayout:
     @property
     def lock(self) -> str:
         return self._join(".lock")
+
+
+def format_generations(generation: int, libraries: dict[str, int]) -> bytes:
+    r"""The text of ``ROOT/generation``: the global generation on the first line, then one line
+    ``NAME GEN`` per distribution (normalized name) and a line ``* GEN`` (:data:`ALL`).
+
+    >>> format_generations(7, {"textkit": 7, "idna": 3, "*": 5})
+    b'7\n* 5\nidna 3\ntextkit 7\n'
+    """
+    lines = [str(int(generation))]
+    if ALL in libraries:
+        lines.append(f"{ALL} {int(libraries[ALL])}")
+    lines += [f"{name} {int(gen)}" for name, gen in sorted(libraries.items()) if name != ALL]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def read_generations(path: str) -> tuple[int, dict[str, int]]:
+    r"""The store's generations from the file ``path`` (``StoreLayout.generation``).
+
+    Returns ``(global, {name: gen, ..., "*": gen})``. The global generation is bumped by every
+    change to the store; ``NAME GEN`` is the global generation at which distribution ``NAME``'s
+    versions, yanks or module ownership last changed; ``"*"`` (:data:`ALL`) the last change to
+    the set of distributions and top-level module names. A plan computed at global generation
+    ``G`` with the generations ``L`` of the libraries it links (and ``L["*"]``) stays valid
+    while the global generation is ``G``, or while every one of those is unchanged. A name
+    absent from the mapping must be taken as changed at the global generation (a file written
+    before per-library generations holds only the first line; ``"*"`` then equals the global).
+
+    An absent file is a store never changed: ``(0, {"*": 0})``. An unreadable or malformed
+    file gives ``(-1, {})``, which matches no plan (every plan is recomputed).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "generation")
+    >>> read_generations(path)
+    (0, {'*': 0})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(format_generations(7, {"textkit": 7, "idna": 3, "*": 5}))
+    >>> read_generations(path)
+    (7, {'*': 5, 'idna': 3, 'textkit': 7})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"12\n")
+    >>> read_generations(path)
+    (12, {'*': 12})
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"12\ntextkit x\n")
+    >>> read_generations(path)
+    (-1, {})
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except FileNotFoundError:
+        return 0, {ALL: 0}
+    except OSError:
+        return -1, {}
+    try:
+        lines = data.decode("ascii").splitlines()
+        generation = int(lines[0]) if lines else -1
+        libraries: dict[str, int] = {}
+        for line in lines[1:]:
+            name, gen = line.split(" ")
+            if not name or name in libraries:
+                return -1, {}
+            libraries[name] = int(gen)
+    except (ValueError, UnicodeDecodeError):
+        return -1, {}
+    if generation < 0 or any(g < 0 or g > generation for g in libraries.values()):
+        return -1, {}
+    libraries.setdefault(ALL, generation)
+    return generation, libraries

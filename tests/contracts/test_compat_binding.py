@@ -169,8 +169,9 @@ def outcomes(e: Signature, p: Signature) -> tuple[list[str], list[str]]:
 
 
 class TestBindingAgainstPython:
-    """DESIGN §3.3: "S_new is compatible when every call valid under S_old is valid under S_new,
-    binds each argument to the same parameter" -- checked against CPython's own binding."""
+    """docs/design.md §3.3: "S_new is compatible when every call valid under S_old is valid
+    under S_new, binds each argument to the same parameter" -- checked against CPython's own
+    binding."""
 
     @settings(max_examples=400, derandomize=True, deadline=None)
     @given(pairs())
@@ -209,7 +210,7 @@ class TestBindingAgainstPython:
 
 
 class TestSelfCompatibility:
-    """DESIGN §3.1: "equal digests mean identical exports, and the fast path is sound"."""
+    """docs/design.md §3.1: "equal digests mean identical exports, and the fast path is sound"."""
 
     @settings(max_examples=200, derandomize=True, deadline=None)
     @given(pairs())

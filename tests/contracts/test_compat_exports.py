@@ -1,5 +1,5 @@
 """Whole exports: P1, R6, P21 overloads, classes and members, P22 records, P23 enums, attributes,
-direction, and release diffs (DESIGN §3.3)."""
+direction, and release diffs (docs/design.md §3.3)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from siglink.contracts.compat import ReleaseDiff, check_export, class_graph, diff_manifests
+from siglink.contracts.compat import check_export, class_graph
+from siglink.contracts.diff import ReleaseDiff, diff_manifests
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest, Unit
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import parse_type

@@ -1,4 +1,4 @@
-"""The Python signature rules P2-P20 and P24 (DESIGN §3.3), each change and its reverse.
+"""The Python signature rules P2-P20 and P24 (docs/design.md §3.3), each change and its reverse.
 
 Expected findings are written as rule ids with a severity mark: ``P16!`` incompatible,
 ``P2?`` review, ``P7`` harmless.
@@ -79,8 +79,9 @@ RULES = [
 
 
 class TestRules:
-    """DESIGN §3.3: "S_new is compatible when every call valid under S_old is valid under S_new,
-    binds each argument to the same parameter, and the result is usable as S_old promised"."""
+    """docs/design.md §3.3: "S_new is compatible when every call valid under S_old is valid
+    under S_new, binds each argument to the same parameter, and the result is usable as S_old
+    promised"."""
 
     @pytest.mark.parametrize(("rule", "old", "new", "forward", "backward"), RULES,
                              ids=[r[0] for r in RULES])
@@ -184,8 +185,9 @@ USAGE = [
 
 
 class TestUsageMode:
-    """DESIGN §3.5: "a problem on an aspect that no call exercises ... is downgraded to review;
-    the verdict says usage-compatible. Where calls are not complete, the contract check decides"."""
+    """docs/design.md §3.5: "a problem on an aspect that no call exercises ... is downgraded to
+    review; the verdict says usage-compatible. Where calls are not complete, the contract check
+    decides"."""
 
     @pytest.mark.parametrize(("name", "old", "new", "calls", "complete", "incomplete"), USAGE,
                              ids=[u[0] for u in USAGE])

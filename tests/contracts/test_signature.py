@@ -1,4 +1,4 @@
-"""Signatures: parsing, canonical text, digests, validation, live objects (DESIGN §3.1)."""
+"""Signatures: parsing, canonical text, digests, validation, live objects (docs/design.md §3.1)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class TestCanonicalText:
             # keyword-only parameters sorted by name, defaults written "..."
             ("(*, z=1, a, m: int = 2)", "(*, a, m: int = ..., z=...)"),
             ("(x, *rest, z, a)", "(x, *rest, a, z)"),
-            # types normalized (DESIGN §3.2)
+            # types normalized (docs/design.md §3.2)
             ("(a: List[int], b: Optional[str] = None) -> Dict[str, Any]",
              "(a: list[int], b: str | None = ...) -> dict[str, typing.Any]"),
             ("(a: 'Sequence[int]')", "(a: collections.abc.Sequence[int])"),
@@ -226,7 +226,8 @@ def typed_signatures(draw: st.DrawFn) -> Signature:
 
 
 class TestRoundTrip:
-    """DESIGN §3.1: the canonical text parses back to the same signature, with the same digest."""
+    """docs/design.md §3.1: the canonical text parses back to the same signature, with the
+    same digest."""
 
     @settings(max_examples=200, derandomize=True, deadline=None)
     @given(typed_signatures())

@@ -1,4 +1,4 @@
-"""Normal forms and the subtype relation of siglink's types (DESIGN §3.2), as tables."""
+"""Normal forms and the subtype relation of siglink's types (docs/design.md §3.2), as tables."""
 
 from __future__ import annotations
 
@@ -511,3 +511,15 @@ def test_manifest_round_trips_types() -> None:
     for path, export in exports.items():
         assert back.exports[path].type == export.type
         assert back.exports[path].digest == export.digest
+
+
+def test_the_typeshed_table_reads_its_defaults_as_the_parser_does() -> None:
+    """The table reads its parameters' defaults itself (the parser reads the table)."""
+    import re
+
+    from siglink.contracts import _typeparse, _typeshed_table
+
+    texts = re.findall(r"=([^,\]]+)", _typeshed_table._TABLE)
+    assert {t.strip() for t in texts} == {"None", "bool | None", "int"}
+    for text in texts:
+        assert _typeshed_table._default(text) == _typeparse.parse(text), text

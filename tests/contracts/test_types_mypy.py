@@ -1,4 +1,6 @@
-"""mypy (pinned in pyproject.toml) as the reference oracle for type assignability (DESIGN §3.2).
+"""mypy (pinned in pyproject.toml) as the reference oracle for type assignability.
+
+See docs/design.md §3.2.
 
 A seeded grammar of types yields 900 (sub, sup) pairs, most of them related (a container
 widened, an argument narrowed, a union grown, ...). One module, checked by one mypy run, holds

@@ -1,4 +1,4 @@
-"""Invariants of siglink's types, over generated types (DESIGN §3.2)."""
+"""Invariants of siglink's types, over generated types (docs/design.md §3.2)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from siglink.errors import BadInputError
 
 if TYPE_CHECKING:
-    from siglink.contracts.compat import ReleaseDiff
+    from siglink.contracts.diff import ReleaseDiff
     from siglink.contracts.manifest import Export, Manifest
     from siglink.contracts.verdict import Problem, Verdict
 
@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff = sub.add_parser(
         "diff",
         help="list what changed between two releases, and fail on breaking changes",
-        description="Compare the exports of two releases of a library (DESIGN §3.3).",
+        description="Compare the exports of two releases of a library (docs/design.md §3.3).",
         epilog=_DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -434,7 +434,8 @@ def run_diff(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
     from siglink.cli._output import print_json, warn
-    from siglink.contracts.compat import diff_manifests
+    from siglink.contracts.diff import diff_manifests
+    from siglink.contracts.policy import policy_of
 
     store = getattr(args, "store", None)
     old = load_target(args.old, store)
@@ -445,7 +446,7 @@ def run_diff(args: argparse.Namespace) -> int:
         raise BadInputError(
             f"OLD is {old.unit.name}, NEW is {new.unit.name}: a release diff compares two "
             "versions of one library (--any-names compares them anyway)")
-    policy: str = args.policy
+    policy = policy_of(args.policy)
     result = diff_manifests(old, new, policy=policy)
     breaking = result.breaking
     downgrade = is_downgrade(old.unit.version, new.unit.version)

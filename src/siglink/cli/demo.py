@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from siglink.demo.story import Narrator
 
 __all__ = ["register"]
 
@@ -36,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     from siglink.demo.story import Story
 
+    narrator = _narrator()
     if args.keep:
         from siglink.errors import BadInputError
 
@@ -45,7 +50,33 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"{args.keep}: the demo needs a new or empty directory", path=args.keep
             )
         root.mkdir(parents=True, exist_ok=True)
-        return Story(root).tell()
+        return Story(root, narrator).tell()
     with tempfile.TemporaryDirectory(prefix="siglink-demo-") as tmp:
-        return Story(Path(tmp)).tell()
+        return Story(Path(tmp), narrator).tell()
 
+
+
+def _narrator() -> Narrator:
+    """The story shown on this terminal: colour when it has it, plain text when piped."""
+    from siglink.cli._output import console, table, use_colour
+    from siglink.cli.main import main
+    from siglink.demo.story import Narrator
+
+    def heading(text: str) -> None:
+        if use_colour():
+            console().print(f"\n[bold cyan]{text}[/]")
+        else:
+            print(f"\n== {text}")
+
+    def prompt(text: str) -> None:
+        if use_colour():
+            console().print(f"[dim]$[/] [bold]{text}[/]")
+        else:
+            print(f"$ {text}")
+
+    return Narrator(
+        command=main,
+        heading=heading,
+        prompt=prompt,
+        table=lambda header, rows: table(None, header, rows),
+    )

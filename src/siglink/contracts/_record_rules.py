@@ -15,8 +15,9 @@ from siglink.contracts._signature_rules import (
     _is_subtype,
     _to_compare,
 )
-from siglink.contracts._typeshed_graph import generic_params
+from siglink.contracts._typeshed_table import generic_params
 from siglink.contracts.manifest import Export, ExportKind
+from siglink.contracts.rules import Rule
 from siglink.contracts.types import ClassGraph, TypeRef, parse_type
 
 
@@ -45,7 +46,7 @@ class _RecordRules:
             if _YES in decisions:
                 continue
             if all(_known(b, self.classes) for b in new):
-                out.add("P13", "bases", base, found, _BREAK,
+                out.add(Rule.P13, "bases", base, found, _BREAK,
                         f"no longer a subclass of {base}")
             else:
                 out.unverified.append(f"bases: {base} vs {found}")
@@ -59,13 +60,14 @@ class _RecordRules:
             other = new.get(name)
             path = f"member {name}"
             if other is None:
-                out.add("P23", path, member.value or name, "absent", _BREAK, "enum member removed")
+                out.add(Rule.P23, path, member.value or name, "absent", _BREAK,
+                        "enum member removed")
             elif member.value != other.value and None not in (member.value, other.value):
-                out.add("P23", path, member.value, other.value, _BREAK, "enum value changed")
+                out.add(Rule.P23, path, member.value, other.value, _BREAK, "enum value changed")
         for name, member in new.items():
             if name not in old:
                 severity = _OK if self.direction == "in" else _REVIEW
-                out.add("P23", f"member {name}", "absent", member.value or name, severity,
+                out.add(Rule.P23, f"member {name}", "absent", member.value or name, severity,
                         "enum member added")
 
     def _typeddict(self, out: _Findings, expected: Export, provided: Export) -> None:
@@ -80,27 +82,27 @@ class _RecordRules:
             have = source.get(name)
             if have is None:
                 if not key.optional:
-                    out.add("P22", path, "absent" if inward else "required",
+                    out.add(Rule.P22, path, "absent" if inward else "required",
                             "required" if inward else "absent", _BREAK,
                             "required key added" if inward else "required key removed")
                 else:
                     # The typing spec rejects this too; at run time a missing optional key
                     # is what the reader must handle anyway.
-                    out.add("P22", path, "absent" if inward else "optional",
+                    out.add(Rule.P22, path, "absent" if inward else "optional",
                             "optional" if inward else "absent", _OK,
                             "optional key added" if inward else "optional key removed")
                 continue
             if have.optional and not key.optional:
-                out.add("P22", path, _required(old[name]), _required(new[name]), _BREAK,
+                out.add(Rule.P22, path, _required(old[name]), _required(new[name]), _BREAK,
                         "the reader needs a key the builder may leave out")
             elif key.optional and not have.optional:
-                out.add("P22", path, _required(old[name]), _required(new[name]), _REVIEW,
+                out.add(Rule.P22, path, _required(old[name]), _required(new[name]), _REVIEW,
                         "required-ness changed (the typing spec rejects it; safe at run time)")
             self._invariant(out, path, old[name].type, new[name].type)
         for name in source:
             if name not in target:
                 severity = _REVIEW if inward else _OK
-                out.add("P22", f"key {name}", "present" if inward else "absent",
+                out.add(Rule.P22, f"key {name}", "present" if inward else "absent",
                         "absent" if inward else "present", severity,
                         "key removed: the library no longer reads it" if inward
                         else "key added")
@@ -115,7 +117,7 @@ class _RecordRules:
         there = _is_subtype(expected, provided, self.classes)
         back = _is_subtype(provided, expected, self.classes)
         if there is _NO or back is _NO:
-            out.add("P22", path, expected, provided, _BREAK,
+            out.add(Rule.P22, path, expected, provided, _BREAK,
                     "a mutable key's value type must stay the same")
         elif there is not _YES or back is not _YES:
             out.unverified.append(f"{path}: {expected} vs {provided}")
@@ -125,10 +127,10 @@ class _RecordRules:
         old = [n for n, m in expected.members.items() if m.kind is ExportKind.ATTRIBUTE]
         new = [n for n, m in provided.members.items() if m.kind is ExportKind.ATTRIBUTE]
         if new[: len(old)] != old:
-            out.add("P22", "fields", f"({', '.join(old)})", f"({', '.join(new)})", _BREAK,
+            out.add(Rule.P22, "fields", f"({', '.join(old)})", f"({', '.join(new)})", _BREAK,
                     "NamedTuple field order is fixed")
         elif len(new) > len(old):
-            out.add("P22", "fields", f"({', '.join(old)})", f"({', '.join(new)})", _REVIEW,
+            out.add(Rule.P22, "fields", f"({', '.join(old)})", f"({', '.join(new)})", _REVIEW,
                     "fields added: unpacking and len() change")
 
 

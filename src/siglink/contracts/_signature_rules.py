@@ -1,4 +1,4 @@
-"""The signature rules P2-P20 and P24, and binding recorded calls (DESIGN §3.3, §3.5).
+"""The signature rules P2-P20 and P24, and binding recorded calls (docs/design.md §3.3, §3.5).
 
 The engine behind :func:`siglink.contracts.compat.check`, which memoizes it and turns its
 findings into a verdict; the export rules reuse its type rules and call binding.
@@ -11,6 +11,7 @@ from typing import Final
 
 from siglink.contracts._typeshed_graph import subtype as _subtype
 from siglink.contracts.manifest import CallShape
+from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature, _Index
 from siglink.contracts.types import NONE, ClassGraph, Decision, TypeRef, unverified_parts
 from siglink.contracts.verdict import Problem, Severity, Verdict
@@ -27,7 +28,7 @@ _KEYWORD_ONLY: Final = ParamKind.KEYWORD_ONLY
 
 
 
-# -- when a recorded call exercises a problem (usage mode, DESIGN §3.5) ------------------------
+# -- when a recorded call exercises a problem (usage mode, docs/design.md §3.5) ---------------
 
 # A "use" says which calls a problem affects: ("passed", index, name) is exercised by a call
 # that fills positional ``index`` or passes keyword ``name``; ("omitted", index, name) by a call
@@ -72,7 +73,7 @@ class _Findings:
 
     def add(  # noqa: PLR0917 (hot path: positional calls)
         self,
-        rule: str,
+        rule: Rule,
         path: str,
         expected: object,
         found: object,
@@ -120,7 +121,7 @@ def _argument_type(  # noqa: PLR0917
     provided: TypeRef | None,
     classes: ClassGraph | None,
     use: _Use,
-    rule: str = "P11",
+    rule: Rule = Rule.P11,
 ) -> None:
     """A value the consumer passes in: the provider must accept it (contravariance)."""
     pair = _to_compare(out, path, expected, provided)
@@ -129,10 +130,10 @@ def _argument_type(  # noqa: PLR0917
     expected, provided = pair
     decision = _is_subtype(expected, provided, classes)
     if decision is _YES:
-        if rule == "P11":
-            out.add("P10", path, expected, provided, _OK, "parameter type widened")
+        if rule is Rule.P11:
+            out.add(Rule.P10, path, expected, provided, _OK, "parameter type widened")
     elif decision is _NO:
-        note = "parameter type narrowed" if rule == "P11" else "an incompatible type"
+        note = "parameter type narrowed" if rule is Rule.P11 else "an incompatible type"
         out.add(rule, path, expected, provided, _BREAK, note, use)
     else:
         out.unverified.append(f"{path}: {expected} vs {provided}")
@@ -152,14 +153,14 @@ def _result_type(
     expected, provided = pair
     if expected == NONE:
         # Built against ``None``, the consumer never used the result (P14).
-        out.add("P14", path, expected, provided, _OK, "a None return became a value")
+        out.add(Rule.P14, path, expected, provided, _OK, "a None return became a value")
         return
     decision = _is_subtype(provided, expected, classes)
     if decision is _YES:
-        out.add("P12", path, expected, provided, _OK, "narrowed")
+        out.add(Rule.P12, path, expected, provided, _OK, "narrowed")
     elif decision is _NO:
         note = "a value return became None" if provided == NONE else "widened"
-        out.add("P13", path, expected, provided, _BREAK, note)
+        out.add(Rule.P13, path, expected, provided, _BREAK, note)
     else:
         out.unverified.append(f"{path}: {expected} vs {provided}")
 
@@ -188,13 +189,13 @@ def _pair(  # noqa: PLR0917
     p_default = p.default
     if e_default is not None:
         if p_default is None:
-            out.add("P8", f"param {name}", f"{name}={e_default}", p.name, _BREAK,
+            out.add(Rule.P8, f"param {name}", f"{name}={e_default}", p.name, _BREAK,
                     "default removed", _omitted(index, keyword))
         elif e_default not in (p_default, "...") and p_default != "...":
-            out.add("P9", f"param {name}", e_default, p_default, _BREAK if strict else _REVIEW,
+            out.add(Rule.P9, f"param {name}", e_default, p_default, _BREAK if strict else _REVIEW,
                     "default value changed", _omitted(index, keyword))
     elif p_default is not None:
-        out.add("P7", f"param {name}", name, f"{p.name}={p_default}", _OK,
+        out.add(Rule.P7, f"param {name}", name, f"{p.name}={p_default}", _OK,
                 "required parameter got a default")
     text = ei.texts[name]
     if text is not None and text == pi.texts[p.name]:
@@ -239,11 +240,11 @@ def _structure(
             settled.add(p.name)
             path = f"param {e.name}"
             if e.kind is _POSITIONAL_ONLY:
-                out.add("P15", path, e.name, p.name, _OK, "positional-only parameter renamed")
+                out.add(Rule.P15, path, e.name, p.name, _OK, "positional-only parameter renamed")
                 if p.kind is not _POSITIONAL_ONLY:
                     _positional_kind(out, e, p, e_kw is not None)
             else:
-                out.add("P16", path, e.name, p.name, _BREAK,
+                out.add(Rule.P16, path, e.name, p.name, _BREAK,
                         "a keyword-callable parameter was renamed", _passed(None, e.name))
             _pair(out, e, p, i, strict, classes, ei, pi)
             continue
@@ -251,23 +252,24 @@ def _structure(
         if p is None and e.name not in p_names:
             keyword = e.name if e.kind.keyword else None
             if p_star is not None and (keyword is None or p_kw is not None):
-                out.add("P6", path, e, "absent", _OK, f"absorbed by *{p_star.name}")
+                out.add(Rule.P6, path, e, "absent", _OK, f"absorbed by *{p_star.name}")
                 _argument_type(out, path, e.annotation, p_star.annotation, classes,
-                               _passed(i, None), "P6")
+                               _passed(i, None), Rule.P6)
                 if keyword is not None and p_kw is not None:
                     _argument_type(out, path, e.annotation, p_kw.annotation, classes,
-                                   _passed(None, keyword), "P6")
+                                   _passed(None, keyword), Rule.P6)
             else:
-                out.add("P6", path, e, "absent", _BREAK, "parameter removed", _passed(i, keyword))
+                out.add(Rule.P6, path, e, "absent", _BREAK, "parameter removed",
+                        _passed(i, keyword))
             continue
         q = p_by_name.get(e.name)
         if p is None and q is not None and q.kind is _KEYWORD_ONLY:
             settled.add(q.name)
-            out.add("P18", path, _kind(e), _kind(q), _BREAK,
+            out.add(Rule.P18, path, _kind(e), _kind(q), _BREAK,
                     "positional calls no longer reach it", _passed(i, None))
             _pair(out, e, q, None, strict, classes, ei, pi)
             continue
-        out.add("P4", path, f"position {i + 1}: {e.name}",
+        out.add(Rule.P4, path, f"position {i + 1}: {e.name}",
                 f"position {i + 1}: {p.name if p is not None else 'nothing'}",
                 _BREAK, "positional parameters inserted or reordered", _passed(i, None))
         if q is not None:
@@ -284,31 +286,31 @@ def _structure(
             settled.add(p.name)
             if old.kind is _KEYWORD_ONLY:
                 if p.kind is _POSITIONAL_ONLY:
-                    out.add("P18", path, _kind(old), _kind(p), _BREAK,
+                    out.add(Rule.P18, path, _kind(old), _kind(p), _BREAK,
                             "keyword calls no longer reach it", _passed(None, old.name))
                 elif e_star is not None:
-                    out.add("P17", path, _kind(old), _kind(p), _BREAK,
+                    out.add(Rule.P17, path, _kind(old), _kind(p), _BREAK,
                             f"arguments that went to *{e_star.name} now land here",
                             _passed(j, None))
                 else:
-                    out.add("P17", path, _kind(old), _kind(p), _OK)
+                    out.add(Rule.P17, path, _kind(old), _kind(p), _OK)
                 _pair(out, old, p, None, strict, classes, ei, pi)
             continue
         if p.default is None:
-            out.add("P3", path, "absent", p, _BREAK, "required parameter added",
+            out.add(Rule.P3, path, "absent", p, _BREAK, "required parameter added",
                     _omitted(j if e_star is not None else None, p.name if p.kind.keyword else None))
         elif e_star is not None:
             if e_kw is not None and p.kind.keyword:
-                out.add("P2", path, "absent", p, _BREAK,
+                out.add(Rule.P2, path, "absent", p, _BREAK,
                         f"a positional argument that went to *{e_star.name} now lands here, "
                         f"and collides with {p.name}= passed through **{e_kw.name}",
                         _passed(j, p.name))
             else:
-                out.add("P2", path, "absent", p, _REVIEW,
+                out.add(Rule.P2, path, "absent", p, _REVIEW,
                         f"a positional argument that went to *{e_star.name} now lands here",
                         _passed(j, None))
         else:
-            out.add("P2", path, "absent", p, _OK, "parameter with a default added")
+            out.add(Rule.P2, path, "absent", p, _OK, "parameter with a default added")
         if e_kw is not None and p.kind.keyword:
             _argument_type(out, path, e_kw.annotation, p.annotation, classes,
                            _passed(None, p.name))
@@ -319,18 +321,18 @@ def _structure(
         path = f"param {e.name}"
         if p is None:
             if p_kw is not None:
-                out.add("P6", path, e, "absent", _OK, f"absorbed by **{p_kw.name}")
+                out.add(Rule.P6, path, e, "absent", _OK, f"absorbed by **{p_kw.name}")
                 _argument_type(out, path, e.annotation, p_kw.annotation, classes,
-                               _passed(None, e.name), "P6")
+                               _passed(None, e.name), Rule.P6)
             else:
-                out.add("P6", path, e, "absent", _BREAK, "parameter removed",
+                out.add(Rule.P6, path, e, "absent", _BREAK, "parameter removed",
                         _passed(None, e.name))
         elif p.kind is _KEYWORD_ONLY:
             settled.add(p.name)
             _pair(out, e, p, None, strict, classes, ei, pi)
         elif p.name not in settled:
             settled.add(p.name)
-            out.add("P4", path, _kind(e), f"position {pi.pos_index[p.name] + 1}", _BREAK,
+            out.add(Rule.P4, path, _kind(e), f"position {pi.pos_index[p.name] + 1}", _BREAK,
                     "now also filled by positional arguments", _passed(None, e.name))
 
     # 4. Keyword-only parameters only the provided signature has.
@@ -339,10 +341,10 @@ def _structure(
             continue
         path = f"param {p.name}"
         if p.default is None:
-            out.add("P3", path, "absent", p, _BREAK, "required parameter added",
+            out.add(Rule.P3, path, "absent", p, _BREAK, "required parameter added",
                     _omitted(None, p.name))
         else:
-            out.add("P2", path, "absent", p, _OK, "keyword-only parameter with a default added")
+            out.add(Rule.P2, path, "absent", p, _OK, "keyword-only parameter with a default added")
         if e_kw is not None:
             _argument_type(out, path, e_kw.annotation, p.annotation, classes,
                            _passed(None, p.name))
@@ -351,20 +353,21 @@ def _structure(
     if e_star is not None:
         path = f"param *{e_star.name}"
         if p_star is None:
-            out.add("P20", path, e_star, "absent", _BREAK, "*args removed", _passed(n_epos, None))
+            out.add(Rule.P20, path, e_star, "absent", _BREAK, "*args removed",
+                    _passed(n_epos, None))
         else:
             _variadic_type(out, path, e_star, p_star, classes, _passed(n_epos, None))
     elif p_star is not None:
-        out.add("P19", f"param *{p_star.name}", "absent", p_star, _OK, "*args added")
+        out.add(Rule.P19, f"param *{p_star.name}", "absent", p_star, _OK, "*args added")
     if e_kw is not None:
         path = f"param **{e_kw.name}"
         use: _Use = ("extra", None, None, ei.keyword_names)
         if p_kw is None:
-            out.add("P20", path, e_kw, "absent", _BREAK, "**kwargs removed", use)
+            out.add(Rule.P20, path, e_kw, "absent", _BREAK, "**kwargs removed", use)
         else:
             _variadic_type(out, path, e_kw, p_kw, classes, use)
     elif p_kw is not None:
-        out.add("P19", f"param **{p_kw.name}", "absent", p_kw, _OK, "**kwargs added")
+        out.add(Rule.P19, f"param **{p_kw.name}", "absent", p_kw, _OK, "**kwargs added")
 
     if ei.returns is None or ei.returns != pi.returns:
         _result_type(out, "return", expected.returns, provided.returns, classes)
@@ -377,13 +380,13 @@ def _positional_kind(out: _Findings, e: Param, p: Param, e_has_kwargs: bool) -> 
     path = f"param {e.name}"
     if e.kind is _POSITIONAL_ONLY:
         if e_has_kwargs:
-            out.add("P17", path, _kind(e), _kind(p), _BREAK,
+            out.add(Rule.P17, path, _kind(e), _kind(p), _BREAK,
                     f"{p.name}= passed through **kwargs now collides with the positional argument",
                     _passed(None, p.name))
         else:
-            out.add("P17", path, _kind(e), _kind(p), _OK)
+            out.add(Rule.P17, path, _kind(e), _kind(p), _OK)
     else:
-        out.add("P18", path, _kind(e), _kind(p), _BREAK, "keyword calls no longer reach it",
+        out.add(Rule.P18, path, _kind(e), _kind(p), _BREAK, "keyword calls no longer reach it",
                 _passed(None, e.name))
 
 
@@ -395,9 +398,9 @@ def _variadic_type(  # noqa: PLR0917
         return
     decision = _is_subtype(e.annotation, p.annotation, classes)
     if decision is _YES:
-        out.add("P10", path, e.annotation, p.annotation, _OK, "widened")
+        out.add(Rule.P10, path, e.annotation, p.annotation, _OK, "widened")
     elif decision is _NO:
-        out.add("P20", path, e.annotation, p.annotation, _BREAK, "narrowed", use)
+        out.add(Rule.P20, path, e.annotation, p.annotation, _BREAK, "narrowed", use)
     else:
         out.unverified.append(f"{path}: {e.annotation} vs {p.annotation}")
 
@@ -421,7 +424,7 @@ def _bind_call(out: _Findings, call: CallShape, sig: Signature) -> None:
     text = call_text(call)
     n = call.positional
     if n > len(si.pos) and si.var_pos is None:
-        out.add("P6", "param *args", text, sig, _BREAK,
+        out.add(Rule.P6, "param *args", text, sig, _BREAK,
                 f"the call passes {n} positional arguments, the signature takes {len(si.pos)}")
     keywords = set(call.keywords)
     for k in call.keywords:
@@ -429,19 +432,19 @@ def _bind_call(out: _Findings, call: CallShape, sig: Signature) -> None:
         index = si.pos_index.get(k)
         if p is not None and p.kind.keyword:
             if index is not None and index < n:
-                out.add("P4", f"param {k}", text, sig, _BREAK,
+                out.add(Rule.P4, f"param {k}", text, sig, _BREAK,
                         f"{k} is given both by position and by keyword")
         elif si.var_kw is None:
-            rule = "P18" if p is not None else "P16"
+            rule = Rule.P18 if p is not None else Rule.P16
             out.add(rule, f"param {k}", text, sig, _BREAK, f"the call passes {k}= by keyword")
     for i, p in enumerate(si.pos):
         if p.default is None and i >= n and not call.star_args and not (
             p.kind.keyword and (p.name in keywords or call.star_kwargs)
         ):
-            out.add("P3", f"param {p.name}", text, sig, _BREAK, "the call does not pass it")
+            out.add(Rule.P3, f"param {p.name}", text, sig, _BREAK, "the call does not pass it")
     for p in si.kwonly:
         if p.default is None and p.name not in keywords and not call.star_kwargs:
-            out.add("P3", f"param {p.name}", text, sig, _BREAK, "the call does not pass it")
+            out.add(Rule.P3, f"param {p.name}", text, sig, _BREAK, "the call does not pass it")
     if call.star_args or call.star_kwargs:
         out.unverified.append(f"call {text}: unpacked arguments")
 

@@ -20,8 +20,7 @@ import builtins
 import functools
 from typing import Final
 
-from siglink.contracts._typeshed_graph import generic_params
-from siglink.contracts.types import (
+from siglink.contracts._typeref import (
     ANY,
     CALLABLE,
     CONCATENATE,
@@ -35,6 +34,7 @@ from siglink.contracts.types import (
     TypeRef,
     union,
 )
+from siglink.contracts._typeshed_table import generic_params
 
 __all__ = ["parse"]
 

@@ -1,22 +1,24 @@
-"""The subtype relation, and the builtin/stdlib class relations typeshed declares (DESIGN §3.2).
+"""The subtype relation (docs/design.md §3.2): the numeric tower, unions, variance, callables,
+tuples, the typeshed classes of :mod:`._typeshed_table` and the user classes of a
+:class:`~siglink.contracts._classgraph.ClassGraph`.
 
-The table below is a compact hand-written extract of typeshed's ``builtins.pyi``,
-``typing.pyi`` and ``collections/__init__.pyi``: each line is ``class[params]: bases``, a
-parameter is ``+T`` (covariant), ``-T`` (contravariant) or ``T`` (invariant), optionally with a
-default (``-S=None``); ``abc.`` abbreviates ``collections.abc.``, and ``protocol`` marks
-typeshed's Protocols (mypy finds no ``__hash__`` on them, so they are not ``Hashable``).
+>>> from siglink.contracts._typeparse import parse
+>>> subtype(parse("dict[str, bool]"), parse("Mapping[str, int]"), ClassGraph())
+<Decision.YES: 'yes'>
+>>> subtype(parse("list[bool]"), parse("list[int]"), ClassGraph())
+<Decision.NO: 'no'>
 """
 
 from __future__ import annotations
 
-import builtins
 import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Final
 
-from siglink.contracts.types import (
+from siglink.contracts._classgraph import ClassGraph
+from siglink.contracts._typeparse import parse, substitute
+from siglink.contracts._typeref import (
     ANY,
     CALLABLE,
     CONCATENATE,
@@ -26,77 +28,20 @@ from siglink.contracts.types import (
     NEVER,
     TYPEVAR,
     UNION,
-    ClassGraph,
     Decision,
     TypeContext,
     TypeRef,
     union,
 )
+from siglink.contracts._typeshed_table import base_texts, generic_params, is_protocol, known
 
-__all__ = ["Param", "bare_means_any", "generic_params", "subtype"]
+__all__ = ["subtype"]
 
-_TABLE: Final = """
-protocol abc.Hashable
-protocol abc.Sized
-protocol abc.Container[+T]
-protocol abc.Iterable[+T]
-protocol abc.Iterator[+T]: abc.Iterable[~T]
-protocol abc.Reversible[+T]: abc.Iterable[~T]
-protocol abc.Generator[+Y, -S=None, +R=None]: abc.Iterator[~Y]
-protocol abc.Collection[+T]: abc.Sized, abc.Iterable[~T], abc.Container[~T]
-abc.Sequence[+T]: abc.Reversible[~T], abc.Collection[~T]
-abc.MutableSequence[T]: abc.Sequence[~T]
-abc.ByteString: abc.Sequence[int]
-abc.Set[+T]: abc.Collection[~T]
-abc.MutableSet[T]: abc.Set[~T]
-abc.MappingView: abc.Sized
-abc.KeysView[+K]: abc.MappingView, abc.Set[~K]
-abc.ValuesView[+V]: abc.MappingView, abc.Collection[~V]
-abc.ItemsView[+K, +V]: abc.MappingView, abc.Set[tuple[~K, ~V]]
-abc.Mapping[K, +V]: abc.Collection[~K]
-abc.MutableMapping[K, V]: abc.Mapping[~K, ~V]
-protocol abc.Awaitable[+T]
-protocol abc.Coroutine[+Y, -S, +R]: abc.Awaitable[~R]
-protocol abc.AsyncIterable[+T]
-protocol abc.AsyncIterator[+T]: abc.AsyncIterable[~T]
-protocol abc.AsyncGenerator[+Y, -S=None]: abc.AsyncIterator[~Y]
-object
-int
-float
-complex
-bool: int
-str: abc.Sequence[str]
-bytes: abc.Sequence[int]
-bytearray: abc.MutableSequence[int]
-memoryview[I=int]: abc.Sequence[~I]
-range: abc.Sequence[int]
-tuple[+T]: abc.Sequence[~T]
-list[T]: abc.MutableSequence[~T]
-dict[K, V]: abc.MutableMapping[~K, ~V]
-set[T]: abc.MutableSet[~T]
-frozenset[+T]: abc.Set[~T]
-type[+T]
-enumerate[T]: abc.Iterator[tuple[int, ~T]]
-reversed[+T]: abc.Iterator[~T]
-zip[+T]: abc.Iterator[~T]
-map[S]: abc.Iterator[~S]
-filter[T]: abc.Iterator[~T]
-collections.deque[T]: abc.MutableSequence[~T]
-collections.defaultdict[K, V]: dict[~K, ~V]
-collections.OrderedDict[K, V]: dict[~K, ~V]
-collections.Counter[T]: dict[~T, int]
-collections.ChainMap[K, V]: abc.MutableMapping[~K, ~V]
-re.Pattern[S]
-re.Match[S]
-protocol os.PathLike[+S]
-protocol contextlib.AbstractContextManager[+T, +E=bool | None]
-protocol contextlib.AbstractAsyncContextManager[+T, +E=bool | None]
-typing.TypeGuard[+T]: bool
-typing.TypeIs[T]: bool
-protocol typing.SupportsInt
-protocol typing.SupportsFloat
-protocol typing.SupportsIndex
-"""
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
 
 # Classes typeshed marks unhashable (``__hash__: ClassVar[None]``); their subclasses inherit it.
 _UNHASHABLE: Final = frozenset({"list", "dict", "set", "bytearray", "collections.deque"})
@@ -114,93 +59,6 @@ _NO_CLASSES: Final = ClassGraph()
 YES: Final = Decision.YES
 NO: Final = Decision.NO
 UNVERIFIED: Final = Decision.UNVERIFIED
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """A generic class's type parameter: its TypeVar marker, variance and default."""
-
-    var: TypeRef
-    variance: int  # 1 covariant, -1 contravariant, 0 invariant
-    default: TypeRef | None = None
-
-    @property
-    def implied(self) -> TypeRef:
-        """What a bare use of the class means for this parameter."""
-        return ANY if self.default is None else self.default
-
-
-@dataclass(frozen=True, slots=True)
-class _Class:
-    params: tuple[Param, ...]
-    bases: tuple[str, ...]
-    protocol: bool = False
-
-
-def _split(text: str) -> list[str]:
-    """Split at top-level commas."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch == "["
-        depth -= ch == "]"
-        if ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
-
-
-def _expand(name: str) -> str:
-    return f"collections.abc.{name[4:]}" if name.startswith("abc.") else name
-
-
-@functools.cache
-def _table() -> dict[str, _Class]:
-    from siglink.contracts._typeparse import parse
-
-    table: dict[str, _Class] = {}
-    for line in filter(None, map(str.strip, _TABLE.splitlines())):
-        protocol = line.startswith("protocol ")
-        head, _, bases = line.removeprefix("protocol ").partition(": ")
-        name, _, params_text = head.partition("[")
-        params = []
-        for spec in _split(params_text.rstrip("]")):
-            variance = {"+": 1, "-": -1}.get(spec[0], 0)
-            var, _, default = spec.lstrip("+-").partition("=")
-            params.append(
-                Param(TypeRef(TYPEVAR, value=var), variance, parse(default) if default else None)
-            )
-        table[_expand(name)] = _Class(tuple(params), tuple(_split(bases)), protocol)
-    # The builtin exceptions, as typeshed declares them (the runtime hierarchy); the generic
-    # exception groups are left out, and so are aliases (``IOError`` is ``OSError``).
-    for name, value in vars(builtins).items():
-        if isinstance(value, type) and issubclass(value, BaseException) and (
-            name == value.__name__ and not issubclass(value, BaseExceptionGroup)
-        ):
-            parents = tuple(b.__name__ for b in value.__bases__ if b is not object)
-            table[name] = _Class((), parents)
-    return table
-
-
-@functools.cache
-def _bases(name: str) -> tuple[TypeRef, ...]:
-    from siglink.contracts._typeparse import parse
-
-    return tuple(parse(b, _ABBREV) for b in _table()[name].bases)
-
-
-def generic_params(name: str) -> tuple[Param, ...] | None:
-    """A known class's type parameters (``()`` if it has none); ``None`` if it is not known."""
-    cls = _table().get(name)
-    return None if cls is None else cls.params
-
-
-def bare_means_any(name: str) -> bool:
-    """Does a bare use of ``name`` imply ``Any`` arguments (``list``, ``Callable``)?"""
-    if name == CALLABLE:
-        return True
-    params = generic_params(name)
-    return params is not None and any(p.default is None for p in params)
 
 
 # decisions
@@ -270,17 +128,20 @@ def _user_params(bases: tuple[TypeRef, ...]) -> tuple[TypeRef, ...]:
     return tuple(order)
 
 
-def _direct_bases(t: TypeRef, classes: ClassGraph) -> tuple[TypeRef, ...]:
-    from siglink.contracts._typeparse import substitute
+@functools.cache
+def _bases(name: str) -> tuple[TypeRef, ...]:
+    return tuple(parse(b, _ABBREV) for b in base_texts(name))
 
+
+def _direct_bases(t: TypeRef, classes: ClassGraph) -> tuple[TypeRef, ...]:
     if t.name == "tuple":
         items, variadic = _tuple_shape(t)
         item = variadic if variadic is not None else union(*items)
         return (TypeRef("collections.abc.Sequence", (item,)),)
-    cls = _table().get(t.name)
-    if cls is not None:
-        args = t.args or tuple(p.implied for p in cls.params)
-        mapping = {p.var: a for p, a in zip(cls.params, args, strict=False)}
+    known_params = generic_params(t.name)
+    if known_params is not None:
+        args = t.args or tuple(p.implied for p in known_params)
+        mapping = {p.var: a for p, a in zip(known_params, args, strict=False)}
         return tuple(substitute(b, mapping) for b in _bases(t.name))
     if t.name not in classes:
         return ()
@@ -412,21 +273,19 @@ def _type(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
 def _hashable(sub: TypeRef, classes: ClassGraph) -> Decision:
     if sub.name in (CALLABLE, "None", LITERAL, "tuple"):
         return YES
-    cls = _table().get(sub.name)
-    if (cls is not None and cls.protocol) or (sub.name == "type" and sub.args):
+    if is_protocol(sub.name) or (sub.name == "type" and sub.args):
         return NO  # mypy does not see a class object's __hash__; stay conservative with it
     names = _names(sub, classes)
     if names & _UNHASHABLE:
         return NO
-    return YES if sub.name in _table() or sub.name in classes else NO
+    return YES if known(sub.name) or sub.name in classes else NO
 
 
 @functools.cache
 def _plain_ancestors(name: str) -> frozenset[str] | None:
     """Every ancestor of a non-generic known class (itself included): ``int``, ``str``,
     ``ValueError``. A property of the class, computed once; ``None`` for a generic one."""
-    cls = _table().get(name)
-    if cls is None or cls.params:
+    if generic_params(name) != ():
         return None
     return frozenset(_names(TypeRef(name), _NO_CLASSES))
 

@@ -1,7 +1,10 @@
-"""The compatibility checker: what a provider offers against what a consumer expects (DESIGN §3.3).
+"""The compatibility checker: what a provider offers against what a consumer expects.
+
+See docs/design.md §3.3.
 
 :func:`check` compares two signatures by the rules P2-P20 and P24, :func:`check_export` whole
-exports (P1, R6, P21-P23, classes and attributes), :func:`diff_manifests` two releases.
+exports (P1, R6, P21-P23, classes and attributes); :mod:`siglink.contracts.diff` builds on them
+to compare two releases.
 Every result is a :class:`~siglink.contracts.verdict.Verdict`: data, not a boolean.
 
 Beyond the table: a class that loses a base (directly or through its other bases) is P13 at
@@ -20,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from siglink.contracts._record_rules import _RecordRules
 from siglink.contracts._signature_rules import (
@@ -35,37 +38,26 @@ from siglink.contracts._signature_rules import (
     _structure,
     call_text,
 )
-from siglink.contracts.diff import ReleaseDiff, diff_manifests
+from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR
 from siglink.contracts.manifest import CallShape, Export, ExportKind
+from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
+from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import (
-    CALLABLE,
-    CONCATENATE,
-    ELLIPSIS,
-    TYPEVAR,
-    ClassGraph,
-    TypeRef,
-)
+from siglink.contracts.types import ClassGraph, TypeRef
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import BadInputError
 
 __all__ = [
     "POLICIES",
     "Policy",
-    "ReleaseDiff",
     "as_function",
     "call_text",
     "check",
     "check_export",
     "class_graph",
     "clear_cache",
-    "diff_manifests",
 ]
 
-Policy = Literal["signature", "semver", "strict"]
-POLICIES: Final = ("signature", "semver", "strict")
-"""``semver`` checks signatures as ``signature`` does (versions are the linker's business);
-``strict`` also breaks on a changed default value (P9)."""
 
 _IDENTICAL: Final = Verdict(identical=True)
 
@@ -106,16 +98,11 @@ def _signature(value: Signature | str, role: str) -> Signature:
     raise BadInputError(f"{role} signature must be a Signature or text, not {type(value).__name__}")
 
 
-def _check_policy(policy: str) -> None:
-    if policy not in POLICIES:
-        raise BadInputError(f"unknown policy {policy!r}: expected one of {', '.join(POLICIES)}")
-
-
 def check(
     expected: Signature | str,
     provided: Signature | str,
     *,
-    policy: str = "signature",
+    policy: Policy = "signature",
     calls: Sequence[CallShape] | None = None,
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
@@ -124,7 +111,7 @@ def check(
 
     ``calls`` are the consumer's recorded call shapes: each must bind under ``provided``; with
     ``calls_complete``, problems no recorded call exercises are downgraded to review and the
-    verdict is usage-compatible (DESIGN §3.5).
+    verdict is usage-compatible (docs/design.md §3.5).
 
     >>> verdict = check("(a: int, /, b: str)", "(a: int, b: str)")
     >>> verdict.ok, verdict.unverified
@@ -134,8 +121,8 @@ def check(
     >>> verdict.ok, verdict.usage_compatible, verdict.problems[0].severity.value
     (True, True, 'review')
     """
-    if policy not in POLICIES:  # before the fast path: a bad policy is always an error
-        _check_policy(policy)
+    if not is_policy(policy):  # before the fast path: a bad policy is always an error
+        policy_of(policy)
     if type(expected) is not Signature:
         expected = _signature(expected, "expected")
     if type(provided) is not Signature:
@@ -223,7 +210,7 @@ def check_export(
     expected: Export | None,
     provided: Export | None,
     *,
-    policy: str = "signature",
+    policy: Policy = "signature",
     calls: Sequence[CallShape] | None = None,
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
@@ -240,12 +227,12 @@ def check_export(
     provided export holds are known (pass ``class_graph(manifest.exports.values())`` to relate
     every class of the library).
     """
-    _check_policy(policy)
+    policy_of(policy)
     if direction not in ("in", "out"):
         raise BadInputError(f"unknown direction {direction!r}: expected 'in' or 'out'")
     if provided is None:
         what = "renamed, moved or removed"
-        return Verdict((Problem("P1", "", _describe(expected), "absent", _BREAK, what),))
+        return Verdict((Problem(Rule.P1, "", _describe(expected), "absent", _BREAK, what),))
     if expected is None:
         return _calls_only(provided, calls or ())
     if expected.digest == provided.digest:
@@ -268,7 +255,7 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
             () if provided.signature is None else (provided.signature,)
         )
         if not provided.kind.callable and provided.kind is not ExportKind.CLASS:
-            out.add("R6", "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
+            out.add(Rule.R6, "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
         elif not signatures:
             out.unverified.append("signature: not recorded by the provider")
         else:
@@ -298,7 +285,7 @@ def _bind_calls(
 class _Exports(_RecordRules):
     """Compares whole exports; one instance per top-level comparison."""
 
-    policy: str
+    policy: Policy
     classes: ClassGraph
     direction: str
 
@@ -316,7 +303,7 @@ class _Exports(_RecordRules):
         ):
             expected, provided = as_function(expected), as_function(provided)
         if expected.kind is not provided.kind:
-            problem = Problem("R6", "", expected.kind.value, provided.kind.value, _BREAK,
+            problem = Problem(Rule.R6, "", expected.kind.value, provided.kind.value, _BREAK,
                               "kind changed")
             return Verdict((problem,))
         kind = expected.kind
@@ -384,7 +371,7 @@ class _Exports(_RecordRules):
             fitting = [v for v in candidates if v.ok]
             if not fitting:
                 found = " | ".join(map(str, offered))
-                parts.append(Verdict((Problem("P21", path, str(sig), found, _BREAK,
+                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, _BREAK,
                                               "no provided overload accepts these calls"),)))
                 continue
             best = min(fitting, key=lambda v: (len(v.reviews), len(v.problems)))
@@ -438,7 +425,7 @@ class _Exports(_RecordRules):
         flavor = expected.flavor
         if flavor != provided.flavor:
             severity = _BREAK if {flavor, provided.flavor} & _RECORD_FLAVORS else _OK
-            out.add("R6", "", flavor or "class", provided.flavor or "class", severity,
+            out.add(Rule.R6, "", flavor or "class", provided.flavor or "class", severity,
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
@@ -462,7 +449,7 @@ class _Exports(_RecordRules):
             other = provided.members.get(name)
             path = f"member {name}"
             if other is None:
-                out.add("P1", path, _describe(member), "absent", _BREAK,
+                out.add(Rule.P1, path, _describe(member), "absent", _BREAK,
                         "renamed, moved or removed")
                 continue
             parts.append(self.compare(member, other).prefixed(path))

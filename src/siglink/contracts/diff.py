@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from siglink.contracts.compat import check_export, class_graph
 from siglink.contracts.manifest import Manifest
+from siglink.contracts.policy import Policy, policy_of
 from siglink.contracts.verdict import Verdict
 
 __all__ = ["ReleaseDiff", "diff_manifests"]
@@ -34,16 +36,13 @@ class ReleaseDiff:
         return [(p, v) for p, v in self.compatible if v is not None and v.reviews]
 
 
-def diff_manifests(old: Manifest, new: Manifest, *, policy: str = "signature") -> ReleaseDiff:
+def diff_manifests(old: Manifest, new: Manifest, *, policy: Policy = "signature") -> ReleaseDiff:
     """Compare every export of ``old`` with the same path in ``new``.
 
     User classes relate through the new release's recorded bases. Every problem's path starts
     with its export's path (``P1 lib.g``, ``P16 lib.h param a``).
     """
-    # Imported here: compat re-exports this module's names, so it imports this module first.
-    from siglink.contracts.compat import _check_policy, check_export, class_graph
-
-    _check_policy(policy)
+    policy_of(policy)
     classes = class_graph(new.exports.values())
     diff = ReleaseDiff()
     for path, export in sorted(old.exports.items()):

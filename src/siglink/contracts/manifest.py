@@ -1,4 +1,4 @@
-"""The manifest (``siglink.json``): a unit's exports and imports (DESIGN §4).
+"""The manifest (``siglink.json``): a unit's exports and imports (docs/design.md §4).
 
 A manifest is a value: build it, serialize it with :meth:`Manifest.to_json`, read it back with
 :meth:`Manifest.from_json`. Reading validates everything and names the file on failure. This
@@ -217,8 +217,9 @@ class Import:
 
     ``expected`` is the export as the consumer was built against it (``None`` for a
     third-party consumer that recorded only call shapes). ``calls_complete`` is true when
-    every use of the name was a direct call seen statically (DESIGN §3.5). ``dynamic`` marks a
-    use that static analysis could not resolve (``getattr``, ``__import__``, a private name).
+    every use of the name was a direct call seen statically (docs/design.md §3.5).
+    ``dynamic`` marks a use that static analysis could not resolve (``getattr``,
+    ``__import__``, a private name).
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
     annotation-only use): recorded, never checked.
     """

@@ -1,4 +1,6 @@
-"""Signatures of callables: parameters and return type, canonical text and digest (DESIGN §3.1).
+"""Signatures of callables: parameters and return type, canonical text and digest.
+
+See docs/design.md §3.1.
 
 Grammar (Python's own, parsed with :mod:`ast` as ``def _<text>: ...``)::
 

@@ -9,41 +9,56 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 
-__all__ = ["Problem", "Severity", "Verdict"]
+from siglink.contracts.rules import Rule
+from siglink.contracts.severity import Severity
+
+__all__ = ["Problem", "Rule", "Severity", "Verdict"]
 
 
 def __dir__() -> list[str]:
     return list(__all__)
 
 
-class Severity(Enum):
-    """How much a problem matters."""
-
-    INCOMPATIBLE = "incompatible"  # the verdict is not ok
-    REVIEW = "review"  # ok, with a warning
-    HARMLESS = "harmless"  # recorded, ok
-
-
 def _cut(text: str, limit: int | None) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Problem:
-    """One difference between an expected and a provided export.
+    """One difference between an expected and a provided export, found by one :class:`Rule`.
 
-    >>> Problem("P11", "param b", "int | str", "int", Severity.INCOMPATIBLE).explain()
+    >>> Problem(Rule.P11, "param b", "int | str", "int", Severity.INCOMPATIBLE).explain()
     'P11 param b: expected int | str, found int (incompatible)'
+
+    A rule may be given by its id; an unknown id is refused:
+
+    >>> Problem("P11", "param b", "int", "str", Severity.INCOMPATIBLE).rule
+    <Rule.P11: 'P11'>
+    >>> Problem("P99", "", "", "", Severity.HARMLESS)
+    Traceback (most recent call last):
+    ...
+    ValueError: 'P99' is not a valid Rule
     """
 
-    rule: str
+    rule: Rule
     path: str
     expected: str
     found: str
     severity: Severity
-    note: str = ""
+    note: str
+
+    def __init__(  # noqa: PLR0917 -- positional, as the dataclass it replaces
+        self, rule: Rule | str, path: str, expected: str, found: str, severity: Severity,
+        note: str = "",
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "rule", rule if type(rule) is Rule else Rule(rule))
+        setattr_(self, "path", path)
+        setattr_(self, "expected", expected)
+        setattr_(self, "found", found)
+        setattr_(self, "severity", severity)
+        setattr_(self, "note", note)
 
     def explain(self, limit: int | None = 200) -> str:
         """One line: rule, location, expected and found, each of those cut to ``limit``
@@ -63,7 +78,7 @@ class Problem:
 
     def to_json(self) -> dict[str, str]:
         data = {
-            "rule": self.rule,
+            "rule": self.rule.value,
             "path": self.path,
             "expected": self.expected,
             "found": self.found,
@@ -91,7 +106,7 @@ class Verdict:
 
     ``ok`` is true when no problem is incompatible; ``bool(verdict)`` is the same.
     ``usage_compatible`` is true when problems were downgraded because no recorded call
-    exercises them (DESIGN §3.5).
+    exercises them (docs/design.md §3.5).
     """
 
     problems: tuple[Problem, ...] = ()
@@ -121,8 +136,8 @@ class Verdict:
     def prefixed(self, prefix: str) -> Verdict:
         """The same verdict with every path placed under ``prefix`` (a member, an export).
 
-        >>> v = Verdict((Problem("P1", "", "function ()", "absent", Severity.INCOMPATIBLE),
-        ...              Problem("P2", "param b", "absent", "b=1", Severity.HARMLESS)))
+        >>> v = Verdict((Problem(Rule.P1, "", "function ()", "absent", Severity.INCOMPATIBLE),
+        ...              Problem(Rule.P2, "param b", "absent", "b=1", Severity.HARMLESS)))
         >>> [p.path for p in v.prefixed("lib.f").problems]
         ['lib.f', 'lib.f param b']
         """

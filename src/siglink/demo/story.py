@@ -1,8 +1,16 @@
 """The demo story: one library, two applications, a security fix, a breaking release, a yank.
 
-Every step runs the real commands against a throwaway store: ``siglink`` subcommands in this
-process, the applications through ``siglink run`` in a child interpreter, exactly as a user
-would run them.
+Every step runs the real commands against a throwaway store: ``siglink`` subcommands through
+the :class:`Narrator`'s ``command`` (the CLI passes its own ``main``), the applications through
+``siglink run`` in a child interpreter, exactly as a user would run them. The story knows
+nothing of the CLI or of colour: the narrator shows headings, prompts and the final table.
+
+>>> shown = []
+>>> plain = Narrator(command=lambda argv: 0, heading=shown.append, prompt=shown.append,
+...                  table=lambda header, rows: shown.append(f"{header} {rows}"))
+>>> Story(Path("/tmp/demo"), plain)._prompt(("plan", "/tmp/demo/apps/report.py"))
+>>> shown
+['siglink plan apps/report.py']
 """
 
 from __future__ import annotations
@@ -11,14 +19,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from siglink.cli._output import console, use_colour
-from siglink.cli.main import main
 from siglink.demo.wheels import wheel_from_tree
 
-__all__ = ["Story"]
+__all__ = ["Narrator", "Story"]
 
 
 def __dir__() -> list[str]:
@@ -28,12 +36,29 @@ _VERSIONS = ("1.0.0", "1.0.1", "2.0.0")
 _APPS = ("report", "tagger")
 
 
+@dataclass(frozen=True, slots=True)
+class Narrator:
+    """How the story runs a ``siglink`` command and shows itself; the CLI supplies both.
+
+    ``command(argv)`` runs ``siglink ARGV`` and returns its exit code; ``heading`` shows a
+    step's title, ``prompt`` the command line a user would type (``siglink install ...``), and
+    ``table(header, rows)`` the closing summary, ``say`` every other line.
+    """
+
+    command: Callable[[Sequence[str]], int]
+    heading: Callable[[str], None]
+    prompt: Callable[[str], None]
+    table: Callable[[Sequence[str], Sequence[Sequence[str]]], None]
+    say: Callable[[str], None] = print
+
+
 class Story:
     """The demo, told in ``root``: wheels in ``root/wheels``, apps in ``root/apps``, the store
     in ``root/store``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, narrator: Narrator) -> None:
         self.root = root
+        self.narrator = narrator
         self.store = root / "store"
         self.apps = root / "apps"
         self.wheels: dict[str, Path] = {}
@@ -42,28 +67,22 @@ class Story:
     # -- narration ---------------------------------------------------------------------------
 
     def _heading(self, text: str) -> None:
-        if use_colour():
-            console().print(f"\n[bold cyan]{text}[/]")
-        else:
-            print(f"\n== {text}")
+        self.narrator.heading(text)
 
     def _say(self, text: str) -> None:
-        print(text)
+        self.narrator.say(text)
 
     def _prompt(self, argv: tuple[str, ...]) -> None:
         # Paths are shown relative to the demo's directory, as a user in it would type them.
         prefix = f"{self.root}{os.sep}"
         argv = tuple(a.removeprefix(prefix) for a in argv)
         shown = " ".join(a if " " not in a else repr(a) for a in argv)
-        if use_colour():
-            console().print(f"[dim]$[/] [bold]siglink {shown}[/]")
-        else:
-            print(f"$ siglink {shown}")
+        self.narrator.prompt(f"siglink {shown}")
         sys.stdout.flush()
 
     def _command(self, *argv: str) -> int:
         self._prompt(argv)
-        code = main(["--store", str(self.store), *argv])
+        code = self.narrator.command(["--store", str(self.store), *argv])
         sys.stdout.flush()
         return code
 
@@ -76,7 +95,7 @@ class Story:
             env=env, capture_output=True, text=True, check=False, cwd=self.root,
         )
         for line in (result.stdout + result.stderr).splitlines():
-            print(f"    {line}")
+            self._say(f"    {line}")
         version = "refused" if result.returncode == 127 else "?"
         for line in result.stdout.splitlines():
             if line.startswith(f"{app}: textkit "):
@@ -84,7 +103,7 @@ class Story:
         if result.returncode not in (0, 127):
             version = f"exit {result.returncode}"
         self.linked[app].append(version)
-        print(f"    (exit {result.returncode})")
+        self._say(f"    (exit {result.returncode})")
         return result.returncode
 
     def _run_all(self) -> None:
@@ -141,11 +160,9 @@ class Story:
         self._command("who-uses", "textkit")
 
         self._heading("What each application linked, step by step")
-        from siglink.cli._output import table
-
         steps = ["built on 1.0.0", "fix 1.0.1", "2.0.0 released", "1.0.1 yanked"]
         rows = [[step, *(self.linked[app][i] for app in _APPS)] for i, step in enumerate(steps)]
-        table(None, ["step", *_APPS], rows)
+        self.narrator.table(["step", *_APPS], rows)
         expected = {
             "report": ["1.0.0", "1.0.1", "1.0.1", "refused"],
             "tagger": ["1.0.0", "1.0.1", "2.0.0", "2.0.0"],

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
+from siglink.contracts.rules import Rule
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.link._model import Candidate, Requirement
 from siglink.link._provider import _USED, _checked, _Provider
@@ -65,7 +66,7 @@ def _problem_text(problem: Problem, who: str, name: str, version: str) -> str:
     """One refusal line: ``werkzeug 2.3.8 uses markupsafe.soft_unicode, which markupsafe 2.1.5
     does not export (P1)`` for a name used without a recorded contract, else the problem's own
     explanation and who needs it."""
-    if problem.rule == "P1" and problem.expected == _USED:
+    if problem.rule is Rule.P1 and problem.expected == _USED:
         return (f"{who.replace('==', ' ')} uses {problem.path}, which {name} {version} does "
                 "not export (P1)")
     return f"{problem.explain()} [needed by {who}]"
@@ -79,7 +80,7 @@ def refusal_lines(name: str, version: str, why: Verdict | str) -> list[str]:
         return [why]
     lines = []
     for problem in why.incompatible or why.problems:
-        if problem.rule == "P1" and problem.expected == _USED:
+        if problem.rule is Rule.P1 and problem.expected == _USED:
             first, _, rest = problem.path.partition(" ")
             who, path = (first, rest) if "==" in first and rest else ("the application",
                                                                        problem.path)
@@ -233,7 +234,7 @@ class LinkFailure:
                     refused_by = undefined.setdefault(path, [])
                     if stored.version not in refused_by:
                         refused_by.append(stored.version)
-                    if problem.rule == "P1" and problem.expected == _USED:
+                    if problem.rule is Rule.P1 and problem.expected == _USED:
                         missing.setdefault(path, []).append(stored.version)
             if not problems:
                 problems.append("acceptable to these consumers, but conflicts with another "

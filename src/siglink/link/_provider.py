@@ -17,6 +17,7 @@ from packaging.version import Version
 from resolvelib import AbstractProvider
 
 from siglink.contracts.manifest import Export, ExportKind, Import
+from siglink.contracts.policy import Policy, policy_of
 from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.link._model import (
     Candidate,
@@ -107,13 +108,13 @@ class Refusal:
     verdict: Verdict | None = None
 
 
-class _Provider(AbstractProvider):  # type: ignore[type-arg]
+class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def __init__(
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,
     ) -> None:
         self.source = source
-        self.policy = policy
+        self.policy: Policy = policy_of(policy)
         self.pre = pre
         self.allow_yanked = allow_yanked
         self.python_version = python_version

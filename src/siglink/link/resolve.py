@@ -3,7 +3,7 @@
 A *requirement* is what one consumer (the application, or a library version) needs of one
 distribution: a version specifier (from ``Requires-Dist``, or the ``semver`` policy) and the
 imports to check. A *candidate* is a stored version. A candidate satisfies a requirement when
-the specifier admits it and every import's verdict is ok (DESIGN §6). Candidates are offered
+the specifier admits it and every import's verdict is ok (docs/design.md §6). Candidates are offered
 newest first; yanked ones, pre-releases and ones whose ``Requires-Python`` excludes the running
 interpreter are filtered out before the resolver sees them (and remembered, to explain a
 failure). Verdicts are memoized per (import digest, export digest): identical exports are ok
@@ -131,7 +131,7 @@ class Resolution:
     warnings: tuple[str, ...]
 
 
-class _Reporter(BaseReporter):  # type: ignore[type-arg]
+class _Reporter(BaseReporter[Requirement, Candidate, str]):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Native shared libraries linked by C signature (DESIGN §8).
+"""Native shared libraries linked by C signature (docs/design.md §8).
 
 ``link(NAME_OR_PATH, DECLARATIONS)`` checks a ``.so`` against the C declarations a consumer
 was built against (rules C1 to C17, :mod:`siglink.native.compat`) and binds it with ctypes.

@@ -1,4 +1,4 @@
-"""Link a C library by signature: find it, check it (§3.4), bind it with ctypes.
+"""Link a C library by signature: find it, check it (docs/design.md §3.4), bind it with ctypes.
 
 >>> z = link("z", "unsigned long crc32(unsigned long crc, const unsigned char *buf, "
 ...          "unsigned int len);")  # doctest: +SKIP

@@ -1,4 +1,4 @@
-"""The C rules (DESIGN §3.4): a consumer's declarations against a library's.
+"""The C rules (docs/design.md §3.4): a consumer's declarations against a library's.
 
 C has no runtime types, so the rules demand an exact match up to representation-preserving
 changes. Rule ids in verdicts:

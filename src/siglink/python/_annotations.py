@@ -1,5 +1,5 @@
 """Annotation text from griffe expressions: names qualified through each module's imports and
-the library's own type aliases expanded (DESIGN §3.2).
+the library's own type aliases expanded (docs/design.md §3.2).
 
 ``import typing as _t`` makes ``_t.Any`` read ``typing.Any``; ``_t_secret_key`` (a module-level
 ``Union``) is replaced by its value; a class defined in a private module and re-exported is named

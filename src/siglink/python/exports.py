@@ -1,4 +1,4 @@
-"""The export table of a Python library, read statically with griffe (DESIGN §4).
+"""The export table of a Python library, read statically with griffe (docs/design.md §4).
 
 Use::
 

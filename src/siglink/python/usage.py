@@ -1,7 +1,7 @@
 """What an application uses from libraries, read statically from its source with :mod:`ast`.
 
 Grammar of what is recognized (everything else that touches an imported name is a
-non-call use, which makes that name's calls incomplete, DESIGN §3.5)::
+non-call use, which makes that name's calls incomplete, docs/design.md §3.5)::
 
     import a.b            binds a   -> "a"       (a.b.f(...) is the chain "a.b.f")
     import a.b as z       binds z   -> "a.b"

@@ -1,4 +1,6 @@
-"""A library's imports, computed at install when its wheel ships no ``siglink.json`` (DESIGN §4).
+"""A library's imports, computed at install when its wheel ships no ``siglink.json``.
+
+See docs/design.md §4.
 
 What a third-party library uses from the distributions it requires is read statically from its
 own modules (:mod:`siglink.python.usage`, as ``siglink build`` reads an application) and

@@ -10,6 +10,7 @@ Every :class:`sqlite3.DatabaseError` becomes a :class:`~siglink.errors.StoreErro
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -143,6 +144,7 @@ class Index:
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     self._db.execute("INSERT INTO meta VALUES ('generation', '0')")
+                    self._db.execute("INSERT INTO meta VALUES ('id', ?)", (os.urandom(16).hex(),))
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
                 raise StoreError(f"{self.path}: not a siglink store index (no schema version)")
@@ -219,6 +221,18 @@ class Index:
         if self.empty:
             return 0
         return int(self._scalar("SELECT value FROM meta WHERE key = 'generation'") or 0)
+
+    def identity(self) -> str:
+        """A token naming this index file for as long as it lives: random, set at creation (an
+        index created before it had one is named by its path and inode)."""
+        if not self.empty:
+            token = self._scalar("SELECT value FROM meta WHERE key = 'id'")
+            if token:
+                return str(token)
+        try:
+            return f"{self.path}:{os.stat(self.path).st_ino}"
+        except OSError:
+            return str(self.path)
 
     def set_generation(self, value: int) -> None:
         self._exec("UPDATE meta SET value = ? WHERE key = 'generation'", (str(value),))

@@ -240,14 +240,18 @@ def _pause(point: str) -> None:
             time.sleep(0.01)
 
 
+_MANIFESTS: dict[tuple[str, str, int, str, str, str], Manifest] = {}
+"""Parsed manifests by (store root, index identity, index generation, name, version, source):
+a version removed and installed again with other contents is read at another generation, and
+a store deleted and created again has another index file."""
+_MANIFESTS_MAX: Final = 4096
+
+
 def _version_key(version: str) -> tuple[int, Version | str]:
     try:
         return (1, Version(version))
     except InvalidVersion:
         return (0, version)
-
-
-_MANIFESTS: dict[tuple[str, str, str, str], Manifest] = {}
 
 
 class Store:
@@ -527,14 +531,17 @@ class Store:
         from siglink.contracts.manifest import Manifest
 
         stored = self.get(name, version)
-        key = (str(self.root), stored.name, stored.version, stored.source)
+        index = self._reader()
+        generation, identity = -1, ""
+        if index is not None:
+            generation, identity = index.generation(), index.identity()
+        key = (str(self.root), identity, generation, stored.name, stored.version, stored.source)
         cached = _MANIFESTS.get(key)
         if cached is not None:
             return cached
         source = f"{self.index_path} ({stored})"
         text: str | None = None
         if stored.source == "store":
-            index = self._reader()
             text = index.manifest_json(stored.name, stored.version) if index else None
         if text is not None:
             manifest = Manifest.from_json(json.loads(text), source=source)
@@ -546,6 +553,8 @@ class Store:
                 from siglink.store._environment import extract_installed
 
                 manifest = extract_installed(stored, self._top_levels)
+        if len(_MANIFESTS) >= _MANIFESTS_MAX:
+            _MANIFESTS.clear()
         _MANIFESTS[key] = manifest
         return manifest
 
