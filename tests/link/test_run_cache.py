@@ -97,14 +97,14 @@ def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_generation(tmp_path: Path) -> None:
-    assert _cache.read_generation(str(tmp_path)) == 0
+    assert _cache.read_generations(str(tmp_path)) == (0, {"*": 0})
     (tmp_path / "generation").write_text("12\n")
-    assert _cache.read_generations(str(tmp_path)) == (12, {})
+    assert _cache.read_generations(str(tmp_path)) == (12, {"*": 12})
     (tmp_path / "generation").write_text("12\ntextkit 9\n* 11\nmarkupsafe 2\n")
     assert _cache.read_generations(str(tmp_path)) == (
         12, {"textkit": 9, "*": 11, "markupsafe": 2})
     (tmp_path / "generation").write_text("garbage")
-    assert _cache.read_generation(str(tmp_path)) == 0
+    assert _cache.read_generation(str(tmp_path)) == -1
 
 
 def test_plan_file_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,9 +229,18 @@ def test_per_library_generations(cached: dict[str, Any]) -> None:
     assert _valid(cached) is not None  # an unrelated library changed
     for changed in ("5\ndemo-lib 5\nother-lib 1\nunrelated 4\n* 1\n",
                     "5\ndemo-lib 2\nother-lib 5\nunrelated 4\n* 1\n",
-                    "5\ndemo-lib 2\nother-lib 1\nunrelated 4\n* 5\n"):
+                    "5\ndemo-lib 2\nother-lib 1\nunrelated 4\n* 5\n",
+                    "5\nother-lib 1\nunrelated 4\n* 1\n",  # absent: changed at 5
+                    "5\n", "garbage\n"):
         (root / "generation").write_text(changed)
         assert _valid(cached) is None, changed
+    _rewrite(cached, generations={"*": -1})  # unknown: only the global generation it was made at
+    (root / "generation").write_text("3\n")
+    assert _valid(cached) is not None
+    (root / "generation").write_text("4\ndemo-lib 2\nother-lib 1\n* 1\n")
+    assert _valid(cached) is None
+    _rewrite(cached, generations={})  # read nothing from the store: valid across any change
+    assert _valid(cached) is not None
 
 
 _json = st.recursive(
@@ -363,3 +372,10 @@ def test_bootstrap_is_written_once(tmp_path: Path) -> None:
     hook.write_bootstrap(boot)
     assert path.stat().st_mtime_ns == before
     compile(hook.SITECUSTOMIZE, "sitecustomize.py", "exec")
+
+
+def test_the_warm_path_knows_the_policies() -> None:
+    from siglink.contracts.policy import POLICIES
+    from siglink.link.app import POLICIES as WARM_POLICIES
+
+    assert WARM_POLICIES == POLICIES

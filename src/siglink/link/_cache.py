@@ -24,14 +24,16 @@ and ``libs/`` must be writable by nobody but their owner: otherwise nothing cach
 the cold path refuses with a message (:func:`trust_problem`).
 
 **Validity** (:func:`read_valid_plan`). Everything the plan depends on is recorded inside it and
-checked on every read: the generations of the libraries it linked or examined (see
-:func:`read_generations`), the manifest's size and mtime, the application's ``pyproject.toml``
-(it may set the policy), the interpreter, siglink's version, the app's own source files (size and
-mtime: any change sends ``run`` to the cold path, which compares their sha256 with the
-manifest's), how it is started (the same script or module as the application asked for), and
-with ``environment`` the site-packages directories' mtimes. Each linked directory must lie under
-``ROOT/libs`` after resolving symbolic links (``libs/NAME/VERSION``), and must not be yanked (a
-``.yanked`` marker the store writes into the version's directory) unless the request allows it.
+checked on every read: the generations of the libraries it linked or examined, and of the set of
+libraries when it asked which library provides a module (see :func:`read_generations`; ``{"*": -1}``
+when unknown: then only the global generation it was made at), the manifest's size and mtime, the
+application's ``pyproject.toml`` (it may set the policy), the interpreter, siglink's version, the
+app's own source files (size and mtime: any change sends ``run`` to the cold path, which compares
+their sha256 with the manifest's), how it is started (the same script or module as the application
+asked for), and with ``environment`` the site-packages directories' mtimes. Each linked directory
+must lie under ``ROOT/libs`` after resolving symbolic links (``libs/NAME/VERSION``), and must not be
+yanked (a ``.yanked`` marker the store writes into the version's directory) unless the request
+allows it.
 
 Record shape (``format`` 2)::
 
@@ -53,7 +55,8 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import StoreLayout
+from siglink._layout import ALL, StoreLayout
+from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
 TYPE_CHECKING = False
@@ -138,27 +141,16 @@ def bootstrap_dir(root: str) -> str:
 
 
 def read_generation(root: str) -> int:
-    """The store's global generation from ``ROOT/generation``; 0 when absent or unreadable."""
+    """The store's global generation from ``ROOT/generation``; 0 for a store never changed,
+    -1 when unreadable."""
     return read_generations(root)[0]
 
 
 def read_generations(root: str) -> tuple[int, dict[str, int]]:
-    """``ROOT/generation``: the global generation (first line) and, per line ``NAME GEN``, the
-    generation of each library's last change (``*``: the last change to the set of libraries
-    and their module names). ``(0, {})`` when absent or unreadable; a file of one line (an
-    older store) gives an empty table."""
-    try:
-        with open(StoreLayout(root).generation, "rb") as f:
-            lines = f.read().split(b"\n")
-        generation = int(lines[0].strip() or b"0")
-        table: dict[str, int] = {}
-        for line in lines[1:]:
-            if line.strip():
-                name, gen = line.split()
-                table[name.decode("utf-8")] = int(gen)
-    except (OSError, ValueError, UnicodeDecodeError):
-        return 0, {}
-    return generation, table
+    """``ROOT/generation`` as :func:`siglink._layout.read_generations` reads it: the global
+    generation and the generation of each library's last change (``*``: the last change to
+    the set of libraries and their module names); a name absent changed at the global one."""
+    return _read_generations(StoreLayout(root).generation)
 
 
 def _sha256(data: bytes) -> Any:
@@ -476,11 +468,10 @@ def read_valid_plan(path: str, root: str, app: Application,
     if data["flags"] != flags:
         return None
     generation, table = read_generations(root)
-    if table and "*" in data["generations"]:
-        for name, gen in data["generations"].items():
-            if table.get(name, -1) != gen:
-                return None
-    elif data["generation"] != generation:
+    if generation < 0:
+        return None  # an unreadable generation file matches no plan
+    if data["generation"] != generation and any(  # a change: to anything this plan read?
+            table.get(name, generation) != gen for name, gen in data["generations"].items()):
         return None
     python = data["python"]
     # sys.prefix, not sys.executable: python3 and python3.11 are one interpreter, while
@@ -518,7 +509,8 @@ def cache_record(
     ``request``.
 
     ``generations`` is :func:`read_generations` as read *before* computing, so that a
-    concurrent install makes the record stale rather than wrong (read now when not given).
+    concurrent install makes the record stale rather than wrong (read now when not given); a
+    plan whose index generation differs from it is valid only at that exact generation.
     """
     run = app.run_spec(plan.entry)
     local = app.own_modules(plan.entry)
@@ -538,11 +530,14 @@ def cache_record(
             "source": lib.source,
         }
     generation, table = read_generations(root) if generations is None else generations
-    if plan.generation is not None and not table:
-        generation = plan.generation
-    depends = {"*": table.get("*", -1)} if table else {}
-    if table:
-        depends.update((name, table.get(name, -1)) for name in sorted(plan.considered))
+    if plan.generation is not None and plan.generation != generation:
+        # the index read is not the one the file described (a change was committing): valid
+        # only while the global generation is the index's
+        generation, table = plan.generation, {}
+    if generation < 0 or not table:
+        depends = {ALL: -1}  # matches no file: valid only at this global generation
+    else:
+        depends = {name: table.get(name, generation) for name in sorted(plan.considered)}
     environment = request is not None and request.environment
     return {
         "format": FORMAT,
@@ -595,26 +590,23 @@ def wait_for_planner(plan_path: str, timeout: float,
     seconds. Returns ``(record, None)`` when ``ready()`` finds a valid plan once the lock is
     free (another process computed it), else ``(None, fd)`` with the lock held on ``fd``
     (close-on-exec: it is released when this process execs the application or exits), or
-    ``(None, None)`` when no lock can be taken (timeout, unwritable directory): compute anyway.
+    ``(None, None)`` when no lock can be taken (timeout, no plan directory yet, an unwritable
+    one): compute anyway.
     """
     import fcntl
     import time
 
-    directory = os.path.dirname(plan_path)
-    try:
-        os.makedirs(directory, mode=0o755, exist_ok=True)
+    try:  # no plan directory yet (a store never run from): nothing to wait for
         fd = os.open(plan_path[:-5] + ".lock" if plan_path.endswith(".json")
                      else plan_path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
         return None, None
     deadline = time.monotonic() + timeout
-    waited = False
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            waited = True
             if time.monotonic() >= deadline:
                 os.close(fd)
                 return None, None
@@ -622,9 +614,8 @@ def wait_for_planner(plan_path: str, timeout: float,
         except OSError:
             os.close(fd)
             return None, None
-    if waited:
-        record = ready()
-        if record is not None:
-            os.close(fd)
-            return record, None
+    record = ready()  # written by a planner that finished before or while this one waited
+    if record is not None:
+        os.close(fd)
+        return record, None
     return None, fd

@@ -24,14 +24,13 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: this module is on the warm path
-    from typing import Literal, TypeAlias
-
-    Policy: TypeAlias = Literal["signature", "semver", "strict"]
-    """How strictly a version must match what the application was built against."""
+    from siglink.contracts.policy import Policy
 
 __all__ = ["POLICIES", "Application", "PlanRequest", "app_manifest_path"]
 
 POLICIES = ("signature", "semver", "strict")
+""":data:`siglink.contracts.policy.POLICIES`, without importing ``typing`` (a test checks that
+they agree)."""
 
 
 def __dir__() -> list[str]:

@@ -23,7 +23,7 @@ from siglink.link.resolve import LinkSource, ManifestView, StoreSource
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
-    from siglink.link.app import Policy
+    from siglink.contracts.policy import Policy
     from siglink.store import Store, StoredVersion
 
 __all__ = ["AppImpact", "describe", "predict"]

@@ -11,16 +11,16 @@ import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from siglink.contracts.manifest import Import, Manifest
+from siglink.contracts.policy import POLICIES, Policy, is_policy
 from siglink.contracts.verdict import Verdict
 from siglink.errors import BadInputError, LinkError, SiglinkError, StoreError
-from siglink.link.app import POLICIES, Application
+from siglink.link.app import Application
 from siglink.link.change import AppImpact, describe
 
 if TYPE_CHECKING:
-    from siglink.link.app import Policy
     from siglink.link.resolve import LinkSource, Rejections
     from siglink.store import Store, StoredVersion
 
@@ -130,9 +130,9 @@ def effective_policy(manifest_path: str, asked: str | None = None) -> Policy:
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise BadInputError(f"{pyproject}: cannot be read: {e}", path=pyproject) from e
         policy = str(data.get("tool", {}).get("siglink", {}).get("policy", "signature"))
-    if policy not in POLICIES:
+    if not is_policy(policy):
         raise BadInputError(f"{source}: unknown policy {policy!r} (one of {', '.join(POLICIES)})")
-    return cast("Policy", policy)
+    return policy
 
 
 def load_app_manifest(app: Application) -> Manifest:

@@ -34,6 +34,7 @@ from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
+from siglink.contracts.policy import POLICIES
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
 from siglink.link._failure import LinkFailure, _why_refused
@@ -48,7 +49,6 @@ from siglink.link._model import (
 )
 from siglink.link._model import app_requirements as app_requirements  # noqa: PLC0414
 from siglink.link._provider import _Provider
-from siglink.link.app import POLICIES
 
 __all__ = [
     "POLICIES",
