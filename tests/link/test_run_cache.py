@@ -91,7 +91,7 @@ def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "app.py", False, str(tmp_path / "app.py"), str(tmp_path / "app.siglink.json"))
     assert app == Application.resolve(str(tmp_path / "app.py").replace("app.py", "./app.py"))
     with pytest.raises(AttributeError):
-        app.path = "/elsewhere"  # type: ignore[misc]
+        app.path = "/elsewhere"
     assert Application.resolve("pkg.mod", True).run_spec(None) == {
         "kind": "module", "target": "pkg.mod", "path0": str(tmp_path)}
 
