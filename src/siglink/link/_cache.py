@@ -189,19 +189,18 @@ def mac(key: bytes, data: bytes) -> bytes:
 _ONES = int.from_bytes(b"\x01" * 64, "big")
 
 
-def plan_key(app: Application, policy: str = "", flags: str = "") -> str:
-    """The cache key of a request: the manifest path, the policy asked for on the command line
-    (``""`` when not given), the flags and ``$SIGLINK_POLICY``."""
+def plan_key(manifest_path: str, policy: str = "", flags: str = "") -> str:
+    """The cache key of a request: the application's manifest path, the policy asked for on
+    the command line (``""`` when not given), the flags and ``$SIGLINK_POLICY``."""
     key = "\0".join(
-        (os.path.abspath(app.manifest_path), policy, flags, os.environ.get("SIGLINK_POLICY", "")))
+        (os.path.abspath(manifest_path), policy, flags, os.environ.get("SIGLINK_POLICY", "")))
     return _sha256_hex(key)[:32]
 
 
 def plan_file(root: str, manifest_path: str, policy: str = "", flags: str = "") -> str:
     """``PLANS/<key>.json`` for a request (see :func:`plan_key`; ``PLANS`` is
     :func:`plan_dir`): the readable copy; the warm path reads ``<key>.warm`` beside it."""
-    app = Application("", False, "", manifest_path)
-    return os.path.join(plan_dir(root), plan_key(app, policy, flags) + ".json")
+    return os.path.join(plan_dir(root), plan_key(manifest_path, policy, flags) + ".json")
 
 
 def _sidecar(path: str) -> str:

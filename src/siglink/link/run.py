@@ -152,7 +152,7 @@ def prepare(
     finally:
         lib_store.close()
     record = _cache.cache_record(plan, app, root=root, request=request, generations=generations)
-    name = _cache.plan_key(app, request.policy or "", request.flags) + ".json"
+    name = _cache.plan_key(app.manifest_path, request.policy or "", request.flags) + ".json"
     plan_path = os.path.join(plans, name)
     try:
         _cache.write_plan(plan_path, record)

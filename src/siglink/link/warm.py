@@ -126,7 +126,8 @@ def warm_run(argv: Sequence[str]) -> None:
     plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)
     if _cache.trust_problem(root, plans, boot) is not None:
         return  # the cold path refuses with the reason
-    plan_path = os.path.join(plans, _cache.plan_key(app, opts["policy"], request.flags) + ".json")
+    key = _cache.plan_key(app.manifest_path, opts["policy"], request.flags)
+    plan_path = os.path.join(plans, key + ".json")
 
     def valid() -> dict[str, Any] | None:
         return _cache.read_valid_plan(plan_path, root, app, request)
