@@ -24,6 +24,7 @@ _GROUPS = (
     "siglink.cli.link",
     "siglink.cli.run",
     "siglink.cli.native",
+    "siglink.cli.bundle",
     "siglink.cli.demo",
 )
 
