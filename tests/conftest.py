@@ -1,15 +1,32 @@
-"""Shared fixtures: real artifacts from the package index, cached across runs."""
+"""Shared fixtures: real artifacts from the package index, cached across runs.
+
+Tests that need the package index are marked ``network``: those that use the ``pypi`` fixture
+are marked here, the others (``siglink install NAME==VERSION``) in their modules. When the
+index cannot be reached they skip with the reason, instead of failing: a ``network`` test
+checks reachability once per session before it starts, and a ``pypi.fetch`` whose artifact is
+not cached yet checks it when its download fails (an artifact already in the cache needs no
+network, so the test runs). Tests that take more than a few seconds are marked ``slow``
+(:data:`SLOW`), so ``pytest -m "not slow"`` is a fast loop.
+
+sdists and projects are built without build isolation (``PIP_NO_BUILD_ISOLATION``), with the
+setuptools and wheel of the test environment, so a build needs no index either.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 CACHE = Path(os.environ.get("SIGLINK_TEST_CACHE", Path.home() / ".cache" / "siglink-tests"))
+
+# Measured once with ``pytest --durations=60`` on the 2-core development machine: tests that
+# took more than about 5 s (a node id, or a prefix naming a test function or a file).
+SLOW: tuple[str, ...] = ()
 
 
 def fetch(requirement: str, *, kind: str = "wheel") -> Path:
@@ -17,7 +34,8 @@ def fetch(requirement: str, *, kind: str = "wheel") -> Path:
 
     ``kind`` is ``wheel`` (pure-Python or any wheel pip picks for this interpreter) or
     ``sdist``. Artifacts are cached in ``$SIGLINK_TEST_CACHE`` (default
-    ``~/.cache/siglink-tests``) so a second run needs no network.
+    ``~/.cache/siglink-tests``) so a second run needs no network. When the download fails
+    because the index cannot be reached, the test is skipped with that reason.
     """
     name, _, version = requirement.partition("==")
     dest = CACHE / kind / f"{name.lower()}-{version}"
@@ -25,14 +43,55 @@ def fetch(requirement: str, *, kind: str = "wheel") -> Path:
     found = [p for p in dest.iterdir() if p.suffix in (".whl", ".gz", ".zip")]
     if found:
         return found[0]
+    if _probed.get("index"):  # already found unreachable this session: do not wait again
+        pytest.skip(f"{requirement} is not cached and {_probed['index']}")
     binary = ["--only-binary", ":all:"] if kind == "wheel" else ["--no-binary", ":all:"]
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--quiet", "--dest", str(dest), *binary, requirement]
+           "--quiet", "--timeout", "30", "--retries", "2", "--dest", str(dest), *binary,
+           requirement]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     found = [p for p in dest.iterdir() if p.suffix in (".whl", ".gz", ".zip")]
     if result.returncode != 0 or not found:
+        unreachable = index_unreachable()
+        if unreachable:
+            pytest.skip(f"{requirement} is not cached and {unreachable}")
         raise RuntimeError(f"pip download {requirement} ({kind}) failed:\n{result.stderr}")
     return found[0]
+
+
+_probed: dict[str, str] = {}
+_NETWORK_WORDS = ("Connection", "connect", "resolution", "resolve", "timed out", "unreachable",
+                  "SSL", "Proxy", "Max retries")
+
+
+def index_unreachable() -> str:
+    """Why the package index cannot be reached (``""`` when it can); asked once per session.
+
+    The probe is what the tests do: ``pip download`` of one small wheel, bypassing pip's cache,
+    with a short timeout and no retries.
+    """
+    if "index" not in _probed:
+        _probed["index"] = _probe()
+    return _probed["index"]
+
+
+def _probe() -> str:
+    with tempfile.TemporaryDirectory(prefix="siglink-index-probe-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+               "--disable-pip-version-check", "--quiet", "--only-binary", ":all:",
+               "--timeout", "10", "--retries", "0", "--dest", tmp, "six==1.16.0"]
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                                    timeout=60)
+        except subprocess.TimeoutExpired:
+            return "the package index did not answer within 60 s"
+    if result.returncode == 0:
+        return ""
+    lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
+    network = [ln for ln in lines if any(word in ln for word in _NETWORK_WORDS)]
+    errors = [ln for ln in lines if ln.startswith("ERROR")] or lines or ["pip download failed"]
+    return (f"the package index cannot be reached (pip download six==1.16.0: "
+            f"{(network or errors)[-1][:300]})")
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +104,33 @@ class _Pypi:
     fetch = staticmethod(fetch)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses the ``pypi`` fixture ``network``, and :data:`SLOW` ``slow``."""
+    for item in items:
+        if "pypi" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.network)
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``network`` test that fetches without the ``pypi`` cache skips when the index is
+    unreachable; one that uses ``pypi`` finds out only if an artifact is not cached yet."""
+    if item.get_closest_marker("network") is None:
+        return
+    if "pypi" in getattr(item, "fixturenames", ()):
+        return
+    unreachable = index_unreachable()
+    if unreachable:
+        pytest.skip(unreachable)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test ever touches the user's real store or colour settings."""
+    """No test ever touches the user's real store or colour settings; builds use the test
+    environment's setuptools and wheel (pip reads ``PIP_NO_BUILD_ISOLATION=0`` as
+    ``--no-build-isolation``)."""
     monkeypatch.setenv("SIGLINK_STORE", str(tmp_path / "default-store"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "0")

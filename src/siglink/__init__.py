@@ -31,7 +31,10 @@ __all__ = [
     "__version__",
     "check",
     "check_export",
+    "extension_point",
+    "implements",
     "plan",
+    "plugins",
     "run",
 ]
 
@@ -57,6 +60,9 @@ _LAZY = {
     "LinkPlan": "siglink.link.plan",
     "plan": "siglink.link.api",
     "run": "siglink.link.api",
+    "extension_point": "siglink.plugins.spec",
+    "implements": "siglink.plugins.spec",
+    "plugins": "siglink.plugins",  # the package itself, callable: siglink.plugins("GROUP")
 }
 
 if TYPE_CHECKING:
@@ -69,6 +75,7 @@ if TYPE_CHECKING:
     from siglink.link.api import plan, run
     from siglink.link.app import Application, PlanRequest
     from siglink.link.plan import LinkPlan
+    from siglink.plugins.spec import extension_point, implements
     from siglink.store import Store
 
 
@@ -78,7 +85,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'siglink' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(module), name)
+    imported = import_module(module)
+    value = imported if module == f"siglink.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

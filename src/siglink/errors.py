@@ -10,6 +10,8 @@ code  meaning
 2     bad input: a missing, corrupt or unreadable file, manifest, wheel or argument
 3     store failure: a conflict, a locked or corrupt index, a refused removal
 4     fetch failure: the package index could not provide a requirement
+70    internal error: a defect in siglink itself, never an error of the input (the CLI's
+      last resort: one line naming the exception and asking for a report)
 127   link refused: no compatible version (as the system's dynamic loader)
 ====  =====================================================================
 
@@ -27,6 +29,7 @@ __all__ = [
     "LinkError",
     "ManifestError",
     "NativeError",
+    "PluginCallError",
     "SiglinkError",
     "SignatureSyntaxError",
     "StoreError",
@@ -159,3 +162,17 @@ class NativeError(SiglinkError):
     """A shared library that cannot be read, parsed or bound (wrong architecture, bad header)."""
 
     exit_code = 2
+
+
+class PluginCallError(SiglinkError):
+    """A plugin's implementation raised while the host called it (the host asked for the
+    error to propagate); ``plugin`` names it, ``error`` is what it raised (also the cause)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, plugin: str = "", point: str = "",
+                 error: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.point = point
+        self.error = error

@@ -182,7 +182,7 @@ class TestClasses:
             "P12 member area type",
             "P18! member grow param by",
             "P2 constructor param color",
-            "R6! member make",
+            "R6? member make",  # classmethod -> staticmethod: the same callable to callers
         ]
 
     def test_member_removed(self) -> None:

@@ -31,7 +31,10 @@ def uses(source: str) -> dict[str, tuple[list[CallShape], bool, str | None]]:
         ("from m import f\ndef g():\n    return f\n", {"m.f": ([], True, None)}),
         ("import m\nm.f().g()\n", {"m.f": ([CallShape()], False, None)}),
         ("import m\nm.C.method(1)\n", {"m.C.method": ([CallShape(1)], False, None)}),
-        ("import m\nprint(m.__version__)\n", {"m": ([], True, None)}),
+        # a dunder a library may stop serving is a use like any other; __file__ is the module's
+        ("import m\nprint(m.__version__)\n", {"m.__version__": ([], True, None)}),
+        ("import m\nprint(m.__file__)\n", {"m": ([], True, None)}),
+        ("import m\nm.__version__.split('.')\n", {"m.__version__": ([], True, None)}),
         ("import m\ngetattr(m, 'f')(1)\n", {"m.f": ([CallShape(1)], False, None)}),
         ("import m\ngetattr(m, name)\n", {"m": ([], True, "getattr")}),
         ("from m._impl import _x\n", {"m._impl._x": ([], True, "private")}),

@@ -83,13 +83,14 @@ def test_install_list_show(tmp_path: Path, make_wheel: WheelMaker,
         "requires:        -",
         "requires-python: >=3.9",
         "yanked:          no",
-        "exports:         1 (1 function)",
+        "exports:         2 (1 attribute, 1 function)",
         "imports:         -",
         "used by:         -",
     ]
     code, out, _ = run(capsys, "show", "textkit==1.0.1", "--json", "--store", root)
     data = json.loads(out)
-    assert data["exports"] == {"function": 1} and data["export_paths"] == ["textkit.greet"]
+    assert data["exports"] == {"attribute": 1, "function": 1} and data["export_paths"] == [
+        "textkit.__version__", "textkit.greet"]
     assert run(capsys, "unyank", "textkit==1.0.0", "--store", root) == (
         0, "unyanked textkit==1.0.0 (was yanked: CVE-1)\n", "")
     assert run(capsys, "remove", "textkit==1.0.0", "--store", root) == (

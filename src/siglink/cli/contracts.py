@@ -56,6 +56,9 @@ examples:
   siglink diff old/siglink.json dist/textkit-2.0.0-py3-none-any.whl --policy signature
   siglink diff textkit-1.0.0.whl textkit-1.1.0.whl --json
 
+Each problem names its rule (P11, R6, ...): `siglink explain RULE` says what it means, with an
+example (docs/design.md §3.3).
+
 exit codes: 0 no breaking change (or a major bump under semver), 1 breaking change,
             2 bad input
 """

@@ -1,4 +1,14 @@
-"""``siglink demo``: the whole story in a throwaway store, with bundled example units."""
+"""``siglink demo``: the whole story in a throwaway store, with bundled example units.
+
+The story (:mod:`siglink.demo.story`) knows nothing of the terminal: this module passes it a
+narrator that runs commands through :func:`siglink.cli.main.main` and draws headings, prompts
+and the summary table.
+
+>>> from siglink.cli.main import build_parser
+>>> args = build_parser().parse_args(["demo", "--keep", "/tmp/siglink-demo"])
+>>> args.func is run_demo, args.keep
+(True, '/tmp/siglink-demo')
+"""
 
 from __future__ import annotations
 
@@ -38,8 +48,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from siglink.demo.story import Story
-
     narrator = _narrator()
     if args.keep:
         from siglink.errors import BadInputError
@@ -50,9 +58,19 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"{args.keep}: the demo needs a new or empty directory", path=args.keep
             )
         root.mkdir(parents=True, exist_ok=True)
-        return Story(root, narrator).tell()
+        return _tell(root, narrator)
     with tempfile.TemporaryDirectory(prefix="siglink-demo-") as tmp:
-        return Story(Path(tmp), narrator).tell()
+        return _tell(Path(tmp), narrator)
+
+
+def _tell(root: Path, narrator: Narrator) -> int:
+    """The story, then its plugin chapter in the same store."""
+    from siglink.demo.chat import ChatChapter
+    from siglink.demo.story import Story
+
+    story = Story(root, narrator)
+    code = story.tell()
+    return ChatChapter(root, story.store, narrator).tell() or code
 
 
 

@@ -108,6 +108,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from siglink.store import Store
 
     store = Store(store_root(getattr(args, "store", None)))
+    from siglink.plugins.build import is_plugin
+
+    if not args.module and is_plugin(args.app):  # a plugin: implements, exports, imports
+        from siglink.cli.plugins import cmd_build_plugin
+
+        return cmd_build_plugin(args, store)
     result = build_app(store, Application.resolve(args.app, args.module),
                        against=_pins(args.against))
     if args.json:

@@ -3,7 +3,18 @@
 Each command group lives in its own module and registers its subcommands; heavy imports sit
 inside the command functions so that ``siglink --help`` stays fast. ``siglink run`` on a warm
 plan never reaches this module (see :mod:`siglink._entry`).
-"""
+
+>>> main(["explain", "P7"])
+P7  required parameter got a default  (harmless)
+Every old call passes it anyway.
+<BLANKLINE>
+example:
+  old:     (a: int) -> None
+  new:     (a: int = 0) -> None
+  verdict: harmless
+<BLANKLINE>
+see docs/design.md §3.3 (Python rules)
+0"""
 
 from __future__ import annotations
 
@@ -14,7 +25,12 @@ from collections.abc import Callable, Sequence
 
 from siglink.errors import BadInputError, LinkError, SiglinkError
 
-__all__ = ["Interrupted", "build_parser", "main", "store_option"]
+__all__ = ["INTERNAL_ERROR", "Interrupted", "build_parser", "main", "store_option"]
+
+INTERNAL_ERROR = 70
+"""The exit code of a defect in siglink itself (``EX_SOFTWARE`` of sysexits.h): an exception
+no command expected. Errors about the user's input, files, store or links are
+:class:`~siglink.errors.SiglinkError` subclasses with their own codes and never end here."""
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -26,6 +42,8 @@ _GROUPS = (
     "siglink.cli.native",
     "siglink.cli.bundle",
     "siglink.cli.demo",
+    "siglink.cli.explain",
+    "siglink.cli.plugins",
 )
 
 _EPILOG = """\
@@ -36,9 +54,13 @@ examples:
   siglink install 'werkzeug==3.0.1'     fetch, check and add a version to the store
   siglink build app.py                  record what app.py uses and how
   siglink run app.py -- --verbose       link against the store and run
+  siglink explain P11                   what a rule id in a verdict means
+  siglink plugins chat                  every plugin of a host, checked against its specs
+  siglink pluggy-check pytest           pytest's plugins against its hookspecs, with types
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
-            127 link refused, 130 interrupted (Ctrl-C)
+            70 internal error (a bug in siglink: please report it), 127 link refused,
+            130 interrupted (Ctrl-C)
 errors: one line on stderr; with --json also {"error": {"message", "exit_code", "kind"}} on
         stdout
 """
@@ -128,6 +150,32 @@ def _main(argv: Sequence[str] | None) -> int:
         stray = StoreError(f"{where}{e.strerror or e}")
         _report(stray, args)
         return stray.exit_code
+    except Exception as e:  # a defect: one line naming it, exit 70, never a verdict or exit 2
+        if os.environ.get("SIGLINK_DEBUG"):
+            raise
+        _internal_error(e, args)
+        return INTERNAL_ERROR
+
+
+def _internal_error(e: Exception, args: argparse.Namespace) -> None:
+    """``siglink: internal error: KeyError: 'x' (...)``: what broke, and what to do about it."""
+    from siglink.cli._output import error, print_json
+
+    where = e.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = ""
+    if where is not None:
+        code = where.tb_frame.f_code
+        place = f" in {code.co_name} ({os.path.basename(code.co_filename)}:{where.tb_lineno})"
+    detail = " ".join(str(e).split())[:200]  # one line, whatever the exception holds
+    message = (f"internal error: {type(e).__name__}: {detail}{place}; this is a bug in siglink, "
+               "please report it with the command that caused it (SIGLINK_DEBUG=1 shows the "
+               "traceback)")
+    error(message)
+    if getattr(args, "json", False):
+        print_json({"error": {"message": message, "exit_code": INTERNAL_ERROR,
+                              "kind": "InternalError"}})
 
 
 def _report(e: SiglinkError, args: argparse.Namespace) -> None:

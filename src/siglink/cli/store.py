@@ -317,7 +317,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = _python_excluded(store, results)
+    warnings = [*_python_excluded(store, results), *_unread(store, results)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -337,6 +337,22 @@ def cmd_install(args: argparse.Namespace) -> int:
         warn(message)
     _print_relinked(relinked, new)
     return 0
+
+
+_UNREAD = ("could not be read", "may serve names not read statically")
+
+
+def _unread(store: Store, results: Any) -> list[str]:
+    """A warning for each re-export or base class an installed version's exports could not
+    read (what it provides is unverified at link time, never absent)."""
+    out = []
+    for r in results:
+        if r.status != "installed":
+            continue
+        for diagnostic in store.manifest(r.name, r.version).diagnostics:
+            if any(marker in diagnostic.message for marker in _UNREAD):
+                out.append(f"{r.name}=={r.version}: {diagnostic}")
+    return out
 
 
 def _python_excluded(store: Store, results: Any) -> list[str]:

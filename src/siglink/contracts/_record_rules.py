@@ -51,18 +51,25 @@ class _RecordRules:
             else:
                 out.unverified.append(f"bases: {base} vs {found}")
 
-    def _enum(self, out: _Findings, expected: Export, provided: Export) -> None:
+    def _enum(self, out: _Findings, expected: Export, provided: Export,
+              used: frozenset[str] | None = None) -> None:
         """P23: removed or renumbered members break; added ones are fine going in, a review
-        coming out (the consumer may not handle them)."""
+        coming out (the consumer may not handle them). Only the members in ``used`` are
+        compared, when given (the consumer's recorded uses)."""
         old = {n: m for n, m in expected.members.items() if m.kind is ExportKind.ATTRIBUTE}
         new = {n: m for n, m in provided.members.items() if m.kind is ExportKind.ATTRIBUTE}
         for name, member in old.items():
+            if used is not None and name not in used:
+                continue  # a member the consumer never reaches
             other = new.get(name)
             path = f"member {name}"
             if other is None:
                 out.add(Rule.P23, path, member.value or name, "absent", _BREAK,
                         "enum member removed")
-            elif member.value != other.value and None not in (member.value, other.value):
+            elif None in (member.value, other.value):
+                # ``auto()`` under a ``_generate_next_value_`` not followed statically
+                out.unverified.append(f"{path}: value not known statically")
+            elif member.value != other.value:
                 out.add(Rule.P23, path, member.value, other.value, _BREAK, "enum value changed")
         for name, member in new.items():
             if name not in old:

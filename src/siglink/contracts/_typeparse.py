@@ -36,7 +36,7 @@ from siglink.contracts._typeref import (
 )
 from siglink.contracts._typeshed_table import generic_params
 
-__all__ = ["parse"]
+__all__ = ["TypeSyntaxError", "parse"]
 
 _MAX_DEPTH: Final = 32
 
@@ -117,17 +117,36 @@ _TYPEVAR_NAMES: Final = frozenset({"typing.Self", "typing.AnyStr"})
 _NO_CONTEXT: Final = TypeContext()
 
 
+class TypeSyntaxError(ValueError):
+    """Annotation text the parser cannot read as a whole: not Python, or nested deeper than
+    the interpreter can follow. :func:`parse` turns it into ``unknown``; any other exception
+    is a defect of the parser and propagates."""
+
+
 def parse(text: str, context: TypeContext | None = None) -> TypeRef:
-    """See :func:`siglink.contracts.types.parse_type`."""
+    """See :func:`siglink.contracts.types.parse_type`.
+
+    >>> parse("list[")
+    parse_type('unknown')
+    >>> parse(" | ".join(["int"] * 100_000))  # deeper than Python's recursion limit
+    parse_type('unknown')
+    """
+    if not isinstance(text, str):
+        # Not annotation text at all (a number where a manifest holds a type): as unreadable
+        # as bad syntax, and a manifest from anywhere must never crash the reader.
+        return UNKNOWN
     try:
         return _parse(text, _NO_CONTEXT if context is None else context)
-    except Exception:  # never raises: an annotation we cannot read is unknown
+    except TypeSyntaxError:
         return UNKNOWN
 
 
 @functools.lru_cache(maxsize=8192)
 def _parse(text: str, context: TypeContext) -> TypeRef:
-    return _Parser(context).text(text)
+    try:
+        return _Parser(context).text(text)
+    except RecursionError as e:  # an expression nested too deeply: the input's fault
+        raise TypeSyntaxError(f"{text[:40]!r}: nested too deeply") from e
 
 
 def canonical_name(qualified: str) -> str:
@@ -174,6 +193,8 @@ class _Parser:
                 node = ast.parse(f"(\n{text}\n)", mode="eval").body
             except SyntaxError:
                 return UNKNOWN
+        except (ValueError, MemoryError) as e:  # a NUL byte; an expression too large
+            raise TypeSyntaxError(f"{text[:40]!r}: {e}") from e
         self.depth += 1
         try:
             return self.expr(node)
@@ -387,6 +408,8 @@ class _Parser:
             if dotted is not None and self.resolve(dotted) == CONCATENATE:
                 slice_ = node.slice
                 elts = slice_.elts if isinstance(slice_, ast.Tuple) else [slice_]
+                if not elts:  # Concatenate[()]
+                    return UNKNOWN
                 *prefix, last = elts
                 if isinstance(last, ast.Constant) and last.value is Ellipsis:
                     tail = ELLIPSIS

@@ -20,8 +20,9 @@ P16 param b: expected b, found c; a keyword-callable parameter was renamed (inco
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,12 +39,18 @@ from siglink.contracts._signature_rules import (
     _structure,
     call_text,
 )
-from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR
-from siglink.contracts.manifest import CallShape, Export, ExportKind
+from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR, UNION
+from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
 from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import ClassGraph, TypeRef
+from siglink.contracts.types import (
+    ClassGraph,
+    Decision,
+    TypeRef,
+    is_subtype,
+    parse_type,
+)
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import BadInputError
 
@@ -215,8 +222,14 @@ def check_export(
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
     direction: str = "in",
+    members: Iterable[str] | None = None,
+    arguments: Sequence[Arguments] = (),
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
+
+    ``members`` (a class) names the members the consumer uses: only those are compared
+    (``None``: every member). ``arguments`` are the evident types of the consumer's
+    arguments: a narrowed parameter type (P11) that admits every one is no break for it.
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -239,8 +252,12 @@ def check_export(
         return _IDENTICAL
     if classes is None:
         classes = class_graph([provided])
-    return _Exports(policy, classes, direction).compare(expected, provided, calls,
-                                                         calls_complete)
+    used = None if members is None else frozenset(members)
+    evidence: dict[str, list[Arguments]] = {}
+    for entry in arguments:
+        evidence.setdefault(entry.member, []).append(entry)
+    return _Exports(policy, classes, direction, used, evidence).compare(
+        expected, provided, calls, calls_complete)
 
 
 def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
@@ -260,7 +277,103 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
             out.unverified.append("signature: not recorded by the provider")
         else:
             _bind_calls(out, calls, signatures)
+            if provided.overloads:
+                return _merged(out.verdict(), _runs(calls, provided))
     return out.verdict()
+
+
+def _merged(first: Verdict, second: Verdict) -> Verdict:
+    if second.identical or not (second.problems or second.unverified):
+        return first
+    merged = Verdict.merge([first, second])
+    return Verdict(merged.problems, merged.unverified, first.usage_compatible)
+
+
+def _runs(calls: Sequence[CallShape], provided: Export) -> Verdict:
+    """Overloads are what type checkers see; the implementation is what runs: a recorded call
+    it does not bind fails at run time whatever the overloads promise."""
+    implementation = provided.signature
+    if implementation is None:
+        return Verdict()
+    out = _Findings()
+    _bind_calls(out, calls, (implementation,))
+    return Verdict(tuple(dataclasses.replace(p, path=f"implementation {p.path}".strip())
+                         for p in out.problems if p.severity is _BREAK),
+                   tuple(out.unverified))
+
+
+def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
+              entries: Sequence[Arguments], classes: ClassGraph) -> Verdict:
+    """A narrowed parameter type (P11) judged by the consumer's evident arguments: no break
+    when the new type admits every one (review), still a break when one is visibly
+    excluded, and usage-compatible but unverified when an argument's type is not evident."""
+    names = tuple(p.name for p in expected.params if p.kind.positional)
+    problems = list(verdict.problems)
+    unverified = list(verdict.unverified)
+    changed = False
+    for n, problem in enumerate(problems):
+        name = problem.path.removeprefix("param ")
+        if problem.rule is not Rule.P11 or problem.severity is not _BREAK:
+            continue
+        param = provided.index.by_name.get(name)
+        if param is None or param.annotation is None:
+            continue
+        given = [t for entry in entries if (t := entry.types(names).get(name)) is not None]
+        if not given:
+            continue  # no recorded call passes it: the contract decides
+        wanted = param.annotation
+        fits = [None if not t else is_subtype(parse_type(t), wanted, classes) for t in given]
+        if any(f is Decision.NO for f in fits):
+            continue
+        note = "every argument the consumer passes still fits"
+        if None in fits or any(f is Decision.UNVERIFIED for f in fits):
+            note = "the consumer's arguments are not all evident"
+            unverified.append(f"{problem.path}: argument types not all evident")
+        problems[n] = dataclasses.replace(problem, severity=_REVIEW,
+                                          note=f"{problem.note}; {note}")
+        changed = True
+    if not changed:
+        return verdict
+    return Verdict(tuple(problems), tuple(unverified), True)
+
+
+def _keywords(verdict: Verdict, calls: Sequence[CallShape], expected: Signature,
+              provided: Export) -> Verdict:
+    """What a keyword that the old signature named and the new one leaves to ``**kwargs``
+    means at run time: it still binds, and means something only if the body reads it
+    (:attr:`Export.kwargs_read`, recorded at extraction). A removed parameter whose key the
+    body reads is no break (review); a passed keyword it never reads is P6."""
+    sig = provided.signature
+    if sig is None or sig.index.var_kw is None or (verdict.identical and not calls):
+        return verdict
+    read = provided.kwargs_read
+    problems = list(verdict.problems)
+    if read is not None:
+        for n, p in enumerate(problems):
+            name = p.path.removeprefix("param ")
+            if p.rule is Rule.P6 and p.severity is _BREAK and (name in read or "**" in read):
+                how = "reads it from" if name in read else "passes on"
+                problems[n] = dataclasses.replace(
+                    p, severity=_REVIEW, note=f"{p.note}; the body {how} **kwargs")
+    out = _Findings()
+    for call in calls:
+        for k in call.keywords:
+            if k in sig.index.by_name or k not in expected.index.by_name or any(
+                p.path == f"param {k}" and p.severity is _BREAK for p in problems
+            ):
+                continue  # still named, went to **kwargs before too, or already a break
+            if read is None:
+                out.unverified.append(f"param {k}: now taken by **kwargs, which may not read it")
+            elif "**" in read and k not in read:
+                out.unverified.append(f"param {k}: now taken by **kwargs, passed on unread")
+            elif k not in read:
+                out.add(Rule.P6, f"param {k}", call_text(call), str(sig), _BREAK,
+                        f"the call passes {k}=, which only **kwargs takes now, and the body "
+                        "never reads it")
+    if not out.problems and not out.unverified and problems == list(verdict.problems):
+        return verdict
+    return Verdict((*problems, *out.problems), (*verdict.unverified, *out.unverified),
+                   verdict.usage_compatible)
 
 
 def _bind_calls(
@@ -288,6 +401,10 @@ class _Exports(_RecordRules):
     policy: Policy
     classes: ClassGraph
     direction: str
+    used: frozenset[str] | None = None  # the members compared at the top level (None: all)
+    # Evident argument types of the consumer's calls, by member ("": the export itself).
+    evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)
+    member: str = ""  # the member being compared ("": the export itself)
 
     def compare(
         self,
@@ -350,7 +467,13 @@ class _Exports(_RecordRules):
             return self._overloads(expected, provided, calls, calls_complete)
         if expected.signature is None or provided.signature is None:
             return Verdict(unverified=("signature: not recorded",))
-        return self._check(expected.signature, provided.signature, calls, calls_complete)
+        verdict = self._check(expected.signature, provided.signature, calls, calls_complete)
+        verdict = _keywords(verdict, calls or (), expected.signature, provided)
+        entries = self.evidence.get(self.member, ())
+        if entries and (self.member or calls_complete):
+            verdict = _admitted(verdict, expected.signature, provided.signature, entries,
+                                self.classes)
+        return verdict
 
     def _overloads(
         self,
@@ -371,8 +494,19 @@ class _Exports(_RecordRules):
             fitting = [v for v in candidates if v.ok]
             if not fitting:
                 found = " | ".join(map(str, offered))
-                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, _BREAK,
-                                              "no provided overload accepts these calls"),)))
+                if self._split_covers(sig, offered):
+                    parts.append(Verdict((Problem(
+                        Rule.P21, path, str(sig), found, _OK,
+                        "split across overloads that together accept every call"),)))
+                    continue
+                severity, note = _BREAK, "no provided overload accepts these calls"
+                if calls_complete and calls and self._calls_fit(calls, offered):
+                    severity = _REVIEW
+                    note += "; usage-compatible: every recorded call binds to one"
+                parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, severity,
+                                              note),),
+                                     ("overloads: the recorded calls' argument types are "
+                                      "not checked",) if severity is _REVIEW else ()))
                 continue
             best = min(fitting, key=lambda v: (len(v.reviews), len(v.problems)))
             if not best.identical:
@@ -381,9 +515,54 @@ class _Exports(_RecordRules):
             covered = _Findings()
             _bind_calls(covered, calls, offered)
             parts.append(covered.verdict())
+            parts.append(_runs(calls, provided))
         parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
+
+    def _split_covers(self, sig: Signature, offered: Sequence[Signature]) -> bool:
+        """Does a set of overloads accept every call ``sig`` accepts, though none alone does?
+        Each union-typed parameter of ``sig`` is split into its members (up to 64 cases); every
+        case must be accepted by some overload (results checked as usual)."""
+        cases: list[Signature] = [sig]
+        for i, param in enumerate(sig.params):
+            members = param.annotation.args if param.annotation is not None and (
+                param.annotation.name == UNION) else ()
+            if not members:
+                continue
+            cases = [Signature((
+                *case.params[:i], dataclasses.replace(param, annotation=member),
+                *case.params[i + 1:]), case.returns) for case in cases for member in members]
+            if len(cases) > 64:
+                return False
+        if len(cases) == 1:
+            return False
+        return all(any(self._check(case, other, None, False).ok for other in offered)
+                   for case in cases)
+
+    def _calls_fit(self, calls: Sequence[CallShape], offered: Sequence[Signature]) -> bool:
+        """Does every recorded call bind, by shape and evident argument types, to some
+        overload?"""
+        entries = self.evidence.get(self.member, ())
+        for call in calls:
+            ok = False
+            for sig in offered:
+                bound = _Findings()
+                _bind_call(bound, call, sig)
+                if bound.problems:
+                    continue
+                names = tuple(p.name for p in sig.params if p.kind.positional)
+                ok = all(
+                    not t or (param := sig.index.by_name.get(k)) is None
+                    or param.annotation is None
+                    or is_subtype(parse_type(t), param.annotation, self.classes) is not (
+                        Decision.NO)
+                    for entry in entries for k, t in entry.types(names).items())
+                if ok:
+                    break
+            if not ok:
+                return False
+        return True
 
     def _implementation(self, expected: Signature | None, provided: Signature | None) -> Verdict:
         """Overloads are the typed contract; the implementation's signature is what untyped
@@ -399,6 +578,17 @@ class _Exports(_RecordRules):
             for p in found.problems if p.severity is not _OK
         )
         return Verdict(problems)
+
+    def _unread_base(self, provided: Export) -> str | None:
+        """A base of ``provided`` whose members are unknown here (another distribution's, the
+        standard library's, one the reader could not read), else None."""
+        for written in provided.bases:
+            base = written.partition("[")[0]
+            if base not in _KNOWN_BASES and base not in _EXCEPTION_NAMES and (
+                base not in self.classes
+            ):
+                return base
+        return None
 
     # values --------------------------------------------------------------------------------
 
@@ -429,33 +619,82 @@ class _Exports(_RecordRules):
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
-        if self.direction == "in" and expected.bases != provided.bases:
+        if self.direction == "in" and expected.bases != provided.bases and (
+            self.used is None or "__bases__" in self.used
+        ):  # a consumer that never names a base cannot rely on it
             self._bases(out, expected, provided)
         if flavor != "typeddict" and (expected.signature is not None or calls):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")
             else:
-                parts.append(self._check(expected.signature, provided.signature, calls,
-                                         calls_complete).prefixed("constructor"))
+                built = _keywords(
+                    self._check(expected.signature, provided.signature, calls, calls_complete),
+                    calls or (), expected.signature, provided)
+                entries = self.evidence.get("", ()) if not self.member else ()
+                if entries and calls_complete:
+                    built = _admitted(built, expected.signature, provided.signature, entries,
+                                      self.classes)
+                parts.append(built.prefixed("constructor"))
         if flavor == "enum":
-            self._enum(out, expected, provided)
+            self._enum(out, expected, provided, self.used)
         elif flavor == "typeddict":
             self._typeddict(out, expected, provided)
         elif flavor == "namedtuple":
             self._namedtuple(out, expected, provided)
+        used, self.used = self.used, None  # nested classes are compared whole
         for name, member in expected.members.items():
-            if not _public(name) or _handled(flavor, member):
+            if not _public(name) or _handled(flavor, member) or (
+                used is not None and name not in used
+            ):
                 continue
             other = provided.members.get(name)
             path = f"member {name}"
-            if other is None:
-                out.add(Rule.P1, path, _describe(member), "absent", _BREAK,
-                        "renamed, moved or removed")
+            if other is None and name in _OBJECT_DEFAULTS:
+                # object's own method serves the same calls (__ne__ inverts __eq__)
+                out.add(Rule.P1, path, _describe(member), "inherited from object", _OK,
+                        "no longer overridden; object provides it")
                 continue
-            parts.append(self.compare(member, other).prefixed(path))
+            if other is None:
+                unread = self._unread_base(provided)
+                if unread is not None:  # the member may well come from it
+                    out.unverified.append(f"{path}: not found, and base {unread} was not read")
+                else:
+                    out.add(Rule.P1, path, _describe(member), "absent", _BREAK,
+                            "renamed, moved or removed")
+                continue
+            if {member.kind, other.kind} == _CALLABLE_ON_CLASS:
+                # classmethod <-> staticmethod: callers see the same callable (cls is bound);
+                # worth a look (a subclass no longer gets its own cls), not a refusal
+                out.add(Rule.R6, path, member.kind.value, other.kind.value, _REVIEW,
+                        "kind changed; callers see the same signature")
+                other = dataclasses.replace(other, kind=member.kind, digest="")
+            outer, self.member = self.member, name
+            try:
+                parts.append(self.compare(member, other).prefixed(path))
+            finally:
+                self.member = outer
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
 
+
+
+_CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+# Dunders whose inherited ``object`` version serves every call an override served, with the
+# same meaning where one can be counted on (``__ne__`` is ``not __eq__``).
+_OBJECT_DEFAULTS: Final = frozenset({
+    "__ne__", "__repr__", "__str__", "__format__", "__sizeof__", "__dir__",
+    "__init_subclass__", "__subclasshook__", "__reduce__", "__reduce_ex__", "__getstate__"})
+_EXCEPTION_NAMES: Final = frozenset(
+    prefix + name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+    for prefix in ("", "builtins."))
+# Bases whose members are all known (none beyond what the class lists).
+_KNOWN_BASES: Final = frozenset({
+    "object", "builtins.object", "abc.ABC", "typing.Generic", "typing_extensions.Generic",
+    "typing.Protocol", "typing_extensions.Protocol", "enum.Enum", "enum.IntEnum",
+    "enum.StrEnum", "enum.Flag", "enum.IntFlag", "typing.NamedTuple", "typing.TypedDict",
+    "typing_extensions.TypedDict", "typing_extensions.NamedTuple",
+})
 
 
 def _some(sig: Signature | None) -> tuple[Signature, ...]:

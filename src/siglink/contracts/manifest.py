@@ -20,6 +20,7 @@ from siglink.errors import ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
+    "Arguments",
     "CallShape",
     "Diagnostic",
     "Export",
@@ -89,6 +90,9 @@ class Export:
     ``value`` is an enum member's or constant's value text; ``reference`` names the
     ``distribution:module.qualname`` of an object re-exported from another distribution.
     ``location`` (``file:line``) is for messages only and is not part of the digest.
+    ``deprecated`` marks a name a module's ``__getattr__`` serves with a warning;
+    ``kwargs_read`` lists the keys a callable's body visibly reads from its ``**kwargs``
+    (``kwargs.get("x")``; ``"**"`` when it passes them on), ``None`` when not read.
     """
 
     path: str
@@ -105,6 +109,8 @@ class Export:
     reference: str | None = None
     compiled: bool = False
     location: str | None = None
+    deprecated: bool = False
+    kwargs_read: tuple[str, ...] | None = None
     digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +153,10 @@ class Export:
             data["optional"] = True
         if self.compiled:
             data["compiled"] = True
+        if self.deprecated:
+            data["deprecated"] = True
+        if self.kwargs_read is not None:
+            data["kwargs_read"] = list(self.kwargs_read)
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -180,6 +190,9 @@ class Export:
             reference=data.get("reference"),
             compiled=bool(data.get("compiled", False)),
             location=data.get("location"),
+            deprecated=bool(data.get("deprecated", False)),
+            kwargs_read=None if data.get("kwargs_read") is None else tuple(
+                str(k) for k in data["kwargs_read"]),
         )
 
 
@@ -212,6 +225,37 @@ class CallShape:
 
 
 @dataclass(frozen=True, slots=True)
+class Arguments:
+    """The evident types of one call's arguments: ``f(1, key=Version("1"))`` is
+    ``Arguments(("int",), (("key", "packaging.version.Version"),))``; ``""`` for an argument
+    whose type is not evident. ``member`` names the method called (``""``: the import
+    itself; ``"__contains__"`` for ``x in obj``)."""
+
+    positional: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    member: str = ""
+
+    def types(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Parameter name -> argument type, the positional ones named by ``names`` in order."""
+        bound = dict(zip(names, self.positional, strict=False))
+        bound.update(self.keywords)
+        return bound
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"positional": list(self.positional),
+                                "keywords": dict(self.keywords)}
+        if self.member:
+            data["member"] = self.member
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Arguments:
+        return cls(tuple(str(t) for t in data.get("positional", ())),
+                   tuple(sorted((str(k), str(t)) for k, t in data.get("keywords", {}).items())),
+                   str(data.get("member", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class Import:
     """A name a consumer uses from a library: what it expected and how it calls it.
 
@@ -221,7 +265,11 @@ class Import:
     ``dynamic`` marks a use that static analysis could not resolve (``getattr``,
     ``__import__``, a private name).
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
-    annotation-only use): recorded, never checked.
+    annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
+    consumer reaches, through the name, its instances and its operators: only those are
+    checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
+    static types of the arguments where evident (positional, then keyword name -> type;
+    ``""`` for one not evident).
     """
 
     path: str
@@ -233,6 +281,8 @@ class Import:
     dynamic: str | None = None
     location: str | None = None
     optional: bool = False
+    members: tuple[str, ...] | None = None
+    arguments: tuple[Arguments, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -250,6 +300,10 @@ class Import:
             data["location"] = self.location
         if self.optional:
             data["optional"] = True
+        if self.members is not None:
+            data["members"] = list(self.members)
+        if self.arguments:
+            data["arguments"] = [a.to_json() for a in self.arguments]
         return data
 
     @classmethod
@@ -266,6 +320,9 @@ class Import:
             dynamic=data.get("dynamic"),
             location=data.get("location"),
             optional=bool(data.get("optional", False)),
+            members=None if data.get("members") is None else tuple(
+                str(m) for m in data["members"]),
+            arguments=tuple(Arguments.from_json(a) for a in data.get("arguments", ())),
         )
 
 
@@ -276,17 +333,21 @@ class Implementation:
     point: str
     obj: str
     spec: Export | None = None
+    position: str | None = None  # "first" | "last": asks to be called before/after the others
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"object": self.obj}
         if self.spec is not None:
             data["spec"] = self.spec.to_json()
+        if self.position is not None:
+            data["position"] = self.position
         return data
 
     @classmethod
     def from_json(cls, point: str, data: Mapping[str, Any]) -> Implementation:
         spec = data.get("spec")
-        return cls(point, data["object"], None if spec is None else Export.from_json(point, spec))
+        return cls(point, data["object"], None if spec is None else Export.from_json(point, spec),
+                   data.get("position"))
 
 
 @dataclass(frozen=True, slots=True)

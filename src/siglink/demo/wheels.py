@@ -2,6 +2,15 @@
 
 A real wheel (PEP 427): the package files, ``NAME-VERSION.dist-info/`` with METADATA, WHEEL and
 a RECORD whose sha256 hashes and sizes cover every file, so any installer accepts it.
+
+>>> import tempfile, zipfile
+>>> wheel = make_wheel(Path(tempfile.mkdtemp()), "textkit", "1.0.0",
+...                    {"textkit/__init__.py": "def wrap(text: str) -> str: ..."})
+>>> wheel.name
+'textkit-1.0.0-py3-none-any.whl'
+>>> sorted(zipfile.ZipFile(wheel).namelist())  # doctest: +NORMALIZE_WHITESPACE
+['textkit-1.0.0.dist-info/METADATA', 'textkit-1.0.0.dist-info/RECORD',
+ 'textkit-1.0.0.dist-info/WHEEL', 'textkit/__init__.py']
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 def _import_key(imp: Import, policy: str) -> tuple[object, ...]:
     if imp.expected is None:  # P1 names what is missing: keep the path in the key
         return (imp.path, imp.calls, imp.calls_complete, policy)
-    return (imp.expected.digest, imp.calls, imp.calls_complete, policy)
+    return (imp.expected.digest, imp.calls, imp.calls_complete, policy, imp.members,
+            imp.arguments)
 
 
 def _checked(imp: Import) -> bool:
@@ -50,6 +51,10 @@ def _third_party(imp: Import) -> bool:
     return imp.expected is None and imp.built_against is None
 
 
+_KNOWN_BASES = frozenset({"object", "builtins.object", "enum.Enum", "enum.IntEnum",
+                          "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
+"""Bases whose members a class's recorded members already include (none beyond them)."""
+
 _USED: str = "exported (the consumer uses it)"
 """``expected`` of the P1 problem of an import that recorded no expected export."""
 
@@ -60,6 +65,13 @@ def _compiled(base: Path) -> bool:
     if not parent.is_dir():
         return False
     return any(parent.glob(f"{base.name}.*.so")) or any(parent.glob(f"{base.name}.*.pyd"))
+
+
+def _has_source(candidate: Candidate, path: str) -> bool:
+    """Is the Python source of the module holding ``path`` in the candidate's directory?
+    (Without it, as for a store of shipped manifests, the export table is all there is.)"""
+    base = Path(candidate.stored.path).joinpath(*path.split(".")[:-1])
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
 def _unexported() -> Verdict:
@@ -248,6 +260,13 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return self.check_chain(imp, candidate)
         if digest is None and imp.expected is None:
             return _unexported()  # a name the consumer used that its version lacked too
+        if digest is None and _has_source(candidate, imp.path) and (
+            present := self.in_source(candidate, imp.path.split("."))
+        ) in (None, True):  # not exported, yet served (a module __getattr__ not read
+            # statically, a name bound outside __all__): the use may work, its contract is unknown
+            return Verdict(unverified=(
+                "not in the export table, bound in its module's source: not checked" if present
+                else "not in the export table, and its module may serve any name: not checked",))
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
         classes = None if digest is None or imp.expected is None else self.classes(candidate)
@@ -257,7 +276,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             provided = None if digest is None else view.export(imp.path)
             found = self.check_export(
                 imp.expected, provided, policy=self.policy, calls=imp.calls or None,
-                calls_complete=imp.calls_complete, classes=classes,
+                calls_complete=imp.calls_complete, classes=classes, members=imp.members,
+                arguments=imp.arguments,
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))
@@ -306,6 +326,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             prefix = ".".join(parts[:i])
             if view.export_digest(prefix) is not None:
                 rest = ".".join(parts[i:])
+                member = self._member_verdict(imp, view.export(prefix), rest, candidate)
+                if member is not None:
+                    return member
                 return Verdict(unverified=(f"attribute {rest} of {prefix}: not checked",))
         if imp.path in view.modules() or imp.path in candidate.stored.top_level:
             return Verdict(unverified=("a module: only its presence checked",))
@@ -319,6 +342,28 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return Verdict(unverified=(
                 "not in the export table, bound in its module's source: not checked",))
         return _unexported()
+
+    def _member_verdict(self, imp: Import, owner: Export | None, name: str,
+                        candidate: Candidate) -> Verdict | None:
+        """A third-party use of a class attribute (``lib.Color.RED``, ``lib.K.make(x)``):
+        its calls bind to the member, or a member every base of which is known is missing
+        (P1); None when that cannot be told (an instance attribute, an unknown base...)."""
+        name, _, deeper = name.partition(".")
+        if owner is None or owner.kind is not ExportKind.CLASS or (
+            name.startswith("_") or owner.flavor not in (None, "enum")
+        ):
+            return None
+        member = owner.members.get(name)
+        if member is not None:
+            if deeper or not imp.calls or not member.kind.callable:
+                return Verdict(unverified=(f"member {name}: present, not checked further",))
+            return _lenient(self.check_export(None, member, calls=imp.calls), member)
+        graph = self.classes(candidate)
+        if all(b.partition("[")[0] in _KNOWN_BASES or b.partition("[")[0] in graph
+               for b in owner.bases):
+            return Verdict((Problem("P1", f"member {name}", _USED, "absent",
+                                    Severity.INCOMPATIBLE),))
+        return None
 
     def in_source(self, candidate: Candidate, parts: Sequence[str]) -> bool | None:
         """Does the candidate's source have the chain ``parts``, missing from its export

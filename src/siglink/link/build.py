@@ -15,6 +15,7 @@ application is registered in the store.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -28,7 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
-from siglink.contracts.manifest import Import, Manifest, Unit
+from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
@@ -279,8 +280,10 @@ def build_app(
     defaulted: list[str] = []
     unserved: dict[str, tuple[str, ...]] = {}
     refused: list[str] = []
+    chosen: dict[str, _Choice] = {}
     for name, library in sorted(libraries.items()):
-        version, view, modules, missing, bad = _choose(store, links, library, pins.get(name))
+        version, view, modules, missing, bad = chosen[name] = _choose(
+            store, links, library, pins.get(name))
         if name not in pins:
             defaulted.append(name)
         built[name] = version
@@ -291,7 +294,13 @@ def build_app(
             warnings.append(f"no version of {name} serves every use; built against {version}, "
                             f"which lacks {', '.join(sorted(missing))}")
         refused.extend(bad)
-        imports[name] = _imports(library, version, view, modules, warnings)
+    members, arguments = _used_members(usage, libraries, chosen)
+    named = frozenset(p.rpartition(".")[2] for p in usage.uses)
+    for name, library in sorted(libraries.items()):
+        version, view, modules, _, _ = chosen[name]
+        imports[name] = _imports(library, version, view, modules, warnings,
+                                 reached=(members, frozenset(usage.written), named),
+                                 arguments=arguments)
     if refused and misfits == "raise":
         raise BuildError(
             f"{app.target}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
@@ -397,9 +406,79 @@ def _choose(store: Store, links: StoreSource, library: _Library, pin: str | None
     return best[1]
 
 
+_ALL: str = "*"
+"""In a class's used members: every member (the class is iterated, looked up by value...)."""
+_BASES: str = "__bases__"
+"""In a class's used members: the application names one of the class's bases (it may rely on
+instances being one: ``isinstance``, annotations, ``except``), so a lost base matters."""
+_WHOLE_ENUM: frozenset[str] = frozenset({
+    "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
+
+
+def _used_members(
+    usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
+) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
+    """The members the application reaches of each library class, by the class's export
+    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    itself iterated, counted or called with a value (an enum) uses every member. Also the
+    evident argument types of the calls of each class's methods (by digest) and of each used
+    chain (by ``use:PATH``)."""
+    from siglink.python._receivers import Receivers
+
+    owners: dict[str, ManifestView] = {}
+    for name, library in libraries.items():
+        view = chosen[name][1]
+        for module in (*library.modules, *(u.path for u in library.uses)):
+            owners.setdefault(module.split(".", 1)[0], view)
+
+    def export_of(path: str) -> Export | None:
+        view = owners.get(path.split(".", 1)[0])
+        return None if view is None else view.export(path)
+
+    receivers = Receivers(export_of)
+    found: dict[str, set[str]] = {}
+    arguments: dict[str, list[Arguments]] = {}
+
+    def typed(kind: str) -> str:
+        if "|" not in kind:
+            return kind  # a builtin's name, or "" (not evident)
+        state = receivers.resolve(kind)
+        return state[0].path if state is not None and state[1] else ""
+
+    for receiver, by_member in usage.member_arguments.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS or not state[1]:
+            continue
+        for name, entries in by_member.items():
+            arguments.setdefault(state[0].digest, []).extend(
+                Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw), name)
+                for p, kw in entries)
+    for library in libraries.values():
+        for use in library.uses:
+            if use.arguments:
+                arguments.setdefault(f"use:{use.path}", []).extend(
+                    Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw))
+                    for p, kw in use.arguments)
+    for receiver, names in usage.members.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS:
+            continue
+        export, instance = state
+        used = found.setdefault(export.digest, set())
+        if not instance and export.flavor == "enum" and _WHOLE_ENUM & names.keys():
+            used.add(_ALL)
+        used.update(names)
+    return found, arguments
+
+
 def _imports(
-    library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str]
+    library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str],
+    *, reached: tuple[Mapping[str, set[str]], frozenset[str], frozenset[str]] | None = None,
+    arguments: Mapping[str, list[Arguments]] | None = None,
 ) -> tuple[Import, ...]:
+    """The application's imports from ``library``; ``reached`` is the members it reaches of
+    each class (by digest), the attribute names it writes on objects of unknown type, and
+    the last names of every chain it uses (a class's base it names: it relies on the base)."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
@@ -423,8 +502,28 @@ def _imports(
         location = min((u.location for u in required), key=_location_key)
         if expected is None and dynamic is None and not optional:
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
+        used: tuple[str, ...] | None = None
+        if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
+            members, written, named = reached
+            names = set(attributes) | members.get(expected.digest, set())
+            names |= written & expected.members.keys()
+            if any(u.calls for u, _ in uses) and expected.flavor == "enum":
+                names.add(_ALL)  # Color(value): a lookup by value reaches every member
+            bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
+            relies = bases & named or "__bases__" in names
+            used = None if _ALL in names or dynamic else tuple(sorted(
+                (names & expected.members.keys()) | ({_BASES} if relies else set())))
+        evidence: list[Arguments] = []
+        if arguments is not None:
+            for u, exact in uses:
+                member = "" if exact else u.path[len(path) + 1:]
+                if "." not in member:
+                    evidence.extend(dataclasses.replace(a, member=member)
+                                    for a in arguments.get(f"use:{u.path}", ()))
+            if expected is not None and expected.kind is ExportKind.CLASS:
+                evidence.extend(arguments.get(expected.digest, ()))
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
-                          location, optional))
+                          location, optional, used, tuple(dict.fromkeys(evidence))))
     return tuple(out)
 
 

@@ -152,9 +152,9 @@ def read_app_manifest(path: str) -> Manifest:
             text = f.read()
     except OSError as e:
         raise BadInputError(f"{path}: cannot be read: {e.strerror}", path=path) from e
-    from siglink.link.resolve import _gc_paused
+    from siglink._gc import fewer_collections
 
-    with _gc_paused():  # thousands of parsed imports, no cycles: see _gc_paused
+    with fewer_collections():  # thousands of parsed imports: see siglink._gc
         manifest = Manifest.loads(text, source=path)
     if manifest.unit.kind != "application":
         raise BadInputError(f"{path}: not an application manifest (kind {manifest.unit.kind})",

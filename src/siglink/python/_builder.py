@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import textwrap
 from collections.abc import Mapping
 from typing import Final
 
@@ -21,7 +22,7 @@ from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 
-__all__ = ["Builder", "module_file", "relocate"]
+__all__ = ["Builder", "kwargs_keys", "module_file", "relocate"]
 
 _KINDS: Final = {
     griffe.ParameterKind.positional_only: ParamKind.POSITIONAL_ONLY,
@@ -105,6 +106,11 @@ class Builder:
         self._flavors: dict[int, str | None] = {}
         self._members: dict[int, dict[str, Export]] = {}
         self._modules: dict[int, tuple[str, str | None]] = {}
+        # The library's top-level packages, and each class whose own base in them could not
+        # be read (class path -> base path), for the reader's diagnostics.
+        self.packages: frozenset[str] = frozenset()
+        self.unread: dict[str, str] = {}
+        self._lines: dict[object, list[str]] = {}
 
     # -- types -------------------------------------------------------------------------------
 
@@ -182,7 +188,7 @@ class Builder:
             export = Export(path=obj.path, kind=ExportKind.ATTRIBUTE,
                             module=self._module_path(obj),
                             value=render(obj.value, self.table) if obj.value else None,
-                            location=self._location(obj))
+                            location=self._location(obj), flavor="alias")
         else:
             return None
         if export is not None:
@@ -211,7 +217,28 @@ class Builder:
             signature=self.signature(func, drop_first=drop),
             overloads=overloads,
             location=self._location(func),
+            kwargs_read=self.kwargs_read(func),
         )
+
+    def kwargs_read(self, func: griffe.Function) -> tuple[str, ...] | None:
+        """The keys ``func``'s body visibly reads from its ``**kwargs`` (sorted; ``"**"`` when
+        it also passes them on or uses them otherwise); ``None`` without ``**kwargs`` or
+        without a readable body (a stub)."""
+        star = next((p.name for p in func.parameters
+                     if p.kind is griffe.ParameterKind.var_keyword), None)
+        filepath = func.filepath
+        if star is None or isinstance(filepath, list) or filepath.suffix != ".py" or (
+            func.lineno is None or func.endlineno is None
+        ):
+            return None
+        lines = self._lines.get(filepath)
+        if lines is None:
+            try:
+                lines = filepath.read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            self._lines[filepath] = lines
+        return kwargs_keys("\n".join(lines[func.lineno - 1:func.endlineno]), star)
 
     def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
         kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
@@ -221,7 +248,10 @@ class Builder:
             annotation.canonical_path in _NOT_REQUIRED
         ):
             annotation, optional = annotation.slice, True
-        if annotation is None and "module-attribute" in attr.labels:
+        flavor = _typing_flavor(attr)
+        if flavor is not None:
+            annotation = None
+        elif annotation is None and "module-attribute" in attr.labels:
             annotation = _literal_type(attr.value)
         return Export(
             path=path,
@@ -231,6 +261,7 @@ class Builder:
             value=str(attr.value) if value and attr.value is not None else None,
             optional=optional,
             location=self._location(attr),
+            flavor=flavor,
         )
 
     # -- classes -----------------------------------------------------------------------------
@@ -260,6 +291,8 @@ class Builder:
             signature = self._constructor(cls, lineage)
         public = self.table.public
         bases = tuple(public.get(b, b) for b in self._bases(cls))
+        init = next((k.members[n] for k in lineage for n in ("__init__", "__new__")
+                     if n in k.members), None)
         return Export(
             path=cls.path,
             kind=ExportKind.CLASS,
@@ -269,6 +302,8 @@ class Builder:
             bases=bases,
             flavor=flavor,
             location=self._location(cls),
+            kwargs_read=self.kwargs_read(init) if isinstance(init, griffe.Function) and (
+                signature is not None) else None,
         )
 
     def _mro(self, cls: griffe.Class) -> list[griffe.Class]:
@@ -287,9 +322,13 @@ class Builder:
                 resolved = base.resolved if isinstance(base, griffe.ExprName) else (
                     base.last.resolved)
             except (*LOOKUP_ERRORS, TypeError):  # a parent that resolved to None
-                continue
+                resolved = None
             if isinstance(resolved, griffe.Class) and resolved is not cls:
                 bases.append(resolved)
+            elif resolved is None and base.canonical_path.partition(".")[0] in self.packages:
+                # The library's own base that could not be read: what the class inherits
+                # from it is unknown (unverified at link time, never "absent").
+                self.unread.setdefault(cls.path, base.canonical_path)
         try:
             mro = griffe.c3linear_merge(*[[b, *self._mro(b)] for b in bases], bases)
         except ValueError:
@@ -334,7 +373,9 @@ class Builder:
             return found
         members: dict[str, Export] = {}
         self._members[key] = members
-        enum = self._flavor(cls, [cls, *self._mro(cls)]) == "enum"
+        lineage = [cls, *self._mro(cls)]
+        enum = self._flavor(cls, lineage) == "enum"
+        values = self._enum_values(cls, lineage) if enum else {}
         for name, member in cls.members.items():
             if name.startswith("_") and not (
                 name.startswith("__") and name.endswith("__") and name not in _CONSTRUCTOR_DUNDERS
@@ -351,13 +392,69 @@ class Builder:
                 if is_enum_member:
                     own = parse_type(self.table.public.get(cls.path, cls.path),
                                      self.context(cls.module))
-                    export = dataclasses.replace(export, type=own, digest="")
+                    export = dataclasses.replace(export, type=own, value=values.get(
+                        name, export.value), digest="")
                 members[name] = export
             elif isinstance(member, griffe.Class):
                 nested = self.export(member)
                 if nested is not None:
                     members[name] = nested
         return members
+
+    def _enum_values(self, cls: griffe.Class, lineage: list[griffe.Class]) -> dict[str, str | None]:
+        """The values ``enum.auto()`` gives the members of ``cls``, as Python computes them:
+        the last integer plus one (``Enum``, ``IntEnum``), the next power of two (``Flag``,
+        ``IntFlag``), the lower-cased name (``StrEnum``), or what a class's own
+        ``_generate_next_value_`` returns when it visibly returns ``name`` (or its
+        ``lower()``/``upper()``). ``None`` for a value that cannot be told statically."""
+        rule = self._next_value_rule(lineage)
+        values: dict[str, str | None] = {}
+        last: list[int] = []
+        for name, member in cls.members.items():
+            if not isinstance(member, griffe.Attribute) or member.value is None or (
+                "property" in member.labels or name.startswith("_")
+            ):
+                continue
+            value = member.value
+            if isinstance(value, griffe.ExprCall) and value.function.canonical_path == (
+                "enum.auto"
+            ) and not value.arguments:
+                if rule == "flag":
+                    top = max(last, default=0)
+                    number = 1 if top < 1 else 1 << top.bit_length()
+                    values[name] = str(number)
+                    last.append(number)
+                elif rule == "int":
+                    number = last[-1] + 1 if last else 1
+                    values[name] = str(number)
+                    last.append(number)
+                elif rule in ("name", "lower", "upper"):
+                    text = name.lower() if rule == "lower" else (
+                        name.upper() if rule == "upper" else name)
+                    values[name] = repr(text)
+                else:
+                    values[name] = None
+                continue
+            try:
+                literal = ast.literal_eval(str(value))
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            if isinstance(literal, int) and not isinstance(literal, bool):
+                last.append(literal)
+        return values
+
+    def _next_value_rule(self, lineage: list[griffe.Class]) -> str | None:
+        """How ``auto()`` computes a value for this enum (see :meth:`_enum_values`)."""
+        for klass in lineage:
+            custom = klass.members.get("_generate_next_value_")
+            if isinstance(custom, griffe.Function):
+                return _returned_name(custom)
+        bases = {path for klass in lineage for path in self._bases(klass)}
+        if bases & {"enum.Flag", "enum.IntFlag"}:
+            return "flag"
+        if "enum.StrEnum" in bases:
+            return "lower"
+        return "int"
 
     def _constructor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
         for klass in lineage:
@@ -458,6 +555,107 @@ class Builder:
                 default,
             )
         return fields
+
+
+_KWARGS_READERS: Final = frozenset({"get", "pop", "setdefault", "__getitem__", "__contains__"})
+
+
+def kwargs_keys(source: str, star: str) -> tuple[str, ...] | None:
+    """The keys a function's source reads from its ``**star`` dict: ``star.get("x")``,
+    ``star.pop("x")``, ``star["x"]``, ``"x" in star``; with ``"**"`` when ``star`` is used in
+    any other way (passed on, iterated, copied), since any key may then be consumed.
+
+    >>> kwargs_keys("def f(**kw):\\n    a = kw.pop('a', 1)\\n    return g(**kw)\\n", "kw")
+    ('**', 'a')
+    >>> kwargs_keys("def f(**kw):\\n    return 'b' in kw and kw['c']\\n", "kw")
+    ('b', 'c')
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    keys: set[str] = set()
+    readers: set[int] = set()  # the ``star`` names already explained as key reads
+    for sub in ast.walk(node):
+        key: object = None
+        target: ast.AST | None = None
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and (
+            sub.func.attr in _KWARGS_READERS and sub.args
+        ):
+            target, key = sub.func.value, getattr(sub.args[0], "value", None)
+        elif isinstance(sub, ast.Subscript):
+            target, key = sub.value, getattr(sub.slice, "value", None)
+        elif isinstance(sub, ast.Compare) and len(sub.ops) == 1 and isinstance(
+            sub.ops[0], (ast.In, ast.NotIn)
+        ):
+            target, key = sub.comparators[0], getattr(sub.left, "value", None)
+        if isinstance(target, ast.Name) and target.id == star and isinstance(key, str):
+            keys.add(key)
+            readers.add(id(target))
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id == star and id(sub) not in readers:
+            keys.add("**")
+            break
+    return tuple(sorted(keys))
+
+
+_TYPE_VARIABLES: Final = frozenset(
+    f"{module}.{name}" for module in ("typing", "typing_extensions")
+    for name in ("TypeVar", "ParamSpec", "TypeVarTuple"))
+_ALIAS_HEADS: Final = ("typing.", "typing_extensions.", "collections.abc.")
+
+
+def _typing_flavor(attr: griffe.Attribute) -> str | None:
+    """``typevar`` for ``T = TypeVar("T")`` (and ParamSpec, TypeVarTuple), ``alias`` for a
+    type alias (``X: TypeAlias = ...``, ``X = Union[...]``, ``X = Callable[...]``): typing
+    objects, which a release may drop without breaking a caller of anything."""
+    value = attr.value
+    if isinstance(value, griffe.ExprCall) and value.function.canonical_path in _TYPE_VARIABLES:
+        return "typevar"
+    annotation = attr.annotation
+    if isinstance(annotation, (griffe.ExprName, griffe.ExprAttribute)) and (
+        annotation.canonical_path.rpartition(".")[2] == "TypeAlias"
+    ):
+        return "alias"
+    if annotation is None and isinstance(value, griffe.ExprSubscript) and (
+        value.left.canonical_path.startswith(_ALIAS_HEADS)
+        if isinstance(value.left, (griffe.ExprName, griffe.ExprAttribute)) else False
+    ):
+        return "alias"
+    return None
+
+
+def _returned_name(func: griffe.Function) -> str | None:
+    """``name``, ``lower`` or ``upper`` when ``_generate_next_value_(name, ...)`` is one
+    ``return`` of its first parameter (or its ``lower()``/``upper()``), else ``None``."""
+    filepath = func.filepath
+    if isinstance(filepath, list) or func.lineno is None or func.endlineno is None:
+        return None
+    try:
+        lines = filepath.read_text(encoding="utf-8-sig").splitlines()
+        tree = ast.parse(textwrap.dedent("\n".join(lines[func.lineno - 1:func.endlineno])))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.args.args:
+        return None
+    body = [s for s in node.body if not (isinstance(s, ast.Expr)
+                                         and isinstance(s.value, ast.Constant))]
+    first = node.args.args[0].arg
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Name) and value.id == first:
+        return "name"
+    called = value.func if isinstance(value, ast.Call) and not value.args else None
+    if isinstance(called, ast.Attribute) and isinstance(called.value, ast.Name) and (
+        called.value.id == first and called.attr in ("lower", "upper")
+    ):
+        return called.attr
+    return None
 
 
 _LITERAL_TYPES: Final = (bool, int, float, complex, str, bytes)

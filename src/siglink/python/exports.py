@@ -27,7 +27,6 @@ Each export's ``location`` is its file as it sits in the wheel and the line
 from __future__ import annotations
 
 import ast
-import gc
 import os
 import re
 import sys
@@ -35,10 +34,11 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import griffe
 
+from siglink._gc import fewer_collections
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable
 from siglink.python._bindings import Bindings
@@ -46,6 +46,8 @@ from siglink.python._builder import Builder, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
 from siglink.python._dunder_all import evaluate_statements
+from siglink.python._extension_points import mark_extension_point
+from siglink.python._module_getattr import served_names
 from siglink.python._sources import Source, open_target, wheel_source
 
 __all__ = ["extract", "extract_tree"]
@@ -110,7 +112,7 @@ def extract_tree(
         requires_python = requires_python or source.requires_python
         top_level = source.top_level if top_level is None else top_level
     reader = _Reader(root, tuple(packages), requires_python, requires)
-    with _fewer_collections():
+    with fewer_collections():
         exports = reader.read()
     return Manifest(
         unit=Unit(name, version),
@@ -133,6 +135,40 @@ class _ModuleImports(griffe.Extension):
     def on_alias_instance(self, *, alias: griffe.Alias, node: Any, **kwargs: Any) -> None:
         if isinstance(node, ast.Import):
             self.modules.add(alias.path)
+
+
+class _Loader(griffe.GriffeLoader):
+    """griffe's loader, reading PEP 420 namespace packages inside a package too.
+
+    griffe skips a directory without ``__init__.py`` below a regular package, taking it for a
+    folder of scripts; Python imports it all the same (``flask/sansio/`` in Flask 3), and a
+    class defined there is as real as any other. Directories whose name is not an identifier
+    cannot be imported and stay skipped.
+    """
+
+    def _get_or_create_parent_module(
+        self, module: griffe.Module, subparts: tuple[str, ...], subpath: Path
+    ) -> griffe.Module:
+        parent = module
+        parents = list(subpath.parents)
+        if subpath.stem == "__init__":
+            parents.pop(0)
+        for offset, part in enumerate(subparts[:-1], 2):
+            if not part.isidentifier():
+                raise griffe.UnimportableModuleError(f"Skip {subpath}, it is not importable")
+            directory = parents[len(subparts) - offset]
+            found = parent.members.get(part)
+            if isinstance(found, griffe.Module):
+                if found.is_namespace_package or found.is_namespace_subpackage:
+                    paths = found.filepath
+                    if isinstance(paths, list) and directory not in paths:
+                        paths.append(directory)
+                parent = found
+                continue
+            created = self._create_module(part, [directory])
+            parent.set_member(part, created)
+            parent = created
+        return parent
 
 
 class _Choice:
@@ -167,7 +203,7 @@ class _Reader:
         self.diagnostics: list[Diagnostic] = []
         self.imports = _ModuleImports()
         self.bindings = Bindings()
-        self.loader = griffe.GriffeLoader(
+        self.loader = _Loader(
             search_paths=[str(root)],
             allow_inspection=False,
             store_source=False,
@@ -338,6 +374,41 @@ class _Reader:
             else:
                 yield name, member
 
+    def _served(self, module: griffe.Module) -> dict[str, Export]:
+        """Module attributes outside the public names that still reach consumers: dunders the
+        module binds (``__version__``) and names its ``__getattr__`` serves (PEP 562; see
+        :mod:`._module_getattr`), each an attribute export."""
+        out: dict[str, Export] = {}
+        where = module_file(module)
+        for name, member in module.members.items():
+            if _is_dunder(name) and name not in _IMPLICIT and isinstance(
+                member, griffe.Attribute
+            ):
+                out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
+                                   module=module.path,
+                                   location=f"{where}:{member.lineno}" if where else None)
+        hook = module.members.get("__getattr__")
+        filepath = module.filepath
+        if not isinstance(hook, griffe.Function) or isinstance(filepath, list) or (
+            filepath.suffix != ".py"
+        ):
+            return out
+        try:
+            served = served_names(filepath.read_bytes())
+        except OSError:
+            return out
+        location = f"{where}:{served.line}" if where and served.line else where
+        for name, deprecated in served.names.items():
+            if name.isidentifier() and not (name in module.members and not _is_dunder(name)):
+                out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
+                                   module=module.path, location=location,
+                                   deprecated=deprecated)
+        if served.open:
+            self.diagnostics.append(Diagnostic(
+                f"{module.path}.__getattr__ may serve names not read statically; uses of "
+                "names it may serve are unverified", where, served.line))
+        return out
+
     def _resolve(self, path: str, *, choices: bool = True) -> object:
         """Follow an alias chain: griffe object, compiled export, outside path, a
         :class:`_Choice` (unless not ``choices``), or None."""
@@ -371,9 +442,11 @@ class _Reader:
                 table.add_module(module)
                 if _is_private(module.path):
                     continue
+                served = self._served(module)
                 for name, target in self._public(module):
                     path = f"{module.path}.{name}"
                     sites.append((path, target))
+                    served.pop(name, None)
                     defined = _defined_path(target)
                     # An object is named where it is defined when that is public, else by its
                     # shortest public path.
@@ -382,17 +455,24 @@ class _Reader:
                         or len(path) < len(public[defined])
                     ):
                         public[defined] = path
+                for name, export in served.items():
+                    sites.append((f"{module.path}.{name}", export))
         for path, export in self.compiled.items():
             module_path = path.rpartition(".")[0]
             if not _is_private(module_path):
                 sites.append((path, export))
         builder = Builder(table)
         builder.compiled = self.compiled
+        builder.packages = frozenset(self.packages)
         exports: dict[str, Export] = {}
         for path, target in sites:
             built = self._build(path, target, builder)
             if built is not None:
                 exports[path] = relocate(built, path)
+        for cls, base in sorted(builder.unread.items()):
+            self.diagnostics.append(Diagnostic(
+                f"{cls}: base class {base} could not be read; the members it provides are "
+                "unverified"))
         return exports
 
     def _build(self, path: str, target: object, builder: Builder) -> Export | None:
@@ -406,7 +486,7 @@ class _Reader:
         if not isinstance(target, griffe.Object):
             return None
         try:
-            return builder.export(target)
+            return mark_extension_point(builder.export(target), target)
         except (griffe.AliasResolutionError, griffe.CyclicAliasError) as e:
             self.diagnostics.append(Diagnostic(f"{path}: {e}", None, None))
             return None
@@ -467,6 +547,18 @@ class _Reader:
         return self.dists.get(key, key)
 
 
+# Attributes every module has whatever its source says: never exports of their own.
+_IMPLICIT: Final = frozenset({
+    "__all__", "__builtins__", "__cached__", "__dict__", "__doc__", "__file__", "__loader__",
+    "__name__", "__package__", "__path__", "__spec__", "__annotations__", "__getattr__",
+    "__dir__", "__class__",
+})
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
 def _is_stdlib(path: str) -> bool:
     top = path.partition(".")[0]
     return top in sys.stdlib_module_names or top == "builtins"
@@ -506,19 +598,6 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """griffe allocates hundreds of thousands of long-lived objects and frees none of them
-    while loading; the default collector thresholds make it rescan them over and over (a third
-    of the time on Django). Collect rarely while reading, as mypy does."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), max(old[1], 50), max(old[2], 50))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-@contextmanager
 def _quiet() -> Iterator[None]:
     """griffe logs (and old libraries' escape sequences warn) to stderr; we report instead."""
     with warnings.catch_warnings(), griffe.logger.disable():
@@ -554,9 +633,8 @@ def _module_files(
         for entry in entries:
             rel = Path(entry.path).relative_to(root).as_posix()
             if entry.is_dir():
-                if entry.name.isidentifier() and entry.name != "__pycache__" and any(
-                    (Path(entry.path) / f"__init__.{s}").is_file() for s in ("py", "pyi")
-                ):
+                if entry.name.isidentifier() and entry.name != "__pycache__":
+                    # a PEP 420 namespace package below the package is importable too
                     scan(Path(entry.path), f"{prefix}.{entry.name}")
                 continue
             stem, _, suffix = entry.name.partition(".")

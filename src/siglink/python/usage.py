@@ -55,6 +55,10 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
+_Arguments = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+"""A call's argument types: positional, then sorted (keyword, type) pairs."""
+
+
 @dataclass(slots=True)
 class Use:
     """Every occurrence of one dotted chain: the call shapes seen, and whether it was ever used
@@ -70,6 +74,9 @@ class Use:
     dynamic: str | None = None
     optional: bool = False
     call_sites: dict[CallShape, str] = field(default_factory=dict)
+    # Per call site, the evident type of each argument: positional, then (keyword, type);
+    # a builtin's name, a receiver (see member_receiver) or "" when not evident.
+    arguments: list[_Arguments] = field(default_factory=list)
 
     def add_call(self, shape: CallShape, location: str = "") -> None:
         if shape not in self.calls:
@@ -86,6 +93,25 @@ class Usage:
     optional_modules: set[str] = field(default_factory=set)  # only ever imported optionally
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Members reached through objects whose type is evident: receiver -> member -> location.
+    # A receiver is a chain and steps joined by "|" (see :func:`member_receiver`).
+    members: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Attribute names written on objects whose type is not evident: a used library class's
+    # member of such a name counts as used.
+    written: set[str] = field(default_factory=set)
+
+    # How members of evident receivers are called: receiver -> member -> argument types.
+    member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
+
+    def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
+        """Record how member ``name`` of ``receiver`` is called (argument types)."""
+        seen = self.member_arguments.setdefault(receiver, {}).setdefault(name, [])
+        if arguments not in seen:
+            seen.append(arguments)
+
+    def member(self, receiver: str, name: str, location: str) -> None:
+        """Record that member ``name`` of the object ``receiver`` describes is used."""
+        self.members.setdefault(receiver, {}).setdefault(name, location)
 
     def module(self, name: str, location: str, *, optional: bool = False) -> None:
         """Record an import of module ``name`` (optional as :attr:`Use.optional` is)."""
@@ -111,12 +137,24 @@ class Usage:
             mine = self.use(path, use.location, optional=use.optional)
             for shape in use.calls:
                 mine.add_call(shape, use.call_sites.get(shape, use.location))
+            for arguments in use.arguments:
+                if arguments not in mine.arguments:
+                    mine.arguments.append(arguments)
             mine.other = mine.other or use.other
             mine.dynamic = mine.dynamic or use.dynamic
         for module, location in other.modules.items():
             self.module(module, location, optional=module in other.optional_modules)
         self.warnings.extend(other.warnings)
         self.files.extend(other.files)
+        for receiver, names in other.members.items():
+            mine_members = self.members.setdefault(receiver, {})
+            for name, location in names.items():
+                mine_members.setdefault(name, location)
+        self.written |= other.written
+        for receiver, by_member in other.member_arguments.items():
+            for name, entries in by_member.items():
+                for entry in entries:
+                    self.argument(receiver, name, entry)
 
 
 def _is_private(part: str) -> bool:
@@ -125,6 +163,14 @@ def _is_private(part: str) -> bool:
 
 def _is_dunder(part: str) -> bool:
     return part.startswith("__") and part.endswith("__")
+
+
+# Attributes every module, class or function has: reading one uses only the object itself.
+_IMPLICIT_DUNDERS = frozenset({
+    "__all__", "__annotations__", "__builtins__", "__cached__", "__class__", "__dict__",
+    "__doc__", "__file__", "__loader__", "__module__", "__name__", "__package__", "__path__",
+    "__qualname__", "__spec__", "__wrapped__",
+})
 
 
 def _literal(node: ast.expr | None) -> str | None:
@@ -179,6 +225,42 @@ def _is_feature_test(test: ast.expr) -> bool:
     return False
 
 
+# Expressions whose value is evidently not a library's object.
+_LOCAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr,
+                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+_LITERAL_KINDS: dict[type[ast.expr], str] = {
+    ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
+    ast.Set: "set", ast.SetComp: "set", ast.Tuple: "tuple", ast.JoinedStr: "str",
+}
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins"))) - {"super", "type", "getattr"}
+_BINARY = {
+    ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.MatMult: "__matmul__",
+    ast.Div: "__truediv__", ast.FloorDiv: "__floordiv__", ast.Mod: "__mod__",
+    ast.Pow: "__pow__", ast.LShift: "__lshift__", ast.RShift: "__rshift__",
+    ast.BitOr: "__or__", ast.BitAnd: "__and__", ast.BitXor: "__xor__",
+}
+_AUGMENTED = {op: f"__i{name[2:]}" for op, name in _BINARY.items()}
+_UNARY = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}
+_COMPARISONS = {ast.Lt: "__lt__", ast.LtE: "__le__", ast.Gt: "__gt__", ast.GtE: "__ge__",
+                ast.Eq: "__eq__", ast.NotEq: "__ne__"}
+_PROTOCOL_BUILTINS = {"len": "__len__", "iter": "__iter__", "next": "__next__",
+                      "reversed": "__reversed__", "hash": "__hash__", "abs": "__abs__",
+                      "bool": "__bool__", "int": "__int__", "float": "__float__",
+                      "bytes": "__bytes__", "aiter": "__aiter__", "anext": "__anext__"}
+
+
+def _defined_names(stmt: ast.stmt) -> Iterator[str]:
+    """The names a class body statement defines."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield stmt.name
+    elif isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                yield target.id
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        yield stmt.target.id
+
+
 class _Visitor(ast.NodeVisitor):
     def __init__(self, filename: str, usage: Usage) -> None:
         self.filename = filename
@@ -187,6 +269,13 @@ class _Visitor(ast.NodeVisitor):
         self.optional_names: set[str] = set()  # names bound where they are optional
         self.optional_depth = 0
         self.imported: list[tuple[str, str, bool]] = []  # ``from m import n``: path, where, opt
+        # What each name holds, innermost scope last: a receiver (see member_receiver), ""
+        # for an object evidently not a library's (a literal, the code's own class), None
+        # when unknown.
+        self.scopes: list[dict[str, str | None]] = [{}]
+        # Enclosing classes deriving from a library class: (receiver of an instance of the
+        # base, the names the class body defines itself).
+        self.subclasses: list[tuple[str, frozenset[str]] | None] = []
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -276,11 +365,14 @@ class _Visitor(ast.NodeVisitor):
         self, path: str, node: ast.AST, shape: CallShape | None, root: ast.AST | None = None
     ) -> None:
         parts = path.split(".")
-        # ``mod.__version__``, ``mod.__file__``: a use of the module, not of an export.
+        # ``mod.__file__``: a use of the module, which every module has; ``mod.__version__``
+        # is a use like any other (a library may stop serving it), and ends the chain.
         for i, part in enumerate(parts[1:], 1):
             if _is_dunder(part):
-                parts = parts[:i]
-                shape = None
+                keep = i if part in _IMPLICIT_DUNDERS else i + 1
+                if keep < len(parts) or part in _IMPLICIT_DUNDERS:
+                    shape = None
+                parts = parts[:keep]
                 break
         path = ".".join(parts)
         use = self.usage.use(path, self._where(node), optional=self._is_optional(root))
@@ -336,6 +428,104 @@ class _Visitor(ast.NodeVisitor):
             self._bind(node.targets[0].id, module)
             return
         self.generic_visit(node)
+        kind = self._type(node.value)
+        for target in node.targets:
+            self._assign_target(target, kind)
+
+    def _assign_target(self, target: ast.expr, kind: str | None) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in self.bindings:
+                self._assign_name(target.id, kind)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._assign_target(element.value if isinstance(element, ast.Starred)
+                                    else element, None)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.generic_visit(node)
+        self._operand(node.target, _AUGMENTED.get(type(node.op), "__add__"))
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.generic_visit(node)
+        self._assign_name(node.target.id, self._type(node.value))
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._operand(node.iter, "__aiter__" if isinstance(node, ast.AsyncFor) else "__iter__")
+        receiver = self._type(node.iter)
+        self._assign_target(node.target, f"{receiver}|iter" if receiver and not isinstance(
+            node, ast.AsyncFor) else None)
+        self.visit(node.target)
+        for stmt in (*node.body, *node.orelse):
+            self.visit(stmt)
+
+    visit_AsyncFor = visit_For
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.visit(node.iter)
+        self._operand(node.iter, "__aiter__" if node.is_async else "__iter__")
+        self._assign_target(node.target, None)
+        self.visit(node.target)
+        for test in node.ifs:
+            self.visit(test)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        enter, leave = ("__aenter__", "__aexit__") if isinstance(node, ast.AsyncWith) else (
+            "__enter__", "__exit__")
+        for item in node.items:
+            self.visit(item.context_expr)
+            receiver = self._type(item.context_expr)
+            if receiver:
+                self._use_member(receiver, enter, item.context_expr)
+                self._use_member(receiver, leave, item.context_expr)
+            if item.optional_vars is not None:
+                self.visit(item.optional_vars)
+                self._assign_target(item.optional_vars,
+                                    f"{receiver}|.{enter}|()" if receiver else receiver)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self.generic_visit(node)
+        left = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                self._operand(right, "__contains__")
+                owner = self._type(right)
+                if owner and owner.endswith(("|!", "|()")):
+                    self.usage.argument(owner, "__contains__",
+                                        ((self._argument_type(left),), ()))
+            elif type(op) in _COMPARISONS:
+                self._operand(left, _COMPARISONS[type(op)])
+            left = right
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        self.generic_visit(node)
+        name = _BINARY.get(type(node.op))
+        if name is not None:
+            self._operand(node.left, name)
+            self._operand(node.right, f"__r{name[2:]}")
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        self.generic_visit(node)
+        name = _UNARY.get(type(node.op))
+        if name is not None:
+            self._operand(node.operand, name)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Store):
+            self._operand(node.value, "__setitem__")
+        elif isinstance(node.ctx, ast.Del):
+            self._operand(node.value, "__delitem__")
+        else:
+            self._operand(node.value, "__getitem__")
+
+    def visit_Await(self, node: ast.Await) -> None:
+        self.generic_visit(node)
+        self._operand(node.value, "__await__")
 
     # -- optional contexts -----------------------------------------------------------------
     def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
@@ -373,15 +563,148 @@ class _Visitor(ast.NodeVisitor):
         self.visit(node.args)
         if node.returns is not None:
             self._visit_optional([node.returns])
-        self._visit_optional(node.body, False)
+        self._assign_name(node.name, "")
+        scope: dict[str, str | None] = {}
+        params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        for arg in params:
+            scope[arg.arg] = self._annotation_type(arg.annotation)
+        for star in (node.args.vararg, node.args.kwarg):
+            if star is not None:
+                scope[star.arg] = ""
+        subclass = self.subclasses[-1] if self.subclasses else None
+        if params and subclass is not None and len(self.scopes) == len(self.subclasses) + 1:
+            scope[params[0].arg] = subclass[0]  # self (or cls): the library base's instance
+        self.scopes.append(scope)
+        self.subclasses.append(None)
+        try:
+            self._visit_optional(node.body, False)
+        finally:
+            self.scopes.pop()
+            self.subclasses.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        scope: dict[str, str | None] = {a.arg: None for a in ast.walk(node.args)
+                                        if isinstance(a, ast.arg)}
+        self.scopes.append(scope)
+        try:
+            self.generic_visit(node)
+        finally:
+            self.scopes.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for item in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
+            self.visit(item)
+        base = next((c for c in map(self._chain, node.bases) if c is not None), None)
+        own = frozenset(
+            name for stmt in node.body for name in _defined_names(stmt))
+        if base is not None:
+            receiver = f"{base}|!"
+            where = self._where(node)
+            for name in own:  # overridden: the library calls it, the class relies on it
+                self.usage.member(receiver, name, where)
+            self._assign_name(node.name, f"{base}|sub")
+            self.subclasses.append((receiver, own))
+        else:
+            self._assign_name(node.name, "")
+            self.subclasses.append(None)
+        self.scopes.append({})
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+        finally:
+            self.scopes.pop()
+            self.subclasses.pop()
+
+    # -- what objects are ------------------------------------------------------------------
+    def _lookup(self, name: str) -> str | None:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        chain = self.bindings.get(name)
+        if chain is not None:
+            return chain
+        return "" if name in _BUILTIN_NAMES else None
+
+    def _assign_name(self, name: str, kind: str | None) -> None:
+        scope = self.scopes[-1]
+        if name in scope and scope[name] != kind:
+            scope[name] = None  # bound to different things: not evident
+        else:
+            scope[name] = kind
+
+    def _annotation_type(self, node: ast.expr | None) -> str | None:
+        """The receiver an annotation promises: an instance of a library class, "" for the
+        builtins and the code's own names, None when not evident."""
+        if node is None:
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | None
+            if isinstance(node.right, ast.Constant) and node.right.value is None:
+                return self._annotation_type(node.left)
+            return None
+        if isinstance(node, ast.Subscript):
+            head = self._chain(node.value)
+            if head in ("typing.Optional", "typing_extensions.Optional"):
+                return self._annotation_type(node.slice)
+            return None
+        chain = self._chain(node)
+        if chain is not None:
+            return f"{chain}|!"
+        if isinstance(node, ast.Name):
+            kind = self._lookup(node.id)
+            if kind is not None and kind.endswith("|sub"):
+                return f"{kind[:-4]}|!"
+            return "" if kind == "" else None
+        return None
+
+    def _type(self, node: ast.expr) -> str | None:
+        """What ``node`` evaluates to, as a receiver: see :meth:`_lookup`."""
+        if isinstance(node, _LOCAL_NODES):
+            return ""
+        if isinstance(node, ast.Name):
+            return self._lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            chain = self._chain(node)
+            if chain is not None:
+                return chain
+            base = self._type(node.value)
+            return f"{base}|.{node.attr}" if base else base
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id == "super" and (
+                    "super" not in self.bindings):
+                subclass = next((c for c in reversed(self.subclasses) if c is not None), None)
+                return None if subclass is None else subclass[0]
+            func = self._type(node.func)
+            if not func:
+                return func if func == "" and isinstance(node.func, ast.Name) else None
+            if func.endswith("|sub"):
+                return f"{func[:-4]}|!"
+            return f"{func}|()"
+        if isinstance(node, ast.Await):
+            return None
+        return None
+
+    def _use_member(self, receiver: str | None, name: str, node: ast.AST) -> None:
+        """Member ``name`` of the object ``receiver`` describes is used (see :meth:`_type`)."""
+        if receiver is None:
+            self.usage.written.add(name)
+        elif receiver and not receiver.endswith("|sub"):
+            self.usage.member(receiver, name, self._where(node))
+
+    def _operand(self, node: ast.expr, dunder: str) -> None:
+        """An operator or protocol applied to ``node`` uses its dunder method."""
+        receiver = self._type(node)
+        if receiver:
+            self._use_member(receiver, dunder, node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._visit_optional([node.annotation])
         self.visit(node.target)
         if node.value is not None:
             self.visit(node.value)
+        if isinstance(node.target, ast.Name) and node.target.id not in self.bindings:
+            self._assign_name(node.target.id, self._annotation_type(node.annotation))
 
     def _import_module_literal(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Call) and self._chain(node.func) == "importlib.import_module":
@@ -402,12 +725,73 @@ class _Visitor(ast.NodeVisitor):
             return
         if chain is not None:
             self._record(chain, node, _shape(node), func)
+            if node.args or node.keywords:
+                self._arguments(chain, node)
         else:
             self.visit(func)
+            self._call_protocols(node)
         for arg in node.args:
             self.visit(arg)
         for keyword in node.keywords:
             self.visit(keyword.value)
+
+    def _arguments(self, chain: str, node: ast.Call) -> None:
+        """Record the evident type of each argument of a call of ``chain``."""
+        use = self.usage.uses.get(chain)
+        if use is None or any(isinstance(a, ast.Starred) for a in node.args):
+            return
+        entry = self._argument_types(node)
+        if entry not in use.arguments:
+            use.arguments.append(entry)
+
+    def _argument_types(
+        self, node: ast.Call
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        positional = tuple(self._argument_type(a) for a in node.args)
+        keywords = tuple(sorted((k.arg, self._argument_type(k.value))
+                                for k in node.keywords if k.arg is not None))
+        return positional, keywords
+
+    def _argument_type(self, node: ast.expr) -> str:
+        """A builtin's name for a literal, a receiver for a library object, else ""."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return "None" if value is None else (
+                type(value).__name__ if isinstance(value, (bool, int, float, complex, str,
+                                                            bytes)) else "")
+        kind = _LITERAL_KINDS.get(type(node))
+        if kind is not None:
+            return kind
+        receiver = self._type(node)
+        return receiver if receiver and receiver.endswith(("|()", "|!")) else ""
+
+    def _call_protocols(self, node: ast.Call) -> None:
+        """``len(x)``, ``iter(x)``... use x's dunder; calling an instance uses ``__call__``;
+        ``super().__init__(...)`` calls the library base's constructor."""
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _PROTOCOL_BUILTINS and (
+            func.id not in self.bindings and len(node.args) == 1
+        ):
+            self._operand(node.args[0], _PROTOCOL_BUILTINS[func.id])
+            return
+        if isinstance(func, ast.Attribute) and func.attr == "__init__" and isinstance(
+            func.value, ast.Call
+        ) and isinstance(func.value.func, ast.Name) and func.value.func.id == "super":
+            receiver = self._type(func.value)
+            if receiver and receiver.endswith("|!"):
+                use = self.usage.use(receiver[:-2], self._where(node),
+                                     optional=self._is_optional(None))
+                use.add_call(_shape(node), self._where(node))
+            return
+        receiver = self._type(func)
+        if receiver and (receiver.endswith(("|!", "|()"))):
+            self._use_member(receiver, "__call__", node)
+        elif isinstance(func, ast.Attribute) and not any(
+            isinstance(a, ast.Starred) for a in node.args
+        ):  # a method of an evident receiver: how it is called
+            owner = self._type(func.value)
+            if owner and owner.endswith(("|!", "|()")):
+                self.usage.argument(owner, func.attr, self._argument_types(node))
 
     def _import_by_name(self, node: ast.Call, what: str) -> None:
         """``what(NAME, ...)`` imports module NAME: recorded when NAME is a literal."""
@@ -446,6 +830,11 @@ class _Visitor(ast.NodeVisitor):
         chain = self._chain(node)
         if chain is None:
             self.generic_visit(node)
+            receiver = self._type(node.value)
+            subclass = next((c for c in reversed(self.subclasses) if c is not None), None)
+            if subclass is not None and receiver == subclass[0] and node.attr in subclass[1]:
+                return  # the class's own member, reached through self
+            self._use_member(receiver, node.attr, node)
         else:  # read, or assigned to (monkeypatched): either way not a plain call
             self._record(chain, node, None, node)
 

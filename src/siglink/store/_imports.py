@@ -23,7 +23,6 @@ distributions share (a namespace package) is left out.
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
@@ -31,6 +30,7 @@ from packaging.markers import InvalidMarker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from siglink._gc import fewer_collections
 from siglink.contracts.manifest import Import
 from siglink.errors import BadInputError
 from siglink.python.usage import Usage, analyze_source
@@ -90,10 +90,8 @@ def library_imports(
     usage = Usage()
     # Syntax trees are many small objects without cycles, freed as each file is done; the
     # cyclic collector would rescan everything alive (after reading a large library's
-    # exports, close to a million objects) again and again: it is paused meanwhile.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # exports, close to a million objects) again and again.
+    with fewer_collections():
         for shown, read in sources:
             source = read()
             # Cheap first: a file that never spells a required module's name cannot use it.
@@ -103,9 +101,6 @@ def library_imports(
                 usage.merge(analyze_source(source, shown))
             except BadInputError:
                 continue  # a module that does not parse is the exports' diagnostic already
-    finally:
-        if enabled:
-            gc.enable()
     found: dict[str, list[Import]] = {}
     for path, use in sorted(usage.uses.items()):
         top = path.split(".", 1)[0]

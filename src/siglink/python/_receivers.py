@@ -1,0 +1,113 @@
+"""Which library class a receiver recorded by :mod:`.usage` is an instance of.
+
+A receiver is a chain rooted at an imported name followed by steps, joined by ``|``::
+
+    flask.Flask                    the object the chain names (a class, a function, a module)
+    flask.Flask|()                 the result of calling it (a class: an instance)
+    werkzeug.Request|!             an instance of the class an annotation names
+    flask.Flask|()|.test_client    a member of that object (a method, an attribute)
+    flask.Flask|()|.test_client|() the result of calling that method: its return annotation
+    X|!|iter                       what iterating an instance yields (``__iter__``'s annotation)
+
+Steps are followed through the exports of the libraries in use (their return and attribute
+annotations): a class named by an annotation is looked up by its path. Anything else (a type
+variable, a union of classes, a name no library exports) ends the walk: the receiver is not
+evident, and the member names written on it count for every used class instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from siglink.contracts.manifest import Export, ExportKind
+from siglink.contracts.types import TypeRef
+
+__all__ = ["Receivers"]
+
+_ITERATORS: Final = frozenset({
+    "typing.Iterator", "typing.Iterable", "typing.Generator", "collections.abc.Iterator",
+    "collections.abc.Iterable", "collections.abc.Generator",
+})
+
+
+class Receivers:
+    """Resolves receivers against exports; ``export_of(path)`` finds an export of any library
+    the consumer uses (``None`` when no library exports ``path``)."""
+
+    def __init__(self, export_of: Callable[[str], Export | None]) -> None:
+        self.export_of = export_of
+        self._memo: dict[str, tuple[Export, bool] | None] = {}
+
+    def resolve(self, receiver: str) -> tuple[Export, bool] | None:
+        """``(export, instance)``: the export the receiver is, or is an instance of (then
+        ``instance`` is true); ``None`` when not evident."""
+        if receiver in self._memo:
+            return self._memo[receiver]
+        head, _, last = receiver.rpartition("|")
+        found: tuple[Export, bool] | None
+        if not head:
+            export = self._export(receiver)
+            found = None if export is None else (export, False)
+        else:
+            found = self._step(self.resolve(head), last)
+        self._memo[receiver] = found
+        return found
+
+    def _export(self, chain: str) -> Export | None:
+        parts = chain.split(".")
+        for i in range(len(parts), 0, -1):
+            export = self.export_of(".".join(parts[:i]))
+            if export is None:
+                continue
+            for name in parts[i:]:
+                member = export.members.get(name)
+                if member is None:
+                    return None
+                export = member
+            return export
+        return None
+
+    def _step(self, state: tuple[Export, bool] | None, step: str) -> tuple[Export, bool] | None:
+        if state is None:
+            return None
+        export, instance = state
+        if step == "!":
+            return (export, True) if export.kind is ExportKind.CLASS and not instance else None
+        if step == "()":
+            if export.kind is ExportKind.CLASS and not instance:
+                return export, True
+            if instance or not export.kind.callable or export.signature is None:
+                return None
+            return self._instance(export.signature.returns)
+        if step.startswith("."):
+            if export.kind is not ExportKind.CLASS:
+                return None
+            member = export.members.get(step[1:])
+            if member is None:
+                return None
+            if member.kind in (ExportKind.PROPERTY, ExportKind.ATTRIBUTE):
+                return self._instance(member.type)
+            return member, False
+        if step == "iter" and instance:
+            method = export.members.get("__iter__")
+            returns = None if method is None or method.signature is None else (
+                method.signature.returns)
+            if returns is None or returns.name not in _ITERATORS or not returns.args:
+                return None
+            return self._instance(returns.args[0])
+        return None
+
+    def _instance(self, returns: TypeRef | None) -> tuple[Export, bool] | None:
+        """An instance of the class an annotation names (``X | None`` counts as ``X``)."""
+        if returns is None:
+            return None
+        if returns.name == "typing.Union":
+            others = [a for a in returns.args if a.name != "None"]
+            if len(others) != 1:
+                return None
+            returns = others[0]
+        export = self.export_of(returns.name)
+        if export is None or export.kind is not ExportKind.CLASS:
+            return None
+        return export, True

@@ -1,0 +1,206 @@
+"""Link truth (docs/design.md §3.6): what a consumer's recorded use needs of an export, as
+tables of (old, new, use, expected findings). A finding is ``RULE PATH`` with ``!`` for
+incompatible and ``?`` for review; ``~`` marks an unverified verdict without findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from siglink.contracts.compat import check_export
+from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
+from siglink.contracts.signature import Signature
+from siglink.contracts.verdict import Severity, Verdict
+
+K = ExportKind
+MARK = {Severity.INCOMPATIBLE: "!", Severity.REVIEW: "?", Severity.HARMLESS: ""}
+
+
+def outcome(verdict: Verdict) -> list[str]:
+    found = sorted(f"{p.rule}{MARK[p.severity]} {p.path}".strip() for p in verdict.problems
+                   if p.severity is not Severity.HARMLESS)
+    if not found and verdict.unverified and not verdict.identical:
+        return ["~"]
+    return found
+
+
+def fn(sig: str, *overloads: str, **extra: Any) -> Export:
+    return Export("lib.f", K.FUNCTION, module="lib", signature=Signature.parse(sig),
+                  overloads=tuple(Signature.parse(o) for o in overloads), **extra)
+
+
+def method(sig: str, kind: ExportKind = K.METHOD) -> Export:
+    return Export("lib.C.m", kind, module="lib", signature=Signature.parse(sig))
+
+
+def klass(members: dict[str, Export], bases: tuple[str, ...] = (), **extra: Any) -> Export:
+    return Export("lib.C", K.CLASS, module="lib", signature=Signature.parse("()"),
+                  members=members, bases=bases, **extra)
+
+
+def enum(**values: str) -> Export:
+    members = {n: Export(f"lib.E.{n}", K.ATTRIBUTE, module="lib", value=v)
+               for n, v in values.items()}
+    return Export("lib.E", K.CLASS, module="lib", members=members, bases=("enum.Enum",),
+                  flavor="enum")
+
+
+CALL_KW = (CallShape(1, ("strict",)),)
+CALL_POS = (CallShape(1),)
+
+# (old, new, use: keyword arguments of check_export, expected)
+KEYWORDS = [
+    # A keyword the old version named, now only taken by **kwargs: it binds, and means
+    # something only if the body reads it.
+    pytest.param(fn("(x, strict=False, **kw)"), fn("(x, **kw)", kwargs_read=()),
+                 {"calls": CALL_KW}, ["P6! param strict"], id="kwargs-never-read"),
+    pytest.param(fn("(x, strict=False, **kw)"), fn("(x, **kw)", kwargs_read=("strict",)),
+                 {"calls": CALL_KW}, ["P6? param strict"], id="kwargs-read"),
+    pytest.param(fn("(x, strict=False, **kw)"), fn("(x, **kw)", kwargs_read=("**",)),
+                 {"calls": CALL_KW}, ["P6? param strict"], id="kwargs-passed-on"),
+    # a body not read (a stub, a compiled function): the contract decides, as before
+    pytest.param(fn("(x, strict=False, **kw)"), fn("(x, **kw)"), {"calls": CALL_KW},
+                 ["P6! param strict"], id="kwargs-body-unknown"),
+    pytest.param(fn("(x, strict=False, **kw)"), fn("(x, **kw)", kwargs_read=()),
+                 {"calls": CALL_POS, "calls_complete": True}, ["P6? param strict"],
+                 id="keyword-not-passed"),
+    pytest.param(fn("(x, **kw)", kwargs_read=()), fn("(x, *, y=1, **kw)", kwargs_read=()),
+                 {"calls": (CallShape(1, ("other",)),)}, ["~"], id="went-to-kwargs-before-too"),
+    # **kwargs newly added: the removed parameter is a break unless the body reads its key
+    pytest.param(fn("(x, strict=False)"), fn("(x, **kw)", kwargs_read=()), {"calls": CALL_KW},
+                 ["P6! param strict"], id="new-kwargs-never-read"),
+    pytest.param(fn("(x, strict=False)"), fn("(x, **kw)", kwargs_read=("strict",)),
+                 {"calls": CALL_KW}, ["P6? param strict"], id="new-kwargs-read"),
+]
+
+IMPLEMENTATION = [
+    # Overloads unchanged, the implementation dropped as_bytes= (Werkzeug 3.0 Headers.get):
+    pytest.param(
+        fn("(key, default=None, type=None, as_bytes=False)", "(key: str) -> str",
+           "(key: str, default: str) -> str"),
+        fn("(key, default=None, type=None)", "(key: str) -> str",
+           "(key: str, default: str) -> str"),
+        {"calls": (CallShape(1, ("as_bytes",)),)},
+        ["P16! implementation param as_bytes", "P16! param as_bytes",
+         "P6? implementation param as_bytes"],
+        id="call-the-implementation-refuses"),
+    pytest.param(
+        fn("(key, default=None, type=None, as_bytes=False)", "(key: str) -> str"),
+        fn("(key, default=None, type=None)", "(key: str) -> str"),
+        {"calls": (CallShape(1),)}, ["P6? implementation param as_bytes"],
+        id="call-the-implementation-takes"),
+]
+
+MEMBERS = [
+    pytest.param(klass({"m": method("(a)"), "n": method("(a)")}),
+                 klass({"m": method("(a)"), "n": Export("lib.C.n", K.PROPERTY, module="lib")}),
+                 {"members": ("m",)}, [], id="unused-member-changed-kind"),
+    pytest.param(klass({"m": method("(a)"), "n": method("(a)")}),
+                 klass({"m": method("(a)"), "n": Export("lib.C.n", K.PROPERTY, module="lib")}),
+                 {"members": ("n",)}, ["R6! member n"], id="used-member-changed-kind"),
+    pytest.param(klass({"m": method("(a)"), "n": method("(a)")}),
+                 klass({"m": method("(a)")}), {}, ["P1! member n"], id="no-usage-recorded"),
+    pytest.param(klass({"m": method("(a)")}), klass({}, bases=("other.Base",)),
+                 {"members": ("m",)}, ["~"], id="absent-but-base-unread"),
+    pytest.param(klass({"m": method("(a)")}), klass({}, bases=("object",)),
+                 {"members": ("m",)}, ["P1! member m"], id="absent-all-bases-known"),
+    pytest.param(klass({"m": method("(a)", K.CLASSMETHOD)}),
+                 klass({"m": method("(a)", K.STATICMETHOD)}), {"members": ("m",)},
+                 ["R6? member m"], id="classmethod-to-staticmethod"),
+    pytest.param(klass({"m": method("(a)", K.CLASSMETHOD)}),
+                 klass({"m": method("(a, b)", K.STATICMETHOD)}), {"members": ("m",)},
+                 ["P3! member m param b", "R6? member m"], id="kind-and-signature"),
+    pytest.param(klass({}, bases=("lib.Base",)), klass({}, bases=("object",)),
+                 {"members": ()}, [], id="lost-base-never-named"),
+    pytest.param(klass({}, bases=("lib.Base",)), klass({}, bases=("object",)),
+                 {"members": ("__bases__",)}, ["P13! bases"], id="lost-base-named"),
+]
+
+ENUMS = [
+    pytest.param(enum(A="1", B="2"), enum(A="1"), {"members": ("A",)}, [],
+                 id="unused-member-removed"),
+    pytest.param(enum(A="1", B="2"), enum(A="1"), {"members": ("B",)}, ["P23! member B"],
+                 id="used-member-removed"),
+    pytest.param(enum(A="1", B="2"), enum(A="1", B="3"), {"members": ("A",)}, [],
+                 id="unused-member-renumbered"),
+    pytest.param(enum(A="1", B="2"), enum(A="1", B="3"), {}, ["P23! member B"],
+                 id="whole-enum"),
+]
+
+
+ONE = (CallShape(1),)
+ARGUMENTS = [
+    # P11 judged by the arguments the consumer visibly passes (all its calls seen):
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("int",)),)},
+                 ["P11? param x"], id="narrowed-still-admits"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True,
+                  "arguments": (Arguments(("int",)), Arguments(("str",)))},
+                 ["P11! param x"], id="narrowed-excludes-one"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("",)),)},
+                 ["P11? param x"], id="argument-not-evident"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "arguments": (Arguments(("int",)),)},
+                 ["P11! param x"], id="calls-not-complete"),
+    pytest.param(fn("(*, key: int | str) -> None"), fn("(*, key: int) -> None"),
+                 {"calls": (CallShape(0, ("key",)),), "calls_complete": True,
+                  "arguments": (Arguments((), (("key", "bool"),)),)},
+                 ["P11? param key"], id="keyword-subtype"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("lib.V",), (), "m"),)},
+                 ["P11? member m param item"], id="member-argument-admitted"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("str",), (), "m"),)},
+                 ["P11! member m param item"], id="member-argument-excluded"),
+]
+
+
+OVERLOADS = [
+    # One overload split in two that together accept every call of the old one:
+    pytest.param(fn("(a)", "(a: int | str) -> int | str"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> str"), {}, [], id="split"),
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"), {}, ["P21! overload"],
+                 id="split-loses-a-case"),
+    pytest.param(fn("(a)", "(a: int | str, b: int | None = None) -> int"),
+                 fn("(a)", "(a: int, b: int | None = None) -> int",
+                    "(a: str, b: int | None = None) -> int"), {}, [], id="split-two-params"),
+    # Usage mode: only the recorded calls count.
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("int",)),)},
+                 ["P21? overload"], id="usage-recorded-calls-fit"),
+    pytest.param(fn("(a)", "(a: int | str | bytes) -> int"),
+                 fn("(a)", "(a: int) -> int", "(a: str) -> int"),
+                 {"calls": ONE, "calls_complete": True, "arguments": (Arguments(("bytes",)),)},
+                 ["P21! overload"], id="usage-recorded-call-excluded"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "use", "expected"),
+                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS, *OVERLOADS])
+def test_rule(old: Export, new: Export, use: dict[str, Any], expected: list[str]) -> None:
+    assert outcome(check_export(old, new, **use)) == expected
+
+
+def test_an_enum_value_not_known_statically_is_unverified() -> None:
+    old = Export("lib.E", K.CLASS, module="lib", flavor="enum", bases=("enum.Enum",), members={
+        "A": Export("lib.E.A", K.ATTRIBUTE, module="lib", value=None)})
+    new = enum(A="1")
+    verdict = check_export(old, new)
+    assert verdict.ok and verdict.unverified == ("member A: value not known statically",)
+
+
+def test_third_party_calls_reach_the_implementation() -> None:
+    """A consumer that recorded only its calls: the implementation decides as well."""
+    provided = fn("(key, default=None)", "(key: str) -> str",
+                  "(key: str, as_bytes: bool) -> bytes")
+    verdict = check_export(None, provided, calls=[CallShape(1, ("as_bytes",))])
+    assert [p.explain() for p in verdict.problems] == [
+        "P16 implementation param as_bytes: expected f(_, as_bytes=_), found "
+        "(key, default=...); the call passes as_bytes= by keyword (incompatible)"]
