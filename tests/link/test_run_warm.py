@@ -126,3 +126,14 @@ def test_a_native_link_the_app_makes_and_is_refused_exits_127(store: Path,
         assert lines[at + 1] == ("  C3 compressBound: expected 2 parameters, found 1 parameter "
                                  "(incompatible)")
         assert "Traceback" not in result.stderr
+
+
+def test_a_removed_current_directory_is_one_line(store: Path, tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = f'cd "{gone}" && rmdir "{gone}" && exec "$0" -c "$1" run -m json.tool'
+    result = subprocess.run(["sh", "-c", script, sys.executable, LAUNCHER], capture_output=True,
+                            text=True, env={**os.environ, "SIGLINK_STORE": str(store)},
+                            timeout=300, check=False)
+    assert (result.returncode, result.stderr) == (
+        3, "siglink: error: No such file or directory\n")

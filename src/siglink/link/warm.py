@@ -121,8 +121,11 @@ def warm_run(argv: Sequence[str]) -> None:
                               allow_yanked=opts["allow_yanked"], environment=opts["environment"])
     except ValueError:
         return  # the full CLI names the unknown policy
-    root = store_root(opts["store"])
-    app = Application.resolve(opts["app"], opts["module"])
+    try:
+        root = store_root(opts["store"])
+        app = Application.resolve(opts["app"], opts["module"])
+    except OSError:
+        return  # a current directory removed, say: the full CLI says so in one line
     plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)
     if _cache.trust_problem(root, plans, boot) is not None:
         return  # the cold path refuses with the reason
