@@ -29,7 +29,7 @@ from pathlib import Path
 from siglink.contracts.manifest import Export, ExportKind, Import, Manifest, Unit
 from siglink.contracts.signature import Signature
 from siglink.demo.wheels import make_wheel
-from siglink.link import _cache
+from siglink.link import _cache, _record
 from siglink.link.app import Application
 from siglink.link.build import build_app
 from siglink.link.plan import compute, read_app_manifest
@@ -110,7 +110,7 @@ def real_store(tmp: Path, names: int, rounds: int) -> None:
         manifest = read_app_manifest(manifest_path)
         plan = compute(store, manifest, manifest_path=manifest_path)
         generations = (store.generation, {})
-        _cache.write_plan(plan_path, _cache.cache_record(
+        _record.write_plan(plan_path, _record.cache_record(
             plan, application, root=str(root), generations=generations))
         t1 = time.perf_counter()
         record = _cache.read_valid_plan(plan_path, str(root), application)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from siglink._layout import store_root
 from siglink.contracts.verdict import Verdict
-from siglink.link import _cache, hook, warm
+from siglink.link import _cache, _record, hook, warm
 from siglink.link.app import Application, PlanRequest, app_manifest_path
 from siglink.link.plan import LinkedLib, LinkPlan
 
@@ -50,9 +50,9 @@ def cached(tmp_path: Path) -> dict[str, Any]:
     application = Application.resolve(str(app))
     manifest = tmp_path / "app.siglink.json"
     manifest.write_text("{}")
-    record = _cache.cache_record(_plan(manifest, _lib_dir(root)), application, root=str(root))
+    record = _record.cache_record(_plan(manifest, _lib_dir(root)), application, root=str(root))
     path = _cache.plan_file(str(root), str(manifest), "", "")
-    _cache.write_plan(path, record)
+    _record.write_plan(path, record)
     return {"root": str(root), "manifest": manifest, "path": path, "record": record, "app": app,
             "application": application}
 
@@ -64,7 +64,7 @@ def _valid(cached: dict[str, Any], request: PlanRequest | None = None) -> dict[s
 def _rewrite(cached: dict[str, Any], **changes: Any) -> None:
     """Write the cached record with ``changes``, authenticated with the plan owner's key (what
     only the owner can do)."""
-    _cache.write_plan(cached["path"], {**cached["record"], **changes})
+    _record.write_plan(cached["path"], {**cached["record"], **changes})
 
 
 def test_store_root_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

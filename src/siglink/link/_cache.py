@@ -1,7 +1,8 @@
 """The link-plan cache: where plans live, what they record, and when one may be used.
 
 Standard library only and cheap to import: the warm bootstrap (:mod:`siglink.link.warm`) reads
-a plan with these functions before anything else of siglink is loaded. ``json`` and ``marshal``
+a plan with these functions before anything else of siglink is loaded; the cold path writes
+plans with :mod:`siglink.link._record`. ``json`` and ``marshal``
 are imported inside the functions that need them; hashing uses the builtin ``_sha256`` (no
 OpenSSL).
 
@@ -55,27 +56,24 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import ALL, StoreLayout
+from siglink._layout import StoreLayout
 from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: this module is on the warm path
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
     from typing import Any
 
     from siglink.link.app import PlanRequest
-    from siglink.link.plan import LinkPlan
 
     Record = dict[str, Any]
 
 __all__ = [
     "FORMAT",
     "YANK_MARKER",
-    "app_files",
     "app_manifest_path",
     "bootstrap_dir",
-    "cache_record",
     "environment_fingerprint",
     "mac",
     "plan_dir",
@@ -87,7 +85,6 @@ __all__ = [
     "read_valid_plan",
     "trust_problem",
     "wait_for_planner",
-    "write_plan",
 ]
 
 FORMAT = 2
@@ -261,52 +258,7 @@ def _read_key(directory: str) -> bytes | None:
     return key if len(key) == 32 else None
 
 
-def _make_key(directory: str) -> bytes:
-    """The plan key of ``directory``, created (mode 0600) when there is none."""
-    key = _read_key(directory)
-    if key is not None:
-        return key
-    path = os.path.join(directory, _KEY)
-    if os.path.lexists(path):  # there, but unusable: replace it (the old plans go stale)
-        from siglink._files import write_atomic
-
-        write_atomic(path, os.urandom(32), mode=0o600)
-    else:
-        tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            os.write(fd, os.urandom(32))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # never replaces a key another process made meanwhile
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    key = _read_key(directory)
-    if key is None:
-        raise PermissionError(13, "the plan key cannot be read back", path)
-    return key
-
-
 # -- reading and writing ----------------------------------------------------------------------
-
-
-def write_plan(path: str, data: Record) -> None:
-    """Write a plan record: ``<key>.warm`` (authenticated, what is read back) and ``<key>.json``
-    (for people and tools), each atomically; directories are made with mode 0755."""
-    import json
-    import marshal
-
-    from siglink._files import write_atomic
-
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    body = marshal.dumps(data)
-    write_atomic(_sidecar(path), mac(_make_key(directory), body) + body, durable=False)
-    write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode(), durable=False)
 
 
 def read_plan(path: str) -> Record | None:
@@ -494,88 +446,6 @@ def read_valid_plan(path: str, root: str, app: Application,
     if not _links_allowed(data, root, "allow-yanked" in flags.split(",")):
         return None
     return data
-
-
-def cache_record(
-    plan: LinkPlan,
-    app: Application,
-    *,
-    root: str,
-    request: PlanRequest | None = None,
-    generations: tuple[int, Mapping[str, int]] | None = None,
-) -> Record:
-    """The record to :func:`write_plan` for ``plan``, computed for ``app`` as asked by
-    ``request``.
-
-    ``generations`` is :func:`read_generations` as read *before* computing, so that a
-    concurrent install makes the record stale rather than wrong (read now when not given); a
-    plan whose index generation differs from it is valid only at that exact generation.
-    """
-    run = app.run_spec(plan.entry)
-    local = app.own_modules(plan.entry)
-    warnings = list(plan.warnings)
-    links = {}
-    for name, lib in plan.links.items():
-        tops = list(lib.top_level)
-        for top in sorted(set(tops) & local):  # python finds the app's own module first
-            warnings.append(
-                f"{os.path.join(run['path0'], top)}: the application's own module {top} shadows "
-                f"{name} {lib.version}'s, for the libraries too (as in plain python)")
-        links[name] = {
-            "version": lib.version,
-            "path": os.path.abspath(lib.path),
-            "dist_info": os.path.abspath(lib.dist_info) if lib.dist_info else "",
-            "top_level": [t for t in tops if t not in local],
-            "source": lib.source,
-        }
-    generation, table = read_generations(root) if generations is None else generations
-    if plan.generation is not None and plan.generation != generation:
-        # the index read is not the one the file described (a change was committing): valid
-        # only while the global generation is the index's
-        generation, table = plan.generation, {}
-    if generation < 0 or not table:
-        depends = {ALL: -1}  # matches no file: valid only at this global generation
-    else:
-        depends = {name: table.get(name, generation) for name in sorted(plan.considered)}
-    environment = request is not None and request.environment
-    return {
-        "format": FORMAT,
-        "generation": generation,
-        "generations": depends,
-        "siglink": _siglink_version(),
-        "flags": request.flags if request is not None else "",
-        "python": {"executable": sys.executable, "prefix": sys.prefix, "version": sys.version},
-        "manifest": _stat_record(app.manifest_path),
-        "pyproject": _stat_record(app.pyproject),
-        "environment": environment_fingerprint() if environment else None,
-        "policy": plan.policy,
-        "entry": plan.entry,
-        "run": run,
-        "sources": _sources(app.manifest_path, run["path0"]),
-        "links": links,
-        "warnings": warnings,
-    }
-
-
-def app_files(manifest_path: str, path0: str) -> dict[str, str]:
-    """The application's own source files the manifest records (absolute path -> sha256)."""
-    import json
-
-    try:
-        with open(manifest_path, "rb") as f:
-            files = json.loads(f.read()).get("files") or {}
-        return {os.path.join(path0, shown): digest for shown, digest in files.items()
-                if isinstance(shown, str) and isinstance(digest, str)}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def _sources(manifest_path: str, path0: str) -> list[Record]:
-    out = []
-    for path in sorted(app_files(manifest_path, path0)):
-        stat = _stat_record(path)
-        out.append(stat if stat is not None else {"path": path, "size": -1, "mtime_ns": -1})
-    return out
 
 
 # -- one planner at a time ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from siglink._layout import StoreLayout, store_root
 from siglink.errors import StoreError
-from siglink.link import _cache
+from siglink.link import _cache, _record
 from siglink.link.app import Application, PlanRequest
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _needs_build(app: Application) -> bool:
         return False  # reported by load_app_manifest
     entry = data.get("entry") if isinstance(data, dict) else None
     path0 = app.run_spec(entry if isinstance(entry, str) else None)["path0"]
-    files = _cache.app_files(app.manifest_path, path0)
+    files = _record.app_files(app.manifest_path, path0)
     if not files and not app.module and not os.path.isdir(app.path):
         try:  # a manifest without digests: by mtime
             return os.stat(app.path).st_mtime_ns > os.stat(app.manifest_path).st_mtime_ns
@@ -151,11 +151,11 @@ def prepare(
                                  allow_yanked=request.allow_yanked, on_unrecorded=unrecorded)
     finally:
         lib_store.close()
-    record = _cache.cache_record(plan, app, root=root, request=request, generations=generations)
+    record = _record.cache_record(plan, app, root=root, request=request, generations=generations)
     name = _cache.plan_key(app.manifest_path, request.policy or "", request.flags) + ".json"
     plan_path = os.path.join(plans, name)
     try:
-        _cache.write_plan(plan_path, record)
+        _record.write_plan(plan_path, record)
         write_bootstrap(boot)
     except OSError as e:
         if not private_fallback:
@@ -165,7 +165,7 @@ def prepare(
         private = _private_dir(plan_path)
         plan_path = os.path.join(private, name)
         boot = os.path.join(private, "bootstrap")
-        _cache.write_plan(plan_path, record)
+        _record.write_plan(plan_path, record)
         write_bootstrap(boot)
     from siglink.link.warm import release_planner
 
