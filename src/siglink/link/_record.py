@@ -4,6 +4,16 @@ reads without loading this module).
 :func:`cache_record` turns a computed :class:`~siglink.link.plan.LinkPlan` into the record the
 warm path validates; :func:`write_plan` writes it authenticated, with the key of its directory
 (made on first use, mode 0600).
+
+>>> import os, tempfile
+>>> from siglink.link._cache import read_plan
+>>> plans = tempfile.mkdtemp()
+>>> path = os.path.join(plans, "0" * 32 + ".json")
+>>> write_plan(path, {"format": 1})
+>>> read_plan(path) is None  # authentic, but not the shape of a format-2 record
+True
+>>> oct(os.stat(os.path.join(plans, ".key")).st_mode & 0o777)
+'0o600'
 """
 
 from __future__ import annotations
