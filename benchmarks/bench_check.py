@@ -3,7 +3,7 @@
 (a) the structural check of a typical four-parameter signature, memo defeated, against
     ``inspect.signature()`` of the same function (target: ratio <= 1.0). "Memo defeated":
     both memos of the checker are cleared before every check, the verdicts per signature pair
-    and the subtype decisions per type pair (DESIGN §3.5); what is computed once per *value*
+    and the subtype decisions per type pair (docs/design.md §3.5); what is computed once per *value*
     (a signature's canonical text, digest and lookup index, as when it is parsed or loaded)
     is not recomputed, as parsing is excluded;
 (b) the digest fast path (identical signatures) against the structural path (target: >= 20x);

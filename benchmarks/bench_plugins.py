@@ -85,7 +85,7 @@ def pluggy_hook(funcs: list[Callable[[int, int], int]]) -> Callable[..., list[in
         plugin = types.ModuleType(f"bench_plugin_{i}")
         plugin.on_event = impl(f)  # type: ignore[attr-defined]
         manager.register(plugin)
-    return manager.hook.on_event  # type: ignore[no-any-return]
+    return manager.hook.on_event
 
 
 def per_call(fn: Callable[..., object], inner: int) -> float:

@@ -24,9 +24,34 @@ import pytest
 
 CACHE = Path(os.environ.get("SIGLINK_TEST_CACHE", Path.home() / ".cache" / "siglink-tests"))
 
-# Measured once with ``pytest --durations=60`` on the 2-core development machine: tests that
-# took more than about 5 s (a node id, or a prefix naming a test function or a file).
-SLOW: tuple[str, ...] = ()
+# Measured once with ``pytest --durations=60`` on the shared 2-core development machine:
+# tests that took 5 s or more (a node id, or a prefix naming all parameters of a test).
+SLOW: tuple[str, ...] = (
+    "tests/bundle/test_bundle_realworld.py::"
+    "test_werkzeug_app_runs_from_its_bundle_in_a_bare_environment",
+    "tests/cli/test_cli_demo.py::test_the_story_goes_as_told",
+    "tests/cli/test_cli_main.py::test_plan_with_environment_and_no_store_yet",
+    "tests/contracts/test_compat_binding.py::TestBindingAgainstPython::"
+    "test_verdict_matches_binding",
+    "tests/contracts/test_types_mypy.py::test_is_subtype_agrees_with_mypy",
+    "tests/contracts/test_types_property.py::TestTransitivity::test_widening_chains",
+    "tests/link/test_link_realworld.py::test_markupsafe_soft_unicode",
+    "tests/link/test_link_realworld.py::test_werkzeug_url_quote",
+    "tests/link/test_run_children.py::test_children_inherit_the_link",
+    "tests/link/test_run_cli.py::test_directory_and_project_applications",
+    "tests/link/test_run_cli.py::test_policy_per_application_and_global",
+    "tests/link/test_run_cli.py::test_refused_link_exits_127_naming_the_problem",
+    "tests/link/test_run_cli.py::test_who_uses_tells_what_each_application_links_now",
+    "tests/link/test_run_cli.py::test_yanked_versions_are_never_linked",
+    "tests/link/test_run_edge_cases.py::test_an_edited_local_module_is_noticed_even_with_an_old_"
+    "mtime",
+    "tests/link/test_run_edge_cases.py::test_deleted_apps_are_forgotten",
+    "tests/link/test_run_realworld.py::test_markupsafe_and_werkzeug",
+    "tests/store/test_store_crash.py::test_sigkill_at_any_moment_of_the_writing",
+    "tests/store/test_store_fetch.py::test_project_directory_and_sdist",
+    "tests/store/test_store_fetch.py::test_relative_project_directory",
+    "tests/store/test_store_fetch.py::test_requirement_fetched_and_built_from_sdist",
+)
 
 
 def fetch(requirement: str, *, kind: str = "wheel") -> Path:
@@ -104,13 +129,23 @@ class _Pypi:
     fetch = staticmethod(fetch)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m and -k deselect anything
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the ``pypi`` fixture ``network``, and :data:`SLOW` ``slow``."""
+    """Mark every test that uses the ``pypi`` fixture ``network``, and :data:`SLOW` ``slow``;
+    an entry of :data:`SLOW` that names no test of a collected file is an error (a renamed
+    test must not silently join the fast loop)."""
+    matched: set[str] = set()
+    files = {item.nodeid.split("::", 1)[0] for item in items}
     for item in items:
         if "pypi" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.network)
-        if item.nodeid.startswith(SLOW):
-            item.add_marker(pytest.mark.slow)
+        for entry in SLOW:
+            if item.nodeid == entry or item.nodeid.startswith((entry + "[", entry + "::")):
+                item.add_marker(pytest.mark.slow)
+                matched.add(entry)
+    stale = [e for e in SLOW if e.split("::", 1)[0] in files and e not in matched]
+    if stale:
+        raise pytest.UsageError("tests/conftest.py SLOW names no test: " + ", ".join(stale))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -41,7 +41,7 @@ def test_dir_is_all() -> None:
     "siglink.errors", "siglink.cli.native", "siglink.cli.demo", "siglink.cli.contracts",
     "siglink.native.cdecl", "siglink.native.elf", "siglink.native.bind", "siglink.native.compat",
     "siglink.native.manifest", "siglink.demo.wheels", "siglink.demo.story",
-    "siglink.python.exports",
+    "siglink.python.exports", "siglink.python.receivers",
 ])
 def test_module_dir_is_its_all(name: str) -> None:
     module = importlib.import_module(name)

@@ -26,7 +26,7 @@ def _citations() -> dict[str, set[str]]:
         text = path.read_text(encoding="utf-8")
         for match in re.finditer(r"§\s?(\d+(?:\.\d+)*)", text):
             cited.setdefault(match.group(1), set()).add(path.name)
-        # a bare "DESIGN §x" pointed at a document outside the repository
+        # "DESIGN" (section) pointed at a document outside the repository
         assert not re.search(r"\bDESIGN\b", text), f"{path}: cite docs/design.md, not DESIGN"
     return cited
 

@@ -57,7 +57,7 @@ def test_a_parser_defect_is_not_an_unknown_type(monkeypatch: pytest.MonkeyPatch)
         with pytest.raises(AttributeError, match="a defect"):
             _typeparse.parse("list[int]")
         # what the parser cannot read is still unknown
-        assert _typeparse.parse("list[") == _typeparse.UNKNOWN
+        assert _typeparse.parse("list[").is_unknown
         assert _typeparse.parse("a\x00b").is_unknown
     finally:
         _typeparse._parse.cache_clear()

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from siglink.link.api import plan, run
     from siglink.link.app import Application, PlanRequest
     from siglink.link.plan import LinkPlan
+    from siglink.plugins.host import plugins  # the package is callable: see siglink.plugins
     from siglink.plugins.spec import extension_point, implements
     from siglink.store import Store
 

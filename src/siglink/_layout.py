@@ -9,6 +9,7 @@ Layout (docs/design.md §5)::
       index.sqlite         units, versions, modules, exports, imports, yanks, applications
       generation           the generations as text (:func:`read_generations`), bumped by
                            every change; the warm path reads this file, never SQLite
+      yanks.json           every yank and its reason, rewritten with each yank (for repair)
       libs/NAME/VERSION/   one unpacked, byte-compiled wheel and its NAME-VERSION.dist-info/
       plans/               cached link plans
       bootstrap/           the generated sitecustomize.py that makes child interpreters
@@ -28,7 +29,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "StoreLayout", "format_generations", "read_generations", "store_root"]
+__all__ = ["ALL", "SYSTEM_STORE", "TRUST_OWNER_ENV", "StoreLayout", "format_generations",
+           "read_generations", "store_root", "untrusted", "untrusted_store", "user_store"]
+
+SYSTEM_STORE = "/var/lib/siglink"
+"""The shared system store: owned by root, read by every user (:func:`store_root`)."""
+
+TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"
+"""Set to ``1`` (or pass ``--trust-owner``) for root to use a store another user owns."""
 
 ALL = "*"
 """The key, in a generations mapping, of the last change to the set of distributions and
@@ -40,13 +48,39 @@ def __dir__() -> list[str]:
 
 
 def store_root(explicit: str | os.PathLike[str] | None = None) -> str:
-    """The store directory, absolute: ``--store`` > ``$SIGLINK_STORE`` >
-    ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
+    """The store directory, absolute. The first of:
+
+    1. ``explicit`` (``--store DIR``);
+    2. ``$SIGLINK_STORE``;
+    3. the user's own store, ``$XDG_DATA_HOME/siglink`` (``~/.local/share/siglink``), when it
+       holds an index;
+    4. each ``$XDG_DATA_DIRS`` entry (default ``/usr/local/share:/usr/share``) + ``/siglink``
+       that holds an index, in order;
+    5. ``/var/lib/siglink`` (:data:`SYSTEM_STORE`, the shared system store) when it holds an
+       index;
+    6. the user's own store, created by the first change.
+
+    A few ``stat`` calls; the warm path uses it.
+    """
     root = os.fspath(explicit) if explicit else os.environ.get("SIGLINK_STORE")
-    if not root:
-        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
-        root = os.path.join(data, "siglink")
-    return os.path.abspath(os.path.expanduser(root))
+    if root:
+        return os.path.abspath(os.path.expanduser(root))
+    own = user_store()
+    if os.path.isfile(os.path.join(own, "index.sqlite")):
+        return own
+    dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    for base in [*dirs.split(":"), os.path.dirname(SYSTEM_STORE)]:
+        if base and os.path.isabs(base):
+            candidate = os.path.join(base, "siglink")
+            if os.path.isfile(os.path.join(candidate, "index.sqlite")):
+                return candidate
+    return own
+
+
+def user_store() -> str:
+    """The user's own store: ``$XDG_DATA_HOME/siglink`` > ``~/.local/share/siglink``."""
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return os.path.abspath(os.path.expanduser(os.path.join(data, "siglink")))
 
 
 class StoreLayout:
@@ -81,6 +115,10 @@ class StoreLayout:
     @property
     def generation(self) -> str:
         return self._join("generation")
+
+    @property
+    def yanks(self) -> str:
+        return self._join("yanks.json")
 
     @property
     def libs(self) -> str:
@@ -179,3 +217,45 @@ def read_generations(path: str) -> tuple[int, dict[str, int]]:
         return -1, {}
     libraries.setdefault(ALL, generation)
     return generation, libraries
+
+
+def untrusted(path: str) -> str | None:
+    """Why ``path`` (a store directory or file) must not be trusted, else ``None``: like ssh's
+    StrictModes, anything writable by group or others is refused, and root does not use what
+    another user owns unless ``$SIGLINK_TRUST_STORE_OWNER`` is ``1``. A path that does not
+    exist is nothing to distrust. One ``os.stat``; standard library only.
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> os.chmod(d, 0o755); untrusted(d) is None
+    True
+    >>> os.chmod(d, 0o777); untrusted(d).endswith(": writable by group and others; refused "
+    ...                                             f"(chmod go-w {d})")
+    True
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing there (a path that cannot be a store is refused elsewhere)
+    except OSError as e:
+        return f"{path}: cannot be checked ({e.strerror or e})"
+    writable = st.st_mode & 0o022
+    if writable:
+        who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
+        return f"{path}: writable by {who}; refused (chmod go-w {path})"
+    if (os.geteuid() == 0 and st.st_uid != 0
+            and os.environ.get(TRUST_OWNER_ENV) != "1"):
+        return (f"{path}: owned by uid {st.st_uid}, not root: root does not use another "
+                f"user's store (--trust-owner or {TRUST_OWNER_ENV}=1 trusts it)")
+    return None
+
+
+def untrusted_store(layout: StoreLayout) -> str | None:
+    """The first reason not to trust the store (its directory, index, plans, bootstrap,
+    generation file, libs), else ``None``."""
+    for path in (layout.root, layout.index, layout.plans, layout.bootstrap, layout.generation,
+                 layout.libs):
+        problem = untrusted(path)
+        if problem is not None:
+            return problem
+    return None

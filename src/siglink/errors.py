@@ -111,7 +111,7 @@ class ManifestError(BadInputError):
     ...     except ManifestError as e:
     ...         print(e)
     m.json: manifest format 9 is newer than this siglink reads (format 1); upgrade siglink
-    m.json: corrupt manifest: missing key 'version'
+    m.json: corrupt manifest: $.unit: missing key 'version'
     """
 
 

@@ -128,8 +128,8 @@ class TestExports:
         sdist = tmp_path / "cut-1.0.tar.gz"
         sdist.write_bytes(b"\x1f\x8b\x08\x00" + bytes(40))
         cases = {
-            str(garbled): f"{garbled}: corrupt manifest: invalid signature '(a b)': invalid "
-                          "syntax at column 4",
+            str(garbled): f"{garbled}: corrupt manifest: $.exports[\"x.f\"].signature: "
+                          "invalid signature '(a b)': invalid syntax at column 4",
             str(sdist): f"{sdist}: not a valid source archive: zlib error: Error -3 while "
                         "decompressing data: invalid stored block lengths",
             str(tmp_path / "missing.whl"): f"{tmp_path / 'missing.whl'}: no such file or directory",

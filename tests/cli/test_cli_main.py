@@ -110,9 +110,11 @@ def test_interrupt_while_setting_up(monkeypatch: pytest.MonkeyPatch,
 
 
 def _siglink(root: Path, *argv: str, **env: str) -> subprocess.Popen[str]:
+    """``siglink ARGV`` with the pause point the ``SIGLINK_TEST_PAUSE_*`` variables name."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SIGLINK_TEST_")}
+    driver = Path(__file__).parent.parent / "store" / "pause_driver.py"
     return subprocess.Popen(
-        [sys.executable, "-m", "siglink", *argv, "--store", str(root)],
+        [sys.executable, str(driver), *argv, "--store", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**environ, **env},
     )
 

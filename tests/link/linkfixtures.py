@@ -47,8 +47,10 @@ def siglink(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def install(capsys: pytest.CaptureFixture[str], store: Path, *wheels: Path | str) -> None:
-    """``siglink install`` each wheel (or spec) into ``store``; fails the test on error."""
-    code, out, err = siglink(capsys, "install", "--store", str(store), *map(str, wheels))
+    """``siglink install --no-deps`` each wheel (or spec) into ``store`` (exactly those: a
+    library whose dependency is missing is a case the tests link); fails the test on error."""
+    code, out, err = siglink(capsys, "install", "--no-deps", "--store", str(store),
+                             *map(str, wheels))
     assert code == 0, f"install failed ({code}):\n{out}\n{err}"
 
 

@@ -365,3 +365,23 @@ def test_install_names_what_it_could_not_read(
         "which could not be read",
         "siglink: warning: pk==1.0: pk.K: base class pk.gone.Base could not be read; the "
         "members it provides are unverified"]
+
+
+def test_a_name_an_open_module_getattr_may_serve_is_unverified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ``__getattr__`` that forwards any name: a name it may serve is neither absent nor
+    identical, and the application runs on it."""
+    store = tmp_path / "store"
+    install(capsys, store, make_wheel(tmp_path, "proxy", "1.0", {
+        "proxy/__init__.py": "from . import _impl\n\ndef __getattr__(name):\n"
+                             "    return getattr(_impl, name)\n",
+        "proxy/_impl.py": "ANSWER = 42\n"}))
+    app = make_app(tmp_path, "import proxy\nprint(proxy.ANSWER)\n")
+    build_app(capsys, store, app)
+    plan = plan_json(capsys, store, app)
+    link = plan["links"]["proxy"]
+    assert link["version"] == "1.0"
+    assert link["verdict"]["status"] == "compatible (unverified)"
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "42\n"), ran.stderr

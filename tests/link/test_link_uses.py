@@ -139,7 +139,7 @@ def test_optional_uses_are_recorded_and_never_refuse(
 def test_a_module_no_library_provides_refuses_the_link(
     tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """DESIGN §5: the environment takes part only when asked. ``packaging`` is installed in
+    """docs/design.md §5: the environment takes part only when asked. ``packaging`` is installed in
     the running environment (siglink needs it), and not in the store."""
     install(capsys, store, textkit(tmp_path, "1.0.0", WRAP_1))
     app = make_app(tmp_path, """

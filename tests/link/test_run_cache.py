@@ -85,14 +85,17 @@ def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert app_manifest_path("app.py") == str(tmp_path / "app.siglink.json")
     assert app_manifest_path("script") == str(tmp_path / "script.siglink.json")
     assert app_manifest_path("tool") == str(tmp_path / "tool" / "siglink.json")
-    assert app_manifest_path("pkg.mod", True) == str(tmp_path / "pkg.mod.siglink.json")
+    # -m: in the store's own area, never in the current directory
+    root = str(tmp_path / "store")
+    module = os.path.join(root, "apps", "modules", str(tmp_path).replace("/", "%2F"))
+    assert app_manifest_path("pkg.mod", True, root) == os.path.join(module, "pkg.mod.siglink.json")
     app = Application.resolve("app.py")
     assert (app.target, app.module, app.path, app.manifest_path) == (
         "app.py", False, str(tmp_path / "app.py"), str(tmp_path / "app.siglink.json"))
     assert app == Application.resolve(str(tmp_path / "app.py").replace("app.py", "./app.py"))
     with pytest.raises(AttributeError):
         app.path = "/elsewhere"
-    assert Application.resolve("pkg.mod", True).run_spec(None) == {
+    assert Application.resolve("pkg.mod", True, root).run_spec(None) == {
         "kind": "module", "target": "pkg.mod", "path0": str(tmp_path)}
 
 
@@ -326,9 +329,11 @@ def test_warm_run_returns_without_a_plan(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.py").write_text("raise SystemExit(9)\n")
     # running the application would raise SystemExit(9); returning means "not warm"
-    warm.warm_run(["run", "app.py"])  # no manifest
+    assert warm.warm_run(["run", "app.py"]) is None  # type: ignore[func-returns-value]
     (tmp_path / "app.siglink.json").write_text("{}")
-    warm.warm_run(["run", "--store", str(tmp_path / "s"), "app.py"])  # no plan
+    assert warm.warm_run(  # type: ignore[func-returns-value]
+        ["run", "--store", str(tmp_path / "s"), "app.py"]) is None  # no plan
+    assert not (tmp_path / "s").exists()  # and looking for a plan created no store
 
 
 def test_normalize() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from linkfixtures import install, make_app, make_wheel, siglink
 
-from siglink.link.app import app_manifest_path
+from siglink.link.app import app_manifest_path, module_dir
 
 _ENTRY = shutil.which("siglink")
 SIGLINK = [_ENTRY] if _ENTRY else [sys.executable, "-m", "siglink"]
@@ -194,7 +194,10 @@ def test_run_module(store: Path, tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert f"siglink: {warmth} plan" in result.stderr
         assert result.stdout == f"HEY! {project / 'tools' / 'loud.py'}\n"
-    assert (project / "tools.loud.siglink.json").is_file()
+    # its manifest lives in the store's own area, never in the current directory
+    assert not (project / "tools.loud.siglink.json").exists()
+    assert (Path(module_dir(str(store), str(project))) / "tools.loud.siglink.json"
+            ).is_file()
 
 
 def test_a_fixed_version_is_used_at_the_next_start(

@@ -270,3 +270,34 @@ def test_group_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "siglink native manifest LIB.so --header H" in out
     assert "``" not in out and ":func:" not in out
+
+
+def test_a_header_declaring_none_of_the_librarys_functions_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from siglink.native.bind import find_library
+
+    libz, _ = find_library("z")
+    sqlite_h = Path("/usr/include/sqlite3.h")
+    if not sqlite_h.is_file():
+        pytest.skip("needs sqlite3.h (apt-get install libsqlite3-dev)")
+    out = tmp_path / "libz.so.1"
+    assert main(["native", "manifest", libz, "--header", str(sqlite_h), "-o", str(out)]) == 2
+    exported = sum(1 for s in ElfFile.read(libz).symbols.values() if s.function and s.linkable)
+    assert capsys.readouterr() == ("", (
+        f"siglink: error: {sqlite_h}: declares none of the {exported} functions {libz} "
+        "exports; refused (is it this library's header?)\n"))
+    assert not out.exists()
+
+
+def test_a_header_declaring_few_of_the_librarys_functions_is_a_warning(
+    bare: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    few = tmp_path / "few.h"
+    few.write_text("int sl_add(int a, int b);\n")
+    assert main(["native", "manifest", str(bare), "--header", str(few), "--sidecar"]) == 0
+    declared, exported = manifest.coverage(bare, manifest.read(bare)[0])  # type: ignore[index]
+    assert declared == 1 and exported > 10
+    assert capsys.readouterr().err == (
+        f"siglink: warning: {few} declares only 1 of the {exported} functions {bare} exports; "
+        "consumers of the others link unverified\n")

@@ -1,4 +1,5 @@
-"""The C rules (DESIGN §3.4) as a table: (old declaration, new declaration, expected findings).
+"""The C rules (docs/design.md §3.4) as a table: (old declaration, new declaration, expected
+findings).
 
 Both sides go through the real preprocessor, pycparser and the gcc layout probe.
 """

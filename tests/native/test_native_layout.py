@@ -14,7 +14,13 @@ import pytest
 from native_clib import LAYOUT_H, build_sl_layout
 
 from siglink.errors import NativeError
-from siglink.native import Library, NativeLinkError, link
+from siglink.native import (
+    Library,
+    NativeLinkError,
+    UnverifiedLinkError,
+    UnverifiedLinkWarning,
+    link,
+)
 from siglink.native import manifest as native_manifest
 
 MEMBERS = {
@@ -118,5 +124,11 @@ def test_a_symbol_kept_only_for_old_binaries_binds_only_by_its_version(built: Pa
         "  C1 sl_old: expected a defined function, found only sl_old@LAYOUT_1; "
         "kept for old binaries; no new link binds it (incompatible)"
     ]
-    old = link(built, "int sl_old(void);", versions={"sl_old": "LAYOUT_1"})
+    # The library's manifest records the default versions only: the old one is unverified.
+    with pytest.raises(UnverifiedLinkError) as refused:
+        link(built, "int sl_old(void);", versions={"sl_old": "LAYOUT_1"})
+    assert refused.value.symbols == ("sl_old",)
+    with pytest.warns(UnverifiedLinkWarning, match="do not declare sl_old"):
+        old = link(built, "int sl_old(void);", versions={"sl_old": "LAYOUT_1"},
+                   allow_unverified=True)
     assert old.sl_old() == 7

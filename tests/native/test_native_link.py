@@ -15,7 +15,7 @@ from native_clib import header
 from siglink.contracts.verdict import Severity
 from siglink.errors import LinkError, NativeError
 from siglink.native import NativeLinkError, find_library, link
-from siglink.native.bind import UnverifiedLinkWarning
+from siglink.native.bind import UnverifiedLinkError, UnverifiedLinkWarning
 from siglink.native.elf import ElfFile
 
 ZLIB_H = Path("/usr/include/zlib.h")
@@ -236,8 +236,16 @@ def test_without_manifest_only_symbols_are_checked_and_marked_unverified(tmp_pat
     from native_clib import build_sl_demo
 
     lib = build_sl_demo("2.0", tmp_path / "bare")
+    with pytest.raises(UnverifiedLinkError) as refused:
+        link(lib, "int sl_add(int a, int b); long sl_scale(int value, int factor);")
+    assert refused.value.exit_code == 127 and refused.value.symbols == ("sl_add", "sl_scale")
+    assert refused.value.message == (
+        f"cannot link {lib.name} ({lib}): no siglink manifest and no header= to check sl_add, "
+        "sl_scale against; embed one with 'siglink native manifest', pass the library's "
+        "header=, or allow_unverified=True to check only that the symbols exist")
     with pytest.warns(UnverifiedLinkWarning) as caught:
-        linked = link(lib, "int sl_add(int a, int b); long sl_scale(int value, int factor);")
+        linked = link(lib, "int sl_add(int a, int b); long sl_scale(int value, int factor);",
+                      allow_unverified=True)
     assert str(caught[0].message) == (
         f"{lib} carries no siglink manifest and no header= was given: only the presence of "
         "each symbol was checked, not its signature (embed one with 'siglink native "
@@ -342,7 +350,8 @@ def test_a_whole_view_of_bytes_is_passed_without_a_copy() -> None:
     """memchr returns a pointer into what it was given: the bytes themselves for a whole
     view (the pointer lives as long as the bytes), the right offset for a slice."""
     with pytest.warns(UnverifiedLinkWarning):
-        libc = link("c", "void *memchr(const void *s, int c, unsigned long n);")
+        libc = link("c", "void *memchr(const void *s, int c, unsigned long n);",
+                    allow_unverified=True)
     data = bytes(range(200)) + b"end"
     start = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
     assert start is not None
@@ -392,7 +401,7 @@ def test_sqlite_version_of_the_library_python_links() -> None:
     assert asked == soname
     with pytest.warns(UnverifiedLinkWarning):
         lib = link(path, "const char *sqlite3_libversion(void);\n"
-                   "int sqlite3_libversion_number(void);")
+                   "int sqlite3_libversion_number(void);", allow_unverified=True)
     assert lib.sqlite3_libversion().decode() == sqlite3.sqlite_version
     major, minor, patch = (int(x) for x in sqlite3.sqlite_version.split("."))
     assert lib.sqlite3_libversion_number() == major * 1_000_000 + minor * 1000 + patch
@@ -401,7 +410,7 @@ def test_sqlite_version_of_the_library_python_links() -> None:
 def test_libc_through_its_own_headers_matches_os_stat(tmp_path: Path) -> None:
     """Struct layouts of real glibc headers (st_atime is a macro for st_atim.tv_sec)."""
     with pytest.warns(UnverifiedLinkWarning):
-        libc = link("c", "#include <sys/stat.h>\n")
+        libc = link("c", "#include <sys/stat.h>\n", allow_unverified=True)
     target = tmp_path / "sized"
     target.write_bytes(b"x" * 1234)
     st = libc.struct_stat()

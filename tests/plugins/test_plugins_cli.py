@@ -111,3 +111,45 @@ def test_the_last_failure_of_a_plugin_is_shown(
     assert code == 0
     assert ("last failure: chat.commands: AttributeError: 'NoneType' object has no "
             "attribute 'upper'") in out
+
+
+def test_entry_point_plugins_are_checked_from_their_source(
+        tmp_path: Path, store: Store, chat: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    site = tmp_path / "site"
+    for name, source, func in (("epshout", SHOUT, "shout"), ("epwhisper", WHISPER, "whisper")):
+        (site / name).mkdir(parents=True)
+        (site / name / "__init__.py").write_text(source)
+        info = site / f"{name}-3.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 3.0\n")
+        (info / "entry_points.txt").write_text(f"[chat.commands]\n{func} = {name}:{func}\n")
+        (info / "RECORD").write_text(f"{name}/__init__.py,,\n")
+    monkeypatch.syspath_prepend(str(site))
+    code, out, _ = run(capsys, "plugins", "chat", "--store", str(store.root))
+    assert code == 1
+    assert "  ok        epshout 3.0 (entry-point)  epshout:shout" in out
+    assert "  REJECTED  epwhisper 3.0 (entry-point)  epwhisper:whisper" in out
+    assert ("P11 epwhisper:whisper param user: expected str, found int; parameter type "
+            "narrowed (incompatible)") in out
+    assert "epshout" not in sys.modules and "epwhisper" not in sys.modules
+
+
+def test_a_plugins_uses_of_the_host_api_are_checked_too(
+        tmp_path: Path, store: Store, chat: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kwshout calls format_user(user=...), which 2.0 made positional-only."""
+    plugins = tmp_path / "plugins"
+    code = SHOUT.replace("def shout", "def kwshout").replace("format_user(user)",
+                                                             "format_user(user=user)")
+    plugin(plugins, "kwshout", code)
+    assert run(capsys, "build", str(plugins / "kwshout"), "--store", str(store.root))[0] == 0
+    install_host(tmp_path, store, "2.0.0", HOST_2)
+    code_, out, _ = run(capsys, "plugins", "chat==1.0", "--store", str(store.root),
+                        "--plugin-dir", str(plugins), "--no-entry-points",
+                        "--against", "chat==2.0.0")
+    assert code_ == 1
+    breaks = out.split("would break:")[1]
+    assert "kwshout 1.0" in breaks
+    assert "P18 chat.format_user param user" in breaks

@@ -117,3 +117,36 @@ def test_an_unreadable_manifest_is_reported(
     assert (status, fault) == ("rejected", Fault.BAD_MANIFEST)
     assert reason.startswith(f"{plugins / 'junk' / 'siglink.json'}: not valid JSON")
     assert hook.collect("hi", user="ann") == ["<ann> HI"]
+
+
+def test_when_the_newest_version_fails_to_import_the_next_one_loads(
+        tmp_path: Path, store: Store, running: Any) -> None:
+    built(store, tmp_path / "old", "shout", SHOUT)
+    raising = SHOUT + "\nraise RuntimeError('2.0 needs a config file')\n"
+    built(store, tmp_path / "new", "shout", raising, version="2.0")
+    hook = siglink.plugins(running.command, directories=[tmp_path / "old", tmp_path / "new"],
+                           entry_points=False)
+    assert [(o.record.label, o.status) for o in outcomes(hook)] == [
+        ("shout 1.0", "superseded"), ("shout 2.0", "compatible")]
+    assert hook.collect("hi", user="ann") == ["<ann> HI"]
+    line = raising.strip().splitlines().index("raise RuntimeError('2.0 needs a config file')")
+    assert reasons(hook) == {
+        "shout 1.0": ("compatible", None, "a newer version failed to load"),
+        "shout 2.0": ("failed", Fault.IMPORT_ERROR,
+                      f"shout/__init__.py:{line + 1}: importing shout raised RuntimeError: "
+                      "2.0 needs a config file")}
+    assert str(sys.modules["shout"].__file__).startswith(str(tmp_path / "old"))
+
+
+def test_a_plugin_named_like_a_module_already_installed_is_not_confused_with_it(
+        tmp_path: Path, store: Store, running: Any) -> None:
+    plugins = tmp_path / "plugins"
+    built(store, plugins, "shout", SHOUT)
+    built(store, plugins, "colorsys", SHOUT.replace("def shout", "def colors"))
+    sys.modules.pop("colorsys", None)  # not imported yet: the plugin's import finds the stdlib's
+    hook = siglink.plugins(running.command, directories=[plugins], entry_points=False)
+    assert hook.collect("hi", user="ann") == ["<ann> HI"]
+    status, fault, reason = reasons(hook)["colorsys 1.0"]
+    assert (status, fault) == ("failed", Fault.DUPLICATE)
+    stdlib = sys.modules["colorsys"].__file__
+    assert reason == f"module colorsys resolves to {stdlib}, not to colorsys 1.0's own"

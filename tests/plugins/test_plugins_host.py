@@ -65,7 +65,7 @@ def test_a_plugin_built_against_an_older_host_is_checked_against_the_current_spe
     built(store, plugins, "echo", ECHO)
     host2 = install_host(tmp_path, store, "2.0", HOST_2)
     sys.path.insert(0, str(host2))
-    import chat as running
+    import chat as running  # type: ignore[import-not-found]
 
     hook = siglink.plugins(running.command, directories=[plugins], entry_points=False)
     assert statuses(hook) == {"echo 1.0 (directory)": "rejected",
@@ -141,7 +141,7 @@ def test_the_newest_compatible_version_is_selected(
                               "shout 1.5 (store)": "compatible",
                               "shout 2.0 (store)": "rejected"}
     assert hook.collect("hi there", user="ann") == ["<ann> Hi There"]
-    assert sys.modules["shout"].__file__.startswith(str(store.root))
+    assert str(sys.modules["shout"].__file__).startswith(str(store.root))
 
 
 def test_an_entry_point_without_a_manifest_is_checked_when_imported(
@@ -167,3 +167,75 @@ def test_an_entry_point_without_a_manifest_is_checked_when_imported(
     assert [p.explain() for p in whisper.verdict.incompatible] == [
         "P11 epwhisper:whisper param user: expected str, found int; parameter type narrowed "
         "(incompatible)"]
+
+
+def test_the_generated_caller_passes_arguments_as_the_spec_declares() -> None:
+    """Positional parameters positionally, keyword-only ones by keyword, an omitted one with
+    the spec's own default (the implementation's default is never used)."""
+    from siglink.plugins.dispatch import Hook
+
+    def spec(a: int, /, b: int = 2, *rest: int, c: int = 3, **more: int) -> object: ...
+
+    def impl(x: int, y: int = 20, *rest: int, c: int = 30, **more: int) -> object:
+        return (x, y, rest, c, more)
+
+    hook = Hook.of("t.point", [impl], spec=spec)
+    assert hook.collect(1) == [(1, 2, (), 3, {})]
+    assert hook.first(1, 5, 6, 7, c=8, d=9) == (1, 5, (6, 7), 8, {"d": 9})
+    assert "<siglink hook t.point" in hook.collect.__code__.co_filename  # generated, not generic
+    with pytest.raises(TypeError):
+        hook.collect()  # a call the spec refuses is the host's own error, not a plugin's
+
+
+def test_skip_and_collect_go_through_the_generated_caller_too() -> None:
+    from siglink.plugins.dispatch import Hook
+
+    def spec(text: str) -> str:
+        raise NotImplementedError
+
+    def upper(text: str) -> str:
+        return text.upper()
+
+    def boom(text: str) -> str:
+        raise ValueError(text)
+
+    hook = Hook.of("t.point", [boom, upper], spec=spec)
+    skip, keep = hook.using("skip"), hook.using("collect")
+    assert skip.collect("a") == ["A"] and skip.first("b") == "B"
+    results = keep.collect("c")
+    assert isinstance(results[0], CallFailure) and results[1] == "C"
+    assert [f.message for f in keep.call_all("d")] == ["ValueError: d"]
+    assert "<siglink hook t.point" in skip.collect.__code__.co_filename
+    [(label, failure)] = hook.failures.items()
+    assert label.endswith(".boom -") and failure.message == "ValueError: d"
+
+
+def test_an_async_spec_gets_awaiting_callers() -> None:
+    import asyncio
+
+    from siglink.plugins.dispatch import Hook
+
+    async def spec(text: str) -> str:
+        raise NotImplementedError
+
+    async def upper(text: str) -> str:
+        return text.upper()
+
+    async def boom(text: str) -> str:
+        raise ValueError(text)
+
+    hook = Hook.of("t.async", [upper, boom], spec=spec)
+    assert asyncio.run(hook.using("skip").collect("a")) == ["A"]
+    assert asyncio.run(hook.first("b")) == "B"
+    with pytest.raises(PluginCallError) as info:
+        asyncio.run(hook.collect("c"))
+    assert info.value.plugin.startswith("test_an_async_spec_gets_awaiting_callers.")
+    # and a sync implementation of an async spec is refused (R6: sync/async)
+    from siglink.contracts.manifest import Export, ExportKind
+    from siglink.contracts.signature import Signature
+    from siglink.plugins.checking import check_implementation
+
+    sync = Export("p.f", ExportKind.FUNCTION, signature=Signature.parse("(text: str) -> str"))
+    async_spec = Export("h.spec", ExportKind.EXTENSION_POINT, flavor="async",
+                        signature=Signature.parse("(text: str) -> str"))
+    assert [p.rule for p in check_implementation(async_spec, sync).incompatible] == ["R6"]

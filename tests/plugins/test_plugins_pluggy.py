@@ -17,9 +17,12 @@ from siglink.plugins.pluggy_check import PluggyReport, pluggy_check
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
-REAL = ("pytest-xdist==3.8.0", "pytest-benchmark==5.3.1", "execnet==2.1.2")
+REAL = ("pytest-xdist==3.8.0", "pytest-benchmark==5.3.1", "execnet==2.1.2",
+        "hypothesis==6.170.17")
 
 BROKEN = '''
+from collections.abc import Generator
+
 import pytest
 
 
@@ -43,6 +46,16 @@ def pytest_no_such_hook(config):
 @pytest.hookimpl(optionalhook=True)
 def pytest_maybe_later(config):
     pass
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call) -> Generator[None, int, int]:
+    return (yield)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_addoption(parser):
+    yield
 '''
 
 
@@ -67,10 +80,7 @@ def _broken(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory, pypi: Any) -> tuple[Path, Path]:
-    try:
-        wheels = [pypi.fetch(r) for r in REAL]
-    except RuntimeError as e:  # the package index is unreachable
-        pytest.skip(f"cannot fetch the real plugins from the package index: {e}")
+    wheels = [pypi.fetch(r) for r in REAL]  # skips, saying why, only if the index is unreachable
     root = tmp_path_factory.mktemp("pluggy")
     return _site(root / "site", wheels), _broken(root / "broken")
 
@@ -85,6 +95,8 @@ def test_real_third_party_plugins_are_compatible(report: PluggyReport) -> None:
     third = {(p.name, p.source): p for p in report.plugins if p.source != "builtin"}
     names = {name for name, _ in third}
     assert {"pytest-xdist", "pytest-benchmark", "hypothesis", "brokenplug"} <= names
+    hypothesis = next(p for (name, _), p in third.items() if name == "hypothesis")
+    assert hypothesis.module == "_hypothesis_pytestplugin" and len(hypothesis.hooks) >= 5
     for (name, _), plugin in third.items():
         if name == "brokenplug":
             continue
@@ -107,11 +119,11 @@ def test_a_broken_plugin_is_reported_with_the_exact_problems(report: PluggyRepor
     assert not broken.ok
     found = {h.hook: (h.location, [p.explain() for p in h.verdict.incompatible])
              for h in broken.hooks}
-    assert found["pytest_collection_modifyitems"] == ("brokenplug.py:4", [
+    assert found["pytest_collection_modifyitems"] == ("brokenplug.py:6", [
         "P3 param extra: expected a subset of (session, config, items), found "
         "(session, config, items, extra); declared in the hookimpl but not in the hookspec: "
         "pluggy cannot pass it (incompatible)"])
-    assert found["pytest_configure"] == ("brokenplug.py:8", [
+    assert found["pytest_configure"] == ("brokenplug.py:10", [
         "P11 param config: expected pytest.Config, found int; parameter type narrowed "
         "(incompatible)"])
     assert found["pytest_runtest_call"][1] == [
@@ -121,6 +133,14 @@ def test_a_broken_plugin_is_reported_with_the_exact_problems(report: PluggyRepor
         "P1: expected a hookspec named pytest_no_such_hook, found none; unknown hook: "
         "pluggy refuses it when the plugin registers (incompatible)"]
     assert found["pytest_maybe_later"][1] == []  # optionalhook: no spec, not an error
+    # firstresult: the wrapper receives the first TestReport (not a list), and returns it
+    assert found["pytest_runtest_makereport"][1] == [
+        "P11 param hook_result: expected pytest.TestReport, found int; parameter type "
+        "narrowed (incompatible)",
+        "P13 return: expected pytest.TestReport, found int; widened (incompatible)"]
+    assert found["pytest_addoption"][1] == [
+        "R6: expected a plain implementation, found a wrapper; a historic hook cannot be "
+        "wrapped (incompatible)"]
 
 
 def test_cli_exit_codes(sites: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,8 +152,8 @@ def test_cli_exit_codes(sites: tuple[Path, Path], capsys: pytest.CaptureFixture[
     assert main(["pluggy-check", "pytest", "--no-builtins", "--path", str(good),
                  "--path", str(broken)]) == 1
     out = capsys.readouterr().out
-    assert "INCOMPATIBLE brokenplug 0.1 (entry point broken = brokenplug): 5 hookimpls" in out
-    assert "brokenplug.py:8: brokenplug.pytest_configure" in out
+    assert "INCOMPATIBLE brokenplug 0.1 (entry point broken = brokenplug): 7 hookimpls" in out
+    assert "brokenplug.py:10: brokenplug.pytest_configure" in out
     assert main(["pluggy-check", "no-such-project-xyz"]) == 2
     assert "no-such-project-xyz: no such distribution installed" in capsys.readouterr().err
 

@@ -67,7 +67,7 @@ def test_install_side_by_side(tmp_path: Path, make_wheel: WheelMaker) -> None:
     assert store.manifest("textkit", "1.0.0").exports["textkit.greet"].kind.value == "function"
     assert store.names() == ["textkit"]
     assert store.generation == 1  # one install command, one transaction, one bump
-    assert (root / "generation").read_text() == "1\n"
+    assert (root / "generation").read_text() == "1\n* 1\ntextkit 1\n"
     assert not list((root / ".staging").iterdir())
 
 
@@ -133,7 +133,7 @@ def test_providers_by_top_level_module(tmp_path: Path, make_wheel: WheelMaker) -
         str(make_wheel("text-kit", "1.0.0", {"textkit/__init__.py": "", "textkit/sub.py": "",
                                             "tk_helpers.py": ""})),
         str(make_wheel("fork-of-textkit", "0.1", {"textkit/__init__.py": "A = 1\n"})),
-    ])
+    ], allow_module_conflict=True)  # one owner per module name, unless told otherwise
     assert store.get("text-kit", "1.0.0").top_level == ("textkit", "tk_helpers")
     assert store.providers("textkit.sub") == ["fork-of-textkit", "text-kit"]
     assert store.providers("tk_helpers") == ["text-kit"]
@@ -250,6 +250,7 @@ def test_schema_1_index_is_upgraded(tmp_path: Path, make_wheel: WheelMaker) -> N
     Store(root).register_app("a", manifest_path="a.json", links={"textkit": "1.0.0"})
     db = sqlite3.connect(root / "index.sqlite")
     db.execute("ALTER TABLE apps DROP COLUMN refused")
+    db.execute("DROP TABLE garbage")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -258,7 +259,7 @@ def test_schema_1_index_is_upgraded(tmp_path: Path, make_wheel: WheelMaker) -> N
     store.register_app("b", manifest_path="b.json", links={"textkit": None}, refused="no")
     assert [a.refused for a in store.apps()] == [None, "no"]
     db = sqlite3.connect(root / "index.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     db.close()
 
 

@@ -311,7 +311,8 @@ def test_missing_file_and_bad_spec(refused: Refused, tmp_path: Path, store: Path
 def test_corrupt_index(refused: Refused, store: Path, make_wheel: WheelMaker) -> None:
     index = store / "index.sqlite"
     index.write_bytes(os.urandom(64) + b"garbage" * 500)
-    message = f"{index}: corrupt store index (file is not a database)"
+    message = (f"{index}: corrupt store index (file is not a database); nothing was changed: "
+               "run 'siglink store repair' to rebuild it from libs/")
     refused(["list"], 3, message)
     refused(["show", "textkit"], 3, message)
     refused(["install", str(make_wheel("textkit", "2.0.0"))], 3,
@@ -328,7 +329,7 @@ def test_newer_index_schema(refused: Refused, store: Path) -> None:
     db.close()
     refused(["list"], 3,
              f"{store / 'index.sqlite'}: store index schema 99 is newer than this siglink "
-             "reads (2); upgrade siglink")
+             "reads (3); upgrade siglink")
 
 
 def test_missing_library(refused: Refused, store: Path) -> None:

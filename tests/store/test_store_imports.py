@@ -1,4 +1,4 @@
-"""A third-party wheel's imports, computed at install from its own code (DESIGN §4)."""
+"""A third-party wheel's imports, computed at install from its own code (docs/design.md §4)."""
 
 from __future__ import annotations
 

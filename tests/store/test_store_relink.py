@@ -76,8 +76,12 @@ def test_install_yank_unyank_relink_at_once(shop: Shop) -> None:
         "installed textkit==1.0.1", f"  {r}: 1.0.0 -> 1.0.1", f"  {t}: 1.0.0 -> 1.0.1"]
     assert shop.who_uses() == {"report.py": ("1.0.1", "linked"), "tagger.py": ("1.0.1", "linked")}
     # 2.0.0 changes shout: report stays, tagger moves.
+    # The one that stays says why, in one line.
     assert shop.ok("install", str(shop.wheels["2.0.0"])) == [
-        "installed textkit==2.0.0", f"  {r}: stays on 1.0.1", f"  {t}: 1.0.1 -> 2.0.0"]
+        "installed textkit==2.0.0",
+        f"  {r}: textkit stays on 1.0.1: textkit 2.0.0: P3 textkit.shout param how: expected "
+        "absent, found how; required parameter added (incompatible)",
+        f"  {t}: 1.0.1 -> 2.0.0"]
     assert shop.who_uses() == {"report.py": ("1.0.1", "linked"), "tagger.py": ("2.0.0", "linked")}
     # Yanking 1.0.0 changes nothing; yanking 1.0.1 too leaves report nothing compatible: it
     # stops, and says why.
@@ -107,10 +111,15 @@ def test_json_says_how_each_link_changed(shop: Shop) -> None:
     assert data["relinked"] == [
         {"app": str(shop.report), "manifest": str(shop.report.with_suffix(".siglink.json")),
          "status": "move", "before": {"textkit": "1.0.0"}, "after": {"textkit": "1.0.1"},
-         "reason": None},
+         "reason": None, "held": [
+             {"name": "textkit", "linked": "1.0.1", "newest": "2.0.0",
+              "why": "P3 textkit.shout param how: expected absent, found how; required "
+                     "parameter added (incompatible)",
+              "line": "textkit stays on 1.0.1: textkit 2.0.0: P3 textkit.shout param how: "
+                      "expected absent, found how; required parameter added (incompatible)"}]},
         {"app": str(shop.tagger), "manifest": str(shop.tagger.with_suffix(".siglink.json")),
          "status": "move", "before": {"textkit": "1.0.0"}, "after": {"textkit": "2.0.0"},
-         "reason": None},
+         "reason": None, "held": []},
     ]
     shop.ok("yank", "textkit==1.0.0", "--reason", "CVE-0")
     data = json.loads("\n".join(shop.ok("yank", "textkit==1.0.1", "--reason", "CVE-1",
@@ -197,7 +206,8 @@ def test_applications_are_shown_as_themselves(tmp_path: Path, make_wheel: WheelM
     code, out, _ = run(capsys, "who-uses", "textkit", "--json", "--store", str(root))
     assert code == 0
     assert sorted((r["app"], r["manifest"]) for r in json.loads(out)) == [
-        (f"-m pkg.cli (in {work})", str(work / "pkg.cli.siglink.json")),
+        (f"-m pkg.cli (in {work})", str(root / "apps" / "modules" / str(work).replace(
+            "/", "%2F") / "pkg.cli.siglink.json")),
         (f"{tool}/", str(tool / "siglink.json")),
     ]
     # The text names them relative to the current directory when they are under it.

@@ -57,7 +57,9 @@ def bundle_app(app: str, output: str | os.PathLike[str], *, module: bool = False
     interpreter, python = interpreter_for(python_version)
     request = PlanRequest(policy_of(policy) if policy else None, pre=pre,
                           allow_yanked=allow_yanked)
-    linked = prepare(Application.resolve(app, module), request, store=store)
+    from siglink._layout import store_root
+
+    linked = prepare(Application.resolve(app, module, store_root(store)), request, store=store)
     record: dict[str, Any] = dict(linked.record)
     manifest = read_app_manifest(linked.plan.manifest_path)
     with open(linked.plan.manifest_path, encoding="utf-8") as f:

@@ -66,8 +66,16 @@ def error(message: str) -> None:
         print(f"siglink: error: {message}", file=sys.stderr)
 
 
+WARNED: set[str] = set()
+"""Messages already shown in this command (``main`` clears it), so a warning raised while
+working and repeated in a result's diagnostics prints once."""
+
+
 def warn(message: str) -> None:
-    """``siglink: warning: MESSAGE`` on stderr."""
+    """``siglink: warning: MESSAGE`` on stderr, once per command."""
+    if message in WARNED:
+        return
+    WARNED.add(message)
     if use_colour(sys.stderr):
         from rich.markup import escape
 

@@ -1,5 +1,6 @@
 """``siglink explain [RULE]``: what a rule id in a verdict means, with its example.
 
+>>> from siglink.contracts.rules import Rule
 >>> print(_text(Rule.P16))
 P16  keyword-callable parameter renamed  (incompatible)
 Calls passing it by keyword fail; in usage mode a review when no recorded call does.
@@ -15,9 +16,10 @@ see docs/design.md §3.3 (Python rules)
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from siglink.contracts.rules import Rule
+if TYPE_CHECKING:  # imported by the command itself: ``siglink --help`` stays fast
+    from siglink.contracts.rules import Rule
 
 __all__ = ["register", "run_explain"]
 
@@ -58,6 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_explain(args: argparse.Namespace) -> int:
     """``siglink explain [RULE] [--json]``."""
     from siglink.cli._output import print_json, table
+    from siglink.contracts.rules import Rule
 
     if args.rule is None:
         if args.json:
@@ -75,6 +78,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def _rule(text: str) -> Rule:
+    from siglink.contracts.rules import Rule
     from siglink.errors import BadInputError
 
     try:

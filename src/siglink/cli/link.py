@@ -114,7 +114,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         from siglink.cli.plugins import cmd_build_plugin
 
         return cmd_build_plugin(args, store)
-    result = build_app(store, Application.resolve(args.app, args.module),
+    result = build_app(store, Application.resolve(args.app, args.module, str(store.root)),
                        against=_pins(args.against))
     if args.json:
         print_json({
@@ -160,7 +160,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     if not args.module and not os.path.exists(args.app):
         raise BadInputError(f"{args.app}: no such file or directory", path=args.app)
-    app = Application.resolve(args.app, args.module)
+    from siglink._layout import store_root
+
+    app = Application.resolve(args.app, args.module, store_root(getattr(args, "store", None)))
     request = PlanRequest(args.policy, pre=args.pre, allow_yanked=args.allow_yanked,
                           environment=args.environment)
     try:

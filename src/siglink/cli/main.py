@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from siglink.errors import BadInputError, LinkError, SiglinkError
@@ -44,6 +45,7 @@ _GROUPS = (
     "siglink.cli.demo",
     "siglink.cli.explain",
     "siglink.cli.plugins",
+    "siglink.cli.fleet",
 )
 
 _EPILOG = """\
@@ -74,6 +76,19 @@ def store_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="the store to use (default: $SIGLINK_STORE or ~/.local/share/siglink)",
     )
+    parser.add_argument(  # root uses a store another user owns only when told to
+        "--trust-owner", action=_TrustOwner, nargs=0, default=argparse.SUPPRESS,
+        help="as root, use a store owned by another user (also SIGLINK_TRUST_STORE_OWNER=1)")
+
+
+class _TrustOwner(argparse.Action):
+    """``--trust-owner``: sets ``$SIGLINK_TRUST_STORE_OWNER`` (the exec'd run sees it too)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import os
+
+        os.environ["SIGLINK_TRUST_STORE_OWNER"] = "1"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,7 +152,14 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if getattr(args, "store", None) == "":
             raise BadInputError("--store: empty path")
-        return command(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning(warnings.showwarning)
+            try:
+                return command(args)
+            finally:
+                output = sys.modules.get("siglink.cli._output")
+                if output is not None:
+                    output.WARNED.clear()
     except SiglinkError as e:
         _report(e, args)
         return e.exit_code
@@ -176,6 +198,20 @@ def _internal_error(e: Exception, args: argparse.Namespace) -> None:
     if getattr(args, "json", False):
         print_json({"error": {"message": message, "exit_code": INTERNAL_ERROR,
                               "kind": "InternalError"}})
+
+
+def _show_warning(original: Callable[..., None]) -> Callable[..., None]:
+    """siglink's own warnings (an uninspected compiled module) as ``siglink: warning:`` lines."""
+
+    def show(message: Warning | str, category: type[Warning], *rest: object) -> None:
+        if category.__module__.startswith("siglink."):
+            from siglink.cli._output import warn
+
+            warn(str(message))
+        else:
+            original(message, category, *rest)
+
+    return show
 
 
 def _report(e: SiglinkError, args: argparse.Namespace) -> None:

@@ -7,8 +7,9 @@ siglink native check LIB DECLARATIONS prints the verdict of linking.
 Exit codes: 0 done (check: the library links); 1 check found an incompatible change
 (siglink.native.link refuses the same library with exit code 127); 2 bad input: a missing,
 unreadable or non-ELF file, a library for another architecture or ELF class, a header that
-does not preprocess, parse or compile, no declarations, or a library the system's paths do
-not have.
+does not preprocess, parse or compile, a header that declares none of the library's functions
+(manifest; fewer than a tenth of them: a warning), no declarations, or a library the system's
+paths do not have.
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def _manifest(args: argparse.Namespace) -> int:
         if args.output is None and Path(args.library).is_symlink():
             where += f" (the symlink {args.library} is kept)"
     native = built.native or {}
+    declared, exported = native_manifest.coverage(args.library, built)
+    if declared * 10 < exported:  # libraries often export internals; a tenth is low
+        from siglink.cli._output import warn
+
+        warn(f"{args.header} declares only {declared} of the {exported} functions "
+             f"{args.library} exports; consumers of the others link unverified")
     if args.print_json:
         from siglink.cli._output import print_json
 

@@ -2,6 +2,9 @@
 
 Both check without importing any plugin: ``plugins`` reads manifests (store, plugin
 directories, entry points), ``pluggy-check`` reads source with griffe.
+
+>>> _pins(["chat==2.0"])
+{'chat': '2.0'}
 """
 
 from __future__ import annotations

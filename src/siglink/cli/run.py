@@ -62,6 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Link and exec; returns only on an error raised before the application starts."""
+    from siglink._layout import store_root
     from siglink.cli._output import warn
     from siglink.link.app import Application, PlanRequest
     from siglink.link.run import run_app
@@ -81,8 +82,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise BadInputError(f"{target}: no such file or directory", path=target)
     request = PlanRequest(args.policy, pre=args.pre, allow_yanked=args.allow_yanked,
                           environment=args.environment)
-    run_app(Application.resolve(target, module), rest, request,
-            store=getattr(args, "store", None), note=warn)
+    store = getattr(args, "store", None)
+    run_app(Application.resolve(target, module, store_root(store)), rest, request, store=store,
+            note=warn)
 
 
 def _exists(path: str) -> bool:

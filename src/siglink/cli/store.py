@@ -1,9 +1,10 @@
 """Store commands: ``install``, ``list``, ``show``, ``remove``, ``yank``, ``unyank``,
-``who-uses``."""
+``who-uses``, ``store repair``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,10 +26,25 @@ examples:
   siglink install textkit-1.0.1-py3-none-any.whl --dry-run
                                    which registered applications would move, stay or stop
 
+  siglink install 'requests[socks]==2.31.0'        with its dependencies, as pip resolves them
+  siglink install -r requirements.txt -c constraints.txt
+  siglink install 'werkzeug==3.0.1' --no-deps      that version alone
+
+Dependencies are resolved by pip's own resolver against the configured index (pip's config,
+--index-url); versions the store already has are kept, the others fetched, built when only an
+sdist exists, and installed side by side with what is stored. Long steps print one line each
+on stderr. A failed build shows the compiler's or build backend's error lines.
 Versions sit side by side; installing NAME==VERSION again is a no-op ("already present").
+A top-level module belongs to one distribution: a wheel shipping a module another distribution
+provides is refused (exit 3) unless --allow-module-conflict. Modules of the standard library
+(a backport such as argparse 1.4.0) are installed but never served (a note says so).
 Every wheel is checked (RECORD hashes, paths, platform tags) before anything is written; one
 refused spec installs nothing. The registered applications linking an installed library are
-then linked again, and each one's outcome is printed.
+then linked again, and each one's outcome is printed: moved, stays (and why, when a newer
+version of an installed library is not linked), or still refused (and why).
+exit codes: 0 installed (or already present); 2 bad input (a malformed requirement or
+            requirements file, a refused wheel); 3 store error; 4 the index cannot provide a
+            requirement, cannot be reached, the requirements conflict, or a build failed
 """
 
 _LIST = """\
@@ -78,6 +94,31 @@ install, remove, yank and unyank that concerns them. A library not in the store 
 (exit 2); one in the store that no application links prints so (exit 0).
 """
 
+_VERIFY = """\
+examples:
+  siglink verify                       every version in the store
+  siglink verify textkit==1.0.1 idna   one version, every version of idna
+  siglink verify --json
+
+Every file of every version was hashed (sha256) at install, the byte-compiled .pyc included.
+Exit 0 when every file is as installed; 1 naming each file changed, missing or extra (or a
+version installed by an older siglink, which recorded no hashes).
+"""
+
+_STORE = """\
+examples:
+  siglink store repair              rebuild a missing, empty or damaged index from libs/
+"""
+
+_REPAIR = """\
+Rebuild the store's index from libs/: the damaged index is moved aside
+(index.sqlite.damaged-TIME), every libs/NAME/VERSION/ is adopted with the manifest written at
+install (its dist-info's siglink.json), yanks come back from the old index or yanks.json, and
+registrations from the old index when it can be read. What could not be restored is printed;
+a version that cannot be adopted is left in place. Exit 0 when everything was adopted, 1 when
+something was reported.
+"""
+
 
 def register(sub: Any) -> None:
     """Add the store subcommands to ``sub`` (an argparse subparsers action)."""
@@ -91,11 +132,20 @@ def register(sub: Any) -> None:
         return parser
 
     p = add("install", "add library versions to the store", _INSTALL)
-    p.add_argument("specs", nargs="+", metavar="SPEC",
+    p.add_argument("specs", nargs="*", metavar="SPEC",
                    help="a wheel, an sdist, a project directory or NAME==VERSION")
     p.add_argument("--index-url", metavar="URL", help="the package index to fetch from")
+    p.add_argument("-r", "--requirement", metavar="FILE", action="append", default=[],
+                   help="install from this requirements file (as pip reads it)")
+    p.add_argument("-c", "--constraint", metavar="FILE", action="append", default=[],
+                   help="constrain versions with this constraints file (as pip reads it)")
+    p.add_argument("--no-deps", action="store_true",
+                   help="install only what is given, not its dependencies")
     p.add_argument("--dry-run", action="store_true",
                    help="write nothing; show which applications would move, stay or stop")
+    p.add_argument("--allow-module-conflict", action="store_true",
+                   help="install even when another distribution provides one of its top-level "
+                        "modules (the linker then picks one and says which)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_install)
 
@@ -133,11 +183,28 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_who_uses)
 
+    p = add("verify", "check every stored file against the hashes recorded at install",
+            _VERIFY)
+    p.add_argument("targets", nargs="*", metavar="NAME[==VERSION]",
+                   help="the versions to check (default: every version)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_verify)
+
+    p = add("store", "look after the store itself", _STORE)
+    actions = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    repair: argparse.ArgumentParser = actions.add_parser(
+        "repair", help="rebuild the index from libs/", description=_REPAIR,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    store_option(repair)
+    repair.add_argument("--json", action="store_true", help="machine-readable output")
+    repair.set_defaults(func=cmd_store_repair)
+
 
 def _store(args: argparse.Namespace) -> Store:
+    from siglink.cli._output import warn
     from siglink.store import Store
 
-    return Store(getattr(args, "store", None))
+    return Store(getattr(args, "store", None), on_wait=warn)
 
 
 def _split(target: str, *, pinned: bool) -> tuple[str, str | None]:
@@ -285,6 +352,10 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
 def cmd_install(args: argparse.Namespace) -> int:
     from siglink.cli._output import print_json
 
+    if not args.no_deps or args.requirement or args.constraint:
+        from siglink.cli.fleet import install_with_dependencies
+
+        return install_with_dependencies(args)
     store = _store(args)
     if args.dry_run:
         previews = store.preview(args.specs, index_url=args.index_url)
@@ -296,11 +367,16 @@ def cmd_install(args: argparse.Namespace) -> int:
         impacts = _predict(store, add=previews)
         _print_impact(store, impacts, as_json=args.json, head={"install": adds})
         return 0
-    progress = not args.json and sys.stderr.isatty()
     had = store.installed()
+    # A bar only for what takes seconds (fetching, building); a local wheel takes less time
+    # than the bar would flicker on the screen.
+    slow = any(not (spec.endswith(".whl") and os.path.isfile(spec)) for spec in args.specs)
     try:
         try:
-            results = store.install(args.specs, index_url=args.index_url, progress=progress)
+            with _ProgressBar(not args.json and slow and sys.stderr.isatty()) as bar:
+                results = store.install(args.specs, index_url=args.index_url,
+                                        progress=bar.callback,
+                                        allow_module_conflict=args.allow_module_conflict)
         except SiglinkError as e:
             if len(args.specs) > 1:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -317,7 +393,8 @@ def cmd_install(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = [*_python_excluded(store, results), *_unread(store, results)]
+    warnings = [*(note for r in results for note in r.notes),
+                *_python_excluded(store, results), *_unread(store, results)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -337,6 +414,41 @@ def cmd_install(args: argparse.Namespace) -> int:
         warn(message)
     _print_relinked(relinked, new)
     return 0
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr for a long store operation (``enabled``), else nothing;
+    :attr:`callback` is what the store calls once per step."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    @property
+    def callback(self) -> Any:
+        return self._step if self.enabled else None
+
+    def _step(self, description: str, done: int, total: int) -> None:
+        if self._progress is None:
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            from siglink.cli._output import console
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), console=console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("installing", total=total)
+        self._progress.update(self._task, completed=done, description=description)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 _UNREAD = ("could not be read", "may serve names not read statically")
@@ -584,3 +696,44 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
         rows.append(row)
     table(None, columns, rows)
     return 0
+
+
+def cmd_store_repair(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
+    store = _store(args)
+    report = store.repair()
+    if args.json:
+        print_json({"versions": report.versions, "yanks": report.yanks, "apps": report.apps,
+                    "problems": report.problems, "damaged_index": report.damaged})
+    else:
+        if report.damaged:
+            print(f"moved the old index to {report.damaged}")
+        print(f"adopted {len(report.versions)} version{'s' * (len(report.versions) != 1)}"
+              + (f": {', '.join(report.versions)}" if report.versions else ""))
+        if report.yanks:
+            print(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
+                  + ", ".join(report.yanks))
+        print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
+        for problem in report.problems:
+            print(f"not restored: {problem}")
+    return 1 if any(p for p in report.problems if "registers again" not in p) else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from siglink.cli._output import print_json
+
+    store = _store(args)
+    targets = [_split(t, pinned=False) for t in args.targets]
+    findings = store.verify(targets)
+    if args.json:
+        print_json({"intact": not findings, "findings": [
+            {"name": f.name, "version": f.version, "kind": f.kind, "path": f.path}
+            for f in findings]})
+        return 1 if findings else 0
+    for finding in findings:
+        print(finding)
+    if not findings:
+        count = len(store.installed()) if not targets else len(targets)
+        print(f"intact: {count} version{'s' * (count != 1)} as installed")
+    return 1 if findings else 0

@@ -3,7 +3,7 @@ NamedTuples (P22). A mixin of :class:`siglink.contracts.compat._Exports`."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 from siglink.contracts._signature_rules import (
     _BREAK,
@@ -28,7 +28,7 @@ class _RecordRules:
     __slots__ = ()
 
     classes: ClassGraph
-    direction: str
+    direction: Literal["in", "out"]
 
     def _bases(self, out: _Findings, expected: Export, provided: Export) -> None:
         """A class that no longer derives from a base it had (directly or through its other

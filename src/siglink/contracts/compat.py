@@ -24,7 +24,7 @@ import builtins
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from siglink.contracts._record_rules import _RecordRules
 from siglink.contracts._signature_rules import (
@@ -56,6 +56,7 @@ from siglink.errors import BadInputError
 
 __all__ = [
     "POLICIES",
+    "Direction",
     "Policy",
     "as_function",
     "call_text",
@@ -65,6 +66,10 @@ __all__ = [
     "clear_cache",
 ]
 
+
+Direction = Literal["in", "out"]
+"""Which way values flow through an export: ``in`` to the library (what a consumer calls),
+``out`` to the consumer (callbacks, methods the library calls back): variance flips."""
 
 _IDENTICAL: Final = Verdict(identical=True)
 
@@ -221,7 +226,7 @@ def check_export(
     calls: Sequence[CallShape] | None = None,
     calls_complete: bool = False,
     classes: ClassGraph | None = None,
-    direction: str = "in",
+    direction: Direction = "in",
     members: Iterable[str] | None = None,
     arguments: Sequence[Arguments] = (),
 ) -> Verdict:
@@ -400,7 +405,7 @@ class _Exports(_RecordRules):
 
     policy: Policy
     classes: ClassGraph
-    direction: str
+    direction: Direction
     used: frozenset[str] | None = None  # the members compared at the top level (None: all)
     # Evident argument types of the consumer's calls, by member ("": the export itself).
     evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)

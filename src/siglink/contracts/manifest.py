@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import TypeRef
-from siglink.errors import ManifestError, SignatureSyntaxError
+from siglink.errors import BadInputError, ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
@@ -63,6 +63,87 @@ def _digest(data: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+class _Invalid(Exception):
+    """A value of the wrong shape at JSON path ``at`` (made a :class:`ManifestError` with the
+    file's name by the reader that knows it)."""
+
+    def __init__(self, at: str, what: str) -> None:
+        super().__init__(f"{at}: {what}")
+        self.at = at
+        self.what = what
+
+
+_MAX_TEXT: Final = 1 << 20
+"""The longest string a manifest may hold (a signature or type text: ``_MAX_SIGNATURE``)."""
+_MAX_SIGNATURE: Final = 1 << 16
+_MAX_DEPTH: Final = 32
+"""Classes nested in classes deeper than this are refused (no recursion to exhaust)."""
+
+
+def _key(at: str, key: str) -> str:
+    """``$.exports`` + ``textkit.wrap`` → ``$.exports["textkit.wrap"]`` (``.name`` when plain)."""
+    if key.isidentifier():
+        return f"{at}.{key}"
+    return f"{at}[{json.dumps(key[:80], ensure_ascii=False)}]"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _obj(value: Any, at: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(at, f"expected an object, found {_kind(value)}")
+    return value
+
+
+def _list(value: Any, at: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Invalid(at, f"expected an array, found {_kind(value)}")
+    return value
+
+
+def _str(value: Any, at: str, limit: int = _MAX_TEXT) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(at, f"expected a string, found {_kind(value)}")
+    if len(value) > limit:
+        raise _Invalid(at, f"a string of {len(value)} characters (at most {limit})")
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], key: str, at: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else _str(value, _key(at, key))
+
+
+def _bool(data: Mapping[str, Any], key: str, at: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise _Invalid(_key(at, key), f"expected true or false, found {_kind(value)}")
+    return value
+
+
+def _int(value: Any, at: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 31:
+        raise _Invalid(at, f"expected a non-negative integer, found {_kind(value)}")
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, at: str) -> tuple[str, ...]:
+    where = _key(at, key)
+    return tuple(_str(v, f"{where}[{i}]") for i, v in enumerate(_list(data.get(key, []), where)))
+
+
+def _required(data: Mapping[str, Any], key: str, at: str) -> Any:
+    if key not in data:
+        raise _Invalid(at, f"missing key {key!r}")
+    return data[key]
+
+
 def _signature_json(sig: Signature) -> dict[str, Any]:
     data: dict[str, Any] = {"text": str(sig)}
     defaults = {p.name: p.default for p in sig.params if p.default is not None}
@@ -71,12 +152,25 @@ def _signature_json(sig: Signature) -> dict[str, Any]:
     return data
 
 
-def _signature_from_json(data: Any) -> Signature:
+def _signature_from_json(data: Any, at: str = "$") -> Signature:
     if isinstance(data, str):
-        return Signature.parse(data)
-    text = data["text"]
-    defaults = data.get("defaults", {})
-    return Signature.parse(text).with_defaults(defaults)
+        text, defaults, where = data, {}, at
+    else:
+        if not isinstance(data, dict):
+            raise _Invalid(at, f"expected a string or an object, found {_kind(data)}")
+        body = data
+        where = _key(at, "text")
+        text = _str(_required(body, "text", at), where, _MAX_SIGNATURE)
+        defaults = {name: _str(value, _key(_key(at, "defaults"), name))
+                    for name, value in _obj(body.get("defaults", {}), _key(at, "defaults")).items()}
+    _str(text, where, _MAX_SIGNATURE)
+    try:
+        return Signature.parse(text).with_defaults(defaults)
+    except SignatureSyntaxError as e:  # one line, not the caret diagram
+        raise _Invalid(where, f"invalid signature {e.text[:200]!r}: {e.reason} at column "
+                              f"{e.position + 1}") from None
+    except BadInputError as e:
+        raise _Invalid(at, e.message) from None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -168,31 +262,59 @@ class Export:
 
     @classmethod
     def from_json(cls, path: str, data: Mapping[str, Any]) -> Export:
+        """Read an export back.
+
+        :raises ManifestError: naming the JSON path of the first value of the wrong shape.
+        """
+        try:
+            return cls._read(path, data, "$", 0)
+        except _Invalid as e:
+            raise ManifestError(f"corrupt export {path}: {e}") from None
+
+    @classmethod
+    def _read(cls, path: str, data: Any, at: str, depth: int) -> Export:
         from siglink.contracts.types import parse_type
 
+        if depth > _MAX_DEPTH:
+            raise _Invalid(at, f"classes nested deeper than {_MAX_DEPTH} levels")
+        data = _obj(data, at)
+        kind_text = _str(_required(data, "kind", at), _key(at, "kind"), 40)
+        try:
+            kind = ExportKind(kind_text)
+        except ValueError:
+            raise _Invalid(_key(at, "kind"), f"{kind_text!r} is not one of "
+                           f"{', '.join(k.value for k in ExportKind)}") from None
+        where = _key(at, "members")
         members = {
-            name: cls.from_json(f"{path}.{name}", member)
-            for name, member in data.get("members", {}).items()
+            name: cls._read(f"{path}.{name}", member, _key(where, name), depth + 1)
+            for name, member in _obj(data.get("members", {}), where).items()
         }
         signature = data.get("signature")
+        where = _key(at, "overloads")
+        overloads = tuple(_signature_from_json(s, f"{where}[{i}]")
+                          for i, s in enumerate(_list(data.get("overloads", []), where)))
+        type_text = _opt_str(data, "type", at)
+        if type_text is not None and len(type_text) > _MAX_SIGNATURE:
+            raise _Invalid(_key(at, "type"), f"a type of {len(type_text)} characters")
         return cls(
             path=path,
-            kind=ExportKind(data["kind"]),
-            module=data.get("module", ""),
-            signature=None if signature is None else _signature_from_json(signature),
-            overloads=tuple(_signature_from_json(s) for s in data.get("overloads", ())),
-            type=None if data.get("type") is None else parse_type(data["type"]),
+            kind=kind,
+            module=_opt_str(data, "module", at) or "",
+            signature=None if signature is None
+            else _signature_from_json(signature, _key(at, "signature")),
+            overloads=overloads,
+            type=None if type_text is None else parse_type(type_text),
             members=members,
-            bases=tuple(data.get("bases", ())),
-            flavor=data.get("flavor"),
-            value=data.get("value"),
-            optional=bool(data.get("optional", False)),
-            reference=data.get("reference"),
-            compiled=bool(data.get("compiled", False)),
-            location=data.get("location"),
-            deprecated=bool(data.get("deprecated", False)),
-            kwargs_read=None if data.get("kwargs_read") is None else tuple(
-                str(k) for k in data["kwargs_read"]),
+            bases=_strings(data, "bases", at),
+            flavor=_opt_str(data, "flavor", at),
+            value=_opt_str(data, "value", at),
+            optional=_bool(data, "optional", at),
+            reference=_opt_str(data, "reference", at),
+            compiled=_bool(data, "compiled", at),
+            location=_opt_str(data, "location", at),
+            deprecated=_bool(data, "deprecated", at),
+            kwargs_read=None if data.get("kwargs_read") is None
+            else _strings(data, "kwargs_read", at),
         )
 
 
@@ -215,12 +337,13 @@ class CallShape:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CallShape:
+    def from_json(cls, data: Mapping[str, Any], at: str = "$") -> CallShape:
+        data = _obj(data, at)
         return cls(
-            int(data.get("positional", 0)),
-            tuple(data.get("keywords", ())),
-            bool(data.get("star_args", False)),
-            bool(data.get("star_kwargs", False)),
+            _int(data.get("positional", 0), _key(at, "positional")),
+            _strings(data, "keywords", at),
+            _bool(data, "star_args", at),
+            _bool(data, "star_kwargs", at),
         )
 
 
@@ -249,10 +372,13 @@ class Arguments:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Arguments:
-        return cls(tuple(str(t) for t in data.get("positional", ())),
-                   tuple(sorted((str(k), str(t)) for k, t in data.get("keywords", {}).items())),
-                   str(data.get("member", "")))
+    def from_json(cls, data: Mapping[str, Any], at: str = "$") -> Arguments:
+        data = _obj(data, at)
+        where = _key(at, "keywords")
+        keywords = _obj(data.get("keywords", {}), where)
+        return cls(_strings(data, "positional", at),
+                   tuple(sorted((k, _str(t, _key(where, k))) for k, t in keywords.items())),
+                   _opt_str(data, "member", at) or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,21 +434,37 @@ class Import:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Import:
-        path = data["path"]
+        """Read an import back.
+
+        :raises ManifestError: naming the JSON path of the first value of the wrong shape.
+        """
+        try:
+            return cls._read(data, "$")
+        except _Invalid as e:
+            raise ManifestError(f"corrupt import: {e}") from None
+
+    @classmethod
+    def _read(cls, data: Any, at: str) -> Import:
+        data = _obj(data, at)
+        path = _str(_required(data, "path", at), _key(at, "path"))
         expected = data.get("expected")
+        where = _key(at, "calls")
         return cls(
             path=path,
-            expected=None if expected is None else Export.from_json(path, expected),
-            built_against=data.get("built_against"),
-            calls=tuple(CallShape.from_json(c) for c in data.get("calls", ())),
-            calls_complete=bool(data.get("calls_complete", False)),
-            attributes=tuple(data.get("attributes", ())),
-            dynamic=data.get("dynamic"),
-            location=data.get("location"),
-            optional=bool(data.get("optional", False)),
-            members=None if data.get("members") is None else tuple(
-                str(m) for m in data["members"]),
-            arguments=tuple(Arguments.from_json(a) for a in data.get("arguments", ())),
+            expected=None if expected is None
+            else Export._read(path, expected, _key(at, "expected"), 0),
+            built_against=_opt_str(data, "built_against", at),
+            calls=tuple(CallShape.from_json(c, f"{where}[{i}]")
+                        for i, c in enumerate(_list(data.get("calls", []), where))),
+            calls_complete=_bool(data, "calls_complete", at),
+            attributes=_strings(data, "attributes", at),
+            dynamic=_opt_str(data, "dynamic", at),
+            location=_opt_str(data, "location", at),
+            optional=_bool(data, "optional", at),
+            members=None if data.get("members") is None else _strings(data, "members", at),
+            arguments=tuple(
+                Arguments.from_json(a, f"{_key(at, 'arguments')}[{i}]")
+                for i, a in enumerate(_list(data.get("arguments", []), _key(at, "arguments")))),
         )
 
 
@@ -344,10 +486,12 @@ class Implementation:
         return data
 
     @classmethod
-    def from_json(cls, point: str, data: Mapping[str, Any]) -> Implementation:
+    def from_json(cls, point: str, data: Mapping[str, Any], at: str = "$") -> Implementation:
+        data = _obj(data, at)
         spec = data.get("spec")
-        return cls(point, data["object"], None if spec is None else Export.from_json(point, spec),
-                   data.get("position"))
+        return cls(point, _str(_required(data, "object", at), _key(at, "object")),
+                   None if spec is None else Export._read(point, spec, _key(at, "spec"), 0),
+                   _opt_str(data, "position", at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,8 +512,12 @@ class Diagnostic:
         return {"message": self.message, "file": self.file, "line": self.line}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Diagnostic:
-        return cls(str(data["message"]), data.get("file"), data.get("line"))
+    def from_json(cls, data: Mapping[str, Any], at: str = "$") -> Diagnostic:
+        data = _obj(data, at)
+        line = data.get("line")
+        return cls(_str(_required(data, "message", at), _key(at, "message")),
+                   _opt_str(data, "file", at),
+                   None if line is None else _int(line, _key(at, "line")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,19 +599,24 @@ class Manifest:
 
     @classmethod
     def loads(cls, text: str | bytes, *, source: str = "siglink.json") -> Manifest:
-        """Parse manifest JSON; every failure is a :class:`ManifestError` naming ``source``."""
+        """Parse manifest JSON; every failure is a :class:`ManifestError` naming ``source``
+        and, for a value of the wrong shape, its JSON path (``$.exports["m.f"].kind``)."""
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise ManifestError(f"{source}: not a manifest: JSON nested too deeply",
+                                path=source) from None
         except (ValueError, UnicodeDecodeError) as e:
             raise ManifestError(f"{source}: not valid JSON ({e})", path=source) from e
         return cls.from_json(data, source=source)
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "siglink.json") -> Manifest:
+        """Read a manifest from parsed JSON (see :meth:`loads`)."""
         if not isinstance(data, dict):
             raise ManifestError(f"{source}: a manifest is a JSON object", path=source)
         fmt = data.get("format")
-        if not isinstance(fmt, int):
+        if not isinstance(fmt, int) or isinstance(fmt, bool):
             raise ManifestError(f"{source}: missing or invalid 'format'", path=source)
         if fmt > FORMAT:
             raise ManifestError(
@@ -472,44 +625,55 @@ class Manifest:
                 path=source,
             )
         try:
-            raw_unit = data["unit"]
-            unit = Unit(
-                str(raw_unit["name"]),
-                str(raw_unit["version"]),
-                str(raw_unit.get("kind", "library")),
-                str(raw_unit.get("language", "python")),
-            )
-            if unit.kind not in _UNIT_KINDS:
-                raise ValueError(f"unit kind {unit.kind!r} is not one of {', '.join(_UNIT_KINDS)}")
-            exports = {p: Export.from_json(p, e) for p, e in data.get("exports", {}).items()}
-            imports = {
-                lib: tuple(Import.from_json(i) for i in items)
-                for lib, items in data.get("imports", {}).items()
-            }
-            implements = {
-                p: Implementation.from_json(p, i) for p, i in data.get("implements", {}).items()
-            }
-            return cls(
-                unit=unit,
-                exports=exports,
-                imports=imports,
-                entry=data.get("entry"),
-                implements=implements,
-                files=dict(data.get("files", {})),
-                requires=tuple(data.get("requires", ())),
-                requires_python=data.get("requires_python"),
-                top_level=tuple(data.get("top_level", ())),
-                diagnostics=tuple(Diagnostic.from_json(d) for d in data.get("diagnostics", ())),
-                native=data.get("native"),
-                unprovided={
-                    m: tuple(Import.from_json(i) for i in items)
-                    for m, items in data.get("unprovided", {}).items()
-                },
-            )
-        except ManifestError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            what = f"missing key {e}" if isinstance(e, KeyError) else str(e)
-            if isinstance(e, SignatureSyntaxError):  # one line, not the caret diagram
-                what = f"invalid signature {e.text!r}: {e.reason} at column {e.position + 1}"
-            raise ManifestError(f"{source}: corrupt manifest: {what}", path=source) from e
+            return cls._read(data)
+        except _Invalid as e:
+            raise ManifestError(f"{source}: corrupt manifest: {e}", path=source) from None
+        except RecursionError:  # a parser below (types) nested too deep: no bad value to name
+            raise ManifestError(f"{source}: corrupt manifest: nested too deeply",
+                                path=source) from None
+
+    @classmethod
+    def _read(cls, data: Mapping[str, Any]) -> Manifest:
+        raw_unit = _obj(_required(data, "unit", "$"), "$.unit")
+        unit = Unit(
+            _str(_required(raw_unit, "name", "$.unit"), "$.unit.name", 1000),
+            _str(_required(raw_unit, "version", "$.unit"), "$.unit.version", 1000),
+            _opt_str(raw_unit, "kind", "$.unit") or "library",
+            _opt_str(raw_unit, "language", "$.unit") or "python",
+        )
+        if unit.kind not in _UNIT_KINDS:
+            raise _Invalid("$.unit.kind", f"{unit.kind[:40]!r} is not one of "
+                                          f"{', '.join(_UNIT_KINDS)}")
+        exports = {p: Export._read(p, e, _key("$.exports", p), 0)
+                   for p, e in _obj(data.get("exports", {}), "$.exports").items()}
+        implements = {p: Implementation.from_json(p, i, _key("$.implements", p))
+                      for p, i in _obj(data.get("implements", {}), "$.implements").items()}
+        files = {_str(k, "$.files"): _str(v, _key("$.files", k))
+                 for k, v in _obj(data.get("files", {}), "$.files").items()}
+        where = "$.diagnostics"
+        native = data.get("native")
+        return cls(
+            unit=unit,
+            exports=exports,
+            imports=cls._uses(data, "imports"),
+            entry=_opt_str(data, "entry", "$"),
+            implements=implements,
+            files=files,
+            requires=_strings(data, "requires", "$"),
+            requires_python=_opt_str(data, "requires_python", "$"),
+            top_level=_strings(data, "top_level", "$"),
+            diagnostics=tuple(Diagnostic.from_json(d, f"{where}[{i}]")
+                              for i, d in enumerate(_list(data.get("diagnostics", []), where))),
+            native=None if native is None else _obj(native, "$.native"),
+            unprovided=cls._uses(data, "unprovided"),
+        )
+
+    @staticmethod
+    def _uses(data: Mapping[str, Any], key: str) -> dict[str, tuple[Import, ...]]:
+        """``imports`` or ``unprovided``: name → list of imports."""
+        uses: dict[str, tuple[Import, ...]] = {}
+        for name, items in _obj(data.get(key, {}), f"$.{key}").items():
+            where = _key(f"$.{key}", name)
+            uses[name] = tuple(Import._read(item, f"{where}[{i}]")
+                               for i, item in enumerate(_list(items, where)))
+        return uses

@@ -6,6 +6,12 @@ built against 1.0, takes exactly what 1.0 passed, and 2.0 would hand it a ``chan
 not accept. The chapter builds them, asks ``siglink plugins`` which load (and what 2.0 breaks
 for a host still on 1.0), then runs a small chat program on chat 2.0: whisper is rejected at
 discovery, never imported, and the other two answer.
+
+>>> from siglink.demo.story import Narrator
+>>> quiet = Narrator(command=lambda argv: 0, heading=print, prompt=print,
+...                  table=lambda header, rows: None)
+>>> ChatChapter(Path("/tmp/demo"), Path("/tmp/demo/store"), quiet).root
+PosixPath('/tmp/demo/chat')
 """
 
 from __future__ import annotations

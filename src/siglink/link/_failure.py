@@ -107,6 +107,8 @@ def _excluded_kind(intrinsic: str) -> str:
         return "a pre-release (--pre)"
     if intrinsic.startswith("Requires-Python"):
         return "excluded by Requires-Python"
+    if intrinsic.startswith("excluded by the application"):
+        return "excluded by the application's constraints"
     return "invalid"
 
 

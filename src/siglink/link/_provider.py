@@ -68,10 +68,20 @@ def _compiled(base: Path) -> bool:
 
 
 def _has_source(candidate: Candidate, path: str) -> bool:
-    """Is the Python source of the module holding ``path`` in the candidate's directory?
-    (Without it, as for a store of shipped manifests, the export table is all there is.)"""
-    base = Path(candidate.stored.path).joinpath(*path.split(".")[:-1])
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+    """Might the module holding ``path`` serve it though its export table does not? Its
+    Python source must be in the candidate's directory (without it, as for a store of
+    shipped manifests, the export table is all there is) and mention the name or bind names
+    dynamically (:func:`siglink.python.usage.may_bind`: a text search, no parse)."""
+    from siglink.python.usage import may_bind
+
+    module, _, name = path.rpartition(".")
+    base = Path(candidate.stored.path).joinpath(*module.split("."))
+    for file in (base.with_suffix(".py"), base / "__init__.py"):
+        try:
+            return may_bind(file.read_bytes(), name)
+        except OSError:
+            continue
+    return False
 
 
 def _unexported() -> Verdict:
@@ -124,8 +134,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def __init__(
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,
+        constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
     ) -> None:
         self.source = source
+        self.constraints = dict(constraints or {})
         self.policy: Policy = policy_of(policy)
         self.pre = pre
         self.allow_yanked = allow_yanked
@@ -203,6 +215,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return f"invalid version {stored.version!r}"
         if version.is_prerelease and not self.pre:
             return "pre-release (use --pre)"
+        limit = self.constraints.get(canonicalize_name(stored.name))
+        if limit is not None and not limit[0].contains(version, prereleases=True):
+            return f"excluded by the application's constraint {limit[1]}"
         if stored.requires_python:
             try:
                 spec = SpecifierSet(stored.requires_python)
@@ -258,8 +273,6 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return self.check_calls(imp) if imp.calls else _IDENTICAL
         if digest is None and _third_party(imp):
             return self.check_chain(imp, candidate)
-        if digest is None and imp.expected is None:
-            return _unexported()  # a name the consumer used that its version lacked too
         if digest is None and _has_source(candidate, imp.path) and (
             present := self.in_source(candidate, imp.path.split("."))
         ) in (None, True):  # not exported, yet served (a module __getattr__ not read
@@ -267,6 +280,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return Verdict(unverified=(
                 "not in the export table, bound in its module's source: not checked" if present
                 else "not in the export table, and its module may serve any name: not checked",))
+        if digest is None and imp.expected is None:
+            return _unexported()  # a name the consumer used that its version lacked too
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
         classes = None if digest is None or imp.expected is None else self.classes(candidate)

@@ -35,13 +35,13 @@ from siglink.link._cache import (
     mac,
     read_generations,
 )
-from siglink.link.app import Application
+from siglink.link.app import Application, app_files
 
 if TYPE_CHECKING:
     from siglink.link.app import PlanRequest
     from siglink.link.plan import LinkPlan
 
-__all__ = ["app_files", "cache_record", "write_plan"]
+__all__ = ["cache_record", "write_plan"]
 
 Record = dict[str, Any]
 
@@ -154,19 +154,6 @@ def cache_record(
         "links": links,
         "warnings": warnings,
     }
-
-
-def app_files(manifest_path: str, path0: str) -> dict[str, str]:
-    """The application's own source files the manifest records (absolute path -> sha256)."""
-    import json
-
-    try:
-        with open(manifest_path, "rb") as f:
-            files = json.loads(f.read()).get("files") or {}
-        return {os.path.join(path0, shown): digest for shown, digest in files.items()
-                if isinstance(shown, str) and isinstance(digest, str)}
-    except (OSError, ValueError, AttributeError):
-        return {}
 
 
 def _sources(manifest_path: str, path0: str) -> list[Record]:

@@ -26,7 +26,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: this module is on the warm path
     from siglink.contracts.policy import Policy
 
-__all__ = ["POLICIES", "Application", "PlanRequest", "app_manifest_path"]
+__all__ = [
+    "POLICIES", "Application", "PlanRequest", "app_files", "app_manifest_path", "module_dir",
+]
 
 POLICIES = ("signature", "semver", "strict")
 """:data:`siglink.contracts.policy.POLICIES`, without importing ``typing`` (a test checks that
@@ -37,22 +39,53 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
-def app_manifest_path(app: str, module: bool = False) -> str:
+def app_manifest_path(app: str, module: bool = False, root: str | None = None) -> str:
     """Where an application's manifest lives (absolute path); THE definition for build and run.
 
     - script ``DIR/app.py`` -> ``DIR/app.siglink.json`` (another file ``DIR/x``:
       ``DIR/x.siglink.json``)
     - directory ``DIR/`` (``__main__.py`` or a project with a pyproject) -> ``DIR/siglink.json``
-    - ``module=True``: ``-m pkg.mod`` -> ``<cwd>/pkg.mod.siglink.json`` (the module is looked up
-      from the current directory, as ``python -m`` does)
+    - ``module=True``: ``-m pkg.mod`` run from ``CWD`` (the module is looked up from the
+      current directory, as ``python -m`` does) -> in the store's own area (``root``, default
+      :func:`~siglink._layout.store_root`), never in the current directory:
+      ``ROOT/apps/modules/<CWD, %-quoted>/pkg.mod.siglink.json`` (:func:`module_dir`)
     """
     if module:
-        return os.path.join(os.getcwd(), app + ".siglink.json")
+        from siglink._layout import store_root
+
+        return os.path.join(module_dir(root or store_root(), os.getcwd()), app + ".siglink.json")
     path = os.path.abspath(app)
     if os.path.isdir(path):
         return os.path.join(path, "siglink.json")
     stem = path[:-3] if path.endswith(".py") else path
     return stem + ".siglink.json"
+
+
+def module_dir(root: str, cwd: str) -> str:
+    """``ROOT/apps/modules/<cwd>``: where the manifests of ``-m`` applications run from ``cwd``
+    live; ``cwd`` %-quoted into one name (``sha256-<hex>`` when that would be too long), so
+    that :func:`siglink.store.app_display` can tell the directory back."""
+    from urllib.parse import quote
+
+    name = quote(cwd, safe="")
+    if len(name) > 200:
+        from hashlib import sha256
+
+        name = "sha256-" + sha256(cwd.encode("utf-8", "surrogateescape")).hexdigest()
+    return os.path.join(root, "apps", "modules", name)
+
+
+def app_files(manifest_path: str, path0: str) -> dict[str, str]:
+    """The application's own source files the manifest records (absolute path -> sha256)."""
+    import json
+
+    try:
+        with open(manifest_path, "rb") as f:
+            files = json.loads(f.read()).get("files") or {}
+        return {os.path.join(path0, shown): digest for shown, digest in files.items()
+                if isinstance(shown, str) and isinstance(digest, str)}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 class Application:
@@ -72,10 +105,11 @@ class Application:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def resolve(cls, target: str, module: bool = False) -> Application:
-        """The application ``target`` names (a path, or a module name when ``module``)."""
+    def resolve(cls, target: str, module: bool = False, root: str | None = None) -> Application:
+        """The application ``target`` names (a path, or a module name when ``module``, whose
+        manifest lives in the store at ``root``: see :func:`app_manifest_path`)."""
         path = os.getcwd() if module else os.path.abspath(target)
-        return cls(target, module, path, app_manifest_path(target, module))
+        return cls(target, module, path, app_manifest_path(target, module, root))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Application is immutable")

@@ -33,6 +33,7 @@ from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Ma
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
+from siglink.link.constraints import declared
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.usage import Usage, Use, analyze
 
@@ -255,7 +256,7 @@ def build_app(
     :raises BadInputError: a syntax error (``file:line``), an unknown ``--against`` version.
     """
     if isinstance(app, str):
-        app = Application.resolve(app, module)
+        app = Application.resolve(app, module, str(store.root) if module else None)
     module = app.module
     source = find_app(app.target, module=module)
     usage = analyze(source.files, root=source.root, follow=source.follow)
@@ -312,6 +313,7 @@ def build_app(
         entry=source.entry,
         files=_digests(source.root, usage),
         unprovided=unprovided,
+        requires=declared(source.root),  # its declared constraints (link/constraints.py)
     )
     manifest_path = app.manifest_path
     if write:
@@ -334,9 +336,19 @@ def _libraries(
         top = module.split(".", 1)[0]
         if top in local or top in _NOT_LIBRARIES or top in sys.stdlib_module_names or (
                 top in sys.builtin_module_names):
+            shadow = getattr(store, "shadowing", None)
+            if top not in providers and shadow is not None and top not in local:
+                providers[top] = []
+                if backports := shadow(top):
+                    warnings.append(f"module {top}: the standard library's, not "
+                                    f"{', '.join(backports)} from the store (never served)")
             return None
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
+            if len(providers[top]) > 1:
+                warnings.append(f"module {top}: provided by {', '.join(providers[top])} "
+                                f"(installed with --allow-module-conflict); "
+                                f"{providers[top][0]} chosen, the first by name")
         names = providers[top]
         if not names:
             unprovided.setdefault(top, [])
@@ -419,11 +431,11 @@ def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
 ) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
     """The members the application reaches of each library class, by the class's export
-    digest: through its instances (:mod:`siglink.python._receivers`) and operators. A class
+    digest: through its instances (:mod:`siglink.python.receivers`) and operators. A class
     itself iterated, counted or called with a value (an enum) uses every member. Also the
     evident argument types of the calls of each class's methods (by digest) and of each used
     chain (by ``use:PATH``)."""
-    from siglink.python._receivers import Receivers
+    from siglink.python.receivers import Receivers
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
@@ -560,6 +572,7 @@ def _register(store: Store, manifest: Manifest, manifest_path: str, warnings: li
 
 def _write(path: str, text: str) -> None:
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
         write_atomic(path, text.encode("utf-8"))
     except OSError as e:
         raise BadInputError(f"{path}: cannot write the manifest: {e.strerror}", path=path) from e

@@ -195,6 +195,7 @@ def _compute(
     store: Store | None, manifest: Manifest, *, manifest_path: str, policy: Policy,
     pre: bool, allow_yanked: bool, source: LinkSource | None, verify: bool,
 ) -> LinkPlan:
+    from siglink.link.constraints import limits
     from siglink.link.resolve import LinkFailure, StoreSource, app_requirements, resolve
 
     app = os.path.abspath(manifest_path)
@@ -209,7 +210,7 @@ def _compute(
     environment = store is not None and store.environment
     try:
         resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
-                             allow_yanked=allow_yanked)
+                             allow_yanked=allow_yanked, constraints=limits(manifest.requires))
     except LinkError as e:
         if unprovided and isinstance(e.report, LinkFailure):
             for module, where in unprovided.items():

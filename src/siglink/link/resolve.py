@@ -28,6 +28,7 @@ import platform
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
@@ -158,11 +159,13 @@ def _absent(source: LinkSource, requirements: Sequence[Requirement]) -> dict[str
 def resolve(
     source: LinkSource, requirements: Sequence[Requirement], *, app: str,
     policy: str = "signature", pre: bool = False, allow_yanked: bool = False,
+    constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
 ) -> Resolution:
     """Resolve ``requirements``; :class:`LinkError` (exit 127) lists every unsatisfied
-    import and why each candidate was refused."""
+    import and why each candidate was refused. ``constraints``: the versions the application
+    admits of each library (:mod:`siglink.link.constraints`)."""
     provider = _Provider(source, policy=policy, pre=pre, allow_yanked=allow_yanked,
-                         python_version=_python_version())
+                         python_version=_python_version(), constraints=constraints)
     resolver = Resolver(provider, _Reporter())
     with fewer_collections():
         try:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from siglink._layout import StoreLayout, store_root
 from siglink.errors import StoreError
 from siglink.link import _cache, _record
-from siglink.link.app import Application, PlanRequest
+from siglink.link.app import Application, PlanRequest, app_files
 
 if TYPE_CHECKING:
     from siglink.link.plan import LinkPlan
@@ -85,7 +85,7 @@ def _needs_build(app: Application) -> bool:
         return False  # reported by load_app_manifest
     entry = data.get("entry") if isinstance(data, dict) else None
     path0 = app.run_spec(entry if isinstance(entry, str) else None)["path0"]
-    files = _record.app_files(app.manifest_path, path0)
+    files = app_files(app.manifest_path, path0)
     if not files and not app.module and not os.path.isdir(app.path):
         try:  # a manifest without digests: by mtime
             return os.stat(app.path).st_mtime_ns > os.stat(app.manifest_path).st_mtime_ns

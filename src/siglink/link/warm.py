@@ -123,7 +123,7 @@ def warm_run(argv: Sequence[str]) -> None:
         return  # the full CLI names the unknown policy
     try:
         root = store_root(opts["store"])
-        app = Application.resolve(opts["app"], opts["module"])
+        app = Application.resolve(opts["app"], opts["module"], root)
     except OSError:
         return  # a current directory removed, say: the full CLI says so in one line
     plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)

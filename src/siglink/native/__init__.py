@@ -3,7 +3,9 @@
 ``link(NAME_OR_PATH, DECLARATIONS)`` checks a ``.so`` against the C declarations a consumer
 was built against (rules C1 to C17, :mod:`siglink.native.compat`) and binds it with ctypes.
 The library's side comes from its manifest (embedded or beside it) or from ``header=``; with
-neither, only symbol presence is checked and :class:`UnverifiedLinkWarning` says so.
+neither, the link is refused (:class:`UnverifiedLinkError`) unless the consumer passes
+``allow_unverified=True``: then only symbol presence is checked and
+:class:`UnverifiedLinkWarning` says so.
 :func:`siglink.native.manifest.build` records a library's declarations, which
 :func:`siglink.native.manifest.embed` puts into its ``.siglink`` ELF section.
 """
@@ -12,12 +14,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Library", "NativeLinkError", "UnverifiedLinkWarning", "find_library", "link"]
+__all__ = [
+    "Library",
+    "NativeLinkError",
+    "UnverifiedLinkError",
+    "UnverifiedLinkWarning",
+    "find_library",
+    "link",
+]
 
 if TYPE_CHECKING:
     from siglink.native.bind import (
         Library,
         NativeLinkError,
+        UnverifiedLinkError,
         UnverifiedLinkWarning,
         find_library,
         link,

@@ -214,109 +214,35 @@ def _cstr(table: bytes, offset: int) -> str:
     return table[offset:end].decode()
 
 
+@dataclass(frozen=True, slots=True)
+class _Format:
+    """How one ELF class and byte order lays out the records :func:`_parse` reads."""
+
+    elf_class: int
+    e: str  # struct's byte-order prefix
+    sym: str
+    sym_size: int
+    dyn: str
+    dyn_size: int
+
+    @classmethod
+    def of(cls, elf_class: int, byteorder: str) -> _Format:
+        e = "<" if byteorder == "little" else ">"
+        if elf_class == 64:
+            return cls(64, e, e + "IBBHQQ", 24, e + "qQ", 16)
+        return cls(32, e, e + "IIIBBH", 16, e + "iI", 8)
+
+
+# A section header as read: (name, type, flags, addr, offset, size, link, info, addralign,
+# entsize).
+_Section = tuple[int, ...]
+
+
 def _parse(path: str, data: bytes) -> ElfFile:
     elf_class, byteorder, machine = _ident(path, data[:20])
-    e = "<" if byteorder == "little" else ">"
-    if elf_class == 64:
-        (shoff,) = struct.unpack_from(e + "Q", data, 0x28)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3A)
-        shdr = e + "IIQQQQIIQQ"
-        sym_fmt, sym_size = e + "IBBHQQ", 24
-        dyn_fmt, dyn_size = e + "qQ", 16
-    else:
-        (shoff,) = struct.unpack_from(e + "I", data, 0x20)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2E)
-        shdr = e + "IIIIIIIIII"
-        sym_fmt, sym_size = e + "IIIBBH", 16
-        dyn_fmt, dyn_size = e + "iI", 8
-    headers = [struct.unpack_from(shdr, data, shoff + i * shentsize) for i in range(shnum)]
-    # (name, type, flags, addr, offset, size, link, info, addralign, entsize)
-    names = b""
-    if headers and shstrndx < len(headers):
-        sh = headers[shstrndx]
-        names = data[sh[4] : sh[4] + sh[5]]
-    sections: dict[str, tuple[int, int]] = {}
-    for sh in headers:
-        if names:
-            sections[_cstr(names, sh[0])] = (sh[4], sh[5])
-
-    def body(index: int) -> bytes:
-        sh = headers[index]
-        return data[sh[4] : sh[4] + sh[5]]
-
-    soname: str | None = None
-    needed: list[str] = []
-    runpath: list[str] = []
-    for sh in headers:
-        if sh[1] != _SHT_DYNAMIC:
-            continue
-        strtab = body(sh[6])
-        raw = data[sh[4] : sh[4] + sh[5]]
-        for off in range(0, len(raw) - dyn_size + 1, dyn_size):
-            tag, val = struct.unpack_from(dyn_fmt, raw, off)
-            if tag == 0:
-                break
-            if tag == _DT_SONAME:
-                soname = _cstr(strtab, val)
-            elif tag == _DT_NEEDED:
-                needed.append(_cstr(strtab, val))
-            elif tag in (_DT_RUNPATH, _DT_RPATH):
-                runpath.extend(p for p in _cstr(strtab, val).split(":") if p)
-
-    verdefs: dict[int, str] = {}
-    versym: bytes = b""
-    dynsym_index = -1
-    for index, sh in enumerate(headers):
-        if sh[1] == _SHT_DYNSYM:
-            dynsym_index = index
-        elif sh[1] == _SHT_GNU_VERSYM:
-            versym = body(index)
-        elif sh[1] == _SHT_GNU_VERDEF:
-            strtab = body(sh[6])
-            raw = body(index)
-            off = 0
-            for _ in range(sh[7]):  # sh_info: number of definitions
-                _v, flags, ndx, cnt, _h, aux, nxt = struct.unpack_from(e + "HHHHIII", raw, off)
-                if cnt and not flags & 1:  # VER_FLG_BASE names the file itself
-                    (name_off,) = struct.unpack_from(e + "I", raw, off + aux)
-                    verdefs[ndx] = _cstr(strtab, name_off)
-                if not nxt:
-                    break
-                off += nxt
-
-    symbols: dict[str, Symbol] = {}
-    if dynsym_index >= 0:
-        sh = headers[dynsym_index]
-        strtab = body(sh[6])
-        raw = body(dynsym_index)
-        for i in range(1, len(raw) // sym_size):
-            fields = struct.unpack_from(sym_fmt, raw, i * sym_size)
-            if elf_class == 64:
-                name_off, info, _other, shndx, _value, _size = fields
-            else:
-                name_off, _value, _size, info, _other, shndx = fields
-            if shndx == 0:  # undefined: an import, not an export
-                continue
-            binding = info >> 4
-            if binding not in (1, 2, 10):  # GLOBAL, WEAK, GNU_UNIQUE
-                continue
-            name = _cstr(strtab, name_off)
-            kind = info & 0xF
-            function = kind in (_STT_FUNC, _STT_GNU_IFUNC)
-            version: str | None = None
-            hidden = False
-            if versym and 2 * i + 2 <= len(versym):
-                (vs,) = struct.unpack_from(e + "H", versym, 2 * i)
-                hidden = bool(vs & _VERSYM_HIDDEN)
-                version = verdefs.get(vs & 0x7FFF)
-            old = symbols.get(name)
-            versions = old.versions if old else ()
-            if version is not None and version not in versions:
-                versions = (*versions, version)
-            default = old.default if old else None
-            if not hidden:
-                default = version
-            symbols[name] = Symbol(name, function or bool(old and old.function), default, versions)
+    fmt = _Format.of(elf_class, byteorder)
+    headers, shstrndx = _section_headers(data, fmt)
+    soname, needed, runpath = _dynamic(data, headers, fmt)
     return ElfFile(
         path=path,
         elf_class=elf_class,
@@ -325,6 +251,130 @@ def _parse(path: str, data: bytes) -> ElfFile:
         soname=soname,
         needed=tuple(needed),
         runpath=tuple(runpath),
-        symbols=symbols,
-        sections=sections,
+        symbols=_symbols(data, headers, fmt),
+        sections=_sections(data, headers, shstrndx),
     )
+
+
+def _section_headers(data: bytes, fmt: _Format) -> tuple[list[_Section], int]:
+    """The section headers, and the index of the one holding their names."""
+    e = fmt.e
+    if fmt.elf_class == 64:
+        (shoff,) = struct.unpack_from(e + "Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3A)
+        shdr = e + "IIQQQQIIQQ"
+    else:
+        (shoff,) = struct.unpack_from(e + "I", data, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2E)
+        shdr = e + "IIIIIIIIII"
+    headers = [struct.unpack_from(shdr, data, shoff + i * shentsize) for i in range(shnum)]
+    return headers, shstrndx
+
+
+def _body(data: bytes, headers: list[_Section], index: int) -> bytes:
+    sh = headers[index]
+    return data[sh[4] : sh[4] + sh[5]]
+
+
+def _sections(
+    data: bytes, headers: list[_Section], shstrndx: int
+) -> dict[str, tuple[int, int]]:
+    """Section name → (offset, size), named through the section-name string table."""
+    if not headers or shstrndx >= len(headers):
+        return {}
+    names = _body(data, headers, shstrndx)
+    if not names:
+        return {}
+    return {_cstr(names, sh[0]): (sh[4], sh[5]) for sh in headers}
+
+
+def _dynamic(
+    data: bytes, headers: list[_Section], fmt: _Format
+) -> tuple[str | None, list[str], list[str]]:
+    """``DT_SONAME``, ``DT_NEEDED`` and ``DT_RUNPATH``/``DT_RPATH`` of the dynamic section."""
+    soname: str | None = None
+    needed: list[str] = []
+    runpath: list[str] = []
+    for sh in headers:
+        if sh[1] != _SHT_DYNAMIC:
+            continue
+        strtab = _body(data, headers, sh[6])
+        raw = data[sh[4] : sh[4] + sh[5]]
+        for off in range(0, len(raw) - fmt.dyn_size + 1, fmt.dyn_size):
+            tag, val = struct.unpack_from(fmt.dyn, raw, off)
+            if tag == 0:
+                break
+            if tag == _DT_SONAME:
+                soname = _cstr(strtab, val)
+            elif tag == _DT_NEEDED:
+                needed.append(_cstr(strtab, val))
+            elif tag in (_DT_RUNPATH, _DT_RPATH):
+                runpath.extend(p for p in _cstr(strtab, val).split(":") if p)
+    return soname, needed, runpath
+
+
+def _versions(
+    data: bytes, headers: list[_Section], fmt: _Format
+) -> tuple[int, bytes, dict[int, str]]:
+    """The ``.dynsym`` section's index, ``.gnu.version`` and the version definitions."""
+    verdefs: dict[int, str] = {}
+    versym: bytes = b""
+    dynsym_index = -1
+    for index, sh in enumerate(headers):
+        if sh[1] == _SHT_DYNSYM:
+            dynsym_index = index
+        elif sh[1] == _SHT_GNU_VERSYM:
+            versym = _body(data, headers, index)
+        elif sh[1] == _SHT_GNU_VERDEF:
+            strtab = _body(data, headers, sh[6])
+            raw = _body(data, headers, index)
+            off = 0
+            for _ in range(sh[7]):  # sh_info: number of definitions
+                _v, flags, ndx, cnt, _h, aux, nxt = struct.unpack_from(
+                    fmt.e + "HHHHIII", raw, off)
+                if cnt and not flags & 1:  # VER_FLG_BASE names the file itself
+                    (name_off,) = struct.unpack_from(fmt.e + "I", raw, off + aux)
+                    verdefs[ndx] = _cstr(strtab, name_off)
+                if not nxt:
+                    break
+                off += nxt
+    return dynsym_index, versym, verdefs
+
+
+def _symbols(data: bytes, headers: list[_Section], fmt: _Format) -> dict[str, Symbol]:
+    """The defined global symbols of ``.dynsym``, with their ELF versions."""
+    dynsym_index, versym, verdefs = _versions(data, headers, fmt)
+    symbols: dict[str, Symbol] = {}
+    if dynsym_index < 0:
+        return symbols
+    strtab = _body(data, headers, headers[dynsym_index][6])
+    raw = _body(data, headers, dynsym_index)
+    for i in range(1, len(raw) // fmt.sym_size):
+        fields = struct.unpack_from(fmt.sym, raw, i * fmt.sym_size)
+        if fmt.elf_class == 64:
+            name_off, info, _other, shndx, _value, _size = fields
+        else:
+            name_off, _value, _size, info, _other, shndx = fields
+        if shndx == 0:  # undefined: an import, not an export
+            continue
+        binding = info >> 4
+        if binding not in (1, 2, 10):  # GLOBAL, WEAK, GNU_UNIQUE
+            continue
+        name = _cstr(strtab, name_off)
+        kind = info & 0xF
+        function = kind in (_STT_FUNC, _STT_GNU_IFUNC)
+        version: str | None = None
+        hidden = False
+        if versym and 2 * i + 2 <= len(versym):
+            (vs,) = struct.unpack_from(fmt.e + "H", versym, 2 * i)
+            hidden = bool(vs & _VERSYM_HIDDEN)
+            version = verdefs.get(vs & 0x7FFF)
+        old = symbols.get(name)
+        versions = old.versions if old else ()
+        if version is not None and version not in versions:
+            versions = (*versions, version)
+        default = old.default if old else None
+        if not hidden:
+            default = version
+        symbols[name] = Symbol(name, function or bool(old and old.function), default, versions)
+    return symbols

@@ -30,8 +30,8 @@ from siglink.native.cdecl import describe
 from siglink.native.elf import ElfFile, check_loadable
 
 __all__ = [
-    "SECTION", "SIDECAR_SUFFIX", "build", "embed", "embed_target", "read", "sidecar_path",
-    "write_sidecar",
+    "SECTION", "SIDECAR_SUFFIX", "build", "coverage", "embed", "embed_target", "read",
+    "sidecar_path", "write_sidecar",
 ]
 
 
@@ -60,6 +60,11 @@ def build(
     decls = describe(
         header, text=False, include_dirs=include_dirs, defines=defines, only=defined, cache=cache
     )
+    if not decls["functions"]:
+        raise NativeError(
+            f"{header}: declares none of the {len(defined)} functions {path} exports; refused "
+            "(is it this library's header?)"
+        )
     for fname, fn in decls["functions"].items():
         symbol = elf.symbols[fn.get("symbol", fname)]
         fn["version"] = symbol.default
@@ -75,6 +80,14 @@ def build(
     guessed_name, guessed_version = _guess(Path(path).name, elf.soname)
     unit = Unit(name or guessed_name, version or guessed_version, kind="library", language="c")
     return Manifest(unit=unit, native=native)
+
+
+def coverage(library: str | os.PathLike[str], manifest: Manifest) -> tuple[int, int]:
+    """How many of the functions ``library`` exports ``manifest`` declares, and of how many."""
+    elf = ElfFile.read(os.fspath(library))
+    defined = {s.name for s in elf.symbols.values() if s.function and s.linkable}
+    functions = (manifest.native or {}).get("functions", {})
+    return len(defined & {fn.get("symbol", name) for name, fn in functions.items()}), len(defined)
 
 
 def _guess(filename: str, soname: str | None) -> tuple[str, str]:

@@ -5,6 +5,10 @@ A host declares extension points (:mod:`.spec`); plugins say what they implement
 checks each implementation against the host's current spec (:mod:`.checking`), imports it on
 first use (:mod:`.loading`) and calls it (:mod:`.dispatch`). :mod:`.pluggy_check` applies the
 same checker to pluggy hookimpls; :mod:`.report` answers ``siglink plugins HOST``.
+
+>>> import siglink
+>>> callable(siglink.plugins), siglink.plugins.__name__
+(True, 'siglink.plugins')
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ Arguments reach each implementation as the spec passes them (its positional para
 positionally, its keyword-only ones by keyword), which the checker has proven every selected
 implementation accepts; a parameter the host omits is passed with the spec's own default. The
 source is registered in :mod:`linecache`, so tracebacks show it.
+
+>>> def spec(a: int, *, b: int = 2) -> int: ...
+>>> impls = [lambda a, b: a + b, lambda a, b: a * b]
+>>> call_all, first, collect = compile_callers(spec, impls, lambda f, e: e)
+>>> collect(3), first(3, b=0)
+([5, 6], 3)
 """
 
 from __future__ import annotations
@@ -78,17 +84,105 @@ def _shape(spec: Any, drop_first: bool) -> tuple[str, str, dict[str, Any]] | Non
     return ", ".join(head), ", ".join(args), defaults
 
 
+_PROPAGATE = """\
+{d} call_all({h}):
+    __sl_f = None
+    try:
+        for __sl_f in __sl_funcs:
+            {aw}__sl_f({a})
+    except Exception as __sl_e:
+        raise __sl_fail(__sl_f, __sl_e) from __sl_e
+    return []
+
+
+{d} first({h}):
+    __sl_f = None
+    try:
+        for __sl_f in __sl_funcs:
+            __sl_r = {aw}__sl_f({a})
+            if __sl_r is not None:
+                return __sl_r
+    except Exception as __sl_e:
+        raise __sl_fail(__sl_f, __sl_e) from __sl_e
+    return None
+"""
+
+_COLLECT_SYNC = """\
+
+
+def collect({h}):
+    try:
+        return [__sl_f({a}) for __sl_f in __sl_funcs]
+    except Exception as __sl_e:
+        raise __sl_fail(__sl_culprit(__sl_e), __sl_e) from __sl_e
+"""
+
+_COLLECT_ASYNC = """\
+
+
+async def collect({h}):
+    __sl_out = []
+    __sl_f = None
+    try:
+        for __sl_f in __sl_funcs:
+            __sl_out.append(await __sl_f({a}))
+    except Exception as __sl_e:
+        raise __sl_fail(__sl_f, __sl_e) from __sl_e
+    return __sl_out
+"""
+
+# skip / collect: a raising implementation is recorded and left out (or its failure kept).
+_TOLERANT = """\
+{d} call_all({h}):
+    __sl_failed = []
+    for __sl_f in __sl_funcs:
+        try:
+            {aw}__sl_f({a})
+        except Exception as __sl_e:
+            __sl_failed.append(__sl_record(__sl_f, __sl_e))
+    return __sl_failed if __sl_keep else []
+
+
+{d} first({h}):
+    for __sl_f in __sl_funcs:
+        try:
+            __sl_r = {aw}__sl_f({a})
+        except Exception as __sl_e:
+            __sl_record(__sl_f, __sl_e)
+            continue
+        if __sl_r is not None:
+            return __sl_r
+    return None
+
+
+{d} collect({h}):
+    __sl_out = []
+    for __sl_f in __sl_funcs:
+        try:
+            __sl_out.append({aw}__sl_f({a}))
+        except Exception as __sl_e:
+            __sl_failure = __sl_record(__sl_f, __sl_e)
+            if __sl_keep:
+                __sl_out.append(__sl_failure)
+    return __sl_out
+"""
+
+
 def compile_callers(
     spec: Any,
     funcs: Sequence[Callable[..., Any]],
     fail: Callable[[Any, Exception], Exception],
     *,
+    record: Callable[[Any, Exception], Any] | None = None,
+    mode: str = "propagate",
     drop_first: bool = False,
     name: str = "hook",
 ) -> Callers | None:
-    """``(call_all, first, collect)`` for ``funcs`` called as ``spec`` declares; ``fail(f, e)``
-    builds the exception raised when ``f`` raised ``e``. None when the spec's signature cannot
-    be read (the generic callers are used instead)."""
+    """``(call_all, first, collect)`` for ``funcs`` called as ``spec`` declares (``async``
+    callers that await each implementation for an ``async`` spec). Under ``propagate``,
+    ``fail(f, e)`` builds the exception raised when ``f`` raised ``e``; under ``skip`` and
+    ``collect``, ``record(f, e)`` records it and returns the failure (kept in ``collect``'s
+    results). None when the spec's signature cannot be read (the generic callers serve)."""
     shape = _shape(spec, drop_first)
     if shape is None:
         return None
@@ -108,38 +202,17 @@ def compile_callers(
             tb = tb.tb_next
         return None
 
-    source = f"""\
-def call_all({head}):
-    __sl_f = None
-    try:
-        for __sl_f in __sl_funcs:
-            __sl_f({args})
-    except Exception as __sl_e:
-        raise __sl_fail(__sl_f, __sl_e) from __sl_e
-    return []
-
-
-def first({head}):
-    __sl_f = None
-    try:
-        for __sl_f in __sl_funcs:
-            __sl_r = __sl_f({args})
-            if __sl_r is not None:
-                return __sl_r
-    except Exception as __sl_e:
-        raise __sl_fail(__sl_f, __sl_e) from __sl_e
-    return None
-
-
-def collect({head}):
-    try:
-        return [__sl_f({args}) for __sl_f in __sl_funcs]
-    except Exception as __sl_e:
-        raise __sl_fail(__sl_culprit(__sl_e), __sl_e) from __sl_e
-"""
+    is_async = inspect.iscoroutinefunction(spec)
+    words = {"d": "async def" if is_async else "def", "aw": "await " if is_async else "",
+             "h": head, "a": args}
+    if mode == "propagate":
+        source = (_PROPAGATE + (_COLLECT_ASYNC if is_async else _COLLECT_SYNC)).format(**words)
+    else:
+        source = _TOLERANT.format(**words)
     filename = f"<siglink hook {name} #{next(_SERIAL)}>"
     namespace: dict[str, Any] = {"__sl_funcs": tuple(funcs), "__sl_fail": fail,
-                                 "__sl_culprit": culprit, **defaults}
+                                 "__sl_culprit": culprit, "__sl_record": record,
+                                 "__sl_keep": mode == "collect", **defaults}
     try:
         exec(compile(source, filename, "exec"), namespace)
     except SyntaxError:  # a parameter name Python accepts in a signature but not here

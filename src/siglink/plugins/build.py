@@ -12,6 +12,14 @@ Its uses of the host's API are recorded as an application's are (:mod:`siglink.l
 and for each group the spec is the host's ``extension-point`` export of that group in the
 version the plugin is built against (else the newest version in the store that declares the
 group), recorded in ``implements`` so that a later host can be told what changed.
+
+>>> import pathlib, tempfile
+>>> plugin = pathlib.Path(tempfile.mkdtemp())
+>>> lines = ["import siglink", '@siglink.implements("chat.commands")', "def shout(text): ..."]
+>>> code = chr(10).join(lines)
+>>> _ = (plugin / "shout.py").write_text(code)
+>>> declarations(plugin)["chat.commands"].obj
+'shout:shout'
 """
 
 from __future__ import annotations

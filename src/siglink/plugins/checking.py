@@ -19,16 +19,23 @@ import dataclasses
 import inspect
 import types
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from siglink.contracts.compat import check_export, class_graph
 from siglink.contracts.manifest import CallShape, Export, ExportKind, Manifest
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import ClassGraph
-from siglink.contracts.verdict import Problem, Severity, Verdict
+from siglink.contracts.verdict import Verdict
 from siglink.errors import BadInputError
 
-__all__ = ["check_implementation", "check_imports", "live_export", "live_spec", "spec_kind"]
+__all__ = [
+    "check_implementation",
+    "check_imports",
+    "live_export",
+    "live_spec",
+    "spec_classes",
+    "spec_kind",
+]
 
 
 def __dir__() -> list[str]:
@@ -77,9 +84,10 @@ def check_implementation(
         else:
             provided = dataclasses.replace(impl, kind=ExportKind.CLASS, signature=None,
                                            type=None, flavor=None, digest="")
-        found = check_export(expected, provided, classes=classes or class_graph([impl]))
-        return Verdict.merge([found, *parts])
-    return check_export(expected, impl, classes=classes or class_graph([impl]))
+        graph = classes if classes is not None else class_graph([impl])
+        return Verdict.merge([check_export(expected, provided, classes=graph), *parts])
+    return check_export(expected, impl,
+                        classes=classes if classes is not None else class_graph([impl]))
 
 
 def check_imports(
@@ -96,19 +104,27 @@ def check_imports(
         if use.optional or use.dynamic:
             continue
         provided = host.exports.get(use.path)
+        # As the linker checks an application's import: only the members it uses, and the
+        # argument types evident at its call sites.
         verdict = check_export(use.expected, provided, calls=use.calls or None,
-                               calls_complete=use.calls_complete, classes=graph)
+                               calls_complete=use.calls_complete, classes=graph,
+                               members=use.members, arguments=use.arguments)
         parts.append(verdict.prefixed(use.path))
     return Verdict.merge(parts)
 
 
 def spec_classes(*manifests: Manifest | None) -> ClassGraph | None:
-    """The classes of the host and plugin manifests, for nominal subtyping of their types."""
+    """The classes of the host and plugin manifests, for nominal subtyping of their types
+    (one shared empty graph when they define none: the checker's verdicts are memoized per
+    graph, so plugins without classes share them)."""
     exports: list[Export] = []
     for manifest in manifests:
         if manifest is not None:
-            exports.extend(manifest.exports.values())
-    return class_graph(exports) if exports else None
+            exports.extend(e for e in manifest.exports.values() if e.kind is ExportKind.CLASS)
+    return class_graph(exports) if exports else _NO_CLASSES
+
+
+_NO_CLASSES: Final = ClassGraph({})
 
 
 # -- live objects -------------------------------------------------------------------------------
@@ -205,8 +221,3 @@ def live_export(obj: Any, path: str | None = None) -> Export:
     return Export(path, ExportKind.ATTRIBUTE if not members else ExportKind.CLASS,
                   getattr(obj, "__name__", "") if isinstance(obj, types.ModuleType) else "",
                   members=members)
-
-
-def problem(rule: str, path: str, expected: str, found: str, note: str) -> Problem:
-    """An incompatible problem outside the signature rules (an object that cannot be used)."""
-    return Problem(rule, path, expected, found, Severity.INCOMPATIBLE, note)

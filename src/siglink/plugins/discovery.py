@@ -5,6 +5,13 @@ Nothing here imports plugin code. A plugin directory holds one plugin per subdir
 itself one), each with the ``siglink.json`` that ``siglink build`` wrote; the store's index
 holds the manifest of every installed version; an entry point is read from its distribution's
 metadata (and the ``siglink.json`` the distribution ships in its ``.dist-info``, if any).
+
+>>> import pathlib, tempfile
+>>> plugins = pathlib.Path(tempfile.mkdtemp())
+>>> (plugins / "junk").mkdir()
+>>> _ = (plugins / "junk" / "siglink.json").write_text("{}")
+>>> [r.problem.split(": ", 1)[1] for r in from_directory(plugins)]
+["missing or invalid 'format'"]
 """
 
 from __future__ import annotations
@@ -16,7 +23,13 @@ from typing import Any
 
 from siglink.contracts.manifest import Manifest
 from siglink.errors import ManifestError
-from siglink.plugins.records import ImplRecord, PluginRecord, Source, record_from_manifest
+from siglink.plugins.records import (
+    ImplRecord,
+    PluginRecord,
+    Source,
+    dotted,
+    record_from_manifest,
+)
 
 __all__ = ["discover", "from_directory", "from_entry_points", "from_store"]
 
@@ -80,6 +93,19 @@ def from_store(store: Any, groups: Iterable[str] = ()) -> list[PluginRecord]:
     return out
 
 
+def _name_version(dist: Any) -> tuple[str, str]:
+    """Name and Version from the metadata's header lines: the email parser that
+    ``dist.metadata`` runs over the whole file costs more than the rest of discovery."""
+    fields: dict[str, str] = {}
+    for line in (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").splitlines():
+        if not line.strip():
+            break  # the header ends at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in fields:
+            fields[key] = value.strip()
+    return fields.get("Name", "?"), fields.get("Version", "?")
+
+
 def from_entry_points(
     group: str, paths: Sequence[str] | None = None
 ) -> list[PluginRecord]:
@@ -95,9 +121,7 @@ def from_entry_points(
         points = [ep for ep in dist.entry_points if ep.group == group]
         if not points:
             continue
-        metadata = dist.metadata  # parsed once: Name and Version from the same read
-        name = metadata["Name"] or "?"
-        version = metadata["Version"] or "?"
+        name, version = _name_version(dist)
         key = (name.lower(), version)
         if key in seen:  # one distribution found twice on the path: the first one wins
             continue
@@ -116,8 +140,6 @@ def from_entry_points(
             target = ep.value.replace(" ", "")
             recorded = manifest.implements.get(group) if manifest is not None else None
             if recorded is not None and recorded.obj == target:
-                from siglink.plugins.records import dotted
-
                 impls.append(ImplRecord(group, target, recorded.spec,
                                         manifest.exports.get(dotted(target))
                                         if manifest is not None else None, recorded.position))

@@ -10,6 +10,14 @@ directly. What a raising implementation does is decided per call by the host::
     hook.using("collect").collect(event)    # its CallFailure takes its place in the results
 
 Every failure is kept as that plugin's last failure (:attr:`Hook.failures`).
+
+>>> hook = Hook.of("demo.greet", [str.upper, str.title])
+>>> hook.collect("ann"), hook.first("ann")
+(['ANN', 'Ann'], 'ANN')
+>>> def boom(name: str) -> str:
+...     raise ValueError(name)
+>>> Hook.of("demo.greet", [boom, str.upper]).using("skip").collect("ann")
+['ANN']
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from siglink.errors import PluginCallError
 from siglink.plugins.records import Fault, ImplRecord, PluginRecord
 from siglink.plugins.selection import Outcome
 
-__all__ = ["CallFailure", "Hook", "OnError", "Plugin"]
+__all__ = ["CallFailure", "Hook", "OnError", "Plugin", "ordered"]
 
 OnError = Literal["propagate", "skip", "collect"]
 _MODES: Final = ("propagate", "skip", "collect")
@@ -84,7 +92,8 @@ class Plugin:
 class _State:
     """What every view of one hook shares: the order, the loaded callables, the failures."""
 
-    __slots__ = ("failures", "funcs", "loader", "owners", "plugins", "point", "record", "spec")
+    __slots__ = ("failures", "funcs", "loader", "outcomes", "owners", "plugins", "point",
+                 "record", "spec")
 
     def __init__(self, point: str, plugins: list[Plugin],
                  loader: Callable[[], list[tuple[Plugin, Any]]],
@@ -97,6 +106,7 @@ class _State:
         self.owners: dict[int, Plugin] = {}
         self.failures: dict[str, CallFailure] = {}
         self.record = record
+        self.outcomes: list[Outcome] = []
 
 
 class Hook:
@@ -109,14 +119,15 @@ class Hook:
     __slots__ = ("_attribute", "_bound", "_mode", "_state", "_views", "call_all", "collect",
                  "first")
 
-    call_all: Callable[..., list[CallFailure]]
-    """Call every implementation; under ``collect``, the failures are returned."""
+    # Each returns a coroutine to await instead when the spec is ``async``.
+    call_all: Callable[..., Any]
+    """Call every implementation; under ``collect``, the list of failures is returned."""
     first: Callable[..., Any]
     """The first result that is not ``None`` (the later implementations are not called);
     ``None`` when every implementation returns ``None``. Failures never count as results."""
-    collect: Callable[..., list[Any]]
-    """Every implementation's result, in call order (under ``collect`` a raising one's
-    :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
+    collect: Callable[..., Any]
+    """Every implementation's result as a list, in call order (under ``collect`` a raising
+    one's :class:`CallFailure` takes its place; under ``skip`` it is left out)."""
 
     def __init__(self, state: _State, mode: OnError = "propagate",
                  attribute: str | None = None) -> None:
@@ -131,7 +142,7 @@ class Hook:
         self.first = self._lazy_first
         self.collect = self._lazy_collect
 
-    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Same as :attr:`collect`."""
         return self.collect(*args, **kwargs)
 
@@ -139,20 +150,21 @@ class Hook:
         funcs = self._funcs()
         fast = None
         spec = self._state.spec
-        if self._mode == "propagate" and spec is not None:
+        if spec is not None:
             target = spec if self._attribute is None else getattr(spec, self._attribute, None)
             if target is not None:
                 from siglink.plugins._callers import compile_callers
 
-                fast = compile_callers(target, funcs, self._raise,
-                                       drop_first=self._attribute is not None, name=self.point)
+                fast = compile_callers(target, funcs, self._raise, record=self._fail,
+                                       mode=self._mode, drop_first=self._attribute is not None,
+                                       name=self.point)
         if fast is not None:
             self.call_all, self.first, self.collect = fast
         else:
             self.call_all, self.first, self.collect = (self._call_all, self._first,
                                                        self._collect)
 
-    def _lazy_call_all(self, *args: Any, **kwargs: Any) -> list[CallFailure]:
+    def _lazy_call_all(self, *args: Any, **kwargs: Any) -> Any:
         self._ready()
         return self.call_all(*args, **kwargs)
 
@@ -160,7 +172,7 @@ class Hook:
         self._ready()
         return self.first(*args, **kwargs)
 
-    def _lazy_collect(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def _lazy_collect(self, *args: Any, **kwargs: Any) -> Any:
         self._ready()
         return self.collect(*args, **kwargs)
 
@@ -234,7 +246,15 @@ class Hook:
             return state.funcs
         bound = []
         for plugin in state.plugins:
-            method = getattr(plugin.obj, self._attribute)
+            method = getattr(plugin.obj, self._attribute, None)
+            if method is None:  # an object the spec's check could not see (no manifest)
+                failure = CallFailure(plugin.label, f"{state.point}.{self._attribute}",
+                                      Fault.MISSING_OBJECT,
+                                      f"{plugin.impl.target} has no {self._attribute}")
+                state.failures[plugin.label] = failure
+                if state.record is not None:
+                    state.record(failure)
+                continue
             state.owners[id(method)] = plugin
             bound.append(method)
         # Bound methods are made once per view (and kept alive by it: ids stay unique).

@@ -7,13 +7,20 @@
 
     hook = siglink.plugins(command, directories=["plugins/"])
     answers = hook.collect("hello", user="ann")
-    for outcome in hook_report(hook):  # who was rejected, and why
-        ...
+    for outcome in outcomes(hook):     # who was rejected, and why
+        print(outcome.record.label, outcome.status, *outcome.lines())
 
 Discovery imports no plugin code; every implementation is checked against the *running*
 host's spec (the decorated object itself), so a plugin built against an older host is
 accepted exactly when the host's current calls still bind to it. Rejected, unloadable and
 superseded plugins are reported, never raised: the host runs on.
+
+>>> from siglink.plugins.spec import extension_point
+>>> @extension_point("demo.double")
+... def double(x: int) -> int: ...
+>>> hook = plugins(double, entry_points=False)   # no plugin installed: the host runs on
+>>> hook.collect(2), outcomes(hook)
+([], [])
 """
 
 from __future__ import annotations
@@ -40,13 +47,10 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
-_OUTCOMES: dict[int, list[Outcome]] = {}
-
-
 def outcomes(hook: Hook) -> list[Outcome]:
     """What became of every plugin found for ``hook`` (selected, superseded, rejected, failed
     to load), updated as plugins are loaded."""
-    return list(_OUTCOMES.get(id(hook._state), ()))
+    return list(hook._state.outcomes)
 
 
 def _spec_of(spec_or_group: object, host: Manifest | None) -> tuple[str, Export]:
@@ -108,7 +112,7 @@ def plugins(
         log = FailureLog(store.root).record
     live = spec if not isinstance(spec, str) else registered(group)
     state = _State(group, chosen, lambda: [], log, live)
-    _OUTCOMES[id(state)] = found
+    state.outcomes = found
     state.loader = lambda: _load_all(state, current, found)
     return Hook(state).using(on_error)
 
@@ -144,7 +148,7 @@ def _load_all(state: _State, spec: Export, found: list[Outcome]) -> list[tuple[P
     return loaded
 
 
-def state_point(spec: Export) -> str:
+def _group_text(spec: Export) -> str:
     """The group of an extension-point export (its value is the group's source text)."""
     return (spec.value or "").strip("'\"") or spec.path
 
@@ -161,7 +165,7 @@ def _load_one(plugin: Plugin, spec: Export, as_class: bool) -> Any:
         verdict = check_implementation(spec, export).prefixed(plugin.impl.target)
         if not verdict.ok:
             return LoadFailure(Fault.INCOMPATIBLE,
-                               f"not assignable to the host's {state_point(spec)}", None, verdict)
+                               f"not assignable to the host's {_group_text(spec)}", None, verdict)
     if as_class and isinstance(obj, type):
         try:
             obj = obj()

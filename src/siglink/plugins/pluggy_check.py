@@ -24,6 +24,11 @@ pluggy's own checks are findings of the contract's rules, so one vocabulary cove
 Hookspecs are the functions of the modules that use the project's ``HookspecMarker`` (or are
 passed to ``add_hookspecs``): pytest's own and the plugins' (xdist's ``newhooks``). The
 entry-point group is read from the project's ``load_setuptools_entrypoints("GROUP")``.
+
+>>> from siglink.contracts.verdict import Verdict
+>>> hook = HookCheck("pytest_configure", "p.pytest_configure", "p.py:3", (), Verdict())
+>>> PluginCheck("p", "1.0", "entry point p = p", "p", (hook,)).ok
+True
 """
 
 from __future__ import annotations
@@ -139,7 +144,7 @@ def _distribution(name: str, paths: Sequence[str]) -> Any:
                         f"({len(paths)} directories; add one with --path)")
 
 
-def _top_levels(dist: Any) -> tuple[str, Path]:
+def _top_levels(dist: Any) -> tuple[list[str], Path]:
     """The distribution's top-level modules and the directory that holds them."""
     tops: set[str] = set()
     for file in dist.files or ():
@@ -152,7 +157,7 @@ def _top_levels(dist: Any) -> tuple[str, Path]:
         elif parts[0].isidentifier() and parts[0] != "__pycache__":
             tops.add(parts[0])
     base = Path(str(dist.locate_file(""))).resolve()
-    return ",".join(sorted(tops)), base
+    return sorted(tops), base
 
 
 def _sources(dist: Any) -> Iterator[Path]:
@@ -591,8 +596,7 @@ def pluggy_check(
 
     search = [os.path.abspath(p) for p in paths] + [p for p in sys.path if p]
     dist = _distribution(project, search)
-    tops_text, base = _top_levels(dist)
-    tops = [t for t in tops_text.split(",") if t]
+    tops, base = _top_levels(dist)
     found_group, marker = _group_and_project(dist)
     group = group or found_group
     if group is None or marker is None:
@@ -612,7 +616,7 @@ def pluggy_check(
             continue
         seen.add(name.lower())
         other_tops, other_base = _top_levels(other)
-        plugin_tops.extend(t for t in other_tops.split(",") if t)
+        plugin_tops.extend(other_tops)
         plugin_bases.append(str(other_base))
         entries.extend((other, ep) for ep in points)
     search_paths = list(dict.fromkeys([str(base), *plugin_bases, *search]))

@@ -5,6 +5,9 @@ point -> the implementing object, ``module:qualname``, the spec recorded when it
 an optional position), the implementing objects' own exports, and its imports of the host's
 API. A plugin found behind an entry point without a manifest has only the entry point: its
 implementation is checked when it is imported, before its first call.
+
+>>> dotted("pkg.mod:Cls.f")
+'pkg.mod.Cls.f'
 """
 
 from __future__ import annotations

@@ -4,10 +4,18 @@ release of the host would break before it ships.
 
 Failures reach the report through the store: a host that passes ``store=`` to
 :func:`siglink.plugins` records each plugin's last failure in ``STORE/plugins/failures.json``.
+
+>>> import tempfile
+>>> from siglink.plugins.records import Fault
+>>> log = FailureLog(tempfile.mkdtemp())
+>>> log.record(CallFailure("boom 1.0", "chat.commands", Fault.CALL_ERROR, "ValueError: x"))
+>>> log.read()["boom 1.0"]["message"]
+'ValueError: x'
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -19,6 +27,7 @@ from siglink.contracts.manifest import Manifest
 from siglink.plugins.build import spec_exports
 from siglink.plugins.discovery import discover
 from siglink.plugins.dispatch import CallFailure
+from siglink.plugins.records import PluginRecord, dotted
 from siglink.plugins.selection import Outcome, select
 
 __all__ = ["FailureLog", "HostReport", "PointReport", "host_report"]
@@ -147,9 +156,10 @@ def host_report(
     new_points = spec_exports(against) if against is not None else {}
     dirs = list(directories)
     reports = []
+    extracted: dict[str, Manifest | None] = {}
     for point in sorted(set(points) | set(new_points)):
-        records = discover(point, directories=dirs, store=store, entry_points=entry_points,
-                           paths=paths)
+        records = [_read_statically(r, extracted) for r in discover(
+            point, directories=dirs, store=store, entry_points=entry_points, paths=paths)]
         now = tuple(select(point, points.get(point), records, host=host))
         then = None
         if against is not None:
@@ -169,6 +179,29 @@ def host_report(
     return HostReport(host.unit.name, host.unit.version,
                       None if against is None else against.unit.version,
                       tuple(reports), failures, tuple(orphans))
+
+
+def _read_statically(record: PluginRecord, cache: dict[str, Manifest | None]) -> PluginRecord:
+    """An entry-point plugin without a manifest, with its implementations' exports read from
+    the installed distribution's source (griffe; nothing imported), so that the report checks
+    it too. An implementation the extractor does not export (a private module) stays
+    unchecked until the host imports it."""
+    if record.source != "entry-point" or record.manifest is not None or record.problem:
+        return record
+    from siglink.errors import SiglinkError
+    from siglink.python.exports import extract
+
+    if record.name not in cache:
+        try:
+            cache[record.name] = extract(record.name)
+        except SiglinkError:
+            cache[record.name] = None
+    manifest = cache[record.name]
+    if manifest is None:
+        return record
+    impls = tuple(dataclasses.replace(i, export=manifest.exports.get(dotted(i.target)))
+                  if i.export is None else i for i in record.implementations)
+    return dataclasses.replace(record, implementations=impls)
 
 
 def _implements_host(record: Any, host: Manifest) -> bool:

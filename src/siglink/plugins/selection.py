@@ -4,6 +4,12 @@ Each record gets an :class:`Outcome`. A record whose manifest is unusable, a sec
 the same name and version, plugins importing each other's API (a cycle), and an implementation
 that does not fit the host's current spec are rejected with the reason; among the versions of
 one plugin, the newest that is not rejected is selected and the others are ``superseded``.
+
+>>> from siglink.plugins.records import PluginRecord
+>>> outcome = Outcome(PluginRecord("p", "1.0", "directory", "p/siglink.json"), "chat.commands",
+...                   "rejected", reason="the manifest implements no extension point")
+>>> outcome.selected, outcome.lines()
+(False, ['the manifest implements no extension point'])
 """
 
 from __future__ import annotations

@@ -1,32 +1,51 @@
-"""Compiled modules without stubs: inspected by a separate interpreter, never in this process.
+"""Compiled modules without stubs: inspected inside an OS sandbox, never in this process.
 
-The child puts the library's directory first on ``sys.path``, imports each module, and prints
-JSON describing its public names (``inspect.signature`` text where one exists). Each result
-becomes an :class:`Export` with ``compiled=True``.
+Stubs a wheel ships (``.pyi``) are read statically before this is reached. Inspecting imports
+the module, which runs its package's ``__init__``: library code. So it happens only inside
+:mod:`siglink._sandbox` (bubblewrap: read-only view, private ``/tmp``, no network, user
+``nobody``, CPU/memory/time limits, every process killed afterwards). The child puts the
+library's directory first on ``sys.path``, imports each module, and prints JSON describing
+its public names (``inspect.signature`` text where one exists); that output is hostile and
+is validated before any of it is used. Each result becomes an :class:`Export` with
+``compiled=True``.
+
+Without a sandbox (``bwrap`` missing, or refused by the kernel) nothing is imported: each
+module gets a diagnostic, its names stay unverified, and one
+:class:`UninspectedModuleWarning` names the modules and how to install bubblewrap.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from siglink import _sandbox
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import TypeContext
 from siglink.errors import BadInputError
 
-__all__ = ["inspect_compiled"]
+__all__ = ["UninspectedModuleWarning", "inspect_compiled"]
 
-_TIMEOUT: Final = 60.0
-
+# An import of even a large extension takes seconds; a package that sleeps or spins in its
+# __init__ is cut off (its names are then not inspected) instead of stalling the command.
+_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=4 << 30)
+_UNIT: Final = "/siglink/unit"
+_MAX_NAMES: Final = 20_000
+_MAX_TEXT: Final = 20_000
+_KINDS: Final = frozenset({"class", "function", "attribute"})
 # Runs in the child interpreter: standard library only.
 _PROBE: Final = r"""
-import importlib, inspect, json, sys, sysconfig, types
+import importlib, inspect, json, os, sys, sysconfig, types
 sys.path.insert(0, sys.argv[1])
+# What the modules print goes to stderr; the result alone to the original stdout.
+result = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
 def flags(obj):
     # A builtin without __text_signature__: its PyMethodDef says how it takes arguments.
     import ctypes
@@ -96,7 +115,7 @@ for name in sys.argv[2:]:
     try:
         module = importlib.import_module(name)
     except BaseException as e:
-        out[name] = {"error": f"{type(e).__name__}: {e}"}
+        out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
         continue
     names = getattr(module, "__all__", None)
     if not isinstance(names, (list, tuple)):
@@ -110,36 +129,49 @@ for name in sys.argv[2:]:
             continue
         items[n] = describe(obj)
     out[name] = {"members": items}
-sys.stdout.write(json.dumps(out))
+result.write(json.dumps(out))
+result.flush()
 """
+
+
+class UninspectedModuleWarning(UserWarning):
+    """Compiled modules left uninspected because no sandbox could be started."""
+
+
+class _Rejected(Exception):
+    """The sandbox's output is not what the probe prints."""
 
 
 def inspect_compiled(
     root: Path, modules: Sequence[str]
 ) -> tuple[dict[str, Export], list[Diagnostic]]:
     """Exports of compiled ``modules`` under ``root``, by path, and what could not be read."""
-    diagnostics: list[Diagnostic] = []
     try:
-        result = subprocess.run(
-            [sys.executable, "-I", "-c", _PROBE, str(root), *modules],
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
+        outcome = _sandbox.run(
+            [sys.executable, "-I", "-c", _PROBE, _UNIT, *modules],
+            binds=[(root, _UNIT)], limits=_LIMITS,
         )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return {}, [Diagnostic(f"compiled modules {', '.join(modules)} not inspected: {e}")]
+    except _sandbox.SandboxUnavailableError as e:
+        many = len(modules) > 1
+        message = (f"compiled module{'s' if many else ''} {', '.join(modules)} not inspected "
+                   f"({e.reason}): {'their' if many else 'its'} names are unverified; "
+                   f"{_sandbox.INSTALL_HINT}")
+        warnings.warn(message, UninspectedModuleWarning, stacklevel=2)
+        return {}, [Diagnostic(message)]
+    if outcome.timed_out:
+        return {}, [Diagnostic(f"compiled module {module} not inspected: the import did not "
+                               f"finish in {_LIMITS.wall_seconds:g} s") for module in modules]
     try:
-        data: dict[str, Any] = json.loads(result.stdout or "{}")
-    except ValueError:
-        data = {}
+        data = _validated(outcome.stdout, modules)
+    except _Rejected as e:
+        detail = outcome.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        reason = detail[0][:300] if detail and not outcome.stdout else str(e)
+        return {}, [Diagnostic(f"compiled module {module} not inspected: {reason}")
+                    for module in modules]
+    diagnostics: list[Diagnostic] = []
     exports: dict[str, Export] = {}
     for module in modules:
-        entry = data.get(module)
-        if entry is None:
-            detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
-            diagnostics.append(Diagnostic(f"compiled module {module} not inspected: {detail[0]}"))
-            continue
+        entry = data[module]
         if "error" in entry:
             diagnostics.append(
                 Diagnostic(f"compiled module {module} could not be imported: {entry['error']}")
@@ -150,6 +182,70 @@ def inspect_compiled(
             path = f"{module}.{name}"
             exports[path] = _export(path, module, item, context)
     return exports, diagnostics
+
+
+def _validated(stdout: bytes, modules: Sequence[str]) -> dict[str, Any]:
+    """The probe's JSON, checked to be exactly the shape it prints (else :class:`_Rejected`)."""
+    try:
+        data = json.loads(stdout.decode("utf-8"))
+    except (ValueError, RecursionError) as e:
+        raise _Rejected(f"the inspection printed no valid JSON ({type(e).__name__})") from None
+    if not isinstance(data, dict) or set(data) != set(modules):
+        raise _Rejected("the inspection printed results for other modules")
+    budget = [_MAX_NAMES]
+    for module in modules:
+        entry = data[module]
+        if not isinstance(entry, dict):
+            raise _Rejected(f"{module}: not an object")
+        if "error" in entry:
+            if set(entry) != {"error"} or not isinstance(entry["error"], str):
+                raise _Rejected(f"{module}: malformed error")
+            entry["error"] = _text(entry["error"], f"{module}: error")[:300]
+            continue
+        if set(entry) != {"members"}:
+            raise _Rejected(f"{module}: unexpected keys")
+        _names(entry["members"], f"{module}", budget)
+        for name, item in entry["members"].items():
+            _item(item, f"{module}.{name}", budget, top=True)
+    return data
+
+
+def _names(members: Any, where: str, budget: list[int]) -> None:
+    if not isinstance(members, dict):
+        raise _Rejected(f"{where}: members is not an object")
+    budget[0] -= len(members)
+    if budget[0] < 0:
+        raise _Rejected(f"more than {_MAX_NAMES} names")
+    for name in members:
+        if not name.isidentifier():
+            raise _Rejected(f"{where}: {name[:80]!r} is not an identifier")
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise _Rejected(f"{where}: not a string of at most {_MAX_TEXT} characters")
+    return value
+
+
+def _item(item: Any, where: str, budget: list[int], *, top: bool) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+        raise _Rejected(f"{where}: no kind")
+    kind = item["kind"]
+    allowed = _KINDS if top else set(_MEMBER_KINDS)
+    if kind not in allowed:
+        raise _Rejected(f"{where}: unknown kind {kind[:40]!r}")
+    for key in ("signature", "type", "value"):
+        if item.get(key) is not None:
+            _text(item[key], f"{where}.{key}")
+    if kind == "class" and top:
+        bases = item.get("bases", [])
+        if not isinstance(bases, list) or len(bases) > 64:
+            raise _Rejected(f"{where}: bases is not a short list")
+        for base in bases:
+            _text(base, f"{where}.bases")
+        _names(item.get("members", {}), where, budget)
+        for name, member in item.get("members", {}).items():
+            _item(member, f"{where}.{name}", budget, top=False)
 
 
 def _signature(text: str | None, context: TypeContext, *, drop_first: bool) -> Signature | None:
@@ -173,7 +269,7 @@ _MEMBER_KINDS: Final = {
 }
 
 
-def _export(path: str, module: str, item: dict[str, Any], context: TypeContext) -> Export:
+def _export(path: str, module: str, item: Mapping[str, Any], context: TypeContext) -> Export:
     kind = item["kind"]
     if kind == "class":
         members = {}

@@ -5,6 +5,13 @@ Such a function or Protocol-like class is exported as kind ``extension-point``
 constructor, the host never builds a plugin's object from the spec), and its group as
 ``value`` (the group's source text, ``'chat.commands'``), so a renamed group is a changed
 export like any other.
+
+>>> from pathlib import Path
+>>> lines = ["import siglink", '@siglink.extension_point("g")', "def f(x: int) -> int: ..."]
+>>> code = chr(10).join(lines)
+>>> module = griffe.visit("host", filepath=Path("host.py"), code=code)
+>>> decorator_group(module["f"], DECLARERS)
+'g'
 """
 
 from __future__ import annotations

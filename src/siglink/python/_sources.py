@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tarfile
 import tempfile
 import tomllib
@@ -28,6 +29,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Literal
 
+from siglink._unzip import Budget, open_archive
 from siglink.contracts.manifest import Manifest
 from siglink.errors import ExtractionError, ManifestError
 
@@ -115,6 +117,9 @@ def _manifest(path: Path, label: str) -> Manifest:
 def _wheel(path: Path, label: str, dest: Path) -> Source:
     try:
         archive = zipfile.ZipFile(path)
+    except UnicodeDecodeError:
+        open_archive(path, label)  # raises the one-line error naming the member
+        raise
     except (zipfile.BadZipFile, OSError) as e:
         raise ExtractionError(f"{label}: not a valid wheel (zip archive): {e}", path=label) from e
     with archive:
@@ -125,20 +130,24 @@ def _wheel(path: Path, label: str, dest: Path) -> Source:
                 f"{label}: not a wheel: no single .dist-info/METADATA", path=label)
         dist_info = metadata_names[0].partition("/")[0]
         files: dict[str, str] = {}
+        budget = Budget(label)
         for info in archive.infolist():
             name = info.filename
             if info.is_dir():
                 continue
             if name.startswith("/") or ".." in name.split("/"):
                 raise ExtractionError(f"{label}: unsafe path in wheel: {name}", path=label)
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-                raise ExtractionError(f"{label}: corrupt wheel: {name}: {e}", path=label) from e
-            files[name] = hashlib.sha256(data).hexdigest()
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ExtractionError(f"{label}: member {name!r} is a symbolic link; refused",
+                                      path=label)
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            digest = hashlib.sha256()
+            with open(target, "wb") as out:
+                for chunk in budget.chunks(archive, info):  # bounded: siglink._unzip
+                    digest.update(chunk)
+                    out.write(chunk)
+            files[name] = digest.hexdigest()
     source = wheel_source(dest, label=label, dist_info=dist_info)
     _check_record(dest / dist_info / "RECORD", files, label)
     source.files = {k: v for k, v in files.items() if not k.startswith(f"{dist_info}/RECORD")}
@@ -153,7 +162,7 @@ def wheel_source(root: Path, *, label: str, dist_info: str | None = None) -> Sou
             raise ExtractionError(f"{label}: no .dist-info/METADATA", path=label)
         dist_info = found[0]
     meta = _read_metadata((root / dist_info / "METADATA").read_bytes(), f"{label}: METADATA")
-    record = _read_record(root / dist_info / "RECORD")
+    record = _read_record(root / dist_info / "RECORD", label)
     top_level = _top_level_from_paths(record) if record else _top_level_from_tree(root)
     return Source(
         root=root,
@@ -165,14 +174,23 @@ def wheel_source(root: Path, *, label: str, dist_info: str | None = None) -> Sou
     )
 
 
-def _read_record(path: Path) -> dict[str, str]:
+def _read_record(path: Path, label: str) -> dict[str, str]:
     """RECORD as path -> hex sha256 ('' when the row has no hash)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return {}
+    except UnicodeDecodeError as e:
+        where = f"{label}: {path.parent.name}/{path.name}"
+        raise ExtractionError(f"{where} is not valid UTF-8 ({e.reason} at byte {e.start})",
+                              path=str(path)) from None
     rows: dict[str, str] = {}
-    for row in csv.reader(io.StringIO(text)):
+    try:
+        parsed = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        where = f"{label}: {path.parent.name}/{path.name}"
+        raise ExtractionError(f"{where} is not a valid RECORD ({e})", path=str(path)) from None
+    for row in parsed:
         if not row:
             continue
         digest = ""
@@ -187,7 +205,7 @@ def _read_record(path: Path) -> dict[str, str]:
 
 
 def _check_record(path: Path, files: dict[str, str], label: str) -> None:
-    for name, digest in _read_record(path).items():
+    for name, digest in _read_record(path, label).items():
         if digest and name in files and files[name] != digest:
             raise ExtractionError(
                 f"{label}: corrupt wheel: {name} does not match its RECORD hash", path=label

@@ -1,6 +1,10 @@
 """The static reader's building blocks, for readers of Python source outside this package
 (pluggy hookspecs and hookimpls): annotations rendered with every name qualified, signatures
-and exports built from griffe's model, a module's file as it sits in a wheel."""
+and exports built from griffe's model, a module's file as it sits in a wheel.
+
+>>> render("typing.Optional[int]", AliasTable({}))
+'typing.Optional[int]'
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,17 @@ A *use* is a maximal attribute chain rooted at a bound name: ``werkzeug.urls.url
 one use of ``werkzeug.urls.url_quote``, called with ``CallShape(1)``. Which prefix of a chain is
 the library's export is decided later, against a library's manifest (:mod:`siglink.link.build`).
 
+Members are recorded too (:attr:`Usage.members`): what the code reaches on objects whose type is
+evident, each object named by a *receiver*, a chain and steps joined by ``|``
+(``flask.Flask|()`` for ``Flask(...)``'s result, ``werkzeug.Request|!`` for a parameter annotated
+``Request``, ``X|()|.get|()`` for what its ``get()`` returns; :mod:`siglink.python.receivers`
+resolves them against the libraries' exports). Operators count as their dunders (``in`` is
+``__contains__``, ``for`` ``__iter__``, ``with`` ``__enter__``/``__exit__``, ``len()``
+``__len__``...), a subclass of a library class uses what it overrides and what it reaches
+through ``self`` and ``super()``. Attribute names written on objects of unknown type go to
+:attr:`Usage.written`; the evident types of call arguments to :attr:`Use.arguments` and
+:attr:`Usage.member_arguments`.
+
 A use is *optional* (:attr:`Use.optional`) when every occurrence of it is one the code can do
 without: inside ``try:`` (or its handlers) when a handler catches ``ImportError``,
 ``ModuleNotFoundError``, ``AttributeError``, ``Exception`` or everything; under
@@ -38,6 +49,7 @@ True
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import os
 import re
@@ -48,7 +60,9 @@ from pathlib import Path
 from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
-__all__ = ["Usage", "Use", "analyze", "analyze_source", "bound_names", "local_modules"]
+__all__ = [
+    "Usage", "Use", "analyze", "analyze_source", "bound_names", "local_modules", "may_bind",
+]
 
 
 def __dir__() -> list[str]:
@@ -232,7 +246,7 @@ _LITERAL_KINDS: dict[type[ast.expr], str] = {
     ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
     ast.Set: "set", ast.SetComp: "set", ast.Tuple: "tuple", ast.JoinedStr: "str",
 }
-_BUILTIN_NAMES = frozenset(dir(__import__("builtins"))) - {"super", "type", "getattr"}
+_BUILTIN_NAMES = frozenset(dir(builtins)) - {"super", "type", "getattr"}
 _BINARY = {
     ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.MatMult: "__matmul__",
     ast.Div: "__truediv__", ast.FloorDiv: "__floordiv__", ast.Mod: "__mod__",
@@ -504,9 +518,11 @@ class _Visitor(ast.NodeVisitor):
     def visit_BinOp(self, node: ast.BinOp) -> None:
         self.generic_visit(node)
         name = _BINARY.get(type(node.op))
-        if name is not None:
-            self._operand(node.left, name)
-            self._operand(node.right, f"__r{name[2:]}")
+        if name is not None:  # on instances: ``X | None`` between classes is an annotation
+            for operand, dunder in ((node.left, name), (node.right, f"__r{name[2:]}")):
+                receiver = self._type(operand)
+                if receiver and "|" in receiver:
+                    self._use_member(receiver, dunder, operand)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
         self.generic_visit(node)
@@ -933,6 +949,24 @@ def _local_files(modules: Iterable[str], root: Path, local: set[str]) -> list[Pa
 
 
 # -- what a module binds ----------------------------------------------------------------------
+
+_DYNAMIC_BINDING = re.compile(rb"__getattr__|import\s+\*|globals\s*\(|vars\s*\(|sys\.modules")
+
+
+def may_bind(source: bytes, name: str) -> bool:
+    """Can a module whose source is ``source`` have the attribute ``name``? False only when the
+    text never spells the name and binds nothing dynamically (a quick test before
+    :func:`bound_names`, which parses).
+
+    >>> may_bind(b"def f(): ...\\n", "g"), may_bind(b"def g(): ...\\n", "g")
+    (False, True)
+    >>> may_bind(b"def __getattr__(name): ...\\n", "g")
+    True
+    """
+    if re.search(rb"(?<![\w])" + re.escape(name.encode()) + rb"(?![\w])", source):
+        return True
+    return _DYNAMIC_BINDING.search(source) is not None
+
 
 _DELEGATES = frozenset({"getattr", "import_module", "__import__"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from siglink.store.store import (
+    DamagedIndexError,
     InstallResult,
     NotInStoreError,
     RegisteredApp,
@@ -13,6 +14,7 @@ from siglink.store.store import (
 )
 
 __all__ = [
+    "DamagedIndexError",
     "InstallResult",
     "NotInStoreError",
     "RegisteredApp",

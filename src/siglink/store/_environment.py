@@ -16,10 +16,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink.errors import BadInputError, SiglinkError
+from siglink.store._records import StoredVersion
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
-    from siglink.store.store import StoredVersion
 
 __all__ = ["environment_versions", "extract_installed"]
 
@@ -47,8 +47,6 @@ def _top_level(dist: metadata.Distribution) -> tuple[str, ...]:
 
 def environment_versions() -> dict[str, list[StoredVersion]]:
     """Installed distributions by normalized name (the first on ``sys.path`` wins a tie)."""
-    from siglink.store.store import StoredVersion
-
     found: dict[str, list[StoredVersion]] = {}
     for dist in metadata.distributions():
         raw_name = dist.metadata["Name"]

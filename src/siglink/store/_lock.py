@@ -6,16 +6,49 @@ directory is held with :func:`hold_dir` so that recovery can tell a live install
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
-__all__ = ["FileLock", "hold_dir", "try_hold_dir"]
+__all__ = ["DEFAULT_TIMEOUT", "FileLock", "LockTimeoutError", "hold_dir", "lock_timeout",
+           "try_hold_dir"]
+
+
+class LockTimeoutError(OSError):
+    """The lock was not free within the timeout; ``holder`` is the holding process (or 0)."""
+
+    def __init__(self, path: Path, holder: int, waited: float) -> None:
+        who = f"process {holder}" if holder else "another process"
+        super().__init__(f"{path}: held by {who} (waited {waited:g} s)")
+        self.holder = holder
+        self.waited = waited
+
+
+DEFAULT_TIMEOUT: Final = 30.0
+"""Seconds a writer waits for the store's lock (``$SIGLINK_LOCK_TIMEOUT`` overrides)."""
+
+
+def lock_timeout() -> float:
+    """``$SIGLINK_LOCK_TIMEOUT`` when it is a non-negative number, else :data:`DEFAULT_TIMEOUT`."""
+    try:
+        value = float(os.environ.get("SIGLINK_LOCK_TIMEOUT", ""))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value >= 0 else DEFAULT_TIMEOUT
 
 
 class FileLock:
-    """An exclusive ``flock`` on ``path`` (created if missing), re-entrant within one object.
+    """An exclusive ``flock`` on ``path``, re-entrant within one object.
+
+    The file is created mode 0600: only the store's owner (and root) can open it, so no other
+    user can hold it to stall the owner (readers never need it). While held it contains the
+    holder's PID, which a waiting writer names. ``timeout`` seconds (default
+    :func:`lock_timeout`) bound the wait; ``on_wait(pid)`` is called once when it must wait.
 
     >>> import tempfile, pathlib
     >>> with FileLock(pathlib.Path(tempfile.mkdtemp()) / ".lock") as lock:
@@ -23,8 +56,11 @@ class FileLock:
     True
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float | None = None,
+                 on_wait: Callable[[int], None] | None = None) -> None:
         self.path = path
+        self.timeout = timeout
+        self.on_wait = on_wait
         self._fd: int | None = None
         self._depth = 0
 
@@ -32,16 +68,76 @@ class FileLock:
     def held(self) -> bool:
         return self._fd is not None
 
+    def _open(self) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        try:
+            st = os.fstat(fd)
+            if st.st_uid == os.geteuid() and st.st_mode & 0o777 != 0o600:
+                os.fchmod(fd, 0o600)
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
+
+    def _holder(self, fd: int) -> int:
+        try:
+            text = os.pread(fd, 32, 0).strip()
+            return int(text) if text.isdigit() else 0
+        except (OSError, ValueError):
+            return 0
+
+    def _took(self, fd: int) -> None:
+        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # the PID is a courtesy to waiters
+
     def acquire(self) -> None:
         if self._fd is None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = self._open()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._wait(fd)
             except BaseException:
                 os.close(fd)
                 raise
-            self._fd = fd
+            self._took(fd)
         self._depth += 1
+
+    def _wait(self, fd: int) -> None:
+        timeout = lock_timeout() if self.timeout is None else self.timeout
+        if self.on_wait is not None:
+            self.on_wait(self._holder(fd))
+        start = time.monotonic()
+        while True:
+            time.sleep(0.05)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() - start >= timeout:
+                    raise LockTimeoutError(self.path, self._holder(fd),
+                                           round(time.monotonic() - start, 1)) from None
+
+    def try_acquire(self) -> bool:
+        """Acquire without waiting; ``False`` when another process holds the lock."""
+        if self._fd is None:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
+            self._took(fd)
+        self._depth += 1
+        return True
 
     def release(self) -> None:
         if self._fd is None:
@@ -49,6 +145,8 @@ class FileLock:
         self._depth -= 1
         if self._depth == 0:
             fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 

@@ -3,24 +3,56 @@
 - a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps`` from the
   configured package index (``--index-url`` passes through, so any PyPI-compatible index can
   serve a fleet), wheels preferred; an sdist-only release is built into a wheel;
-- a project directory or an sdist file is built with ``pip wheel --no-deps``.
+- a project directory or an sdist file is built with ``pip wheel --no-deps``;
+- a dependency closure is resolved by pip's own resolver (:func:`resolve`: ``pip install
+  --dry-run --ignore-installed --report``, so ``-r``/``-c`` files, extras, markers and the
+  configured index are read exactly as pip reads them) and its artifacts fetched with
+  ``pip download --no-deps`` of the exact URLs the report names, hashes checked
+  (:func:`download`).
 
-Nothing here touches the store: results land in a temporary directory the caller owns.
+A failed build is reported by its cause: the compiler's or build backend's error lines, not
+pip's last line (:func:`pip_reason`). Nothing here touches the store: results land in a
+temporary directory the caller owns.
+
+>>> failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution for x\\n")
+>>> pip_reason(failed)
+'No matching distribution for x'
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from siglink.errors import BadInputError, FetchError, SiglinkError
 
-__all__ = ["build_wheel", "fetch", "is_sdist", "parse_requirement", "to_wheel"]
+__all__ = [
+    "Resolved",
+    "build_wheel",
+    "download",
+    "fetch",
+    "is_sdist",
+    "parse_requirement",
+    "pip_reason",
+    "resolve",
+    "to_wheel",
+    "yanked_on_index",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
 
 _SDIST_SUFFIXES: Final = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tar")
 
@@ -48,11 +80,79 @@ def _pip(args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _pip_reason(result: subprocess.CompletedProcess[str]) -> str:
-    lines = [ln.strip() for ln in (result.stderr + result.stdout).splitlines() if ln.strip()]
+_OUTPUT_START: Final = re.compile(r"\[\d+ lines? of output\]\s*$")
+_ERROR_LINE: Final = re.compile(r"(^|[\s:])(error|Error|ERROR)\b|^\w*(Error|Exception)\b")
+_CONNECTION: Final = re.compile(
+    r"Failed to establish a new connection: (?:\[Errno -?\d+\] )?([^'\")]+)"
+    r"|(Name or service not known|Temporary failure in name resolution|timed out"
+    r"|SSLError\([^)]*\)|ProxyError)")
+
+
+def _build_cause(text: str) -> str | None:
+    """The cause of a failed build in pip's output: the error lines of the build backend's own
+    output (``[17 lines of output]`` ... ``[end of output]``), at most three, else its last
+    line; None when no build output is there."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if current is None:
+            if _OUTPUT_START.search(line):
+                current = []
+            continue
+        if line == "[end of output]":
+            blocks.append(current)
+            current = None
+        elif line:
+            current.append(line)
+    if current:
+        blocks.append(current)
+    for block in blocks:
+        errors = [ln for ln in block if _ERROR_LINE.search(ln)
+                  and not ln.startswith("error: Command '[") and "exit status" not in ln]
+        if errors:
+            unique = list(dict.fromkeys(errors))
+            return "; ".join(unique[:3]) + (f" (and {len(unique) - 3} more)"
+                                             if len(unique) > 3 else "")
+        if block:
+            return block[-1]
+    return None
+
+
+def pip_reason(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line that says why pip failed: a build's cause (:func:`_build_cause`), an
+    unreachable index, a dependency conflict's causes, else pip's last ``ERROR:`` line."""
+    text = result.stderr + "\n" + result.stdout
+    cause = _build_cause(text)
+    if cause is not None:
+        return cause
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     errors = [ln.removeprefix("ERROR:").strip() for ln in lines if ln.startswith("ERROR:")]
-    chosen = errors[-1] if errors else (lines[-1] if lines else f"pip exited {result.returncode}")
-    return chosen
+    if any("from versions: none" in e for e in errors):
+        found = next((m for ln in lines if (m := _CONNECTION.search(ln))), None)
+        if found is not None:
+            where = re.search(r"\)'\)?:\s*(\S+)\s*$", next(
+                ln for ln in lines if _CONNECTION.search(ln)))
+            what = (found.group(1) or found.group(2) or "").strip()
+            return ("the package index cannot be reached"
+                    + (f" ({where.group(1)}: {what})" if where else f" ({what})"))
+    if "The conflict is caused by:" in lines:
+        start = lines.index("The conflict is caused by:") + 1
+        causes = []
+        for line in lines[start:]:
+            if line.startswith(("To fix this", "ERROR:")):
+                break
+            causes.append(line)
+        if causes:
+            return "conflicting requirements: " + "; ".join(causes)
+    if errors and errors[-1] == "Exception:":  # pip's own traceback: its last line says why
+        return lines[-1]
+    for error in reversed(errors):
+        if not error.startswith(("ResolutionImpossible", "Failed to build")):
+            return error
+    return errors[-1] if errors else (lines[-1] if lines else f"pip exited {result.returncode}")
+
+
 
 
 def _artifacts(folder: Path) -> list[Path]:
@@ -73,7 +173,7 @@ def build_wheel(
     result = _pip([*args, str(source.absolute())])  # "srcproj" alone would be a name to pip
     wheels = [p for p in dest.iterdir() if p.suffix == ".whl"]
     if result.returncode != 0 or len(wheels) != 1:
-        raise error(f"{source}: cannot build a wheel: {_pip_reason(result)}")
+        raise error(f"{source}: cannot build a wheel: {pip_reason(result)}")
     return wheels[0]
 
 
@@ -92,7 +192,7 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     found = _artifacts(download)
     if result.returncode != 0 or not found:
         raise FetchError(
-            f"{requirement}: cannot be fetched from the package index: {_pip_reason(result)}"
+            f"{requirement}: cannot be fetched from the package index: {pip_reason(result)}"
         )
     artifact = found[0]
     if artifact.suffix == ".whl":
@@ -118,3 +218,206 @@ def to_wheel(spec: str, tmp: Path, *, index_url: str | None = None) -> Path:
     if spec.endswith((".whl", *_SDIST_SUFFIXES)) or "/" in spec.split("@", 1)[0]:
         raise BadInputError(f"{spec}: no such file or directory", path=spec)
     return fetch(spec, tmp, index_url=index_url)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One distribution of a closure pip resolved: its name (normalized), version, where pip
+    would take it from (``url``; ``path`` when that is a local file), its sha256, and whether
+    it was asked for (``requested``, with ``extras``) or came as a dependency."""
+
+    name: str
+    version: str
+    url: str
+    path: Path | None
+    sha256: str | None
+    requested: bool
+    extras: tuple[str, ...]
+    requires: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+def _index_args(index_url: str | None) -> list[str]:
+    return ["--index-url", index_url] if index_url else []
+
+
+def _file_path(url: str) -> Path | None:
+    parts = urlsplit(url)
+    return Path(unquote(parts.path)) if parts.scheme == "file" else None
+
+
+def _classify(result: subprocess.CompletedProcess[str], what: str) -> SiglinkError:
+    """The error for a failed resolution: a malformed requirements file or requirement is bad
+    input (exit 2), anything else a fetch failure (exit 4)."""
+    reason = pip_reason(result)
+    if reason.startswith(("Invalid requirement", "Could not open requirements file")) or (
+        "Double requirement given" in reason or "Invalid URL" in reason
+    ):
+        return BadInputError(reason)
+    found = re.match(r"No matching distribution found for (.+)$", reason)
+    if found:
+        wanted = found.group(1).strip()
+        versions = re.search(
+            rf"satisfies the requirement {re.escape(wanted)} \(from versions: ([^)]*)\)",
+            result.stderr + result.stdout)
+        have = versions.group(1).strip() if versions else "none"
+        hint = "" if have == "none" else f" (the newest on the index is {have.split(', ')[-1]})"
+        return FetchError(f"{wanted}: cannot be fetched from the package index: {reason}{hint}")
+    return FetchError(f"{what}: cannot be resolved: {reason}")
+
+
+def resolve(
+    specs: Sequence[str],
+    *,
+    requirement_files: Sequence[str] = (),
+    constraint_files: Sequence[str] = (),
+    index_url: str | None = None,
+    no_deps: bool = False,
+    work: Path,
+) -> list[Resolved]:
+    """The closure of ``specs`` (requirements and local wheel files) as pip's resolver chooses
+    it for this interpreter, against the configured index, ignoring what is installed here.
+
+    :raises BadInputError: a malformed requirement or requirements file (exit 2).
+    :raises FetchError: the index cannot provide a requirement, cannot be reached, or the
+        requirements conflict (exit 4).
+    """
+    for option, files in (("-r", requirement_files), ("-c", constraint_files)):
+        for file in files:
+            if not os.path.isfile(file):
+                raise BadInputError(f"{option} {file}: no such file", path=file)
+            try:
+                with open(file, "rb") as f:
+                    f.read(1)
+            except OSError as e:
+                raise BadInputError(f"{option} {file}: cannot be read: {e.strerror}",
+                                    path=file) from e
+    work.mkdir(parents=True, exist_ok=True)
+    report = work / "report.json"
+    args = ["install", "--dry-run", "--ignore-installed", "--report", str(report),
+            "--progress-bar", "off", *_index_args(index_url)]
+    if no_deps:
+        args.append("--no-deps")
+    for file in requirement_files:
+        args += ["-r", os.path.abspath(file)]
+    for file in constraint_files:
+        args += ["-c", os.path.abspath(file)]
+    result = _pip([*args, *specs])
+    what = " ".join([*specs, *(f"-r {f}" for f in requirement_files)]) or "the requirements"
+    if result.returncode != 0:
+        raise _classify(result, what)
+    try:
+        data = json.loads(report.read_text())
+        items = data["install"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise FetchError(f"{what}: pip wrote no readable installation report ({e})") from e
+    out = []
+    for item in items:
+        metadata = item.get("metadata", {})
+        info = item.get("download_info", {})
+        url = str(info.get("url", ""))
+        hashes = info.get("archive_info", {}).get("hashes", {}) or {}
+        out.append(Resolved(
+            name=canonicalize_name(str(metadata.get("name", ""))),
+            version=str(metadata.get("version", "")),
+            url=url,
+            path=_file_path(url),
+            sha256=hashes.get("sha256"),
+            requested=bool(item.get("requested")),
+            extras=tuple(item.get("requested_extras") or ()),
+            requires=tuple(metadata.get("requires_dist") or ()),
+        ))
+    return out
+
+
+def download(
+    items: Sequence[Resolved], dest: Path, *, index_url: str | None = None
+) -> dict[str, Path]:
+    """The artifact of each of ``items`` (``{str(item): path}``): a local file as it is, a
+    remote one downloaded into ``dest`` by ``pip download --no-deps`` of its exact URL, its
+    sha256 checked by pip.
+
+    :raises FetchError: a download failed.
+    """
+    found: dict[str, Path] = {}
+    remote: list[tuple[Resolved, str]] = []
+    for item in items:
+        if item.path is not None:
+            if not item.path.is_file():
+                raise FetchError(f"{item}: {item.path} is not a file")
+            found[str(item)] = item.path
+            continue
+        url = item.url.split("#", 1)[0]
+        remote.append((item, url + (f"#sha256={item.sha256}" if item.sha256 else "")))
+    if remote:
+        dest.mkdir(parents=True, exist_ok=True)
+        result = _pip(["download", "--no-deps", "--progress-bar", "off", "--dest", str(dest),
+                       *_index_args(index_url), *(url for _, url in remote)])
+        if result.returncode != 0:
+            names = ", ".join(str(item) for item, _ in remote)
+            raise FetchError(f"{names}: cannot be downloaded: {pip_reason(result)}")
+        for item, url in remote:
+            path = dest / unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+            if not path.is_file():
+                raise FetchError(f"{item}: pip downloaded no {path.name}")
+            found[str(item)] = path
+    return found
+
+
+_YANKED: Final = re.compile(
+    r"is a yanked version: '(?P<name>[^']+)' candidate \(version (?P<version>\S+) at")
+
+
+def yanked_on_index(
+    pairs: Sequence[tuple[str, str]], *, index_url: str | None = None, work: Path,
+) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+    """Which of ``pairs`` (``(name, version)``) the index marks yanked (PEP 592), with the
+    reason it gives, as pip reports them when it selects a pinned yanked release; and the
+    pairs the index does not have. One pip resolution per round (a round holds one version
+    of each name), one more per pair the index lacks.
+
+    :raises FetchError: the index cannot be reached.
+    """
+    rounds: list[list[tuple[str, str]]] = []
+    for name, version in pairs:
+        key = (str(canonicalize_name(name)), version)
+        for batch in rounds:
+            if all(n != key[0] for n, _ in batch):
+                batch.append(key)
+                break
+        else:
+            rounds.append([key])
+    yanked: dict[tuple[str, str], str] = {}
+    absent: set[tuple[str, str]] = set()
+    for number, batch in enumerate(rounds):
+        todo = list(batch)
+        while todo:
+            report = work / f"yanked-{number}-{len(absent)}.json"
+            result = _pip(["install", "--dry-run", "--no-deps", "--ignore-installed",
+                           "--progress-bar", "off", "--report", str(report),
+                           *_index_args(index_url), *(f"{n}=={v}" for n, v in todo)])
+            if result.returncode != 0:
+                error = _classify(result, "the stored versions")
+                found = re.match(r"(\S+)==(\S+): cannot be fetched", error.message)
+                lacking = (str(canonicalize_name(found.group(1))), str(found.group(2))) \
+                    if found else None
+                if lacking is None or lacking not in todo:
+                    raise error
+                absent.add(lacking)
+                todo.remove(lacking)
+                continue
+            lines = (result.stderr + "\n" + result.stdout).splitlines()
+            for i, line in enumerate(lines):
+                match = _YANKED.search(line)
+                if match is None:
+                    continue
+                reason = "yanked on the index"
+                if i + 1 < len(lines) and lines[i + 1].startswith("Reason for being yanked:"):
+                    given = lines[i + 1].partition(":")[2].strip()
+                    if given and given != "<none given>":
+                        reason = given
+                yanked[(str(canonicalize_name(match["name"])), match["version"])] = reason
+            break
+    return yanked, absent

@@ -21,11 +21,24 @@ from typing import Any, Final
 
 from siglink.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Index", "VersionRow"]
+__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow"]
 
-SCHEMA_VERSION: Final = 2
+
+class CorruptIndexError(StoreError):
+    """The file is not a readable siglink index (``reason`` says why, without the path)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+SCHEMA_VERSION: Final = 3
 """2 added ``apps.refused``: why the application's last link was refused (NULL when it
-linked). In ``app_links``, an empty ``version`` means the library is needed but not linked."""
+linked). In ``app_links``, an empty ``version`` means the library is needed but not linked.
+3 keeps each manifest zlib-compressed (a BLOB; text from older versions is still read) and no
+longer copies exports and imports into rows of their own (their counts are read from the
+manifest), and adds ``garbage`` (directories under the store root, relative paths, that a
+committed change says are to be deleted: removed versions) and ``records`` (each version's
+file hashes, compressed, for ``verify``)."""
 
 _SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,6 +81,9 @@ CREATE TABLE app_links (
     PRIMARY KEY (app_id, name)
 );
 CREATE INDEX app_links_by_library ON app_links (name, version);
+CREATE TABLE garbage (path TEXT PRIMARY KEY);
+CREATE TABLE records (name TEXT NOT NULL, version TEXT NOT NULL, data BLOB NOT NULL,
+                      PRIMARY KEY (name, version));
 """
 
 
@@ -100,6 +116,26 @@ class VersionRow:
         )
 
 
+def _compress(manifest: Mapping[str, Any]) -> bytes:
+    """A manifest as kept in the index: compact JSON, zlib-compressed (about 10x smaller)."""
+    import zlib
+
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 9)
+
+
+def _uri(path: Path) -> str:
+    """``file:`` URI of ``path`` with every byte but ``/`` and unreserved ones %-escaped, so
+    that ``#``, ``?``, ``%41`` and bytes that are not UTF-8 name the file they are in.
+
+    >>> _uri(Path("/srv/a #1?/x%41/index.sqlite"))
+    'file:/srv/a%20%231%3F/x%2541/index.sqlite'
+    """
+    from urllib.parse import quote
+
+    return "file:" + quote(os.fsencode(os.path.abspath(path)), safe="/")
+
+
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
@@ -115,7 +151,7 @@ class Index:
         try:
             mode = "rwc" if create else "rw"
             db = sqlite3.connect(
-                f"file:{path}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
+                f"{_uri(path)}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
             )
         except sqlite3.Error as e:
             raise StoreError(f"{path}: cannot open the store index ({e})") from e
@@ -131,8 +167,9 @@ class Index:
         self._db.close()
 
     def _fail(self, e: sqlite3.Error) -> StoreError:
-        what = "corrupt store index" if isinstance(e, sqlite3.DatabaseError) else "store index"
-        return StoreError(f"{self.path}: {what} ({e})")
+        if isinstance(e, sqlite3.DatabaseError):
+            return CorruptIndexError(self.path, f"corrupt store index ({e})")
+        return StoreError(f"{self.path}: store index ({e})")
 
     def _check_schema(self, create: bool) -> None:
         version = self._scalar("PRAGMA user_version")
@@ -147,13 +184,18 @@ class Index:
                     self._db.execute("INSERT INTO meta VALUES ('id', ?)", (os.urandom(16).hex(),))
         elif version == 0:
             if self._scalar("SELECT count(*) FROM sqlite_master") != 0:
-                raise StoreError(f"{self.path}: not a siglink store index (no schema version)")
-        elif version == 1 and create:  # a writer upgrades the schema in place
+                raise CorruptIndexError(self.path, "not a siglink store index (no schema version)")
+        elif version in (1, 2) and create:  # a writer upgrades the schema in place
             with self.transaction():
                 if self._scalar("PRAGMA user_version") == 1:
                     self._db.execute("ALTER TABLE apps ADD COLUMN refused TEXT")
+                if self._scalar("PRAGMA user_version") in (1, 2):
+                    self._exec("CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY)")
+                    self._exec("CREATE TABLE IF NOT EXISTS records (name TEXT NOT NULL, "
+                               "version TEXT NOT NULL, data BLOB NOT NULL, "
+                               "PRIMARY KEY (name, version))")
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store index schema {version} is newer than this siglink reads "
                 f"({SCHEMA_VERSION}); upgrade siglink"
@@ -237,6 +279,88 @@ class Index:
     def set_generation(self, value: int) -> None:
         self._exec("UPDATE meta SET value = ? WHERE key = 'generation'", (str(value),))
 
+    def generations(self) -> tuple[int, dict[str, int]]:
+        """The global generation and, per distribution (and ``"*"``), the global generation of
+        its last change (:func:`siglink._layout.read_generations`). An index written before
+        per-library generations has every library at the global generation."""
+        generation = self.generation()
+        if self.empty:
+            return generation, {"*": generation}
+        text = self._scalar("SELECT value FROM meta WHERE key = 'generations'")
+        libraries: dict[str, int] = {}
+        if text:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                libraries = {str(k): int(v) for k, v in data.items()
+                             if isinstance(v, int) and 0 <= v <= generation}
+        if not libraries:
+            libraries = dict.fromkeys(self.names(), generation)
+        libraries.setdefault("*", generation)
+        return generation, libraries
+
+    def set_generations(self, generation: int, libraries: Mapping[str, int]) -> None:
+        self.set_generation(generation)
+        self._exec(
+            "INSERT INTO meta VALUES ('generations', ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = excluded.value",
+            (json.dumps(dict(sorted(libraries.items()))),))
+
+    def module_owners(self) -> set[tuple[str, str]]:
+        """``(module, distribution)`` of every top-level module of every version."""
+        if self.empty:
+            return set()
+        return {(m, n) for m, n in self._query("SELECT DISTINCT module, name FROM modules")}
+
+    # -- garbage ----------------------------------------------------------------------------
+    def _has_table(self, name: str) -> bool:
+        return bool(self._scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def _has_garbage_table(self) -> bool:
+        return self._has_table("garbage")
+
+    # -- file records -----------------------------------------------------------------------
+    def set_record(self, name: str, version: str, files: Mapping[str, str]) -> None:
+        """Record ``{relative path: sha256 hex}`` of every file of one version (compressed)."""
+        import zlib
+
+        data = zlib.compress(json.dumps(dict(sorted(files.items()))).encode(), 9)
+        self._exec("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (name, version, data))
+
+    def record(self, name: str, version: str) -> dict[str, str] | None:
+        """What :meth:`set_record` recorded; ``None`` for a version installed before."""
+        import zlib
+
+        if self.empty or not self._has_table("records"):
+            return None
+        data = self._scalar("SELECT data FROM records WHERE name = ? AND version = ?",
+                            (name, version))
+        if data is None:
+            return None
+        try:
+            files = json.loads(zlib.decompress(data))
+        except (zlib.error, ValueError) as e:
+            raise CorruptIndexError(self.path, f"corrupt file record of {name}=={version} "
+                                               f"({e})") from e
+        if not isinstance(files, dict):
+            raise CorruptIndexError(self.path, f"corrupt file record of {name}=={version}")
+        return {str(k): str(v) for k, v in files.items()}
+
+    def garbage(self) -> list[str]:
+        """Directories (relative to the store root) a committed change says are garbage."""
+        if self.empty or not self._has_garbage_table():
+            return []
+        return [r[0] for r in self._query("SELECT path FROM garbage ORDER BY path")]
+
+    def add_garbage(self, path: str) -> None:
+        self._exec("INSERT OR IGNORE INTO garbage VALUES (?)", (path,))
+
+    def drop_garbage(self, path: str) -> None:
+        self._exec("DELETE FROM garbage WHERE path = ?", (path,))
+
     # -- versions ---------------------------------------------------------------------------
     def names(self) -> list[str]:
         if self.empty:
@@ -272,6 +396,14 @@ class Index:
         value = self._scalar(
             "SELECT manifest FROM versions WHERE name = ? AND version = ?", (name, version)
         )
+        if isinstance(value, bytes):
+            import zlib
+
+            try:
+                return zlib.decompress(value).decode("utf-8")
+            except (zlib.error, UnicodeDecodeError) as e:
+                raise CorruptIndexError(self.path, f"corrupt manifest of {name}=={version} "
+                                                   f"({e})") from e
         return None if value is None else str(value)
 
     def providers(self, module: str) -> list[str]:
@@ -299,7 +431,7 @@ class Index:
             (
                 row.name, row.version, row.path, row.dist_info, json.dumps(row.top_level),
                 json.dumps(row.requires), row.requires_python, row.content_digest, row.wheel,
-                time.time(), row.yanked, json.dumps(manifest, sort_keys=True),
+                time.time(), row.yanked, _compress(manifest),
             ),
         )
         key = (row.name, row.version)
@@ -307,27 +439,14 @@ class Index:
             self._db.executemany(
                 "INSERT INTO modules VALUES (?, ?, ?)", [(m, *key) for m in row.top_level]
             )
-            self._db.executemany(
-                "INSERT INTO exports VALUES (?, ?, ?, ?, ?)",
-                [
-                    (*key, path, str(e.get("kind", "")), str(e.get("digest", "")))
-                    for path, e in manifest.get("exports", {}).items()
-                ],
-            )
-            self._db.executemany(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (*key, library, i.get("path", ""), (i.get("expected") or {}).get("digest"),
-                     i.get("built_against"))
-                    for library, items in manifest.get("imports", {}).items()
-                    for i in items
-                ],
-            )
         except sqlite3.Error as e:
             raise self._fail(e) from e
 
     def remove_version(self, name: str, version: str) -> None:
-        for table in ("versions", "modules", "exports", "imports"):
+        tables = ["versions", "modules", "exports", "imports"]
+        if self._has_table("records"):
+            tables.append("records")
+        for table in tables:
             self._exec(f"DELETE FROM {table} WHERE name = ? AND version = ?", (name, version))
         if not self._scalar("SELECT count(*) FROM versions WHERE name = ?", (name,)):
             self._exec("DELETE FROM units WHERE name = ?", (name,))
@@ -339,11 +458,24 @@ class Index:
         )
 
     def count_exports(self, name: str, version: str) -> dict[str, int]:
+        """``{kind: count}`` of one version's exports (rows of an index written before
+        schema 3, else read from its manifest)."""
         rows = self._query(
             "SELECT kind, count(*) FROM exports WHERE name = ? AND version = ? GROUP BY kind",
             (name, version),
         )
-        return {str(k): int(n) for k, n in rows}
+        if rows:
+            return {str(k): int(n) for k, n in rows}
+        text = self.manifest_json(name, version)
+        counts: dict[str, int] = {}
+        try:
+            exports = json.loads(text).get("exports", {}) if text else {}
+        except (ValueError, AttributeError, RecursionError) as e:
+            raise CorruptIndexError(self.path, f"corrupt manifest of {name}=={version}") from e
+        for export in exports.values() if isinstance(exports, dict) else ():
+            kind = str(export.get("kind", "")) if isinstance(export, dict) else ""
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     # -- applications -----------------------------------------------------------------------
     def register_app(

@@ -7,7 +7,10 @@ member, anything the store must not hold:
 - no ``*.dist-info/`` or more than one, or one without ``METADATA``, ``WHEEL`` and ``RECORD``;
 - a member whose bytes or size differ from its ``RECORD`` entry, a member ``RECORD`` does not
   list, or a ``RECORD`` entry with no member;
-- a member path that is absolute, contains ``..``, or is a symbolic link;
+- a member path that is absolute, contains ``..``, or is a symbolic link, or a name that is
+  flagged UTF-8 and is not;
+- a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
+  (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
 - a name or version in ``METADATA`` that disagrees with the file name.
 
@@ -29,16 +32,14 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import stat
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
@@ -48,6 +49,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from siglink._unzip import Budget, open_archive
 from siglink.errors import BadInputError
 
 __all__ = [
@@ -117,10 +119,10 @@ def _unsafe_reason(member: str) -> str | None:
     return None
 
 
-def _hash(algorithm: str, data: IO[bytes]) -> tuple[str, int]:
+def _hash(algorithm: str, chunks: Iterable[bytes]) -> tuple[str, int]:
     h = hashlib.new(algorithm)
     size = 0
-    while chunk := data.read(1 << 16):
+    for chunk in chunks:
         h.update(chunk)
         size += len(chunk)
     return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
@@ -170,6 +172,9 @@ def validate(wheel: Path | str) -> WheelInfo:
         raise _bad(wheel, f"not a wheel file name ({e})") from e
     try:
         archive = zipfile.ZipFile(wheel)
+    except UnicodeDecodeError:
+        open_archive(wheel, wheel.name)  # raises the one-line error naming the member
+        raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise _bad(wheel, "not a valid wheel: not a zip file, or truncated") from e
     with archive:
@@ -183,9 +188,41 @@ def _validate(
     fn_version: Version,
     fn_tags: frozenset[Tag],
 ) -> WheelInfo:
-    infos = archive.infolist()
+    files = _members(wheel, archive)
+    dist_info = _dist_info(wheel, files)
+    budget = Budget(wheel.name)
+
+    def read(member: str) -> bytes:
+        return budget.read(archive, files[member])
+
+    _check_wheel_file(wheel, _parse_headers(read(f"{dist_info}/WHEEL")), dist_info, fn_tags)
+    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+    display_name, version = _check_metadata(wheel, metadata, dist_info, fn_name, fn_version)
+    record = _record(wheel, read(f"{dist_info}/RECORD"), f"{dist_info}/RECORD")
+    content_digest = _check_record(wheel, archive, files, record, dist_info=dist_info,
+                                   budget=budget)
+    targets = _targets(wheel, files, dist_info)
+    shipped_path = f"{dist_info}/siglink.json"
+    return WheelInfo(
+        path=wheel,
+        name=canonicalize_name(display_name),
+        display_name=display_name,
+        version=version,
+        tags=tuple(sorted(fn_tags, key=str)),
+        dist_info=dist_info,
+        top_level=_top_level(targets, dist_info),
+        requires=tuple(r.strip() for r in metadata.get_all("Requires-Dist") or ()),
+        requires_python=(metadata.get("Requires-Python") or "").strip() or None,
+        content_digest=content_digest,
+        shipped_manifest=read(shipped_path) if shipped_path in files else None,
+        targets=tuple((member, target) for target, member in sorted(targets.items())),
+    )
+
+
+def _members(wheel: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The wheel's files by name; an unsafe path, a symbolic link or a repeat is refused."""
     files: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
+    for info in archive.infolist():
         reason = _unsafe_reason(info.filename)
         if reason:
             raise _bad(wheel, f"member {info.filename!r} {reason}; refused")
@@ -196,8 +233,13 @@ def _validate(
         if info.filename in files:
             raise _bad(wheel, f"member {info.filename!r} appears twice")
         files[info.filename] = info
+    return files
 
-    dist_infos = sorted({n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(
+
+def _dist_info(wheel: Path, files: Iterable[str]) -> str:
+    """The one ``.dist-info`` directory, holding ``METADATA``, ``WHEEL`` and ``RECORD``."""
+    names = set(files)
+    dist_infos = sorted({n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(
         ".dist-info") and "/" in n})
     if not dist_infos:
         raise _bad(wheel, "not a valid wheel: no .dist-info directory")
@@ -206,17 +248,15 @@ def _validate(
                           f"({', '.join(dist_infos)})")
     dist_info = dist_infos[0]
     for required in ("METADATA", "WHEEL", "RECORD"):
-        if f"{dist_info}/{required}" not in files:
+        if f"{dist_info}/{required}" not in names:
             raise _bad(wheel, f"not a valid wheel: {dist_info}/{required} is missing")
+    return dist_info
 
-    def read(member: str) -> bytes:
-        try:
-            return archive.read(member)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile) as e:
-            raise _bad(wheel, f"member {member!r} is corrupt ({e})") from e
 
-    # WHEEL: format version and tags.
-    wheel_meta = _parse_headers(read(f"{dist_info}/WHEEL"))
+def _check_wheel_file(
+    wheel: Path, wheel_meta: Message, dist_info: str, fn_tags: frozenset[Tag]
+) -> None:
+    """``WHEEL``: a 1.x format, and tags (the file name's and its own) this interpreter runs."""
     wheel_version = (wheel_meta.get("Wheel-Version") or "1.0").strip()
     if not wheel_version.split(".")[0].isdigit() or int(wheel_version.split(".")[0]) > 1:
         raise _bad(wheel, f"Wheel-Version {wheel_version} is not supported (only 1.x)")
@@ -232,8 +272,11 @@ def _validate(
     if declared and not declared & supported:
         raise IncompatibleWheelError(wheel.name, declared)
 
-    # METADATA: name and version agree with the file name.
-    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+
+def _check_metadata(
+    wheel: Path, metadata: Message, dist_info: str, fn_name: str, fn_version: Version
+) -> tuple[str, str]:
+    """``METADATA``: its name and version, which must agree with the file name's."""
     display_name = (metadata.get("Name") or "").strip()
     version = (metadata.get("Version") or "").strip()
     if not display_name or not version:
@@ -251,11 +294,13 @@ def _validate(
                           f"name's {fn_version}")
     if canonicalize_name(dist_info[: -len(".dist-info")].rpartition("-")[0]) != name:
         raise _bad(wheel, f"{dist_info} does not belong to {display_name}")
+    return display_name, version
 
-    # RECORD: every member listed, hashed and sized as recorded.
-    record_path = f"{dist_info}/RECORD"
+
+def _record(wheel: Path, data: bytes, record_path: str) -> dict[str, tuple[str, str]]:
+    """``RECORD`` as path → (digest, size), every path safe."""
     try:
-        rows = list(csv.reader(io.StringIO(read(record_path).decode("utf-8"))))
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as e:
         raise _bad(wheel, f"{record_path} is not a valid RECORD ({e})") from e
     record: dict[str, tuple[str, str]] = {}
@@ -269,6 +314,19 @@ def _validate(
         if reason:
             raise _bad(wheel, f"{record_path}:{number}: path {path!r} {reason}; refused")
         record[path] = (digest, size)
+    return record
+
+
+def _check_record(
+    wheel: Path,
+    archive: zipfile.ZipFile,
+    files: dict[str, zipfile.ZipInfo],
+    record: dict[str, tuple[str, str]],
+    *,
+    dist_info: str,
+    budget: Budget,
+) -> str:
+    """Every member listed in ``RECORD``, hashed and sized as recorded; the content digest."""
     signatures = {f"{dist_info}/{n}" for n in _UNHASHED}
     for member in files:
         if member not in record and member not in signatures:
@@ -284,20 +342,18 @@ def _validate(
             raise _bad(wheel, f"member {path!r} has no hash in RECORD")
         if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
             raise _bad(wheel, f"member {path!r}: hash algorithm {algorithm!r} is not accepted")
-        try:
-            with archive.open(files[path]) as data:
-                actual, actual_size = _hash(algorithm, data)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
-            raise _bad(wheel, f"member {path!r} is corrupt ({e})") from e
+        actual, actual_size = _hash(algorithm, budget.chunks(archive, files[path]))
         if actual != expected:
             raise _bad(wheel, f"member {path!r} does not match its RECORD hash "
                               "(tampered or corrupt wheel); refused")
         if size and size != str(actual_size):
             raise _bad(wheel, f"member {path!r} is {actual_size} bytes, RECORD says {size}")
         digests.append(f"{path},{digest}")
-    content_digest = hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
 
-    # Where each member goes; two members must not land on one path.
+
+def _targets(wheel: Path, files: Iterable[str], dist_info: str) -> dict[str, str]:
+    """Unpacked path → member; two members must not land on one path."""
     data_dir = f"{dist_info[: -len('.dist-info')]}.data"
     targets: dict[str, str] = {}
     for member in files:
@@ -305,22 +361,7 @@ def _validate(
         if target in targets:
             raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
         targets[target] = member
-
-    shipped_path = f"{dist_info}/siglink.json"
-    return WheelInfo(
-        path=wheel,
-        name=name,
-        display_name=display_name,
-        version=version,
-        tags=tuple(sorted(fn_tags, key=str)),
-        dist_info=dist_info,
-        top_level=_top_level(targets, dist_info),
-        requires=tuple(r.strip() for r in metadata.get_all("Requires-Dist") or ()),
-        requires_python=(metadata.get("Requires-Python") or "").strip() or None,
-        content_digest=content_digest,
-        shipped_manifest=read(shipped_path) if shipped_path in files else None,
-        targets=tuple((member, target) for target, member in sorted(targets.items())),
-    )
+    return targets
 
 
 def _expand(tag: str) -> list[str]:
@@ -338,13 +379,14 @@ def _expand(tag: str) -> list[str]:
 
 def unpack(info: WheelInfo, dest: Path) -> None:
     """Write the members of a validated wheel into ``dest`` (an existing empty directory)."""
+    budget = Budget(info.path.name)
     with zipfile.ZipFile(info.path) as archive:
         for member, target in info.targets:
             zinfo = archive.getinfo(member)
             out = dest / target
             out.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(zinfo) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 16)
+            with open(out, "wb") as dst:
+                budget.copy(archive, zinfo, dst)
             mode = (zinfo.external_attr >> 16) & 0o777
             if mode & 0o111:
                 os.chmod(out, 0o755)

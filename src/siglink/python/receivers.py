@@ -25,6 +25,10 @@ from siglink.contracts.types import TypeRef
 
 __all__ = ["Receivers"]
 
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
 _ITERATORS: Final = frozenset({
     "typing.Iterator", "typing.Iterable", "typing.Generator", "collections.abc.Iterator",
     "collections.abc.Iterable", "collections.abc.Generator",

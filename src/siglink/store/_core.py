@@ -1,0 +1,266 @@
+"""One store's state: where it is, its index connection, its lock, its change transaction.
+
+The feature modules (:mod:`~siglink.store._queries`, :mod:`~siglink.store._install`,
+:mod:`~siglink.store._removal`, :mod:`~siglink.store._yanks`, :mod:`~siglink.store._registry`,
+:mod:`~siglink.store._repair`) are functions over a :class:`StoreCore`;
+:class:`siglink.store.Store` puts them behind one object.
+
+Reading never creates the store; the first change does. Opening the index clears what killed
+writers left (:mod:`~siglink.store._recovery`). A damaged index (missing, empty or unreadable
+while ``libs/`` holds versions) stops every operation with :class:`DamagedIndexError` (exit 3)
+naming ``siglink store repair``: the index is never trusted to say what to delete.
+
+>>> error = DamagedIndexError("/srv/s/index.sqlite", "the store index is missing")
+>>> str(error).endswith("nothing was changed: run 'siglink store repair' to rebuild it from libs/")
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final
+
+from siglink._files import write_atomic
+from siglink._layout import (
+    StoreLayout,
+    format_generations,
+    store_root,
+    untrusted_store,
+    user_store,
+)
+from siglink.errors import BadInputError, StoreError
+from siglink.store._generation import Changes, advance
+from siglink.store._lock import FileLock, LockTimeoutError
+from siglink.store._records import StoredVersion
+from siglink.store._recovery import recover
+from siglink.store.index import CorruptIndexError, Index
+
+__all__ = ["DamagedIndexError", "Pause", "StoreCore", "UntrustedStoreError"]
+
+Pause = Callable[[str], None]
+"""A test seam: called with the name of each point of a change (``staged``, ``indexed``,
+``renamed``, ``generation``, ``committed``, ``removed``...) so that a test can stop there."""
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+class DamagedIndexError(StoreError):
+    """The index is missing, empty or unreadable while ``libs/`` holds versions (exit 3)."""
+
+    def __init__(self, index: str, why: str) -> None:
+        super().__init__(f"{index}: {why}; nothing was changed: run 'siglink store repair' to "
+                         "rebuild it from libs/")
+        self.index = index
+
+
+class UntrustedStoreError(StoreError):
+    """A store, index, plan directory or bootstrap writable by others, or (for root) owned by
+    another user (exit 3); see :func:`siglink._layout.untrusted`."""
+
+
+class StoreCore:
+    """A store's root, layout, index connection and lock (see the module docstring)."""
+
+    def __init__(self, root: Path | str | None = None, *, environment: bool = False,
+                 pause: Pause | None = None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
+        if isinstance(root, str) and not root.strip():
+            raise BadInputError("--store: empty path")
+        self.root: Final = Path(store_root(root))
+        if self.root.exists() and not self.root.is_dir():
+            raise BadInputError(f"{self.root}: not a directory (a store is a directory)",
+                                path=str(self.root))
+        self.layout: Final = StoreLayout(self.root)
+        # A store elsewhere than the user's default place (a path given by --store or
+        # $SIGLINK_STORE, maybe mistyped) is created only by a change to it, not to record a
+        # registration.
+        self.explicit: Final = str(self.root) != user_store()
+        self.environment: Final = environment
+        self._pause = pause
+        self._index: Index | None = None
+        # ``on_wait(message)``: told once when a change must wait for another writer.
+        self._lock = FileLock(Path(self.layout.lock), on_wait=None if on_wait is None else (
+            lambda pid: on_wait(f"waiting for the store's lock, held by "
+                                f"{f'process {pid}' if pid else 'another process'}")))
+        self._recovered = False
+        self._trusted = False
+        self.repairing = False  # set by store repair: the damaged index is being replaced
+        self.environment_versions: dict[str, list[StoredVersion]] | None = None  # read once
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r}, environment={self.environment})"
+
+    def pause(self, point: str) -> None:
+        if self._pause is not None:
+            self._pause(point)
+
+    # -- paths ------------------------------------------------------------------------------
+    @property
+    def index_path(self) -> Path:
+        return Path(self.layout.index)
+
+    @property
+    def exists(self) -> bool:
+        """True when the store has been created (its index exists)."""
+        return self.index_path.is_file()
+
+    @property
+    def where(self) -> str:
+        """`` (no store at ROOT)`` when the store does not exist, else ``""``: a hint for
+        messages about something not found."""
+        return "" if self.exists else f" (no store at {self.root})"
+
+    @property
+    def libs(self) -> Path:
+        return Path(self.layout.libs)
+
+    @property
+    def plans(self) -> Path:
+        return Path(self.layout.plans)
+
+    @property
+    def staging(self) -> Path:
+        return Path(self.layout.staging)
+
+    def close(self) -> None:
+        """Close the index connection (reopened on the next use)."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    # -- opening ----------------------------------------------------------------------------
+    def _libs_hold_versions(self) -> bool:
+        try:
+            with os.scandir(self.libs) as names:
+                return any(True for _ in names)
+        except OSError:
+            return False
+
+    def _check_intact(self, index: Index | None) -> None:
+        """:class:`DamagedIndexError` when the index cannot be what ``libs/`` was built with."""
+        if self.repairing:
+            return
+        if index is None:
+            if self._libs_hold_versions():
+                raise DamagedIndexError(str(self.index_path),
+                                        "the store index is missing and libs/ is not empty")
+        elif index.empty and self._libs_hold_versions():
+            raise DamagedIndexError(str(self.index_path),
+                                    "the store index is empty and libs/ is not empty")
+
+    def _open(self, *, create: bool) -> Index | None:
+        try:
+            index = Index.open(self.index_path, create=create)
+        except CorruptIndexError as e:
+            if self.repairing:
+                raise
+            raise DamagedIndexError(str(self.index_path), e.reason) from e
+        try:
+            self._check_intact(index)
+        except BaseException:
+            if index is not None:
+                index.close()
+            raise
+        return index
+
+    def check_trust(self) -> None:
+        """:class:`UntrustedStoreError` when the store must not be used (once per object)."""
+        if self._trusted:
+            return
+        problem = untrusted_store(self.layout)
+        if problem is not None:
+            raise UntrustedStoreError(problem)
+        self._trusted = True
+
+    def reader(self) -> Index | None:
+        """The index for reading; ``None`` when the store does not exist."""
+        if self._index is None:
+            self.check_trust()
+            self._index = self._open(create=False)
+            if self._index is not None and not self._recovered:
+                self._recovered = True
+                recover(self.layout, self._index, self._lock)
+        return self._index
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's file lock (creating the store directory first)."""
+        try:
+            if not self.root.is_dir():
+                self.root.mkdir(parents=True, exist_ok=True)
+                os.chmod(self.root, 0o755)  # whatever the umask
+        except OSError as e:
+            if isinstance(e, FileExistsError):
+                raise BadInputError(f"{self.root}: not a directory (a store is a directory)",
+                                    path=str(self.root)) from e
+            if isinstance(e, NotADirectoryError):
+                raise BadInputError(f"{self.root}: cannot create the store: a parent of it is "
+                                    "not a directory", path=str(self.root)) from e
+            raise StoreError(f"{self.root}: cannot create the store ({e.strerror or e})") from e
+        try:
+            self._lock.acquire()
+        except LockTimeoutError as e:
+            who = f"process {e.holder}" if e.holder else "another process"
+            raise StoreError(
+                f"{self.root}: the store is locked by {who}; gave up after {e.waited:g} s "
+                "(SIGLINK_LOCK_TIMEOUT=SECONDS waits longer)") from e
+        except OSError as e:
+            raise StoreError(f"{self.root}: cannot lock the store ({e.strerror or e})") from e
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def writer(self) -> Index:
+        """The index for writing; call with the lock held. Creates the store if needed."""
+        self.check_trust()
+        if not self.repairing and self._index is None:
+            existing = self._open(create=False)  # refuses a damaged index before creating one
+            if existing is not None:
+                existing.close()
+        for folder in (self.root, self.libs, self.staging):
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o755)  # whatever the umask
+        if self._index is None or self._index.empty or self._index.outdated:
+            self.close()
+            created = not self.index_path.exists()
+            self._index = self._open(create=True)
+            assert self._index is not None
+            if created:
+                os.chmod(self.index_path, 0o644)
+        if not self._recovered:
+            self._recovered = True
+            recover(self.layout, self._index, self._lock)
+        return self._index
+
+    @contextlib.contextmanager
+    def change(self) -> Iterator[tuple[Index, Changes]]:
+        """Lock, open one index transaction, and yield it with a :class:`Changes` to fill in.
+        Before COMMIT, when anything changed, the generations advance (index and file, see
+        :mod:`~siglink.store._generation`)."""
+        with self.locked():
+            index = self.writer()
+            changes = Changes()
+            published = index.generations()
+            try:
+                with index.transaction():
+                    owners = index.module_owners()
+                    yield index, changes
+                    if changes:
+                        advance(self.layout, index, changes, owners)
+                        self.pause("generation")
+            except BaseException:
+                # Rolled back: say again what the index says (if this fails too, the file
+                # stays ahead, which only makes plans recomputed until recovery).
+                if changes:
+                    with contextlib.suppress(OSError):
+                        write_atomic(self.layout.generation, format_generations(*published))
+                raise
+            if changes:
+                self.pause("committed")

@@ -1,0 +1,444 @@
+"""The install transaction: validate everything, stage in parallel, commit under the lock.
+
+An install validates every wheel and extracts its manifest before anything is written (its
+exports; and, for a wheel that ships no ``siglink.json``, what its code uses from the
+distributions it requires: :mod:`siglink.store._imports`); then it unpacks and compiles into
+``.staging/<random>/`` (in parallel with other installs, each staging directory flock-held by
+its owner), each carrying the mark :data:`~siglink.store._recovery.UNCOMMITTED`. Under the lock
+one transaction inserts the rows, renames the staged directories to ``libs/NAME/VERSION``,
+advances the generations (file before COMMIT) and commits; then the marks are removed. Any
+failure rolls back and removes the directories. A process killed anywhere leaves at most a
+marked directory the index does not know or a staging directory nobody holds; the next store
+to open the index removes both.
+
+>>> print(*stdlib_notes("argparse", "1.4.0", ["argparse"]))
+argparse==1.4.0: argparse is in the standard library of this Python; the store never serves ...
+"""
+
+from __future__ import annotations
+
+import compileall
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from siglink.errors import BadInputError, SiglinkError, StoreError
+from siglink.store import _queries
+from siglink.store._core import StoreCore
+from siglink.store._lock import hold_dir
+from siglink.store._progress import Progress, Steps
+from siglink.store._records import (
+    STDLIB,
+    InstallResult,
+    InstallStatus,
+    StoredVersion,
+    version_key,
+)
+from siglink.store._recovery import UNCOMMITTED
+from siglink.store._verify import fix_modes, hash_tree
+from siglink.store.index import VersionRow
+from siglink.store.wheel import WheelInfo, unpack, validate
+
+if TYPE_CHECKING:
+    from siglink.contracts.manifest import Import, Manifest
+
+__all__ = ["install", "preview", "stdlib_notes"]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
+
+
+@dataclass
+class _Prepared:
+    spec: str
+    info: WheelInfo
+    manifest: Manifest
+
+
+@dataclass
+class _Staged:
+    prepared: _Prepared
+    holder: Path
+    fd: int
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lib(self) -> Path:
+        return self.holder / "lib"
+
+    def discard(self) -> None:
+        shutil.rmtree(self.holder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = None,
+            progress: Progress | None = None,
+            allow_module_conflict: bool = False) -> list[InstallResult]:
+    """Install wheels, sdists, project directories or requirements; all or nothing.
+
+    ``progress`` is called once per step (:mod:`~siglink.store._progress`). A top-level module
+    is provided by one distribution per store: a version shipping a module another
+    distribution provides is refused (:class:`StoreError`, naming both) unless
+    ``allow_module_conflict``. Modules of the standard library are never served from the
+    store; each result's ``notes`` says which it ignores.
+
+    :raises BadInputError: a spec or wheel is refused (nothing was written).
+    :raises FetchError: a requirement cannot be fetched.
+    :raises StoreError: ``NAME==VERSION`` is present with other contents, or the index is
+        damaged.
+    """
+    if not specs:
+        raise BadInputError("nothing to install: give a wheel, sdist, directory or NAME==VER")
+    # A pinned requirement already in the store is not fetched again (an sdist-only
+    # release rebuilt would differ in its compiled bytes, and the network is not needed).
+    pinned = {i: pin for i, spec in enumerate(specs) if (pin := _pinned_present(core, spec))}
+    rest = [spec for i, spec in enumerate(specs) if i not in pinned]
+    steps = Steps(progress, total=3 * len(rest) + 2)
+    with tempfile.TemporaryDirectory(prefix="siglink-install-") as tmp:
+        prepared = _prepare(core, rest, Path(tmp), index_url, steps) if rest else []
+        results: dict[tuple[str, str], InstallResult] = {}
+        todo: list[_Prepared] = []
+        for p in prepared:
+            key = (p.info.name, p.info.version)
+            if key in results:
+                continue
+            if _present(core, p.info):
+                results[key] = InstallResult(*key, "already-present")
+            else:
+                results[key] = InstallResult(*key, "installed")
+                todo.append(p)
+        _check_owners(core, [p.info for p in todo], allow_module_conflict)
+        if todo:
+            staged: list[_Staged] = []
+            try:
+                for p in todo:
+                    steps(f"staging {p.info.name}=={p.info.version}")
+                    staged.append(_stage(core, p))
+                core.pause("staged")
+                steps("committing")
+                for key, status in _commit(core, staged, allow_module_conflict).items():
+                    results[key] = InstallResult(*key, status=status)
+            finally:
+                for s in staged:
+                    s.discard()
+    fresh = iter(prepared)
+    out: list[InstallResult] = []
+    for number in range(len(specs)):
+        if number in pinned:
+            out.append(InstallResult(*pinned[number], "already-present"))
+        else:
+            p = next(fresh)
+            result = results[(p.info.name, p.info.version)]
+            out.append(replace(result, notes=stdlib_notes(p.info.name, p.info.version,
+                                                          p.info.top_level)))
+    return out
+
+
+def stdlib_notes(name: str, version: str, top_level: Iterable[str]) -> tuple[str, ...]:
+    """A note for each top-level module that is this interpreter's standard library's."""
+    shadowed = sorted(set(top_level) & STDLIB)
+    if not shadowed:
+        return ()
+    return (f"{name}=={version}: {', '.join(shadowed)} "
+            f"{'is' if len(shadowed) == 1 else 'are'} in the standard library of this Python; "
+            "the store never serves "
+            f"{'it' if len(shadowed) == 1 else 'them'} here (ignored)",)
+
+
+def _check_owners(core: StoreCore, infos: Sequence[WheelInfo], allow: bool) -> None:
+    """Refuse a version shipping a top-level module another distribution provides (in the
+    store or in this install), unless ``allow``; :class:`StoreError` naming both."""
+    if allow or not infos:
+        return
+    index = core.reader()
+    claimed: dict[str, str] = {}
+    for info in infos:
+        for top in info.top_level:
+            if top in STDLIB:
+                continue
+            owners = set(index.providers(top)) if index is not None else set()
+            if top in claimed:
+                owners.add(claimed[top])
+            owners.discard(info.name)
+            if owners:
+                raise StoreError(
+                    f"{info.name}=={info.version}: top-level module '{top}' is provided by "
+                    f"{', '.join(sorted(owners))} already; nothing was installed "
+                    "(--allow-module-conflict installs both)")
+            claimed[top] = info.name
+
+
+def _pinned_present(core: StoreCore, spec: str) -> tuple[str, str] | None:
+    """``(name, version)`` when ``spec`` is a ``NAME==VERSION`` requirement (not a path)
+    whose version is in the store already."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if os.path.exists(spec):
+        return None
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    clauses = list(requirement.specifier)
+    if requirement.url or len(clauses) != 1 or clauses[0].operator not in ("==", "==="):
+        return None
+    wanted = clauses[0].version
+    if "*" in wanted:
+        return None
+    for v in _queries.versions(core, requirement.name):
+        if v.source == "store" and (
+            v.version == wanted or version_key(v.version) == version_key(wanted)
+        ):
+            return v.name, v.version
+    return None
+
+
+def preview(core: StoreCore, specs: Sequence[str], *,
+            index_url: str | None = None) -> list[tuple[StoredVersion, Manifest]]:
+    """What :func:`install` would add, as ``(StoredVersion, Manifest)``; writes nothing.
+
+    A version already in the store is given as it is there (yank included).
+    """
+    if not specs:
+        raise BadInputError("nothing to install: give a wheel, sdist, directory or NAME==VER")
+    pinned = [_pinned_present(core, spec) for spec in specs]
+    rest = [spec for spec, pin in zip(specs, pinned, strict=True) if pin is None]
+    with tempfile.TemporaryDirectory(prefix="siglink-preview-") as tmp:
+        prepared = iter(_prepare(core, rest, Path(tmp), index_url, Steps(None, total=0))
+                        if rest else [])
+    out: list[tuple[StoredVersion, Manifest]] = []
+    for pin in pinned:
+        if pin is not None:
+            out.append((_queries.get(core, *pin), _queries.manifest(core, *pin)))
+            continue
+        p = next(prepared)
+        if _present(core, p.info):
+            out.append((_queries.get(core, p.info.name, p.info.version), p.manifest))
+            continue
+        path = Path(core.layout.lib(p.info.name, p.info.version))
+        version = StoredVersion(
+            p.info.name, p.info.version, path, path / p.info.dist_info, p.info.top_level,
+            p.info.requires, p.info.requires_python, None,
+        )
+        out.append((version, p.manifest))
+    return out
+
+
+def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | None,
+             steps: Steps) -> list[_Prepared]:
+    """Fetch or build every spec, validate every wheel, extract every manifest."""
+    if not specs:
+        raise BadInputError("nothing to install: give a wheel, sdist, directory or NAME==VER")
+    from siglink.store.fetch import to_wheel
+
+    wheels: list[tuple[str, Path]] = []
+    for number, spec in enumerate(specs):
+        steps(f"fetching {spec}")
+        wheels.append((spec, to_wheel(spec, tmp / str(number), index_url=index_url)))
+    infos: list[tuple[str, WheelInfo]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for spec, wheel in wheels:
+        steps(f"validating {wheel.name}")
+        info = validate(wheel)
+        key = (info.name, info.version)
+        if seen.setdefault(key, info.content_digest) != info.content_digest:
+            raise BadInputError(
+                f"{wheel.name}: {info.name}=={info.version} is given twice with different "
+                "contents"
+            )
+        infos.append((spec, info))
+    batch: dict[str, set[str]] = {}
+    for _, info in infos:
+        batch.setdefault(info.name, set()).update(info.top_level)
+
+    def modules_of(name: str) -> set[str]:
+        """The top-level modules of ``name``: in this install, else in the store."""
+        found = set(batch.get(name, ()))
+        for version in _queries.versions(core, name):
+            found.update(version.top_level)
+        return found
+
+    prepared: list[_Prepared] = []
+    for spec, info in infos:
+        steps(f"reading the exports of {info.name}=={info.version}")
+        prepared.append(_Prepared(spec, info, _manifest_for(info, modules_of)))
+    # A damaged index is refused before anything is staged.
+    core.reader()
+    return prepared
+
+
+def _present(core: StoreCore, info: WheelInfo) -> bool:
+    """True when the same contents are installed; StoreError when other contents are."""
+    index = core.reader()
+    row = index.get(info.name, info.version) if index else None
+    if row is None:
+        return False
+    if row.content_digest != info.content_digest:
+        raise StoreError(
+            f"{info.name}=={info.version} is already in the store with different contents "
+            f"(from {row.wheel}); versions never overwrite each other: remove it first"
+        )
+    return True
+
+
+def _stage(core: StoreCore, p: _Prepared) -> _Staged:
+    with core.locked():  # create and hold the staging directory before recovery can see it
+        core.writer()
+        holder = Path(
+            tempfile.mkdtemp(prefix=f"{p.info.name}-{p.info.version}-", dir=core.staging)
+        )
+        try:
+            fd = hold_dir(holder)
+        except BaseException:
+            shutil.rmtree(holder, ignore_errors=True)
+            raise
+    staged = _Staged(p, holder, fd)
+    try:
+        lib = staged.lib
+        lib.mkdir()
+        unpack(p.info, lib)
+        (lib / p.info.dist_info / "siglink.json").write_text(p.manifest.dumps())
+        final = core.layout.lib(p.info.name, p.info.version)
+        compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
+        fix_modes(lib)
+        staged.files = hash_tree(lib)
+        (lib / UNCOMMITTED).touch()
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def _commit(core: StoreCore, staged: Sequence[_Staged],
+            allow_module_conflict: bool = False) -> dict[tuple[str, str], InstallStatus]:
+    statuses: dict[tuple[str, str], InstallStatus] = {}
+    moved: list[Path] = []
+    with core.locked():
+        index = core.writer()
+        garbage = set(index.garbage())  # committed: left by a killed removal
+        try:
+            with core.change() as (index, changes):
+                # Checked again under the lock: another install may have committed since.
+                _check_owners(core, [s.prepared.info for s in staged
+                                     if index.get(s.prepared.info.name,
+                                                  s.prepared.info.version) is None],
+                              allow_module_conflict)
+                for s in staged:
+                    info = s.prepared.info
+                    key = (info.name, info.version)
+                    if _present(core, info):  # another install won the race
+                        statuses[key] = "already-present"
+                        continue
+                    final = Path(core.layout.lib(info.name, info.version))
+                    relative = _relative(core, info)
+                    row = VersionRow(
+                        info.name, info.version, relative, info.dist_info, info.top_level,
+                        info.requires, info.requires_python, info.content_digest,
+                        info.path.name, None,
+                    )
+                    index.add_version(
+                        row, display_name=info.display_name,
+                        manifest=s.prepared.manifest.to_json(),
+                    )
+                    index.set_record(info.name, info.version, s.files)
+                    changes.touch([info.name])
+                    core.pause("indexed")
+                    if final.exists():
+                        _clear_leftover(final, relative in garbage)
+                        index.drop_garbage(relative)
+                    if not final.parent.is_dir():
+                        final.parent.mkdir(parents=True, exist_ok=True)
+                        os.chmod(final.parent, 0o755)
+                    os.replace(s.lib, final)
+                    moved.append(final)
+                    statuses[key] = "installed"
+                    core.pause("renamed")
+        except BaseException:
+            for final in moved:
+                shutil.rmtree(final, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    final.parent.rmdir()
+            raise
+        for final in moved:  # committed: no longer a candidate for recovery
+            with contextlib.suppress(OSError):
+                os.unlink(final / UNCOMMITTED)
+    return statuses
+
+
+def _relative(core: StoreCore, info: WheelInfo) -> str:
+    """``libs/NAME/VERSION``, as the index records it (relative to the store root)."""
+    return f"libs/{info.name}/{info.version}"
+
+
+def _clear_leftover(final: Path, committed_garbage: bool) -> None:
+    """A directory already at an install's target: deleted only when a committed entry said
+    it was garbage (a killed removal) or it carries the mark of an install that never
+    committed; otherwise refused."""
+    if not committed_garbage and not (final / UNCOMMITTED).is_file():
+        raise StoreError(
+            f"{final}: a directory the index does not know is in the way; nothing was "
+            "installed; run 'siglink store repair' to adopt it")
+    shutil.rmtree(final)
+
+
+def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
+    """Extract a wheel's manifest; keep the imports of a manifest the wheel ships, else read
+    them from the wheel's code (:mod:`siglink.store._imports`)."""
+    from siglink.contracts.manifest import Manifest, Unit
+    from siglink.python.exports import extract
+
+    try:
+        manifest = extract(info.path, name=info.name, version=info.version)
+    except SiglinkError:
+        raise
+    except Exception as e:  # the extractor must never turn bad input into a traceback
+        raise BadInputError(f"{info.path.name}: cannot read its exports ({e})") from e
+    unit = Unit(info.name, info.version, manifest.unit.kind, manifest.unit.language)
+    extra: dict[str, Any] = {}
+    if info.shipped_manifest is not None:
+        shipped = Manifest.loads(
+            info.shipped_manifest, source=f"{info.path.name}:{info.dist_info}/siglink.json"
+        )
+        unit = Unit(info.name, info.version, shipped.unit.kind, shipped.unit.language)
+        extra = {"imports": shipped.imports, "entry": shipped.entry,
+                 "implements": shipped.implements}
+        if shipped.native is not None and manifest.native is None:
+            extra["native"] = shipped.native
+    elif info.requires:
+        extra = {"imports": _computed_imports(info, modules_of)}
+    return replace(
+        manifest, unit=unit, requires=info.requires, requires_python=info.requires_python,
+        top_level=info.top_level, **extra,
+    )
+
+
+def _computed_imports(
+    info: WheelInfo, modules_of: Callable[[str], Iterable[str]]
+) -> dict[str, tuple[Import, ...]]:
+    """What the wheel's own modules use from the distributions it requires."""
+    from siglink.store._imports import library_imports
+
+    own = set(info.top_level)
+    members = [
+        (member, target) for member, target in info.targets
+        if target.endswith(".py") and target.split("/", 1)[0].removesuffix(".py") in own
+    ]
+    try:
+        with zipfile.ZipFile(info.path) as archive:
+            return library_imports(
+                info.name, info.requires, info.top_level,
+                ((target, functools.partial(archive.read, member)) for member, target in members),
+                modules_of,
+            )
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as e:  # validated already
+        raise BadInputError(f"{info.path.name}: cannot be read: {e}", path=str(info.path)) from e

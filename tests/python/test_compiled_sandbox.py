@@ -1,0 +1,232 @@
+"""A compiled module without stubs is inspected only inside the sandbox: a hostile package whose
+``__init__`` writes marker files and starts a detached sleeper leaves no marker on the real
+filesystem and no process behind, and its exports are still read. Without bubblewrap nothing
+is imported: one warning says the module's names are unverified and how to get the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from packaging.tags import sys_tags
+
+from siglink import _sandbox
+from siglink.demo import wheels
+
+C_SOURCE = r"""
+#include <Python.h>
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+    return PyLong_FromLong(a + b);
+}
+static PyMethodDef methods[] = {
+    {"add", add, METH_VARARGS, "add($module, a, b, /)\n--\n\nSum."},
+    {NULL, NULL, 0, NULL}
+};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
+"""
+
+HOSTILE_INIT = """\
+import os, subprocess
+MARKERS = {markers!r}
+for folder in MARKERS:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "pwned"), "w") as f:
+            f.write("library code ran here")
+    except OSError:
+        pass
+try:
+    sleeper = subprocess.Popen(["sleep", {sleep!r}], start_new_session=True)
+    for folder in MARKERS:
+        try:
+            with open(os.path.join(folder, "sleeper.pid"), "w") as f:
+                f.write(str(sleeper.pid))
+        except OSError:
+            pass
+except OSError:
+    pass
+from ._speed import add
+"""
+
+
+class Hostile:
+    """A wheel whose package runs code on import, and where that code leaves its traces."""
+
+    def __init__(self, wheel: Path, markers: list[Path], sleep: str) -> None:
+        self.wheel = wheel
+        self.markers = markers
+        self.sleep = sleep
+
+    def traces(self) -> list[str]:
+        found = [str(m) for m in self.markers if m.exists()]
+        for proc in Path("/proc").iterdir():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if self.sleep.encode() in cmdline:
+                found.append(f"process {proc.name}: {b' '.join(cmdline).decode()}")
+        return found
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[Hostile]:
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    include = sysconfig.get_paths()["include"]
+    if compiler is None or not (Path(include) / "Python.h").is_file():
+        pytest.skip(f"needs a C compiler and Python headers (compiler={compiler}, {include})")
+    token = uuid.uuid4().hex[:12]
+    markers = [tmp_path / "owned", Path.home() / f".siglink-test-marker-{token}"]
+    # A duration nobody else uses, so the sleeper is found by its command line.
+    sleep = f"299.{int(token, 16) % 10**9:09d}"
+    (tmp_path / "speed.c").write_text(C_SOURCE)
+    built = tmp_path / f"_speed{sysconfig.get_config_var('EXT_SUFFIX')}"
+    subprocess.run([compiler, "-shared", "-fPIC", f"-I{include}", str(tmp_path / "speed.c"),
+                    "-o", str(built)], check=True)
+    tag = str(next(t for t in sys_tags() if t.platform != "any" and t.abi != "none"))
+    files: dict[str, str | bytes] = {
+        "advpkg/__init__.py": HOSTILE_INIT.format(markers=[str(m) for m in markers],
+                                                  sleep=sleep),
+        f"advpkg/{built.name}": built.read_bytes(),
+    }
+    wheel = wheels.make_wheel(tmp_path / "dist", "advpkg", "1.0", files, tag=tag)
+    yield Hostile(wheel, markers, sleep)
+    shutil.rmtree(markers[1], ignore_errors=True)
+
+
+def siglink(*args: str, path: str | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    if path is not None:
+        env["PATH"] = path
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "siglink", *args], capture_output=True,
+                            text=True, env=env, timeout=120, check=False)
+    return result, time.monotonic() - start
+
+
+needs_bwrap = pytest.mark.skipif(_sandbox.bwrap() is None,
+                                 reason="bubblewrap (bwrap) is not installed")
+
+
+@needs_bwrap
+def test_exports_reads_a_hostile_compiled_module_inside_the_sandbox(hostile: Hostile) -> None:
+    result, elapsed = siglink("exports", str(hostile.wheel), "--json")
+    assert result.returncode == 0, result.stderr
+    exports = json.loads(result.stdout)["exports"]
+    assert exports["advpkg.add"]["compiled"] is True
+    assert exports["advpkg.add"]["signature"]["text"] == "(a, b, /)"
+    assert elapsed < 30
+    assert hostile.traces() == []
+
+
+@needs_bwrap
+def test_install_reads_a_hostile_compiled_module_inside_the_sandbox(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    result, elapsed = siglink("install", str(hostile.wheel), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 30
+    assert hostile.traces() == []
+    shown, _ = siglink("exports", "advpkg==1.0", "--store", str(store), "--json")
+    assert json.loads(shown.stdout)["exports"]["advpkg.add"]["compiled"] is True
+
+
+def test_without_bwrap_nothing_is_imported_and_one_warning_says_so(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-bwrap-here"
+    empty.mkdir()
+    result, elapsed = siglink("exports", str(hostile.wheel), "--json", path=str(empty))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "siglink: warning: compiled module advpkg._speed not inspected (bubblewrap (bwrap) is "
+        "not installed): its names are unverified; install bubblewrap to inspect it in a "
+        "sandbox (apt-get install bubblewrap, dnf install bubblewrap)"
+    )
+    assert lines[1:] == ["siglink: warning: advpkg/__init__.py:20: advpkg.add: re-export of "
+                         "advpkg._speed.add, which could not be read"]
+    assert "advpkg.add" not in json.loads(result.stdout)["exports"]
+    store = tmp_path / "store"
+    installed, _ = siglink("install", str(hostile.wheel), "--store", str(store),
+                           path=str(empty))
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stderr.count("advpkg._speed not inspected") == 1
+    assert elapsed < 30
+    assert hostile.traces() == []
+
+
+@needs_bwrap
+def test_the_sandbox_sees_no_network_no_home_and_a_private_tmp(tmp_path: Path) -> None:
+    secret = Path.home() / f".siglink-test-secret-{uuid.uuid4().hex[:8]}"
+    secret.write_text("secret")
+    try:
+        probe = (
+            "import os, socket, json\n"
+            f"print(json.dumps({{'uid': os.getuid(), 'home': os.path.exists({str(secret)!r}),"
+            " 'tmp': os.listdir('/tmp'), 'net': [n for _, n in socket.if_nameindex()],"
+            " 'env': sorted(os.environ)}))"
+        )
+        outcome = _sandbox.run([sys.executable, "-I", "-c", probe])
+    finally:
+        secret.unlink()
+    seen = json.loads(outcome.stdout)
+    assert seen == {"uid": 65534, "home": False, "tmp": [], "net": ["lo"],
+                    "env": ["HOME", "LANG", "PATH", "PWD", "PYTHONDONTWRITEBYTECODE"]}
+
+
+@needs_bwrap
+def test_the_wall_clock_limit_kills_every_process_of_the_sandbox() -> None:
+    sleep = f"298.{uuid.uuid4().int % 10**9:09d}"
+    code = ("import subprocess, time\n"
+            f"subprocess.Popen(['sleep', {sleep!r}], start_new_session=True)\n"
+            "time.sleep(100)")
+    start = time.monotonic()
+    outcome = _sandbox.run([sys.executable, "-I", "-c", code],
+                           limits=_sandbox.Limits(wall_seconds=2.0))
+    assert outcome.timed_out and outcome.returncode < 0
+    assert time.monotonic() - start < 10
+    alive = [p.name for p in Path("/proc").iterdir()
+             if p.name.isdigit() and sleep.encode() in _cmdline(p)]
+    assert alive == []
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_sandbox_that_cannot_start_is_reported_and_nothing_runs(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    """A kernel that refuses user namespaces makes bwrap fail before running anything (as
+    in an unprivileged container): here a bwrap on PATH that fails the way it does then."""
+    tools = tmp_path / "refusing-bwrap"
+    tools.mkdir()
+    fake = tools / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    result, _ = siglink("exports", str(hostile.wheel), "--json", path=f"{tools}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"siglink: warning: compiled module advpkg._speed not inspected ({fake} could not set "
+        "up the sandbox (bwrap: No permissions to creating new namespace)): its names are "
+        "unverified; install bubblewrap to inspect it in a sandbox (apt-get install "
+        "bubblewrap, dnf install bubblewrap)")
+    assert hostile.traces() == []
