@@ -81,8 +81,9 @@ def test_a_directory_writable_by_others_is_refused(store: Path, tmp_path: Path,
     (store / where).chmod(0o777)
     result = run(store, str(app), cwd=tmp_path)
     assert result.returncode == 3, result.stderr
-    assert result.stderr == (f"siglink: error: {store / where} is writable by others (mode 777): "
-                             "refusing to use it (chmod go-w, or chown it to its user)\n")
+    path = store / where
+    assert result.stderr == (f"siglink: error: {path}: writable by group and others; refused "
+                             f"(chmod go-w {path})\n")
     assert result.stdout == ""
 
 

@@ -56,7 +56,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import StoreLayout
+from siglink._layout import StoreLayout, untrusted
 from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
@@ -208,16 +208,18 @@ def _sidecar(path: str) -> str:
 
 
 def _loose(path: str, *, mine: bool) -> str | None:
-    """Why ``path`` cannot be trusted (writable by others, or with ``mine`` owned by someone
-    other than this user or root); None when it can or does not exist."""
+    """Why ``path`` cannot be trusted (:func:`siglink._layout.untrusted`: writable by group or
+    others, another user's for root; and with ``mine``, owned by someone other than this user
+    or root); None when it can or does not exist."""
+    problem = untrusted(path)
+    if problem is not None or not mine:
+        return problem
     try:
-        st = os.stat(path)
+        owner = os.stat(path).st_uid
     except OSError:
         return None
-    if st.st_mode & 0o022:
-        return f"{path} is writable by others (mode {st.st_mode & 0o7777:o})"
-    if mine and st.st_uid not in (os.getuid(), 0):
-        return f"{path} belongs to another user (uid {st.st_uid})"
+    if owner not in (os.getuid(), 0):
+        return f"{path}: owned by uid {owner}, not by this user; refused"
     return None
 
 

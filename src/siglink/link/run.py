@@ -131,8 +131,7 @@ def prepare(
     plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)
     problem = _cache.trust_problem(root, plans, boot)
     if problem is not None:
-        raise StoreError(f"{problem}: refusing to use it (chmod go-w, or chown it to its "
-                         "user)")
+        raise StoreError(problem)
     generations = _cache.read_generations(root)  # before planning: a change since makes it stale
     exists = os.path.exists(StoreLayout(root).index)
 
