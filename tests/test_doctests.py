@@ -76,7 +76,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python._dunder_all",
     "siglink.python._sources",
     "siglink.python.exports",
-    "siglink.python.receivers",
     "siglink.store",
     "siglink.store._environment",
 })

@@ -106,7 +106,9 @@ DOWNSTREAMS = (
         # requests imports these only under guards siglink's recorder does not recognize
         # (``try: import OpenSSL ... else: import cryptography``; ``if has_simplejson: from
         # simplejson import ...``): without them in the store every candidate is refused.
-        ("simplejson==3.19.3", "pyopenssl==24.2.1", "cryptography==43.0.1"),
+        # (cffi and pycparser: cryptography's own requirements).
+        ("simplejson==3.19.3", "pyopenssl==24.2.1", "cryptography==43.0.1", "cffi==1.17.1",
+         "pycparser==2.22"),
     ),
 )
 
@@ -243,19 +245,33 @@ def _plan(ds: Downstream, store: Any, app: Path, work: Path,
             "warnings": list(built.warnings)[:10]}
 
 
-def run_one(ds: Downstream, cache: Path, kind: str) -> dict[str, Any]:
+def _earlier_suites(ds: Downstream, cache: Path) -> dict[str, tuple[bool, str, list[str]]]:
+    """The suite outcomes of the last run of ``ds`` (``--reuse-suites``), when it covered every
+    candidate: the suites do not depend on siglink, only the plans do."""
+    path = cache / "downstream-last" / f"{ds.name}.json"
+    try:
+        rows = next(iter(json.loads(path.read_text(encoding="utf-8"))["variants"].values()))[
+            "rows"]
+    except (OSError, ValueError, KeyError, StopIteration):
+        return {}
+    found = {r["candidate"]: (r["suite_passes"], r["summary"], r["failing"]) for r in rows}
+    return found if set(found) == set(ds.candidates) else {}
+
+
+def run_one(ds: Downstream, cache: Path, kind: str, *, reuse: bool = False) -> dict[str, Any]:
     started = time.monotonic()
     sdist = download(f"{ds.name}=={ds.version}", cache, kind="sdist")
     with tempfile.TemporaryDirectory(prefix=f"siglink-downstream-{ds.name}-") as tmp:
         work = Path(tmp)
         root = _extract_sdist(sdist, work / "sdist")
         siglink = _siglink(ds, root, cache, work)
-        venv = cache / "downstream-venvs" / ds.name
-        python = _venv(venv, ds)
-        suites = {}
-        for candidate in ds.candidates:
-            _pip(python, [f"{ds.dependency}=={candidate}"], no_deps=True)
-            suites[candidate] = _suite(python, root, ds, venv, kind)
+        suites = _earlier_suites(ds, cache) if reuse else {}
+        if not suites:
+            venv = cache / "downstream-venvs" / ds.name
+            python = _venv(venv, ds)
+            for candidate in ds.candidates:
+                _pip(python, [f"{ds.dependency}=={candidate}"], no_deps=True)
+                suites[candidate] = _suite(python, root, ds, venv, kind)
     passing = {c for c, (passed, _, _) in suites.items() if passed}
     variants = {}
     for variant, plan in siglink.items():
@@ -331,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--render", type=Path, default=None, metavar="JSON")
+    parser.add_argument("--reuse-suites", action="store_true",
+                        help="take the suites' outcomes from the last run (only siglink's "
+                        "plans are computed again)")
     args = parser.parse_args(argv)
     if args.render is not None:
         print(_text(json.loads(args.render.read_text(encoding="utf-8"))))
@@ -342,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and ds.name not in args.only:
             continue
         try:
-            result = run_one(ds, args.cache, kind)
+            result = run_one(ds, args.cache, kind, reuse=args.reuse_suites)
         except Exception as e:  # one downstream's failure is reported, the others still run
             result = {"downstream": f"{ds.name}=={ds.version}",
                       "error": f"{type(e).__name__}: {e}"}

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli.main import store_option
-from siglink.cli.store import _ProgressBar
 
 if TYPE_CHECKING:
     from siglink.fleet.outcome import AppOutcome
@@ -194,6 +193,15 @@ def step_printer(enabled: bool = True) -> Any:
     return step
 
 
+def _store_steps(step: Any) -> Any:
+    """The store's progress callback (``description, done, total``) as one line per step."""
+
+    def progress(description: str, done: int, total: int) -> None:
+        step(f"{description} ({done}/{total})")
+
+    return progress
+
+
 def _shown(application: str) -> str:
     """An application for people: relative to the current directory when it is under it (as
     the store commands show it)."""
@@ -315,8 +323,9 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
     had = store.installed()
     try:
         try:
-            with _ProgressBar(not args.json and sys.stderr.isatty()) as bar:
-                rows = install_closure(store, args.specs, progress=bar.callback, **options)
+            rows = install_closure(store, args.specs, progress=_store_steps(step),
+                                   allow_module_conflict=args.allow_module_conflict,
+                                   **options)
         except SiglinkError as e:
             if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
                 e.message += "; nothing was installed"
@@ -333,7 +342,7 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = _install_warnings(store, rows)
+    warnings = [*(note for r in rows for note in r.notes), *_install_warnings(store, rows)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -410,8 +419,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             print(f"would install {row['name']}=={row['version']}")
         print_outcomes(predicted, focus)
         return 0
-    with _ProgressBar(not args.json and sys.stderr.isatty()) as bar:
-        rows = install_closure(store, specs, progress=bar.callback, **options)
+    rows = install_closure(store, specs, progress=_store_steps(step), **options)
     relinked = outcomes(store)
     if args.json:
         print_json({**head, "install": [

@@ -38,12 +38,12 @@ from siglink.errors import BadInputError, FetchError
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
     from siglink.store import Store, StoredVersion
-    from siglink.store._progress import Progress
     from siglink.store.fetch import Resolved
 
 __all__ = ["Installed", "install_closure", "prepare_closure"]
 
 Step = Callable[[str], None]
+Progress = Callable[[str, int, int], None]
 
 
 def __dir__() -> list[str]:
@@ -59,6 +59,7 @@ class Installed:
     version: str
     status: Literal["installed", "already-present"]
     requested: bool
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def install_closure(
     store: Store, specs: Sequence[str], *, requirement_files: Sequence[str] = (),
     constraint_files: Sequence[str] = (), index_url: str | None = None, no_deps: bool = False,
     progress: Progress | None = None, on_step: Step = _quiet,
+    allow_module_conflict: bool = False,
 ) -> list[Installed]:
     """Install ``specs`` and their dependency closure (see the module docstring); one row per
     version of the closure, what was asked for first.
@@ -241,15 +243,18 @@ def install_closure(
                         constraint_files=constraint_files, index_url=index_url,
                         no_deps=no_deps, on_step=on_step)
         if closure is None:
-            results = store.install(list(specs), index_url=index_url, progress=progress)
-            return [Installed(r.name, r.version, r.status, True) for r in results]
+            results = store.install(list(specs), index_url=index_url, progress=progress,
+                                    allow_module_conflict=allow_module_conflict)
+            return [Installed(r.name, r.version, r.status, True, r.notes) for r in results]
         rows = [Installed(n, v, "already-present", asked) for n, v, asked in closure.present]
         if closure.wheels:
             if closure.fetched:
                 on_step(f"checking and installing {len(closure.wheels)} wheel"
                         + "s" * (len(closure.wheels) != 1))
-            results = store.install([str(w) for w, _ in closure.wheels], progress=progress)
-            rows += [Installed(r.name, r.version, r.status, asked)
+            results = store.install([str(w) for w, _ in closure.wheels],
+                                    progress=progress if closure.fetched else None,
+                                    allow_module_conflict=allow_module_conflict)
+            rows += [Installed(r.name, r.version, r.status, asked, r.notes)
                      for r, (_, asked) in zip(results, closure.wheels, strict=True)]
     seen: set[tuple[str, str]] = set()
     unique = []

@@ -13,6 +13,24 @@ Steps are followed through the exports of the libraries in use (their return and
 annotations): a class named by an annotation is looked up by its path. Anything else (a type
 variable, a union of classes, a name no library exports) ends the walk: the receiver is not
 evident, and the member names written on it count for every used class instead.
+
+>>> from siglink.contracts.manifest import Export, ExportKind
+>>> from siglink.contracts.signature import Signature
+>>> client = Export("web.Client", ExportKind.CLASS, members={
+...     "get": Export("web.Client.get", ExportKind.METHOD,
+...                   signature=Signature.parse("(url: str) -> web.Response")),
+... })
+>>> app = Export("web.App", ExportKind.CLASS, members={
+...     "test_client": Export("web.App.test_client", ExportKind.METHOD,
+...                           signature=Signature.parse("() -> web.Client"))})
+>>> response = Export("web.Response", ExportKind.CLASS)
+>>> exports = {e.path: e for e in (client, app, response)}
+>>> receivers = Receivers(exports.get)
+>>> export, instance = receivers.resolve("web.App|()|.test_client|()|.get|()")
+>>> export.path, instance
+('web.Response', True)
+>>> receivers.resolve("web.App|()|.missing|()") is None
+True
 """
 
 from __future__ import annotations
