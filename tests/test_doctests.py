@@ -57,7 +57,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.cli.run",
     "siglink.cli.store",
     "siglink.contracts.manifest",
-    "siglink.link._cache",
     "siglink.link._failure",
     "siglink.link._model",
     "siglink.link._provider",
