@@ -136,3 +136,28 @@ def test_a_removed_current_directory_is_one_line(store: Path, tmp_path: Path) ->
                             timeout=300, check=False)
     assert (result.returncode, result.stderr) == (
         3, "siglink: error: No such file or directory\n")
+
+
+def test_a_yank_leaves_a_marker_the_warm_path_refuses_even_with_a_stale_generation(
+        store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from linkfixtures import siglink
+
+    install(capsys, store, textkit(tmp_path, "1.1.0"))
+    app = make_app(tmp_path, APP)
+    assert run(store, str(app), cwd=tmp_path).stdout == "HI 1.1.0\n"
+    generation_file = store / "generation"
+    before = generation_file.read_bytes()
+    code, _, err = siglink(capsys, "yank", "--store", str(store), "textkit==1.1.0",
+                           "--reason", "CVE-0000-1")
+    assert code == 0, err
+    marker = store / "libs" / "textkit" / "1.1.0" / ".yanked"
+    assert marker.read_text() == "CVE-0000-1\n"
+    # a crash that lost the generation file's update: the warm plan still looks current,
+    # and the marker alone keeps the yanked version from running
+    generation_file.write_bytes(before)
+    result = run(store, str(app), cwd=tmp_path)
+    assert result.stdout == "HI 1.0.0\n", result.stderr
+    code, _, _ = siglink(capsys, "unyank", "--store", str(store), "textkit==1.1.0")
+    assert code == 0 and not marker.exists()
+    code, out, _ = siglink(capsys, "verify", "--store", str(store))
+    assert code == 0, out

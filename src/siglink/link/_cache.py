@@ -56,7 +56,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import StoreLayout, untrusted
+from siglink._layout import YANK_MARKER, StoreLayout, untrusted
 from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
@@ -89,7 +89,6 @@ __all__ = [
 
 FORMAT = 2
 
-YANK_MARKER = ".yanked"
 """The file the store writes into ``libs/NAME/VERSION/`` when it yanks that version (and
 removes on unyank), so that the warm path sees a yank with one ``stat``."""
 
