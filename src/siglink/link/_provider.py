@@ -406,11 +406,43 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         if key not in self.sources:
             from siglink.python.usage import bound_names
 
+            self.sources[key] = None  # a cycle of star imports may bind anything
+
+            def star(module: str, level: int) -> frozenset[str] | None:
+                origin = file.parent
+                for _ in range(level - 1):
+                    origin = origin.parent
+                base = (origin if level else root).joinpath(*filter(None, module.split(".")))
+                found = next((f for f in (base.with_suffix(".py"), base / "__init__.py")
+                              if f.is_file()), None)
+                return None if found is None else self._star(found)
+
+            root = Path(file.parts[0])
+            for parent in file.parents:  # the directory holding the top-level package
+                if not (parent / "__init__.py").is_file():
+                    root = parent
+                    break
             try:
-                self.sources[key] = bound_names(file.read_bytes())
+                self.sources[key] = bound_names(file.read_bytes(), star)
             except OSError:
                 self.sources[key] = None
         return self.sources[key]
+
+    def _star(self, file: Path) -> frozenset[str] | None:
+        """What ``from <file's module> import *`` binds: its ``__all__``, else its
+        bound names not starting with ``_``; None when that cannot be told."""
+        from siglink.python._dunder_all import evaluate_all
+
+        try:
+            listed = evaluate_all(file.read_text("utf-8", "replace"), lambda _: None)
+        except OSError:
+            return None
+        if listed.names is not None:
+            return frozenset(listed.names)
+        if listed.unreadable_line is not None:
+            return None
+        names = self._bound(file)
+        return None if names is None else frozenset(n for n in names if not n.startswith("_"))
 
     # -- dependencies ----------------------------------------------------------------------
     def _dependencies(self, candidate: Candidate) -> list[Requirement]:

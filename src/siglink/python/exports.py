@@ -380,9 +380,13 @@ class _Reader:
         :mod:`._module_getattr`), each an attribute export."""
         out: dict[str, Export] = {}
         where = module_file(module)
+        runtime = _runtime_names(module)
         for name, member in module.members.items():
-            if _is_dunder(name) and name not in _IMPLICIT and isinstance(
-                member, griffe.Attribute
+            # ``__version__ = ...``, ``from .x import __version__``, even where a submodule has
+            # the same name (requests: ``from .__version__ import __version__``).
+            if _is_dunder(name) and name not in _IMPLICIT and ((isinstance(
+                member, (griffe.Attribute, griffe.Alias)) and (runtime is None or name in runtime))
+                or (isinstance(member, griffe.Module) and runtime is not None and name in runtime)
             ):
                 out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
                                    module=module.path,
@@ -553,6 +557,21 @@ _IMPLICIT: Final = frozenset({
     "__name__", "__package__", "__path__", "__spec__", "__annotations__", "__getattr__",
     "__dir__", "__class__",
 })
+
+
+def _runtime_names(module: griffe.Module) -> frozenset[str] | None:
+    """The names the module's ``.py`` source binds (a stub beside it may declare dunders the
+    module no longer has: attrs 24.1's ``__author__``); None when that cannot be told."""
+    filepath = module.filepath
+    if isinstance(filepath, list):
+        return None
+    from siglink.python.usage import bound_names
+
+    source = filepath.with_suffix(".py")
+    try:
+        return bound_names(source.read_bytes())
+    except OSError:
+        return None
 
 
 def _is_dunder(name: str) -> bool:
