@@ -189,3 +189,34 @@ def test_a_removed_name_in_a_real_module_that_looks_dynamic(
     assert "jinja2 3.1.3 refused: P1 jinja2.loaders.open_if_exists" in out
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "None\n"), ran.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_a_deprecated_name_is_a_review_problem_and_strict_refuses_it(
+    pypi: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Werkzeug 3.0.3 serves ``__version__`` with a DeprecationWarning: linked under the
+    default policy with a review problem, refused under ``strict``."""
+    store = tmp_path / "store"
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("werkzeug==3.0.3"))
+    app = make_app(tmp_path, "import werkzeug\nprint(werkzeug.__version__)\n")
+    build_app(capsys, store, app)
+    plan = plan_json(capsys, store, app)
+    link = plan["links"]["werkzeug"]
+    assert link["version"] == "3.0.3"
+    assert [(p["rule"], p["path"], p["found"], p["severity"])
+            for p in link["verdict"]["problems"]] == [
+        ("P1", "werkzeug.__version__", "deprecated (served with a warning)", "review")]
+    code, _, err = siglink(capsys, "plan", str(app), "--store", str(store))
+    assert code == 0
+    assert "werkzeug 3.0.3: P1 werkzeug.__version__" in err and "deprecated" in err
+    code, _, err = siglink(capsys, "plan", str(app), "--store", str(store), "--policy", "strict")
+    assert code != 0
+    assert "found deprecated (served with a warning) (incompatible)" in err
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "3.0.3\n"), ran.stderr
+    unused = make_app(tmp_path, "import werkzeug\nprint(werkzeug.Request.__name__)\n", "b.py")
+    build_app(capsys, store, unused)
+    assert plan_json(capsys, store, unused, "--policy", "strict")["links"]["werkzeug"][
+        "verdict"]["problems"] == []

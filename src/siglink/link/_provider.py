@@ -265,6 +265,18 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         return verdict if verdict.identical else verdict.prefixed(imp.path)
 
     def check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
+        """The verdict on one import; a use of a name the candidate serves with a deprecation
+        warning adds a P1 of severity review (a refusal under ``strict``)."""
+        verdict = self._check_raw(imp, candidate)
+        if not verdict.ok or not candidate.view.deprecated(imp.path):
+            return verdict
+        severity = Severity.INCOMPATIBLE if self.policy == "strict" else Severity.REVIEW
+        problem = Problem("P1", "", "exported without a deprecation warning",
+                          "deprecated (served with a warning)", severity)
+        return Verdict((*verdict.problems, problem), verdict.unverified,
+                       verdict.usage_compatible)
+
+    def _check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
         view = candidate.view
         digest = view.export_digest(imp.path)
         if imp.expected is not None and digest == imp.expected.digest:
