@@ -220,3 +220,43 @@ def test_a_deprecated_name_is_a_review_problem_and_strict_refuses_it(
     build_app(capsys, store, unused)
     assert plan_json(capsys, store, unused, "--policy", "strict")["links"]["werkzeug"][
         "verdict"]["problems"] == []
+
+
+# -- a name imported only ---------------------------------------------------------------------
+
+_F1 = {"lib/__init__.py": "", "lib/mod.py": "def f(a: int) -> int:\n    return a\n"}
+_F2 = {"lib/__init__.py": "",
+       "lib/mod.py": "def f(a: str, b: int) -> int:\n    return b\n"}
+
+
+@pytest.fixture()
+def changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    store = tmp_path / "store"
+    install(capsys, store, make_wheel(tmp_path, "lib", "1.0", _F1),
+            make_wheel(tmp_path, "lib", "2.0", _F2))
+    return store
+
+
+def test_a_name_imported_only_needs_only_its_presence(
+    changed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Never called, read nor passed on: its changed signature cannot reach the app."""
+    app = make_app(tmp_path, "from lib.mod import f\nprint('ok')\n")
+    built = build_app(capsys, changed, app, "--against", "lib==1.0")
+    assert built["against"]["lib"] == "1.0"
+    plan = plan_json(capsys, changed, app)
+    assert versions(plan)["lib"] == "2.0"
+    assert {p["severity"] for p in plan["links"]["lib"]["verdict"]["problems"]} == {"review"}
+    ran = run(changed, app)
+    assert (ran.returncode, ran.stdout) == (0, "ok\n"), ran.stderr
+
+
+@pytest.mark.parametrize("use", ["print(f(1))", "print(f)", "g = f\nprint(g(1))"])
+def test_a_name_called_or_passed_on_keeps_its_contract(
+    changed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], use: str
+) -> None:
+    app = make_app(tmp_path, f"from lib.mod import f\n{use}\n")
+    build_app(capsys, changed, app, "--against", "lib==1.0")
+    plan = plan_json(capsys, changed, app)
+    assert versions(plan)["lib"] == "1.0"
+    assert "2.0" in rejected(plan, "lib")

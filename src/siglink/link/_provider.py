@@ -302,7 +302,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         if found is None:
             provided = None if digest is None else view.export(imp.path)
             found = self.check_export(
-                imp.expected, provided, policy=self.policy, calls=imp.calls or None,
+                imp.expected, provided, policy=self.policy,
+                calls=imp.calls if imp.calls or imp.calls_complete else None,
                 calls_complete=imp.calls_complete, classes=classes, members=imp.members,
                 arguments=imp.arguments,
             )
