@@ -154,6 +154,10 @@ def test_attrs_dunders_follow_the_runtime_module_not_its_stub(
 ) -> None:
     """attrs 24.1 ships ``attr/__init__.pyi`` declaring ``__author__``; its module's
     ``__getattr__`` raises for it. ``__version__`` is still served."""
+    exports = extract(pypi.fetch("attrs==24.1.0")).exports
+    assert {p for p in exports if p.rpartition(".")[2].startswith("__")} == {
+        "attr.__version__", "attr.__version_info__", "attrs.__version__",
+        "attrs.__version_info__"}  # attrs/__init__.py re-exports attr's dunders in __all__
     store = tmp_path / "store"
     install(capsys, store, pypi.fetch("attrs==23.2.0"), pypi.fetch("attrs==24.1.0"))
     author = make_app(tmp_path, "import attr\nprint(attr.__author__)\n", "author.py")

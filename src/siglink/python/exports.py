@@ -27,6 +27,7 @@ Each export's ``location`` is its file as it sits in the wheel and the line
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import sys
@@ -370,8 +371,10 @@ class _Reader:
                         "which could not be read", module_file(module),
                         member.alias_lineno))
                     continue
+                if _stub_only(target):
+                    continue
                 yield name, target
-            else:
+            elif not _stub_only(member):
                 yield name, member
 
     def _served(self, module: griffe.Module) -> dict[str, Export]:
@@ -385,7 +388,9 @@ class _Reader:
             # ``__version__ = ...``, ``from .x import __version__``, even where a submodule has
             # the same name (requests: ``from .__version__ import __version__``).
             if _is_dunder(name) and name not in _IMPLICIT and ((isinstance(
-                member, (griffe.Attribute, griffe.Alias)) and (runtime is None or name in runtime))
+                member, (griffe.Attribute, griffe.Alias)) and (runtime is None or name in runtime)
+                and not _stub_only(self._resolve(member.path) if isinstance(
+                    member, griffe.Alias) else member))
                 or (isinstance(member, griffe.Module) and runtime is not None and name in runtime)
             ):
                 out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
@@ -565,13 +570,26 @@ def _runtime_names(module: griffe.Module) -> frozenset[str] | None:
     filepath = module.filepath
     if isinstance(filepath, list):
         return None
+    return _py_bound(filepath.with_suffix(".py"))
+
+
+@functools.lru_cache(maxsize=256)
+def _py_bound(source: Path) -> frozenset[str] | None:
     from siglink.python.usage import bound_names
 
-    source = filepath.with_suffix(".py")
     try:
         return bound_names(source.read_bytes())
     except OSError:
         return None
+
+
+def _stub_only(obj: object) -> bool:
+    """A module dunder that a stub declares and the module's ``.py`` does not bind."""
+    if not (isinstance(obj, griffe.Attribute) and _is_dunder(obj.name)
+            and isinstance(obj.parent, griffe.Module)):
+        return False
+    runtime = _runtime_names(obj.parent)
+    return runtime is not None and obj.name not in runtime
 
 
 def _is_dunder(name: str) -> bool:
