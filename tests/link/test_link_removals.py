@@ -167,6 +167,10 @@ def test_attrs_dunders_follow_the_runtime_module_not_its_stub(
     assert rejected(plan, "attrs") == {"24.1.0": [("P1", "attr.__author__")]}
     ran = run(store, author)
     assert (ran.returncode, ran.stdout) == (0, "Hynek Schlawack\n"), ran.stderr
+    again = make_app(tmp_path, "from attrs import __author__\nprint(__author__)\n", "again.py")
+    build_app(capsys, store, again, "--against", "attrs==23.2.0")
+    plan = plan_json(capsys, store, again)  # attrs.__getattr__ = attr's _make_getattr(...)
+    assert rejected(plan, "attrs") == {"24.1.0": [("P1", "attrs.__author__")]}
     version = make_app(tmp_path, "import attr\nprint(attr.__version__)\n", "version.py")
     build_app(capsys, store, version, "--against", "attrs==23.2.0")
     assert versions(plan_json(capsys, store, version))["attrs"] == "24.1.0"

@@ -421,14 +421,24 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
 
             self.sources[key] = None  # a cycle of star imports may bind anything
 
-            def star(module: str, level: int) -> frozenset[str] | None:
+            def find(module: str, level: int) -> Path | None:
                 origin = file.parent
                 for _ in range(level - 1):
                     origin = origin.parent
                 base = (origin if level else root).joinpath(*filter(None, module.split(".")))
-                found = next((f for f in (base.with_suffix(".py"), base / "__init__.py")
-                              if f.is_file()), None)
+                return next((f for f in (base.with_suffix(".py"), base / "__init__.py")
+                             if f.is_file()), None)
+
+            def star(module: str, level: int) -> frozenset[str] | None:
+                found = find(module, level)
                 return None if found is None else self._star(found)
+
+            def source(module: str, level: int) -> bytes | None:
+                found = find(module, level)
+                try:
+                    return None if found is None else found.read_bytes()
+                except OSError:
+                    return None
 
             root = Path(file.parts[0])
             for parent in file.parents:  # the directory holding the top-level package
@@ -436,7 +446,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
                     root = parent
                     break
             try:
-                self.sources[key] = bound_names(file.read_bytes(), star)
+                self.sources[key] = bound_names(file.read_bytes(), star, source)
             except OSError:
                 self.sources[key] = None
         return self.sources[key]

@@ -968,6 +968,7 @@ _DELEGATES = frozenset({"getattr", "import_module", "__import__"})
 
 def bound_names(
     source: str | bytes, star: Callable[[str, int], frozenset[str] | None] | None = None,
+    module_source: Callable[[str, int], bytes | None] | None = None,
 ) -> frozenset[str] | None:
     """The names a module's source binds at its top level, in any branch (``def``, ``class``,
     assignments, imports, ``global`` in a function), for telling whether it has an attribute;
@@ -976,7 +977,8 @@ def bound_names(
     itself in ``sys.modules[__name__]``, a module ``__getattr__`` forwarding names, a syntax
     error).
 
-    A module ``__getattr__`` (a ``def``, or one a top-level factory defines and returns) that
+    A module ``__getattr__`` (a ``def``, or one a factory defines and returns, the factory
+    a top-level ``def`` or imported from a module ``module_source(module, level)`` reads) that
     only compares its argument with literals serves those names: the identifier-like string
     literals of the function and of the module-level containers it reads count as bound.
 
@@ -1032,7 +1034,7 @@ def bound_names(
                 and isinstance(node.slice, ast.Name) and node.slice.id == "__name__"):
             return None  # sys.modules[__name__] = another object
     if getattr_def is None and "__getattr__" in names:
-        getattr_def = _factory_getattr(tree)
+        getattr_def = _factory_getattr(tree, module_source)
         if getattr_def is None:
             return None  # __getattr__ = something not read statically
     if getattr_def is not None:
@@ -1074,8 +1076,11 @@ def _namespace_write(node: ast.AST) -> bool:
         "update", "setdefault", "__setitem__", "pop", "clear")
 
 
-def _factory_getattr(tree: ast.Module) -> ast.FunctionDef | None:
-    """``__getattr__ = make(...)`` where ``make`` is a top-level function defining one
+def _factory_getattr(
+    tree: ast.Module, module_source: Callable[[str, int], bytes | None] | None = None,
+) -> ast.FunctionDef | None:
+    """``__getattr__ = make(...)`` where ``make`` is a top-level function (of this module, or
+    imported by ``from m import make`` from a module ``module_source`` reads) defining one
     ``def __getattr__`` and returning it (attrs): that nested function, else None."""
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -1083,8 +1088,18 @@ def _factory_getattr(tree: ast.Module) -> ast.FunctionDef | None:
             call = node.value
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                 return None
-            make = next((d for d in tree.body if isinstance(d, ast.FunctionDef)
-                         and d.name == call.func.id), None)
+            name = call.func.id
+            home = tree
+            origin = next((i for i in tree.body if isinstance(i, ast.ImportFrom) and any(
+                (a.asname or a.name) == name and a.name == name for a in i.names)), None)
+            if origin is not None and module_source is not None:
+                text = module_source(origin.module or "", origin.level)
+                try:
+                    home = ast.parse(text) if text is not None else tree
+                except (SyntaxError, ValueError):
+                    return None
+            make = next((d for d in home.body if isinstance(d, ast.FunctionDef)
+                         and d.name == name), None)
             inner = [] if make is None else [d for d in ast.walk(make) if isinstance(
                 d, ast.FunctionDef) and d.name == "__getattr__"]
             return inner[0] if len(inner) == 1 else None
