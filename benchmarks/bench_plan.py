@@ -29,7 +29,8 @@ from pathlib import Path
 from siglink.contracts.manifest import Export, ExportKind, Import, Manifest, Unit
 from siglink.contracts.signature import Signature
 from siglink.demo.wheels import make_wheel
-from siglink.link import _cache
+from siglink.link import _cache, _record
+from siglink.link.app import Application
 from siglink.link.build import build_app
 from siglink.link.plan import compute, read_app_manifest
 from siglink.link.resolve import ManifestView
@@ -99,6 +100,7 @@ def real_store(tmp: Path, names: int, rounds: int) -> None:
     built = build_app(Store(root), str(app), against=pins)
     manifest_path = built.manifest_path
     plan_path = _cache.plan_file(str(root), manifest_path)
+    application = Application.resolve(str(app))
     cold: list[float] = []
     warm: list[float] = []
     explain: list[float] = []
@@ -107,11 +109,11 @@ def real_store(tmp: Path, names: int, rounds: int) -> None:
         store = Store(root)
         manifest = read_app_manifest(manifest_path)
         plan = compute(store, manifest, manifest_path=manifest_path)
-        generation = store.generation
-        _cache.write_plan(plan_path, _cache.cache_record(
-            plan, root=str(root), app=str(app), generation=generation))
+        generations = (store.generation, {})
+        _record.write_plan(plan_path, _record.cache_record(
+            plan, application, root=str(root), generations=generations))
         t1 = time.perf_counter()
-        record = _cache.read_valid_plan(plan_path, str(root), manifest_path)
+        record = _cache.read_valid_plan(plan_path, str(root), application)
         t2 = time.perf_counter()
         assert record is not None and record["links"]["lib00"]["version"] == "1.3"
         # What `siglink plan` adds to a run's cold path: why each newer version was refused.

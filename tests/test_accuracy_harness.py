@@ -20,8 +20,6 @@ from siglink.demo.wheels import make_wheel
 HARNESS = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy"
 CACHE = Path(os.environ.get("SIGLINK_TEST_CACHE", Path.home() / ".cache" / "siglink-tests"))
 
-pytestmark = [pytest.mark.network, pytest.mark.slow]
-
 OLD = '''
 def same(a, b=1, *, flag=False):
     return a
@@ -91,6 +89,8 @@ def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.network
+@pytest.mark.slow
 def test_oracle_and_linker_on_a_known_pair(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     report = _run(tmp_path, capsys)

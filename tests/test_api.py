@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,8 @@ PUBLIC_MODULES = [
     "siglink.contracts.diff",
     "siglink.contracts.verdict",
     "siglink.contracts.manifest",
+    "siglink.link.api",
+    "siglink.link.app",
 ]
 
 
@@ -60,3 +64,32 @@ def test_errors_share_one_base() -> None:
 
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.SiglinkError)
+
+
+def test_the_linker_driven_from_code(tmp_path: Path) -> None:
+    """``siglink.plan`` and ``siglink.run``: what ``siglink plan`` and ``siglink run`` do."""
+    from siglink.demo.wheels import make_wheel
+
+    store = tmp_path / "store"
+    for version in ("1.0.0", "1.1.0"):
+        wheel = make_wheel(tmp_path / "wheels", "textkit", version, {
+            "textkit/__init__.py": f"VERSION = {version!r}\ndef shout(t):\n    return t.upper()\n"})
+        siglink.Store(store).install([str(wheel)])
+    app = tmp_path / "app.py"
+    app.write_text("import sys, textkit\nprint(textkit.shout(sys.argv[1]), textkit.VERSION)\n")
+    warnings: list[str] = []
+    plan = siglink.plan(str(app), store=store, on_warning=warnings.append)
+    assert isinstance(plan, siglink.LinkPlan)
+    assert plan.versions == {"textkit": "1.1.0"}
+    assert plan.app == str(tmp_path / "app.siglink.json") and warnings == []
+    request = siglink.PlanRequest("semver", pre=True)
+    assert siglink.plan(siglink.Application.resolve(str(app)), request, store=store,
+                        build=False).policy == "semver"
+    code = f"import siglink; siglink.run({str(app)!r}, ['hi'], store={str(store)!r})"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, env={**os.environ, "SIGLINK_DEBUG": "1"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "HI 1.1.0\n"
+    with pytest.raises(siglink.LinkError) as refused:
+        siglink.plan(str(app), siglink.PlanRequest("strict"), store=tmp_path / "empty")
+    assert refused.value.exit_code == 127

@@ -57,7 +57,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.cli.run",
     "siglink.cli.store",
     "siglink.contracts.manifest",
-    "siglink.link._cache",
     "siglink.link._failure",
     "siglink.link._model",
     "siglink.link._provider",
@@ -77,7 +76,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python._dunder_all",
     "siglink.python._sources",
     "siglink.python.exports",
-    "siglink.python.receivers",
     "siglink.store",
     "siglink.store._environment",
 })

@@ -18,20 +18,7 @@ import siglink
 
 # Violations being fixed elsewhere. Delete an entry when its fix lands: the test fails while an
 # entry here no longer occurs, so the list cannot go stale.
-KNOWN_VIOLATIONS: frozenset[str] = frozenset({
-    # the runner prints through the CLI's console (presentation passed down next)
-    "siglink.link.run -> siglink.cli._output",
-    # mutual imports being untangled in link/ and store/
-    "cycle: siglink.link.impact, siglink.link.plan",
-    # the fleet commands and the store commands import each other
-    "cycle: siglink.cli.fleet, siglink.cli.store",
-    # fleet reaches into the store's private progress counter
-    "siglink.fleet.install -> siglink.store._progress",
-    # the CLI reaches into the link package's private plan cache
-    "siglink.cli.link -> siglink.link._cache",
-    "siglink.cli.main -> siglink.link._cache",
-    "siglink.cli.fleet -> siglink.link._cache",
-})
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 # Bottom to top; a module may import from its own layer and the layers below it.
 LAYERS: tuple[tuple[str, ...], ...] = (

@@ -13,14 +13,19 @@ TYPE_CHECKING = False  # not typing's: importing typing would cost the warm path
 __version__ = "0.1.0"
 
 __all__ = [
+    "Application",
     "Export",
+    "LinkError",
+    "LinkPlan",
     "Manifest",
     "Param",
     "ParamKind",
+    "PlanRequest",
     "Problem",
     "Severity",
     "SiglinkError",
     "Signature",
+    "Store",
     "TypeRef",
     "Verdict",
     "__version__",
@@ -28,7 +33,9 @@ __all__ = [
     "check_export",
     "extension_point",
     "implements",
+    "plan",
     "plugins",
+    "run",
 ]
 
 # Imported lazily so that ``import siglink`` stays cheap on the warm link-and-run path.
@@ -45,6 +52,14 @@ _LAZY = {
     "check": "siglink.contracts.compat",
     "check_export": "siglink.contracts.compat",
     "SiglinkError": "siglink.errors",
+    "LinkError": "siglink.errors",
+    # driving the linker from code: the store, the application, its plan, running it
+    "Store": "siglink.store",
+    "Application": "siglink.link.app",
+    "PlanRequest": "siglink.link.app",
+    "LinkPlan": "siglink.link.plan",
+    "plan": "siglink.link.api",
+    "run": "siglink.link.api",
     "extension_point": "siglink.plugins.spec",
     "implements": "siglink.plugins.spec",
     "plugins": "siglink.plugins",  # the package itself, callable: siglink.plugins("GROUP")
@@ -56,9 +71,13 @@ if TYPE_CHECKING:
     from siglink.contracts.signature import Param, ParamKind, Signature
     from siglink.contracts.types import TypeRef
     from siglink.contracts.verdict import Problem, Severity, Verdict
-    from siglink.errors import SiglinkError
+    from siglink.errors import LinkError, SiglinkError
+    from siglink.link.api import plan, run
+    from siglink.link.app import Application, PlanRequest
+    from siglink.link.plan import LinkPlan
     from siglink.plugins.host import plugins  # the package is callable: see siglink.plugins
     from siglink.plugins.spec import extension_point, implements
+    from siglink.store import Store
 
 
 def __getattr__(name: str) -> object:

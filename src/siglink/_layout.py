@@ -29,10 +29,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "SYSTEM_STORE", "TRUST_OWNER_ENV", "StoreLayout", "format_generations",
+__all__ = ["ALL", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER", "StoreLayout",
+           "format_generations",
            "read_generations", "store_root", "untrusted", "untrusted_store", "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
+YANK_MARKER = ".yanked"
+"""A file in ``libs/NAME/VERSION/`` while that version is yanked: the warm path, which never
+reads the index, refuses a plan entry that has it."""
 """The shared system store: owned by root, read by every user (:func:`store_root`)."""
 
 TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"

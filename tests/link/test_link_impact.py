@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from linkfixtures import build_app, install, make_app, make_wheel, plan_json
 
-from siglink.link import _cache
+from siglink.link.app import app_manifest_path
 from siglink.link.impact import AppImpact, predict
 from siglink.store import Store
 
@@ -28,7 +28,7 @@ def test_predict_move_stay_stop(tmp_path: Path, capsys: pytest.CaptureFixture[st
     for a in (app, other):
         build_app(capsys, root, a)
         assert plan_json(capsys, root, a)["links"]["textkit"]["version"] == "1.0.0"
-    app_id = _cache.app_manifest_path(str(app))
+    app_id = app_manifest_path(str(app))
     store = Store(root)
     generation = store.generation
 
@@ -36,7 +36,7 @@ def test_predict_move_stay_stop(tmp_path: Path, capsys: pytest.CaptureFixture[st
     impacts = {i.app_id: i for i in predict(store, add=compatible)}
     assert impacts[app_id] == AppImpact(app_id, {"textkit": "1.0.0"}, {"textkit": "1.1.0"},
                                         "move", "textkit 1.0.0 -> 1.1.0")
-    assert impacts[_cache.app_manifest_path(str(other))].status == "move"
+    assert impacts[app_manifest_path(str(other))].status == "move"
 
     breaking = store.preview([str(wheel(tmp_path, "2.0.0", GREET_2_0))])
     impacts = {i.app_id: i for i in predict(store, add=breaking)}

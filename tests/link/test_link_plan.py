@@ -9,6 +9,7 @@ import pytest
 from linkfixtures import build_app, install, make_app, make_wheel, plan_json, siglink
 
 from siglink.link import _cache
+from siglink.link.app import Application, app_manifest_path
 
 GREET_1_0 = """
 def greet(who: str, *, loud: bool = False) -> str:
@@ -50,7 +51,7 @@ def test_newest_compatible_version_is_linked(tmp_path: Path, store: Path,
     # Built against 1.0.0, registered with what it links now.
     _, out, _ = siglink(capsys, "who-uses", "textkit", "--json", "--store", str(store))
     assert [(u["manifest"], u["version"]) for u in json.loads(out)] == [
-        (_cache.app_manifest_path(str(app)), "1.1.0")]
+        (app_manifest_path(str(app)), "1.1.0")]
     plan = plan_json(capsys, store, app)
     link = plan["links"]["textkit"]
     assert link["version"] == "1.1.0"
@@ -61,9 +62,9 @@ def test_newest_compatible_version_is_linked(tmp_path: Path, store: Path,
         ("P2", "harmless")]
     assert plan["rejected"] == {}
     # The warm plan is written for 'run'.
-    manifest_path = _cache.app_manifest_path(str(app))
+    manifest_path = app_manifest_path(str(app))
     plan_file = _cache.plan_file(str(store), manifest_path, "", "")
-    record = _cache.read_valid_plan(plan_file, str(store), manifest_path)
+    record = _cache.read_valid_plan(plan_file, str(store), Application.resolve(str(app)))
     assert record is not None
     assert record["links"]["textkit"]["version"] == "1.1.0"
 
@@ -275,7 +276,7 @@ def test_dynamic_uses_are_reported(tmp_path: Path, store: Path,
     assert code == 0
     assert "app.py:3: private name textkit._internal._helper" in err
     assert "app.py:5: getattr(textkit, ...) with a non-literal name: not checked" in err
-    manifest = json.loads(Path(_cache.app_manifest_path(str(app))).read_text())
+    manifest = json.loads(Path(app_manifest_path(str(app))).read_text())
     imports = {i["path"]: i for i in manifest["imports"]["textkit"]}
     assert imports["textkit"]["dynamic"] == "getattr"
     assert imports["textkit._internal._helper"]["dynamic"] == "private"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from linkfixtures import build_app, install, make_app, make_wheel, plan_json, siglink
 
-from siglink.link import _cache
+from siglink.link.app import app_manifest_path
 from siglink.link.impact import AppImpact, predict
 from siglink.link.plan import relink
 from siglink.store import Store
@@ -34,7 +34,7 @@ def test_plan_json_on_a_refused_link(tmp_path: Path, store: Path,
     code, out, err = siglink(capsys, "plan", str(app), "--store", str(store), "--json")
     assert code == 127
     data = json.loads(out)
-    manifest = _cache.app_manifest_path(str(app))
+    manifest = app_manifest_path(str(app))
     assert data == {
         "app": manifest, "policy": "signature", "links": {},
         "rejected": {"textkit": [{"version": "1.0", "problems": [
@@ -148,10 +148,10 @@ def test_relink_records_every_application_and_never_stops(
     shout = make_app(tmp_path, "import textkit\ntextkit.greet('z')\n", "shout.py")
     for app in (first, gone, shout):
         build_app(capsys, store, app)
-    Path(_cache.app_manifest_path(str(gone))).unlink()
+    Path(app_manifest_path(str(gone))).unlink()
     lib = Store(store)
     lib.yank("textkit", "1.1", "CVE-1")
-    ids = [_cache.app_manifest_path(str(a)) for a in (first, gone, shout)]
+    ids = [app_manifest_path(str(a)) for a in (first, gone, shout)]
     outcomes = relink(lib, ids)
     assert [(o.app_id, o.before, o.after, o.status) for o in outcomes] == [
         (ids[0], {"textkit": "1.1"}, {"textkit": "1.0"}, "move"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from linkfixtures import build_app, install, make_app, make_wheel, plan_json, siglink
 
-from siglink.link import _cache
+from siglink.link.app import app_manifest_path
 from siglink.link.build import build_app as build_api
 from siglink.store import Store
 
@@ -53,7 +53,7 @@ def test_calls_not_fitting_the_version_built_against_are_a_build_error(
         "signature takes 1; textkit 2.0.0 has wrap(text: str, *, width: int = ...) -> list[str]\n"
         "  app.py:3: textkit.escape(_, _): P6: the call passes 2 positional arguments, the "
         "signature takes 1; textkit 2.0.0 has escape(text: str) -> str\n")
-    assert not Path(_cache.app_manifest_path(str(app))).exists()
+    assert not Path(app_manifest_path(str(app))).exists()
     # By default no version fits escape("<", "extra") either: still an error, never a claim
     # that the version chosen serves every use.
     code, out, err = siglink(capsys, "build", str(app), "--store", str(store))
@@ -155,7 +155,7 @@ def test_a_module_no_library_provides_refuses_the_link(
            "install packaging==VERSION, or run with --environment)")
     code, out, err = siglink(capsys, "plan", str(app), "--store", str(store))
     assert (code, out) == (127, "")
-    assert err == f"siglink: error: cannot link {_cache.app_manifest_path(str(app))}:\n  {why}\n"
+    assert err == f"siglink: error: cannot link {app_manifest_path(str(app))}:\n  {why}\n"
     run = subprocess.run([sys.executable, "-m", "siglink", "run", str(app)], capture_output=True,
                          text=True, env={**_env(), "SIGLINK_STORE": str(store)}, check=False)
     assert (run.returncode, run.stdout) == (127, "")

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib.metadata
+import marshal
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from siglink.link import _cache, hook, warm
-
-
-class _Lib:
-    def __init__(self, path: Path, version: str = "1.0.0") -> None:
-        self.version = version
-        self.path = str(path)
-        self.dist_info = str(path / f"demo_lib-{version}.dist-info")
-        self.top_level = ("demo_lib",)
-        self.source = "store"
+from siglink._layout import store_root
+from siglink.contracts.verdict import Verdict
+from siglink.link import _cache, _record, hook, warm
+from siglink.link.app import Application, PlanRequest, app_manifest_path
+from siglink.link.plan import LinkedLib, LinkPlan
 
 
-class _Plan:
-    """The attributes :func:`_cache.cache_record` reads from a ``LinkPlan``."""
-
-    def __init__(self, manifest_path: Path, lib: _Lib) -> None:
-        self.manifest_path = str(manifest_path)
-        self.entry = "script:app.py"
-        self.policy = "signature"
-        self.links = {"demo-lib": lib}
-        self.warnings = ("a warning",)
+def _plan(manifest_path: Path, lib: Path, version: str = "1.0.0") -> LinkPlan:
+    linked = LinkedLib("demo-lib", version, str(lib), str(lib / f"demo_lib-{version}.dist-info"),
+                       ("demo_lib",), "store", Verdict())
+    return LinkPlan(str(manifest_path), str(manifest_path), "script:app.py", "signature",
+                    {"demo-lib": linked}, {}, ("a warning",),
+                    considered=frozenset({"demo-lib", "other-lib"}))
 
 
 def _lib_dir(tmp_path: Path, version: str = "1.0.0") -> Path:
@@ -51,45 +47,67 @@ def cached(tmp_path: Path) -> dict[str, Any]:
     (root / "generation").write_text("3\n")
     app = tmp_path / "app.py"
     app.write_text("import demo_lib\n")
+    application = Application.resolve(str(app))
     manifest = tmp_path / "app.siglink.json"
     manifest.write_text("{}")
-    plan = _Plan(manifest, _Lib(_lib_dir(root)))
-    record = _cache.cache_record(plan, root=str(root), app=str(app))
+    record = _record.cache_record(_plan(manifest, _lib_dir(root)), application, root=str(root))
     path = _cache.plan_file(str(root), str(manifest), "", "")
-    _cache.write_plan(path, record)
-    return {"root": str(root), "manifest": manifest, "path": path, "record": record, "app": app}
+    _record.write_plan(path, record)
+    return {"root": str(root), "manifest": manifest, "path": path, "record": record, "app": app,
+            "application": application}
+
+
+def _valid(cached: dict[str, Any], request: PlanRequest | None = None) -> dict[str, Any] | None:
+    return _cache.read_valid_plan(cached["path"], cached["root"], cached["application"], request)
+
+
+def _rewrite(cached: dict[str, Any], **changes: Any) -> None:
+    """Write the cached record with ``changes``, authenticated with the plan owner's key (what
+    only the owner can do)."""
+    _record.write_plan(cached["path"], {**cached["record"], **changes})
 
 
 def test_store_root_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SIGLINK_STORE", str(tmp_path / "env"))
-    assert _cache.store_root(str(tmp_path / "arg")) == str(tmp_path / "arg")
-    assert _cache.store_root() == str(tmp_path / "env")
+    assert store_root(str(tmp_path / "arg")) == str(tmp_path / "arg")
+    assert store_root() == str(tmp_path / "env")
     monkeypatch.delenv("SIGLINK_STORE")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert _cache.store_root() == str(tmp_path / "xdg" / "siglink")
+    assert store_root() == str(tmp_path / "xdg" / "siglink")
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert _cache.store_root() == str(tmp_path / "home" / ".local" / "share" / "siglink")
+    assert store_root() == str(tmp_path / "home" / ".local" / "share" / "siglink")
 
 
 def test_app_manifest_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tool").mkdir()
-    assert _cache.app_manifest_path("app.py") == str(tmp_path / "app.siglink.json")
-    assert _cache.app_manifest_path("script") == str(tmp_path / "script.siglink.json")
-    assert _cache.app_manifest_path("tool") == str(tmp_path / "tool" / "siglink.json")
+    assert app_manifest_path("app.py") == str(tmp_path / "app.siglink.json")
+    assert app_manifest_path("script") == str(tmp_path / "script.siglink.json")
+    assert app_manifest_path("tool") == str(tmp_path / "tool" / "siglink.json")
     # -m: in the store's own area, never in the current directory
     root = str(tmp_path / "store")
-    assert _cache.app_manifest_path("pkg.mod", True, root) == os.path.join(
-        root, "apps", "modules", str(tmp_path).replace("/", "%2F"), "pkg.mod.siglink.json")
+    module = os.path.join(root, "apps", "modules", str(tmp_path).replace("/", "%2F"))
+    assert app_manifest_path("pkg.mod", True, root) == os.path.join(module, "pkg.mod.siglink.json")
+    app = Application.resolve("app.py")
+    assert (app.target, app.module, app.path, app.manifest_path) == (
+        "app.py", False, str(tmp_path / "app.py"), str(tmp_path / "app.siglink.json"))
+    assert app == Application.resolve(str(tmp_path / "app.py").replace("app.py", "./app.py"))
+    with pytest.raises(AttributeError):
+        app.path = "/elsewhere"
+    assert Application.resolve("pkg.mod", True, root).run_spec(None) == {
+        "kind": "module", "target": "pkg.mod", "path0": str(tmp_path)}
 
 
 def test_generation(tmp_path: Path) -> None:
-    assert _cache.read_generation(str(tmp_path)) == 0
+    assert _cache.read_generations(str(tmp_path)) == (0, {"*": 0})
     (tmp_path / "generation").write_text("12\n")
-    assert _cache.read_generation(str(tmp_path)) == 12
+    assert _cache.read_generations(str(tmp_path)) == (12, {"*": 12})
+    (tmp_path / "generation").write_text("12\ntextkit 9\n* 11\nmarkupsafe 2\n")
+    assert _cache.read_generations(str(tmp_path)) == (
+        12, {"textkit": 9, "*": 11, "markupsafe": 2})
     (tmp_path / "generation").write_text("garbage")
-    assert _cache.read_generation(str(tmp_path)) == 0
+    assert _cache.read_generation(str(tmp_path)) == -1
 
 
 def test_plan_file_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,15 +122,16 @@ def test_plan_file_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SIGLINK_POLICY", "strict")
     others.add(_cache.plan_file(str(tmp_path), "/a/app.siglink.json", "", ""))
     assert base not in others and len(others) == 4
-    assert _cache.flags_text(pre=True, allow_yanked=True, environment=True) == (
+    assert PlanRequest(pre=True, allow_yanked=True, environment=True).flags == (
         "pre,allow-yanked,environment")
-    assert _cache.flags_text() == ""
+    assert PlanRequest().flags == ""
+    with pytest.raises(ValueError, match="unknown policy 'lax'"):
+        PlanRequest("lax")  # type: ignore[arg-type]
 
 
 def test_record_round_trip(cached: dict[str, Any]) -> None:
-    data = _cache.read_valid_plan(cached["path"], cached["root"], str(cached["manifest"]))
+    data = _valid(cached)
     assert data is not None
-    data.pop("json_size")  # only in the marshal sidecar
     assert data == cached["record"]
     assert data["generation"] == 3
     assert data["run"] == {"kind": "path", "target": str(cached["app"]),
@@ -120,25 +139,42 @@ def test_record_round_trip(cached: dict[str, Any]) -> None:
     assert data["links"]["demo-lib"]["top_level"] == ["demo_lib"]
     assert data["warnings"] == ["a warning"]
     assert os.path.exists(cached["path"][:-5] + ".warm")
+    key = Path(cached["root"], "plans", ".key")
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
 
 
-def test_json_is_read_without_the_sidecar(cached: dict[str, Any]) -> None:
-    os.unlink(cached["path"][:-5] + ".warm")
-    data = _cache.read_valid_plan(cached["path"], cached["root"], str(cached["manifest"]))
-    assert data == cached["record"]
-
-
-def test_a_rewritten_json_file_wins_over_the_sidecar(cached: dict[str, Any]) -> None:
+def test_the_json_copy_is_never_read(cached: dict[str, Any]) -> None:
     text = Path(cached["path"]).read_text().replace('"policy": "signature"', '"policy": "strict"')
     Path(cached["path"]).write_text(text)
     data = _cache.read_plan(cached["path"])
-    assert data is not None and data["policy"] == "strict"
+    assert data is not None and data["policy"] == "signature"
+    os.unlink(cached["path"][:-5] + ".warm")
+    assert _cache.read_plan(cached["path"]) is None
 
 
-@pytest.mark.parametrize("change", ["generation", "manifest", "pyproject", "library", "python",
-                                    "corrupt"])
-def test_stale_records(cached: dict[str, Any], change: str) -> None:
+@given(key=st.binary(max_size=200), data=st.binary(max_size=300))
+def test_mac_is_hmac_sha256(key: bytes, data: bytes) -> None:
+    """The builtin-sha256 HMAC agrees with the standard library's ``hmac`` (RFC 2104)."""
+    assert _cache.mac(key, data) == hmac.new(key, data, "sha256").digest()
+
+
+def _escape(cached: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    evil = tmp / "evil"
+    (evil / "demo_lib").mkdir(parents=True)
+    link = cached["record"]["links"]["demo-lib"]
+    outside = os.path.join(cached["root"], "libs", "..", "..", "evil")
+    return {"links": {"demo-lib": {**link, "path": outside, "dist_info": ""}}}
+
+
+@pytest.mark.parametrize("change", [
+    "generation", "manifest", "pyproject", "library", "python", "corrupt", "unsigned",
+    "outside", "symlink", "yanked", "script", "flags", "types"])
+def test_stale_records(cached: dict[str, Any], change: str, tmp_path: Path) -> None:
+    """Anything a plan depends on that changed, and any plan its owner did not write or that
+    would load code from outside the store, a yanked version or another script: not used."""
     root, manifest = cached["root"], cached["manifest"]
+    record = cached["record"]
+    lib = record["links"]["demo-lib"]
     if change == "generation":
         Path(root, "generation").write_text("4\n")
     elif change == "manifest":
@@ -146,14 +182,129 @@ def test_stale_records(cached: dict[str, Any], change: str) -> None:
     elif change == "pyproject":
         (manifest.parent / "pyproject.toml").write_text("[tool.siglink]\npolicy = 'semver'\n")
     elif change == "library":
-        os.rename(cached["record"]["links"]["demo-lib"]["path"], manifest.parent / "moved")
+        os.rename(lib["path"], manifest.parent / "moved")
     elif change == "python":
-        record = dict(cached["record"], python={**cached["record"]["python"], "version": "2.7"})
-        _cache.write_plan(cached["path"], record)
-    else:
+        _rewrite(cached, python={**record["python"], "version": "2.7"})
+    elif change == "corrupt":
         Path(cached["path"][:-5] + ".warm").write_bytes(b"\x00garbage")
-        Path(cached["path"]).write_text("{not json")
-    assert _cache.read_valid_plan(cached["path"], root, str(manifest)) is None
+    elif change == "unsigned":  # a valid record, authenticated with another key
+        body = marshal.dumps({**record, "warnings": []})
+        Path(cached["path"][:-5] + ".warm").write_bytes(_cache.mac(os.urandom(32), body) + body)
+    elif change == "outside":
+        _rewrite(cached, **_escape(cached, tmp_path))
+    elif change == "symlink":  # libs/demo-lib/6.6.6 -> a directory outside the store
+        evil = tmp_path / "evil" / "6.6.6"
+        (evil / "demo_lib").mkdir(parents=True)
+        link = Path(root, "libs", "demo-lib", "6.6.6")
+        link.symlink_to(evil)
+        _rewrite(cached, links={"demo-lib": {**lib, "version": "6.6.6", "path": str(link),
+                                             "dist_info": ""}})
+    elif change == "yanked":
+        Path(lib["path"], _cache.YANK_MARKER).write_text("CVE-1\n")
+    elif change == "script":
+        other = tmp_path / "other.py"
+        other.write_text("print('not the app')\n")
+        _rewrite(cached, run={**record["run"], "target": str(other)})
+    elif change == "flags":
+        assert _valid(cached, PlanRequest(pre=True)) is None
+        return
+    else:
+        _rewrite(cached, links={"demo-lib": {**lib, "top_level": ["os.path"]}})
+    assert _valid(cached) is None
+
+
+def test_a_yanked_version_is_linked_when_the_plan_allows_it(cached: dict[str, Any]) -> None:
+    request = PlanRequest(allow_yanked=True)
+    _rewrite(cached, flags=request.flags)
+    Path(cached["record"]["links"]["demo-lib"]["path"], _cache.YANK_MARKER).write_text("x\n")
+    assert _valid(cached, request) is not None
+    assert _valid(cached) is None
+
+
+def test_per_library_generations(cached: dict[str, Any]) -> None:
+    """A plan records the generation of every library it linked or examined, and of the set
+    of libraries (``*``); a change to any other library leaves it valid."""
+    root = Path(cached["root"])
+    (root / "generation").write_text("3\ndemo-lib 2\nother-lib 1\nunrelated 3\n* 1\n")
+    _rewrite(cached, generations={"*": 1, "demo-lib": 2, "other-lib": 1})
+    assert _valid(cached) is not None
+    (root / "generation").write_text("4\ndemo-lib 2\nother-lib 1\nunrelated 4\n* 1\n")
+    assert _valid(cached) is not None  # an unrelated library changed
+    for changed in ("5\ndemo-lib 5\nother-lib 1\nunrelated 4\n* 1\n",
+                    "5\ndemo-lib 2\nother-lib 5\nunrelated 4\n* 1\n",
+                    "5\ndemo-lib 2\nother-lib 1\nunrelated 4\n* 5\n",
+                    "5\nother-lib 1\nunrelated 4\n* 1\n",  # absent: changed at 5
+                    "5\n", "garbage\n"):
+        (root / "generation").write_text(changed)
+        assert _valid(cached) is None, changed
+    _rewrite(cached, generations={"*": -1})  # unknown: only the global generation it was made at
+    (root / "generation").write_text("3\n")
+    assert _valid(cached) is not None
+    (root / "generation").write_text("4\ndemo-lib 2\nother-lib 1\n* 1\n")
+    assert _valid(cached) is None
+    _rewrite(cached, generations={})  # read nothing from the store: valid across any change
+    assert _valid(cached) is not None
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["format", "generation", "generations", "siglink", "flags",
+                              "python", "manifest", "pyproject", "environment", "policy",
+                              "entry", "run", "sources", "links", "warnings", None]),
+       value=_json)
+def test_fuzzed_authentic_records_are_stale_not_tracebacks(
+        cached: dict[str, Any], field: str | None, value: object) -> None:
+    """An authenticated plan of the wrong shape is stale (recomputed), never a traceback."""
+    record = {**cached["record"]}
+    if field is None:
+        record = value  # type: ignore[assignment]
+    else:
+        record[field] = value
+    body = marshal.dumps(record)
+    key = Path(cached["root"], "plans", ".key").read_bytes()
+    Path(cached["path"][:-5] + ".warm").write_bytes(_cache.mac(key, body) + body)
+    data = _valid(cached)
+    assert data is None or data == record
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blob=st.binary(max_size=400))
+def test_fuzzed_plan_files_are_stale(cached: dict[str, Any], blob: bytes) -> None:
+    Path(cached["path"][:-5] + ".warm").write_bytes(blob)
+    assert _valid(cached) is None
+
+
+@pytest.mark.parametrize("what", ["plans", "key", "root", "libs", "bootstrap"])
+def test_loose_modes_are_refused(cached: dict[str, Any], what: str) -> None:
+    root = Path(cached["root"])
+    boot = Path(hook.write_bootstrap(str(root / "bootstrap")))
+    path = {"plans": root / "plans", "key": root / "plans" / ".key", "root": root,
+            "libs": root / "libs", "bootstrap": boot / "sitecustomize.py"}[what]
+    assert _cache.trust_problem(str(root), str(root / "plans"), str(boot)) is None
+    path.chmod(path.stat().st_mode | 0o002)
+    problem = _cache.trust_problem(str(root), str(root / "plans"), str(boot))
+    assert problem == f"{path}: writable by others; refused (chmod go-w {path})"
+    if what == "key":
+        assert _valid(cached) is None
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to give the store to another user")
+def test_a_store_of_another_user_keeps_plans_in_the_user_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "shared"
+    root.mkdir()
+    assert _cache.plan_dir(str(root)) == str(root / "plans")
+    os.chown(root, 65534, 65534)
+    plans = _cache.plan_dir(str(root))
+    assert plans.startswith(str(tmp_path / "cache" / "siglink" / "plans") + os.sep)
+    assert _cache.bootstrap_dir(str(root)) == str(tmp_path / "cache" / "siglink" / "bootstrap")
 
 
 def test_parse_run_argv() -> None:
@@ -226,3 +377,10 @@ def test_bootstrap_is_written_once(tmp_path: Path) -> None:
     hook.write_bootstrap(boot)
     assert path.stat().st_mtime_ns == before
     compile(hook.SITECUSTOMIZE, "sitecustomize.py", "exec")
+
+
+def test_the_warm_path_knows_the_policies() -> None:
+    from siglink.contracts.policy import POLICIES
+    from siglink.link.app import POLICIES as WARM_POLICIES
+
+    assert WARM_POLICIES == POLICIES

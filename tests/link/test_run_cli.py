@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from linkfixtures import install, make_app, make_wheel, siglink
 
-from siglink.link import _cache
+from siglink.link.app import app_manifest_path, module_dir
 
 _ENTRY = shutil.which("siglink")
 SIGLINK = [_ENTRY] if _ENTRY else [sys.executable, "-m", "siglink"]
@@ -196,7 +196,7 @@ def test_run_module(store: Path, tmp_path: Path) -> None:
         assert result.stdout == f"HEY! {project / 'tools' / 'loud.py'}\n"
     # its manifest lives in the store's own area, never in the current directory
     assert not (project / "tools.loud.siglink.json").exists()
-    assert (Path(_cache.module_dir(str(store), str(project))) / "tools.loud.siglink.json"
+    assert (Path(module_dir(str(store), str(project))) / "tools.loud.siglink.json"
             ).is_file()
 
 
@@ -204,7 +204,7 @@ def test_a_fixed_version_is_used_at_the_next_start(
     store: Path, app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert output(run("run", str(app)))["version"] == "1.0.0"
-    manifest = Path(_cache.app_manifest_path(str(app)))
+    manifest = Path(app_manifest_path(str(app)))
     built = manifest.stat().st_mtime_ns
     install(capsys, store, make_wheel(tmp_path, "textkit", "1.0.1", V101))
     result = run("run", str(app))
@@ -267,7 +267,7 @@ def test_who_uses_tells_what_each_application_links_now(
         return data
 
     assert run("run", str(app)).returncode == 0
-    manifest = _cache.app_manifest_path(str(app))
+    manifest = app_manifest_path(str(app))
     assert who_uses("textkit") == [{"app": str(app), "manifest": manifest, "version": "1.0.0",
                                     "status": "linked", "reason": None}]
     install(capsys, store, make_wheel(tmp_path, "textkit", "2.0.0", V2))
@@ -319,7 +319,7 @@ def test_policy_per_application_and_global(
 def test_edited_script_is_rebuilt(store: Path, tmp_path: Path) -> None:
     app = make_app(tmp_path, "from textkit import shout\nprint(shout('a'))\n", name="ed.py")
     assert run("run", str(app)).stdout == "A!\n"
-    manifest = Path(_cache.app_manifest_path(str(app)))
+    manifest = Path(app_manifest_path(str(app)))
     before = json.loads(manifest.read_text())
     app.write_text("from textkit import shout, whisper\nprint(shout('a'), whisper('B'))\n")
     os.utime(app, ns=(manifest.stat().st_mtime_ns + 10**9,) * 2)

@@ -49,12 +49,17 @@ def bundle_app(app: str, output: str | os.PathLike[str], *, module: bool = False
     :raises LinkError: the link is refused (exit 127), as for ``siglink run``.
     :raises BadInputError: a missing application, an unusable output or interpreter.
     """
+    from siglink.contracts.policy import policy_of
+    from siglink.link.app import Application, PlanRequest
     from siglink.link.plan import read_app_manifest
-    from siglink.link.run import link_app
+    from siglink.link.run import prepare
 
     interpreter, python = interpreter_for(python_version)
-    linked = link_app(app, module=module, store=store, policy=policy, pre=pre,
-                      allow_yanked=allow_yanked)
+    request = PlanRequest(policy_of(policy) if policy else None, pre=pre,
+                          allow_yanked=allow_yanked)
+    from siglink._layout import store_root
+
+    linked = prepare(Application.resolve(app, module, store_root(store)), request, store=store)
     record: dict[str, Any] = dict(linked.record)
     manifest = read_app_manifest(linked.plan.manifest_path)
     with open(linked.plan.manifest_path, encoding="utf-8") as f:

@@ -507,7 +507,7 @@ def _source_changed(manifest_path: str) -> str | None:
     import hashlib
     import os
 
-    from siglink.link._cache import app_files
+    from siglink.link.app import app_files
 
     folder = os.path.dirname(manifest_path)
     for path, digest in app_files(manifest_path, folder).items():
@@ -570,7 +570,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     from siglink.cli._output import print_json
     from siglink.errors import BadInputError
-    from siglink.link._cache import app_manifest_path
+    from siglink.link.app import app_manifest_path
 
     store = _store(args)
     given = os.path.abspath(args.app)
@@ -656,11 +656,13 @@ def cmd_sbom(args: argparse.Namespace) -> int:
 
     from siglink.errors import BadInputError
     from siglink.fleet.sbom import sbom
+    from siglink.link.app import Application
     from siglink.link.plan import compute, effective_policy, load_app_manifest
     from siglink.store import app_display
 
     store = _store(args)
-    manifest, path = load_app_manifest(args.app, module=args.module, root=str(store.root))
+    app = Application.resolve(args.app, args.module, str(store.root))
+    manifest, path = load_app_manifest(app), app.manifest_path
     plan = compute(store, manifest, manifest_path=path, policy=effective_policy(path))
     shown = app_display(path)
     name = args.app if args.module else os.path.basename(shown.rstrip(os.sep)) or shown

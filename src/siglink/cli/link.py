@@ -100,26 +100,22 @@ def _pins(values: list[str]) -> dict[str, str]:
     return pins
 
 
-def _store(args: argparse.Namespace, environment: bool = False) -> tuple[Any, str]:
-    from siglink.link._cache import store_root
+def cmd_build(args: argparse.Namespace) -> int:
+    from siglink._layout import store_root
+    from siglink.cli._output import print_json, table, warn
+    from siglink.link.app import Application
+    from siglink.link.build import build_app
     from siglink.store import Store
 
-    root = store_root(getattr(args, "store", None))
-    return Store(root, environment=environment), root
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from siglink.cli._output import print_json, table, warn
-    from siglink.link.build import build_app
-
-    store, _ = _store(args)
+    store = Store(store_root(getattr(args, "store", None)))
     from siglink.plugins.build import is_plugin
 
     if not args.module and is_plugin(args.app):  # a plugin: implements, exports, imports
         from siglink.cli.plugins import cmd_build_plugin
 
         return cmd_build_plugin(args, store)
-    result = build_app(store, args.app, against=_pins(args.against), module=args.module)
+    result = build_app(store, Application.resolve(args.app, args.module, str(store.root)),
+                       against=_pins(args.against))
     if args.json:
         print_json({
             "app": result.manifest_path,
@@ -156,53 +152,33 @@ def cmd_plan(args: argparse.Namespace) -> int:
     import os
 
     from siglink.cli._output import error, print_json, table, warn
-    from siglink.errors import LinkError
-    from siglink.link import _cache
-    from siglink.link.plan import effective_policy, link, load_app_manifest, rejected_json
+    from siglink.errors import BadInputError, LinkError
+    from siglink.link.app import Application, PlanRequest
+    from siglink.link.plan import effective_policy, rejected_json
     from siglink.link.resolve import LinkFailure, refusal_lines
+    from siglink.link.run import prepare
 
     if not args.module and not os.path.exists(args.app):
-        from siglink.errors import BadInputError
-
         raise BadInputError(f"{args.app}: no such file or directory", path=args.app)
-    store, root = _store(args, environment=args.environment)
-    manifest, manifest_path = load_app_manifest(args.app, module=args.module,
-                                                root=getattr(args, "store", None))
-    policy = effective_policy(manifest_path, args.policy)
-    generation = _cache.read_generation(root)
-    exists = os.path.exists(os.path.join(root, "index.sqlite"))
+    from siglink._layout import store_root
 
-    def unrecorded(message: str) -> None:
-        if exists:  # no store yet: nothing to record the application in, nothing to say
-            warn(message)
-
+    app = Application.resolve(args.app, args.module, store_root(getattr(args, "store", None)))
+    request = PlanRequest(args.policy, pre=args.pre, allow_yanked=args.allow_yanked,
+                          environment=args.environment)
     try:
-        # as run: a store that cannot record the application (none yet, read-only) still plans
-        plan = link(store, manifest, manifest_path=manifest_path, policy=policy, pre=args.pre,
-                    allow_yanked=args.allow_yanked, on_unrecorded=unrecorded)
+        prepared = prepare(app, request, store=getattr(args, "store", None), build=False,
+                           private_fallback=False, note=warn)
     except LinkError as e:
         if not args.json:
             raise
         error(e.message)
         failure = e.report if isinstance(e.report, LinkFailure) else None
-        print_json({"app": os.path.abspath(manifest_path), "policy": policy, "links": {},
+        print_json({"app": app.manifest_path,
+                    "policy": effective_policy(app.manifest_path, args.policy), "links": {},
                     "rejected": rejected_json(failure.rejected if failure else {}),
                     "warnings": [], "error": e.message})
         return e.exit_code
-    if plan.generation is not None:
-        generation = plan.generation
-    record = _cache.cache_record(plan, root=root, app=args.app, module=args.module,
-                                 generation=generation, environment=args.environment)
-    flags = _cache.flags_text(pre=args.pre, allow_yanked=args.allow_yanked,
-                              environment=args.environment)
-    plan_path = _cache.plan_file(root, manifest_path, args.policy or "", flags)
-    try:
-        _cache.write_plan(plan_path, record)
-    except OSError as e:
-        from siglink.errors import StoreError
-
-        raise StoreError(f"{plan_path}: cannot cache the link plan "
-                         f"({e.strerror or e})") from e
+    plan, record = prepared.plan, prepared.record
     if args.json:
         print_json({**plan.to_json(), "warnings": record["warnings"]})
         return 0

@@ -229,7 +229,7 @@ def _report(e: SiglinkError, args: argparse.Namespace) -> None:
 
 def _no_store_hint(args: argparse.Namespace) -> str:
     """A refused link against a store that does not exist (a mistyped ``--store``) says so."""
-    from siglink.link._cache import store_root
+    from siglink._layout import store_root
 
     root = store_root(getattr(args, "store", None))
     if os.path.exists(os.path.join(root, "index.sqlite")):

@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Link and exec; returns only on an error raised before the application starts."""
+    from siglink._layout import store_root
+    from siglink.cli._output import warn
+    from siglink.link.app import Application, PlanRequest
     from siglink.link.run import run_app
 
     rest: list[str] = list(args.args)
@@ -77,8 +80,11 @@ def run_command(args: argparse.Namespace) -> int:
         del rest[0]
     if not module and not _exists(target):
         raise BadInputError(f"{target}: no such file or directory", path=target)
-    run_app(target, rest, module=module, store=getattr(args, "store", None), policy=args.policy,
-            pre=args.pre, allow_yanked=args.allow_yanked, environment=args.environment)
+    request = PlanRequest(args.policy, pre=args.pre, allow_yanked=args.allow_yanked,
+                          environment=args.environment)
+    store = getattr(args, "store", None)
+    run_app(Application.resolve(target, module, store_root(store)), rest, request, store=store,
+            note=warn)
 
 
 def _exists(path: str) -> bool:

@@ -168,7 +168,7 @@ def outcomes(
     """Link every registered application (or ``apps``) against ``source`` (default: the
     store), recording each outcome in its registration when ``record``; one outcome each.
     One application's failure never stops the others."""
-    from siglink.link.plan import compute, effective_policy, link, read_app_manifest
+    from siglink.link.plan import compute, effective_policy, plan_and_register, read_app_manifest
     from siglink.link.resolve import LinkFailure, StoreSource
 
     source = source if source is not None else StoreSource(store)
@@ -180,8 +180,9 @@ def outcomes(
             manifest = read_app_manifest(app.manifest_path)
             policy = effective_policy(app.manifest_path)
             if record:
-                plan = link(store, manifest, manifest_path=app.manifest_path, policy=policy,
-                            source=source, on_unrecorded=notes.append)
+                plan = plan_and_register(store, manifest, manifest_path=app.manifest_path,
+                                         policy=policy, source=source,
+                                         on_unrecorded=notes.append)
             else:
                 plan = compute(store, manifest, manifest_path=app.manifest_path,
                                policy=policy, source=source, verify=False)

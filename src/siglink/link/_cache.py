@@ -1,28 +1,50 @@
-"""The link-plan cache: where plans live, what they record, and when one is still valid.
+"""The link-plan cache: where plans live, what they record, and when one may be used.
 
 Standard library only and cheap to import: the warm bootstrap (:mod:`siglink.link.warm`) reads
-a plan with these functions before anything else of siglink is loaded. ``json`` and hashing are
-imported inside the functions that need them.
+a plan with these functions before anything else of siglink is loaded; the cold path writes
+plans with :mod:`siglink.link._record`. ``json`` and ``marshal``
+are imported inside the functions that need them; hashing uses the builtin ``_sha256`` (no
+OpenSSL).
 
-A plan file ``ROOT/plans/<key>.json`` is keyed by what the user *asked for* (the application's
-manifest path, the ``--policy`` given on the command line or ``""``, ``$SIGLINK_POLICY``, and the
-flags ``pre``, ``allow-yanked``, ``environment``). Everything the plan *depends on* is recorded
-inside it and checked on every read (:func:`read_valid_plan`): the store's generation, the
-manifest's size and mtime, the application's ``pyproject.toml`` (it may set the policy), the
-interpreter, siglink's version, the app's own source files (size and mtime: any change sends
-``run`` to the cold path, which compares their sha256 with the manifest's), the linked
-directories (a store's must lie under the current store root: a copied store recomputes), and
-with ``environment`` the site-packages directories' mtimes. Any difference makes the plan
-stale, and it is recomputed.
+**Where.** The owner of a store keeps its plans in ``ROOT/plans`` and the child-interpreter
+bootstrap in ``ROOT/bootstrap``; anyone else (a shared, root-owned store) keeps both in their own
+cache, ``$XDG_CACHE_HOME/siglink/plans/<hash of ROOT>/`` and ``.../bootstrap`` (else
+``~/.cache``), so every user gets warm starts from a store they cannot write.
 
-Record shape (``format`` 1)::
+**Key.** A plan file ``PLANS/<key>.warm`` is keyed by what the user *asked for* (the
+application's manifest path, the ``--policy`` given or ``""``, ``$SIGLINK_POLICY``, and the
+flags ``pre``, ``allow-yanked``, ``environment``). ``<key>.json`` beside it is the same record
+for people and tools; only the ``.warm`` file is ever read back.
 
-    {"format": 1, "generation": 7, "siglink": "0.1.0",
+**Authenticity.** The ``.warm`` file is ``HMAC-SHA256(key, body) + body``, ``body`` the record
+in :mod:`marshal` form, with a 32-byte key in ``PLANS/.key`` that only the plan's owner can read
+(mode 0600, made on first use). A file whose MAC does not verify, or whose record is not exactly
+the shape below, is stale: the cold path recomputes it. Plan directories, plan files, the key
+and the bootstrap must belong to this user (or root) and be writable by nobody else; the store
+and ``libs/`` must be writable by nobody but their owner: otherwise nothing cached is used and
+the cold path refuses with a message (:func:`trust_problem`).
+
+**Validity** (:func:`read_valid_plan`). Everything the plan depends on is recorded inside it and
+checked on every read: the generations of the libraries it linked or examined, and of the set of
+libraries when it asked which library provides a module (see :func:`read_generations`; ``{"*": -1}``
+when unknown: then only the global generation it was made at), the manifest's size and mtime, the
+application's ``pyproject.toml`` (it may set the policy), the interpreter, siglink's version, the
+app's own source files (size and mtime: any change sends ``run`` to the cold path, which compares
+their sha256 with the manifest's), how it is started (the same script or module as the application
+asked for), and with ``environment`` the site-packages directories' mtimes. Each linked directory
+must lie under ``ROOT/libs`` after resolving symbolic links (``libs/NAME/VERSION``), and must not be
+yanked (a ``.yanked`` marker the store writes into the version's directory) unless the request
+allows it.
+
+Record shape (``format`` 2)::
+
+    {"format": 2, "generation": 7, "generations": {"*": 7, NAME: GEN, ...},
+     "siglink": "0.1.0", "flags": "pre,allow-yanked",
      "python": {"executable": ..., "prefix": ..., "version": ...},
      "manifest": {"path": ..., "size": ..., "mtime_ns": ...},
-     "pyproject": {"path": ..., "size": ..., "mtime_ns": ...} | null,
-     "environment": [[site_dir, mtime_ns], ...] | null,
-     "policy": "signature", "entry": "script:app.py",
+     "pyproject": {"path": ..., "size": ..., "mtime_ns": ...} | None,
+     "environment": [[site_dir, mtime_ns], ...] | None,
+     "policy": "signature", "entry": "script:app.py" | None,
      "run": {"kind": "path" | "module" | "func", "target": ..., "path0": ...},
      "sources": [{"path", "size", "mtime_ns"}, ...],  # the app's own files that were read
      "links": {NAME: {"version", "path", "dist_info", "top_level": [...], "source"}},
@@ -34,100 +56,100 @@ from __future__ import annotations
 import os
 import sys
 
+from siglink._layout import YANK_MARKER, StoreLayout, untrusted
+from siglink._layout import read_generations as _read_generations
+from siglink.link.app import POLICIES, Application, app_manifest_path
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: this module is on the warm path
+    from collections.abc import Callable
     from typing import Any
+
+    from siglink.link.app import PlanRequest
 
     Record = dict[str, Any]
 
 __all__ = [
     "FORMAT",
-    "app_files",
+    "YANK_MARKER",
     "app_manifest_path",
-    "app_pyproject",
-    "cache_record",
+    "bootstrap_dir",
     "environment_fingerprint",
-    "flags_text",
-    "module_dir",
+    "mac",
+    "plan_dir",
     "plan_file",
+    "plan_key",
     "read_generation",
+    "read_generations",
     "read_plan",
     "read_valid_plan",
-    "run_spec",
-    "store_root",
-    "write_plan",
+    "trust_problem",
+    "wait_for_planner",
 ]
 
-FORMAT = 1
+FORMAT = 2
+
+"""The file the store writes into ``libs/NAME/VERSION/`` when it yanks that version (and
+removes on unyank), so that the warm path sees a yank with one ``stat``."""
 
 
 def __dir__() -> list[str]:
     return list(__all__)
 
 
-def store_root(explicit: str | None = None) -> str:
-    """The store directory: ``--store`` > ``$SIGLINK_STORE`` > ``$XDG_DATA_HOME/siglink`` >
-    ``~/.local/share/siglink`` (absolute, user-expanded)."""
-    root = explicit or os.environ.get("SIGLINK_STORE")
-    if not root:
-        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
-        root = os.path.join(data, "siglink")
-    return os.path.abspath(os.path.expanduser(root))
+# -- where ------------------------------------------------------------------------------------
+
+
+def _owns(path: str) -> bool:
+    """Whether this user owns ``path``; a path that does not exist yet will be this user's."""
+    try:
+        return os.stat(path).st_uid == os.getuid()
+    except OSError:
+        return True
+
+
+def _user_cache() -> str:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "siglink")
+    home = os.path.expanduser("~")
+    if home != "~":
+        return os.path.join(home, ".cache", "siglink")
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
+
+
+def plan_dir(root: str) -> str:
+    """Where this user's plans for the store at ``root`` live: ``ROOT/plans`` for the store's
+    owner, else ``<user cache>/siglink/plans/<hash of ROOT>``."""
+    if _owns(root):
+        return StoreLayout(root).plans
+    return os.path.join(_user_cache(), "plans", _sha256_hex(os.path.abspath(root))[:16])
+
+
+def bootstrap_dir(root: str) -> str:
+    """Where this user's child-interpreter bootstrap for the store at ``root`` lives:
+    ``ROOT/bootstrap`` for the store's owner, else ``<user cache>/siglink/bootstrap``."""
+    if _owns(root):
+        return StoreLayout(root).bootstrap
+    return os.path.join(_user_cache(), "bootstrap")
 
 
 def read_generation(root: str) -> int:
-    """The store's generation counter from ``ROOT/generation``; 0 when absent or unreadable."""
-    try:
-        with open(os.path.join(root, "generation"), "rb") as f:
-            return int(f.read().split(b"\n", 1)[0].strip() or b"0")  # the global line
-    except (OSError, ValueError):
-        return 0
+    """The store's global generation from ``ROOT/generation``; 0 for a store never changed,
+    -1 when unreadable."""
+    return read_generations(root)[0]
 
 
-def app_manifest_path(app: str, module: bool = False, root: str | None = None) -> str:
-    """Where an application's manifest lives (absolute path); THE definition for build and run.
-
-    - script ``DIR/app.py`` -> ``DIR/app.siglink.json`` (another file ``DIR/x``:
-      ``DIR/x.siglink.json``)
-    - directory ``DIR/`` (``__main__.py`` or a project with a pyproject) -> ``DIR/siglink.json``
-    - ``module=True``: ``-m pkg.mod`` run from ``CWD`` (the module is looked up from the
-      current directory, as ``python -m`` does) -> in the store's own area (``root``, default
-      :func:`store_root`), never in the current directory:
-      ``ROOT/apps/modules/<CWD, %-quoted>/pkg.mod.siglink.json`` (:func:`module_dir`)
-    """
-    if module:
-        return os.path.join(module_dir(root or store_root(), os.getcwd()), app + ".siglink.json")
-    path = os.path.abspath(app)
-    if os.path.isdir(path):
-        return os.path.join(path, "siglink.json")
-    stem = path[:-3] if path.endswith(".py") else path
-    return stem + ".siglink.json"
+def read_generations(root: str) -> tuple[int, dict[str, int]]:
+    """``ROOT/generation`` as :func:`siglink._layout.read_generations` reads it: the global
+    generation and the generation of each library's last change (``*``: the last change to
+    the set of libraries and their module names); a name absent changed at the global one."""
+    return _read_generations(StoreLayout(root).generation)
 
 
-def module_dir(root: str, cwd: str) -> str:
-    """``ROOT/apps/modules/<cwd>``: where the manifests of ``-m`` applications run from ``cwd``
-    live; ``cwd`` %-quoted into one name (``sha256-<hex>`` when that would be too long), so
-    that :func:`siglink.store.app_display` can tell the directory back."""
-    from urllib.parse import quote
-
-    name = quote(cwd, safe="")
-    if len(name) > 200:
-        name = "sha256-" + _sha256_hex(cwd)
-    return os.path.join(root, "apps", "modules", name)
-
-
-def app_pyproject(manifest_path: str) -> str:
-    """The ``pyproject.toml`` beside an app's manifest (may set ``[tool.siglink] policy``)."""
-    return os.path.join(os.path.dirname(manifest_path), "pyproject.toml")
-
-
-def flags_text(*, pre: bool = False, allow_yanked: bool = False, environment: bool = False) -> str:
-    """The flags part of a plan's cache key, e.g. ``"pre,allow-yanked"``."""
-    names = (("pre", pre), ("allow-yanked", allow_yanked), ("environment", environment))
-    return ",".join(name for name, on in names if on)
-
-
-def _sha256_hex(text: str) -> str:
+def _sha256(data: bytes) -> Any:
     # _sha256 (3.11) / _sha2 (3.12+) are builtin and cost nothing to import; hashlib loads OpenSSL.
     try:
         from _sha256 import sha256  # type: ignore[import-not-found, unused-ignore]
@@ -136,89 +158,190 @@ def _sha256_hex(text: str) -> str:
             from _sha2 import sha256  # type: ignore[import-not-found, no-redef, unused-ignore]
         except ImportError:
             from hashlib import sha256  # type: ignore[assignment, unused-ignore]
-    digest: str = sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return sha256(data)
+
+
+def _sha256_hex(text: str) -> str:
+    digest: str = _sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     return digest
 
 
-def plan_file(root: str, manifest_path: str, policy: str = "", flags: str = "") -> str:
-    """``ROOT/plans/<key>.json`` for a request.
+def mac(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 (RFC 2104) over the builtin ``_sha256``, so that authenticating a plan does
+    not load OpenSSL on the warm path.
 
-    ``policy`` is the policy *asked for on the command line* (``""`` when not given; the
-    effective policy, which may come from the app's pyproject, is recorded inside the plan);
-    ``flags`` is :func:`flags_text`. ``$SIGLINK_POLICY`` is part of the key.
+    >>> mac(b"key", b"The quick brown fox jumps over the lazy dog").hex()[:16]
+    'f7bc83f430538424'
     """
+    if len(key) > 64:
+        key = _sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    number = int.from_bytes(key, "big")
+    inner = _sha256((number ^ 0x36 * _ONES).to_bytes(64, "big") + data).digest()
+    outer: bytes = _sha256((number ^ 0x5C * _ONES).to_bytes(64, "big") + inner).digest()
+    return outer
+
+
+_ONES = int.from_bytes(b"\x01" * 64, "big")
+
+
+def plan_key(manifest_path: str, policy: str = "", flags: str = "") -> str:
+    """The cache key of a request: the application's manifest path, the policy asked for on
+    the command line (``""`` when not given), the flags and ``$SIGLINK_POLICY``."""
     key = "\0".join(
-        (os.path.abspath(manifest_path), policy, flags, os.environ.get("SIGLINK_POLICY", ""))
-    )
-    return os.path.join(root, "plans", _sha256_hex(key)[:32] + ".json")
+        (os.path.abspath(manifest_path), policy, flags, os.environ.get("SIGLINK_POLICY", "")))
+    return _sha256_hex(key)[:32]
 
 
-def write_plan(path: str, data: Record) -> None:
-    """Write a plan record atomically (temporary file in the same directory, then rename).
-
-    Beside ``KEY.json`` (for people and tools) goes ``KEY.warm``, the same record in
-    :mod:`marshal` form, which the warm path reads without importing :mod:`json`.
-    """
-    import json
-    import marshal
-
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    text = json.dumps(data, indent=1, sort_keys=True).encode()
-    # The sidecar first; a reader takes it only beside a JSON file of the size it records.
-    _write_atomic(_sidecar(path), marshal.dumps({**json.loads(text), "json_size": len(text)}))
-    _write_atomic(path, text)
+def plan_file(root: str, manifest_path: str, policy: str = "", flags: str = "") -> str:
+    """``PLANS/<key>.json`` for a request (see :func:`plan_key`; ``PLANS`` is
+    :func:`plan_dir`): the readable copy; the warm path reads ``<key>.warm`` beside it."""
+    return os.path.join(plan_dir(root), plan_key(manifest_path, policy, flags) + ".json")
 
 
 def _sidecar(path: str) -> str:
     return (path[:-5] if path.endswith(".json") else path) + ".warm"
 
 
-def _write_atomic(path: str, content: bytes) -> None:
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+# -- trust ------------------------------------------------------------------------------------
+
+
+def _loose(path: str, *, mine: bool) -> str | None:
+    """Why ``path`` cannot be trusted (:func:`siglink._layout.untrusted`: writable by group or
+    others, another user's for root; and with ``mine``, owned by someone other than this user
+    or root); None when it can or does not exist."""
+    problem = untrusted(path)
+    if problem is not None or not mine:
+        return problem
     try:
-        with open(tmp, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        owner = os.stat(path).st_uid
+    except OSError:
+        return None
+    if owner not in (os.getuid(), 0):
+        return f"{path}: owned by uid {owner}, not by this user; refused"
+    return None
+
+
+def trust_problem(root: str, plans: str | None = None, boot: str | None = None) -> str | None:
+    """Why the store at ``root``, this user's plan directory ``plans`` or bootstrap ``boot``
+    must not be used (writable by someone other than its owner and root; a plan directory or
+    bootstrap of another user), as one line; None when they can."""
+    layout = StoreLayout(root)
+    checks: list[tuple[str, bool]] = [(root, False), (layout.libs, False)]
+    if plans is not None:
+        checks += [(plans, True), (os.path.join(plans, _KEY), True)]
+    if boot is not None:
+        checks += [(boot, True), (os.path.join(boot, "sitecustomize.py"), True)]
+    for path, mine in checks:
+        problem = _loose(path, mine=mine)
+        if problem is not None:
+            return problem
+    return None
+
+
+_KEY = ".key"
+
+
+def _read_key(directory: str) -> bytes | None:
+    """The plan key of ``directory``: 32 bytes from a file of this user's (or root's) that
+    nobody else can read or write; None otherwise."""
+    try:
+        fd = os.open(os.path.join(directory, _KEY), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & 0o077 or st.st_uid not in (os.getuid(), 0):
+            return None
+        key = os.read(fd, 64)
+    finally:
+        os.close(fd)
+    return key if len(key) == 32 else None
+
+
+# -- reading and writing ----------------------------------------------------------------------
 
 
 def read_plan(path: str) -> Record | None:
-    """The plan record at ``path``, or None when absent, unreadable or not a format-1 record."""
-    data = None
-    try:
-        with open(_sidecar(path), "rb") as f:
-            warm = f.read()
-        st = os.stat(path)
-    except OSError:
-        pass
-    else:  # marshal is version-specific: the record checks the interpreter's version anyway
-        import marshal
-
-        try:
-            data = marshal.loads(warm)
-        except (ValueError, EOFError, TypeError):
-            data = None
-        if isinstance(data, dict) and data.get("json_size") != st.st_size:
-            data = None  # the JSON file was rewritten (by hand or by an older writer) since
-    if data is None:
-        try:
-            with open(path, "rb") as f:
-                text = f.read()
-        except OSError:
-            return None
-        import json
-
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    """The plan record for ``path``, or None when absent, unreadable, not authenticated by
+    this user's key or not a well-formed format-2 record."""
+    directory = os.path.dirname(path)
+    key = _read_key(directory)
+    if key is None:
         return None
-    return data
+    try:
+        fd = os.open(_sidecar(path), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & 0o022 or st.st_uid not in (os.getuid(), 0):
+            return None
+        blob = os.read(fd, st.st_size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    from _operator import _compare_digest
+
+    body = blob[32:]
+    if len(blob) < 33 or not _compare_digest(blob[:32], mac(key, body)):
+        return None
+    import marshal
+
+    try:
+        data = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return data if _well_formed(data) else None
+
+
+def _is_str(value: object) -> bool:
+    return type(value) is str
+
+
+def _is_stat(value: object) -> bool:
+    return (type(value) is dict and len(value) == 3 and _is_str(value.get("path"))
+            and type(value.get("size")) is int and type(value.get("mtime_ns")) is int)
+
+
+def _well_formed(data: object) -> bool:
+    """Whether ``data`` has exactly the types of a format-2 record (see the module doc)."""
+    if type(data) is not dict or data.get("format") != FORMAT:
+        return False
+    try:
+        python, run, links = data["python"], data["run"], data["links"]
+        generations = data["generations"]
+        if not (type(data["generation"]) is int and type(generations) is dict
+                and all(_is_str(k) and type(v) is int for k, v in generations.items())
+                and _is_str(data["siglink"]) and _is_str(data["flags"])
+                and type(python) is dict and _is_str(python.get("prefix"))
+                and _is_str(python.get("version")) and _is_str(python.get("executable"))
+                and _is_stat(data["manifest"])
+                and (data["pyproject"] is None or _is_stat(data["pyproject"]))
+                and data["policy"] in POLICIES
+                and (data["entry"] is None or _is_str(data["entry"]))
+                and type(run) is dict and run.get("kind") in ("path", "module", "func")
+                and _is_str(run.get("target")) and _is_str(run.get("path0"))
+                and type(data["sources"]) is list and all(map(_is_stat, data["sources"]))
+                and type(data["warnings"]) is list and all(map(_is_str, data["warnings"]))
+                and type(links) is dict):
+            return False
+        environment = data["environment"]
+        if environment is not None and not (type(environment) is list and all(
+                type(e) is list and len(e) == 2 and _is_str(e[0]) and type(e[1]) is int
+                for e in environment)):
+            return False
+        for name, link in links.items():
+            if not (_is_str(name) and type(link) is dict and _is_str(link.get("version"))
+                    and _is_str(link.get("path")) and _is_str(link.get("dist_info"))
+                    and link.get("source") in ("store", "environment")
+                    and type(link.get("top_level")) is list
+                    and all(_is_str(t) and t.isidentifier() for t in link["top_level"])):
+                return False
+    except KeyError:
+        return False
+    return True
 
 
 def _stat_record(path: str) -> Record | None:
@@ -256,156 +379,113 @@ def environment_fingerprint() -> list[list[Any]]:
     return out
 
 
-def read_valid_plan(path: str, root: str, manifest_path: str) -> Record | None:
-    """The plan record at ``path`` when still valid for this store and interpreter, else None."""
+def _within(path: str, directory: str) -> bool:
+    real = os.path.realpath(path)
+    return real == directory or real.startswith(os.path.join(directory, ""))
+
+
+def _links_allowed(data: Record, root: str, allow_yanked: bool) -> bool:
+    """Every linked directory lies under ``ROOT/libs`` (symbolic links resolved) as
+    ``NAME/VERSION``, is not yanked (unless allowed), and exists; environment links only in a
+    plan that asked for the environment, under its site directories."""
+    libs = os.path.realpath(StoreLayout(root).libs)
+    sites = [os.path.realpath(d) for d, _ in data["environment"] or ()]
+    for link in data["links"].values():
+        path, info = link["path"], link["dist_info"]
+        if link["source"] == "store":
+            real = os.path.realpath(path)
+            if os.path.dirname(os.path.dirname(real)) != libs or (
+                    os.path.basename(real) != link["version"]):
+                return False
+            if info and not _within(info, real):
+                return False
+            if not allow_yanked and os.path.exists(os.path.join(real, YANK_MARKER)):
+                return False
+        elif not sites or not any(_within(path, s) for s in sites) or (
+                info and not any(_within(info, s) for s in sites)):
+            return False
+        if not os.path.isdir(path) or (info and not os.path.isdir(info)):
+            return False  # a damaged store: the cold path reports it
+    return True
+
+
+def read_valid_plan(path: str, root: str, app: Application,
+                    request: PlanRequest | None = None) -> Record | None:
+    """The plan record at ``path`` when it is authentic and still valid for ``app`` (asked
+    with ``request``), this store and this interpreter; else None (see the module doc)."""
     data = read_plan(path)
     if data is None:
         return None
-    try:
-        if data["generation"] != read_generation(root):
+    flags = request.flags if request is not None else ""
+    if data["flags"] != flags:
+        return None
+    generation, table = read_generations(root)
+    if generation < 0:
+        return None  # an unreadable generation file matches no plan
+    if data["generation"] != generation and any(  # a change: to anything this plan read?
+            table.get(name, generation) != gen for name, gen in data["generations"].items()):
+        return None
+    python = data["python"]
+    # sys.prefix, not sys.executable: python3 and python3.11 are one interpreter, while
+    # two virtual environments of one interpreter differ in prefix.
+    if python["prefix"] != sys.prefix or python["version"] != sys.version:
+        return None
+    if data["siglink"] != _siglink_version():
+        return None
+    manifest = data["manifest"]
+    if manifest["path"] != app.manifest_path or manifest != _stat_record(app.manifest_path):
+        return None
+    if data["pyproject"] != _stat_record(app.pyproject):
+        return None
+    if data["run"] != app.run_spec(data["entry"]):
+        return None  # another script or module than the application asked for
+    if data["environment"] is not None and data["environment"] != environment_fingerprint():
+        return None
+    for source in data["sources"]:  # the app's own files, edited (or touched) since
+        if _stat_record(source["path"]) != source:
             return None
-        python = data["python"]
-        # sys.prefix, not sys.executable: python3 and python3.11 are one interpreter, while
-        # two virtual environments of one interpreter differ in prefix.
-        if python["prefix"] != sys.prefix or python["version"] != sys.version:
-            return None
-        if data["siglink"] != _siglink_version():
-            return None
-        manifest = data["manifest"]
-        if manifest != _stat_record(os.path.abspath(manifest_path)):
-            return None
-        if data["pyproject"] != _stat_record(app_pyproject(manifest["path"])):
-            return None
-        if data.get("environment") is not None and data["environment"] != environment_fingerprint():
-            return None
-        for source in data["sources"]:  # the app's own files, edited (or touched) since
-            if _stat_record(source["path"]) != source:
-                return None
-        inside = os.path.join(root, "")
-        for link in data["links"].values():  # a damaged store: the cold path reports it
-            if link.get("source") == "store" and not (
-                    link["path"].startswith(inside) and link["dist_info"].startswith(inside)):
-                return None  # a copied (or moved) store: its plans name the original's files
-            if not os.path.isdir(link["path"]) or (
-                    link["dist_info"] and not os.path.isdir(link["dist_info"])):
-                return None
-    except (KeyError, TypeError, AttributeError):
+    if not _links_allowed(data, root, "allow-yanked" in flags.split(",")):
         return None
     return data
 
 
-def run_spec(app: str, module: bool, entry: str | None) -> Record:
-    """How to start the application: ``{"kind", "target", "path0"}``.
+# -- one planner at a time ----------------------------------------------------------------------
 
-    - a script or a directory with ``__main__.py``: ``path`` (``runpy.run_path``), ``path0`` its
-      directory (the directory itself for a directory app), as ``python APP`` does;
-    - ``-m MODULE``: ``module`` (``runpy.run_module``), ``path0`` the current directory;
-    - a project directory whose entry is ``func:pkg.mod:main``: ``func``, ``path0`` the project's
-      ``src/`` when the package lives there, else the project directory.
+
+def wait_for_planner(plan_path: str, timeout: float,
+                     ready: Callable[[], Record | None]) -> tuple[Record | None, int | None]:
+    """Become the one process computing the plan at ``plan_path``, or wait for the one that is.
+
+    Takes an exclusive ``flock`` on ``<key>.lock`` beside it, waiting at most ``timeout``
+    seconds. Returns ``(record, None)`` when ``ready()`` finds a valid plan once the lock is
+    free (another process computed it), else ``(None, fd)`` with the lock held on ``fd``
+    (close-on-exec: it is released when this process execs the application or exits), or
+    ``(None, None)`` when no lock can be taken (timeout, no plan directory yet, an unwritable
+    one): compute anyway.
     """
-    if module:
-        return {"kind": "module", "target": app, "path0": os.getcwd()}
-    path = os.path.abspath(app)
-    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "__main__.py")):
-        if entry and entry.startswith("func:"):
-            target = entry[len("func:"):]
-            top = target.split(":", 1)[0].split(".", 1)[0]
-            src = os.path.join(path, "src")
-            path0 = src if os.path.exists(os.path.join(src, top)) else path
-            return {"kind": "func", "target": target, "path0": path0}
-        if entry and entry.startswith("module:"):
-            return {"kind": "module", "target": entry[len("module:"):], "path0": path}
-    path0 = path if os.path.isdir(path) else os.path.dirname(path)
-    return {"kind": "path", "target": path, "path0": path0}
+    import fcntl
+    import time
 
-
-def cache_record(
-    plan: object,
-    *,
-    root: str,
-    app: str,
-    module: bool = False,
-    generation: int | None = None,
-    environment: bool = False,
-) -> Record:
-    """The record to :func:`write_plan` for a computed ``LinkPlan`` (duck-typed: ``links``,
-    ``manifest_path``, ``entry``, ``policy``, ``warnings``).
-
-    ``generation`` is the store generation the plan was computed against (read it *before*
-    computing, so a concurrent install makes the record stale rather than wrong); ``app`` and
-    ``module`` are as given to ``siglink run``.
-    """
-    manifest_path = os.path.abspath(plan.manifest_path)  # type: ignore[attr-defined]
-    entry = plan.entry  # type: ignore[attr-defined]
-    run = run_spec(app, module, entry)
-    local = _local_names(run["path0"])
-    warnings = list(getattr(plan, "warnings", ()))
-    links = {}
-    for name, lib in plan.links.items():  # type: ignore[attr-defined]
-        tops = list(lib.top_level)
-        for top in sorted(set(tops) & local):  # python finds the app's own module first
-            warnings.append(
-                f"{os.path.join(run['path0'], top)}: the application's own module {top} shadows "
-                f"{name} {lib.version}'s, for the libraries too (as in plain python)")
-        links[name] = {
-            "version": lib.version,
-            "path": os.path.abspath(lib.path),
-            "dist_info": os.path.abspath(lib.dist_info) if lib.dist_info else "",
-            "top_level": [t for t in tops if t not in local],
-            "source": lib.source,
-        }
-    return {
-        "format": FORMAT,
-        "generation": read_generation(root) if generation is None else generation,
-        "siglink": _siglink_version(),
-        "python": {"executable": sys.executable, "prefix": sys.prefix, "version": sys.version},
-        "manifest": _stat_record(manifest_path),
-        "pyproject": _stat_record(app_pyproject(manifest_path)),
-        "environment": environment_fingerprint() if environment else None,
-        "policy": plan.policy,  # type: ignore[attr-defined]
-        "entry": entry,
-        "run": run,
-        "sources": _sources(manifest_path, run["path0"]),
-        "links": links,
-        "warnings": warnings,
-    }
-
-
-def _local_names(directory: str) -> set[str]:
-    """Top-level module names ``directory`` provides (``x.py``, ``x/`` with Python files):
-    first on ``sys.path`` when the application runs, so they win over any linked library."""
-    names: set[str] = set()
-    try:
-        entries = list(os.scandir(directory))
+    try:  # no plan directory yet (a store never run from): nothing to wait for
+        fd = os.open(plan_path[:-5] + ".lock" if plan_path.endswith(".json")
+                     else plan_path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
-        return names
-    for entry in entries:
+        return None, None
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            if entry.is_file() and entry.name.endswith(".py"):
-                names.add(entry.name[:-3])
-            elif entry.is_dir() and entry.name.isidentifier() and any(
-                    n.endswith(".py") for n in os.listdir(entry.path)):
-                names.add(entry.name)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None, None
+            time.sleep(0.01)
         except OSError:
-            continue
-    return names
-
-
-def app_files(manifest_path: str, path0: str) -> dict[str, str]:
-    """The application's own source files the manifest records (absolute path -> sha256)."""
-    import json
-
-    try:
-        with open(manifest_path, "rb") as f:
-            files = json.loads(f.read()).get("files") or {}
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return {os.path.join(path0, shown): digest for shown, digest in files.items()}
-
-
-def _sources(manifest_path: str, path0: str) -> list[Record]:
-    out = []
-    for path in sorted(app_files(manifest_path, path0)):
-        stat = _stat_record(path)
-        out.append(stat if stat is not None else {"path": path, "size": -1, "mtime_ns": -1})
-    return out
+            os.close(fd)
+            return None, None
+    record = ready()  # written by a planner that finished before or while this one waited
+    if record is not None:
+        os.close(fd)
+        return record, None
+    return None, fd

@@ -13,6 +13,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from siglink._layout import ALL
 from siglink.contracts.manifest import Export, Import, Manifest
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ class StoreSource:
         self.store = store
         self._versions: dict[str, list[StoredVersion]] = {}
         self._views: dict[tuple[str, str], ManifestView] = {}
+        self._asked_providers = False
 
     def versions(self, name: str) -> Sequence[StoredVersion]:
         found = self._versions.get(name)
@@ -180,7 +182,14 @@ class StoreSource:
 
     def providers(self, module: str) -> list[str]:
         """The distributions providing top-level module ``module`` (normalized names)."""
+        self._asked_providers = True
         return [canonicalize_name(n) for n in self.store.providers(module)]
+
+    def considered(self) -> tuple[str, ...]:
+        """What was read so far: the libraries whose versions were asked for (normalized
+        names), and ``*`` when a module's providers were (the set of libraries mattered)."""
+        names = tuple(canonicalize_name(n) for n in self._versions)
+        return (*names, ALL) if self._asked_providers else names
 
     def _raw_text(self, name: str, version: str) -> str | None:
         # The store keeps each manifest's JSON text in its index: parse only what is used.

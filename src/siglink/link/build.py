@@ -9,7 +9,7 @@ the expected contract. A call the chosen version does not accept is a :class:`Bu
 uses (:attr:`~siglink.python.usage.Use.optional`) are recorded as such and never decide the
 version. A module that no library in the store provides is recorded in the manifest's
 ``unprovided`` table: a required one refuses the link until a library provides it. The manifest is
-written beside the application (:func:`siglink.link._cache.app_manifest_path`) and the
+written beside the application (:attr:`siglink.link.app.Application.manifest_path`) and the
 application is registered in the store.
 """
 
@@ -23,17 +23,22 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from siglink._files import write_atomic
 from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Manifest, Unit
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
+from siglink.link.app import Application
 from siglink.link.constraints import declared
 from siglink.link.resolve import ManifestView, StoreSource
-from siglink.python.usage import Usage, Use, analyze, local_modules
+from siglink.python.usage import Usage, Use, analyze
+
+if TYPE_CHECKING:
+    from siglink.store import Store
 
 __all__ = ["AppSource", "BuildResult", "build_app", "find_app"]
 
@@ -238,8 +243,8 @@ def _import_path(chain: str, view: ManifestView, modules: set[str]) -> str | Non
 
 
 def build_app(
-    store: Any, app: str, *, against: Mapping[str, str] | None = None, module: bool = False,
-    write: bool = True, register: bool = True, misfits: str = "raise",
+    store: Store, app: Application | str, *, against: Mapping[str, str] | None = None,
+    module: bool = False, write: bool = True, register: bool = True, misfits: str = "raise",
 ) -> BuildResult:
     """Analyze ``app`` and write its manifest; with ``register``, also link it and record in
     ``store`` what it links now (or why its link is refused, as a warning).
@@ -250,21 +255,20 @@ def build_app(
     :raises BuildError: a call the version built against does not accept (exit 1).
     :raises BadInputError: a syntax error (``file:line``), an unknown ``--against`` version.
     """
-    from siglink.link._cache import app_manifest_path
-
-    source = find_app(app, module=module)
+    if isinstance(app, str):
+        app = Application.resolve(app, module, str(store.root) if module else None)
+    module = app.module
+    source = find_app(app.target, module=module)
     usage = analyze(source.files, root=source.root, follow=source.follow)
-    local = local_modules(source.root)
+    local = app.own_modules(source.entry)
     if not source.files:  # -m of a module not under cwd: the app uses that module's library
         top = source.name
         stdlib = top in sys.stdlib_module_names or top in sys.builtin_module_names
         if not stdlib and not store.providers(top):
-            raise BadInputError(f"module {app} not found under {Path.cwd()}, in the standard "
-                                "library or in any library in the store")
+            raise BadInputError(f"module {app.target} not found under {Path.cwd()}, in the "
+                                "standard library or in any library in the store")
         if not stdlib:
-            usage.modules.setdefault(app, f"-m {app}")
-    elif module or source.entry.startswith("func:"):
-        local.add(source.entry.split(":", 1)[1].split(".", 1)[0])
+            usage.modules.setdefault(app.target, f"-m {app.target}")
     warnings = list(usage.warnings)
     libraries, unprovided = _libraries(store, usage, local, warnings)
     pins: dict[str, str] = {canonicalize_name(k): v for k, v in (against or {}).items()}
@@ -300,7 +304,7 @@ def build_app(
                                  arguments=arguments)
     if refused and misfits == "raise":
         raise BuildError(
-            f"{app}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
+            f"{app.target}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
             "not accepted by the version built against:\n  " + "\n  ".join(refused),
             misfits=tuple(refused))
     manifest = Manifest(
@@ -311,7 +315,7 @@ def build_app(
         unprovided=unprovided,
         requires=declared(source.root),  # its declared constraints (link/constraints.py)
     )
-    manifest_path = app_manifest_path(app, module, str(store.root) if module else None)
+    manifest_path = app.manifest_path
     if write:
         _write(manifest_path, manifest.dumps())
         if register:
@@ -321,7 +325,7 @@ def build_app(
 
 
 def _libraries(
-    store: Any, usage: Usage, local: set[str], warnings: list[str]
+    store: Store, usage: Usage, local: set[str], warnings: list[str]
 ) -> tuple[dict[str, _Library], dict[str, tuple[Import, ...]]]:
     """The libraries the application uses, and its uses of modules no library provides."""
     providers: dict[str, list[str]] = {}
@@ -383,7 +387,7 @@ def _libraries(
 _Choice = tuple[str, ManifestView, set[str], list[str], list[str]]
 
 
-def _choose(store: Any, links: StoreSource, library: _Library, pin: str | None) -> _Choice:
+def _choose(store: Store, links: StoreSource, library: _Library, pin: str | None) -> _Choice:
     """The version to build against (``pin``, else the newest non-yanked stable version serving
     every required use, else the one accepting every call and lacking the fewest names), its
     manifest and modules, the names it lacks and the calls it does not accept."""
@@ -553,13 +557,13 @@ def _digests(root: Path, usage: Usage) -> dict[str, str]:
     return out
 
 
-def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list[str]) -> None:
+def _register(store: Store, manifest: Manifest, manifest_path: str, warnings: list[str]) -> None:
     """Link the freshly built application and record the outcome (who-uses lists it)."""
     from siglink.errors import LinkError, SiglinkError
-    from siglink.link.plan import effective_policy, link
+    from siglink.link.plan import effective_policy, plan_and_register
 
     try:
-        link(store, manifest, manifest_path=manifest_path,
+        plan_and_register(store, manifest, manifest_path=manifest_path,
              policy=effective_policy(manifest_path))
     except LinkError as e:
         summary = getattr(e.report, "summary", "") or e.message.splitlines()[0]
@@ -569,11 +573,8 @@ def _register(store: Any, manifest: Manifest, manifest_path: str, warnings: list
 
 
 def _write(path: str, text: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as e:
         raise BadInputError(f"{path}: cannot write the manifest: {e.strerror}", path=path) from e

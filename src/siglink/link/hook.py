@@ -212,24 +212,27 @@ del _siglink_link
 
 
 def bootstrap_dir(root: str) -> str:
-    """The generated bootstrap directory of a store: ``ROOT/bootstrap``."""
-    return os.path.join(root, "bootstrap")
+    """This user's generated bootstrap directory for the store at ``root``: ``ROOT/bootstrap``
+    for the store's owner, else one in the user's cache (see :mod:`siglink.link._cache`)."""
+    from siglink.link._cache import bootstrap_dir as where
+
+    return where(root)
 
 
 def write_bootstrap(directory: str) -> str:
-    """Write ``sitecustomize.py`` into ``directory`` unless it is already current; return it."""
+    """Write ``sitecustomize.py`` (mode 0644) into ``directory`` unless it is already current;
+    return ``directory``."""
     path = os.path.join(directory, "sitecustomize.py")
     try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == SITECUSTOMIZE:
+        with open(path, "rb") as f:
+            if f.read() == SITECUSTOMIZE.encode() and not os.fstat(f.fileno()).st_mode & 0o022:
                 return directory
     except OSError:
         pass
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(SITECUSTOMIZE)
-    os.replace(tmp, path)
+    from siglink._files import write_atomic
+
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    write_atomic(path, SITECUSTOMIZE.encode(), durable=False)
     return directory
 
 

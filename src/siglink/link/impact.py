@@ -11,36 +11,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink.errors import SiglinkError
-from siglink.link.resolve import ManifestView, StoreSource
+from siglink.link.change import AppImpact, describe
+from siglink.link.plan import compute, effective_policy, read_app_manifest
+from siglink.link.resolve import LinkSource, ManifestView, StoreSource
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
-    from siglink.store import StoredVersion
+    from siglink.contracts.policy import Policy
+    from siglink.store import Store, StoredVersion
 
 __all__ = ["AppImpact", "describe", "predict"]
 
 
 def __dir__() -> list[str]:
     return list(__all__)
-
-
-@dataclass(frozen=True)
-class AppImpact:
-    """How one application's link changes: it moves to other versions, stays, or stops
-    linking (``after`` is None). ``before`` is None when it does not link now."""
-
-    app_id: str
-    before: dict[str, str] | None
-    after: dict[str, str] | None
-    status: Literal["move", "stay", "stop"]
-    reason: str
 
 
 def _key(version: str) -> tuple[int, Version | str]:
@@ -95,10 +85,8 @@ class _Overlay:
         return self.base.view(name, version)
 
 
-def _link(store: Any, manifest: Manifest, path: str, policy: str,
-          source: Any) -> tuple[dict[str, str] | None, str]:
-    from siglink.link.plan import compute
-
+def _link(store: Store, manifest: Manifest, path: str, policy: Policy,
+          source: LinkSource) -> tuple[dict[str, str] | None, str]:
     try:
         plan = compute(store, manifest, manifest_path=path, policy=policy, source=source,
                        verify=False)
@@ -108,23 +96,12 @@ def _link(store: Any, manifest: Manifest, path: str, policy: str,
     return plan.versions, ""
 
 
-def _changes(before: dict[str, str], after: dict[str, str]) -> str:
-    parts = []
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        if old != new:
-            parts.append(f"{name} {old or '(none)'} -> {new or '(none)'}")
-    return ", ".join(parts)
-
-
 def predict(
-    store: Any, *, add: Sequence[tuple[StoredVersion, Manifest]] = (),
+    store: Store, *, add: Sequence[tuple[StoredVersion, Manifest]] = (),
     yank: Sequence[tuple[str, str]] = (), reason: str = "",
 ) -> list[AppImpact]:
     """For every application registered in ``store``: how its link would change if ``add``
     were installed and ``yank`` yanked (with ``reason``). Writes nothing."""
-    from siglink.link.plan import effective_policy, read_app_manifest
-
     base = StoreSource(store)
     overlay = _Overlay(base, add, yank, reason)
     out = []
@@ -142,20 +119,3 @@ def predict(
         after, error = _link(store, manifest, path, policy, overlay)
         out.append(describe(app.app_id, before, after, error))
     return out
-
-
-def describe(
-    app_id: str, before: dict[str, str] | None, after: dict[str, str] | None, error: str
-) -> AppImpact:
-    """How an application's link changed from ``before`` to ``after`` (None: refused, for the
-    reason ``error``)."""
-    if after is None:
-        status: Literal["stay", "stop"] = "stay" if before is None else "stop"
-        return AppImpact(app_id, before, None, status,
-                         f"still cannot link: {error}" if before is None else error)
-    if before == after:
-        return AppImpact(app_id, before, after, "stay", "no change")
-    if before is None:
-        return AppImpact(app_id, None, after, "move", "links again: " +
-                         ", ".join(f"{n} {v}" for n, v in sorted(after.items())))
-    return AppImpact(app_id, before, after, "move", _changes(before, after))

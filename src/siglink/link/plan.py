@@ -14,20 +14,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from siglink.contracts.manifest import Import, Manifest
+from siglink.contracts.policy import POLICIES, Policy, is_policy
 from siglink.contracts.verdict import Verdict
 from siglink.errors import BadInputError, LinkError, SiglinkError, StoreError
+from siglink.link.app import Application
+from siglink.link.change import AppImpact, describe
 
 if TYPE_CHECKING:
-    from siglink.link.impact import AppImpact
     from siglink.link.resolve import LinkSource, Rejections
+    from siglink.store import Store, StoredVersion
 
 __all__ = [
     "LinkPlan",
     "LinkedLib",
     "compute",
     "effective_policy",
-    "link",
     "load_app_manifest",
+    "plan_and_register",
     "read_app_manifest",
     "rejected_json",
     "relink",
@@ -70,11 +73,14 @@ class LinkPlan:
     app: str
     manifest_path: str
     entry: str | None
-    policy: str
+    policy: Policy
     links: dict[str, LinkedLib]
     rejected: Rejections  # explained on first access
     warnings: tuple[str, ...]
     generation: int | None = None  # the store generation (of the index read) it was planned from
+    considered: frozenset[str] = frozenset()
+    """The libraries whose versions the resolver examined (the linked ones among them): the
+    plan stays valid while none of them changes."""
 
     @property
     def versions(self) -> dict[str, str]:
@@ -108,11 +114,9 @@ def rejected_json(rejected: Rejections) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def effective_policy(manifest_path: str, asked: str | None = None) -> str:
+def effective_policy(manifest_path: str, asked: str | None = None) -> Policy:
     """``--policy`` > ``$SIGLINK_POLICY`` > the app's ``pyproject.toml`` ``[tool.siglink]
     policy`` > ``signature``."""
-    from siglink.link.resolve import POLICIES
-
     policy = asked or os.environ.get("SIGLINK_POLICY") or ""
     source = "--policy" if asked else "$SIGLINK_POLICY"
     if not policy:
@@ -126,23 +130,19 @@ def effective_policy(manifest_path: str, asked: str | None = None) -> str:
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise BadInputError(f"{pyproject}: cannot be read: {e}", path=pyproject) from e
         policy = str(data.get("tool", {}).get("siglink", {}).get("policy", "signature"))
-    if policy not in POLICIES:
+    if not is_policy(policy):
         raise BadInputError(f"{source}: unknown policy {policy!r} (one of {', '.join(POLICIES)})")
     return policy
 
 
-def load_app_manifest(
-    app: str, *, module: bool = False, root: str | None = None
-) -> tuple[Manifest, str]:
-    """The application's manifest and its path (``root``: the store, where ``-m`` apps keep
-    theirs); :class:`BadInputError` when it was never built."""
-    from siglink.link._cache import app_manifest_path
-
-    path = app_manifest_path(app, module, root)
+def load_app_manifest(app: Application) -> Manifest:
+    """The application's manifest; :class:`BadInputError` when it was never built."""
+    path = app.manifest_path
     if not os.path.exists(path):
-        build = f"siglink build -m {app}" if module else f"siglink build {app}"
-        raise BadInputError(f"{path}: no manifest for {app}; run '{build}' first", path=path)
-    return read_app_manifest(path), path
+        build = f"siglink build -m {app.target}" if app.module else f"siglink build {app.target}"
+        raise BadInputError(f"{path}: no manifest for {app.target}; run '{build}' first",
+                            path=path)
+    return read_app_manifest(path)
 
 
 def read_app_manifest(path: str) -> Manifest:
@@ -163,7 +163,7 @@ def read_app_manifest(path: str) -> Manifest:
 
 
 def compute(
-    store: Any, manifest: Manifest, *, manifest_path: str, policy: str = "signature",
+    store: Store | None, manifest: Manifest, *, manifest_path: str, policy: Policy = "signature",
     pre: bool = False, allow_yanked: bool = False, source: LinkSource | None = None,
     verify: bool = True,
 ) -> LinkPlan:
@@ -173,25 +173,26 @@ def compute(
     environment takes part only when ``store`` was opened with ``environment=True``.
 
     :param source: read versions from this instead of ``store`` (a hypothetical store, for
-        impact prediction).
+        impact prediction); ``store`` may then be None.
     :param verify: check that each chosen version's directories exist (not for hypothetical
         versions).
     :raises LinkError: no compatible set of versions; the message lists every unsatisfied
         import and why each candidate was refused (exit 127).
     :raises StoreError: a chosen version's directory is missing (a damaged store, exit 3).
     """
-    snapshot = getattr(store, "snapshot", None) if source is None else None
-    if snapshot is None:
+    if source is not None or store is None:
+        if source is None:
+            raise TypeError("compute() needs a store or a source")
         return _compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
                         allow_yanked=allow_yanked, source=source, verify=verify)
-    with snapshot() as generation:  # plan from one committed index, keyed by its generation
+    with store.snapshot() as generation:  # plan from one committed index, keyed by its generation
         plan = _compute(store, manifest, manifest_path=manifest_path, policy=policy, pre=pre,
                         allow_yanked=allow_yanked, source=source, verify=verify)
     return dataclasses.replace(plan, generation=generation)
 
 
 def _compute(
-    store: Any, manifest: Manifest, *, manifest_path: str, policy: str,
+    store: Store | None, manifest: Manifest, *, manifest_path: str, policy: Policy,
     pre: bool, allow_yanked: bool, source: LinkSource | None, verify: bool,
 ) -> LinkPlan:
     from siglink.link.constraints import limits
@@ -199,13 +200,14 @@ def _compute(
 
     app = os.path.abspath(manifest_path)
     if source is None:
+        assert store is not None
         source = StoreSource(store)
     imports, unprovided = _provided(source, manifest)
     requirements = app_requirements(app, imports, policy)
     warnings = [f"{i.location or app}: dynamic use of {i.path} ({i.dynamic}): not checked"
                 for items in manifest.imports.values() for i in items
                 if i.dynamic and i.expected is None]
-    environment = bool(getattr(store, "environment", False))
+    environment = store is not None and store.environment
     try:
         resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
                              allow_yanked=allow_yanked, constraints=limits(manifest.requires))
@@ -229,7 +231,7 @@ def _compute(
             path=str(stored.path),
             dist_info=str(stored.dist_info or ""),
             top_level=tuple(stored.top_level),
-            source=str(getattr(stored, "source", "store") or "store"),
+            source=stored.source or "store",
             verdict=resolution.verdicts[name],
         )
         if _yanked(stored):
@@ -237,8 +239,10 @@ def _compute(
                             "linked because of --allow-yanked")
         if verify:
             _verify(links[name])
+    considered = source.considered() if isinstance(source, StoreSource) else ()
     return LinkPlan(app, app, manifest.entry, policy, links, resolution.rejected,
-                    (*warnings, *resolution.warnings))
+                    (*warnings, *resolution.warnings),
+                    considered=frozenset((*considered, *links)))
 
 
 def _provided(
@@ -274,16 +278,13 @@ def _verify(lib: LinkedLib) -> None:
                              f"{lib.name}=={lib.version} or remove it")
 
 
-def _yanked(stored: Any) -> str | None:
-    yanked = getattr(stored, "yanked", None)
-    if not yanked:
-        return None
-    return yanked if isinstance(yanked, str) else "yanked"
+def _yanked(stored: StoredVersion) -> str | None:
+    return stored.yanked or None
 
 
 
-def link(
-    store: Any, manifest: Manifest, *, manifest_path: str, policy: str = "signature",
+def plan_and_register(
+    store: Store, manifest: Manifest, *, manifest_path: str, policy: Policy = "signature",
     pre: bool = False, allow_yanked: bool = False,
     on_unrecorded: Callable[[str], None] | None = None, source: LinkSource | None = None,
 ) -> LinkPlan:
@@ -314,7 +315,7 @@ def link(
 
 
 def _record(
-    store: Any, app: str, links: Mapping[str, str | None], refused: str | None,
+    store: Store, app: str, links: Mapping[str, str | None], refused: str | None,
     on_unrecorded: Callable[[str], None] | None,
 ) -> None:
     try:
@@ -325,7 +326,7 @@ def _record(
         on_unrecorded(f"cannot record the application in {store.root}: {e}")
 
 
-def relink(store: Any, app_ids: Iterable[str] | None = None) -> list[AppImpact]:
+def relink(store: Store, app_ids: Iterable[str] | None = None) -> list[AppImpact]:
     """Link registered applications again after a change to the store (an install, a removal,
     a yank) and record each outcome in the store's registrations.
 
@@ -335,12 +336,11 @@ def relink(store: Any, app_ids: Iterable[str] | None = None) -> list[AppImpact]:
     ``stop`` (or ``stay`` when it did not link before either). Versions and manifests are read
     once for all applications.
 
-    :returns: one :class:`~siglink.link.impact.AppImpact` per application, in order:
+    :returns: one :class:`~siglink.link.change.AppImpact` per application, in order:
         ``(app_id, before, after, status, reason)``, ``before`` the versions it was registered
         as linking (None when it was refused), ``after`` what it links now (None when refused),
         ``status`` ``move`` / ``stay`` / ``stop``.
     """
-    from siglink.link.impact import AppImpact, describe
     from siglink.link.resolve import LinkFailure, StoreSource
 
     registered = {app.app_id: app for app in store.apps()}
@@ -356,7 +356,7 @@ def relink(store: Any, app_ids: Iterable[str] | None = None) -> list[AppImpact]:
             if app is None:
                 raise BadInputError(f"{app_id} is not registered")
             manifest = read_app_manifest(app.manifest_path)
-            plan = link(store, manifest, manifest_path=app.manifest_path,
+            plan = plan_and_register(store, manifest, manifest_path=app.manifest_path,
                         policy=effective_policy(app.manifest_path), on_unrecorded=notes.append,
                         source=source)
         except LinkError as e:

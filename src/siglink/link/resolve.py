@@ -34,6 +34,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
 from siglink._gc import fewer_collections
+from siglink.contracts.policy import POLICIES
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
 from siglink.link._failure import LinkFailure, _why_refused
@@ -62,7 +63,6 @@ __all__ = [
     "resolve",
 ]
 
-POLICIES = ("signature", "semver", "strict")
 
 
 def __dir__() -> list[str]:

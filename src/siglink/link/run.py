@@ -1,77 +1,94 @@
-"""``siglink run`` when no valid cached plan exists: build, link, cache, then exec the bootstrap.
+"""Computing, caching and running a plan: the one path behind ``siglink plan`` and ``run``.
 
 The warm path (:mod:`siglink.link.warm`) handles every run whose plan is cached and valid. This
-module is the other case: it builds the application's manifest when it is missing or older than
-the script, computes the link plan (index, resolver, signature checks), writes the plan cache,
-and replaces the interpreter (``os.execv``) with ``python -c EXEC_CODE``, which starts the
-application from the plan just written. The application therefore never shares the process
-with siglink's own dependencies (rich, sqlite3, resolvelib, griffe, packaging), whichever path
-started it.
+module is the other case. :func:`prepare` is THE computation of a plan for an application: it
+builds the application's manifest when it is missing or older than its sources (for ``run``),
+computes the link plan (index, resolver, signature checks), records the application in the
+store, and writes the plan cache. :func:`run_app` then replaces the interpreter (``os.execv``)
+with ``python -c EXEC_CODE``, which starts the application from the plan just written, so the
+application never shares the process with siglink's own dependencies (rich, sqlite3,
+resolvelib, griffe, packaging), whichever path started it.
+
+Warnings travel as data (:attr:`Prepared.warnings`) and through the ``note`` callback; nothing
+here prints.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from siglink.link import _cache
+from siglink._layout import StoreLayout, store_root
+from siglink.errors import StoreError
+from siglink.link import _cache, _record
+from siglink.link.app import Application, PlanRequest, app_files
 
 if TYPE_CHECKING:
     from siglink.link.plan import LinkPlan
+    from siglink.store import Store
 
-__all__ = ["Linked", "build_if_needed", "exec_argv", "link_app", "run_app"]
+__all__ = ["Prepared", "build_if_needed", "exec_argv", "prepare", "run_app"]
 
 
 def __dir__() -> list[str]:
     return list(__all__)
 
 
+Note = Callable[[str], None]
+
+
+def _ignore(message: str) -> None:
+    """The default ``note``: warnings are returned as data anyway."""
+
+
 @dataclass(frozen=True)
-class Linked:
+class Prepared:
     """A computed and cached plan, ready to run: ``plan_path`` holds the warm record."""
 
+    app: Application
     plan: LinkPlan
     plan_path: str
     bootstrap: str
-    record: dict[str, object]
+    record: dict[str, Any]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The plan's warnings, as the cache records them (shadowed modules included)."""
+        return tuple(self.record["warnings"])
 
 
-def build_if_needed(
-    store: Any, app: str, *, module: bool = False, note: Callable[[str], None],
-) -> None:
+def build_if_needed(store: Store, app: Application, *, note: Note = _ignore) -> None:
     """Build ``app``'s manifest when it is missing or its sources changed (as ``siglink run``
     does), passing the build's warnings to ``note``."""
-    if _needs_build(app, module, _cache.app_manifest_path(app, module, str(store.root))):
+    if _needs_build(app):
         from siglink.link.build import build_app
 
-        built = build_app(store, app, module=module, register=False, misfits="record")
+        built = build_app(store, app, register=False, misfits="record")
         for warning in built.warnings:
             note(warning)
 
 
-def _needs_build(app: str, module: bool, manifest_path: str) -> bool:
+def _needs_build(app: Application) -> bool:
     """Whether the manifest is missing, or one of the app's own source files it records
     differs (by sha256) from what was analyzed."""
-    import hashlib
-    import json
-
     try:
-        with open(manifest_path, "rb") as f:
+        with open(app.manifest_path, "rb") as f:
             data = json.loads(f.read())
     except FileNotFoundError:
         return True
     except (OSError, ValueError):
         return False  # reported by load_app_manifest
     entry = data.get("entry") if isinstance(data, dict) else None
-    path0 = _cache.run_spec(app, module, entry if isinstance(entry, str) else None)["path0"]
-    files = _cache.app_files(manifest_path, path0)
-    if not files and not module and not os.path.isdir(app):
+    path0 = app.run_spec(entry if isinstance(entry, str) else None)["path0"]
+    files = app_files(app.manifest_path, path0)
+    if not files and not app.module and not os.path.isdir(app.path):
         try:  # a manifest without digests: by mtime
-            return os.stat(app).st_mtime_ns > os.stat(manifest_path).st_mtime_ns
+            return os.stat(app.path).st_mtime_ns > os.stat(app.manifest_path).st_mtime_ns
         except OSError:
             return False  # a missing script is reported when it is run, as python does
     for path, digest in files.items():
@@ -84,63 +101,82 @@ def _needs_build(app: str, module: bool, manifest_path: str) -> bool:
     return False
 
 
-def link_app(
-    app: str,
+def prepare(
+    app: Application,
+    request: PlanRequest | None = None,
     *,
-    module: bool = False,
     store: str | None = None,
-    policy: str | None = None,
-    pre: bool = False,
-    allow_yanked: bool = False,
-    environment: bool = False,
-) -> Linked:
-    """Build ``app`` if needed, compute its link plan and write the plan cache.
+    build: bool = True,
+    private_fallback: bool = True,
+    note: Note = _ignore,
+) -> Prepared:
+    """THE computation of a plan: build ``app`` if needed (``build``), link it against the
+    store at ``store`` (``--store`` > ``$SIGLINK_STORE`` > the default) as ``request`` asks,
+    record it in the store's registrations and write the plan cache.
+
+    A store that cannot record the application or cache the plan (read-only) still plans:
+    ``note`` is told, and with ``private_fallback`` the plan goes to a private directory of
+    this user's; without it, a plan that cannot be cached is a :class:`StoreError`.
 
     :raises LinkError: no compatible set of versions (exit 127).
     :raises BadInputError: a missing application, a bad manifest or policy.
+    :raises StoreError: a store, plan directory or bootstrap writable by others (exit 3).
     """
-    from siglink.link.hook import bootstrap_dir, write_bootstrap
-    from siglink.link.plan import effective_policy, link, load_app_manifest
+    from siglink.link.hook import write_bootstrap
+    from siglink.link.plan import effective_policy, load_app_manifest, plan_and_register
     from siglink.store import Store
 
-    root = _cache.store_root(store)
-    manifest_path = _cache.app_manifest_path(app, module, root)
-    generation = _cache.read_generation(root)  # (a fallback: the plan says what it read)
-    lib_store = Store(root, environment=environment)
+    request = request or PlanRequest()
+    root = store_root(store)
+    plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)
+    problem = _cache.trust_problem(root, plans, boot)
+    if problem is not None:
+        raise StoreError(problem)
+    generations = _cache.read_generations(root)  # before planning: a change since makes it stale
+    exists = os.path.exists(StoreLayout(root).index)
+
+    def unrecorded(message: str) -> None:
+        if exists:  # no store yet: nothing to record the application in, nothing to say
+            note(message)
+
+    lib_store = Store(root, environment=request.environment)
     try:
-        build_if_needed(lib_store, app, module=module, note=_note)
-        manifest, manifest_path = load_app_manifest(app, module=module, root=root)
-        chosen = effective_policy(manifest_path, policy)
-        # a read-only store still runs applications: not recording them is only a warning
-        plan = link(lib_store, manifest, manifest_path=manifest_path, policy=chosen, pre=pre,
-                    allow_yanked=allow_yanked, on_unrecorded=_note)
+        if build:
+            build_if_needed(lib_store, app, note=note)
+        manifest = load_app_manifest(app)
+        policy = effective_policy(app.manifest_path, request.policy)
+        plan = plan_and_register(lib_store, manifest, manifest_path=app.manifest_path,
+                                 policy=policy, pre=request.pre,
+                                 allow_yanked=request.allow_yanked, on_unrecorded=unrecorded)
     finally:
         lib_store.close()
-    if plan.generation is not None:
-        generation = plan.generation
-    record = _cache.cache_record(plan, root=root, app=app, module=module, generation=generation,
-                                 environment=environment)
-    flags = _cache.flags_text(pre=pre, allow_yanked=allow_yanked, environment=environment)
-    plan_path = _cache.plan_file(root, manifest_path, policy or "", flags)
-    boot = bootstrap_dir(root)
+    record = _record.cache_record(plan, app, root=root, request=request, generations=generations)
+    name = _cache.plan_key(app.manifest_path, request.policy or "", request.flags) + ".json"
+    plan_path = os.path.join(plans, name)
     try:
-        _cache.write_plan(plan_path, record)
+        _record.write_plan(plan_path, record)
         write_bootstrap(boot)
-    except OSError as e:  # a read-only store: run from a private copy of the plan
-        _note(f"cannot cache the link plan in {root}: {e.strerror or e}")
+    except OSError as e:
+        if not private_fallback:
+            raise StoreError(f"{plan_path}: cannot cache the link plan "
+                             f"({e.strerror or e})") from e
+        note(f"cannot cache the link plan in {root}: {e.strerror or e}")
         private = _private_dir(plan_path)
-        plan_path = os.path.join(private, os.path.basename(plan_path))
+        plan_path = os.path.join(private, name)
         boot = os.path.join(private, "bootstrap")
-        _cache.write_plan(plan_path, record)
+        _record.write_plan(plan_path, record)
         write_bootstrap(boot)
-    return Linked(plan, plan_path, boot, record)
+    from siglink.link.warm import release_planner
+
+    release_planner()  # the plan is written: starters waiting for it may go
+    return Prepared(app, plan, plan_path, boot, record)
 
 
 def _private_dir(plan_path: str) -> str:
     """This user's directory for the plan of ``plan_path`` when the store is read-only:
     ``$XDG_CACHE_HOME/siglink/run/KEY`` (else ``~/.cache``, else ``/tmp/siglink-UID``), reused
     by every run of the same plan rather than a new temporary directory each time."""
-    import hashlib
+    import tempfile
 
     key = hashlib.sha256(os.path.abspath(plan_path).encode()).hexdigest()[:16]
     bases = []
@@ -165,15 +201,9 @@ def _private_dir(plan_path: str) -> str:
     raise error or PermissionError(13, "no writable cache directory", bases[-1])
 
 
-def _note(text: str) -> None:
-    from siglink.cli._output import warn
-
-    warn(text)
-
-
-def exec_argv(linked: Linked, app: str, args: list[str]) -> list[str]:
-    """The command line that starts ``app`` from ``linked``'s cached plan in a fresh interpreter
-    (this interpreter's flags, such as ``-X importtime``, carried over)."""
+def exec_argv(prepared: Prepared, args: Sequence[str]) -> list[str]:
+    """The command line that starts the application from ``prepared``'s cached plan in a fresh
+    interpreter (this interpreter's flags, such as ``-X importtime``, carried over)."""
     from siglink.link.warm import EXEC_CODE
 
     try:
@@ -182,16 +212,20 @@ def exec_argv(linked: Linked, app: str, args: list[str]) -> list[str]:
         flags: list[str] = list(_args_from_interpreter_flags())
     except ImportError:
         flags = []
-    return [sys.executable, *flags, "-c", EXEC_CODE, linked.plan_path, linked.bootstrap, app,
-            *args]
+    return [sys.executable, *flags, "-c", EXEC_CODE, prepared.plan_path, prepared.bootstrap,
+            prepared.app.target, *args]
 
 
-def run_app(app: str, args: list[str], **options: object) -> NoReturn:
-    """Link ``app`` (see :func:`link_app` for ``options``) and replace this process with it."""
-    linked = link_app(app, **options)  # type: ignore[arg-type]
-    for warning in linked.record["warnings"]:  # type: ignore[attr-defined]
-        _note(warning)
-    argv = exec_argv(linked, app, args)
+def run_app(
+    app: Application, args: Sequence[str], request: PlanRequest | None = None, *,
+    store: str | None = None, note: Note = _ignore,
+) -> NoReturn:
+    """:func:`prepare` ``app`` and replace this process with it, passing ``args``; the plan's
+    warnings go to ``note`` first."""
+    prepared = prepare(app, request, store=store, note=note)
+    for warning in prepared.warnings:
+        note(warning)
+    argv = exec_argv(prepared, args)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     if sys.executable:
@@ -199,4 +233,5 @@ def run_app(app: str, args: list[str], **options: object) -> NoReturn:
     # no interpreter to exec (embedded python): run here, after siglink's own imports
     from siglink.link.warm import run_record
 
-    run_record(linked.record, linked.plan_path, linked.bootstrap, app, args, how="cold")
+    run_record(prepared.record, prepared.plan_path, prepared.bootstrap, app.target, list(args),
+               how="cold")

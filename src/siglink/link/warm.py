@@ -8,6 +8,11 @@ None at once and the full CLI (:mod:`siglink.link.run`) builds, plans, writes th
 replaces the interpreter with :func:`exec_main`, which runs the fresh plan the same way, so no
 dependency of siglink is loaded when the application starts.
 
+When the plan is stale, concurrent starters of one application wait for one planner
+(:func:`siglink.link._cache.wait_for_planner`, bounded) and then start warm from its plan. A link
+the application itself refuses at run time (``siglink.native.link`` raising a
+:class:`~siglink.errors.LinkError`) prints its explanation and exits 127.
+
 ``SIGLINK_DEBUG=1`` prints one line on stderr saying which path started the application.
 """
 
@@ -16,7 +21,9 @@ from __future__ import annotations
 import os
 import sys
 
+from siglink._layout import store_root
 from siglink.link import _cache
+from siglink.link.app import Application, PlanRequest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time
@@ -24,7 +31,10 @@ if TYPE_CHECKING:  # typing is not imported at run time
     from types import TracebackType
     from typing import Any, NoReturn
 
-__all__ = ["EXEC_CODE", "exec_main", "parse_run_argv", "run_record", "warm_run"]
+__all__ = [
+    "EXEC_CODE", "PLANNER_TIMEOUT", "exec_main", "parse_run_argv", "release_planner",
+    "run_record", "warm_run",
+]
 
 _FLAGS = {"--pre": "pre", "--allow-yanked": "allow_yanked", "--environment": "environment"}
 
@@ -92,30 +102,76 @@ def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
     return opts
 
 
+PLANNER_TIMEOUT = 30.0
+"""Seconds a cold start waits for another process computing the same plan before it computes
+the plan itself."""
+
+_planner: list[int] = []  # the plan lock this process holds while the cold path plans
+
+
 def warm_run(argv: Sequence[str]) -> None:
-    """Run the application from a valid cached plan and exit with its code; return None (at
-    once) when there is no such plan or the command line is not a plain ``run``."""
+    """Run the application from a valid cached plan and exit with its code; return None
+    when there is no such plan (holding the plan's lock, see :func:`release_planner`) or the
+    command line is not a plain ``run``."""
     opts = parse_run_argv(argv)
     if opts is None:
         return
-    root = _cache.store_root(opts["store"])
-    manifest_path = _cache.app_manifest_path(opts["app"], opts["module"], root)
-    flags = _cache.flags_text(
-        pre=opts["pre"], allow_yanked=opts["allow_yanked"], environment=opts["environment"]
-    )
-    plan_path = _cache.plan_file(root, manifest_path, opts["policy"], flags)
-    record = _cache.read_valid_plan(plan_path, root, manifest_path)
-    if record is None:
-        return
-    boot = os.path.join(root, "bootstrap")
-    if not os.path.exists(os.path.join(boot, "sitecustomize.py")):
-        from siglink.link.hook import write_bootstrap  # a plan cached by `siglink plan`
+    try:
+        request = PlanRequest(opts["policy"] or None, pre=opts["pre"],
+                              allow_yanked=opts["allow_yanked"], environment=opts["environment"])
+    except ValueError:
+        return  # the full CLI names the unknown policy
+    try:
+        root = store_root(opts["store"])
+        app = Application.resolve(opts["app"], opts["module"], root)
+    except OSError:
+        return  # a current directory removed, say: the full CLI says so in one line
+    plans, boot = _cache.plan_dir(root), _cache.bootstrap_dir(root)
+    if _cache.trust_problem(root, plans, boot) is not None:
+        return  # the cold path refuses with the reason
+    key = _cache.plan_key(app.manifest_path, opts["policy"], request.flags)
+    plan_path = os.path.join(plans, key + ".json")
 
-        try:
-            write_bootstrap(boot)
-        except OSError:
+    def valid() -> dict[str, Any] | None:
+        return _cache.read_valid_plan(plan_path, root, app, request)
+
+    record = valid()
+    if record is None:
+        record, held = _cache.wait_for_planner(plan_path, PLANNER_TIMEOUT, valid)
+        if record is None:
+            if held is not None:
+                _planner.append(held)
             return
+    if not _bootstrap_ready(boot):
+        return
     run_record(record, plan_path, boot, opts["app"], opts["args"], how="warm")
+
+
+def release_planner() -> None:
+    """Release the plan lock :func:`warm_run` took for the cold path (the plan is written)."""
+    while _planner:
+        try:  # noqa: SIM105 (contextlib is not imported on the warm path)
+            os.close(_planner.pop())
+        except OSError:
+            pass
+
+
+def _bootstrap_ready(boot: str) -> bool:
+    """Whether ``boot`` holds exactly the expected ``sitecustomize.py`` (written when missing
+    or different, as after a plan cached by ``siglink plan``)."""
+    from siglink.link.hook import SITECUSTOMIZE, write_bootstrap
+
+    try:
+        with open(os.path.join(boot, "sitecustomize.py"), "rb") as f:
+            if f.read() == SITECUSTOMIZE.encode():
+                return True
+    except OSError:
+        pass
+    try:
+        write_bootstrap(boot)
+    except OSError:
+        return False
+    return True
 
 
 def exec_main() -> NoReturn:
@@ -135,6 +191,7 @@ def run_record(
     as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code."""
     from siglink.link.hook import export_to_children, install
 
+    release_planner()
     install(record["links"])
     export_to_children(plan_path, boot)
     if os.environ.get("SIGLINK_DEBUG"):
@@ -146,8 +203,24 @@ def run_record(
     except SystemExit:
         raise
     except BaseException as e:
+        _refused(e)
         _report_uncaught(e)
     sys.exit(0)
+
+
+def _refused(e: BaseException) -> None:
+    """A link the application itself asked for at run time and was refused (a native library,
+    say): its explanation on stderr and the link's exit code (127), as the dynamic loader.
+    siglink's errors are imported only if they already are: otherwise ``e`` is none of them."""
+    errors = sys.modules.get("siglink.errors")
+    if errors is None or not isinstance(e, errors.LinkError):
+        return
+    try:  # noqa: SIM105 (contextlib is not imported on the warm path)
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.stderr.write(f"siglink: error: {e.message}\n")
+    sys.exit(e.exit_code)
 
 
 def _set_path0(path0: str) -> None:

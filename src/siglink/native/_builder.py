@@ -117,6 +117,11 @@ class Builder:
         parser = c_parser.CParser()
         try:
             return parser.parse(PRELUDE + "\n" + text, str(self.header))
+        except AssertionError as e:
+            # pycparser 3 asserts on unbalanced scopes ('}' with no '{') instead of raising
+            # ParseError: its own parse failure, on input it rejects
+            raise HeaderError(f"{self.display}: cannot parse C declarations: unbalanced "
+                              "braces", path=self.display) from e
         except c_parser.ParseError as e:
             m = re.match(r"(.*?):(\d+)(?::(\d+))?: (.*)", str(e))
             if m is None:

@@ -879,20 +879,25 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
 
 
 def local_modules(directory: Path) -> set[str]:
-    """Top-level module names an application's own directory provides (``x.py``, ``pkg/``)."""
+    """Top-level module names an application's own directory provides (``x.py``, ``pkg/``
+    holding Python files): first on ``sys.path`` when it runs, so they win over any library.
+
+    THE answer for build and run (:meth:`siglink.link.app.Application.own_modules`); an
+    entry that cannot be read is skipped."""
     names: set[str] = set()
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return names
     for entry in entries:
-        if entry.is_file() and entry.name.endswith(".py"):
-            names.add(entry.name[:-3])
-        elif entry.is_dir() and entry.name.isidentifier() and (
-            os.path.exists(os.path.join(entry.path, "__init__.py"))
-            or any(n.endswith(".py") for n in os.listdir(entry.path))
-        ):
-            names.add(entry.name)
+        try:
+            if entry.is_file() and entry.name.endswith(".py"):
+                names.add(entry.name[:-3])
+            elif entry.is_dir() and entry.name.isidentifier() and any(
+                    n.endswith(".py") for n in os.listdir(entry.path)):
+                names.add(entry.name)
+        except OSError:
+            continue
     return names
 
 

@@ -94,6 +94,7 @@ def fix_modes(root: Path) -> None:
 def verify(core: StoreCore, targets: Iterable[tuple[str, str | None]] = ()) -> list[Finding]:
     """Check the files of ``targets`` (``(name, version or None)``; every version when
     empty) against what was recorded at install."""
+    from siglink._layout import YANK_MARKER
     from siglink.store._recovery import UNCOMMITTED
 
     index = core.reader()
@@ -117,7 +118,7 @@ def verify(core: StoreCore, targets: Iterable[tuple[str, str | None]] = ()) -> l
         if recorded is None:
             findings.append(Finding(row.name, row.version, "unrecorded", ""))
             continue
-        actual = hash_tree(core.root / row.path, skip=(UNCOMMITTED,)) if (
+        actual = hash_tree(core.root / row.path, skip=(UNCOMMITTED, YANK_MARKER)) if (
             core.root / row.path).is_dir() else {}
         for path in sorted(set(recorded) | set(actual)):
             if path not in actual:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from packaging.utils import canonicalize_name
 
 from siglink._files import write_atomic
+from siglink._layout import YANK_MARKER
 from siglink.errors import BadInputError
 from siglink.store import _queries
 from siglink.store._core import StoreCore
@@ -48,11 +49,17 @@ def set_yank(core: StoreCore, name: str, version: str, reason: str | None) -> st
 
 
 def write_journal(core: StoreCore, index: Index) -> None:
-    """Rewrite ``yanks.json`` with the yanks ``index`` holds (inside its transaction)."""
+    """Rewrite ``yanks.json`` with the yanks ``index`` holds (inside its transaction), and put
+    a ``.yanked`` marker in each yanked version's directory (the warm path's view of yanks)."""
     yanks: dict[str, dict[str, str]] = {}
     for row in index.all_versions():
         if row.yanked is not None:
             yanks.setdefault(row.name, {})[row.version] = row.yanked
+        marker = core.root / row.path / YANK_MARKER
+        if row.yanked is not None and not marker.exists():
+            write_atomic(marker, (row.yanked + "\n").encode(), mode=0o644)
+        elif row.yanked is None and marker.exists():
+            marker.unlink()
     text = json.dumps(yanks, indent=1, sort_keys=True) + "\n"
     write_atomic(core.layout.yanks, text.encode(), mode=0o644)
 
