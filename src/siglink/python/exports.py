@@ -389,13 +389,14 @@ class _Reader:
             # the same name (requests: ``from .__version__ import __version__``).
             if _is_dunder(name) and name not in _IMPLICIT and ((isinstance(
                 member, (griffe.Attribute, griffe.Alias)) and (runtime is None or name in runtime)
-                and not _stub_only(self._resolve(member.path) if isinstance(
-                    member, griffe.Alias) else member))
+                and not _stub_only(_target(member)))
                 or (isinstance(member, griffe.Module) and runtime is not None and name in runtime)
             ):
+                line = member.alias_lineno if isinstance(member, griffe.Alias) else (
+                    member.lineno)  # an alias's own lineno resolves its target
                 out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
                                    module=module.path,
-                                   location=f"{where}:{member.lineno}" if where else None)
+                                   location=f"{where}:{line}" if where else None)
         hook = module.members.get("__getattr__")
         filepath = module.filepath
         if not isinstance(hook, griffe.Function) or isinstance(filepath, list) or (
@@ -580,6 +581,16 @@ def _py_bound(source: Path) -> frozenset[str] | None:
     try:
         return bound_names(source.read_bytes())
     except OSError:
+        return None
+
+
+def _target(member: object) -> object:
+    """An alias's final target (None when it cannot be resolved), else the member itself."""
+    if not isinstance(member, griffe.Alias):
+        return member
+    try:
+        return member.final_target
+    except LOOKUP_ERRORS:
         return None
 
 
