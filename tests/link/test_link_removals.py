@@ -268,3 +268,30 @@ def test_a_name_called_or_passed_on_keeps_its_contract(
     plan = plan_json(capsys, changed, app)
     assert versions(plan)["lib"] == "1.0"
     assert "2.0" in rejected(plan, "lib")
+
+
+_OV = """
+    from typing import overload
+    @overload
+    def conv(a: int) -> int: ...
+    @overload
+    def conv(a: {second}) -> {second}: ...
+    def conv(a):
+        return a
+    """
+
+
+@pytest.mark.parametrize(("use", "linked"), [("print('ok')", "2.0"), ("print(conv('x'))", "1.0")])
+def test_an_overload_set_imported_only_needs_only_its_presence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], use: str, linked: str
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "lib", "1.0", {"lib/__init__.py": _OV.format(second="str")}),
+            make_wheel(tmp_path, "lib", "2.0", {"lib/__init__.py": _OV.format(second="bytes")}))
+    app = make_app(tmp_path, f"from lib import conv\n{use}\n")
+    build_app(capsys, store, app, "--against", "lib==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan)["lib"] == linked
+    if linked == "1.0":
+        assert rejected(plan, "lib") == {"2.0": [("P21", "lib.conv overload 2")]}
