@@ -505,7 +505,10 @@ class _Exports(_RecordRules):
                         "split across overloads that together accept every call"),)))
                     continue
                 severity, note = _BREAK, "no provided overload accepts these calls"
-                if calls_complete and calls and self._calls_fit(calls, offered):
+                if calls_complete and not calls:  # imported only: never called
+                    severity = _REVIEW
+                    note += "; usage-compatible: the consumer never calls it"
+                elif calls_complete and calls and self._calls_fit(calls, offered):
                     severity = _REVIEW
                     note += "; usage-compatible: every recorded call binds to one"
                 parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, severity,

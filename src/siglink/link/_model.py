@@ -72,6 +72,13 @@ class ManifestView:
         parsed = self.export(path)
         return None if parsed is None else parsed.digest
 
+    def deprecated(self, path: str) -> bool:
+        """Is export ``path`` served with a deprecation warning? (Without parsing it.)"""
+        if self._exports is not None:
+            export = self._exports.get(path)
+            return export is not None and export.deprecated
+        return bool((self._raw.get(path) or {}).get("deprecated"))
+
     def export(self, path: str) -> Export | None:
         """Export ``path``, parsed on first use (None when absent)."""
         if path not in self._parsed:

@@ -265,6 +265,18 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         return verdict if verdict.identical else verdict.prefixed(imp.path)
 
     def check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
+        """The verdict on one import; a use of a name the candidate serves with a deprecation
+        warning adds a P1 of severity review (a refusal under ``strict``)."""
+        verdict = self._check_raw(imp, candidate)
+        if not verdict.ok or not candidate.view.deprecated(imp.path):
+            return verdict
+        severity = Severity.INCOMPATIBLE if self.policy == "strict" else Severity.REVIEW
+        problem = Problem("P1", "", "exported without a deprecation warning",
+                          "deprecated (served with a warning)", severity)
+        return Verdict((*verdict.problems, problem), verdict.unverified,
+                       verdict.usage_compatible)
+
+    def _check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
         view = candidate.view
         digest = view.export_digest(imp.path)
         if imp.expected is not None and digest == imp.expected.digest:
@@ -290,7 +302,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         if found is None:
             provided = None if digest is None else view.export(imp.path)
             found = self.check_export(
-                imp.expected, provided, policy=self.policy, calls=imp.calls or None,
+                imp.expected, provided, policy=self.policy,
+                calls=imp.calls if imp.calls or imp.calls_complete else None,
                 calls_complete=imp.calls_complete, classes=classes, members=imp.members,
                 arguments=imp.arguments,
             )
@@ -406,11 +419,53 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         if key not in self.sources:
             from siglink.python.usage import bound_names
 
+            self.sources[key] = None  # a cycle of star imports may bind anything
+
+            def find(module: str, level: int) -> Path | None:
+                origin = file.parent
+                for _ in range(level - 1):
+                    origin = origin.parent
+                base = (origin if level else root).joinpath(*filter(None, module.split(".")))
+                return next((f for f in (base.with_suffix(".py"), base / "__init__.py")
+                             if f.is_file()), None)
+
+            def star(module: str, level: int) -> frozenset[str] | None:
+                found = find(module, level)
+                return None if found is None else self._star(found)
+
+            def source(module: str, level: int) -> bytes | None:
+                found = find(module, level)
+                try:
+                    return None if found is None else found.read_bytes()
+                except OSError:
+                    return None
+
+            root = Path(file.parts[0])
+            for parent in file.parents:  # the directory holding the top-level package
+                if not (parent / "__init__.py").is_file():
+                    root = parent
+                    break
             try:
-                self.sources[key] = bound_names(file.read_bytes())
+                self.sources[key] = bound_names(file.read_bytes(), star, source)
             except OSError:
                 self.sources[key] = None
         return self.sources[key]
+
+    def _star(self, file: Path) -> frozenset[str] | None:
+        """What ``from <file's module> import *`` binds: its ``__all__``, else its
+        bound names not starting with ``_``; None when that cannot be told."""
+        from siglink.python._dunder_all import evaluate_all
+
+        try:
+            listed = evaluate_all(file.read_text("utf-8", "replace"), lambda _: None)
+        except OSError:
+            return None
+        if listed.names is not None:
+            return frozenset(listed.names)
+        if listed.unreadable_line is not None:
+            return None
+        names = self._bound(file)
+        return None if names is None else frozenset(n for n in names if not n.startswith("_"))
 
     # -- dependencies ----------------------------------------------------------------------
     def _dependencies(self, candidate: Candidate) -> list[Requirement]:

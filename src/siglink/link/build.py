@@ -504,7 +504,9 @@ def _imports(
     for path, uses in sorted(groups.items()):
         direct = [u for u, exact in uses if exact]
         calls = tuple(dict.fromkeys(c for u in direct for c in u.calls))
-        complete = bool(calls) and all(exact and not u.other for u, exact in uses)
+        # Complete with no calls: imported only (never called, read nor passed on), so only
+        # the name's presence matters (its signature problems are downgraded to review).
+        complete = all(exact and not u.other for u, exact in uses)
         attributes = tuple(sorted({u.path[len(path) + 1:].split(".", 1)[0]
                                    for u, exact in uses if not exact}))
         dynamic = next((u.dynamic for u, _ in uses if u.dynamic), None)

@@ -27,6 +27,7 @@ Each export's ``location`` is its file as it sits in the wheel and the line
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import sys
@@ -370,8 +371,10 @@ class _Reader:
                         "which could not be read", module_file(module),
                         member.alias_lineno))
                     continue
+                if _stub_only(target):
+                    continue
                 yield name, target
-            else:
+            elif not _stub_only(member):
                 yield name, member
 
     def _served(self, module: griffe.Module) -> dict[str, Export]:
@@ -380,13 +383,20 @@ class _Reader:
         :mod:`._module_getattr`), each an attribute export."""
         out: dict[str, Export] = {}
         where = module_file(module)
+        runtime = _runtime_names(module)
         for name, member in module.members.items():
-            if _is_dunder(name) and name not in _IMPLICIT and isinstance(
-                member, griffe.Attribute
+            # ``__version__ = ...``, ``from .x import __version__``, even where a submodule has
+            # the same name (requests: ``from .__version__ import __version__``).
+            if _is_dunder(name) and name not in _IMPLICIT and ((isinstance(
+                member, (griffe.Attribute, griffe.Alias)) and (runtime is None or name in runtime)
+                and not _stub_only(_target(member)))
+                or (isinstance(member, griffe.Module) and runtime is not None and name in runtime)
             ):
+                line = member.alias_lineno if isinstance(member, griffe.Alias) else (
+                    member.lineno)  # an alias's own lineno resolves its target
                 out[name] = Export(path=f"{module.path}.{name}", kind=ExportKind.ATTRIBUTE,
                                    module=module.path,
-                                   location=f"{where}:{member.lineno}" if where else None)
+                                   location=f"{where}:{line}" if where else None)
         hook = module.members.get("__getattr__")
         filepath = module.filepath
         if not isinstance(hook, griffe.Function) or isinstance(filepath, list) or (
@@ -553,6 +563,44 @@ _IMPLICIT: Final = frozenset({
     "__name__", "__package__", "__path__", "__spec__", "__annotations__", "__getattr__",
     "__dir__", "__class__",
 })
+
+
+def _runtime_names(module: griffe.Module) -> frozenset[str] | None:
+    """The names the module's ``.py`` source binds (a stub beside it may declare dunders the
+    module no longer has: attrs 24.1's ``__author__``); None when that cannot be told."""
+    filepath = module.filepath
+    if isinstance(filepath, list):
+        return None
+    return _py_bound(filepath.with_suffix(".py"))
+
+
+@functools.lru_cache(maxsize=256)
+def _py_bound(source: Path) -> frozenset[str] | None:
+    from siglink.python.usage import bound_names
+
+    try:
+        return bound_names(source.read_bytes())
+    except OSError:
+        return None
+
+
+def _target(member: object) -> object:
+    """An alias's final target (None when it cannot be resolved), else the member itself."""
+    if not isinstance(member, griffe.Alias):
+        return member
+    try:
+        return member.final_target
+    except LOOKUP_ERRORS:
+        return None
+
+
+def _stub_only(obj: object) -> bool:
+    """A module dunder that a stub declares and the module's ``.py`` does not bind."""
+    if not (isinstance(obj, griffe.Attribute) and _is_dunder(obj.name)
+            and isinstance(obj.parent, griffe.Module)):
+        return False
+    runtime = _runtime_names(obj.parent)
+    return runtime is not None and obj.name not in runtime
 
 
 def _is_dunder(name: str) -> bool:

@@ -53,7 +53,7 @@ import builtins
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -971,14 +971,21 @@ def may_bind(source: bytes, name: str) -> bool:
 _DELEGATES = frozenset({"getattr", "import_module", "__import__"})
 
 
-def bound_names(source: str | bytes) -> frozenset[str] | None:
+def bound_names(
+    source: str | bytes, star: Callable[[str, int], frozenset[str] | None] | None = None,
+    module_source: Callable[[str, int], bytes | None] | None = None,
+) -> frozenset[str] | None:
     """The names a module's source binds at its top level, in any branch (``def``, ``class``,
     assignments, imports, ``global`` in a function), for telling whether it has an attribute;
-    ``None`` when it may have any (``from x import *``, ``globals()``, replacing itself in
-    ``sys.modules``, a module ``__getattr__`` forwarding names, a syntax error).
+    ``None`` when it may have any (``from x import *`` that ``star(module, level)`` cannot
+    list, ``globals()[...] =`` or ``globals().update``, ``vars()`` without argument, replacing
+    itself in ``sys.modules[__name__]``, a module ``__getattr__`` forwarding names, a syntax
+    error).
 
-    A module ``__getattr__`` that only compares its argument with literals serves those names:
-    every identifier-like string literal of the module counts as bound.
+    A module ``__getattr__`` (a ``def``, or one a factory defines and returns, the factory
+    a top-level ``def`` or imported from a module ``module_source(module, level)`` reads) that
+    only compares its argument with literals serves those names: the identifier-like string
+    literals of the function and of the module-level containers it reads count as bound.
 
     >>> sorted(bound_names("import a.b\\nif X:\\n    def f(): ...\\nelse:\\n    g = h = 1\\n"))
     ['a', 'f', 'g', 'h']
@@ -1002,7 +1009,12 @@ def bound_names(source: str | bytes) -> frozenset[str] | None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 if alias.name == "*":
-                    return None
+                    listed = None if star is None or not isinstance(node, ast.ImportFrom) else (
+                        star(node.module or "", node.level))
+                    if listed is None:
+                        return None
+                    names.update(listed)
+                    continue
                 names.add(alias.asname or alias.name.split(".", 1)[0])
             continue
         for child in ast.iter_child_nodes(node):
@@ -1020,12 +1032,16 @@ def bound_names(source: str | bytes) -> frozenset[str] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Global):
             names.update(node.names)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                node.func.id in ("globals", "vars")):
+        elif _namespace_write(node):
             return None
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and (
-                isinstance(node.value, ast.Attribute) and node.value.attr == "modules"):
+                isinstance(node.value, ast.Attribute) and node.value.attr == "modules"
+                and isinstance(node.slice, ast.Name) and node.slice.id == "__name__"):
             return None  # sys.modules[__name__] = another object
+    if getattr_def is None and "__getattr__" in names:
+        getattr_def = _factory_getattr(tree, module_source)
+        if getattr_def is None:
+            return None  # __getattr__ = something not read statically
     if getattr_def is not None:
         if not getattr_def.args.args:
             return None
@@ -1038,6 +1054,58 @@ def bound_names(source: str | bytes) -> frozenset[str] | None:
             if called in _DELEGATES and any(isinstance(n, ast.Name) and n.id == param
                                             for a in node.args for n in ast.walk(a)):
                 return None  # getattr(other, name), import_module(f".{name}")
-        names.update(node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
-                     and isinstance(node.value, str) and node.value.isidentifier())
+        read = {n.id for n in ast.walk(getattr_def) if isinstance(n, ast.Name)}
+        scopes: list[ast.AST] = [getattr_def, *(
+            n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+            and n.value is not None and any(isinstance(t, ast.Name) and t.id in read for t in (
+                n.targets if isinstance(n, ast.Assign) else [n.target])))]
+        names.update(node.value for scope in scopes for node in ast.walk(scope)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                     and node.value.isidentifier())
     return frozenset(names)
+
+
+def _namespace_write(node: ast.AST) -> bool:
+    """``globals()[k] = v``, ``globals().update(...)``, ``vars()`` without argument (the
+    module's namespace): may bind any name. ``vars(obj)`` and reading ``globals()`` do not."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+            node.func.id == "vars" and not node.args):
+        return True
+    target = node.value if isinstance(node, (ast.Subscript, ast.Attribute)) else None
+    if not (isinstance(target, ast.Call) and isinstance(target.func, ast.Name)
+            and target.func.id in ("globals", "vars")):
+        return False
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.ctx, (ast.Store, ast.Del))
+    return isinstance(node, ast.Attribute) and node.attr in (
+        "update", "setdefault", "__setitem__", "pop", "clear")
+
+
+def _factory_getattr(
+    tree: ast.Module, module_source: Callable[[str, int], bytes | None] | None = None,
+) -> ast.FunctionDef | None:
+    """``__getattr__ = make(...)`` where ``make`` is a top-level function (of this module, or
+    imported by ``from m import make`` from a module ``module_source`` reads) defining one
+    ``def __getattr__`` and returning it (attrs): that nested function, else None."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__getattr__" for t in node.targets):
+            call = node.value
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+                return None
+            name = call.func.id
+            home = tree
+            origin = next((i for i in tree.body if isinstance(i, ast.ImportFrom) and any(
+                (a.asname or a.name) == name and a.name == name for a in i.names)), None)
+            if origin is not None and module_source is not None:
+                text = module_source(origin.module or "", origin.level)
+                try:
+                    home = ast.parse(text) if text is not None else tree
+                except (SyntaxError, ValueError):
+                    return None
+            make = next((d for d in home.body if isinstance(d, ast.FunctionDef)
+                         and d.name == name), None)
+            inner = [] if make is None else [d for d in ast.walk(make) if isinstance(
+                d, ast.FunctionDef) and d.name == "__getattr__"]
+            return inner[0] if len(inner) == 1 else None
+    return None
