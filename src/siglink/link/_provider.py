@@ -454,7 +454,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def _star(self, file: Path) -> frozenset[str] | None:
         """What ``from <file's module> import *`` binds: its ``__all__``, else its
         bound names not starting with ``_``; None when that cannot be told."""
-        from siglink.python._dunder_all import evaluate_all
+        from siglink.python.static import evaluate_all
 
         try:
             listed = evaluate_all(file.read_text("utf-8", "replace"), lambda _: None)
