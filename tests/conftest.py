@@ -15,9 +15,11 @@ setuptools and wheel of the test environment, so a build needs no index either.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,52 @@ def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "0")
+
+
+def _readable_site(src: Path) -> str:
+    """A world-readable copy of siglink and the distributions it requires (the test
+    interpreter's own site-packages may sit in root's private home)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+
+    target = Path(tempfile.mkdtemp(prefix="siglink-site-", dir="/tmp"))
+    shutil.copytree(src, target / "siglink")
+    todo, seen = ["siglink"], set()
+    while todo:
+        name = todo.pop()
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        if dist.metadata["Name"].lower() in seen:
+            continue
+        seen.add(dist.metadata["Name"].lower())
+        for req in dist.requires or ():
+            parsed = Requirement(req)
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(parsed.name)
+        if name == "siglink":
+            continue
+        for file in dist.files or ():
+            source = Path(str(file.locate()))
+            if source.is_file() and ".." not in file.parts:
+                dest = target / file
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, dest)
+    for folder in [target, *target.rglob("*")]:
+        os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
+    return str(target)
+
+
+@pytest.fixture(scope="session")
+def readable_site() -> Iterator[str]:
+    """A directory another user can put on ``PYTHONPATH`` to import this siglink (tests that
+    run as a real second user)."""
+    import siglink
+
+    path = _readable_site(Path(siglink.__file__ or "").resolve().parent)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

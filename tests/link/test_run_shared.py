@@ -8,7 +8,6 @@ import pwd
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +44,7 @@ def _as(user: pwd.struct_passwd, cmd: list[str]) -> list[str]:
             "--", *cmd]
 
 
-def _python(user: pwd.struct_passwd, work: Path) -> str:
+def _python(user: pwd.struct_passwd, work: Path, readable_site: str) -> str:
     """An interpreter the user can start (and that can exec itself), with siglink."""
     probe = [sys.executable, "-c", "import os, sys; os.execv(sys.executable, "
              "[sys.executable, '-c', 'import siglink'])"]
@@ -58,8 +57,8 @@ def _python(user: pwd.struct_passwd, work: Path) -> str:
     venv = work / "venv"
     subprocess.run([system, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python*/site-packages"))
-    mine = sysconfig.get_paths()["purelib"]
-    (site / "siglink-test.pth").write_text(f"import site; site.addsitedir({mine!r})\n")
+    (site / "siglink-test.pth").write_text(
+        f"import site; site.addsitedir({readable_site!r})\n")
     return str(venv / "bin" / "python")
 
 
@@ -75,7 +74,8 @@ def shared_tmp() -> Iterator[Path]:
 
 
 def test_a_user_of_a_root_owned_store_starts_warm_from_their_own_cache(
-        other: pwd.struct_passwd, shared_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        other: pwd.struct_passwd, shared_tmp: Path, capsys: pytest.CaptureFixture[str],
+        readable_site: str) -> None:
     tmp_path = shared_tmp
     store = tmp_path / "store"
     install(capsys, store, make_wheel(tmp_path, "textkit", "1.0.0", {
@@ -85,7 +85,7 @@ def test_a_user_of_a_root_owned_store_starts_warm_from_their_own_cache(
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     os.chown(cache, other.pw_uid, other.pw_gid)
-    python = _python(other, tmp_path)
+    python = _python(other, tmp_path, readable_site)
     env = {**os.environ, "SIGLINK_STORE": str(store), "SIGLINK_DEBUG": "1",
            "XDG_CACHE_HOME": str(cache)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -25,42 +25,6 @@ PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 SRC = str(Path(siglink.__file__ or "").resolve().parent.parent)
 
 
-def _readable_site() -> str:
-    """A world-readable copy of siglink and the distributions it requires (the test
-    interpreter's own site-packages may sit in root's private home)."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    from packaging.requirements import Requirement
-
-    target = Path(tempfile.mkdtemp(prefix="siglink-site-", dir="/tmp"))
-    shutil.copytree(Path(SRC, "siglink"), target / "siglink")
-    todo, seen = ["siglink"], set()
-    while todo:
-        name = todo.pop()
-        try:
-            dist = distribution(name)
-        except PackageNotFoundError:
-            continue
-        if dist.metadata["Name"].lower() in seen:
-            continue
-        seen.add(dist.metadata["Name"].lower())
-        for req in dist.requires or ():
-            parsed = Requirement(req)
-            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
-                todo.append(parsed.name)
-        if name == "siglink":
-            continue
-        for file in dist.files or ():
-            source = Path(str(file.locate()))
-            if source.is_file() and ".." not in file.parts:
-                dest = target / file
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, dest)
-    for folder in [target, *target.rglob("*")]:
-        os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
-    return str(target)
-
-
 def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "needs root to create a second user"
@@ -72,7 +36,8 @@ def _why_not() -> str | None:
 
 
 @pytest.fixture
-def second_user() -> Iterator[Path]:
+def second_user(readable_site: str) -> Iterator[Path]:
+    _SITE[:] = [readable_site]
     reason = _why_not()
     if reason is not None:
         print(f"skipped: {reason}")
@@ -88,20 +53,11 @@ def second_user() -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-_SITES: list[str] = []
-
-
-def _site() -> str:
-    if not _SITES:
-        import atexit
-
-        _SITES.append(_readable_site())
-        atexit.register(shutil.rmtree, _SITES[0], True)
-    return _SITES[0]
+_SITE: list[str] = []  # readable_site, set by the second_user fixture
 
 
 def _as_user(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": _site(),
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": _SITE[0],
            "NO_COLOR": "1", "LANG": "C.UTF-8"}
     return subprocess.run(["runuser", "-u", USER, "--", "env", "-i",
                            *(f"{k}={v}" for k, v in env.items()), PYTHON, "-m", "siglink",

@@ -62,7 +62,9 @@ def _sha256(path: str) -> str:
 def hash_tree(root: Path, *, skip: Iterable[str] = ()) -> dict[str, str]:
     """``{relative path: sha256}`` of every regular file under ``root``; a symlink or any
     other non-regular file is recorded as ``"not-a-file"``."""
-    skipped = set(skip)
+    from siglink._layout import YANK_MARKER
+
+    skipped = {*skip, YANK_MARKER}  # the yank state, not the version's contents
     found: dict[str, str] = {}
     for folder, dirs, files in os.walk(root):
         dirs.sort()
