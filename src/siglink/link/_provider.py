@@ -454,16 +454,14 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
     def _star(self, file: Path) -> frozenset[str] | None:
         """What ``from <file's module> import *`` binds: its ``__all__``, else its
         bound names not starting with ``_``; None when that cannot be told."""
-        from siglink.python.static import evaluate_all
+        from siglink.python.usage import listed_names
 
         try:
-            listed = evaluate_all(file.read_text("utf-8", "replace"), lambda _: None)
+            listed = listed_names(file.read_bytes())
         except OSError:
             return None
-        if listed.names is not None:
-            return frozenset(listed.names)
-        if listed.unreadable_line is not None:
-            return None
+        if listed is not False:
+            return listed
         names = self._bound(file)
         return None if names is None else frozenset(n for n in names if not n.startswith("_"))
 

@@ -1,5 +1,5 @@
 """The static reader's building blocks, for readers of Python source outside this package
-(pluggy hookspecs and hookimpls; the linker reading ``import *``): annotations rendered with
+(pluggy hookspecs and hookimpls): annotations rendered with
 every name qualified, signatures
 and exports built from griffe's model, a module's file as it sits in a wheel.
 
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 from siglink.python._builder import Builder, module_file
-from siglink.python._dunder_all import evaluate_all
 
-__all__ = ["LOOKUP_ERRORS", "AliasTable", "Builder", "evaluate_all", "module_file", "render"]
+__all__ = ["LOOKUP_ERRORS", "AliasTable", "Builder", "module_file", "render"]
 
 
 def __dir__() -> list[str]:

@@ -56,12 +56,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
 __all__ = [
-    "Usage", "Use", "analyze", "analyze_source", "bound_names", "local_modules", "may_bind",
+    "Usage", "Use", "analyze", "analyze_source", "bound_names", "listed_names", "local_modules",
+    "may_bind",
 ]
 
 
@@ -1063,6 +1065,22 @@ def bound_names(
                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
                      and node.value.isidentifier())
     return frozenset(names)
+
+
+def listed_names(source: str | bytes) -> frozenset[str] | Literal[False] | None:
+    """A module's ``__all__`` as ``from m import *`` reads it: the names, ``None`` when it is
+    computed in a way not followed statically, ``False`` when the module defines none.
+
+    >>> sorted(listed_names("__all__ = ['a'] + ['b']\\n")), listed_names("x = 1\\n")
+    (['a', 'b'], False)
+    """
+    from siglink.python._dunder_all import evaluate_all
+
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    listed = evaluate_all(text, lambda _: None)
+    if listed.names is not None:
+        return frozenset(listed.names)
+    return None if listed.unreadable_line is not None else False
 
 
 def _namespace_write(node: ast.AST) -> bool:
