@@ -56,7 +56,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.cli.native",
     "siglink.cli.run",
     "siglink.cli.store",
-    "siglink.contracts.manifest",
     "siglink.link._failure",
     "siglink.link._model",
     "siglink.link._provider",
@@ -71,8 +70,6 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python._dunder_all",
     "siglink.python._sources",
     "siglink.python.exports",
-    "siglink.store",
-    "siglink.store._environment",
 })
 
 
