@@ -59,9 +59,7 @@ PENDING: frozenset[str] = frozenset({
     "siglink.python._annotations",
     "siglink.python._bindings",
     "siglink.python._compiled",
-    "siglink.python._dunder_all",
     "siglink.python._sources",
-    "siglink.python.exports",
 })
 
 
