@@ -46,10 +46,6 @@ EXEMPT: dict[str, str] = {
 # their examples land with that work. Delete an entry when its module has one.
 PENDING: frozenset[str] = frozenset({
     "siglink.bundle._boot",
-    "siglink.bundle._compile",
-    "siglink.bundle.assemble",
-    "siglink.bundle.build",
-    "siglink.bundle.relink",
     "siglink.python._annotations",
     "siglink.python._bindings",
     "siglink.python._compiled",
