@@ -121,7 +121,7 @@ def is_type_expression(value: griffe.Expr) -> bool:
 def render(expr: str | griffe.Expr, table: AliasTable) -> str:
     """Annotation text with every name qualified and the library's aliases expanded.
 
-    >>> code = "import typing as _t\n_Key = _t.Union[str, bytes]\ndef sign(key: _Key): ..."
+    >>> code = "import typing as _t\\n_Key = _t.Union[str, bytes]\\ndef sign(key: _Key): ..."
     >>> with griffe.temporary_visited_module(code, module_name="signer") as module:
     ...     table = AliasTable({})
     ...     table.add_module(module)
