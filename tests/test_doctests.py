@@ -46,7 +46,6 @@ EXEMPT: dict[str, str] = {
 # their examples land with that work. Delete an entry when its module has one.
 PENDING: frozenset[str] = frozenset({
     "siglink.python._compiled",
-    "siglink.python._sources",
 })
 
 
