@@ -45,7 +45,6 @@ EXEMPT: dict[str, str] = {
 # manifest):
 # their examples land with that work. Delete an entry when its module has one.
 PENDING: frozenset[str] = frozenset({
-    "siglink.python._compiled",
 })
 
 
