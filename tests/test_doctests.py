@@ -44,8 +44,7 @@ EXEMPT: dict[str, str] = {
 # frontend, bundle, the CLI's store/link/native/run/bundle commands and output, the
 # manifest):
 # their examples land with that work. Delete an entry when its module has one.
-PENDING: frozenset[str] = frozenset({
-})
+PENDING: frozenset[str] = frozenset()
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -208,7 +208,7 @@ def exec_argv(prepared: Prepared, args: Sequence[str]) -> list[str]:
     >>> from types import SimpleNamespace
     >>> prepared = SimpleNamespace(plan_path="/cache/plan.json", bootstrap="/cache/boot",
     ...                            app=SimpleNamespace(target="app.py"))
-    >>> argv = exec_argv(prepared, ["-v"])  # type: ignore[arg-type]
+    >>> argv = exec_argv(prepared, ["-v"])
     >>> argv[0] == sys.executable, argv[-4:]
     (True, ['/cache/plan.json', '/cache/boot', 'app.py', '-v'])
     """
