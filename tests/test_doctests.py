@@ -44,41 +44,7 @@ EXEMPT: dict[str, str] = {
 # frontend, bundle, the CLI's store/link/native/run/bundle commands and output, the
 # manifest):
 # their examples land with that work. Delete an entry when its module has one.
-PENDING: frozenset[str] = frozenset({
-    "siglink.bundle._boot",
-    "siglink.bundle._compile",
-    "siglink.bundle.assemble",
-    "siglink.bundle.build",
-    "siglink.bundle.relink",
-    "siglink.cli._output",
-    "siglink.cli.bundle",
-    "siglink.cli.link",
-    "siglink.cli.native",
-    "siglink.cli.run",
-    "siglink.cli.store",
-    "siglink.contracts.manifest",
-    "siglink.link._failure",
-    "siglink.link._model",
-    "siglink.link._provider",
-    "siglink.link.build",
-    "siglink.link.hook",
-    "siglink.link.resolve",
-    "siglink.link.run",
-    "siglink.link.warm",
-    "siglink.native",
-    "siglink.native.cdecl",
-    "siglink.native.compat",
-    "siglink.native.elf",
-    "siglink.native.manifest",
-    "siglink.python._annotations",
-    "siglink.python._bindings",
-    "siglink.python._compiled",
-    "siglink.python._dunder_all",
-    "siglink.python._sources",
-    "siglink.python.exports",
-    "siglink.store",
-    "siglink.store._environment",
-})
+PENDING: frozenset[str] = frozenset()
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -65,7 +65,13 @@ def _refuse(archive: str, message: str) -> None:
 
 
 def _archive_of(path: str) -> str:
-    """The bundle file holding ``path`` (``APP.pyz/__main__.py`` -> ``APP.pyz``)."""
+    """The bundle file holding ``path`` (``APP.pyz/__main__.py`` -> ``APP.pyz``).
+
+    Any file stands in for the archive here, this interpreter's executable for one:
+
+    >>> _archive_of(os.path.join(sys.executable, "__main__.py")) == os.path.abspath(sys.executable)
+    True
+    """
     path = os.path.abspath(path)
     while path and not os.path.isfile(path):
         parent = os.path.dirname(path)

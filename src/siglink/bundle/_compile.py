@@ -43,6 +43,12 @@ def interpreter_for(version: str | None) -> tuple[str, tuple[int, int]]:
     """The interpreter to compile for (``X.Y``, default this one) and its version.
 
     :raises BadInputError: a malformed version, or no such interpreter on ``PATH``.
+
+    >>> interpreter_for(None) == (sys.executable, sys.version_info[:2])
+    True
+    >>> interpreter_for("3")
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: --python-version '3': expected X.Y, e.g. 3.11
     """
     here = sys.version_info[:2]
     if version is None or version == f"{here[0]}.{here[1]}":
@@ -63,7 +69,13 @@ def interpreter_for(version: str | None) -> tuple[str, tuple[int, int]]:
 def compile_sources(items: Sequence[tuple[str, bytes]],
                     interpreter: str) -> list[bytes | None]:
     """One ``.pyc`` image per ``(filename, source)`` (None where the source does not compile
-    under that interpreter: the loader then reports the error as python would)."""
+    under that interpreter: the loader then reports the error as python would).
+
+    >>> from importlib.util import MAGIC_NUMBER
+    >>> images = compile_sources([("ok.py", b"x = 1"), ("bad.py", b"def")], sys.executable)
+    >>> images[0][:4] == MAGIC_NUMBER, images[1]
+    (True, None)
+    """
     if not items:
         return []
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}

@@ -89,7 +89,14 @@ class Assembled:
 
 
 def content_hash(files: Mapping[str, str]) -> str:
-    """One sha256 over a file table (path -> sha256), independent of its order."""
+    """One sha256 over a file table (path -> sha256), independent of its order.
+
+    >>> a = content_hash({"app.py": "1f2e", "lib/util.py": "9a0b"})
+    >>> a == content_hash({"lib/util.py": "9a0b", "app.py": "1f2e"}), len(a)
+    (True, 64)
+    >>> a == content_hash({"app.py": "1f2e", "lib/util.py": "9a0c"})
+    False
+    """
     text = "".join(f"{path}\0{digest}\n" for path, digest in sorted(files.items()))
     return _sha256(text.encode())
 

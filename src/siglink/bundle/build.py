@@ -156,7 +156,14 @@ def _run_spec(run: Mapping[str, str]) -> dict[str, str]:
 
 
 def read_json(data: bytes, source: str) -> dict[str, Any]:
-    """A JSON object from a bundle member; :class:`BadInputError` naming it otherwise."""
+    """A JSON object from a bundle member; :class:`BadInputError` naming it otherwise.
+
+    >>> read_json(b'{"format": 1}', "app.pyz:bundle.json")
+    {'format': 1}
+    >>> read_json(b"[1, 2]", "app.pyz:bundle.json")
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: app.pyz:bundle.json: expected a JSON object
+    """
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as e:

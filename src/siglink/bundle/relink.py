@@ -113,7 +113,15 @@ def relink_bundle(path: str | os.PathLike[str], *, output: str | os.PathLike[str
 
 
 def _why(rejections: list[dict[str, Any]], current: str) -> str:
-    """One line: why the newest rejected version did not link (empty when none was newer)."""
+    """One line: why the newest rejected version did not link (empty when none was newer).
+
+    >>> refused = [{"version": "3.0", "problems": [{"rule": "P1", "path": "attrs.define",
+    ...                                              "expected": "function", "found": "absent"}]}]
+    >>> _why(refused, "2.1")
+    '3.0 refused: P1 attrs.define expected function, found absent'
+    >>> _why(refused, "3.1")
+    ''
+    """
     from packaging.version import InvalidVersion, Version
 
     def newer(entry: dict[str, Any]) -> bool:

@@ -90,7 +90,14 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A table on a terminal; tab-free aligned columns when piped."""
+    """A table on a terminal; tab-free aligned columns when piped.
+
+    >>> table("Installed", ["name", "version"], [["attrs", "23.1.0"], ["markupsafe", "2.1.5"]])
+    Installed
+    name        version
+    attrs       23.1.0
+    markupsafe  2.1.5
+    """
     if use_colour():
         from rich.markup import escape
         from rich.table import Table

@@ -40,6 +40,14 @@ exit codes: 0 done (or nothing to move), 2 bad input or a modified bundle, 127 l
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``bundle``, ``inspect`` and ``relink`` to ``sub`` (an argparse subparsers action).
+
+    >>> parser = argparse.ArgumentParser(prog="siglink")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["bundle", "app.py", "-o", "app.pyz", "--prune"])
+    >>> args.func.__name__, args.app, args.output, args.prune
+    ('cmd_bundle', 'app.py', 'app.pyz', True)
+    """
     fmt = argparse.RawDescriptionHelpFormatter
     bundle = sub.add_parser("bundle", help="one self-contained file: the app and its linked "
                             "versions", description=__doc__, epilog=_BUNDLE_EPILOG,

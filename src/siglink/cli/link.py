@@ -48,6 +48,14 @@ exit codes: 0 linked; 127 refused (every unsatisfied import and why each version
 
 
 def register(sub: Any) -> None:
+    """Add ``build`` and ``plan`` to ``sub`` (an argparse subparsers action).
+
+    >>> parser = argparse.ArgumentParser(prog="siglink")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["build", "app.py", "--against", "attrs==23.1.0"])
+    >>> args.func.__name__, args.app, args.against
+    ('cmd_build', 'app.py', ['attrs==23.1.0'])
+    """
     from siglink.cli.main import store_option
 
     build = sub.add_parser(

@@ -53,6 +53,14 @@ exit codes: 0 links; 1 refused (an incompatible change); 2 bad input
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``native manifest`` and ``native check`` to ``sub`` (argparse subparsers).
+
+    >>> parser = argparse.ArgumentParser(prog="siglink")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["native", "check", "z", "app.h", "--header", "zlib.h"])
+    >>> args.func.__name__, args.library, args.declarations, args.header
+    ('_check', 'z', 'app.h', 'zlib.h')
+    """
     group = sub.add_parser("native", help="C shared libraries: manifests and checks",
                            description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -37,6 +37,14 @@ exit codes: the application's own; 127 when the link is refused (the reason on s
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run`` to ``sub`` (an argparse subparsers action); what follows APP is the app's.
+
+    >>> parser = argparse.ArgumentParser(prog="siglink")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["run", "--pre", "app.py", "--verbose"])
+    >>> args.func.__name__, args.pre, args.app, args.args
+    ('run_command', True, 'app.py', ['--verbose'])
+    """
     parser = sub.add_parser(
         "run",
         help="link an application against the store and run it",

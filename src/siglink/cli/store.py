@@ -121,7 +121,14 @@ something was reported.
 
 
 def register(sub: Any) -> None:
-    """Add the store subcommands to ``sub`` (an argparse subparsers action)."""
+    """Add the store subcommands to ``sub`` (an argparse subparsers action).
+
+    >>> parser = argparse.ArgumentParser(prog="siglink")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["yank", "attrs==23.1.0", "--reason", "broken wheel"])
+    >>> args.func.__name__, args.target, args.reason
+    ('cmd_yank', 'attrs==23.1.0', 'broken wheel')
+    """
 
     def add(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(
@@ -208,7 +215,14 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def _split(target: str, *, pinned: bool) -> tuple[str, str | None]:
-    """``NAME==VERSION`` → ``(name, version)``; ``NAME`` alone when not ``pinned``."""
+    """``NAME==VERSION`` → ``(name, version)``; ``NAME`` alone when not ``pinned``.
+
+    >>> _split("Zope.Interface==6.1", pinned=True), _split("attrs", pinned=False)
+    (('zope-interface', '6.1'), ('attrs', None))
+    >>> _split("attrs>=23", pinned=False)
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: attrs>=23: expected NAME or NAME==VERSION
+    """
     from packaging.utils import canonicalize_name
 
     name, sep, version = target.partition("==")

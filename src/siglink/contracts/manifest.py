@@ -3,6 +3,17 @@
 A manifest is a value: build it, serialize it with :meth:`Manifest.to_json`, read it back with
 :meth:`Manifest.from_json`. Reading validates everything and names the file on failure. This
 module does no I/O; callers read and write the text.
+
+>>> manifest = Manifest(Unit("demo", "1.0"), requires=("attrs>=23",))
+>>> again = Manifest.loads(manifest.dumps())
+>>> again.unit, again.requires
+(Unit(name='demo', version='1.0', kind='library', language='python'), ('attrs>=23',))
+>>> again.digest == manifest.digest
+True
+>>> Manifest.loads('{"format": 1, "unit": {"name": "demo", "version": "1", "kind": "tool"}}',
+...                source="demo/siglink.json")
+Traceback (most recent call last):
+siglink.errors.ManifestError: demo/siglink.json: corrupt manifest: $.unit.kind: 'tool' is not ...
 """
 
 from __future__ import annotations

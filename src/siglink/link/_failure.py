@@ -297,7 +297,13 @@ class LinkFailure:
 def install_hint(module: str) -> str:
     """``siglink install PyYAML==VERSION`` for module ``yaml`` when the running environment
     knows its distribution (``importlib.metadata.packages_distributions``), else a hint naming
-    no distribution."""
+    no distribution.
+
+    >>> install_hint("packaging.version")
+    'siglink install packaging==VERSION'
+    >>> install_hint("no_such_module")
+    'siglink install NAME==VERSION of the distribution that provides no_such_module'
+    """
     names = sorted(set(_providers().get(module.split(".", 1)[0], ())))
     if len(names) == 1:
         return f"siglink install {names[0]}==VERSION"

@@ -270,7 +270,11 @@ def _semver_spec(imports: Iterable[Import], policy: str) -> SpecifierSet:
 def semver_major(release: tuple[int, ...]) -> str:
     """The components that make a version's "major" under semver, as ``siglink diff`` counts
     them: the first, or for 0.x up to the leftmost non-zero one (``0.1.0`` → ``0.1``, ``0.0.3``
-    → ``0.0.3``, ``2.4.1`` → ``2``)."""
+    → ``0.0.3``, ``2.4.1`` → ``2``).
+
+    >>> semver_major((0, 1, 0)), semver_major((0, 0, 3)), semver_major((2, 4, 1))
+    ('0.1', '0.0.3', '2')
+    """
     parts = [*release, *[0] * (3 - len(release))]
     for i, part in enumerate(parts):
         if part != 0 or i == len(parts) - 1:

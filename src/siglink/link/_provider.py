@@ -112,7 +112,12 @@ _NO_PROVIDER_SIG = "signature: not recorded by the provider"
 
 
 def _one_unverified_note(verdict: Verdict) -> Verdict:
-    """A call-shape check of an export whose signature neither side recorded says so once."""
+    """A call-shape check of an export whose signature neither side recorded says so once.
+
+    >>> both = Verdict((), (_NO_CONSUMER_SIG, _NO_PROVIDER_SIG))
+    >>> _one_unverified_note(both).unverified
+    ('signature: recorded by neither the consumer nor the provider, not checked',)
+    """
     notes = verdict.unverified
     if _NO_PROVIDER_SIG not in notes or _NO_CONSUMER_SIG not in notes:
         return verdict

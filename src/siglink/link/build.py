@@ -113,7 +113,17 @@ def _project_entry(directory: Path) -> str | None:
 
 def find_app(app: str, *, module: bool = False) -> AppSource:
     """What to read for ``app``: a script, a directory with ``__main__.py``, a project with an
-    entry point, or (``module``) a module looked up from the current directory."""
+    entry point, or (``module``) a module looked up from the current directory.
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "report.py").write_text("print('hello')")
+    >>> app = find_app(str(folder / "report.py"))
+    >>> app.name, app.entry, app.follow
+    ('report', 'script:report.py', True)
+    >>> shutil.rmtree(folder)
+    """
     if module:
         cwd = Path.cwd()
         base = cwd.joinpath(*app.split("."))

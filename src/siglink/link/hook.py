@@ -48,7 +48,11 @@ def __dir__() -> list[str]:
 
 
 def normalize(name: str) -> str:
-    """A distribution name in normal form (PEP 503): ``Markup_Safe`` -> ``markup-safe``."""
+    """A distribution name in normal form (PEP 503): ``Markup_Safe`` -> ``markup-safe``.
+
+    >>> normalize("Markup_Safe"), normalize("zope..Interface")
+    ('markup-safe', 'zope-interface')
+    """
     out: list[str] = []
     sep = False
     for ch in name.lower():

@@ -20,6 +20,14 @@ markupsafe 2.1.5 does not export"). Their verdicts are unverified; optional uses
 but never checked; and a chain whose top-level module the candidate does not provide at all
 was attributed to it by a guess (:func:`siglink.store._imports.module_guess`), so it is not
 checked there.
+
+A refused candidate is explained one line per problem (:func:`refusal_lines`):
+
+>>> from siglink.contracts.verdict import Problem, Severity, Verdict
+>>> gone = Problem("P1", "werkzeug==2.3.8 markupsafe.soft_unicode",
+...                "exported (the consumer uses it)", "absent", Severity.INCOMPATIBLE)
+>>> refusal_lines("markupsafe", "2.1.5", Verdict((gone,)))
+['werkzeug 2.3.8 uses markupsafe.soft_unicode, which markupsafe 2.1.5 does not export (P1)']
 """
 
 from __future__ import annotations

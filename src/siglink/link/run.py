@@ -203,7 +203,15 @@ def _private_dir(plan_path: str) -> str:
 
 def exec_argv(prepared: Prepared, args: Sequence[str]) -> list[str]:
     """The command line that starts the application from ``prepared``'s cached plan in a fresh
-    interpreter (this interpreter's flags, such as ``-X importtime``, carried over)."""
+    interpreter (this interpreter's flags, such as ``-X importtime``, carried over).
+
+    >>> from types import SimpleNamespace
+    >>> prepared = SimpleNamespace(plan_path="/cache/plan.json", bootstrap="/cache/boot",
+    ...                            app=SimpleNamespace(target="app.py"))
+    >>> argv = exec_argv(prepared, ["-v"])
+    >>> argv[0] == sys.executable, argv[-4:]
+    (True, ['/cache/plan.json', '/cache/boot', 'app.py', '-v'])
+    """
     from siglink.link.warm import EXEC_CODE
 
     try:

@@ -57,6 +57,12 @@ def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
 
     Options must come before ``APP``; everything after it goes to the application (a leading
     ``--`` is dropped).
+
+    >>> opts = parse_run_argv(["--store", "/srv/store", "run", "--pre", "app.py", "--", "-v"])
+    >>> opts["store"], opts["pre"], opts["app"], opts["args"]
+    ('/srv/store', True, 'app.py', ['-v'])
+    >>> parse_run_argv(["run", "--help"]) is None
+    True
     """
     opts: dict[str, Any] = {
         "store": None, "policy": "", "pre": False, "allow_yanked": False,

@@ -8,6 +8,18 @@ neither, the link is refused (:class:`UnverifiedLinkError`) unless the consumer 
 :class:`UnverifiedLinkWarning` says so.
 :func:`siglink.native.manifest.build` records a library's declarations, which
 :func:`siglink.native.manifest.embed` puts into its ``.siglink`` ELF section.
+
+A refused link names every problem and the functions it concerns:
+
+>>> from siglink.native import NativeLinkError
+>>> from siglink.contracts.verdict import Problem, Severity, Verdict
+>>> missing = Problem("C1", "crc32", "a defined function", "missing", Severity.INCOMPATIBLE)
+>>> error = NativeLinkError("libz.so.1", "/lib/libz.so.1", Verdict((missing,)))
+>>> print(error.message)
+cannot link libz.so.1 (/lib/libz.so.1)
+  C1 crc32: expected a defined function, found missing (incompatible)
+>>> error.symbols
+('crc32',)
 """
 
 from __future__ import annotations

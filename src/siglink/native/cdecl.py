@@ -158,6 +158,13 @@ def type_text(t: Json, expand: bool = False) -> str:
     """C spelling of a TYPE document: ``const unsigned char *``, ``struct point``.
 
     Typedef names are kept unless ``expand`` is true.
+
+    >>> uchar = {"kind": "int", "name": "unsigned char", "const": True}
+    >>> type_text({"kind": "pointer", "to": uchar})
+    'const unsigned char *'
+    >>> size = {"kind": "int", "name": "unsigned long", "typedef": "size_t"}
+    >>> type_text(size), type_text(size, expand=True)
+    ('size_t', 'unsigned long')
     """
     quals = " ".join(q for q in ("const", "volatile") if t.get(q))
     kind = t.get("kind")

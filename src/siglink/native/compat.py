@@ -130,7 +130,19 @@ def check_library(
 def check_function(
     expected: Mapping[str, Any], provided: Mapping[str, Any], name: str
 ) -> Verdict:
-    """Function ``name`` of one declarations document against another's."""
+    """Function ``name`` of one declarations document against another's.
+
+    >>> int_ = {"kind": "int", "name": "int", "size": 4, "align": 4, "signed": True}
+    >>> long_ = {"kind": "int", "name": "long", "size": 8, "align": 8, "signed": True}
+    >>> def decls(param, t):
+    ...     return {"functions": {"f": {"return": int_, "variadic": False,
+    ...                                 "params": [{"name": param, "type": t}]}}}
+    >>> verdict = check_function(decls("n", int_), decls("count", long_), "f")
+    >>> for problem in verdict.problems:
+    ...     print(problem.explain())
+    C4 f param 1 (n): expected int, found long; size 4 became 8; alignment 4 became 8 (incompatible)
+    C12 f param 1 (n): expected n, found count; parameter renamed (harmless)
+    """
     checker = _Checker(expected, provided)
     problems = checker.function(expected["functions"][name], provided["functions"][name], name)
     problems += checker.structs()

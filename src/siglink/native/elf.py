@@ -105,6 +105,11 @@ class Symbol:
         """A plain ``dlsym`` finds it: unversioned, or with a default version (``@@``).
 
         A symbol left only under hidden versions (``sym@OLD``) serves old binaries only.
+
+        >>> Symbol("crc32", True, "ZLIB_1.2.0", ("ZLIB_1.2.0",)).linkable
+        True
+        >>> Symbol("old_api", True, None, ("LIB_1.0",)).linkable
+        False
         """
         return self.default is not None or not self.versions
 
@@ -129,7 +134,11 @@ class ElfFile:
 
     @property
     def description(self) -> str:
-        """``ELF64 x86_64 (little-endian)``."""
+        """``ELF64 x86_64 (little-endian)``.
+
+        >>> ElfFile("libdemo.so", 64, "little", 62).description
+        'ELF64 x86_64 (little-endian)'
+        """
         return f"ELF{self.elf_class} {self.machine_name} ({self.byteorder}-endian)"
 
     def section(self, name: str) -> bytes | None:

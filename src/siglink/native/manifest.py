@@ -101,7 +101,11 @@ def _guess(filename: str, soname: str | None) -> tuple[str, str]:
 
 
 def sidecar_path(library: str | os.PathLike[str]) -> Path:
-    """``LIB.so.siglink.json`` beside the library."""
+    """``LIB.so.siglink.json`` beside the library.
+
+    >>> sidecar_path("/opt/lib/libz.so.1").as_posix()
+    '/opt/lib/libz.so.1.siglink.json'
+    """
     return Path(os.fspath(library) + SIDECAR_SUFFIX)
 
 

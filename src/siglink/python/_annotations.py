@@ -119,7 +119,15 @@ def is_type_expression(value: griffe.Expr) -> bool:
 
 
 def render(expr: str | griffe.Expr, table: AliasTable) -> str:
-    """Annotation text with every name qualified and the library's aliases expanded."""
+    """Annotation text with every name qualified and the library's aliases expanded.
+
+    >>> code = "import typing as _t\\n_Key = _t.Union[str, bytes]\\ndef sign(key: _Key): ..."
+    >>> with griffe.temporary_visited_module(code, module_name="signer") as module:
+    ...     table = AliasTable({})
+    ...     table.add_module(module)
+    ...     print(render(module["sign"].parameters["key"].annotation, table))
+    typing.Union[str, bytes]
+    """
     out: list[str] = []
     _render(expr, table, out, 0, (), None)
     return "".join(out)

@@ -32,7 +32,19 @@ _IMPORT_ERRORS: Final = frozenset({"ImportError", "ModuleNotFoundError", "Except
 
 
 class Bindings(griffe.Extension):
-    """A griffe extension completing each module's names (see the module docstring)."""
+    """A griffe extension completing each module's names (see the module docstring).
+
+    >>> bindings = Bindings()
+    >>> code = "\\n".join(["HORIZONTAL, VERTICAL = 1, 2", "try:",
+    ...                   "    from fast._speedups import escape", "except ImportError:",
+    ...                   "    from fast._native import escape"])
+    >>> with griffe.temporary_visited_module(
+    ...         code, module_name="layout", extensions=griffe.load_extensions(bindings)) as m:
+    ...     print(sorted(m.members))
+    ['HORIZONTAL', 'VERTICAL', 'escape']
+    >>> bindings.alternatives
+    {'layout.escape': ('fast._speedups.escape', 'fast._native.escape')}
+    """
 
     def __init__(self) -> None:
         super().__init__()

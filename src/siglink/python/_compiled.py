@@ -185,7 +185,15 @@ def inspect_compiled(
 
 
 def _validated(stdout: bytes, modules: Sequence[str]) -> dict[str, Any]:
-    """The probe's JSON, checked to be exactly the shape it prints (else :class:`_Rejected`)."""
+    """The probe's JSON, checked to be exactly the shape it prints (else :class:`_Rejected`).
+
+    >>> out = b'{"fast": {"members": {"crc": {"kind": "function", "signature": "(data)"}}}}'
+    >>> _validated(out, ["fast"])["fast"]["members"]["crc"]["kind"]
+    'function'
+    >>> _validated(b'{"fast": {"members": {"not a name": {"kind": "function"}}}}', ["fast"])
+    Traceback (most recent call last):
+    siglink.python._compiled._Rejected: fast: 'not a name' is not an identifier
+    """
     try:
         data = json.loads(stdout.decode("utf-8"))
     except (ValueError, RecursionError) as e:

@@ -94,7 +94,14 @@ def evaluate_all(
     module_all: Callable[[str], tuple[str, ...] | None],
 ) -> AllResult:
     """Evaluate ``__all__`` in ``source``; ``module_all(local_dotted_name)`` gives the
-    ``__all__`` of the module a local name refers to (``None`` when unknown)."""
+    ``__all__`` of the module a local name refers to (``None`` when unknown).
+
+    >>> source = "from . import sub\\n__all__ = ['f'] + list(sub.__all__)\\n__all__ += ['g']"
+    >>> evaluate_all(source, {"sub": ("a", "b")}.get).names
+    ('f', 'a', 'b', 'g')
+    >>> evaluate_all("__all__ = make_names()", {}.get)
+    AllResult(names=None, unreadable_line=1)
+    """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

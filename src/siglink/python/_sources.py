@@ -70,6 +70,16 @@ def open_target(target: str | os.PathLike[str]) -> Iterator[Source | Manifest]:
 
     :raises ExtractionError: the target is missing or not a readable library.
     :raises ManifestError: a manifest file that is corrupt or of a newer format.
+
+    A single module is a library of its own, its version read from ``__version__``:
+
+    >>> import shutil, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "greet.py").write_text("__version__ = '0.3'")
+    >>> with open_target(folder / "greet.py") as source:
+    ...     print(source.name, source.version, source.packages, list(source.files))
+    greet 0.3 ('greet',) ['greet.py']
+    >>> shutil.rmtree(folder)
     """
     label = os.fspath(target)
     path = Path(label)

@@ -102,6 +102,16 @@ def extract_tree(
 
     Without ``packages``, ``name`` or ``version``, they are read from the ``*.dist-info`` in
     ``root`` (as in an unpacked wheel).
+
+    >>> import shutil, tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "greet.py").write_text("def hello(name: str, *, loud: bool = False) -> str:"
+    ...                                    " return name")
+    >>> manifest = extract_tree(root, ["greet"], name="greet", version="1.0")
+    >>> hello = manifest.exports["greet.hello"]
+    >>> hello.kind, str(hello.signature)
+    (<ExportKind.FUNCTION: 'function'>, '(name: str, *, loud: bool = ...) -> str')
+    >>> shutil.rmtree(root)
     """
     root = Path(root)
     if packages is None or name is None or version is None:

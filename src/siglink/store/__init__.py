@@ -1,4 +1,17 @@
-"""The store: versions of libraries side by side, an SQLite index, a generation counter."""
+"""The store: versions of libraries side by side, an SQLite index, a generation counter.
+
+Opening a store creates nothing; the first change does, and each change bumps the generation:
+
+>>> import shutil, tempfile
+>>> root = tempfile.mkdtemp()
+>>> store = Store(root + "/store")
+>>> store.exists, store.names(), store.generation
+(False, [], 0)
+>>> store.bump(), store.exists
+(1, True)
+>>> store.close()
+>>> shutil.rmtree(root)
+"""
 
 from __future__ import annotations
 

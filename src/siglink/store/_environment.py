@@ -46,7 +46,14 @@ def _top_level(dist: metadata.Distribution) -> tuple[str, ...]:
 
 
 def environment_versions() -> dict[str, list[StoredVersion]]:
-    """Installed distributions by normalized name (the first on ``sys.path`` wins a tie)."""
+    """Installed distributions by normalized name (the first on ``sys.path`` wins a tie).
+
+    siglink's own dependency ``packaging`` is one, read from its metadata:
+
+    >>> packaging = environment_versions()["packaging"][0]
+    >>> packaging.source, packaging.top_level, packaging.yanked
+    ('environment', ('packaging',), None)
+    """
     found: dict[str, list[StoredVersion]] = {}
     for dist in metadata.distributions():
         raw_name = dist.metadata["Name"]
