@@ -195,8 +195,9 @@ def _stable(table: str, row: tuple[object, ...]) -> tuple[object, ...]:
                 out.append(value)
                 continue
             if isinstance(table_of, dict):
-                value = json.dumps({k: v for k, v in table_of.items()
-                                    if not str(k).endswith(".pyc")}, sort_keys=True).encode()
+                out.append(json.dumps({k: v for k, v in table_of.items()
+                                       if not str(k).endswith(".pyc")}, sort_keys=True).encode())
+                continue
         out.append(value)
     return tuple(out)
 
