@@ -166,7 +166,8 @@ def _options(binds: Sequence[tuple[Path, str]], limits: Limits, info: int) -> li
         else:
             options += ["--ro-bind-try", path, path]
     for prefix in dict.fromkeys((sys.base_prefix, sys.prefix, sys.exec_prefix)):
-        if not prefix.startswith(("/usr/", "/tmp/")) and prefix != "/usr":
+        # after the private /tmp: a virtual environment under /tmp is bound over it
+        if not prefix.startswith("/usr/") and prefix != "/usr":
             options += ["--ro-bind-try", prefix, prefix]
     for source, target in binds:
         options += ["--ro-bind", os.fspath(source), target]

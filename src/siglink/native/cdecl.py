@@ -53,6 +53,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from siglink._files import write_atomic
 from siglink.native._builder import SCHEMA, Builder
 from siglink.native._cpp import CPP_SHIMS, HeaderError, locate_header, run, tool
 from siglink.native._macros import defines as header_defines
@@ -146,9 +147,7 @@ def describe(
         if cached is not None:
             try:
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                part = cached.with_suffix(f".{os.getpid()}.tmp")
-                part.write_text(json.dumps(result))
-                part.replace(cached)
+                write_atomic(cached, json.dumps(result).encode(), durable=False)
             except OSError:
                 pass
         return result

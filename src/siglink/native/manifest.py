@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from siglink._files import write_atomic
 from siglink.contracts.manifest import Manifest, Unit
 from siglink.errors import ManifestError, NativeError
 from siglink.native.cdecl import describe
@@ -175,20 +177,12 @@ def embed(
             raise NativeError(f"{source}: objcopy failed: {result.stderr.strip()}")
         # Write beside the target, then rename: a process that has the old file mapped keeps
         # it, and no reader ever sees half a library.
-        part: Path | None = None
         try:
             if output is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)  # -o out/lib.so makes out/
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".siglink-tmp",
-                                        dir=target.parent)
-            os.close(fd)
-            part = Path(name)
-            shutil.copyfile(staged, part)
-            shutil.copymode(source, part)  # follows a symlink: the real file's mode
-            os.replace(part, target)
+            # the real file's mode (os.stat follows a symlink)
+            write_atomic(target, staged.read_bytes(), mode=stat.S_IMODE(os.stat(source).st_mode))
         except OSError as e:
-            if part is not None:
-                part.unlink(missing_ok=True)
             raise NativeError(f"{target}: cannot write the library ({e.strerror})") from None
     return target
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from siglink._files import write_atomic
 from siglink.contracts.manifest import Manifest
 from siglink.plugins.build import spec_exports
 from siglink.plugins.discovery import discover
@@ -58,13 +59,12 @@ class FailureLog:
             return
         data = self.read()
         data[failure.plugin] = failure.to_json()
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode(),
+                         durable=False)
         except OSError:
-            tmp.unlink(missing_ok=True)
+            pass  # the host runs on
 
 
 @dataclass(frozen=True)
