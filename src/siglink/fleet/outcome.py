@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from siglink.errors import LinkError, SiglinkError
+from siglink.store import version_key
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
@@ -36,12 +36,6 @@ Status = Literal["move", "stay", "stop", "refused"]
 def __dir__() -> list[str]:
     return list(__all__)
 
-
-def _key(version: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,7 @@ class Overlay:
             reason = self.yanked.get((name, version))
             out.append(dataclasses.replace(stored, yanked=reason)
                        if reason is not None and not stored.yanked else stored)
-        return sorted(out, key=lambda v: _key(v.version), reverse=True)
+        return sorted(out, key=lambda v: version_key(v.version), reverse=True)
 
     def providers(self, module: str) -> list[str]:
         found = list(self.base.providers(module))
@@ -134,7 +128,8 @@ def _held(source: LinkSource, plan: LinkPlan) -> tuple[Held, ...]:
 
     out = []
     for name, lib in sorted(plan.links.items()):
-        newer = [v for v in source.versions(name) if _key(v.version) > _key(lib.version)]
+        newer = [v for v in source.versions(name)
+                 if version_key(v.version) > version_key(lib.version)]
         if not newer:
             continue
         newest = newer[0].version

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from siglink.errors import FetchError
+from siglink.store import version_key
 
 if TYPE_CHECKING:
     from siglink.fleet.install import Step
@@ -36,12 +36,6 @@ __all__ = ["Newer", "Survey", "newest_on_index", "survey"]
 def __dir__() -> list[str]:
     return list(__all__)
 
-
-def _key(version: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 @dataclass(frozen=True)
@@ -131,9 +125,9 @@ def survey(
         found = latest.get(name)
         if found is None:
             continue
-        in_store = any(n == name and _key(v) == _key(found) for n, v in have)
-        if _key(found) > _key(version) and not in_store:
+        in_store = any(n == name and version_key(v) == version_key(found) for n, v in have)
+        if version_key(found) > version_key(version) and not in_store:
             newer.append(Newer(name, version, found))
         else:
-            current[name] = version if _key(version) >= _key(found) else found
+            current[name] = version if version_key(version) >= version_key(found) else found
     return Survey(tuple(sorted(stored)), tuple(newer), current, absent)

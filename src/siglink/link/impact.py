@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from siglink.errors import SiglinkError
 from siglink.link.change import AppImpact, describe
 from siglink.link.plan import compute, effective_policy, read_app_manifest
 from siglink.link.resolve import LinkSource, ManifestView, StoreSource
+from siglink.store import version_key
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
@@ -32,12 +32,6 @@ __all__ = ["AppImpact", "describe", "predict"]
 def __dir__() -> list[str]:
     return list(__all__)
 
-
-def _key(version: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 class _Overlay:
@@ -65,7 +59,7 @@ class _Overlay:
         for version, stored in found.items():
             yanked = (name, version) in self.yanked and not stored.yanked
             out.append(dataclasses.replace(stored, yanked=self.reason) if yanked else stored)
-        out.sort(key=lambda v: _key(v.version), reverse=True)
+        out.sort(key=lambda v: version_key(v.version), reverse=True)
         return out
 
     def providers(self, module: str) -> list[str]:

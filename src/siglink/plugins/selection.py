@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from siglink.contracts.manifest import Export, Manifest
 from siglink.contracts.verdict import Severity, Verdict
 from siglink.plugins.checking import check_implementation, check_imports, spec_classes
 from siglink.plugins.records import Fault, PluginRecord
+from siglink.store import version_key
 
 __all__ = ["Outcome", "Status", "select"]
 
@@ -79,12 +79,6 @@ class Outcome:
             data["verdict"] = self.verdict.to_json()
         return data
 
-
-def _version_key(version: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 def _cycles(records: Sequence[PluginRecord]) -> dict[int, str]:
@@ -150,7 +144,7 @@ def select(
         outcomes[i] = _check(point, spec, r, host)
     done = [o for o in outcomes if o is not None]
     # Newest non-rejected version of each name is selected; older ones are superseded.
-    order = sorted(range(len(done)), key=lambda k: _version_key(done[k].record.version),
+    order = sorted(range(len(done)), key=lambda k: version_key(done[k].record.version),
                    reverse=True)
     taken: set[str] = set()
     for k in order:

@@ -15,6 +15,7 @@ Opening a store creates nothing; the first change does, and each change bumps th
 
 from __future__ import annotations
 
+from siglink.store._records import version_key
 from siglink.store.store import (
     DamagedIndexError,
     InstallResult,
@@ -35,6 +36,7 @@ __all__ = [
     "StoredVersion",
     "app_display",
     "default_root",
+    "version_key",
 ]
 
 
