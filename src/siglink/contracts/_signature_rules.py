@@ -214,21 +214,33 @@ def _structure(
     out = _Findings()
     ei = expected.index
     pi = provided.index
-    epos = ei.pos
+    settled: set[str] = set()  # parameters of ``provided`` already accounted for
+    _expected_positional(out, ei, pi, settled, strict=strict, classes=classes)
+    _added_positional(out, ei, pi, settled, strict=strict, classes=classes)
+    _expected_keyword_only(out, ei, pi, settled, strict=strict, classes=classes)
+    _added_keyword_only(out, ei, pi, settled, classes)
+    _variadics(out, ei, pi, classes)
+    if ei.returns is None or ei.returns != pi.returns:
+        _result_type(out, "return", expected.returns, provided.returns, classes)
+    elif expected.returns is not None and unverified_parts(expected.returns):
+        out.unverified.append(f"return: {ei.returns}")
+    return out
+
+
+def _expected_positional(
+    out: _Findings, ei: _Index, pi: _Index, settled: set[str], *, strict: bool,
+    classes: ClassGraph | None,
+) -> None:
+    """Step 1: every positional slot of the expected signature."""
     ppos = pi.pos
-    e_star = ei.var_pos
     e_kw = ei.var_kw
     p_star = pi.var_pos
     p_kw = pi.var_kw
-    n_epos = len(epos)
     n_ppos = len(ppos)
     e_names = ei.names
     p_names = pi.names
     p_by_name = pi.by_name
-    settled: set[str] = set()  # parameters of ``provided`` already accounted for
-
-    # 1. Every positional slot of the expected signature.
-    for i, e in enumerate(epos):
+    for i, e in enumerate(ei.pos):
         p = ppos[i] if i < n_ppos else None
         if p is not None and p.name == e.name:
             settled.add(p.name)
@@ -275,8 +287,16 @@ def _structure(
         if q is not None:
             settled.add(q.name)
 
-    # 2. Positional parameters only the provided signature has.
-    for j in range(n_epos, n_ppos):
+
+def _added_positional(
+    out: _Findings, ei: _Index, pi: _Index, settled: set[str], *, strict: bool,
+    classes: ClassGraph | None,
+) -> None:
+    """Step 2: positional parameters only the provided signature has."""
+    ppos = pi.pos
+    e_star = ei.var_pos
+    e_kw = ei.var_kw
+    for j in range(len(ei.pos), len(ppos)):
         p = ppos[j]
         if p.name in settled:
             continue
@@ -315,9 +335,15 @@ def _structure(
             _argument_type(out, path, e_kw.annotation, p.annotation, classes,
                            _passed(None, p.name))
 
-    # 3. Keyword-only parameters of the expected signature.
+
+def _expected_keyword_only(
+    out: _Findings, ei: _Index, pi: _Index, settled: set[str], *, strict: bool,
+    classes: ClassGraph | None,
+) -> None:
+    """Step 3: keyword-only parameters of the expected signature."""
+    p_kw = pi.var_kw
     for e in ei.kwonly:
-        p = p_by_name.get(e.name)
+        p = pi.by_name.get(e.name)
         path = f"param {e.name}"
         if p is None:
             if p_kw is not None:
@@ -335,9 +361,14 @@ def _structure(
             out.add(Rule.P4, path, _kind(e), f"position {pi.pos_index[p.name] + 1}", _BREAK,
                     "now also filled by positional arguments", _passed(None, e.name))
 
-    # 4. Keyword-only parameters only the provided signature has.
+
+def _added_keyword_only(
+    out: _Findings, ei: _Index, pi: _Index, settled: set[str], classes: ClassGraph | None
+) -> None:
+    """Step 4: keyword-only parameters only the provided signature has."""
+    e_kw = ei.var_kw
     for p in pi.kwonly:
-        if p.name in settled or p.name in e_names:
+        if p.name in settled or p.name in ei.names:
             continue
         path = f"param {p.name}"
         if p.default is None:
@@ -349,7 +380,14 @@ def _structure(
             _argument_type(out, path, e_kw.annotation, p.annotation, classes,
                            _passed(None, p.name))
 
-    # 5. *args and **kwargs.
+
+def _variadics(out: _Findings, ei: _Index, pi: _Index, classes: ClassGraph | None) -> None:
+    """Step 5: *args and **kwargs."""
+    e_star = ei.var_pos
+    e_kw = ei.var_kw
+    p_star = pi.var_pos
+    p_kw = pi.var_kw
+    n_epos = len(ei.pos)
     if e_star is not None:
         path = f"param *{e_star.name}"
         if p_star is None:
@@ -368,12 +406,6 @@ def _structure(
             _variadic_type(out, path, e_kw, p_kw, classes, use)
     elif p_kw is not None:
         out.add(Rule.P19, f"param **{p_kw.name}", "absent", p_kw, _OK, "**kwargs added")
-
-    if ei.returns is None or ei.returns != pi.returns:
-        _result_type(out, "return", expected.returns, provided.returns, classes)
-    elif expected.returns is not None and unverified_parts(expected.returns):
-        out.unverified.append(f"return: {ei.returns}")
-    return out
 
 
 def _positional_kind(out: _Findings, e: Param, p: Param, e_has_kwargs: bool) -> None:

@@ -116,6 +116,19 @@ def _versions_text(versions: Sequence[str]) -> str:
     return versions[0] if len(versions) == 1 else ", ".join(versions[:-1]) + " and " + versions[-1]
 
 
+class _Tally:
+    """What the versions of one package tell about each other while they are judged."""
+
+    def __init__(self) -> None:
+        self.considered: list[str] = []
+        # kind of exclusion -> versions; and the excluded versions that would otherwise serve
+        self.excluded: dict[str, list[str]] = {}
+        self.would_serve: dict[str, list[str]] = {}
+        # "flask 3.0.0 requires werkzeug>=3.0.0" -> the versions that requirement refuses
+        self.conflicts: dict[str, list[str]] = {}
+        self.missing: dict[str, list[str]] = {}  # a used name -> the versions that lack it
+
+
 class LinkFailure:
     """Why a link was refused: the text of :class:`~siglink.errors.LinkError` (a linker's
     undefined-reference list) and a one-line :attr:`summary`, for people and for the store's
@@ -179,86 +192,102 @@ class LinkFailure:
         return "; ".join(self.summaries)
 
     def _explain(self, provider: _Provider, name: str, reqs: Sequence[Requirement]) -> None:
-        app, lines = self.app, self.lines
-        undefined = self.unsatisfied.setdefault(name, {})
-        rejected = self.rejected.setdefault(name, [])
+        """One package no version of which serves every consumer: the lines and summary."""
         versions = list(provider.source.versions(name))
-        lines.append(f"  {name}: no version satisfies every consumer")
-        for req in reqs:
-            who = _consumer_label(req.consumer, app)
-            spec = f" {req.specifier}" if req.specifier else ""
-            used = [i.path for i in req.imports if _checked(i)]
-            lines.append(f"    needed by {who}{spec}" + (f": uses {_some(used)}" if used else ""))
+        self._list_consumers(name, reqs)
         if not versions:
-            lines.append(f"    {name} is not in the store (siglink install {name})")
+            self.lines.append(f"    {name} is not in the store (siglink install {name})")
             self.summaries.append(f"{name} is not in the store")
             return
-        considered: list[str] = []
-        # kind of exclusion -> versions; and the excluded versions that would otherwise serve
-        excluded: dict[str, list[str]] = {}
-        would_serve: dict[str, list[str]] = {}
-        # "flask 3.0.0 requires werkzeug>=3.0.0" -> the versions that requirement refuses
-        conflicts: dict[str, list[str]] = {}
-        missing: dict[str, list[str]] = {}  # a used name -> the versions that lack it
+        tally = _Tally()
         for stored in versions:
-            candidate = provider.candidate(stored)
-            problems: list[str] = []
-            refusals = [(req, provider.refusal(req, candidate)) for req in reqs]
-            intrinsic = provider.intrinsic_refusal(stored)
-            if intrinsic is not None:
-                kind = _excluded_kind(intrinsic)
-                excluded.setdefault(kind, []).append(stored.version)
-                if all(refusal is None for _, refusal in refusals):
-                    would_serve.setdefault(kind, []).append(stored.version)
-                    hint = " (--allow-yanked)" if kind == "yanked" else ""
-                    intrinsic += f"; otherwise compatible{hint}"
-                lines.append(f"    {name} {stored.version}: {intrinsic}")
-                rejected.append((stored.version, intrinsic))
+            self._judge(provider, name, reqs, stored, tally)
+        self._conclude(name, versions, tally)
+
+    def _list_consumers(self, name: str, reqs: Sequence[Requirement]) -> None:
+        """The heading for ``name`` and one line per consumer that needs it."""
+        self.unsatisfied.setdefault(name, {})
+        self.rejected.setdefault(name, [])
+        self.lines.append(f"  {name}: no version satisfies every consumer")
+        for req in reqs:
+            who = _consumer_label(req.consumer, self.app)
+            spec = f" {req.specifier}" if req.specifier else ""
+            used = [i.path for i in req.imports if _checked(i)]
+            uses = f": uses {_some(used)}" if used else ""
+            self.lines.append(f"    needed by {who}{spec}{uses}")
+
+    def _judge(
+        self, provider: _Provider, name: str, reqs: Sequence[Requirement],
+        stored: StoredVersion, tally: _Tally,
+    ) -> None:
+        """Why one stored version of ``name`` was refused, recorded in ``tally`` and the lines."""
+        app, lines = self.app, self.lines
+        undefined = self.unsatisfied[name]
+        rejected = self.rejected[name]
+        candidate = provider.candidate(stored)
+        problems: list[str] = []
+        refusals = [(req, provider.refusal(req, candidate)) for req in reqs]
+        intrinsic = provider.intrinsic_refusal(stored)
+        if intrinsic is not None:
+            kind = _excluded_kind(intrinsic)
+            tally.excluded.setdefault(kind, []).append(stored.version)
+            if all(refusal is None for _, refusal in refusals):
+                tally.would_serve.setdefault(kind, []).append(stored.version)
+                hint = " (--allow-yanked)" if kind == "yanked" else ""
+                intrinsic += f"; otherwise compatible{hint}"
+            lines.append(f"    {name} {stored.version}: {intrinsic}")
+            rejected.append((stored.version, intrinsic))
+            return
+        tally.considered.append(stored.version)
+        verdicts: list[Verdict] = []
+        for req, refusal in refusals:
+            if refusal is None:
                 continue
-            considered.append(stored.version)
-            verdicts: list[Verdict] = []
-            for req, refusal in refusals:
-                if refusal is None:
-                    continue
-                who = _consumer_label(req.consumer, app)
-                if refusal.verdict is None:
-                    why = f" ({req.why})" if req.why and req.why != "policy semver" else ""
-                    policy = " (policy semver)" if req.why == "policy semver" else ""
-                    text = f"{who.replace('==', ' ')} requires {name}{req.specifier}"
-                    conflicts.setdefault(text + policy, []).append(stored.version)
-                    problems.append(text + (why or policy))
-                    continue
-                verdicts.append(refusal.verdict.prefixed(
-                    "" if req.consumer == app else req.consumer))
-                for problem in refusal.verdict.incompatible:
-                    problems.append(_problem_text(problem, who, name, stored.version))
-                    path = problem.path.split(" ", 1)[0]
-                    refused_by = undefined.setdefault(path, [])
-                    if stored.version not in refused_by:
-                        refused_by.append(stored.version)
-                    if problem.rule is Rule.P1 and problem.expected == _USED:
-                        missing.setdefault(path, []).append(stored.version)
-            if not problems:
-                problems.append("acceptable to these consumers, but conflicts with another "
-                                "library's requirements")
-            by_spec = any(r is not None and r.verdict is None for _, r in refusals)
-            rejected.append((stored.version, Verdict.merge(verdicts) if verdicts and not by_spec
-                             else "; ".join(problems)))
-            lines.append(f"    {name} {stored.version}: refused")
-            shown = problems if len(problems) <= 12 else problems[:10]
-            lines.extend(f"      {p}" for p in shown)
-            if len(shown) < len(problems):
-                lines.append(f"      and {len(problems) - len(shown)} more problems")
+            who = _consumer_label(req.consumer, app)
+            if refusal.verdict is None:
+                why = f" ({req.why})" if req.why and req.why != "policy semver" else ""
+                policy = " (policy semver)" if req.why == "policy semver" else ""
+                text = f"{who.replace('==', ' ')} requires {name}{req.specifier}"
+                tally.conflicts.setdefault(text + policy, []).append(stored.version)
+                problems.append(text + (why or policy))
+                continue
+            verdicts.append(refusal.verdict.prefixed(
+                "" if req.consumer == app else req.consumer))
+            for problem in refusal.verdict.incompatible:
+                problems.append(_problem_text(problem, who, name, stored.version))
+                path = problem.path.split(" ", 1)[0]
+                refused_by = undefined.setdefault(path, [])
+                if stored.version not in refused_by:
+                    refused_by.append(stored.version)
+                if problem.rule is Rule.P1 and problem.expected == _USED:
+                    tally.missing.setdefault(path, []).append(stored.version)
+        if not problems:
+            problems.append("acceptable to these consumers, but conflicts with another "
+                            "library's requirements")
+        by_spec = any(r is not None and r.verdict is None for _, r in refusals)
+        rejected.append((stored.version, Verdict.merge(verdicts) if verdicts and not by_spec
+                         else "; ".join(problems)))
+        lines.append(f"    {name} {stored.version}: refused")
+        shown = problems if len(problems) <= 12 else problems[:10]
+        lines.extend(f"      {p}" for p in shown)
+        if len(shown) < len(problems):
+            lines.append(f"      and {len(problems) - len(shown)} more problems")
+
+    def _conclude(self, name: str, versions: Sequence[StoredVersion], tally: _Tally) -> None:
+        """The closing lines and the summary for ``name`` once every version was judged."""
+        lines = self.lines
+        undefined = self.unsatisfied[name]
+        considered, excluded, missing = tally.considered, tally.excluded, tally.missing
         tail = ""
         for kind, vs in excluded.items():
-            serving = would_serve.get(kind, [])
+            serving = tally.would_serve.get(kind, [])
             tail += f"; {_versions_text(vs)} {'is' if len(vs) == 1 else 'are'} {kind}"
             if serving == vs:
                 tail += " (otherwise compatible)"
             elif serving:
                 tail += f" ({_versions_text(serving)} otherwise compatible)"
         conflict = "; ".join(f"{text} (refuses {_versions_text(vs)})"
-                             for text, vs in conflicts.items())
+                             for text, vs in tally.conflicts.items())
         if undefined:
             def where(path: str, refused_in: list[str]) -> str:
                 if missing.get(path) == refused_in and len(refused_in) == len(considered):
