@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from siglink.errors import BadInputError, SiglinkError
+from siglink.errors import BadInputError
 from siglink.store._records import StoredVersion
 
 if TYPE_CHECKING:
@@ -93,10 +93,8 @@ def extract_installed(
 
     try:
         manifest = extract(stored.name, name=stored.name, version=stored.version)
-    except SiglinkError:
-        raise
-    except Exception as e:
-        raise BadInputError(f"{stored}: cannot read its exports ({e})") from e
+    except OSError as e:  # a file of the distribution that cannot be read: bad input
+        raise BadInputError(f"{stored}: cannot read its exports ({e.strerror or e})") from e
     if modules_of is None or not stored.requires or manifest.imports:
         return manifest
     from siglink.store._imports import library_imports
