@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from siglink.cli._install_notes import install_warnings, shown
 from siglink.cli.main import store_option
 
 if TYPE_CHECKING:
@@ -202,52 +203,6 @@ def _store_steps(step: Any) -> Any:
     return progress
 
 
-def _shown(application: str) -> str:
-    """An application for people: relative to the current directory when it is under it (as
-    the store commands show it)."""
-    import os
-
-    if not os.path.isabs(application) or os.getcwd() == os.sep:
-        return application
-    try:
-        relative = os.path.relpath(application)
-    except ValueError:
-        return application
-    if relative.startswith(os.pardir):
-        return application
-    return relative + (os.sep if application.endswith(os.sep) and relative != "." else "")
-
-
-_UNREAD = ("could not be read", "may serve names not read statically")
-
-
-def _install_warnings(store: Store, rows: Sequence[Any]) -> list[str]:
-    """As the store's install says them: each installed version whose Requires-Python
-    excludes this interpreter, and each re-export or base class its exports could not read."""
-    import platform
-
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    out = []
-    for r in rows:
-        wanted = store.get(r.name, r.version).requires_python
-        try:
-            excluded = bool(wanted) and not SpecifierSet(wanted or "").contains(
-                platform.python_version(), prereleases=True)
-        except InvalidSpecifier:
-            excluded = False
-        if excluded:
-            out.append(f"{r.name}=={r.version}: Requires-Python {wanted} excludes this "
-                       "interpreter: it will not be linked here")
-    for r in rows:
-        if r.status != "installed":
-            continue
-        for diagnostic in store.manifest(r.name, r.version).diagnostics:
-            if any(marker in diagnostic.message for marker in _UNREAD):
-                out.append(f"{r.name}=={r.version}: {diagnostic}")
-    return out
-
-
 def _label(versions: dict[str, str] | None, names: Sequence[str], single: bool) -> str:
     versions = versions or {}
     if single:
@@ -259,7 +214,7 @@ def outcome_line(o: AppOutcome, focus: Sequence[str]) -> str:
     """One line for one application: ``APP: 1.0.0 -> 1.0.1``, ``APP: textkit stays on 1.0.1:
     textkit 2.0.0: ...``, ``APP: 1.0.1 -> refused (WHY)``, ``APP: still refused (WHY)``,
     ``APP: unchanged`` (it links none of ``focus``)."""
-    app = _shown(o.app.application)
+    app = shown(o.app.application)
     linked = set(o.before or {}) | set(o.after or {}) | set(o.app.links)
     names = [n for n in focus if n in linked]
     if o.status == "refused":
@@ -342,7 +297,7 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
         raise Interrupted(
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
-    warnings = [*(note for r in rows for note in r.notes), *_install_warnings(store, rows)]
+    warnings = [*(note for r in rows for note in r.notes), *install_warnings(store, rows)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -497,7 +452,7 @@ def _print_findings(findings: Sequence[Any], count: int, no_index: bool) -> None
                   + (f": {a.summary.splitlines()[0]}" if a.summary else ""))
         if f.index_yank is not None:
             print(f"  yanked on the index: {f.index_yank}")
-        print("  linked by: " + (", ".join(_shown(u) for u in f.users) or "no registered "
+        print("  linked by: " + (", ".join(shown(u) for u in f.users) or "no registered "
                                  "application"))
     print(f"{len(findings)} affected version{'s' * (len(findings) != 1)} ({checked})")
 
@@ -559,7 +514,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
         print(f"no registered applications in {store.root}")
         return 0
     table(None, ("APP", "STATUS", "LINKS", "WHY"), [
-        (_shown(r["app"]), r["status"],
+        (shown(r["app"]), r["status"],
          ", ".join(f"{n} {v or '(none)'}" for n, v in r["links"].items()) or "-",
          r["reason"] or "") for r in rows])
     return 0
@@ -584,7 +539,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if app is None:
         raise BadInputError(f"{args.app}: not a registered application (siglink apps lists "
                             "them)")
-    shown = app.application  # before its manifest goes: it tells a -m application
+    application = app.application  # before its manifest goes: it tells a -m application
     store.forget_app(app.app_id)
     removed = None
     area = os.path.join(str(store.root), "apps") + os.sep
@@ -595,10 +550,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
         except FileNotFoundError:
             pass
     if args.json:
-        print_json({"forgotten": shown, "manifest": app.manifest_path,
+        print_json({"forgotten": application, "manifest": app.manifest_path,
                     "manifest_removed": removed is not None})
         return 0
-    print(f"forgot {_shown(shown)}" + (f" (removed {removed})" if removed else ""))
+    print(f"forgot {shown(application)}" + (f" (removed {removed})" if removed else ""))
     return 0
 
 

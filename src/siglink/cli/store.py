@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from siglink.cli._install_notes import install_warnings, shown
 from siglink.cli.main import store_option
 from siglink.errors import BadInputError, SiglinkError
 
@@ -266,22 +267,7 @@ def _print_impact(store: Store, impacts: list[Any], *, as_json: bool, head: Any)
         print(f"no registered applications in {store.root}")
         return
     table(None, ("APP", "STATUS", "REASON"),
-          [(_shown(r["app"]), r["status"], r["reason"]) for r in rows])
-
-
-def _shown(application: str) -> str:
-    """An application for people: relative to the current directory when it is under it."""
-    import os
-
-    if not os.path.isabs(application) or os.getcwd() == os.sep:
-        return application
-    try:
-        relative = os.path.relpath(application)
-    except ValueError:
-        return application
-    if relative.startswith(os.pardir):
-        return application
-    return relative + (os.sep if application.endswith(os.sep) and relative != "." else "")
+          [(shown(r["app"]), r["status"], r["reason"]) for r in rows])
 
 
 def _predict(store: Store, **kwargs: Any) -> list[Any]:
@@ -348,7 +334,7 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
         names = [n for n in focus if n in (before or {}) or n in (after or {})] or list(focus)
         if after is None:
             was = "still refused" if before is None else f"{label(before, names)} -> refused"
-            print(f"  {_shown(row['app'])}: {was} ({row['reason']})")
+            print(f"  {shown(row['app'])}: {was} ({row['reason']})")
             continue
         now = label(after, names)
         if before is None:
@@ -360,7 +346,7 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
         also = [f"{n} {before.get(n) or '(none)'} -> {after.get(n) or '(none)'}"
                 for n in sorted(set(before or {}) | set(after))
                 if n not in names and before is not None and before.get(n) != after.get(n)]
-        print(f"  {_shown(row['app'])}: {text}" + (f" (also {', '.join(also)})" if also else ""))
+        print(f"  {shown(row['app'])}: {text}" + (f" (also {', '.join(also)})" if also else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -408,7 +394,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             f"{done} installed; the applications using it are relinked at their next start"
             if done else "nothing was installed") from e
     warnings = [*(note for r in results for note in r.notes),
-                *_python_excluded(store, results), *_unread(store, results)]
+                *install_warnings(store, results)]
     if args.json:
         print_json({
             "install": [{"name": r.name, "version": r.version, "status": r.status}
@@ -463,45 +449,6 @@ class _ProgressBar:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
-
-
-_UNREAD = ("could not be read", "may serve names not read statically")
-
-
-def _unread(store: Store, results: Any) -> list[str]:
-    """A warning for each re-export or base class an installed version's exports could not
-    read (what it provides is unverified at link time, never absent)."""
-    out = []
-    for r in results:
-        if r.status != "installed":
-            continue
-        for diagnostic in store.manifest(r.name, r.version).diagnostics:
-            if any(marker in diagnostic.message for marker in _UNREAD):
-                out.append(f"{r.name}=={r.version}: {diagnostic}")
-    return out
-
-
-def _python_excluded(store: Store, results: Any) -> list[str]:
-    """A warning for each version whose ``Requires-Python`` excludes this interpreter: it is
-    installed (a shared store serves other interpreters too) but never linked here."""
-    import platform
-
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    out = []
-    for r in results:
-        wanted = store.get(r.name, r.version).requires_python
-        if not wanted:
-            continue
-        try:
-            excluded = not SpecifierSet(wanted).contains(platform.python_version(),
-                                                         prereleases=True)
-        except InvalidSpecifier:
-            continue
-        if excluded:
-            out.append(f"{r.name}=={r.version}: Requires-Python {wanted} excludes this "
-                       "interpreter: it will not be linked here")
-    return out
 
 
 def _has(store: Store, name: str, version: str) -> bool:
@@ -601,7 +548,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("yanked", stored.yanked or "no"),
         ("exports", f"{total}" + (f" ({summary})" if summary else "")),
         ("imports", ", ".join(sorted(manifest.imports)) or "-"),
-        ("used by", ", ".join(_shown(app.application) for app, _ in users) or "-"),
+        ("used by", ", ".join(shown(app.application) for app, _ in users) or "-"),
     ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
@@ -705,7 +652,7 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
     columns = ["APP", "VERSION"] + ["WHY"] * show_note
     rows = []
     for app, linked in users:
-        row = [_shown(app.application), linked or "none (refused)"]
+        row = [shown(app.application), linked or "none (refused)"]
         row += [app.refused or "" if linked is None else ""] * show_note
         rows.append(row)
     table(None, columns, rows)
