@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from siglink._layout import store_root
 from siglink.store import _install, _queries, _registry, _removal, _yanks
-from siglink.store._core import DamagedIndexError, Pause, StoreCore
+from siglink.store._core import DamagedIndexError, Pause, StoreCore, StoreLockedError
 from siglink.store._progress import Progress
 from siglink.store._records import (
     InstallResult,
@@ -53,6 +53,7 @@ __all__ = [
     "Progress",
     "RegisteredApp",
     "Store",
+    "StoreLockedError",
     "StoredVersion",
     "app_display",
     "default_root",
