@@ -94,9 +94,11 @@ def stored(core: StoreCore, row: VersionRow) -> StoredVersion:
 
 def _environment(core: StoreCore) -> dict[str, list[StoredVersion]]:
     if core.environment_versions is None:
-        from siglink.store._environment import environment_versions
+        core.environment_versions = {}
+        if core.environment:  # importlib.metadata (email, socket, ...) only when asked
+            from siglink.store._environment import environment_versions
 
-        core.environment_versions = environment_versions() if core.environment else {}
+            core.environment_versions = environment_versions()
     return core.environment_versions
 
 
