@@ -160,6 +160,29 @@ ARGUMENTS = [
                  klass({"m": method("(item: lib.V) -> bool")}),
                  {"members": ("m",), "arguments": (Arguments(("str",), (), "m"),)},
                  ["P11! member m param item"], id="member-argument-excluded"),
+    # unknown argument types follow the principle for methods as for direct calls
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("",), (), "m"),)},
+                 ["P11? member m param item"], id="member-argument-not-evident"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("",), (), "m"),
+                                                   Arguments(("str",), (), "m"))},
+                 ["P11! member m param item"], id="member-one-unknown-one-excluded"),
+    # a literal passed by keyword, visibly excluded
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments((), (("item", "str"),), "m"),)},
+                 ["P11! member m param item"], id="member-keyword-literal-excluded"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": (CallShape(0, ("x",)),), "calls_complete": True,
+                  "arguments": (Arguments((), (("x", "str"),)),)},
+                 ["P11! param x"], id="keyword-literal-excluded"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True,
+                  "arguments": (Arguments(("",)), Arguments(("bool",)))},
+                 ["P11? param x"], id="unknown-and-admitted"),
 ]
 
 
