@@ -4,7 +4,9 @@ A library's code may run only here (inspecting a compiled module without stubs i
 building an sdist or a project runs its build backend). The program sees a read-only root: the
 system's program directories, the interpreter's prefixes and the paths given as ``binds``; the
 paths given as ``writable`` (a copy the caller made, an output directory) are its only writable
-places besides a private ``/tmp`` (a size-limited tmpfs); no network, no other process, no
+places besides a private ``/tmp`` (a size-limited tmpfs); no network (unless ``network``: then
+the host's network and its resolver and certificate files, for pip resolving against an
+index), no other process, no
 environment but ``PATH``, ``HOME``, ``LANG``, ``PWD`` and what ``env`` adds; it runs as
 ``nobody`` (65534) in new user, PID, IPC, UTS, cgroup and network namespaces, with CPU,
 address-space, file-size and core limits, and a wall-clock timeout. Afterwards the whole
@@ -73,6 +75,11 @@ _SYSTEM: Final = (
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
     "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
 )
+# What a networked program needs besides: name resolution and the system's certificates.
+_NETWORK: Final = (
+    "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf",
+    "/etc/ssl", "/etc/ca-certificates", "/etc/pki",
+)
 
 
 class SandboxUnavailableError(SiglinkError):
@@ -118,9 +125,11 @@ def run(
     writable: Sequence[tuple[Path, str]] = (),
     env: Mapping[str, str] | None = None,
     limits: Limits = Limits(),
+    network: bool = False,
 ) -> Outcome:
     """Run ``argv`` (an absolute program path) in the sandbox; ``binds`` maps a host path to
-    where the program sees it, read-only; ``writable`` likewise, writable.
+    where the program sees it, read-only; ``writable`` likewise, writable; ``network`` shares
+    the host's network (everything else stays private).
 
     :raises SandboxUnavailableError: ``bwrap`` is missing or could not set the sandbox up.
     """
@@ -128,7 +137,7 @@ def run(
     if program is None:
         raise SandboxUnavailableError("bubblewrap (bwrap) is not installed")
     info_read, info_write = os.pipe()
-    options = _options(binds, writable, env or {}, limits, info_write)
+    options = _options(binds, writable, env or {}, limits, info_write, network=network)
     command = [program, *options, "--", *argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
@@ -157,9 +166,11 @@ def run(
 
 
 def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, str]],
-             env: Mapping[str, str], limits: Limits, info: int) -> list[str]:
+             env: Mapping[str, str], limits: Limits, info: int, *,
+             network: bool = False) -> list[str]:
     options = [
-        "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+        "--unshare-all", *(["--share-net"] if network else []), "--unshare-user",
+        "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY),
         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
         "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
@@ -171,6 +182,8 @@ def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, s
             options += ["--symlink", os.readlink(path), path]
         else:
             options += ["--ro-bind-try", path, path]
+    for path in _NETWORK if network else ():
+        options += ["--ro-bind-try", path, path]
     for prefix in dict.fromkeys((sys.base_prefix, sys.prefix, sys.exec_prefix)):
         # after the private /tmp: a virtual environment under /tmp is bound over it
         if not prefix.startswith("/usr/") and prefix != "/usr":

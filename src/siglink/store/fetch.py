@@ -1,8 +1,10 @@
 """Turn an install spec into a wheel file, with pip doing the fetching and the building.
 
-- a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps`` from the
-  configured package index (``--index-url`` passes through, so any PyPI-compatible index can
-  serve a fleet), wheels preferred; an sdist-only release is built into a wheel;
+- a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps
+  --only-binary=:all:`` from the configured package index (``--index-url`` passes through, so
+  any PyPI-compatible index can serve a fleet); a release the index has only as an sdist is
+  downloaded by pip inside the networked sandbox (:func:`_networked_pip`: preparing an sdist's
+  metadata runs its build code) and built into a wheel;
 - a project directory or an sdist file is built with ``pip wheel --no-deps`` inside the
   sandbox of :mod:`siglink._sandbox` (:func:`build_wheel`): a build backend is the project's
   own code. The sandbox has no network: pip builds with ``--no-index`` from a wheelhouse that
@@ -10,9 +12,14 @@
   pip reports missing (downloading a wheel runs nothing), one round per requirement;
 - a dependency closure is resolved by pip's own resolver (:func:`resolve`: ``pip install
   --dry-run --ignore-installed --report``, so ``-r``/``-c`` files, extras, markers and the
-  configured index are read exactly as pip reads them) and its artifacts fetched with
-  ``pip download --no-deps`` of the exact URLs the report names, hashes checked
-  (:func:`download`).
+  configured index are read exactly as pip reads them), wheels only first (preparing a wheel's
+  metadata runs nothing); only when some requirement has no wheel for this interpreter is it
+  resolved again inside the networked sandbox, whose report is then checked as hostile input.
+  Its artifacts are fetched with ``pip download --no-deps`` of the exact URLs the report
+  names, hashes checked (:func:`download`), sdists inside the networked sandbox.
+
+Without a sandbox an sdist-only requirement is refused, unless
+``$SIGLINK_ALLOW_UNSANDBOXED_BUILD`` is ``1``.
 
 A failed build is reported by its cause: the compiler's or build backend's error lines, not
 pip's last line (:func:`pip_reason`). Nothing here touches the store: results land in a
@@ -25,6 +32,8 @@ temporary directory the caller owns.
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
 import re
@@ -285,18 +294,26 @@ def _build_unsandboxed(source: Path, dest: Path, *, index_url: str | None,
 
 
 def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path:
-    """Download ``requirement`` into ``dest`` and return a wheel (built from an sdist if needed).
+    """Download ``requirement`` into ``dest`` and return a wheel (built from an sdist if needed,
+    the sdist downloaded inside the networked sandbox).
 
-    :raises FetchError: the index has no such release, or its sdist does not build.
+    :raises FetchError: the index has no such release, its sdist does not build, or it has
+        only an sdist and no sandbox can run.
     """
     parse_requirement(requirement)
     download = dest / "download"
     download.mkdir(parents=True, exist_ok=True)
-    args = ["download", "--no-deps", "--prefer-binary", "--quiet", "--dest", str(download)]
-    if index_url:
-        args += ["--index-url", index_url]
-    result = _pip([*args, requirement])
-    found = _artifacts(download)
+    args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
+    result = _pip([*args, "--only-binary=:all:", "-vv", "--dest", str(download), requirement])
+    wanted = _sdist_only(result)
+    if wanted:
+        download = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
+        if _unsandboxed(wanted):
+            result = _pip([*args, "--dest", str(download), requirement])
+        else:
+            result = _networked_pip([*args, "--dest", "/siglink/out", requirement], wanted,
+                                    writable=[(download, "/siglink/out")], index_url=index_url)
+    found = [p for p in _artifacts(download) if stat.S_ISREG(p.lstat().st_mode)]
     if result.returncode != 0 or not found:
         raise FetchError(
             f"{requirement}: cannot be fetched from the package index: {pip_reason(result)}"
@@ -403,40 +420,58 @@ def resolve(
                                     path=file) from e
     work.mkdir(parents=True, exist_ok=True)
     report = work / "report.json"
-    args = ["install", "--dry-run", "--ignore-installed", "--report", str(report),
-            "--progress-bar", "off", *_index_args(index_url)]
-    if no_deps:
-        args.append("--no-deps")
+    options = ["--no-deps"] if no_deps else []
     for file in requirement_files:
-        args += ["-r", os.path.abspath(file)]
+        options += ["-r", os.path.abspath(file)]
     for file in constraint_files:
-        args += ["-c", os.path.abspath(file)]
-    result = _pip([*args, *specs])
+        options += ["-c", os.path.abspath(file)]
+    options += specs
+    inputs = [Path(os.path.abspath(f)) for f in [*requirement_files, *constraint_files]]
+    inputs += [Path(os.path.abspath(s)) for s in specs if os.path.isfile(s)]
+    result, inside = _dry_run(options, inputs, report, index_url=index_url)
     what = " ".join([*specs, *(f"-r {f}" for f in requirement_files)]) or "the requirements"
     if result.returncode != 0:
         raise _classify(result, what)
     try:
         data = json.loads(report.read_text())
         items = data["install"]
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise TypeError("its install list is not a list of objects")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise FetchError(f"{what}: pip wrote no readable installation report ({e})") from e
     out = []
-    for item in items:
-        metadata = item.get("metadata", {})
-        info = item.get("download_info", {})
-        url = str(info.get("url", ""))
-        hashes = info.get("archive_info", {}).get("hashes", {}) or {}
-        out.append(Resolved(
-            name=canonicalize_name(str(metadata.get("name", ""))),
-            version=str(metadata.get("version", "")),
-            url=url,
-            path=_file_path(url),
-            sha256=hashes.get("sha256"),
-            requested=bool(item.get("requested")),
-            extras=tuple(item.get("requested_extras") or ()),
-            requires=tuple(metadata.get("requires_dist") or ()),
-        ))
+    try:
+        for item in items:
+            metadata = item.get("metadata", {})
+            info = item.get("download_info", {})
+            url = str(info.get("url", ""))
+            path = _file_path(url)
+            if inside is not None and path is not None:
+                # a report written in the sandbox: a local file must be one siglink bound
+                if str(path) not in inside:
+                    raise FetchError(f"{what}: the sandboxed resolution named a local file "
+                                     f"siglink did not give it ({path}); refused")
+                path = inside[str(path)]
+                url = path.as_uri()
+            hashes = info.get("archive_info", {}).get("hashes", {}) or {}
+            out.append(Resolved(
+                name=canonicalize_name(str(metadata.get("name", ""))),
+                version=str(metadata.get("version", "")),
+                url=url,
+                path=path,
+                sha256=_sha256(hashes.get("sha256")),
+                requested=bool(item.get("requested")),
+                extras=tuple(str(e) for e in item.get("requested_extras") or ()),
+                requires=tuple(str(r) for r in metadata.get("requires_dist") or ()),
+            ))
+    except (AttributeError, TypeError) as e:
+        raise FetchError(f"{what}: pip wrote a malformed installation report ({e})") from e
     return out
+
+
+def _sha256(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) and re.fullmatch(
+        r"[0-9a-fA-F]{64}", value) else None
 
 
 def download(
@@ -458,19 +493,210 @@ def download(
             continue
         url = item.url.split("#", 1)[0]
         remote.append((item, url + (f"#sha256={item.sha256}" if item.sha256 else "")))
-    if remote:
-        dest.mkdir(parents=True, exist_ok=True)
-        result = _pip(["download", "--no-deps", "--progress-bar", "off", "--dest", str(dest),
-                       *_index_args(index_url), *(url for _, url in remote)])
+    if not remote:
+        return found
+    dest.mkdir(parents=True, exist_ok=True)
+    wheels = [(i, u) for i, u in remote if urlsplit(u).path.endswith(".whl")]
+    sdists = [(i, u) for i, u in remote if not urlsplit(u).path.endswith(".whl")]
+    args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
+    for batch in (wheels, sdists):
+        if not batch:
+            continue
+        names = [str(item) for item, _ in batch]
+        folder = dest
+        if batch is wheels:  # downloading a wheel runs nothing
+            result = _pip([*args, "--dest", str(dest), *(url for _, url in batch)])
+        else:  # pip prepares an sdist's metadata: its build code runs
+            folder = Path(tempfile.mkdtemp(prefix="sdists-", dir=dest))
+            if _unsandboxed(names):
+                result = _pip([*args, "--dest", str(folder), *(url for _, url in batch)])
+            else:
+                result = _networked_pip([*args, "--dest", "/siglink/out",
+                                         *(url for _, url in batch)], names,
+                                        writable=[(folder, "/siglink/out")],
+                                        index_url=index_url)
         if result.returncode != 0:
-            names = ", ".join(str(item) for item, _ in remote)
-            raise FetchError(f"{names}: cannot be downloaded: {pip_reason(result)}")
-        for item, url in remote:
-            path = dest / unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-            if not path.is_file():
+            raise FetchError(f"{', '.join(names)}: cannot be downloaded: {pip_reason(result)}")
+        for item, url in batch:
+            path = folder / unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+            if not path.is_file() or not stat.S_ISREG(path.lstat().st_mode):
                 raise FetchError(f"{item}: pip downloaded no {path.name}")
+            if item.sha256 is not None and _digest(path) != item.sha256:
+                raise FetchError(f"{item}: {path.name} does not have the sha256 the index "
+                                 "gave; refused")
             found[str(item)] = path
     return found
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+_NO_SOURCES: Final = re.compile(r"Skipping link: No sources permitted for ([^:\s]+):")
+
+
+def _sdist_only(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The requirements a failed ``--only-binary=:all: -vv`` run of pip could not meet because
+    the index has only sdists of them (pip skipped their sdists, and found nothing else);
+    empty when it failed for another reason or did not fail."""
+    if result.returncode == 0:
+        return []
+    text = result.stdout + "\n" + result.stderr
+    sources = {canonicalize_name(n) for n in _NO_SOURCES.findall(text)}
+    out = []
+    for wanted in dict.fromkeys(_MISSING.findall(text)):
+        try:
+            name = canonicalize_name(Requirement(wanted).name)
+        except InvalidRequirement:
+            continue
+        if name in sources:
+            out.append(wanted)
+    return out
+
+
+def _unsandboxed(wanted: Sequence[str]) -> bool:
+    """True: no sandbox, and the user allowed unsandboxed builds (run pip as before). False:
+    a sandbox can be tried. Refused (FetchError) without either."""
+    if bwrap() is not None:
+        return False
+    if os.environ.get(UNSANDBOXED) == "1":
+        return True
+    raise FetchError(_sdist_refused(wanted, "bubblewrap (bwrap) is not installed"))
+
+
+def _sdist_refused(wanted: Sequence[str], reason: str) -> str:
+    return (f"{', '.join(wanted)}: not fetched: the index has no wheel of it for this "
+            f"interpreter, only an sdist, whose build code pip runs to read its metadata; "
+            f"siglink runs it only in a sandbox, and {reason}; install bubblewrap (apt-get "
+            f"install bubblewrap, dnf install bubblewrap), or set {UNSANDBOXED}=1 to let pip "
+            "run it with your rights")
+
+
+_INDEX_SETTINGS: Final = ("index-url", "extra-index-url", "find-links", "no-index",
+                          "trusted-host", "proxy", "cert", "constraint", "default-timeout",
+                          "retries")
+_LOCATIONS: Final = ("index-url", "extra-index-url", "find-links")  # URLs or local folders
+_FILES: Final = ("cert", "constraint")
+_PROXIES: Final = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+
+
+def _index_env(command: str) -> tuple[dict[str, str], list[tuple[Path, str]]]:
+    """The settings of the user's pip that select and reach the index, read outside (``pip
+    config list``: environment, then ``command``'s section, then ``global``), as environment
+    variables for a sandboxed pip, with the local folders and files they name (a local index,
+    ``find-links`` folders, a certificate bundle, a constraints file) bound read-only."""
+    listed = _pip(["config", "list"])
+    found: dict[str, dict[str, str]] = {}
+    for line in listed.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        section, _, name = key.partition(".")
+        if not sep or name not in _INDEX_SETTINGS:
+            continue
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(parsed, str):
+            found.setdefault(name, {})[section] = parsed
+    env: dict[str, str] = {}
+    binds: list[tuple[Path, str]] = []
+    for name, sections in found.items():
+        chosen = next((sections[s] for s in (":env:", command, "global") if s in sections), None)
+        if chosen is None:
+            continue
+        values = []
+        for entry in chosen.split():
+            local = _file_path(entry) if entry.startswith("file:") else (
+                None if "://" in entry else Path(entry))
+            if local is None:
+                values.append(entry)  # a URL, a host name, a number
+            elif (name in _LOCATIONS and local.is_dir()) or (name in _FILES and local.is_file()):
+                local, target = local.absolute(), f"/siglink/config/{len(binds)}"
+                if name in ("index-url", "extra-index-url"):  # its pages link to ../../files
+                    binds.append((local.parent, target))
+                    target = f"{target}/{local.name}"
+                else:
+                    binds.append((local, target))
+                values.append(Path(target).as_uri() if entry.startswith("file:") else target)
+        if values:
+            env["PIP_" + name.upper().replace("-", "_")] = " ".join(values)
+    for name in _PROXIES:
+        for variant in (name, name.upper()):
+            if variant in os.environ:
+                env[variant] = os.environ[variant]
+    return env, binds
+
+
+NETWORK_LIMITS: Final = BUILD_LIMITS
+"""What one sandboxed pip with network may use: as a build."""
+
+
+def _networked_pip(
+    args: list[str], wanted: Sequence[str], *, binds: Sequence[tuple[Path, str]] = (),
+    writable: Sequence[tuple[Path, str]], index_url: str | None,
+) -> subprocess.CompletedProcess[str]:
+    """``pip ARGS`` inside the sandbox with the network shared (pip needs the index), as a
+    build otherwise: uid 65534, read-only root, private ``/tmp`` and ``HOME``, ``writable`` the
+    only writable binds, limits, the process group killed. The user's index settings are
+    passed explicitly (:func:`_index_env`). ``wanted`` names the sdist-only requirements, for
+    messages.
+
+    :raises FetchError: no sandbox can run (the requirement is refused), or it timed out.
+    """
+    env, config_binds = _index_env(args[0])
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1",
+               PIP_NO_CACHE_DIR="1", PIP_NO_INPUT="1", PYTHONWARNINGS="ignore")
+    if index_url:
+        env.pop("PIP_INDEX_URL", None)
+    if "PIP_NO_BUILD_ISOLATION" in os.environ:  # the user's choice of pip's build isolation
+        env["PIP_NO_BUILD_ISOLATION"] = os.environ["PIP_NO_BUILD_ISOLATION"]
+    argv = [sys.executable, "-m", "pip", *args]
+    try:
+        outcome = sandbox_run(argv, binds=[*config_binds, *binds], writable=writable, env=env,
+                              limits=NETWORK_LIMITS, network=True)
+    except SandboxUnavailableError as e:
+        raise FetchError(_sdist_refused(wanted, e.reason)) from None
+    if outcome.timed_out:
+        raise FetchError(f"{', '.join(wanted)}: pip ran longer than "
+                         f"{NETWORK_LIMITS.wall_seconds:g} s in the sandbox; stopped")
+    return subprocess.CompletedProcess(argv, outcome.returncode,
+                                       outcome.stdout.decode("utf-8", "replace"),
+                                       outcome.stderr.decode("utf-8", "replace"))
+
+
+def _dry_run(
+    options: list[str], inputs: Sequence[Path], report: Path, *, index_url: str | None,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Path] | None]:
+    """``pip install --dry-run --ignore-installed --report REPORT OPTIONS``: wheels only
+    first; when some requirement has only an sdist, again inside the networked sandbox with
+    ``inputs`` (local files named in ``options``) bound read-only. Returns pip's result and,
+    for a sandboxed run, the local paths pip saw mapped back to the files given (its report
+    is then hostile input)."""
+    base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
+            *_index_args(index_url)]
+    first = _pip([*base, "--report", str(report), "--only-binary=:all:", "-vv", *options])
+    wanted = _sdist_only(first)
+    if not wanted:
+        return first, None
+    if _unsandboxed(wanted):
+        return _pip([*base, "--report", str(report), *options]), None
+    inside: dict[str, Path] = {}
+    binds: list[tuple[Path, str]] = []
+    for number, path in enumerate(dict.fromkeys(inputs)):
+        target = f"/siglink/in/{number}/{path.name}"
+        binds.append((path, target))
+        inside[str(path)] = Path(target)
+    out = Path(tempfile.mkdtemp(prefix="sandboxed-", dir=report.parent))
+    moved = [str(inside[o]) if o in inside else o for o in options]
+    result = _networked_pip([*base, "--report", "/siglink/report/report.json", *moved], wanted,
+                            binds=binds, writable=[(out, "/siglink/report")],
+                            index_url=index_url)
+    written = out / "report.json"
+    report.unlink(missing_ok=True)
+    if result.returncode == 0 and not written.is_symlink() and written.is_file():
+        shutil.move(written, report)
+    return result, {str(target): Path(host) for host, target in inside.items()}
 
 
 _YANKED: Final = re.compile(
@@ -502,9 +728,8 @@ def yanked_on_index(
         todo = list(batch)
         while todo:
             report = work / f"yanked-{number}-{len(absent)}.json"
-            result = _pip(["install", "--dry-run", "--no-deps", "--ignore-installed",
-                           "--progress-bar", "off", "--report", str(report),
-                           *_index_args(index_url), *(f"{n}=={v}" for n, v in todo)])
+            result, _ = _dry_run(["--no-deps", *(f"{n}=={v}" for n, v in todo)], [],
+                                 report, index_url=index_url)
             if result.returncode != 0:
                 error = _classify(result, "the stored versions")
                 found = re.match(r"(\S+)==(\S+): cannot be fetched", error.message)

@@ -1,0 +1,183 @@
+"""A release the index has only as an sdist: pip would run its ``setup.py`` (to read its
+metadata) while resolving and downloading. siglink resolves wheels only first, and only when a
+requirement has no wheel does pip resolve and download inside the networked sandbox. Served by
+a real PEP 503 index on the loopback: a hostile sdist asked for by name, or reached as the
+dependency of a wheel, leaves no marker and no process and is installed (built in the
+sandbox), or refused in one line without a sandbox; an install of wheels alone never enters
+the networked sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import shutil
+import stat
+import threading
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from test_build_sandbox import _processes_with, hostile_sdist, needs_bwrap
+
+from conftest import build_wheel
+from siglink.cli.main import main
+from siglink.store import Store
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+def _simple_index(root: Path, artifacts: list[Path]) -> None:
+    """A PEP 503 simple index under ``root/simple`` whose pages link ``root/files``."""
+    files = root / "files"
+    files.mkdir(parents=True)
+    projects: dict[str, list[str]] = {}
+    for artifact in artifacts:
+        shutil.copyfile(artifact, files / artifact.name)
+        project = artifact.name.split("-", 1)[0].replace("_", "-").lower()
+        digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
+        projects.setdefault(project, []).append(
+            f'<a href="../../files/{html.escape(artifact.name)}#sha256={digest}">'
+            f"{html.escape(artifact.name)}</a>")
+    for project, links in projects.items():
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_text(
+            "<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
+    (root / "simple" / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "\n".join(
+        f'<a href="{p}/">{p}</a>' for p in projects) + "\n</body></html>\n")
+
+
+class _Case:
+    """A hostile sdist ``hostile-1.0`` (its ``setup.py`` writes ``markers`` and starts a
+    sleeper carrying ``token``), ``hostdep-1.0`` (a wheel requiring it), ``plainlib-1.0`` (a
+    wheel requiring the wheel ``plaindep-1.0``), served at ``url``; ``log`` records every
+    sandbox started (through a ``bwrap`` wrapper first on ``PATH``)."""
+
+    def __init__(self, tmp_path: Path, url: str, token: str, markers: list[Path],
+                 log: Path) -> None:
+        self.tmp_path, self.url, self.token, self.markers, self.log = (
+            tmp_path, url, token, markers, log)
+
+    def sandboxes(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def networked(self) -> list[str]:
+        return [line for line in self.sandboxes() if "--share-net" in line.split()]
+
+
+@pytest.fixture
+def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Case]:
+    token = f"siglink-hostile-{uuid.uuid4().hex}"
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # the invoking user's home for this command
+    markers = [home / token, tmp_path / "marker"]
+    made = tmp_path / "made"
+    made.mkdir()
+    artifacts = [
+        hostile_sdist(made / "src", markers, token),
+        build_wheel(made, "hostdep", "1.0", requires=("hostile==1.0",)),
+        build_wheel(made, "plainlib", "1.0", requires=("plaindep==1.0",)),
+        build_wheel(made, "plaindep", "1.0"),
+    ]
+    _simple_index(tmp_path / "index", artifacts)
+    log = tmp_path / "sandboxes.log"
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = shutil.which("bwrap")
+    if real is not None:
+        wrapper = shim / "bwrap"
+        wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{shim}:/usr/bin:/bin")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path / "index")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield _Case(tmp_path, f"http://127.0.0.1:{server.server_port}/simple", token, markers,
+                    log)
+    finally:
+        server.shutdown()
+        server.server_close()
+        for pid in _processes_with(token):  # only if an assertion below failed
+            os.kill(pid, 9)
+        for marker in markers:
+            marker.unlink(missing_ok=True)
+
+
+def _install(case: _Case, *specs: str) -> tuple[int, Path]:
+    root = case.tmp_path / f"store-{uuid.uuid4().hex[:8]}"
+    return main(["install", *specs, "--index-url", case.url, "--store", str(root)]), root
+
+
+def _nothing_left(case: _Case) -> None:
+    assert [m for m in case.markers if m.exists()] == []
+    assert _processes_with(case.token) == []
+
+
+@needs_bwrap
+@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0"])
+def test_an_sdist_only_requirement_is_resolved_and_built_in_the_sandbox(
+    case: _Case, spec: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """By name, or as the dependency of a wheel: the sdist's ``setup.py`` runs only inside
+    the sandbox (the networked one to resolve and download, then the build's)."""
+    code, root = _install(case, spec)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    _nothing_left(case)
+    store = Store(root)
+    assert store.get("hostile", "1.0").top_level == ("hostile",)
+    if spec.startswith("hostdep"):
+        assert store.get("hostdep", "1.0").top_level == ("hostdep",)
+    assert "installed hostile==1.0" in out
+    assert case.networked(), "pip resolved the sdist outside the networked sandbox"
+
+
+@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0"])
+def test_without_a_sandbox_an_sdist_only_requirement_is_refused(
+    case: _Case, spec: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", str(case.tmp_path / "made"))  # no bwrap to be found
+    code, root = _install(case, spec)
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert err.splitlines()[-1] == (
+        "siglink: error: hostile==1.0: not fetched: the index has no wheel of it for this "
+        "interpreter, only an sdist, whose build code pip runs to read its metadata; siglink "
+        "runs it only in a sandbox, and bubblewrap (bwrap) is not installed; install "
+        "bubblewrap (apt-get install bubblewrap, dnf install bubblewrap), or set "
+        "SIGLINK_ALLOW_UNSANDBOXED_BUILD=1 to let pip run it with your rights")
+    _nothing_left(case)
+    assert not (root / "libs").exists() or not any((root / "libs").iterdir())
+
+
+@needs_bwrap
+def test_an_sdist_only_requirement_without_dependencies_is_fetched_in_the_sandbox(
+    case: _Case, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--no-deps`` takes the store's own fetch (``pip download``), sandboxed likewise."""
+    code, root = _install(case, "hostile==1.0", "--no-deps")
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    _nothing_left(case)
+    assert Store(root).get("hostile", "1.0").top_level == ("hostile",)
+    assert case.networked()
+
+
+def test_an_install_of_wheels_alone_never_enters_the_networked_sandbox(
+    case: _Case, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, root = _install(case, "plainlib==1.0")
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert sorted(Store(root).installed()) == [("plaindep", "1.0"), ("plainlib", "1.0")]
+    assert case.networked() == []
