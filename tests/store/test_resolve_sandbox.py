@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from test_build_sandbox import _processes_with, hostile_sdist, needs_bwrap
 
-from conftest import build_wheel
 from siglink.cli.main import main
+from siglink.demo.wheels import make_wheel
 from siglink.store import Store
 
 
@@ -51,6 +51,11 @@ def _simple_index(root: Path, artifacts: list[Path]) -> None:
             "<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
     (root / "simple" / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "\n".join(
         f'<a href="{p}/">{p}</a>' for p in projects) + "\n</body></html>\n")
+
+
+def _wheel(folder: Path, name: str, requires: tuple[str, ...] = ()) -> Path:
+    return make_wheel(folder, name, "1.0", {f"{name}/__init__.py": "def go(n: int) -> int:\n"
+                                            "    return n\n"}, requires=requires)
 
 
 class _Case:
@@ -82,9 +87,9 @@ def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Case]:
     made.mkdir()
     artifacts = [
         hostile_sdist(made / "src", markers, token),
-        build_wheel(made, "hostdep", "1.0", requires=("hostile==1.0",)),
-        build_wheel(made, "plainlib", "1.0", requires=("plaindep==1.0",)),
-        build_wheel(made, "plaindep", "1.0"),
+        _wheel(made, "hostdep", requires=("hostile==1.0",)),
+        _wheel(made, "plainlib", requires=("plaindep==1.0",)),
+        _wheel(made, "plaindep"),
     ]
     _simple_index(tmp_path / "index", artifacts)
     log = tmp_path / "sandboxes.log"
@@ -181,3 +186,25 @@ def test_an_install_of_wheels_alone_never_enters_the_networked_sandbox(
     assert code == 0, err
     assert sorted(Store(root).installed()) == [("plaindep", "1.0"), ("plainlib", "1.0")]
     assert case.networked() == []
+
+
+@needs_bwrap
+@pytest.mark.parametrize("how", ["environment", "pip.conf"])
+def test_the_users_index_settings_reach_the_sandboxed_pip(
+    case: _Case, how: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ``--index-url``: the index comes from ``PIP_INDEX_URL`` or a pip.conf, read
+    outside; the sandboxed pip (private HOME, no config file) must be given it."""
+    if how == "environment":
+        monkeypatch.setenv("PIP_INDEX_URL", case.url)
+    else:
+        config = case.tmp_path / "pip.conf"
+        config.write_text(f"[global]\nindex-url = {case.url}\n")
+        monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    root = case.tmp_path / "store"
+    code = main(["install", "hostdep==1.0", "--store", str(root)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    _nothing_left(case)
+    assert Store(root).get("hostile", "1.0").top_level == ("hostile",)
+    assert case.networked()

@@ -313,7 +313,8 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
         else:
             result = _networked_pip([*args, "--dest", "/siglink/out", requirement], wanted,
                                     writable=[(download, "/siglink/out")], index_url=index_url)
-    found = [p for p in _artifacts(download) if stat.S_ISREG(p.lstat().st_mode)]
+    found = [p for p in _artifacts(download) if stat.S_ISREG(p.lstat().st_mode)
+             and (not wanted or is_sdist(p))]  # the sandbox wrote it: only what it was to get
     if result.returncode != 0 or not found:
         raise FetchError(
             f"{requirement}: cannot be fetched from the package index: {pip_reason(result)}"
