@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siglink.errors import BadInputError, SiglinkError, StoreError
-from siglink.store import _queries
+from siglink.store import _queries, _workers
 from siglink.store._core import StoreCore
 from siglink.store._lock import hold_dir
 from siglink.store._progress import Progress, Steps
@@ -66,10 +66,11 @@ class _Prepared:
 
 @dataclass
 class _Staged:
-    prepared: _Prepared
+    info: WheelInfo
     holder: Path
     fd: int
     files: dict[str, str] = field(default_factory=dict)
+    manifest: bytes = b""  # as the index keeps it (compress_manifest)
 
     @property
     def lib(self) -> Path:
@@ -103,27 +104,28 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
     # release rebuilt would differ in its compiled bytes, and the network is not needed).
     pinned = {i: pin for i, spec in enumerate(specs) if (pin := _pinned_present(core, spec))}
     rest = [spec for i, spec in enumerate(specs) if i not in pinned]
-    steps = Steps(progress, total=3 * len(rest) + 2)
+    steps = Steps(progress, total=3 * len(rest) + 1)
     with tempfile.TemporaryDirectory(prefix="siglink-install-") as tmp:
-        prepared = _prepare(core, rest, Path(tmp), index_url, steps) if rest else []
+        prepared = _validated(core, rest, Path(tmp), index_url, steps) if rest else []
+        core.reader()  # a damaged index is refused before anything is staged
         results: dict[tuple[str, str], InstallResult] = {}
-        todo: list[_Prepared] = []
-        for p in prepared:
-            key = (p.info.name, p.info.version)
+        todo: list[WheelInfo] = []
+        for _, info in prepared:
+            key = (info.name, info.version)
             if key in results:
                 continue
-            if _present(core, p.info):
+            if _present(core, info):
                 results[key] = InstallResult(*key, "already-present")
             else:
                 results[key] = InstallResult(*key, "installed")
-                todo.append(p)
-        _check_owners(core, [p.info for p in todo], allow_module_conflict)
+                todo.append(info)
+        _check_owners(core, todo, allow_module_conflict)
+        steps.total -= len(prepared) - len(todo)  # versions present are not read nor staged
         if todo:
             staged: list[_Staged] = []
             try:
-                for p in todo:
-                    steps(f"staging {p.info.name}=={p.info.version}")
-                    staged.append(_stage(core, p))
+                _stage_all(core, todo, _modules_table(core, [i for _, i in prepared], todo),
+                           steps, staged)
                 core.pause("staged")
                 steps("committing")
                 for key, status in _commit(core, staged, allow_module_conflict).items():
@@ -137,10 +139,10 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
         if number in pinned:
             out.append(InstallResult(*pinned[number], "already-present"))
         else:
-            p = next(fresh)
-            result = results[(p.info.name, p.info.version)]
-            out.append(replace(result, notes=stdlib_notes(p.info.name, p.info.version,
-                                                          p.info.top_level)))
+            _, info = next(fresh)
+            result = results[(info.name, info.version)]
+            out.append(replace(result, notes=stdlib_notes(info.name, info.version,
+                                                          info.top_level)))
     return out
 
 
@@ -236,7 +238,27 @@ def preview(core: StoreCore, specs: Sequence[str], *,
 
 def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | None,
              steps: Steps) -> list[_Prepared]:
-    """Fetch or build every spec, validate every wheel, extract every manifest."""
+    """Fetch or build every spec, validate every wheel, extract every manifest (in worker
+    processes)."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    validated = _validated(core, specs, tmp, index_url, steps)
+    infos = [info for _, info in validated]
+    table = _modules_table(core, infos, infos)
+    manifests: dict[int, Manifest] = {}
+    with _workers.Workers(len(infos)) as workers:
+        for number, manifest in workers.run(_read, [(info, table) for info in infos],
+                                            weights=[_weight(info) for info in infos]):
+            steps(f"read the exports of {infos[number].name}=={infos[number].version}")
+            manifests[number] = manifest
+    core.reader()  # a damaged index is refused here too
+    return [_Prepared(spec, info, manifests[number])
+            for number, (spec, info) in enumerate(validated)]
+
+
+def _validated(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | None,
+               steps: Steps) -> list[tuple[str, WheelInfo]]:
+    """Fetch or build every spec and validate every wheel: ``(spec, info)`` in order."""
     if not specs:
         raise BadInputError("nothing to install: give a wheel, sdist, directory or NAME==VER")
     from siglink.store.fetch import to_wheel
@@ -257,24 +279,38 @@ def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | 
                 "contents"
             )
         infos.append((spec, info))
-    batch: dict[str, set[str]] = {}
-    for _, info in infos:
-        batch.setdefault(info.name, set()).update(info.top_level)
+    return infos
 
-    def modules_of(name: str) -> set[str]:
-        """The top-level modules of ``name``: in this install, else in the store."""
-        found = set(batch.get(name, ()))
+
+def _modules_table(core: StoreCore, batch: Sequence[WheelInfo],
+                   readers: Sequence[WheelInfo]) -> dict[str, tuple[str, ...]]:
+    """The top-level modules of each distribution ``readers`` require (in this install,
+    else in the store), computed once here for every worker."""
+    from siglink.store._imports import required
+
+    names = {n for info in readers if info.shipped_manifest is None
+             for n in required(info.requires)}
+    table: dict[str, tuple[str, ...]] = {}
+    for name in sorted(names):
+        found = {top for info in batch if info.name == name for top in info.top_level}
         for version in _queries.versions(core, name):
             found.update(version.top_level)
-        return found
+        table[name] = tuple(sorted(found))
+    return table
 
-    prepared: list[_Prepared] = []
-    for spec, info in infos:
-        steps(f"reading the exports of {info.name}=={info.version}")
-        prepared.append(_Prepared(spec, info, _manifest_for(info, modules_of)))
-    # A damaged index is refused before anything is staged.
-    core.reader()
-    return prepared
+
+def _weight(info: WheelInfo) -> float:
+    """How long a wheel takes to read, roughly: its size (the largest are started first)."""
+    try:
+        return float(info.path.stat().st_size)
+    except OSError:
+        return 0.0
+
+
+def _read(job: tuple[WheelInfo, dict[str, tuple[str, ...]]]) -> Manifest:
+    """A wheel's manifest (in a worker process)."""
+    info, table = job
+    return _manifest_for(info, lambda name: table.get(name, ()))
 
 
 def _present(core: StoreCore, info: WheelInfo) -> bool:
@@ -291,32 +327,51 @@ def _present(core: StoreCore, info: WheelInfo) -> bool:
     return True
 
 
-def _stage(core: StoreCore, p: _Prepared) -> _Staged:
-    with core.locked():  # create and hold the staging directory before recovery can see it
-        core.writer()
-        holder = Path(
-            tempfile.mkdtemp(prefix=f"{p.info.name}-{p.info.version}-", dir=core.staging)
-        )
-        try:
-            fd = hold_dir(holder)
-        except BaseException:
-            shutil.rmtree(holder, ignore_errors=True)
-            raise
-    staged = _Staged(p, holder, fd)
-    try:
-        lib = staged.lib
-        lib.mkdir()
-        unpack(p.info, lib)
-        (lib / p.info.dist_info / "siglink.json").write_text(p.manifest.dumps())
-        final = core.layout.lib(p.info.name, p.info.version)
-        compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
-        fix_modes(lib)
-        staged.files = hash_tree(lib)
-        (lib / UNCOMMITTED).touch()
-    except BaseException:
-        staged.discard()
-        raise
-    return staged
+def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tuple[str, ...]],
+               steps: Steps, staged: list[_Staged]) -> None:
+    """Read each wheel's manifest and stage it, in worker processes, into ``staged`` (which
+    the caller discards, whatever happens). The workers start before any staging directory
+    exists: only this process holds them."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    with _workers.Workers(len(infos)) as workers:
+        with core.locked():  # create and hold the staging directories before recovery sees them
+            core.writer()
+            for info in infos:
+                holder = Path(
+                    tempfile.mkdtemp(prefix=f"{info.name}-{info.version}-", dir=core.staging))
+                try:
+                    fd = hold_dir(holder)
+                except BaseException:
+                    shutil.rmtree(holder, ignore_errors=True)
+                    raise
+                staged.append(_Staged(info, holder, fd))
+        jobs = [(s.info, table, s.lib, core.layout.lib(s.info.name, s.info.version))
+                for s in staged]
+        for number, (files, manifest) in workers.run(
+                _stage_into, jobs, weights=[_weight(info) for info in infos]):
+            s = staged[number]
+            steps(f"read the exports of {s.info.name}=={s.info.version} and staged it")
+            s.files, s.manifest = files, manifest
+
+
+def _stage_into(
+    job: tuple[WheelInfo, dict[str, tuple[str, ...]], Path, str],
+) -> tuple[dict[str, str], bytes]:
+    """Read a wheel's manifest, unpack and byte-compile it into ``lib`` (in a worker
+    process): the hashes of the files written, and the manifest as the index keeps it."""
+    from siglink.store.index import compress_manifest
+
+    info, table, lib, final = job
+    manifest = _manifest_for(info, lambda name: table.get(name, ()))
+    lib.mkdir()
+    unpack(info, lib)
+    (lib / info.dist_info / "siglink.json").write_text(manifest.dumps())
+    compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
+    fix_modes(lib)
+    files = hash_tree(lib)
+    (lib / UNCOMMITTED).touch()
+    return files, compress_manifest(manifest.to_json())
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],
@@ -329,12 +384,11 @@ def _commit(core: StoreCore, staged: Sequence[_Staged],
         try:
             with core.change() as (index, changes):
                 # Checked again under the lock: another install may have committed since.
-                _check_owners(core, [s.prepared.info for s in staged
-                                     if index.get(s.prepared.info.name,
-                                                  s.prepared.info.version) is None],
+                _check_owners(core, [s.info for s in staged
+                                     if index.get(s.info.name, s.info.version) is None],
                               allow_module_conflict)
                 for s in staged:
-                    info = s.prepared.info
+                    info = s.info
                     key = (info.name, info.version)
                     if _present(core, info):  # another install won the race
                         statuses[key] = "already-present"
@@ -348,7 +402,7 @@ def _commit(core: StoreCore, staged: Sequence[_Staged],
                     )
                     index.add_version(
                         row, display_name=info.display_name,
-                        manifest=s.prepared.manifest.to_json(),
+                        manifest=s.manifest,
                     )
                     index.set_record(info.name, info.version, s.files)
                     changes.touch([info.name])

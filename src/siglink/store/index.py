@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from siglink.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow"]
+__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow", "compress_manifest"]
 
 
 class CorruptIndexError(StoreError):
@@ -116,7 +116,7 @@ class VersionRow:
         )
 
 
-def _compress(manifest: Mapping[str, Any]) -> bytes:
+def compress_manifest(manifest: Mapping[str, Any]) -> bytes:
     """A manifest as kept in the index: compact JSON, zlib-compressed (about 10x smaller)."""
     import zlib
 
@@ -419,9 +419,10 @@ class Index:
         row: VersionRow,
         *,
         display_name: str,
-        manifest: Mapping[str, Any],
+        manifest: Mapping[str, Any] | bytes,
     ) -> None:
-        """Insert one version with its modules, exports and imports (inside a transaction)."""
+        """Insert one version with its modules, exports and imports (inside a transaction);
+        ``manifest`` as JSON, or as :func:`compress_manifest` made it."""
         self._exec(
             "INSERT INTO units VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET display_name = ?",
             (row.name, display_name, display_name),
@@ -431,7 +432,8 @@ class Index:
             (
                 row.name, row.version, row.path, row.dist_info, json.dumps(row.top_level),
                 json.dumps(row.requires), row.requires_python, row.content_digest, row.wheel,
-                time.time(), row.yanked, _compress(manifest),
+                time.time(), row.yanked,
+                manifest if isinstance(manifest, bytes) else compress_manifest(manifest),
             ),
         )
         key = (row.name, row.version)
