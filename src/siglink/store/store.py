@@ -157,9 +157,15 @@ class Store(StoreCore):
         _registry.register_app(self, app_id, manifest_path=manifest_path, links=links,
                                refused=refused)
 
-    def forget_app(self, app_id: str) -> bool:
-        """Remove application ``app_id``'s registration (``siglink forget``); False when it
-        was not registered (see :func:`_registry.forget_app`)."""
+    def registrations(self) -> list[tuple[RegisteredApp, str]]:
+        """Every registration in every registry this user can read, with where it is
+        (``index`` or the registry file; see :func:`_registry.registrations`)."""
+        return _registry.registrations(self)
+
+    def forget_app(self, app_id: str) -> _registry.Forgotten:
+        """Remove application ``app_id``'s registration (``siglink forget``) from every
+        registry this user may change; what was removed, and what stays where this user may
+        not change it (see :func:`_registry.forget_app`)."""
         return _registry.forget_app(self, app_id)
 
     # -- changing ---------------------------------------------------------------------------
