@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,15 +83,17 @@ class _Staged:
 
 
 def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = None,
-            progress: Progress | None = None,
-            allow_module_conflict: bool = False) -> list[InstallResult]:
+            progress: Progress | None = None, allow_module_conflict: bool = False,
+            more: Callable[[], Sequence[str]] | None = None) -> list[InstallResult]:
     """Install wheels, sdists, project directories or requirements; all or nothing.
 
     ``progress`` is called once per step (:mod:`~siglink.store._progress`). A top-level module
     is provided by one distribution per store: a version shipping a module another
     distribution provides is refused (:class:`StoreError`, naming both) unless
     ``allow_module_conflict``. Modules of the standard library are never served from the
-    store; each result's ``notes`` says which it ignores.
+    store; each result's ``notes`` says which it ignores. ``more`` gives further wheels
+    (being downloaded), installed in the same transaction: the exports of ``specs`` are read
+    meanwhile, in worker processes; their results follow those of ``specs``.
 
     :raises BadInputError: a spec or wheel is refused (nothing was written).
     :raises FetchError: a requirement cannot be fetched.
@@ -105,8 +107,15 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
     pinned = {i: pin for i, spec in enumerate(specs) if (pin := _pinned_present(core, spec))}
     rest = [spec for i, spec in enumerate(specs) if i not in pinned]
     steps = Steps(progress, total=3 * len(rest) + 1)
+    early: dict[str, Manifest] = {}
     with tempfile.TemporaryDirectory(prefix="siglink-install-") as tmp:
         prepared = _validated(core, rest, Path(tmp), index_url, steps) if rest else []
+        if more is not None:
+            extra, early = _read_while([info for _, info in prepared], more)
+            steps.total += 3 * len(extra)
+            if extra:
+                prepared += _validated(core, extra, Path(tmp) / "more", index_url, steps)
+            specs = [*specs, *extra]
         core.reader()  # a damaged index is refused before anything is staged
         results: dict[tuple[str, str], InstallResult] = {}
         todo: list[WheelInfo] = []
@@ -125,7 +134,7 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
             staged: list[_Staged] = []
             try:
                 _stage_all(core, todo, _modules_table(core, [i for _, i in prepared], todo),
-                           steps, staged)
+                           steps, staged, early=early)
                 core.pause("staged")
                 steps("committing")
                 for key, status in _commit(core, staged, allow_module_conflict).items():
@@ -327,8 +336,32 @@ def _present(core: StoreCore, info: WheelInfo) -> bool:
     return True
 
 
+def _read_while(infos: Sequence[WheelInfo], more: Callable[[], Sequence[str]],
+                ) -> tuple[list[str], dict[str, Manifest]]:
+    """Read the exports of ``infos`` in worker processes while ``more()`` runs here: what it
+    gave, and the exports read, by content digest (those that could not be read are left to
+    the install, which reports them in order)."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    with _workers.Workers(len(infos)) as workers:
+        reading = workers.start(_exports_of, list(infos), weights=[_weight(i) for i in infos])
+        extra = list(more())
+        found = reading()
+    return extra, {info.content_digest: manifest
+                   for info, manifest in zip(infos, found, strict=True) if manifest is not None}
+
+
+def _exports_of(info: WheelInfo) -> Manifest | None:
+    """A wheel's exports (in a worker process); None when they cannot be read."""
+    try:
+        return _exports(info)
+    except SiglinkError:
+        return None
+
+
 def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tuple[str, ...]],
-               steps: Steps, staged: list[_Staged]) -> None:
+               steps: Steps, staged: list[_Staged], *,
+               early: Mapping[str, Manifest] | None = None) -> None:
     """Read each wheel's manifest and stage it, in worker processes, into ``staged`` (which
     the caller discards, whatever happens). The workers start before any staging directory
     exists: only this process holds them."""
@@ -346,8 +379,8 @@ def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tup
                     shutil.rmtree(holder, ignore_errors=True)
                     raise
                 staged.append(_Staged(info, holder, fd))
-        jobs = [(s.info, table, s.lib, core.layout.lib(s.info.name, s.info.version))
-                for s in staged]
+        jobs = [(s.info, table, s.lib, core.layout.lib(s.info.name, s.info.version),
+                 (early or {}).get(s.info.content_digest)) for s in staged]
         for number, (files, manifest) in workers.run(
                 _stage_into, jobs, weights=[_weight(info) for info in infos]):
             s = staged[number]
@@ -356,22 +389,23 @@ def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tup
 
 
 def _stage_into(
-    job: tuple[WheelInfo, dict[str, tuple[str, ...]], Path, str],
+    job: tuple[WheelInfo, dict[str, tuple[str, ...]], Path, str, Manifest | None],
 ) -> tuple[dict[str, str], bytes]:
     """Read a wheel's manifest, unpack and byte-compile it into ``lib`` (in a worker
     process): the hashes of the files written, and the manifest as the index keeps it."""
-    from siglink.store.index import compress_manifest
+    from siglink.store.index import compact_manifest, compress_manifest
 
-    info, table, lib, final = job
-    manifest = _manifest_for(info, lambda name: table.get(name, ()))
+    info, table, lib, final, exports = job
+    manifest = _manifest_for(info, lambda name: table.get(name, ()), exports)
     lib.mkdir()
     unpack(info, lib)
-    (lib / info.dist_info / "siglink.json").write_text(manifest.dumps())
+    text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
+    (lib / info.dist_info / "siglink.json").write_text(text + "\n")
     compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
     fix_modes(lib)
     files = hash_tree(lib)
     (lib / UNCOMMITTED).touch()
-    return files, compress_manifest(manifest.to_json())
+    return files, compress_manifest(text)
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],
@@ -445,18 +479,26 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
     shutil.rmtree(final)
 
 
-def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
-    """Extract a wheel's manifest; keep the imports of a manifest the wheel ships, else read
-    them from the wheel's code (:mod:`siglink.store._imports`)."""
-    from siglink.contracts.manifest import Manifest, Unit
+def _exports(info: WheelInfo) -> Manifest:
+    """A wheel's exports, as the extractor reads them."""
     from siglink.python.exports import extract
 
     try:
-        manifest = extract(info.path, name=info.name, version=info.version)
+        return extract(info.path, name=info.name, version=info.version)
     except SiglinkError:
         raise
     except Exception as e:  # the extractor must never turn bad input into a traceback
         raise BadInputError(f"{info.path.name}: cannot read its exports ({e})") from e
+
+
+def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
+                  exports: Manifest | None = None) -> Manifest:
+    """Extract a wheel's manifest (its ``exports`` when already read); keep the imports of a
+    manifest the wheel ships, else read them from the wheel's code
+    (:mod:`siglink.store._imports`)."""
+    from siglink.contracts.manifest import Manifest, Unit
+
+    manifest = exports if exports is not None else _exports(info)
     unit = Unit(info.name, info.version, manifest.unit.kind, manifest.unit.language)
     extra: dict[str, Any] = {}
     if info.shipped_manifest is not None:

@@ -87,6 +87,23 @@ class Workers:
             self._pool.join()
             self._pool = None
 
+    def start(self, function: Callable[[T], R], arguments: Sequence[T], *,
+              weights: Sequence[float] | None = None) -> Callable[[], list[R]]:
+        """Start ``function`` over ``arguments`` now; the callable returned waits for the
+        results and returns them in order (without workers, it computes them then)."""
+        if self._pool is None:
+            return lambda: [function(a) for a in arguments]
+        order = sorted(range(len(arguments)),
+                       key=lambda i: -(weights[i] if weights is not None else 0))
+        pending = self._pool.map_async(_call, [(i, function, arguments[i]) for i in order],
+                                       chunksize=1)
+
+        def results() -> list[R]:
+            found = dict(pending.get())
+            return [found[i] for i in range(len(arguments))]
+
+        return results
+
     def run(self, function: Callable[[T], R], arguments: Sequence[T], *,
             weights: Sequence[float] | None = None) -> Iterator[tuple[int, R]]:
         """``(i, function(arguments[i]))`` for each argument, as each is done, the heaviest

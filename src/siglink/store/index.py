@@ -21,7 +21,8 @@ from typing import Any, Final
 
 from siglink.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow", "compress_manifest"]
+__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow", "compact_manifest",
+           "compress_manifest"]
 
 
 class CorruptIndexError(StoreError):
@@ -116,11 +117,17 @@ class VersionRow:
         )
 
 
-def compress_manifest(manifest: Mapping[str, Any]) -> bytes:
-    """A manifest as kept in the index: compact JSON, zlib-compressed (about 10x smaller)."""
+def compact_manifest(manifest: Mapping[str, Any]) -> str:
+    """A manifest's JSON as the index keeps it: compact, keys sorted."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+
+
+def compress_manifest(manifest: Mapping[str, Any] | str) -> bytes:
+    """A manifest as kept in the index: compact JSON (or :func:`compact_manifest`'s text),
+    zlib-compressed (about 10x smaller)."""
     import zlib
 
-    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    text = manifest if isinstance(manifest, str) else compact_manifest(manifest)
     return zlib.compress(text.encode("utf-8"), 9)
 
 

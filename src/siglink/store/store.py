@@ -24,7 +24,7 @@ environment variable.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,12 +170,13 @@ class Store(StoreCore):
 
     # -- changing ---------------------------------------------------------------------------
     def install(self, specs: Sequence[str], *, index_url: str | None = None,
-                progress: Progress | None = None,
-                allow_module_conflict: bool = False) -> list[InstallResult]:
-        """Install wheels, sdists, project directories or requirements; all or nothing
+                progress: Progress | None = None, allow_module_conflict: bool = False,
+                more: Callable[[], Sequence[str]] | None = None) -> list[InstallResult]:
+        """Install wheels, sdists, project directories or requirements; all or nothing;
+        ``more`` gives further wheels, read after ``specs`` are being read
         (:func:`siglink.store._install.install`)."""
         return _install.install(self, specs, index_url=index_url, progress=progress,
-                                allow_module_conflict=allow_module_conflict)
+                                allow_module_conflict=allow_module_conflict, more=more)
 
     def preview(self, specs: Sequence[str], *,
                 index_url: str | None = None) -> list[tuple[StoredVersion, Manifest]]:
