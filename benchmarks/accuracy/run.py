@@ -92,9 +92,11 @@ class Use:
         module, _, name = self.path.rpartition(".")
         text = f"from {module} import {name}\n"
         if self.shape is not None:
+            # The arguments are a parameter of unknown type: a binding oracle says nothing of
+            # types, so the consumer's arguments must not be evident to siglink either.
             n, keywords = self.shape
-            args = ["None"] * n + [f"{k}=None" for k in keywords]
-            text += f"{name}({', '.join(args)})\n"
+            args = ["_"] * n + [f"{k}=_" for k in keywords]
+            text += f"\n\ndef use(_):\n    {name}({', '.join(args)})\n"
         return text
 
 
@@ -220,7 +222,7 @@ class Linker:
     def verdict(self, name: str, old: str, new: str, use: Use
                 ) -> tuple[bool, list[str], bool, str, tuple[str, ...]]:
         from siglink.link._provider import _checked
-        from siglink.link.build import _imports, _Library, _modules_of
+        from siglink.link.build import _Library, _modules_of, record_imports
         from siglink.python.usage import analyze_source
 
         key = (name, old, new)
@@ -237,7 +239,8 @@ class Linker:
         library.uses = list(usage.uses.values())
         library.modules = dict(usage.modules)
         warnings: list[str] = []
-        imports = _imports(library, old, old_view, modules, warnings)
+        imports = record_imports(usage, {name: library},
+                                 {name: (old, old_view, modules, [], [])}, warnings)[name]
         ok, rules, unverified, notes = True, [], False, []
         facts: set[str] = set()
         for imp in imports:

@@ -40,7 +40,7 @@ from siglink.python.usage import Usage, Use, analyze
 if TYPE_CHECKING:
     from siglink.store import Store
 
-__all__ = ["AppSource", "BuildResult", "build_app", "find_app"]
+__all__ = ["AppSource", "BuildResult", "build_app", "find_app", "record_imports"]
 
 
 def __dir__() -> list[str]:
@@ -293,7 +293,7 @@ def build_app(
     refused: list[str] = []
     chosen: dict[str, _Choice] = {}
     for name, library in sorted(libraries.items()):
-        version, view, modules, missing, bad = chosen[name] = _choose(
+        version, _, _, missing, bad = chosen[name] = _choose(
             store, links, library, pins.get(name))
         if name not in pins:
             defaulted.append(name)
@@ -305,13 +305,7 @@ def build_app(
             warnings.append(f"no version of {name} serves every use; built against {version}, "
                             f"which lacks {', '.join(sorted(missing))}")
         refused.extend(bad)
-    members, arguments = _used_members(usage, libraries, chosen)
-    named = frozenset(p.rpartition(".")[2] for p in usage.uses)
-    for name, library in sorted(libraries.items()):
-        version, view, modules, _, _ = chosen[name]
-        imports[name] = _imports(library, version, view, modules, warnings,
-                                 reached=(members, frozenset(usage.written), named),
-                                 arguments=arguments)
+    imports.update(record_imports(usage, libraries, chosen, warnings))
     if refused and misfits == "raise":
         raise BuildError(
             f"{app.target}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
@@ -435,6 +429,21 @@ _BASES: str = "__bases__"
 instances being one: ``isinstance``, annotations, ``except``), so a lost base matters."""
 _WHOLE_ENUM: frozenset[str] = frozenset({
     "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
+
+
+def record_imports(
+    usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice],
+    warnings: list[str],
+) -> dict[str, tuple[Import, ...]]:
+    """The :class:`Import` records of each library, as the manifest keeps them: the chains
+    used, their calls, the members reached and the evident argument types, against the
+    version ``chosen`` for each library."""
+    members, arguments = _used_members(usage, libraries, chosen)
+    named = frozenset(p.rpartition(".")[2] for p in usage.uses)
+    return {name: _imports(library, chosen[name][0], chosen[name][1], chosen[name][2], warnings,
+                           reached=(members, frozenset(usage.written), named),
+                           arguments=arguments)
+            for name, library in sorted(libraries.items())}
 
 
 def _used_members(
