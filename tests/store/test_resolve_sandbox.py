@@ -208,3 +208,24 @@ def test_the_users_index_settings_reach_the_sandboxed_pip(
     _nothing_left(case)
     assert Store(root).get("hostile", "1.0").top_level == ("hostile",)
     assert case.networked()
+
+
+@needs_bwrap
+def test_a_wheel_from_a_local_find_links_folder_maps_back_to_it(
+    case: _Case, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user's ``find-links`` folder is bound read-only into the sandbox; the wheel the
+    sandboxed resolution takes from it is the user's file, not a path inside the sandbox."""
+    links = case.tmp_path / "links"
+    links.mkdir()
+    wheel = _wheel(links, "localdep")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    root = case.tmp_path / "store"
+    code = main(["install", "hostile==1.0", "localdep==1.0", "--index-url", case.url,
+                 "--store", str(root)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    _nothing_left(case)
+    assert sorted(Store(root).installed()) == [("hostile", "1.0"), ("localdep", "1.0")]
+    assert case.networked()
+    assert wheel.is_file()

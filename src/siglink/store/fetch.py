@@ -457,11 +457,11 @@ def resolve(
             path = _file_path(url)
             if inside is not None and path is not None:
                 # a report written in the sandbox: a local file must be one siglink bound
-                if str(path) not in inside:
+                host = _outside(path, inside)
+                if host is None:
                     raise FetchError(f"{what}: the sandboxed resolution named a local file "
                                      f"siglink did not give it ({path}); refused")
-                path = inside[str(path)]
-                url = path.as_uri()
+                path, url = host, host.as_uri()
             hashes = info.get("archive_info", {}).get("hashes", {}) or {}
             out.append(Resolved(
                 name=canonicalize_name(str(metadata.get("name", ""))),
@@ -644,16 +644,18 @@ NETWORK_LIMITS: Final = BUILD_LIMITS
 def _networked_pip(
     args: list[str], wanted: Sequence[str], *, binds: Sequence[tuple[Path, str]] = (),
     writable: Sequence[tuple[Path, str]], index_url: str | None,
+    config: tuple[dict[str, str], list[tuple[Path, str]]] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``pip ARGS`` inside the sandbox with the network shared (pip needs the index), as a
     build otherwise: uid 65534, read-only root, private ``/tmp`` and ``HOME``, ``writable`` the
     only writable binds, limits, the process group killed. The user's index settings are
     passed explicitly (:func:`_index_env`). ``wanted`` names the sdist-only requirements, for
-    messages.
+    messages; ``config`` is :func:`_index_env`'s answer when the caller has it.
 
     :raises FetchError: no sandbox can run (the requirement is refused), or it timed out.
     """
-    env, config_binds = _index_env(args[0])
+    env, config_binds = config or _index_env(args[0])
+    env = dict(env)
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1",
                PIP_NO_CACHE_DIR="1", PIP_NO_INPUT="1", PYTHONWARNINGS="ignore")
     if index_url:
@@ -676,12 +678,12 @@ def _networked_pip(
 
 def _dry_run(
     options: list[str], inputs: Sequence[Path], report: Path, *, index_url: str | None,
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Path] | None]:
+) -> tuple[subprocess.CompletedProcess[str], list[tuple[Path, str]] | None]:
     """``pip install --dry-run --ignore-installed --report REPORT OPTIONS``: wheels only
     first; when some requirement has only an sdist, again inside the networked sandbox with
     ``inputs`` (local files named in ``options``) bound read-only. Returns pip's result and,
-    for a sandboxed run, the local paths pip saw mapped back to the files given (its report
-    is then hostile input)."""
+    for a sandboxed run, its binds (host path, where pip saw it), to map the local paths of its
+    report back (that report is then hostile input)."""
     base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
             *_index_args(index_url)]
     first = _pip([*base, "--report", str(report), "--only-binary=:all:", "-vv", *options])
@@ -690,22 +692,33 @@ def _dry_run(
         return first, None
     if _unsandboxed(wanted):
         return _pip([*base, "--report", str(report), *options]), None
-    inside: dict[str, Path] = {}
+    inside: dict[str, str] = {}
     binds: list[tuple[Path, str]] = []
     for number, path in enumerate(dict.fromkeys(inputs)):
-        target = f"/siglink/in/{number}/{path.name}"
-        binds.append((path, target))
-        inside[str(path)] = Path(target)
+        inside[str(path)] = f"/siglink/in/{number}/{path.name}"
+        binds.append((path, inside[str(path)]))
+    config = _index_env("install")
     out = Path(tempfile.mkdtemp(prefix="sandboxed-", dir=report.parent))
-    moved = [str(inside[o]) if o in inside else o for o in options]
+    moved = [inside.get(o, o) for o in options]
     result = _networked_pip([*base, "--report", "/siglink/report/report.json", *moved], wanted,
                             binds=binds, writable=[(out, "/siglink/report")],
-                            index_url=index_url)
+                            index_url=index_url, config=config)
     written = out / "report.json"
     report.unlink(missing_ok=True)
     if result.returncode == 0 and not written.is_symlink() and written.is_file():
         shutil.move(written, report)
-    return result, {str(target): Path(host) for host, target in inside.items()}
+    return result, [*binds, *config[1]]
+
+
+def _outside(path: Path, binds: Sequence[tuple[Path, str]]) -> Path | None:
+    """The host path of ``path`` as the sandbox saw it, if it lies in one of ``binds``."""
+    seen = Path(os.path.normpath(path))
+    for host, target in binds:
+        if seen == Path(target):
+            return host
+        if seen.is_relative_to(target) and host.is_dir():
+            return host / seen.relative_to(target)
+    return None
 
 
 _YANKED: Final = re.compile(
