@@ -69,6 +69,10 @@ class _Case:
         self.tmp_path, self.url, self.token, self.markers, self.log = (
             tmp_path, url, token, markers, log)
 
+    @property
+    def files(self) -> str:
+        return self.url.removesuffix("/simple") + "/files"
+
     def sandboxes(self) -> list[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []
 
@@ -122,19 +126,29 @@ def _install(case: _Case, *specs: str) -> tuple[int, Path]:
     return main(["install", *specs, "--index-url", case.url, "--store", str(root)]), root
 
 
+def _args(case: _Case, spec: str) -> list[str]:
+    """``spec``, or a requirements file naming the sdist by its URL (pip prepares a direct
+    URL's metadata whatever ``--only-binary`` says)."""
+    if not spec.startswith("-r"):
+        return [spec]
+    file = case.tmp_path / "requirements.txt"
+    file.write_text(f"hostile @ {case.files}/hostile-1.0.tar.gz\n")
+    return ["-r", str(file)]
+
+
 def _nothing_left(case: _Case) -> None:
     assert [m for m in case.markers if m.exists()] == []
     assert _processes_with(case.token) == []
 
 
 @needs_bwrap
-@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0"])
+@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0", "-r direct URL"])
 def test_an_sdist_only_requirement_is_resolved_and_built_in_the_sandbox(
     case: _Case, spec: str, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """By name, or as the dependency of a wheel: the sdist's ``setup.py`` runs only inside
     the sandbox (the networked one to resolve and download, then the build's)."""
-    code, root = _install(case, spec)
+    code, root = _install(case, *_args(case, spec))
     out, err = capsys.readouterr()
     assert code == 0, err
     _nothing_left(case)
@@ -146,19 +160,21 @@ def test_an_sdist_only_requirement_is_resolved_and_built_in_the_sandbox(
     assert case.networked(), "pip resolved the sdist outside the networked sandbox"
 
 
-@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0"])
+@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0", "-r direct URL"])
 def test_without_a_sandbox_an_sdist_only_requirement_is_refused(
     case: _Case, spec: str, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PATH", str(case.tmp_path / "made"))  # no bwrap to be found
-    code, root = _install(case, spec)
+    code, root = _install(case, *_args(case, spec))
     err = capsys.readouterr().err
+    named = "hostile==1.0" if "==" in spec else f"hostile @ {case.files}/hostile-1.0.tar.gz"
     assert code == 4, err
-    assert err.splitlines()[-1] == (
-        "siglink: error: hostile==1.0: not fetched: the index has no wheel of it for this "
-        "interpreter, only an sdist, whose build code pip runs to read its metadata; siglink "
-        "runs it only in a sandbox, and bubblewrap (bwrap) is not installed; install "
+    assert err.splitlines()[-1].removesuffix("; nothing was installed") == (
+        f"siglink: error: {named}: not fetched: an sdist (the index has no wheel of it for "
+        "this interpreter, or it is given by URL or path), whose build code pip runs to read "
+        "its metadata; siglink runs it only in a sandbox, and bubblewrap (bwrap) is not "
+        "installed; install "
         "bubblewrap (apt-get install bubblewrap, dnf install bubblewrap), or set "
         "SIGLINK_ALLOW_UNSANDBOXED_BUILD=1 to let pip run it with your rights")
     _nothing_left(case)

@@ -505,8 +505,8 @@ def download(
     if not remote:
         return found
     dest.mkdir(parents=True, exist_ok=True)
-    wheels = [(i, u) for i, u in remote if urlsplit(u).path.endswith(".whl")]
-    sdists = [(i, u) for i, u in remote if not urlsplit(u).path.endswith(".whl")]
+    wheels = [(i, u) for i, u in remote if _wheel_url(u)]
+    sdists = [(i, u) for i, u in remote if not _wheel_url(u)]  # or anything else pip prepares
     args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
     for batch in (wheels, sdists):
         if not batch:
@@ -535,6 +535,13 @@ def download(
                                  "gave; refused")
             found[str(item)] = path
     return found
+
+
+def _wheel_url(url: str) -> bool:
+    """A wheel over HTTP(S) (a report written in the sandbox may name anything, a VCS URL
+    included: only such a URL is downloaded outside it)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.path.endswith(".whl")
 
 
 def _digest(path: Path) -> str:
@@ -575,8 +582,9 @@ def _unsandboxed(wanted: Sequence[str]) -> bool:
 
 
 def _sdist_refused(wanted: Sequence[str], reason: str) -> str:
-    return (f"{', '.join(wanted)}: not fetched: the index has no wheel of it for this "
-            f"interpreter, only an sdist, whose build code pip runs to read its metadata; "
+    return (f"{', '.join(wanted)}: not fetched: an sdist (the index has no wheel of it for "
+            f"this interpreter, or it is given by URL or path), whose build code pip runs to "
+            f"read its metadata; "
             f"siglink runs it only in a sandbox, and {reason}; install bubblewrap (apt-get "
             f"install bubblewrap, dnf install bubblewrap), or set {UNSANDBOXED}=1 to let pip "
             "run it with your rights")
@@ -686,10 +694,12 @@ def _dry_run(
     report back (that report is then hostile input)."""
     base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
             *_index_args(index_url)]
-    first = _pip([*base, "--report", str(report), "--only-binary=:all:", "-vv", *options])
-    wanted = _sdist_only(first)
-    if not wanted:
-        return first, None
+    wanted = _not_by_name(options)
+    if not wanted:  # --only-binary does not apply to a direct URL or path: pip prepares it
+        first = _pip([*base, "--report", str(report), "--only-binary=:all:", "-vv", *options])
+        wanted = _sdist_only(first)
+        if not wanted:
+            return first, None
     if _unsandboxed(wanted):
         return _pip([*base, "--report", str(report), *options]), None
     inside: dict[str, str] = {}
@@ -708,6 +718,55 @@ def _dry_run(
     if result.returncode == 0 and not written.is_symlink() and written.is_file():
         shutil.move(written, report)
     return result, [*binds, *config[1]]
+
+
+def _not_by_name(options: Sequence[str]) -> list[str]:
+    """What in ``options`` (specs, ``-r``/``-c`` files, the requirements of local wheels) pip
+    would take from a URL, a VCS or a path other than a wheel, and so prepare by running its
+    build code whatever ``--only-binary`` says."""
+    found: list[str] = []
+    pending = list(options)
+    seen: set[str] = set()
+    while pending:
+        item = pending.pop(0)
+        if item in ("-r", "-c", "--no-deps") or item in seen:
+            continue
+        seen.add(item)
+        path = Path(item)
+        if path.name.endswith(".whl") and path.is_file():
+            from siglink.store.wheel import validate
+
+            try:
+                pending += [r for r in validate(path).requires if "@" in r]
+            except SiglinkError:
+                continue
+        elif path.is_file() and not is_sdist(path):
+            try:
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                text = line.split(" #", 1)[0].split(" --", 1)[0].strip().rstrip("\\").strip()
+                if text.startswith(("-r", "-c", "--requirement", "--constraint")):
+                    nested = text.split(None, 1)[-1].strip() if " " in text else text[2:]
+                    pending.append(str(path.parent / nested))
+                elif text and not text.startswith("#") and (
+                    text.startswith(("-e", "--editable")) or not text.startswith("-")
+                ) and _by_url(text):
+                    found.append(text)
+        elif _by_url(item):
+            found.append(item)
+    return found
+
+
+def _by_url(text: str) -> bool:
+    """A requirement line that is not a plain ``NAME[extras] SPEC; marker``, or names a URL
+    that is not a wheel."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return True  # a URL, a path, an editable
+    return requirement.url is not None and not urlsplit(requirement.url).path.endswith(".whl")
 
 
 def _outside(path: Path, binds: Sequence[tuple[Path, str]]) -> Path | None:
