@@ -304,8 +304,7 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     download = dest / "download"
     download.mkdir(parents=True, exist_ok=True)
     args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
-    result = _pip([*args, "--only-binary=:all:", "-vv", "--dest", str(download), requirement])
-    wanted = _sdist_only(result)
+    result, wanted = _wheels_only([*args, "--dest", str(download), requirement])
     if wanted:
         download = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
         if _unsandboxed(wanted):
@@ -552,6 +551,17 @@ def _digest(path: Path) -> str:
 _NO_SOURCES: Final = re.compile(r"Skipping link: No sources permitted for ([^:\s]+):")
 
 
+def _wheels_only(args: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``pip ARGS --only-binary=:all:`` (reading a wheel's metadata runs nothing), and the
+    requirements it could not meet because the index has only sdists of them: when it fails
+    for want of a distribution, once more with ``-vv`` to read why (pip says so only in its
+    debug output, about a megabyte for a dozen projects, so not on the way that succeeds)."""
+    result = _pip([*args, "--only-binary=:all:"])
+    if result.returncode == 0 or not _MISSING.search(result.stdout + "\n" + result.stderr):
+        return result, []
+    return result, _sdist_only(_pip([*args, "--only-binary=:all:", "-vv"]))
+
+
 def _sdist_only(result: subprocess.CompletedProcess[str]) -> list[str]:
     """The requirements a failed ``--only-binary=:all: -vv`` run of pip could not meet because
     the index has only sdists of them (pip skipped their sdists, and found nothing else);
@@ -696,8 +706,7 @@ def _dry_run(
             *_index_args(index_url)]
     wanted = _not_by_name(options)
     if not wanted:  # --only-binary does not apply to a direct URL or path: pip prepares it
-        first = _pip([*base, "--report", str(report), "--only-binary=:all:", "-vv", *options])
-        wanted = _sdist_only(first)
+        first, wanted = _wheels_only([*base, "--report", str(report), *options])
         if not wanted:
             return first, None
     if _unsandboxed(wanted):
