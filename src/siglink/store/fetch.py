@@ -722,6 +722,9 @@ def _dry_run(
     result = _networked_pip([*base, "--report", "/siglink/report/report.json", *moved], wanted,
                             binds=binds, writable=[(out, "/siglink/report")],
                             index_url=index_url, config=config)
+    for host, target in binds:  # pip's messages name the files as the user gave them
+        result.stdout = result.stdout.replace(target, str(host))
+        result.stderr = result.stderr.replace(target, str(host))
     written = out / "report.json"
     report.unlink(missing_ok=True)
     if result.returncode == 0 and not written.is_symlink() and written.is_file():
@@ -773,8 +776,9 @@ def _by_url(text: str) -> bool:
     that is not a wheel."""
     try:
         requirement = Requirement(text)
-    except InvalidRequirement:
-        return True  # a URL, a path, an editable
+    except InvalidRequirement:  # a URL, a path, an editable; else pip says what is wrong
+        return text.startswith(("-e", "--editable", ".")) or "/" in text or "\\" in text \
+            or text.endswith(_SDIST_SUFFIXES)
     return requirement.url is not None and not urlsplit(requirement.url).path.endswith(".whl")
 
 
