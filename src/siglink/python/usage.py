@@ -27,9 +27,11 @@ through ``self`` and ``super()``. Attribute names written on objects of unknown 
 :attr:`Usage.member_arguments`.
 
 A use is *optional* (:attr:`Use.optional`) when every occurrence of it is one the code can do
-without: inside ``try:`` (or its handlers) when a handler catches ``ImportError``,
+without: inside ``try:`` (its handlers, its ``else:``) when a handler catches ``ImportError``,
 ``ModuleNotFoundError``, ``AttributeError``, ``Exception`` or everything; under
-``if TYPE_CHECKING:``; in either branch of a test of a feature or a version
+``if TYPE_CHECKING:``; under ``if FLAG:`` (``else:`` of ``if not FLAG:``) where the module
+sets ``FLAG`` true only inside such a ``try`` and otherwise only to ``False``/``None``
+(requests' ``has_simplejson``); in either branch of a test of a feature or a version
 (``if hasattr(m, "f")``, ``if m.__version__ >= ...``, ``if PYDANTIC_V2``); in an annotation;
 ``getattr(m, "f", default)``; or through a name bound in any of those places::
 
@@ -219,6 +221,51 @@ def _catches_missing(handler: ast.ExceptHandler) -> bool:
     return False
 
 
+def _import_flags(tree: ast.AST) -> frozenset[str]:
+    """Names set ``True`` only inside a guarded ``try`` (its body or ``else:``) and otherwise
+    only to ``False`` or ``None``: they tell whether an optional import succeeded.
+
+    >>> code = "ok = False\\ntry:\\n    import m\\n    ok = True\\nexcept ImportError:\\n    pass\\n"
+    >>> sorted(_import_flags(ast.parse(code)))
+    ['ok']
+    """
+    true: set[str] = set()
+    falsy: set[str] = set()
+    other: set[str] = set()
+
+    def walk(node: ast.AST, guarded: bool) -> None:
+        if isinstance(node, (ast.Try, ast.TryStar)):
+            inner = guarded or any(_catches_missing(h) for h in node.handlers)
+            for stmt in (*node.body, *node.orelse):
+                walk(stmt, inner)
+            for part in (*node.handlers, *node.finalbody):
+                walk(part, guarded)
+            return
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            for target in targets:
+                for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                    if not isinstance(target, ast.Name) or not isinstance(
+                            value, ast.Constant) or isinstance(node, ast.AugAssign):
+                        other.add(name)
+                    elif value.value is True:
+                        (true if guarded else other).add(name)
+                    elif value.value in (False, None):
+                        falsy.add(name)
+                    else:
+                        other.add(name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other.update(node.names)
+        for child in ast.iter_child_nodes(node):
+            walk(child, guarded)
+
+    walk(tree, False)
+    return frozenset((true & falsy) - other)
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     """``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``t.TYPE_CHECKING``."""
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
@@ -292,6 +339,8 @@ class _Visitor(ast.NodeVisitor):
         # Enclosing classes deriving from a library class: (receiver of an instance of the
         # base, the names the class body defines itself).
         self.subclasses: list[tuple[str, frozenset[str]] | None] = []
+        # Names telling whether an optional import succeeded (:func:`_import_flags`).
+        self.flags: frozenset[str] = frozenset()
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -550,7 +599,7 @@ class _Visitor(ast.NodeVisitor):
         guarded = any(_catches_missing(h) for h in node.handlers)
         self._visit_optional(node.body, guarded)
         self._visit_optional(node.handlers, guarded)  # the fallback of an optional import
-        self._visit_optional(node.orelse, False)
+        self._visit_optional(node.orelse, guarded)  # runs only when the guarded body did
         self._visit_optional(node.finalbody, False)
 
     visit_TryStar = visit_Try
@@ -559,7 +608,9 @@ class _Visitor(ast.NodeVisitor):
         test = node.test
         negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
         inner = test.operand if isinstance(test, ast.UnaryOp) and negated else test
-        if _is_type_checking(inner):
+        if _is_type_checking(inner) or (isinstance(inner, ast.Name) and inner.id in self.flags):
+            if not _is_type_checking(inner):
+                self.visit(test)
             self._visit_optional(node.body, not negated)
             self._visit_optional(node.orelse, negated)
             return
@@ -875,6 +926,9 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
         raise BadInputError(f"{filename}: cannot be parsed: {e}", path=filename) from e
     usage = Usage(files=[filename])
     visitor = _Visitor(filename, usage)
+    text = source if isinstance(source, str) else source.decode("latin-1")
+    if "True" in text and "try" in text:  # cheap first: most modules set no such flag
+        visitor.flags = _import_flags(tree)
     visitor.visit(tree)
     visitor.finish()
     return usage
