@@ -225,7 +225,7 @@ def _import_flags(tree: ast.AST) -> frozenset[str]:
     """Names set ``True`` only inside a guarded ``try`` (its body or ``else:``) and otherwise
     only to ``False`` or ``None``: they tell whether an optional import succeeded.
 
-    >>> code = "ok = False\\ntry:\\n    import m\\n    ok = True\\nexcept ImportError:\\n    pass\\n"
+    >>> code = "ok = False\\ntry:\\n    import m\\n    ok = True\\nexcept ImportError:\\n    pass"
     >>> sorted(_import_flags(ast.parse(code)))
     ['ok']
     """
