@@ -49,6 +49,7 @@ from siglink.store.wheel import WheelInfo, unpack, validate
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Import, Manifest
+    from siglink.store._imports import ExportsOf
 
 __all__ = ["install", "preview", "stdlib_notes"]
 
@@ -268,10 +269,29 @@ def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | 
             found.update(version.top_level)
         return found
 
-    prepared: list[_Prepared] = []
-    for spec, info in infos:
+    # Each after those it requires: what a library reaches of its dependencies' classes is
+    # read against their versions in this install (store._imports.Available).
+    from packaging.utils import canonicalize_name
+
+    from siglink.store._imports import Available, install_order
+
+    available = Available(lambda name: [
+        (v.version, v.yanked is not None, functools.partial(_queries.manifest_json, core,
+                                                            v.name, v.version))
+        for v in _queries.versions(core, name)])
+    by_name: dict[str, WheelInfo] = {canonicalize_name(i.name): i for _, i in infos}
+    manifests: dict[tuple[str, str], Manifest] = {}
+    for name in install_order({n: i.requires for n, i in by_name.items()}):
+        info = by_name[name]
         steps(f"reading the exports of {info.name}=={info.version}")
-        prepared.append(_Prepared(spec, info, _manifest_for(info, modules_of)))
+        manifest = manifests[(info.name, info.version)] = _manifest_for(info, modules_of,
+                                                                         available)
+        available.add(info.name, info.version, manifest.exports)
+    prepared = []
+    for spec, info in infos:  # a second version of a name in this install is read here
+        found = manifests.get((info.name, info.version))
+        prepared.append(_Prepared(spec, info, found if found is not None else _manifest_for(
+            info, modules_of, available)))
     # A damaged index is refused before anything is staged.
     core.reader()
     return prepared
@@ -391,7 +411,8 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
     shutil.rmtree(final)
 
 
-def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
+def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
+                  exports_of: ExportsOf | None = None) -> Manifest:
     """Extract a wheel's manifest; keep the imports of a manifest the wheel ships, else read
     them from the wheel's code (:mod:`siglink.store._imports`)."""
     from siglink.contracts.manifest import Manifest, Unit
@@ -415,7 +436,7 @@ def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -
         if shipped.native is not None and manifest.native is None:
             extra["native"] = shipped.native
     elif info.requires:
-        extra = {"imports": _computed_imports(info, modules_of)}
+        extra = {"imports": _computed_imports(info, modules_of, exports_of)}
     return replace(
         manifest, unit=unit, requires=info.requires, requires_python=info.requires_python,
         top_level=info.top_level, **extra,
@@ -423,7 +444,8 @@ def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -
 
 
 def _computed_imports(
-    info: WheelInfo, modules_of: Callable[[str], Iterable[str]]
+    info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
+    exports_of: ExportsOf | None = None,
 ) -> dict[str, tuple[Import, ...]]:
     """What the wheel's own modules use from the distributions it requires."""
     from siglink.store._imports import library_imports
@@ -438,7 +460,7 @@ def _computed_imports(
             return library_imports(
                 info.name, info.requires, info.top_level,
                 ((target, functools.partial(archive.read, member)) for member, target in members),
-                modules_of,
+                modules_of, exports_of=exports_of,
             )
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as e:  # validated already
         raise BadInputError(f"{info.path.name}: cannot be read: {e}", path=str(info.path)) from e
