@@ -10,6 +10,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from siglink.contracts.manifest import Arguments, Import
 from siglink.store import Store
@@ -136,3 +139,37 @@ def test_the_linker_refuses_a_dependency_lacking_a_member_the_library_calls(
                                  "import user; print(user.run())"],
                                 capture_output=True, text=True, timeout=60, check=False)
         assert direct.returncode == 1 and error in direct.stderr, (version, direct.stderr)
+
+
+REQUESTS_CLOSURE = ("requests==2.32.3", "urllib3==2.2.3", "idna==3.7", "certifi==2024.7.4",
+                    "charset-normalizer==3.3.2")
+
+
+@pytest.mark.network
+def test_requests_members_of_urllib3_and_both_major_versions_link(
+    pypi: Any, tmp_path: Path
+) -> None:
+    """requests 2.32.3, read against urllib3 2.2.3 in the same install, records what it
+    reaches of urllib3's classes (``RequestField(...).make_multipart(content_type=...)``,
+    ``self.poolmanager.connection_from_url(url)``);
+    neither urllib3 2.2.3 nor 1.26.20 (both within its requirement) is refused for it."""
+    root = tmp_path / "store"
+    store = Store(root)
+    store.install([str(pypi.fetch(spec)) for spec in REQUESTS_CLOSURE])
+    found = {i.path: i for i in store.manifest("requests", "2.32.3").imports["urllib3"]}
+    field = found["urllib3.fields.RequestField"]
+    assert field.members == ("make_multipart",)
+    assert field.arguments == (Arguments((), (("content_type", ""),), "make_multipart"),)
+    # self.poolmanager = PoolManager(...) in HTTPAdapter.init_poolmanager, then used in its
+    # other methods; connection_from_host(**host_params, pool_kwargs=...) unpacks a mapping,
+    # so it records no call shape.
+    pool = found["urllib3.poolmanager.PoolManager"]
+    assert pool.members == ("clear", "connection_from_host", "connection_from_url")
+    assert {a.member for a in pool.arguments} == {"clear", "connection_from_url"}
+    store.install([str(pypi.fetch("urllib3==1.26.20"))])
+    app = tmp_path / "app.py"
+    app.write_text("import requests, urllib3\nprint(requests.__version__, urllib3.__version__)\n")
+    for version in ("2.2.3", "1.26.20"):
+        done = siglink("run", "--store", str(root), str(app))
+        assert (done.returncode, done.stdout) == (0, f"2.32.3 {version}\n"), done.stderr
+        store.yank("urllib3", "2.2.3", "to link the older major version")

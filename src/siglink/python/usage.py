@@ -312,6 +312,39 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "iter": "__iter__", "next": "__next__",
                       "bytes": "__bytes__", "aiter": "__aiter__", "anext": "__anext__"}
 
 
+@dataclass(slots=True)
+class _Attributes:
+    """A class's instance attributes whose type is followed: those its methods assign
+    (``self.x = ...``) exactly once, not counting ``None``; ``kinds`` holds what each was
+    assigned, as a receiver, once that assignment has been seen."""
+
+    once: frozenset[str]
+    kinds: dict[str, str | None] = field(default_factory=dict)
+
+
+def _assigned_once(node: ast.ClassDef) -> frozenset[str]:
+    """The attributes the methods of class ``node`` assign on their instance parameter
+    exactly once (an assignment of ``None`` aside; ``+=``, ``del`` and a tuple target count
+    as assignments of something else)."""
+    counts: dict[str, int] = {}
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
+                method.args.posonlyargs or method.args.args):
+            continue
+        me = (method.args.posonlyargs or method.args.args)[0].arg
+        for sub in ast.walk(method):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and (
+                    sub.value.id == me and not isinstance(sub.ctx, ast.Load)):
+                counts[sub.attr] = counts.get(sub.attr, 0) + 1
+            elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Constant) and (
+                    sub.value.value is None):
+                for target in sub.targets:
+                    if isinstance(target, ast.Attribute) and isinstance(
+                            target.value, ast.Name) and target.value.id == me:
+                        counts[target.attr] = counts.get(target.attr, 0) - 1
+    return frozenset(name for name, count in counts.items() if count == 1)
+
+
 def _defined_names(stmt: ast.stmt) -> Iterator[str]:
     """The names a class body statement defines."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -341,6 +374,11 @@ class _Visitor(ast.NodeVisitor):
         self.subclasses: list[tuple[str, frozenset[str]] | None] = []
         # Names telling whether an optional import succeeded (:func:`_import_flags`).
         self.flags: frozenset[str] = frozenset()
+        # Per enclosing class, then function (None): the class's instance attributes whose
+        # type may be followed (see _Attributes).
+        self.owners: list[_Attributes | None] = []
+        # In a method: the name of its instance parameter and its class's attributes.
+        self.methods: list[tuple[str, _Attributes] | None] = []
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -494,11 +532,24 @@ class _Visitor(ast.NodeVisitor):
             return
         self.generic_visit(node)
         kind = self._type(node.value)
+        unset = isinstance(node.value, ast.Constant) and node.value.value is None
         for target in node.targets:
-            self._assign_target(target, kind)
+            if not (unset and self._instance_attribute(target)):  # None: "X | None" is X
+                self._assign_target(target, kind)
+
+    def _instance_attribute(self, node: ast.expr) -> tuple[_Attributes, str] | None:
+        """``self.x`` in a method of the class that assigns ``x`` once: its class and name."""
+        method = self.methods[-1] if self.methods else None
+        if method is None or not isinstance(node, ast.Attribute) or not isinstance(
+                node.value, ast.Name) or node.value.id != method[0]:
+            return None
+        return (method[1], node.attr) if node.attr in method[1].once else None
 
     def _assign_target(self, target: ast.expr, kind: str | None) -> None:
-        if isinstance(target, ast.Name):
+        attribute = self._instance_attribute(target)
+        if attribute is not None:
+            attribute[0].kinds[attribute[1]] = kind
+        elif isinstance(target, ast.Name):
             if target.id not in self.bindings:
                 self._assign_name(target.id, kind)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -635,6 +686,12 @@ class _Visitor(ast.NodeVisitor):
         self._assign_name(node.name, "")
         scope: dict[str, str | None] = {}
         params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        owner = self.owners[-1] if self.owners else None
+        static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                     for d in node.decorator_list)
+        self.methods.append((params[0].arg, owner) if owner is not None and params and (
+            not static) else None)
+        self.owners.append(None)
         for arg in params:
             scope[arg.arg] = self._annotation_type(arg.annotation)
         for star in (node.args.vararg, node.args.kwarg):
@@ -650,6 +707,8 @@ class _Visitor(ast.NodeVisitor):
         finally:
             self.scopes.pop()
             self.subclasses.pop()
+            self.owners.pop()
+            self.methods.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -679,12 +738,14 @@ class _Visitor(ast.NodeVisitor):
             self._assign_name(node.name, "")
             self.subclasses.append(None)
         self.scopes.append({})
+        self.owners.append(_Attributes(_assigned_once(node)))
         try:
             for stmt in node.body:
                 self.visit(stmt)
         finally:
             self.scopes.pop()
             self.subclasses.pop()
+            self.owners.pop()
 
     # -- what objects are ------------------------------------------------------------------
     def _lookup(self, name: str) -> str | None:
@@ -737,6 +798,9 @@ class _Visitor(ast.NodeVisitor):
             chain = self._chain(node)
             if chain is not None:
                 return chain
+            attribute = self._instance_attribute(node)
+            if attribute is not None:
+                return attribute[0].kinds.get(attribute[1])
             base = self._type(node.value)
             return f"{base}|.{node.attr}" if base else base
         if isinstance(node, ast.Call):
@@ -774,6 +838,8 @@ class _Visitor(ast.NodeVisitor):
             self.visit(node.value)
         if isinstance(node.target, ast.Name) and node.target.id not in self.bindings:
             self._assign_name(node.target.id, self._annotation_type(node.annotation))
+        elif (attribute := self._instance_attribute(node.target)) is not None:
+            attribute[0].kinds[attribute[1]] = self._annotation_type(node.annotation)
 
     def _import_module_literal(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Call) and self._chain(node.func) == "importlib.import_module":
@@ -857,7 +923,9 @@ class _Visitor(ast.NodeVisitor):
             self._use_member(receiver, "__call__", node)
         elif isinstance(func, ast.Attribute) and not any(
             isinstance(a, ast.Starred) for a in node.args
-        ):  # a method of an evident receiver: how it is called
+        ) and all(k.arg is not None for k in node.keywords):
+            # a method of an evident receiver: how it is called (each argument seen, so that
+            # the entry is also the call's shape)
             owner = self._type(func.value)
             if owner and owner.endswith(("|!", "|()")):
                 self.usage.argument(owner, func.attr, self._argument_types(node))
