@@ -221,49 +221,75 @@ def _catches_missing(handler: ast.ExceptHandler) -> bool:
     return False
 
 
-def _import_flags(tree: ast.AST) -> frozenset[str]:
-    """Names set ``True`` only inside a guarded ``try`` (its body or ``else:``) and otherwise
-    only to ``False`` or ``None``: they tell whether an optional import succeeded.
+def _import_flags(tree: ast.Module, text: str) -> frozenset[str]:
+    """Module-level names set ``True`` only inside a guarded ``try`` (its body or ``else:``)
+    and otherwise only to ``False`` or ``None``, nowhere else (no function or class assigns,
+    declares ``global`` or defines one): they tell whether an optional import succeeded.
+    ``text`` is the module's source, for counting assignments without walking every body.
 
     >>> code = "ok = False\\ntry:\\n    import m\\n    ok = True\\nexcept ImportError:\\n    pass"
-    >>> sorted(_import_flags(ast.parse(code)))
+    >>> sorted(_import_flags(ast.parse(code), code))
     ['ok']
     """
     true: set[str] = set()
     falsy: set[str] = set()
     other: set[str] = set()
+    seen: dict[str, int] = {}
 
-    def walk(node: ast.AST, guarded: bool) -> None:
-        if isinstance(node, (ast.Try, ast.TryStar)):
-            inner = guarded or any(_catches_missing(h) for h in node.handlers)
-            for stmt in (*node.body, *node.orelse):
-                walk(stmt, inner)
-            for part in (*node.handlers, *node.finalbody):
-                walk(part, guarded)
-            return
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = node.value
-            for target in targets:
-                for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
-                    if not isinstance(target, ast.Name) or not isinstance(
-                            value, ast.Constant) or isinstance(node, ast.AugAssign):
-                        other.add(name)
+    def walk(stmts: Iterable[ast.stmt], guarded: bool) -> None:
+        for node in stmts:
+            if isinstance(node, (ast.Try, ast.TryStar)):
+                inner = guarded or any(_catches_missing(h) for h in node.handlers)
+                walk((*node.body, *node.orelse), inner)
+                for handler in node.handlers:
+                    walk(handler.body, guarded)
+                walk(node.finalbody, guarded)
+            elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+                walk((*node.body, *node.orelse), guarded)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                walk(node.body, guarded)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                value = node.value
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if not isinstance(target, ast.Name):
+                        other.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                        continue
+                    seen[target.id] = seen.get(target.id, 0) + 1
+                    if not isinstance(value, ast.Constant):
+                        other.add(target.id)
                     elif value.value is True:
-                        (true if guarded else other).add(name)
-                    elif value.value in (False, None):
-                        falsy.add(name)
+                        (true if guarded else other).add(target.id)
+                    elif value.value is False or value.value is None:
+                        falsy.add(target.id)
                     else:
-                        other.add(name)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            other.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            other.update(node.names)
-        for child in ast.iter_child_nodes(node):
-            walk(child, guarded)
+                        other.add(target.id)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                other.add(node.target.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                other.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                other.update((a.asname or a.name).split(".", 1)[0] for a in node.names)
 
-    walk(tree, False)
-    return frozenset((true & falsy) - other)
+    walk(tree.body, False)
+    flags = set()
+    for name in (true & falsy) - other:
+        # Assigned (or declared global) anywhere else, in a function or a class: not a flag.
+        elsewhere = re.findall(rf"(?<![\w.]){name}[ \t]*(?::[^=\n]*)?=(?!=)", text)
+        if len(elsewhere) == seen[name] and not re.search(
+                rf"\bglobal\b[^\n]*\b{name}\b|\b{name}[ \t]*:=", text):
+            flags.add(name)
+    return frozenset(flags)
+
+
+_IF_NAME = re.compile(r"\bif[ \t]+(?:not[ \t]+)?([A-Za-z_]\w*)[ \t]*:")
+_SET_TRUE = re.compile(r"^[ \t]+([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*True\b", re.MULTILINE)
+
+
+def _may_flag(text: str) -> bool:
+    """Might the module test an import flag (:func:`_import_flags`)? A name set to ``True``
+    in an indented block that an ``if`` tests: a text search, no parse."""
+    set_true = frozenset(_SET_TRUE.findall(text))
+    return bool(set_true) and not set_true.isdisjoint(_IF_NAME.findall(text))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -316,10 +342,21 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "iter": "__iter__", "next": "__next__",
 class _Attributes:
     """A class's instance attributes whose type is followed: those its methods assign
     (``self.x = ...``) exactly once, not counting ``None``; ``kinds`` holds what each was
-    assigned, as a receiver, once that assignment has been seen."""
+    assigned, as a receiver, once that assignment has been seen. Which are assigned once is
+    read only for a class that assigns a library's object to one (most never do)."""
 
-    once: frozenset[str]
+    node: ast.ClassDef
     kinds: dict[str, str | None] = field(default_factory=dict)
+    _once: frozenset[str] | None = None
+
+    def kind(self, name: str) -> str | None:
+        """What attribute ``name`` holds, as a receiver; None when not evident."""
+        kind = self.kinds.get(name)
+        if not kind:
+            return None
+        if self._once is None:
+            self._once = _assigned_once(self.node)
+        return kind if name in self._once else None
 
 
 def _assigned_once(node: ast.ClassDef) -> frozenset[str]:
@@ -538,12 +575,12 @@ class _Visitor(ast.NodeVisitor):
                 self._assign_target(target, kind)
 
     def _instance_attribute(self, node: ast.expr) -> tuple[_Attributes, str] | None:
-        """``self.x`` in a method of the class that assigns ``x`` once: its class and name."""
+        """``self.x`` in a method: its class's attributes and the name."""
         method = self.methods[-1] if self.methods else None
         if method is None or not isinstance(node, ast.Attribute) or not isinstance(
                 node.value, ast.Name) or node.value.id != method[0]:
             return None
-        return (method[1], node.attr) if node.attr in method[1].once else None
+        return method[1], node.attr
 
     def _assign_target(self, target: ast.expr, kind: str | None) -> None:
         attribute = self._instance_attribute(target)
@@ -738,7 +775,7 @@ class _Visitor(ast.NodeVisitor):
             self._assign_name(node.name, "")
             self.subclasses.append(None)
         self.scopes.append({})
-        self.owners.append(_Attributes(_assigned_once(node)))
+        self.owners.append(_Attributes(node))
         try:
             for stmt in node.body:
                 self.visit(stmt)
@@ -799,8 +836,8 @@ class _Visitor(ast.NodeVisitor):
             if chain is not None:
                 return chain
             attribute = self._instance_attribute(node)
-            if attribute is not None:
-                return attribute[0].kinds.get(attribute[1])
+            if attribute is not None and (kind := attribute[0].kind(attribute[1])):
+                return kind
             base = self._type(node.value)
             return f"{base}|.{node.attr}" if base else base
         if isinstance(node, ast.Call):
@@ -995,8 +1032,8 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
     usage = Usage(files=[filename])
     visitor = _Visitor(filename, usage)
     text = source if isinstance(source, str) else source.decode("latin-1")
-    if "True" in text and "try" in text:  # cheap first: most modules set no such flag
-        visitor.flags = _import_flags(tree)
+    if _may_flag(text):  # cheap first: most modules set no such flag
+        visitor.flags = _import_flags(tree, text)
     visitor.visit(tree)
     visitor.finish()
     return usage
