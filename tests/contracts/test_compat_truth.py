@@ -190,8 +190,8 @@ def protocol(sig: str | None) -> Export:
 
 PROTOCOLS = [
     # Calling a Protocol raises TypeError: R7 for a consumer that calls the class; one that
-    # only imports it (or subclasses, annotates) still runs; the typed contract (no calls
-    # known, as `siglink diff` asks) keeps the flavor change a break.
+    # only imports it (for an annotation) still runs; without complete calls (the class is
+    # passed on, or `siglink diff` asks) the contract keeps the flavor change a break.
     pytest.param(klass({}), protocol("()"), {"calls": (CallShape(0),), "calls_complete": True},
                  ["R7!"], id="protocol-called"),
     pytest.param(klass({}), protocol(None), {"calls": (CallShape(0),)}, ["R7!"],

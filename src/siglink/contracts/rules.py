@@ -258,7 +258,8 @@ _INFO: Final[dict[Rule, _Info]] = {
     Rule.R7: _info(
         _B, "class the consumer calls became a Protocol",
         "A Protocol cannot be instantiated: every call of the class raises TypeError. A "
-        "consumer that only imports, subclasses or annotates with it still runs (R6, review).",
+        "consumer that only imports it still runs (R6, review); one whose calls are not all "
+        "seen (it passes the class on) is judged by the contract (R6, incompatible).",
         "class Sized: ...", "class Sized(Protocol): ...", "incompatible"),
     Rule.C1: _info(
         _B, "symbol missing or soname major changed",
