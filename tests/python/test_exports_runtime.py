@@ -259,3 +259,14 @@ def test_attrs_instance_became_a_protocol(pypi: Any) -> None:
     imported = check_export(old.exports["attr.AttrsInstance"],
                             new.exports["attr.AttrsInstance"], calls=[], calls_complete=True)
     assert imported.ok
+
+
+def test_a_stub_beside_a_module_getattr_keeps_its_names(tmp_path: Path) -> None:
+    """A lazily loading package (PEP 562) whose stub declares what ``__getattr__`` serves:
+    the names may exist at run time, so they stay exports."""
+    manifest = tree(tmp_path, {
+        "__init__.py": "def __getattr__(name):\n    return __import__('importlib')"
+                       ".import_module('.' + name, __name__)\n",
+        "__init__.pyi": "def solve(a: int) -> int: ...\n",
+    })
+    assert sig(manifest, "pkg.solve") == "(a: int) -> int"

@@ -265,7 +265,7 @@ class _Reader:
 
     def _load(self) -> list[griffe.Module]:
         modules: list[griffe.Module] = []
-        with _quiet(), _stubs_reach_alias_targets():
+        with _quiet():
             for package in self.packages:
                 try:
                     obj = self.loader.load(package, try_relative_path=False)
@@ -669,21 +669,20 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
             yield from _walk(member)
 
 
-@contextmanager
-def _stubs_reach_alias_targets() -> Iterator[None]:
+def _stubs_reach_alias_targets() -> None:
     """Make griffe merge a stub class into the class a module imports under that name.
 
     ``attr/__init__.pyi`` declares ``class Attribute`` with its fields; ``attr/__init__.py``
     imports ``Attribute`` from ``attr._make``. griffe merges the stub into the alias, whose
     ``members`` is a fresh dict on every access, so the stub's members are silently lost.
     Merging into the alias's final target keeps both: the constructor that runs (the
-    ``.py``) and the members the stub types.
+    ``.py``) and the members the stub types. Installed once, at import, so that readers in
+    several threads all see it (griffe is pinned: this is its private merge step).
     """
-    from griffe._internal import merger  # griffe is pinned: this is its private merge step
+    from griffe._internal import merger
 
     original = getattr(merger, "_merge_class_stubs", None)
-    if original is None:
-        yield
+    if original is None or getattr(original, "_siglink", False):
         return
 
     def merge(class_: Any, stubs: Any, *, psd: bool = False) -> None:
@@ -694,11 +693,11 @@ def _stubs_reach_alias_targets() -> Iterator[None]:
                 return
         original(class_, stubs, psd=psd)
 
+    merge._siglink = True  # type: ignore[attr-defined]
     merger._merge_class_stubs = merge
-    try:
-        yield
-    finally:
-        merger._merge_class_stubs = original
+
+
+_stubs_reach_alias_targets()
 
 
 @contextmanager
