@@ -236,12 +236,16 @@ def _defined(body: list[ast.stmt]) -> set[str]:
             for kind, name, _ in _events(s, False) if kind != "del"}
 
 
+# What a flag's value may be: a comparison, ``not``/``and``/``or``, ``x.startswith(...)``.
+_TESTS: Final = (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call)
+
+
 def _learn(stmt: ast.stmt, flags: dict[str, bool]) -> None:
     """Remember ``NAME = <decidable test>`` as a flag; forget a flag bound otherwise."""
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
     targets = stmt.targets if isinstance(stmt, ast.Assign) else (
         [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
-    if value is not None and len(targets) == 1 and isinstance(targets[0], ast.Name):
+    if isinstance(value, _TESTS) and len(targets) == 1 and isinstance(targets[0], ast.Name):
         decided = _evaluate(value, flags)
         if isinstance(decided, bool):
             flags[targets[0].id] = decided
@@ -321,13 +325,17 @@ _UNDECIDED: Final = object()
 
 def _evaluate(test: ast.expr, flags: Mapping[str, bool]) -> object:
     """The value of a test :func:`_decide` accepts, else ``_UNDECIDED``."""
-    mains = {id(n.left) for n in ast.walk(test) if isinstance(n, ast.Compare) and len(
-        n.ops) == 1 and isinstance(n.ops[0], (ast.Eq, ast.NotEq)) and isinstance(
-        n.comparators[0], ast.Constant) and n.comparators[0].value == "__main__"}
+    mains: set[int] | None = None
     for node in ast.walk(test):
         if isinstance(node, ast.Name):
-            if node.id == "__name__" and id(node) in mains:
-                continue
+            if node.id == "__name__":
+                if mains is None:
+                    mains = {id(n.left) for n in ast.walk(test) if isinstance(
+                        n, ast.Compare) and len(n.ops) == 1 and isinstance(
+                        n.ops[0], (ast.Eq, ast.NotEq)) and isinstance(
+                        n.comparators[0], ast.Constant) and n.comparators[0].value == "__main__"}
+                if id(node) in mains:
+                    continue
             if node.id not in ("sys", "os") and node.id not in flags:
                 return _UNDECIDED
         elif isinstance(node, ast.Attribute):

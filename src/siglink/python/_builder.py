@@ -875,10 +875,18 @@ def _string(value: str | griffe.Expr) -> str | None:
     return literal if isinstance(literal, str) else None
 
 
+# The bases whose identity decides a class's flavor (see ``Builder._flavor``).
+_FLAVOR_PATHS: Final = frozenset(
+    {*_ENUM_BASES, *_NAMEDTUPLE_BASES, *_TYPEDDICT_BASES, *_PROTOCOL_BASES})
+_FLAVOR_NAMES: Final = frozenset(path.rpartition(".")[2] for path in _FLAVOR_PATHS)
+
+
 def _through_aliases(path: str, cls: griffe.Class) -> str:
-    """``path`` followed through the library's re-exports to what it names: attrs'
-    ``class AttrsInstance(Protocol)`` with ``from ._compat import Protocol`` derives from
-    ``typing.Protocol``, not from ``attr._compat.Protocol``."""
+    """A flavor-deciding base followed through the library's re-exports to what it names:
+    attrs' ``class AttrsInstance(Protocol)`` with ``from ._compat import Protocol`` derives
+    from ``typing.Protocol``, not from ``attr._compat.Protocol``."""
+    if path.rpartition(".")[2] not in _FLAVOR_NAMES or path in _FLAVOR_PATHS:
+        return path
     collection = cls.modules_collection
     for _ in range(8):
         try:
