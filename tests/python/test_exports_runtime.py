@@ -270,3 +270,20 @@ def test_a_stub_beside_a_module_getattr_keeps_its_names(tmp_path: Path) -> None:
         "__init__.pyi": "def solve(a: int) -> int: ...\n",
     })
     assert sig(manifest, "pkg.solve") == "(a: int) -> int"
+
+
+def test_a_flag_set_in_an_undecided_branch_is_not_a_flag(tmp_path: Path) -> None:
+    manifest = tree(tmp_path, {"__init__.py": """
+        import sys
+
+        FAST = False
+        if unknown_condition():
+            FAST = sys.version_info >= (3, 0)
+
+        if FAST:
+            def run(a): ...
+        else:
+            def run(a, b): ...
+        """})
+    assert sig(manifest, "pkg.run") == "(a, b)"  # both branches read; the later def wins
+    assert "pkg.FAST" in manifest.exports

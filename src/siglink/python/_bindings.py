@@ -225,7 +225,7 @@ def _live(body: list[ast.stmt], seen: _Live | None = None, *, top: bool = True) 
             if top:
                 seen.uncertain.update((fallback & _defined(stmt.orelse)) - preferred)
             stmt.finalbody = _live(stmt.finalbody, seen, top=False)
-        _learn(stmt, seen.flags)
+        _learn(stmt, seen.flags, top=top)
         out.append(stmt)
     return out
 
@@ -240,12 +240,15 @@ def _defined(body: list[ast.stmt]) -> set[str]:
 _TESTS: Final = (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call)
 
 
-def _learn(stmt: ast.stmt, flags: dict[str, bool]) -> None:
-    """Remember ``NAME = <decidable test>`` as a flag; forget a flag bound otherwise."""
+def _learn(stmt: ast.stmt, flags: dict[str, bool], *, top: bool) -> None:
+    """Remember ``NAME = <decidable test>`` run unconditionally (``top``) as a flag; forget a
+    flag bound otherwise."""
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
     targets = stmt.targets if isinstance(stmt, ast.Assign) else (
         [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
-    if isinstance(value, _TESTS) and len(targets) == 1 and isinstance(targets[0], ast.Name):
+    if top and isinstance(value, _TESTS) and len(targets) == 1 and isinstance(
+        targets[0], ast.Name
+    ):
         decided = _evaluate(value, flags)
         if isinstance(decided, bool):
             flags[targets[0].id] = decided
