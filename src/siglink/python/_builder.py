@@ -24,6 +24,7 @@ from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
 from siglink.errors import BadInputError
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
+from siglink.python._extension_points import DECLARERS, IMPLEMENTERS
 
 __all__ = ["Builder", "builtin_callable", "kwargs_keys", "module_file", "relocate"]
 
@@ -65,6 +66,8 @@ _ATTRS_FIELDS: Final = frozenset(
      "attr._make.attrib", "attr._next_gen.field"}
 )
 _ATTRS_FACTORY: Final = frozenset({"attr.Factory", "attrs.Factory", "attr._make.Factory"})
+# Decorators of another distribution known to return the function they decorate.
+_MARKERS: Final = DECLARERS | IMPLEMENTERS
 _NOT_REQUIRED: Final = frozenset({"typing.NotRequired", "typing_extensions.NotRequired"})
 _CONSTRUCTOR_DUNDERS: Final = frozenset(
     {"__init__", "__new__", "__init_subclass__", "__post_init__", "__class_getitem__",
@@ -243,7 +246,8 @@ class Builder:
         """A decorator from another distribution (``@click.command(...)``,
         ``@LocalProxy``): what it returns may be anything (a ``click.Command``), so the
         ``def``'s signature is not known to be what callers call. The standard library's
-        and ``typing_extensions``' decorators, and the library's own, are read as before."""
+        and ``typing_extensions``' decorators, the library's own, and siglink's markers
+        (``@siglink.extension_point``, which return the function) are read as before."""
         for decorator in func.decorators:
             try:
                 path = decorator.callable_path
@@ -251,7 +255,7 @@ class Builder:
                 continue
             top = path.partition(".")[0]
             if "." in path and top not in self.packages and top not in sys.stdlib_module_names \
-                    and top != "typing_extensions":
+                    and top != "typing_extensions" and path not in _MARKERS:
                 return True
         return False
 
