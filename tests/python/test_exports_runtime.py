@@ -287,3 +287,21 @@ def test_a_flag_set_in_an_undecided_branch_is_not_a_flag(tmp_path: Path) -> None
         """})
     assert sig(manifest, "pkg.run") == "(a, b)"  # both branches read; the later def wins
     assert "pkg.FAST" in manifest.exports
+
+
+def test_a_module_getattr_that_serves_known_names_hides_no_other(tmp_path: Path) -> None:
+    """blinker 1.8's ``base``: a ``__getattr__`` serving literal names does not make its
+    ``TYPE_CHECKING``-only TypeVars run-time names."""
+    manifest = tree(tmp_path, {"__init__.py": """
+        import typing as t
+
+        if t.TYPE_CHECKING:
+            T = t.TypeVar("T")
+
+        def __getattr__(name):
+            if name == "OLD":
+                return 1
+            raise AttributeError(name)
+        """})
+    assert "pkg.OLD" in manifest.exports
+    assert "pkg.T" not in manifest.exports

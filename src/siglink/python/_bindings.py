@@ -15,9 +15,9 @@ unknown), removes deleted ones, and records:
 - ``patched``: classes whose ``__new__``/``__init__``/``__call__`` the module replaces after
   the ``class`` statement;
 - ``runtime_bound``: per ``.py`` module, the names it binds outside ``if TYPE_CHECKING:``
-  (``None`` where a star import, ``globals()`` or a module ``__getattr__`` may bind any): a
-  name bound only under ``TYPE_CHECKING``, or only in a stub beside the module, is not there
-  at run time.
+  (``None`` where a star import or ``globals()`` may bind any; a module ``__getattr__`` is
+  the reader's to add): a name bound only under ``TYPE_CHECKING``, or only in a stub beside
+  the module, is not there at run time.
 
 Tests of ``sys.version_info``, ``sys.platform``, ``os.name``, flags made of them
 (``PY3 = sys.version_info[0] == 3``) and ``__name__ == "__main__"`` are decided as the running
@@ -132,7 +132,7 @@ class Bindings(griffe.Extension):
         filepath = mod.filepath
         if isinstance(filepath, list) or filepath.suffix != ".py":
             pass  # a stub says nothing of what runs
-        elif mod.path in self.dynamic or "__getattr__" in mod.members or any(
+        elif mod.path in self.dynamic or any(
             isinstance(stmt, ast.ImportFrom) and not guarded
             and any(a.name == "*" for a in stmt.names)
             for stmt, guarded in _statements(node.body, False)

@@ -397,7 +397,18 @@ class _Reader:
         if member.runtime:
             return False
         bound = self.bindings.runtime_bound.get(module.path)
-        return bound is not None and name not in bound
+        if bound is None or name in bound:
+            return False
+        if "__getattr__" in bound:  # PEP 562: what it serves is there too
+            filepath = module.filepath
+            if isinstance(filepath, list):
+                return False
+            try:
+                served = served_names(filepath.read_bytes())
+            except OSError:
+                return False
+            return not served.open and name not in served.names
+        return True
 
     def _served(self, module: griffe.Module) -> dict[str, Export]:
         """Module attributes outside the public names that still reach consumers: dunders the
