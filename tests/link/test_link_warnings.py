@@ -99,8 +99,8 @@ def test_a_deprecated_use_is_review_where_warnings_are_not_errors(
     build_app(capsys, store, app, "--against", "werkzeug==3.0.3")
     plan = plan_json(capsys, store, app)
     assert versions(plan)["werkzeug"] == "3.0.3"
-    assert [(p["rule"], p["severity"]) for p in plan["links"]["werkzeug"]["verdict"]["problems"]] == [
-        ("P1", "review")]
+    problems = plan["links"]["werkzeug"]["verdict"]["problems"]
+    assert [(p["rule"], p["severity"]) for p in problems] == [("P1", "review")]
     ran = run(store, app, "ignore")
     assert (ran.returncode, ran.stdout) == (0, "3.0.3\n"), ran.stderr
     # Python's own answer on 3.0.3 where warnings are errors: the use fails (what the test
@@ -203,5 +203,5 @@ def test_a_bad_policy_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").unlink()
     (tmp_path / "setup.cfg").write_text("[tool:pytest\nfilterwarnings = error\n",
                                         encoding="utf-8")
-    with pytest.raises(BadInputError, match="setup.cfg: cannot be read"):
+    with pytest.raises(BadInputError, match=r"setup\.cfg: cannot be read"):
         warnings_policy(tmp_path)
