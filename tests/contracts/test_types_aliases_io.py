@@ -3,7 +3,8 @@
 A library's module-level alias (``_E = Callable[[Any], M]``, ``_E: TypeAlias = ...``) and a
 callback protocol that is exactly a ``Callable`` (MarkupSafe 3's ``_TPEscape``) read as their
 expansion, so a release that spells the annotation the other way changes nothing; and
-``BinaryIO``/``TextIO`` are ``IO[bytes]``/``IO[str]``, as typeshed declares them. Each answer is
+``BinaryIO``/``TextIO`` are ``IO[bytes]``/``IO[str]``, as typeshed declares them (with the
+``_typeshed`` protocols stubs name: ``SupportsKeysAndGetItem``, ``SupportsRead``/``Write``). Each answer is
 checked against mypy's on the same code (one ``mypy.api.run`` per test).
 """
 
@@ -70,12 +71,29 @@ IO_PAIRS = [
     ("list[typing.BinaryIO]", "collections.abc.Sequence[typing.IO[bytes]]"),
     ("list[typing.BinaryIO]", "list[typing.IO[bytes]]"),
     ("dict[str, typing.TextIO]", "collections.abc.Mapping[str, typing.IO[str]]"),
+    # typeshed's protocols that library stubs name (werkzeug's Headers.update)
+    ("_typeshed.SupportsKeysAndGetItem[str, str]",
+     "_typeshed.SupportsKeysAndGetItem[str, int | str]"),
+    ("_typeshed.SupportsKeysAndGetItem[str, int | str]",
+     "_typeshed.SupportsKeysAndGetItem[str, str]"),
+    ("_typeshed.SupportsKeysAndGetItem[str, str]",
+     "_typeshed.SupportsKeysAndGetItem[object, str]"),
+    ("dict[str, int]", "_typeshed.SupportsKeysAndGetItem[str, int]"),
+    ("collections.abc.Mapping[str, bool]", "_typeshed.SupportsKeysAndGetItem[str, int]"),
+    ("list[str]", "_typeshed.SupportsKeysAndGetItem[int, str]"),
+    ("typing.TextIO", "_typeshed.SupportsRead[str]"),
+    ("typing.BinaryIO", "_typeshed.SupportsRead[str]"),
+    ("io.BytesIO", "_typeshed.SupportsWrite[bytes]"),
+    ("_typeshed.SupportsWrite[str]", "typing.TextIO"),
+    ("_typeshed.SupportsRead[bool]", "_typeshed.SupportsRead[int]"),
+    ("_typeshed.SupportsWrite[int]", "_typeshed.SupportsWrite[bool]"),
+    ("_typeshed.SupportsWrite[bool]", "_typeshed.SupportsWrite[int]"),
 ]
 
 
 def test_the_io_family_agrees_with_mypy(tmp_path: Path) -> None:
     lines = ["from __future__ import annotations", "import collections.abc", "import io",
-             "import typing", ""]
+             "import typing", "if typing.TYPE_CHECKING:", "    import _typeshed", ""]
     first = len(lines) + 1
     for i, (sub, sup) in enumerate(IO_PAIRS):
         lines.append(f"def f{i}(x: {sub}) -> {sup}: return x")

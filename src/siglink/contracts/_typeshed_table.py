@@ -49,7 +49,7 @@ abc.MappingView: abc.Sized
 abc.KeysView[+K]: abc.MappingView, abc.Set[~K]
 abc.ValuesView[+V]: abc.MappingView, abc.Collection[~V]
 abc.ItemsView[+K, +V]: abc.MappingView, abc.Set[tuple[~K, ~V]]
-abc.Mapping[K, +V]: abc.Collection[~K]
+abc.Mapping[K, +V]: abc.Collection[~K], _typeshed.SupportsKeysAndGetItem[~K, ~V]
 abc.MutableMapping[K, V]: abc.Mapping[~K, ~V]
 protocol abc.Awaitable[+T]
 protocol abc.Coroutine[+Y, -S, +R]: abc.Awaitable[~R]
@@ -89,7 +89,10 @@ protocol contextlib.AbstractContextManager[+T, +E=bool | None]
 protocol contextlib.AbstractAsyncContextManager[+T, +E=bool | None]
 typing.TypeGuard[+T]: bool
 typing.TypeIs[T]: bool
-typing.IO[A]: abc.Iterator[~A]
+protocol _typeshed.SupportsKeysAndGetItem[K, +V]
+protocol _typeshed.SupportsRead[+T]
+protocol _typeshed.SupportsWrite[-T]
+typing.IO[A]: abc.Iterator[~A], _typeshed.SupportsRead[~A], _typeshed.SupportsWrite[~A]
 typing.BinaryIO: typing.IO[bytes]
 typing.TextIO: typing.IO[str]
 io.IOBase
