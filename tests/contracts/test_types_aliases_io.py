@@ -4,14 +4,13 @@ A library's module-level alias (``_E = Callable[[Any], M]``, ``_E: TypeAlias = .
 callback protocol that is exactly a ``Callable`` (MarkupSafe 3's ``_TPEscape``) read as their
 expansion, so a release that spells the annotation the other way changes nothing; and
 ``BinaryIO``/``TextIO`` are ``IO[bytes]``/``IO[str]``, as typeshed declares them (with the
-``_typeshed`` protocols stubs name: ``SupportsKeysAndGetItem``, ``SupportsRead``/``Write``). Each answer is
-checked against mypy's on the same code (one ``mypy.api.run`` per test).
+``_typeshed`` protocols stubs name: ``SupportsKeysAndGetItem``, ``SupportsRead``/``Write``). Each
+answer is checked against mypy's on the same code (one ``mypy.api.run`` per test).
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
