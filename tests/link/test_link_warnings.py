@@ -205,3 +205,24 @@ def test_a_bad_policy_is_one_clear_line(tmp_path: Path) -> None:
                                         encoding="utf-8")
     with pytest.raises(BadInputError, match=r"setup\.cfg: cannot be read"):
         warnings_policy(tmp_path)
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_the_refusal_says_why(
+    werkzeug_wheels: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With only the deprecating release in the store the link fails (exit 127), naming the
+    policy; ``siglink explain P1`` says the same."""
+    store = tmp_path / "store"
+    install(capsys, store, *(w for w in werkzeug_wheels if "2.3.8" not in w.name
+                             and "3.1.3" not in w.name))
+    app = _app(tmp_path, {"pytest.ini": "[pytest]\nfilterwarnings = error::DeprecationWarning\n"})
+    build_app(capsys, store, app)
+    code, out, err = siglink(capsys, "plan", str(app), "--store", str(store))
+    assert code == 127, out + err
+    assert ("P1 werkzeug.__version__: expected exported without a deprecation warning, found "
+            "deprecated (served with a warning), an error under pytest.ini [pytest] "
+            "filterwarnings 'error::DeprecationWarning'") in out + err
+    code, out, _ = siglink(capsys, "explain", "P1")
+    assert code == 0 and "makes deprecation warnings errors" in out
