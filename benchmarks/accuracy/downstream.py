@@ -327,8 +327,10 @@ def _text(report: dict[str, Any]) -> str:
                          f"{v['imports_recorded']} imports recorded")
             if v.get("warnings_error"):
                 lines.append(f"    deprecation warnings are errors ({v['warnings_error']})")
-            lines.append(f"    siglink picks {v['pick'] or 'nothing: ' + v['pick_note']}; "
-                         f"the suite {verdict} on it")
+            if v["pick"]:
+                lines.append(f"    siglink picks {v['pick']}; the suite {verdict} on it")
+            else:
+                lines.append("    siglink links no candidate (every version refused)")
             lines.append(f"    refused although the suite passes: "
                          f"{', '.join(v['refused_but_passing']) or 'none'}")
             lines.append(f"    accepted although the suite fails: "
