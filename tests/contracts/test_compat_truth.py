@@ -4,9 +4,12 @@ incompatible and ``?`` for review; ``~`` marks an unverified verdict without fin
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from test_compat_binding import calls, compile_def, landings, pairs, same
 
 from siglink.contracts.compat import check_export
 from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
@@ -157,6 +160,29 @@ ARGUMENTS = [
                  klass({"m": method("(item: lib.V) -> bool")}),
                  {"members": ("m",), "arguments": (Arguments(("str",), (), "m"),)},
                  ["P11! member m param item"], id="member-argument-excluded"),
+    # unknown argument types follow the principle for methods as for direct calls
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("",), (), "m"),)},
+                 ["P11? member m param item"], id="member-argument-not-evident"),
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments(("",), (), "m"),
+                                                   Arguments(("str",), (), "m"))},
+                 ["P11! member m param item"], id="member-one-unknown-one-excluded"),
+    # a literal passed by keyword, visibly excluded
+    pytest.param(klass({"m": method("(item: lib.V | str) -> bool")}),
+                 klass({"m": method("(item: lib.V) -> bool")}),
+                 {"members": ("m",), "arguments": (Arguments((), (("item", "str"),), "m"),)},
+                 ["P11! member m param item"], id="member-keyword-literal-excluded"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": (CallShape(0, ("x",)),), "calls_complete": True,
+                  "arguments": (Arguments((), (("x", "str"),)),)},
+                 ["P11! param x"], id="keyword-literal-excluded"),
+    pytest.param(fn("(x: int | str) -> None"), fn("(x: int) -> None"),
+                 {"calls": ONE, "calls_complete": True,
+                  "arguments": (Arguments(("",)), Arguments(("bool",)))},
+                 ["P11? param x"], id="unknown-and-admitted"),
 ]
 
 
@@ -204,3 +230,151 @@ def test_third_party_calls_reach_the_implementation() -> None:
     assert [p.explain() for p in verdict.problems] == [
         "P16 implementation param as_bytes: expected f(_, as_bytes=_), found "
         "(key, default=...); the call passes as_bytes= by keyword (incompatible)"]
+
+
+# -- calls outside the typed overloads (Python runs the implementation) ------------------------
+
+OPEN_OVERLOADS = ("(file: str, mode: str) -> int", "(file: str, mode: bytes) -> bytes")
+
+
+def opener(sig: str, *, where: str = "lib/__init__.py:1") -> Export:
+    """rich's ``progress.open``: every overload names ``mode`` without a default; the
+    implementation has ``mode="r"``."""
+    return fn(sig, *OPEN_OVERLOADS, location=where)
+
+
+OUTSIDE = [
+    pytest.param(opener("(file, mode='r')"), opener("(file, mode='r', buffering=-1)"),
+                 {"calls": ONE}, ["P21? overload"], id="binds-the-implementation-only"),
+    pytest.param(opener("(file, mode='r')"), opener("(file, mode='r', buffering=-1)"),
+                 {"calls": ONE, "policy": "strict"}, ["P21! overload"],
+                 id="binds-the-implementation-only-strict"),
+    # implementation read from a stub (or none): the overloads decide
+    pytest.param(opener("(file, mode='r')", where="lib/__init__.pyi:1"),
+                 opener("(file, mode='r', buffering=-1)", where="lib/__init__.pyi:1"),
+                 {"calls": ONE}, ["P3! param mode"], id="implementation-from-a-stub"),
+    # the implementation binds the call, but the argument now lands in another parameter
+    pytest.param(opener("(file, mode='r')"), opener("(mode='r', file=None)"),
+                 {"calls": (CallShape(1),)},
+                 ["P21? overload", "P4! implementation param file",
+                  "P4? implementation param file", "P4? implementation param mode"],
+                 id="lands-elsewhere"),
+    # usage mode: an overload no new one covers, the recorded call binds the implementation
+    pytest.param(fn("(a, b=None)", "(a: int, b: int) -> int", location="lib/m.py:1"),
+                 fn("(a, b=None)", "(a: str, b: int) -> int", location="lib/m.py:1"),
+                 {"calls": ONE, "calls_complete": True}, ["P21? overload", "P21? overload"],
+                 id="usage-outside-overloads"),
+    pytest.param(fn("(a, b=None)", "(a: int, b: int) -> int", location="lib/m.py:1"),
+                 fn("(a, b=None)", "(a: str, b: int) -> int", location="lib/m.py:1"),
+                 {"calls": ONE, "calls_complete": True, "policy": "strict"},
+                 ["P21! overload", "P21! overload"], id="usage-outside-overloads-strict"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "use", "expected"), OUTSIDE)
+def test_calls_outside_the_overloads(old: Export, new: Export, use: dict[str, Any],
+                                     expected: list[str]) -> None:
+    assert outcome(check_export(old, new, **use)) == expected
+
+
+def test_an_unchanged_export_called_outside_its_overloads() -> None:
+    """The linker checks an unchanged export's recorded calls with ``expected=None``."""
+    provided = opener("(file, mode='r')")
+    assert outcome(check_export(None, provided, calls=ONE)) == ["P21? overload"]
+    assert outcome(check_export(None, provided, calls=ONE, policy="strict")) == [
+        "P21! overload"]
+    stub = opener("(file, mode='r')", where="lib/__init__.pyi:1")
+    assert outcome(check_export(None, stub, calls=ONE)) == ["P3! param mode"]
+    # a call neither the overloads nor the implementation bind
+    assert outcome(check_export(None, provided, calls=(CallShape(3),))) == [
+        "P6! implementation param *args", "P6! param *args"]
+
+
+# -- imported only -----------------------------------------------------------------------------
+
+IMPORTED_ONLY = {"calls": (), "calls_complete": True}
+NAMES_ONLY = [
+    # packaging 24.1 default_environment: return widened
+    pytest.param(fn("() -> dict[str, str]"), fn("() -> dict[str, str | None]"), IMPORTED_ONLY,
+                 ["P13? return"], id="return-widened"),
+    pytest.param(fn("() -> dict[str, str]"), fn("() -> dict[str, str | None]"),
+                 {**IMPORTED_ONLY, "policy": "strict"}, ["P13! return"],
+                 id="return-widened-strict"),
+    pytest.param(fn("() -> dict[str, str]"), fn("() -> dict[str, str | None]"),
+                 {"calls": (CallShape(),), "calls_complete": True}, ["P13! return"],
+                 id="return-widened-called"),
+    # pluggy 1.5 HookspecOpts: a required TypedDict key added
+    pytest.param(Export("lib.T", K.CLASS, module="lib", flavor="typeddict", members={
+                     "a": Export("lib.T.a", K.ATTRIBUTE, module="lib", type=None)}),
+                 Export("lib.T", K.CLASS, module="lib", flavor="typeddict", members={
+                     "a": Export("lib.T.a", K.ATTRIBUTE, module="lib", type=None),
+                     "b": Export("lib.T.b", K.ATTRIBUTE, module="lib", type=None)}),
+                 {**IMPORTED_ONLY, "members": ()}, ["P22? key b"], id="typeddict-key-added"),
+    # a class whose kind changed (blinker 1.8 WeakNamespace)
+    pytest.param(klass({}), Export("lib.C", K.ATTRIBUTE, module="lib"),
+                 {**IMPORTED_ONLY, "members": ()}, ["R6?"], id="kind-changed"),
+    # a class whose members are reached (an annotated parameter) is not imported only
+    pytest.param(klass({"m": method("(a)")}), klass({}, bases=("object",)),
+                 {**IMPORTED_ONLY, "members": ("m",)}, ["P1! member m"], id="member-used"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "use", "expected"), NAMES_ONLY)
+def test_a_name_imported_only(old: Export, new: Export, use: dict[str, Any],
+                              expected: list[str]) -> None:
+    assert outcome(check_export(old, new, **use)) == expected
+
+
+def test_a_name_imported_only_still_needs_to_exist() -> None:
+    assert outcome(check_export(fn("() -> int"), None, **IMPORTED_ONLY)) == ["P1!"]
+
+
+# -- against Python's own binding --------------------------------------------------------------
+
+def typed(sig: Signature) -> Signature:
+    """The typed overload of an implementation: every parameter required (as rich's
+    ``open`` overloads name ``mode`` without a default)."""
+    return Signature(tuple(dataclasses.replace(p, default=None) for p in sig.params))
+
+
+def binds(func: Any, n: int, keywords: tuple[str, ...]) -> dict[str, Any] | None:
+    try:
+        return dict(func(*(f"pos{i}" for i in range(n)), **{k: f"kw:{k}" for k in keywords}))
+    except TypeError:
+        return None
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(pairs())
+def test_calls_are_judged_by_what_python_binds(pair: tuple[Signature, Signature]) -> None:
+    """The implementation changes, the typed overload (every parameter required) stays: a
+    recorded call is accepted exactly when Python binds it to the new implementation with
+    every argument in the same parameter as before; under ``strict`` it must also fit the
+    overload."""
+    before, after = pair
+    overload = typed(before)
+    old = Export("lib.f", K.FUNCTION, module="lib", signature=before, overloads=(overload,),
+                 location="lib/__init__.py:1")
+    new = dataclasses.replace(old, signature=after, digest="")
+    old_f, new_f, typed_f = compile_def(before), compile_def(after), compile_def(overload)
+    for n, keywords in calls(before, after):
+        was = binds(old_f, n, keywords)
+        if was is None:
+            continue  # not a call the consumer could have made
+        now = binds(new_f, n, keywords)
+        args = [f"pos{i}" for i in range(n)]
+        runs = now is not None and all(
+            same(where, landings(now, after)[value], value in args, before, after)
+            for value, where in landings(was, before).items())
+        call = (CallShape(n, keywords),)
+        # as the linker does: an unchanged export's calls are checked against it alone
+        expected = None if old.digest == new.digest else old
+        verdict = check_export(expected, new, calls=call, calls_complete=True)
+        context = f"f{call[0]} {before} -> {after}\n{verdict.explain()}"
+        if verdict.ok:
+            assert now is not None, f"accepted, but Python does not bind it: {context}"
+        if runs:
+            assert verdict.ok, f"refused, but Python binds it the same: {context}"
+        strict = check_export(expected, new, calls=call, calls_complete=True, policy="strict")
+        if strict.ok:
+            assert now is not None and binds(typed_f, n, keywords) is not None, context

@@ -4,6 +4,7 @@ builds, plans and really runs the application on the version linked."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -261,7 +262,8 @@ def test_a_flask_2_app_moves_to_flask_3(
     app = make_app(tmp_path, FLASK_APP)
     build_app(capsys, store, app, "--against", "flask==2.2.5", "--against", "werkzeug==3.0.3")
     plan = plan_json(capsys, store, app)
-    assert versions(plan)["flask"] == "3.0.3"
+    # Flask 3 no longer reads werkzeug.__version__: it takes the newest Werkzeug
+    assert (versions(plan)["flask"], versions(plan)["werkzeug"]) == ("3.0.3", "3.1.3")
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "200 {'ok': True}\n"), ran.stderr
 
@@ -385,3 +387,181 @@ def test_a_name_an_open_module_getattr_may_serve_is_unverified(
     assert link["verdict"]["status"] == "compatible (unverified)"
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "42\n"), ran.stderr
+
+
+# -- calls outside the typed overloads (what Python runs is the implementation) ---------------
+
+OPENER = """
+from typing import Literal, overload
+
+
+@overload
+def open_it(file: str, mode: Literal["r"]) -> str: ...
+@overload
+def open_it(file: str, mode: Literal["rb"]) -> bytes: ...
+def open_it(file, mode="r"{extra}):
+    return file if mode == "r" else file.encode()
+"""
+
+
+def test_a_call_outside_the_overloads_runs_on_the_implementation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich's ``progress.open(file)``: every overload names ``mode`` without a default, the
+    implementation has ``mode="r"``. Python runs the implementation: linked (a review), and
+    refused under ``strict`` (even 1.0); 3.0 moves the first argument, which changes the call's
+    meaning: refused."""
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "opener", "1.0", {"opener/__init__.py": OPENER.format(
+                extra="")}),
+            make_wheel(tmp_path, "opener", "2.0", {"opener/__init__.py": OPENER.format(
+                extra=", buffering=-1")}),
+            make_wheel(tmp_path, "opener", "3.0", {"opener/__init__.py": OPENER.format(
+                extra="").replace("def open_it(file, mode=\"r\")",
+                                  "def open_it(mode=\"r\", file=\"\")")}))
+    app = make_app(tmp_path, "from opener import open_it\nprint(open_it('r'))\n")
+    build_app(capsys, store, app, "--against", "opener==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"opener": "2.0"}
+    assert [(p["rule"], p["severity"]) for p in plan["links"]["opener"]["verdict"]["problems"]
+            if p["severity"] != "harmless"] == [("P21", "review")]
+    assert ("P4", "opener.open_it implementation param file") in rejected(plan, "opener")["3.0"]
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "r\n"), ran.stderr
+    # the typed contract enforced: no version takes the call, not even the one built against
+    code, out, _ = siglink(capsys, "plan", str(app), "--store", str(store), "--json",
+                           "--policy", "strict")
+    assert code != 0
+    assert ("P21", "opener.open_it overload") in rejected(json.loads(out), "opener")["1.0"]
+
+
+# -- a keyword only **kwargs takes now -------------------------------------------------------
+
+KW_1 = "def fetch(url, timeout=None, strict=False, **options):\n    return (url, strict)\n"
+KW_READ = ("def fetch(url, timeout=None, **options):\n"
+           "    return (url, options.get('strict', False))\n")
+KW_UNREAD = "def fetch(url, timeout=None, **options):\n    return (url, False)\n"
+
+
+@pytest.mark.parametrize(("second", "version", "out"), [
+    (KW_READ, "2.0", "('u', True)\n"), (KW_UNREAD, "1.0", "('u', True)\n")])
+def test_a_keyword_left_to_kwargs_counts_only_if_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], second: str, version: str, out: str
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "fetcher", "1.0", {"fetcher/__init__.py": KW_1}),
+            make_wheel(tmp_path, "fetcher", "2.0", {"fetcher/__init__.py": second}))
+    app = make_app(tmp_path, "from fetcher import fetch\nprint(fetch('u', strict=True))\n")
+    build_app(capsys, store, app, "--against", "fetcher==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"fetcher": version}
+    if version == "1.0":
+        assert ("P6", "fetcher.fetch param strict") in rejected(plan, "fetcher")["2.0"]
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, out), ran.stderr
+
+
+# -- overload sets in usage mode: only the recorded calls count --------------------------------
+
+@pytest.mark.parametrize(("call", "version", "out"), [
+    ("conv(3)", "2.0", "3\n"), ("conv(b'x')", "1.0", "b'x'\n")])
+def test_an_overload_lost_for_calls_the_app_never_makes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], call: str, version: str, out: str
+) -> None:
+    """2.0 drops the ``bytes`` overload: an app that only ever passes an int still links."""
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "conv", "1.0", {"conv/__init__.py": CONV_1}),
+            make_wheel(tmp_path, "conv", "2.0", {"conv/__init__.py": CONV_2.replace(
+                "@overload\ndef conv(a: bytes) -> bytes: ...\n", "")}))
+    app = make_app(tmp_path, f"from conv import conv\nprint({call})\n")
+    build_app(capsys, store, app, "--against", "conv==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"conv": version}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, out), ran.stderr
+
+
+# -- argument evidence, for direct calls and methods -------------------------------------------
+
+SPEC = """
+class V:
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+
+class Spec:
+    def contains(self, item: {item}) -> bool:
+        return getattr(item, "s", item) == "1"
+"""
+
+
+@pytest.mark.parametrize(("source", "version"), [
+    ("from spec import Spec, V\nprint(Spec().contains(V('1')))\n", "2.0"),
+    ("from spec import Spec\nprint(Spec().contains('1'))\n", "1.0"),
+    # not evident: review and unverified, linked
+    ("from spec import Spec, V\n\ndef check(x):\n    return Spec().contains(x)\n\n"
+     "print(check(V('1')))\n", "2.0"),
+])
+def test_a_narrowed_method_parameter_judged_by_the_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, version: str
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "spec", "1.0", {"spec/__init__.py": SPEC.format(
+                item='"V | str"')}),
+            make_wheel(tmp_path, "spec", "2.0", {"spec/__init__.py": SPEC.format(item='"V"')}))
+    app = make_app(tmp_path, source)
+    build_app(capsys, store, app, "--against", "spec==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"spec": version}
+    if version == "1.0":
+        assert rejected(plan, "spec") == {"2.0": [("P11", "spec.Spec member contains param item")]}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "True\n"), ran.stderr
+
+
+# -- a name imported only ----------------------------------------------------------------------
+
+def test_a_name_imported_only_needs_only_its_presence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """packaging 24.1's ``default_environment`` return widened; pluggy 1.5's ``HookspecOpts``
+    gained a required key: nothing an app that only imports them does can observe that."""
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "envs", "1.0", {"envs/__init__.py": (
+                "from typing import TypedDict\n\nclass Opts(TypedDict):\n    a: int\n\n"
+                "def environment() -> dict[str, str]:\n    return {}\n")}),
+            make_wheel(tmp_path, "envs", "2.0", {"envs/__init__.py": (
+                "from typing import TypedDict\n\nclass Opts(TypedDict):\n    a: int\n    b: int\n"
+                "\ndef environment() -> dict[str, str | None]:\n    return {}\n")}))
+    app = make_app(tmp_path, "from envs import Opts, environment\nprint('ok')\n")
+    build_app(capsys, store, app, "--against", "envs==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"envs": "2.0"}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "ok\n"), ran.stderr
+    assert versions(plan_json(capsys, store, app, "--policy", "strict")) == {"envs": "1.0"}
+
+
+def test_a_module_getattr_branch_that_only_warns_serves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """blinker 1.8's ``blinker.base.__getattr__`` warns for ``WeakNamespace``, then raises."""
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "sig", "1.0", {"sig/__init__.py": "class Weak:\n    pass\n"}),
+            make_wheel(tmp_path, "sig", "2.0", {"sig/__init__.py": (
+                "import warnings\n\ndef __getattr__(name):\n    if name == 'Weak':\n"
+                "        warnings.warn('Weak is deprecated', DeprecationWarning)\n"
+                "    raise AttributeError(name)\n")}))
+    app = make_app(tmp_path, "from sig import Weak\nprint(Weak.__name__)\n")
+    build_app(capsys, store, app, "--against", "sig==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"sig": "1.0"}
+    assert rejected(plan, "sig") == {"2.0": [("P1", "sig.Weak")]}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "Weak\n"), ran.stderr

@@ -252,7 +252,7 @@ def check_export(
         what = "renamed, moved or removed"
         return Verdict((Problem(Rule.P1, "", _describe(expected), "absent", _BREAK, what),))
     if expected is None:
-        return _calls_only(provided, calls or ())
+        return _calls_only(provided, calls or (), strict=policy == "strict")
     if expected.digest == provided.digest:
         return _IDENTICAL
     if classes is None:
@@ -261,17 +261,32 @@ def check_export(
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
-    return _Exports(policy, classes, direction, used, evidence).compare(
+    verdict = _Exports(policy, classes, direction, used, evidence).compare(
         expected, provided, calls, calls_complete)
+    if calls_complete and calls is not None and not calls and not used and (
+        used is not None or expected.kind is not ExportKind.CLASS
+    ) and policy != "strict":
+        return _imported_only(verdict)
+    return verdict
 
 
-def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
+def _imported_only(verdict: Verdict) -> Verdict:
+    """A name the consumer imports and never calls, reads nor passes on (complete, empty
+    calls; no member reached): only its presence can matter at run time, so whatever else
+    changed is review (under ``strict`` the contract decides)."""
+    if verdict.ok:
+        return verdict
+    note = "usage-compatible: imported only, nothing the consumer does observes it"
+    problems = tuple(
+        dataclasses.replace(p, severity=_REVIEW, note=f"{p.note}; {note}" if p.note else note)
+        if p.severity is _BREAK else p for p in verdict.problems)
+    return Verdict(problems, verdict.unverified, True)
+
+
+def _calls_only(provided: Export, calls: Sequence[CallShape], *, strict: bool) -> Verdict:
     out = _Findings()
     out.unverified.append("signature: not recorded by the consumer, only its calls checked")
     if calls:
-        signatures = provided.overloads or (
-            () if provided.signature is None else (provided.signature,)
-        )
         provided = as_function(provided)
         signatures = provided.overloads or (
             () if provided.signature is None else (provided.signature,)
@@ -280,10 +295,85 @@ def _calls_only(provided: Export, calls: Sequence[CallShape]) -> Verdict:
             out.add(Rule.R6, "", "callable", provided.kind.value, _BREAK, "the consumer calls it")
         elif not signatures:
             out.unverified.append("signature: not recorded by the provider")
+        elif provided.overloads:
+            _bind_overloaded(out, calls, provided, strict)
+            return _merged(out.verdict(), _runs(calls, provided))
         else:
             _bind_calls(out, calls, signatures)
-            if provided.overloads:
-                return _merged(out.verdict(), _runs(calls, provided))
+    return out.verdict()
+
+
+def _implementation_of(export: Export) -> Signature | None:
+    """The signature Python binds a call to: the implementation beside the overloads, unless
+    it was read from a stub (``.pyi``) or not at all (compiled code), where only the
+    overloads are known."""
+    where = (export.location or "").rpartition(":")[0] or (export.location or "")
+    return None if where.endswith(".pyi") else export.signature
+
+
+_OUTSIDE: Final = ("no overload accepts the call, the implementation binds it: it runs, "
+                   "outside the typed overloads")
+
+
+def _bind_overloaded(
+    out: _Findings, calls: Sequence[CallShape], provided: Export, strict: bool
+) -> None:
+    """Each recorded call against an overload set. Python runs the implementation: a call no
+    overload accepts but the implementation binds is no run-time failure, so it is P21 of
+    severity review (a type checker would reject it; incompatible under ``strict``). Where
+    no implementation is known (stubs, compiled code) the overloads decide; a call the
+    implementation does not bind is reported by :func:`_runs`."""
+    implementation = _implementation_of(provided)
+    offered = provided.overloads
+    for call in calls:
+        attempts = []
+        for sig in offered:
+            attempt = _Findings()
+            _bind_call(attempt, call, sig)
+            attempts.append(attempt)
+            if not attempt.problems:
+                break
+        best = min(attempts, key=lambda a: len(a.problems))
+        if best.problems and implementation is not None:
+            runs = _Findings()
+            _bind_call(runs, call, implementation)
+            if not runs.problems:
+                out.add(Rule.P21, "overload", call_text(call), implementation,
+                        _BREAK if strict else _REVIEW, _OUTSIDE)
+                out.unverified.extend(runs.unverified)
+                continue
+        out.problems.extend(best.problems)
+        out.unverified.extend(best.unverified)
+
+
+def _meaning(calls: Sequence[CallShape], before: Signature | None,
+             after: Signature | None) -> Verdict:
+    """A recorded call whose positional arguments land in other parameters of the
+    implementation than they did in the version built against changes meaning at run time:
+    P4, a break. The same parameter is the one of the same name; a renamed positional-only
+    one at the same place (P15); or, for a parameter gone, ``*args`` (P6 absorbed). Keywords
+    always land by name."""
+    if before is None or after is None or before.digest == after.digest:
+        return _IDENTICAL
+    was_index, now_index = before.index, after.index
+    out = _Findings()
+    for call in calls:
+        for i in range(call.positional):
+            was = was_index.pos[i] if i < len(was_index.pos) else None
+            now = now_index.pos[i] if i < len(now_index.pos) else None
+            if was is None or (now is None and now_index.var_pos is None):
+                continue  # went to *args before, or does not bind now: other rules
+            if now is None:
+                moved = was.name in now_index.names
+            else:
+                moved = was.name != now.name and not (
+                    was.kind is ParamKind.POSITIONAL_ONLY
+                    and was.name not in now_index.names and now.name not in was_index.names)
+            if moved:
+                lands = now.name if now is not None else f"*{now_index.var_pos.name}"  # type: ignore[union-attr]
+                out.add(Rule.P4, f"implementation param {was.name}", call_text(call), after,
+                        _BREAK, f"argument {i + 1} lands in {lands} instead of {was.name}: "
+                        "the call changes meaning")
     return out.verdict()
 
 
@@ -508,7 +598,9 @@ class _Exports(_RecordRules):
                 if calls_complete and not calls:  # imported only: never called
                     severity = _REVIEW
                     note += "; usage-compatible: the consumer never calls it"
-                elif calls_complete and calls and self._calls_fit(calls, offered):
+                elif calls_complete and calls and self._calls_fit(
+                        calls, offered,
+                        None if self.policy == "strict" else _implementation_of(provided)):
                     severity = _REVIEW
                     note += "; usage-compatible: every recorded call binds to one"
                 parts.append(Verdict((Problem(Rule.P21, path, str(sig), found, severity,
@@ -521,9 +613,14 @@ class _Exports(_RecordRules):
                 parts.append(best.prefixed(path))
         if calls:
             covered = _Findings()
-            _bind_calls(covered, calls, offered)
+            if provided.overloads:
+                _bind_overloaded(covered, calls, provided, self.policy == "strict")
+            else:
+                _bind_calls(covered, calls, offered)
             parts.append(covered.verdict())
             parts.append(_runs(calls, provided))
+            parts.append(_meaning(calls, _implementation_of(expected),
+                                  _implementation_of(provided)))
         parts.append(self._implementation(expected.signature, provided.signature))
         merged = Verdict.merge(parts)
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
@@ -548,17 +645,22 @@ class _Exports(_RecordRules):
         return all(any(self._check(case, other, None, False).ok for other in offered)
                    for case in cases)
 
-    def _calls_fit(self, calls: Sequence[CallShape], offered: Sequence[Signature]) -> bool:
+    def _calls_fit(self, calls: Sequence[CallShape], offered: Sequence[Signature],
+                   runs: Signature | None) -> bool:
         """Does every recorded call bind, by shape and evident argument types, to some
-        overload?"""
+        overload? A call whose shape no overload takes fits when the implementation ``runs``
+        binds it (it runs, outside the typed overloads); one whose shape some overload takes
+        but whose evident argument types none admits does not."""
         entries = self.evidence.get(self.member, ())
         for call in calls:
             ok = False
+            shaped = False
             for sig in offered:
                 bound = _Findings()
                 _bind_call(bound, call, sig)
                 if bound.problems:
                     continue
+                shaped = True
                 names = tuple(p.name for p in sig.params if p.kind.positional)
                 ok = all(
                     not t or (param := sig.index.by_name.get(k)) is None
@@ -568,6 +670,10 @@ class _Exports(_RecordRules):
                     for entry in entries for k, t in entry.types(names).items())
                 if ok:
                     break
+            if not ok and not shaped and runs is not None:
+                bound = _Findings()
+                _bind_call(bound, call, runs)
+                ok = not bound.problems
             if not ok:
                 return False
         return True

@@ -107,6 +107,24 @@ def _lenient(verdict: Verdict, provided: Export) -> Verdict:
     return Verdict(kept, (*verdict.unverified, note), verdict.usage_compatible)
 
 
+def _kind_unknown(verdict: Verdict, expected: Export, provided: Export) -> Verdict:
+    """R6 against an attribute of which nothing is known (no type, no value: a name a module
+    ``__getattr__`` serves, ``X = make()``), for a consumer that reads or passes the name on
+    without calling it, is no visible kind change: what it holds at run time may well be
+    what the consumer was built against (blinker 1.8 serves the class ``WeakNamespace`` that
+    way), so the verdict is unverified. A consumer that calls it keeps R6: its calls cannot
+    be checked against a value of unknown kind (``WeakNamespace(d)`` fails on 1.8)."""
+    if provided.kind is not ExportKind.ATTRIBUTE or expected.kind is ExportKind.ATTRIBUTE or (
+        provided.type is not None or provided.value is not None or verdict.ok
+    ):
+        return verdict
+    kept = tuple(p for p in verdict.problems if not (p.rule == "R6" and p.path == ""))
+    if len(kept) == len(verdict.problems):
+        return verdict
+    note = f"kind: now an attribute of unknown type, was a {expected.kind.value}; not checked"
+    return Verdict(kept, (*verdict.unverified, note), verdict.usage_compatible)
+
+
 _NO_CONSUMER_SIG = "signature: not recorded by the consumer, only its calls checked"
 _NO_PROVIDER_SIG = "signature: not recorded by the provider"
 
@@ -320,6 +338,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))
+            elif provided is not None and imp.expected is not None and not imp.calls:
+                found = _kind_unknown(found, imp.expected, provided)
             self.memo[key] = found
         return found
 
@@ -333,7 +353,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         key = ("calls", provided.digest, imp.calls)
         found = self.memo.get(key)
         if found is None:
-            bound = _lenient(self.check_export(None, provided, calls=imp.calls), provided)
+            bound = _lenient(self.check_export(None, provided, calls=imp.calls,
+                                               policy=self.policy), provided)
             found = Verdict(bound.problems) if bound.problems else _IDENTICAL
             self.memo[key] = found
         return found

@@ -122,6 +122,9 @@ class _Reader:
                         self.served.open = True
                     continue
                 deprecated = _warns(statement.body)
+                if all(isinstance(s, (ast.Expr, ast.Import, ast.ImportFrom, ast.Pass))
+                       for s in statement.body):
+                    names = ()  # only warns, then falls through (blinker 1.8 base.WeakNamespace)
                 for name in names:
                     self.served.names[name] = self.served.names.get(name, False) or deprecated
                 self.statements(statement.orelse)

@@ -1061,9 +1061,13 @@ def bound_names(
             n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
             and n.value is not None and any(isinstance(t, ast.Name) and t.id in read for t in (
                 n.targets if isinstance(n, ast.Assign) else [n.target])))]
+        # a branch that only warns (or imports) and falls through serves nothing itself
+        silent = {id(n) for i in ast.walk(getattr_def) if isinstance(i, ast.If) and all(
+            isinstance(b, (ast.Expr, ast.Import, ast.ImportFrom, ast.Pass)) for b in i.body)
+            for n in ast.walk(i.test)}
         names.update(node.value for scope in scopes for node in ast.walk(scope)
                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                     and node.value.isidentifier())
+                     and node.value.isidentifier() and id(node) not in silent)
     return frozenset(names)
 
 
