@@ -34,26 +34,34 @@ def wheel(work: Path, version: str) -> Path:
                                "    return text.upper() + '!'\n"})
 
 
-def starts(cmd: list[str], env: dict[str, str], cwd: Path, n: int) -> tuple[list[float], int]:
-    """Wall times (ms) of ``n`` concurrent runs of ``cmd``, and how many planned (cold)."""
+def starts(cmd: list[str], env: dict[str, str], cwd: Path,
+           n: int) -> tuple[list[float], int, list[float]]:
+    """Wall times (ms) of ``n`` concurrent runs of ``cmd``, how many planned (cold), and each
+    one's CPU time (ms, user + system: what the machine's load does not inflate)."""
     start = time.perf_counter()
     procs = [subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True) for _ in range(n)]
     times: list[float] = [0.0] * n
+    cpu: list[float] = [0.0] * n
+    codes: list[int] = [0] * n
     cold = 0
-    pending = dict(enumerate(procs))
+    pending = {proc.pid: i for i, proc in enumerate(procs)}
     while pending:
-        for i, proc in list(pending.items()):
-            if proc.poll() is not None:
+        for pid, i in list(pending.items()):
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
                 times[i] = (time.perf_counter() - start) * 1000
-                del pending[i]
+                cpu[i] = (usage.ru_utime + usage.ru_stime) * 1000
+                codes[i] = os.waitstatus_to_exitcode(status)
+                del pending[pid]
         time.sleep(0.002)
-    for proc in procs:
+    for proc, code in zip(procs, codes, strict=True):
         err = proc.stderr.read() if proc.stderr else ""
-        if proc.returncode != 0:
-            raise SystemExit(f"a starter failed ({proc.returncode}): {err}")
+        proc.returncode = code  # reaped above
+        if code != 0:
+            raise SystemExit(f"a starter failed ({code}): {err}")
         cold += "siglink: cold plan" in err
-    return times, cold
+    return times, cold, cpu
 
 
 def main() -> int:
@@ -80,29 +88,39 @@ def main() -> int:
         subprocess.run([*siglink, "run", str(app)], env=env, check=True,
                        capture_output=True)  # builds the manifest, compiles bytecode
         single: list[float] = []
+        single_cpu: list[float] = []
         crowd: list[float] = []
+        crowd_cpu: list[float] = []
         warm: list[float] = []
+        warm_cpu: list[float] = []
         planners: list[int] = []
         for _ in range(options.rounds):
             install()
-            times, cold = starts([*siglink, "run", str(app)], env, work, 1)
+            times, cold, cpu = starts([*siglink, "run", str(app)], env, work, 1)
             assert cold == 1, "the lone start after an install was not cold"
             single.extend(times)
+            single_cpu.extend(cpu)
             install()
-            times, cold = starts([*siglink, "run", str(app)], env, work, options.starters)
+            times, cold, cpu = starts([*siglink, "run", str(app)], env, work, options.starters)
             crowd.append(statistics.quantiles(times, n=20)[-1])  # p95 of this round
+            crowd_cpu.append(sum(cpu))
             planners.append(cold)
-            times, cold = starts([*siglink, "run", str(app)], env, work, options.starters)
+            times, cold, cpu = starts([*siglink, "run", str(app)], env, work, options.starters)
             assert cold == 0, "a start was cold with a valid plan"
             warm.append(statistics.quantiles(times, n=20)[-1])
+            warm_cpu.append(sum(cpu))
         one, p95 = statistics.median(single), statistics.median(crowd)
-        print(f"cold starts right after an install, {options.rounds} rounds")
-        print(f"  a single cold start: median {one:.0f} ms")
+        print(f"cold starts right after an install, {options.rounds} rounds "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        print(f"  a single cold start: median {one:.0f} ms "
+              f"(CPU {statistics.median(single_cpu):.0f} ms)")
         print(f"  {options.starters} concurrent starts: p95 median {p95:.0f} ms "
-              f"(planners per round: {planners})")
+              f"(planners per round: {planners}; CPU of all {options.starters} "
+              f"{statistics.median(crowd_cpu):.0f} ms)")
         print(f"  ratio p95 / single {p95 / one:.2f} (target <= 2)")
         print(f"  for reference, {options.starters} concurrent warm starts: p95 median "
-              f"{statistics.median(warm):.0f} ms")
+              f"{statistics.median(warm):.0f} ms (CPU of all {statistics.median(warm_cpu):.0f} "
+              "ms)")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Run an untrusted program inside an OS sandbox: bubblewrap (``bwrap``), never bare.
 
-A library's code may run only here (inspecting a compiled module without stubs imports it).
-The program sees a read-only view of the system's program directories, the interpreter's
-prefixes and the paths given as ``binds``; a private ``/tmp`` (a size-limited tmpfs); no
-network, no other process, no environment but ``PATH``, ``HOME``, ``LANG`` and ``PWD``; it runs as
+A library's code may run only here (inspecting a compiled module without stubs imports it;
+building an sdist or a project runs its build backend). The program sees a read-only root: the
+system's program directories, the interpreter's prefixes and the paths given as ``binds``; the
+paths given as ``writable`` (a copy the caller made, an output directory) are its only writable
+places besides a private ``/tmp`` (a size-limited tmpfs); no network, no other process, no
+environment but ``PATH``, ``HOME``, ``LANG``, ``PWD`` and what ``env`` adds; it runs as
 ``nobody`` (65534) in new user, PID, IPC, UTS, cgroup and network namespaces, with CPU,
 address-space, file-size and core limits, and a wall-clock timeout. Afterwards the whole
 process group is killed; the PID namespace takes with it every process the program started,
@@ -36,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
@@ -113,10 +115,12 @@ def run(
     argv: Sequence[str],
     *,
     binds: Sequence[tuple[Path, str]] = (),
+    writable: Sequence[tuple[Path, str]] = (),
+    env: Mapping[str, str] | None = None,
     limits: Limits = Limits(),
 ) -> Outcome:
     """Run ``argv`` (an absolute program path) in the sandbox; ``binds`` maps a host path to
-    where the program sees it, read-only.
+    where the program sees it, read-only; ``writable`` likewise, writable.
 
     :raises SandboxUnavailableError: ``bwrap`` is missing or could not set the sandbox up.
     """
@@ -124,7 +128,8 @@ def run(
     if program is None:
         raise SandboxUnavailableError("bubblewrap (bwrap) is not installed")
     info_read, info_write = os.pipe()
-    command = [program, *_options(binds, limits, info_write), "--", *argv]
+    options = _options(binds, writable, env or {}, limits, info_write)
+    command = [program, *options, "--", *argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             try:
@@ -151,7 +156,8 @@ def run(
     return Outcome(process.returncode, stdout, stderr, timed_out)
 
 
-def _options(binds: Sequence[tuple[Path, str]], limits: Limits, info: int) -> list[str]:
+def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, str]],
+             env: Mapping[str, str], limits: Limits, info: int) -> list[str]:
     options = [
         "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY),
@@ -171,7 +177,11 @@ def _options(binds: Sequence[tuple[Path, str]], limits: Limits, info: int) -> li
             options += ["--ro-bind-try", prefix, prefix]
     for source, target in binds:
         options += ["--ro-bind", os.fspath(source), target]
-    return [*options, "--chdir", "/tmp", "--info-fd", str(info)]
+    for source, target in writable:
+        options += ["--bind", os.fspath(source), target]
+    for name, value in env.items():
+        options += ["--setenv", name, value]
+    return [*options, "--remount-ro", "/", "--chdir", "/tmp", "--info-fd", str(info)]
 
 
 def _limiter(limits: Limits) -> Callable[[], None]:

@@ -7,6 +7,11 @@ whose members add up to more than ``total_bytes``, or a member that inflates mor
 ``ratio`` times its compressed size (past the first ``RATIO_FLOOR`` bytes: small files may
 compress well). Memory stays at one chunk whatever the member.
 
+A source archive (an sdist, ``.tar.*`` or ``.zip``) is unpacked by :func:`extract` under the
+same limits; a tar's members have no compressed size of their own, so its ratio is the whole
+uncompressed stream (headers included) against the archive's size on disk. Only regular files
+and directories are unpacked: a link, device, FIFO, absolute or ``..`` member is refused.
+
 The limits come from the environment, sizes in bytes with an optional ``K``, ``M`` or ``G``:
 
 =============================  ========  =========================================
@@ -23,17 +28,22 @@ variable                       default   limit
 
 from __future__ import annotations
 
+import lzma
 import os
 import re
+import stat
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Final
+from pathlib import Path
+from typing import IO, Final, Literal
 
 from siglink.errors import BadInputError
 
-__all__ = ["RATIO_FLOOR", "Budget", "UnpackLimitError", "UnpackLimits", "open_archive"]
+__all__ = ["RATIO_FLOOR", "Budget", "UnpackLimitError", "UnpackLimits", "extract",
+           "open_archive"]
 
 
 def __dir__() -> list[str]:
@@ -164,22 +174,139 @@ class Budget:
         return written
 
     def _check(self, info: zipfile.ZipInfo, produced: int, *, declared: bool) -> None:
+        self.check(info.filename, produced, info.compress_size, declared=declared)
+
+    def check(self, member: str, produced: int, compressed: int, *, declared: bool,
+              stream: int | None = None) -> None:
+        """Refuse ``member`` once it has produced (or declares) ``produced`` bytes from
+        ``compressed`` ones; ``stream``: for a tar, the uncompressed stream so far, which the
+        ratio is taken of instead (``compressed`` is then the archive's size).
+
+        :raises UnpackLimitError: past a limit.
+        """
         limits = self.limits
         what = "declares" if declared else "inflates to"
         if produced > limits.member_bytes:
-            self._refuse(info, f"{what} more than {_size(limits.member_bytes)}",
+            self._refuse(member, f"{what} more than {_size(limits.member_bytes)}",
                          "SIGLINK_UNPACK_MAX_MEMBER")
         total = self.total + (produced if declared else 0)
         if total > limits.total_bytes:
-            self._refuse(info, f"takes the archive past {_size(limits.total_bytes)} "
-                               "uncompressed", "SIGLINK_UNPACK_MAX_TOTAL")
-        if produced > RATIO_FLOOR and produced > limits.ratio * max(info.compress_size, 1):
-            self._refuse(info, f"{what} more than {limits.ratio} times its compressed size "
-                               f"({_size(info.compress_size)})", "SIGLINK_UNPACK_MAX_RATIO")
+            self._refuse(member, f"takes the archive past {_size(limits.total_bytes)} "
+                                 "uncompressed", "SIGLINK_UNPACK_MAX_TOTAL")
+        inflated = produced if stream is None else stream
+        if inflated > RATIO_FLOOR and inflated > limits.ratio * max(compressed, 1):
+            whose = "its" if stream is None else "the archive's"
+            self._refuse(member, f"{what if stream is None else 'takes the archive to'} more "
+                                 f"than {limits.ratio} times {whose} compressed size "
+                                 f"({_size(compressed)})", "SIGLINK_UNPACK_MAX_RATIO")
 
-    def _refuse(self, info: zipfile.ZipInfo, what: str, variable: str) -> None:
+    def _refuse(self, member: str, what: str, variable: str) -> None:
         raise UnpackLimitError(
-            f"{self.label}: member {info.filename!r} {what}; refused (the limit is set by "
+            f"{self.label}: member {member!r} {what}; refused (the limit is set by "
             f"{variable})",
-            archive=self.label, member=info.filename,
+            archive=self.label, member=member,
         )
+
+
+# -- source archives ---------------------------------------------------------------------------
+
+_TAR_ERRORS: Final = (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError,
+                      ValueError)
+
+
+def extract(path: Path, dest: Path, label: str, limits: UnpackLimits | None = None) -> None:
+    """Unpack the source archive ``path`` (``.zip``, else a tar by its suffix) into the
+    existing directory ``dest``, within the limits.
+
+    :raises UnpackLimitError: past a limit.
+    :raises BadInputError: not a readable archive, or a member that is not a plain file or
+        directory inside ``dest`` (one line naming it).
+    """
+    budget = Budget(label, limits)
+    if path.name.lower().endswith(".zip"):
+        _extract_zip(path, dest, budget)
+        return
+    try:
+        with tarfile.open(path, _tar_mode(path.name.lower())) as archive:
+            _extract_tar(archive, max(path.stat().st_size, 1), dest, budget)
+    except _TAR_ERRORS as e:
+        if isinstance(e, BadInputError):
+            raise
+        reason = " ".join(str(e).split()) or type(e).__name__  # one line, whatever tarfile says
+        raise BadInputError(f"{label}: not a valid source archive: {reason}",
+                            path=label) from None
+
+
+def _tar_mode(name: str) -> Literal["r:gz", "r:bz2", "r:xz", "r:"]:
+    """Open by the archive's own suffix (auto-detection reports every method it tried)."""
+    if name.endswith((".tar.gz", ".tgz")):
+        return "r:gz"
+    if name.endswith(".tar.bz2"):
+        return "r:bz2"
+    return "r:xz" if name.endswith(".tar.xz") else "r:"
+
+
+def _target(dest: Path, name: str, label: str) -> Path:
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or "\0" in name or not name.strip("/"):
+        raise BadInputError(f"{label}: unsafe member path {name!r}; refused", path=label)
+    return dest.joinpath(*(p for p in parts if p not in ("", ".")))
+
+
+def _write(target: Path, chunks: Iterator[bytes]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o644)
+    with os.fdopen(fd, "wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+
+
+def _extract_tar(archive: tarfile.TarFile, compressed: int, dest: Path, budget: Budget) -> None:
+    label = budget.label
+    while True:
+        member = archive.next()
+        if member is None:
+            return
+        name = member.name
+        budget.check(name, 0, compressed, declared=True, stream=archive.offset)
+        target = _target(dest, name, label)
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        if not member.isreg():
+            kind = ("a symbolic link" if member.issym() else "a hard link" if member.islnk()
+                    else "a FIFO" if member.isfifo()
+                    else "a device" if member.isdev() else "not a regular file")
+            raise BadInputError(f"{label}: member {name!r} is {kind}; refused", path=label)
+        budget.check(name, member.size, compressed, declared=True)
+        data = archive.extractfile(member)
+        if data is None:  # pragma: no cover - isreg() members always have data
+            continue
+        _write(target, _tar_chunks(data, name, member.offset_data, compressed, budget))
+
+
+def _tar_chunks(data: IO[bytes], name: str, start: int, compressed: int,
+                budget: Budget) -> Iterator[bytes]:
+    produced = 0
+    while chunk := data.read(_CHUNK):
+        produced += len(chunk)
+        budget.total += len(chunk)
+        budget.check(name, produced, compressed, declared=False, stream=start + produced)
+        yield chunk
+
+
+def _extract_zip(path: Path, dest: Path, budget: Budget) -> None:
+    label = budget.label
+    with open_archive(path, label) as archive:
+        for info in archive.infolist():
+            target = _target(dest, info.filename, label)
+            mode = info.external_attr >> 16
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                raise BadInputError(f"{label}: member {info.filename!r} is {kind}; refused",
+                                    path=label)
+            _write(target, budget.chunks(archive, info))

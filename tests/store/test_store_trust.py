@@ -139,3 +139,75 @@ def test_the_lock_names_its_holder_and_times_out(tmp_path: Path, make_wheel: Whe
         holder.stdout.close()  # type: ignore[union-attr]
     assert Store(root).get("textkit", "1.0.0").yanked is None
     assert (root / ".lock").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("command", [
+    ["install", "{wheel}", "--no-deps"], ["yank", "textkit==1.0.0", "--reason", "x"],
+    ["unyank", "textkit==1.0.0"], ["remove", "textkit==1.0.0", "--force"],
+    ["store", "repair"], ["gc"], ["forget", "{app}"],
+])
+def test_every_writer_names_the_lock_holder_and_gives_up(
+        tmp_path: Path, make_wheel: WheelMaker, command: list[str]) -> None:
+    """Not only ``store`` subcommands: each command that changes the store waits for the lock,
+    says after a moment who holds it, and gives up after ``$SIGLINK_LOCK_TIMEOUT`` (exit 3)."""
+    root = tmp_path / "store"
+    store = Store(root)
+    store.install([str(make_wheel("textkit", "1.0.0")), str(make_wheel("textkit", "1.0.1"))])
+    app = tmp_path / "app.py"
+    app.write_text("import textkit\n")
+    assert subprocess.run([sys.executable, "-m", "siglink", "--store", str(root), "build",
+                           str(app)], check=False, capture_output=True).returncode == 0
+    store.yank("textkit", "1.0.0", reason="old") if command[0] == "unyank" else None
+    wheel = make_wheel("textkit", "1.0.2")
+    argv = [a.format(wheel=wheel, app=app) for a in command]
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(root / '.lock')!r}, os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()}\\n'.encode())\n"
+        "print('held', flush=True); time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        env = {**os.environ, "SIGLINK_LOCK_TIMEOUT": "1.5"}
+        start = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "siglink", "--store", str(root), *argv],
+                              check=False, capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert time.monotonic() - start < 30
+        assert proc.returncode == 3, proc.stderr
+        lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("siglink: ")
+                 or ln.startswith(("siglink: warning: waiting", "siglink: error:"))]
+        assert lines == [
+            f"siglink: warning: waiting for the store's lock, held by process {holder.pid}",
+            f"siglink: error: {root}: the store is locked by process {holder.pid}; gave up "
+            "after 1.5 s (SIGLINK_LOCK_TIMEOUT=SECONDS waits longer)",
+        ], proc.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert [v.version for v in Store(root).versions("textkit")] == ["1.0.1", "1.0.0"]
+
+
+def test_a_lock_released_at_once_goes_unmentioned(tmp_path: Path) -> None:
+    from siglink.store._lock import FileLock
+
+    told: list[int] = []
+    path = tmp_path / ".lock"
+    with FileLock(path):
+        other = FileLock(path, timeout=0.3, on_wait=told.append)
+        with pytest.raises(OSError, match=r"held by process \d+ \(waited 0\.3 s\)"):
+            other.acquire()
+    assert told == [os.getpid()]
+    told.clear()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, time\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(0.1)\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with FileLock(path, timeout=5, on_wait=told.append):
+        pass
+    holder.wait()
+    holder.stdout.close()
+    assert told == []

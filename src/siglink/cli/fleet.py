@@ -562,6 +562,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from siglink.errors import StoreError
     from siglink.fleet.gc import in_use, sweep
     from siglink.fleet.outcome import outcomes
+    from siglink.store import StoreLockedError
 
     store = _store(args)
     linked: set[tuple[str, str]] = set()
@@ -582,6 +583,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
                 continue
             try:
                 store.remove(v.name, v.version)
+            except StoreLockedError:
+                raise  # not this version's verdict: nothing can be removed now
             except StoreError as e:
                 kept_late[(v.name, v.version)] = e.message
                 continue

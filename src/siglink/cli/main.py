@@ -91,7 +91,9 @@ class _TrustOwner(argparse.Action):
         os.environ["SIGLINK_TRUST_STORE_OWNER"] = "1"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(groups: Sequence[str] = _GROUPS) -> argparse.ArgumentParser:
+    """The parser of every command (of ``groups``' commands only: ``run``'s cold start needs
+    one subparser, not thirty)."""
     from importlib import import_module
 
     parser = argparse.ArgumentParser(
@@ -105,9 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"siglink {__version__}")
     store_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in _GROUPS:
+    for group in groups:
         import_module(group).register(sub)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, past the global options (None when it names none)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--store":
+            skip = True
+        elif not arg.startswith("--store=") and arg != "--trust-owner":
+            return arg
+    return None
 
 
 class Interrupted(KeyboardInterrupt):
@@ -140,7 +155,7 @@ def _interrupted(detail: str = "") -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(("siglink.cli.run",) if _command(args_list) == "run" else _GROUPS)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help

@@ -456,12 +456,15 @@ def wait_for_planner(plan_path: str, timeout: float,
                      ready: Callable[[], Record | None]) -> tuple[Record | None, int | None]:
     """Become the one process computing the plan at ``plan_path``, or wait for the one that is.
 
-    Takes an exclusive ``flock`` on ``<key>.lock`` beside it, waiting at most ``timeout``
-    seconds. Returns ``(record, None)`` when ``ready()`` finds a valid plan once the lock is
-    free (another process computed it), else ``(None, fd)`` with the lock held on ``fd``
+    The planner holds an exclusive ``flock`` on ``<key>.lock`` beside the plan; the others wait
+    for it with a blocking shared ``flock`` (no polling: the kernel wakes every waiter at once
+    when the planner is done, and they check the plan side by side), at most ``timeout``
+    seconds in all. Returns ``(record, None)`` when ``ready()`` finds a valid plan (another
+    process computed it), else ``(None, fd)`` with the exclusive lock held on ``fd``
     (close-on-exec: it is released when this process execs the application or exits), or
     ``(None, None)`` when no lock can be taken (timeout, no plan directory yet, an unwritable
-    one): compute anyway.
+    one): compute anyway. A planner that fails without writing a plan hands the role to one of
+    its waiters.
     """
     import fcntl
     import time
@@ -475,17 +478,56 @@ def wait_for_planner(plan_path: str, timeout: float,
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                return None, None
-            time.sleep(0.01)
+            pass  # another process is planning
         except OSError:
             os.close(fd)
             return None, None
-    record = ready()  # written by a planner that finished before or while this one waited
-    if record is not None:
-        os.close(fd)
-        return record, None
-    return None, fd
+        else:
+            record = ready()  # written by a planner that finished before this one looked
+            if record is not None:
+                os.close(fd)
+                return record, None
+            return None, fd
+        left = deadline - time.monotonic()
+        if left <= 0 or not _wait_shared(fd, left):
+            os.close(fd)
+            return None, None
+        record = ready()
+        if record is not None:
+            os.close(fd)
+            return record, None
+        fcntl.flock(fd, fcntl.LOCK_UN)  # the planner failed: one of us plans instead
+
+
+class _Late(Exception):
+    """The wait for the planner ran out."""
+
+
+def _late(signum: int, frame: object) -> None:
+    raise _Late
+
+
+def _wait_shared(fd: int, seconds: float) -> bool:
+    """Block until a shared ``flock`` on ``fd`` is granted (True) or ``seconds`` pass (False),
+    with a one-shot ``SIGALRM`` timer (``_signal``: ``signal`` would import ``enum``); the
+    previous handler is back once the timer is off."""
+    import _signal  # type: ignore[import-not-found]  # no stubs; see the docstring
+    import fcntl
+
+    previous = _signal.getsignal(_signal.SIGALRM)
+    granted = False
+    try:
+        _signal.signal(_signal.SIGALRM, _late)
+        try:
+            _signal.setitimer(_signal.ITIMER_REAL, max(seconds, 0.001))
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            granted = True
+        finally:
+            _signal.setitimer(_signal.ITIMER_REAL, 0)
+    except _Late:
+        pass  # granted stays as it was: a late alarm after the grant changes nothing
+    except OSError:
+        granted = False
+    _signal.signal(_signal.SIGALRM, previous)
+    return granted

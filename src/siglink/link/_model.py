@@ -4,7 +4,6 @@ needs of a distribution, as :class:`Requirement` s (:mod:`siglink.link.resolve`)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,8 +12,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from siglink._json import JSONTextError, loads_object
 from siglink._layout import ALL
 from siglink.contracts.manifest import Export, Import, Manifest
+from siglink.store.index import CorruptIndexError
 
 if TYPE_CHECKING:
     from siglink.contracts.types import ClassGraph
@@ -177,7 +178,17 @@ class StoreSource:
     def _load(self, name: str, version: str) -> ManifestView:
         text = self._raw_text(name, version)
         if text is not None:
-            return ManifestView(raw=json.loads(text))
+            try:
+                raw = loads_object(text)
+                exports, imports = raw.get("exports", {}), raw.get("imports", {})
+                if not isinstance(exports, dict) or not isinstance(imports, dict) or not all(
+                        isinstance(e, dict) for e in exports.values()):
+                    raise JSONTextError("exports or imports of the wrong shape")
+            except JSONTextError as e:  # the index's own copy: damage, not input
+                raise CorruptIndexError(
+                    self.store.index_path, f"corrupt manifest of {name}=={version} ({e}); run "
+                    "'siglink store repair' to rebuild it from libs/") from None
+            return ManifestView(raw=raw)
         return ManifestView(manifest=self.store.manifest(name, version))
 
     def providers(self, module: str) -> list[str]:

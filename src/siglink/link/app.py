@@ -77,14 +77,14 @@ def module_dir(root: str, cwd: str) -> str:
 
 def app_files(manifest_path: str, path0: str) -> dict[str, str]:
     """The application's own source files the manifest records (absolute path -> sha256)."""
-    import json
+    from siglink._json import loads_object
 
     try:
         with open(manifest_path, "rb") as f:
-            files = json.loads(f.read()).get("files") or {}
+            files = loads_object(f.read()).get("files") or {}
         return {os.path.join(path0, shown): digest for shown, digest in files.items()
                 if isinstance(shown, str) and isinstance(digest, str)}
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError):  # JSONTextError is a ValueError
         return {}
 
 

@@ -16,13 +16,13 @@ here prints.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from siglink._json import JSONTextError, loads
 from siglink._layout import StoreLayout, store_root
 from siglink.errors import StoreError
 from siglink.link import _cache, _record
@@ -78,10 +78,10 @@ def _needs_build(app: Application) -> bool:
     differs (by sha256) from what was analyzed."""
     try:
         with open(app.manifest_path, "rb") as f:
-            data = json.loads(f.read())
+            data = loads(f.read())
     except FileNotFoundError:
         return True
-    except (OSError, ValueError):
+    except (OSError, JSONTextError):
         return False  # reported by load_app_manifest
     entry = data.get("entry") if isinstance(data, dict) else None
     path0 = app.run_spec(entry if isinstance(entry, str) else None)["path0"]

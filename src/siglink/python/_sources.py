@@ -17,21 +17,18 @@ import io
 import os
 import re
 import stat
-import tarfile
 import tempfile
 import tomllib
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Literal
 
-from siglink._unzip import Budget, open_archive
+from siglink._unzip import Budget, extract, open_archive
 from siglink.contracts.manifest import Manifest
-from siglink.errors import ExtractionError, ManifestError
+from siglink.errors import BadInputError, ExtractionError, ManifestError
 
 __all__ = ["Source", "open_target"]
 
@@ -264,31 +261,12 @@ def _read_metadata(data: bytes, where: str) -> dict[str, object]:
 
 def _sdist(path: Path, label: str, dest: Path) -> Source:
     try:
-        if path.name.lower().endswith(".zip"):
-            with zipfile.ZipFile(path) as archive:
-                for name in archive.namelist():
-                    if name.startswith("/") or ".." in name.split("/"):
-                        raise ExtractionError(f"{label}: unsafe path in archive: {name}")
-                archive.extractall(dest)
-        else:
-            with tarfile.open(path, _tar_mode(path.name.lower())) as archive:
-                archive.extractall(dest, filter="data")
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as e:
-        reason = " ".join(str(e).split()) or type(e).__name__  # one line, whatever tarfile says
-        raise ExtractionError(f"{label}: not a valid source archive: {reason}",
-                              path=label) from e
+        extract(path, dest, label)  # bounded, plain files only: siglink._unzip
+    except BadInputError as e:
+        raise ExtractionError(e.message, path=label) from None
     entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
     project = entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
     return _project(project, label)
-
-
-def _tar_mode(name: str) -> Literal["r:gz", "r:bz2", "r:xz", "r:"]:
-    """Open by the archive's own suffix (auto-detection reports every method it tried)."""
-    if name.endswith((".tar.gz", ".tgz")):
-        return "r:gz"
-    if name.endswith(".tar.bz2"):
-        return "r:bz2"
-    return "r:xz" if name.endswith(".tar.xz") else "r:"
 
 
 def _tree(path: Path, label: str) -> Source:

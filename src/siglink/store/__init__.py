@@ -23,6 +23,7 @@ from siglink.store.store import (
     RegisteredApp,
     Store,
     StoredVersion,
+    StoreLockedError,
     app_display,
     default_root,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "NotInStoreError",
     "RegisteredApp",
     "Store",
+    "StoreLockedError",
     "StoredVersion",
     "app_display",
     "default_root",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
@@ -38,7 +39,7 @@ from siglink.store._records import StoredVersion
 from siglink.store._recovery import recover
 from siglink.store.index import CorruptIndexError, Index
 
-__all__ = ["DamagedIndexError", "Pause", "StoreCore", "UntrustedStoreError"]
+__all__ = ["DamagedIndexError", "Pause", "StoreCore", "StoreLockedError", "UntrustedStoreError"]
 
 Pause = Callable[[str], None]
 """A test seam: called with the name of each point of a change (``staged``, ``indexed``,
@@ -49,6 +50,13 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
+def _warn(message: str) -> None:
+    """``siglink: warning: MESSAGE`` on stderr (what the CLI's warnings look like)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"siglink: warning: {message}\n")
+        sys.stderr.flush()
+
+
 class DamagedIndexError(StoreError):
     """The index is missing, empty or unreadable while ``libs/`` holds versions (exit 3)."""
 
@@ -56,6 +64,15 @@ class DamagedIndexError(StoreError):
         super().__init__(f"{index}: {why}; nothing was changed: run 'siglink store repair' to "
                          "rebuild it from libs/")
         self.index = index
+
+
+class StoreLockedError(StoreError):
+    """Another process held the store's lock for longer than ``$SIGLINK_LOCK_TIMEOUT`` (exit
+    3); ``holder`` is its PID (0 when unknown). Nothing was changed."""
+
+    def __init__(self, message: str, holder: int) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class UntrustedStoreError(StoreError):
@@ -83,10 +100,12 @@ class StoreCore:
         self.environment: Final = environment
         self._pause = pause
         self._index: Index | None = None
-        # ``on_wait(message)``: told once when a change must wait for another writer.
-        self._lock = FileLock(Path(self.layout.lock), on_wait=None if on_wait is None else (
-            lambda pid: on_wait(f"waiting for the store's lock, held by "
-                                f"{f'process {pid}' if pid else 'another process'}")))
+        # ``on_wait(message)``: told once when a change has waited a moment for another
+        # writer; by default a warning line on stderr, whichever command is waiting.
+        tell = _warn if on_wait is None else on_wait
+        self._lock = FileLock(Path(self.layout.lock), on_wait=lambda pid: tell(
+            f"waiting for the store's lock, held by "
+            f"{f'process {pid}' if pid else 'another process'}"))
         self._recovered = False
         self._trusted = False
         self.repairing = False  # set by store repair: the damaged index is being replaced
@@ -206,9 +225,9 @@ class StoreCore:
             self._lock.acquire()
         except LockTimeoutError as e:
             who = f"process {e.holder}" if e.holder else "another process"
-            raise StoreError(
+            raise StoreLockedError(
                 f"{self.root}: the store is locked by {who}; gave up after {e.waited:g} s "
-                "(SIGLINK_LOCK_TIMEOUT=SECONDS waits longer)") from e
+                "(SIGLINK_LOCK_TIMEOUT=SECONDS waits longer)", e.holder) from e
         except OSError as e:
             raise StoreError(f"{self.root}: cannot lock the store ({e.strerror or e})") from e
         try:

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-__all__ = ["DEFAULT_TIMEOUT", "FileLock", "LockTimeoutError", "hold_dir", "lock_timeout",
-           "try_hold_dir"]
+__all__ = ["DEFAULT_TIMEOUT", "NOTICE_AFTER", "FileLock", "LockTimeoutError", "hold_dir",
+           "lock_timeout", "try_hold_dir"]
 
 
 class LockTimeoutError(OSError):
@@ -31,6 +31,10 @@ class LockTimeoutError(OSError):
 
 DEFAULT_TIMEOUT: Final = 30.0
 """Seconds a writer waits for the store's lock (``$SIGLINK_LOCK_TIMEOUT`` overrides)."""
+
+NOTICE_AFTER: Final = 0.5
+"""Seconds of waiting after which the waiter is told who holds the lock (half the timeout
+when that is shorter): a lock released at once goes unmentioned."""
 
 
 def lock_timeout() -> float:
@@ -48,7 +52,8 @@ class FileLock:
     The file is created mode 0600: only the store's owner (and root) can open it, so no other
     user can hold it to stall the owner (readers never need it). While held it contains the
     holder's PID, which a waiting writer names. ``timeout`` seconds (default
-    :func:`lock_timeout`) bound the wait; ``on_wait(pid)`` is called once when it must wait.
+    :func:`lock_timeout`) bound the wait; ``on_wait(pid)`` is called once when it has waited
+    :data:`NOTICE_AFTER` seconds.
 
     >>> import tempfile, pathlib
     >>> with FileLock(pathlib.Path(tempfile.mkdtemp()) / ".lock") as lock:
@@ -110,18 +115,22 @@ class FileLock:
 
     def _wait(self, fd: int) -> None:
         timeout = lock_timeout() if self.timeout is None else self.timeout
-        if self.on_wait is not None:
-            self.on_wait(self._holder(fd))
+        notice = min(NOTICE_AFTER, timeout / 2)
+        told = self.on_wait is None
         start = time.monotonic()
         while True:
-            time.sleep(0.05)
+            time.sleep(0.02)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
-                if time.monotonic() - start >= timeout:
+                waited = time.monotonic() - start
+                if not told and waited >= notice and self.on_wait is not None:
+                    told = True
+                    self.on_wait(self._holder(fd))
+                if waited >= timeout:
                     raise LockTimeoutError(self.path, self._holder(fd),
-                                           round(time.monotonic() - start, 1)) from None
+                                           round(waited, 1)) from None
 
     def try_acquire(self) -> bool:
         """Acquire without waiting; ``False`` when another process holds the lock."""

@@ -10,16 +10,16 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from packaging.utils import canonicalize_name
 
 from siglink._layout import read_generations
+from siglink.errors import ManifestError
 from siglink.store._core import StoreCore
 from siglink.store._records import STDLIB, NotInStoreError, StoredVersion, version_key
-from siglink.store.index import VersionRow
+from siglink.store.index import CorruptIndexError, VersionRow
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
@@ -94,9 +94,11 @@ def stored(core: StoreCore, row: VersionRow) -> StoredVersion:
 
 def _environment(core: StoreCore) -> dict[str, list[StoredVersion]]:
     if core.environment_versions is None:
-        from siglink.store._environment import environment_versions
+        core.environment_versions = {}
+        if core.environment:  # importlib.metadata (email, socket, ...) only when asked
+            from siglink.store._environment import environment_versions
 
-        core.environment_versions = environment_versions() if core.environment else {}
+            core.environment_versions = environment_versions()
     return core.environment_versions
 
 
@@ -152,12 +154,15 @@ def manifest(core: StoreCore, name: str, version: str) -> Manifest:
     cached = _MANIFESTS.get(key)
     if cached is not None:
         return cached
-    source = f"{core.index_path} ({found})"
     text: str | None = None
     if found.source == "store" and index is not None:
         text = index.manifest_json(found.name, found.version)
     if text is not None:
-        result = Manifest.from_json(json.loads(text), source=source)
+        try:
+            result = Manifest.loads(text, source=f"manifest of {found}")
+        except ManifestError as e:  # the index's copy is siglink's own: damage, not input
+            raise CorruptIndexError(core.index_path, f"{e.message}; run 'siglink store "
+                                                     "repair' to rebuild it from libs/") from None
     else:
         sidecar = found.dist_info / "siglink.json"
         if sidecar.is_file():

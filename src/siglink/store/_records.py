@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
+from siglink._json import JSONTextError, loads
 from siglink.errors import BadInputError, StoreError
 
 STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names) | frozenset(
@@ -142,8 +142,8 @@ def _manifest_entry(manifest_path: str) -> str | None:
     """The ``entry`` an application manifest records (``script:app.py``, ``module:pkg``...)."""
     try:
         with open(manifest_path, "rb") as f:
-            data = json.load(f)
-    except (OSError, ValueError, RecursionError):
+            data = loads(f.read(1 << 24))
+    except (OSError, JSONTextError):
         return None
     entry = data.get("entry") if isinstance(data, dict) else None
     return entry if isinstance(entry, str) else None

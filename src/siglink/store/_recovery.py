@@ -22,7 +22,7 @@ from pathlib import Path
 from siglink._layout import StoreLayout
 from siglink.store._generation import in_step, reconcile
 from siglink.store._lock import FileLock, try_hold_dir
-from siglink.store.index import Index
+from siglink.store.index import Index, is_version_dir
 
 __all__ = ["UNCOMMITTED", "needs_recovery", "recover", "remove_garbage"]
 
@@ -96,7 +96,7 @@ def remove_garbage(layout: StoreLayout, index: Index) -> None:
         return
     live = {row.path for row in index.all_versions()}
     for relative in entries:
-        if relative not in live:
+        if relative not in live and is_version_dir(relative):  # never outside libs/
             path = Path(layout.root, relative)
             shutil.rmtree(path, ignore_errors=True)
             if path.parent != Path(layout.libs):

@@ -24,6 +24,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from siglink._files import write_atomic
+from siglink._json import JSONTextError, loads
 from siglink._layout import user_store
 from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
@@ -186,8 +187,8 @@ def _registries(core: StoreCore) -> list[Path]:
 def _read_registry(path: Path, core: StoreCore) -> list[RegisteredApp]:
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read(1 << 22))
-    except (OSError, ValueError, RecursionError):
+            data = loads(f.read(1 << 22))
+    except (OSError, JSONTextError):
         return []
     if not isinstance(data, dict) or data.get("store") != os.fsdecode(core.root):
         return []

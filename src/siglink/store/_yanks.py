@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from packaging.utils import canonicalize_name
 
 from siglink._files import write_atomic
+from siglink._json import JSONTextError, loads
 from siglink._layout import YANK_MARKER
 from siglink.errors import BadInputError
 from siglink.store import _queries
@@ -68,8 +69,8 @@ def read_journal(path: str) -> Mapping[str, Mapping[str, str]]:
     """The yanks ``yanks.json`` records; empty when absent or unreadable."""
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read(1 << 24))
-    except (OSError, ValueError, RecursionError):
+            data = loads(f.read(1 << 24))
+    except (OSError, JSONTextError):
         return {}
     if not isinstance(data, dict):
         return {}

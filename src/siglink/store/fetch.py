@@ -3,7 +3,11 @@
 - a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps`` from the
   configured package index (``--index-url`` passes through, so any PyPI-compatible index can
   serve a fleet), wheels preferred; an sdist-only release is built into a wheel;
-- a project directory or an sdist file is built with ``pip wheel --no-deps``;
+- a project directory or an sdist file is built with ``pip wheel --no-deps`` inside the
+  sandbox of :mod:`siglink._sandbox` (:func:`build_wheel`): a build backend is the project's
+  own code. The sandbox has no network: pip builds with ``--no-index`` from a wheelhouse that
+  siglink fills, outside, with ``pip download --only-binary=:all:`` of each build requirement
+  pip reports missing (downloading a wheel runs nothing), one round per requirement;
 - a dependency closure is resolved by pip's own resolver (:func:`resolve`: ``pip install
   --dry-run --ignore-installed --report``, so ``-r``/``-c`` files, extras, markers and the
   configured index are read exactly as pip reads them) and its artifacts fetched with
@@ -24,8 +28,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +42,13 @@ from urllib.parse import unquote, urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from siglink._sandbox import Limits, SandboxUnavailableError, bwrap
+from siglink._sandbox import run as sandbox_run
 from siglink.errors import BadInputError, FetchError, SiglinkError
 
 __all__ = [
+    "BUILD_LIMITS",
+    "UNSANDBOXED",
     "Resolved",
     "build_wheel",
     "download",
@@ -159,6 +170,20 @@ def _artifacts(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(".whl") or is_sdist(p))
 
 
+BUILD_LIMITS: Final = Limits(
+    wall_seconds=900.0, cpu_seconds=900, memory_bytes=4 << 30, output_bytes=512 << 20,
+    tmp_bytes=2 << 30, open_files=1024,
+)
+"""What one sandboxed build may use: 15 minutes, 4 GiB of address space, files up to 512 MiB,
+2 GiB of private ``/tmp``."""
+
+UNSANDBOXED: Final = "SIGLINK_ALLOW_UNSANDBOXED_BUILD"
+"""Set to ``1`` to build with the user's own rights where no sandbox can run."""
+
+_ROUNDS: Final = 8
+_MISSING: Final = re.compile(r"No matching distribution found for (\S.*?)\s*$", re.MULTILINE)
+
+
 def build_wheel(
     source: Path,
     dest: Path,
@@ -166,10 +191,92 @@ def build_wheel(
     index_url: str | None = None,
     error: type[SiglinkError] = BadInputError,
 ) -> Path:
-    """Build one wheel from a project directory or an sdist into ``dest`` (must exist)."""
-    args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest)]
-    if index_url:
-        args += ["--index-url", index_url]
+    """Build one wheel from a project directory or an sdist into ``dest`` (must exist), inside
+    the sandbox; the build sees a copy of ``source`` and can write only that copy, its private
+    ``/tmp`` and the output directory. Without a sandbox the build is refused, unless
+    ``$SIGLINK_ALLOW_UNSANDBOXED_BUILD`` is ``1``.
+
+    :raises error: the build failed (its cause: the compiler's or backend's error lines), a
+        build requirement cannot be fetched, or no sandbox can run.
+    """
+    if bwrap() is None:
+        if os.environ.get(UNSANDBOXED) == "1":
+            return _build_unsandboxed(source, dest, index_url=index_url, error=error)
+        raise error(_no_sandbox(source, "bubblewrap (bwrap) is not installed"))
+    with tempfile.TemporaryDirectory(prefix="siglink-build-") as tmp:
+        work = Path(tmp)
+        copy, house, out = work / "src", work / "wheelhouse", work / "out"
+        for folder in (copy, house, out):
+            folder.mkdir()
+        try:
+            if source.is_dir():
+                shutil.copytree(source, copy / "project", symlinks=True)
+                target = "/siglink/src/project"
+            else:
+                shutil.copyfile(source, copy / source.name)
+                target = f"/siglink/src/{source.name}"
+        except (OSError, shutil.Error) as e:
+            raise error(f"{source}: cannot be copied for building ({_one_line(e)})") from None
+        fetched: set[str] = set()
+        for _ in range(_ROUNDS):
+            result = _sandboxed_pip(target, work, source, error=error)
+            wheels = [p for p in out.iterdir() if p.name.endswith(".whl")
+                      and stat.S_ISREG(p.lstat().st_mode)]
+            if result.returncode == 0 and len(wheels) == 1:
+                return Path(shutil.move(wheels[0], dest / wheels[0].name))
+            missing = _MISSING.findall(result.stdout + "\n" + result.stderr)
+            wanted = missing[0] if missing else None
+            if wanted is None or wanted in fetched:
+                raise error(f"{source}: cannot build a wheel: {pip_reason(result)}")
+            fetched.add(wanted)
+            got = _pip(["download", "--only-binary=:all:", "--progress-bar", "off", "--dest",
+                        str(house), *_index_args(index_url), wanted])
+            if got.returncode != 0:
+                raise error(f"{source}: cannot build a wheel: its build requirement {wanted} "
+                            f"cannot be fetched as a wheel: {pip_reason(got)}")
+        raise error(f"{source}: cannot build a wheel: build requirements still missing after "
+                    f"{_ROUNDS} rounds ({', '.join(sorted(fetched))} fetched)")
+
+
+def _sandboxed_pip(target: str, work: Path, source: Path, *,
+                   error: type[SiglinkError]) -> subprocess.CompletedProcess[str]:
+    """``pip wheel`` of ``target`` in the sandbox: ``work/src`` is the writable copy,
+    ``work/wheelhouse`` the build requirements (read-only), ``work/out`` the output."""
+    argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index", "--find-links",
+            "/siglink/wheelhouse", "--no-cache-dir", "--progress-bar", "off", "--quiet",
+            "--wheel-dir", "/siglink/out", target]
+    env = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+           "PYTHONWARNINGS": "ignore"}
+    if "PIP_NO_BUILD_ISOLATION" in os.environ:  # the user's choice of pip's build isolation
+        env["PIP_NO_BUILD_ISOLATION"] = os.environ["PIP_NO_BUILD_ISOLATION"]
+    try:
+        outcome = sandbox_run(argv, binds=[(work / "wheelhouse", "/siglink/wheelhouse")],
+                              writable=[(work / "src", "/siglink/src"),
+                                        (work / "out", "/siglink/out")],
+                              env=env, limits=BUILD_LIMITS)
+    except SandboxUnavailableError as e:
+        raise error(_no_sandbox(source, e.reason)) from None
+    if outcome.timed_out:
+        raise error(f"{source}: cannot build a wheel: the build ran longer than "
+                    f"{BUILD_LIMITS.wall_seconds:g} s; stopped")
+    return subprocess.CompletedProcess(argv, outcome.returncode,
+                                       outcome.stdout.decode("utf-8", "replace"),
+                                       outcome.stderr.decode("utf-8", "replace"))
+
+
+def _no_sandbox(source: Path, reason: str) -> str:
+    return (f"{source}: not built: building runs the project's own code, which siglink runs "
+            f"only in a sandbox, and {reason}; install bubblewrap (apt-get install bubblewrap, "
+            f"dnf install bubblewrap) or set {UNSANDBOXED}=1 to build with your own rights")
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:300] or type(e).__name__
+
+
+def _build_unsandboxed(source: Path, dest: Path, *, index_url: str | None,
+                       error: type[SiglinkError]) -> Path:
+    args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest), *_index_args(index_url)]
     result = _pip([*args, str(source.absolute())])  # "srcproj" alone would be a name to pip
     wheels = [p for p in dest.iterdir() if p.suffix == ".whl"]
     if result.returncode != 0 or len(wheels) != 1:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from siglink._json import JSONTextError, loads, loads_object
 from siglink.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow"]
@@ -110,10 +111,40 @@ class VersionRow:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> VersionRow:
+        """The row as read from SQLite.
+
+        :raises JSONTextError: a column of the wrong type or shape (a damaged index).
+        """
+        texts = (row[0], row[1], row[2], row[3], row[7], row[8])
+        if not all(isinstance(t, str) for t in texts) or not all(
+                v is None or isinstance(v, str) for v in (row[6], row[9])):
+            raise JSONTextError("a column of the wrong type")
+        if not is_version_dir(row[2]) or "/" in row[3] or row[3] in ("", ".", ".."):
+            raise JSONTextError(f"path {row[2][:100]!r} is not libs/NAME/VERSION")
         return cls(
-            row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), tuple(json.loads(row[5])),
-            row[6], row[7], row[8], row[9],
+            row[0], row[1], row[2], row[3], _strings(row[4], "top_level"),
+            _strings(row[5], "requires"), row[6], row[7], row[8], row[9],
         )
+
+
+def is_version_dir(relative: str) -> bool:
+    """Whether ``relative`` has the shape of a stored version's directory, ``libs/NAME/VERSION``
+    (the only kind of directory an index entry may name, and so the only kind it may delete).
+
+    >>> is_version_dir("libs/textkit/1.0.0"), is_version_dir("libs/../../home")
+    (True, False)
+    """
+    parts = relative.split("/")
+    return (len(parts) == 3 and parts[0] == "libs"
+            and all(p not in ("", ".", "..") for p in parts[1:]))
+
+
+def _strings(text: object, column: str) -> tuple[str, ...]:
+    """A JSON array of strings kept in a column."""
+    value = loads(text) if isinstance(text, str | bytes) else None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise JSONTextError(f"{column} is not a JSON array of strings")
+    return tuple(value)
 
 
 def _compress(manifest: Mapping[str, Any]) -> bytes:
@@ -290,8 +321,8 @@ class Index:
         libraries: dict[str, int] = {}
         if text:
             try:
-                data = json.loads(text)
-            except ValueError:
+                data = loads(text)
+            except JSONTextError:
                 data = None
             if isinstance(data, dict):
                 libraries = {str(k): int(v) for k, v in data.items()
@@ -341,8 +372,8 @@ class Index:
         if data is None:
             return None
         try:
-            files = json.loads(zlib.decompress(data))
-        except (zlib.error, ValueError) as e:
+            files = loads(zlib.decompress(data))
+        except (zlib.error, JSONTextError) as e:
             raise CorruptIndexError(self.path, f"corrupt file record of {name}=={version} "
                                                f"({e})") from e
         if not isinstance(files, dict):
@@ -373,13 +404,13 @@ class Index:
         rows = self._query(
             f"SELECT {_COLUMNS} FROM versions WHERE name = ?", (name,)
         )
-        return [VersionRow.from_row(r) for r in rows]
+        return [self._row(r) for r in rows]
 
     def all_versions(self) -> list[VersionRow]:
         if self.empty:
             return []
         rows = self._query(f"SELECT {_COLUMNS} FROM versions")
-        return [VersionRow.from_row(r) for r in rows]
+        return [self._row(r) for r in rows]
 
     def get(self, name: str, version: str) -> VersionRow | None:
         if self.empty:
@@ -388,7 +419,14 @@ class Index:
             f"SELECT {_COLUMNS} FROM versions WHERE name = ? AND version = ?",
             (name, version),
         )
-        return VersionRow.from_row(rows[0]) if rows else None
+        return self._row(rows[0]) if rows else None
+
+    def _row(self, row: Sequence[Any]) -> VersionRow:
+        try:
+            return VersionRow.from_row(row)
+        except JSONTextError as e:
+            name = f"{row[0]}=={row[1]}" if len(row) > 1 else "a version"
+            raise CorruptIndexError(self.path, f"corrupt row of {str(name)[:200]} ({e})") from None
 
     def manifest_json(self, name: str, version: str) -> str | None:
         if self.empty:
@@ -469,8 +507,8 @@ class Index:
         text = self.manifest_json(name, version)
         counts: dict[str, int] = {}
         try:
-            exports = json.loads(text).get("exports", {}) if text else {}
-        except (ValueError, AttributeError, RecursionError) as e:
+            exports = loads_object(text).get("exports", {}) if text else {}
+        except JSONTextError as e:
             raise CorruptIndexError(self.path, f"corrupt manifest of {name}=={version}") from e
         for export in exports.values() if isinstance(exports, dict) else ():
             kind = str(export.get("kind", "")) if isinstance(export, dict) else ""

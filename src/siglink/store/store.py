@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from siglink._layout import store_root
-from siglink.store import _install, _queries, _registry, _removal, _yanks
-from siglink.store._core import DamagedIndexError, Pause, StoreCore
+from siglink.store import _queries, _registry, _removal, _yanks
+from siglink.store._core import DamagedIndexError, Pause, StoreCore, StoreLockedError
 from siglink.store._progress import Progress
 from siglink.store._records import (
     InstallResult,
@@ -53,6 +53,7 @@ __all__ = [
     "Progress",
     "RegisteredApp",
     "Store",
+    "StoreLockedError",
     "StoredVersion",
     "app_display",
     "default_root",
@@ -168,12 +169,16 @@ class Store(StoreCore):
                 allow_module_conflict: bool = False) -> list[InstallResult]:
         """Install wheels, sdists, project directories or requirements; all or nothing
         (:func:`siglink.store._install.install`)."""
+        from siglink.store import _install  # wheels, sdists, pip: not needed to plan or run
+
         return _install.install(self, specs, index_url=index_url, progress=progress,
                                 allow_module_conflict=allow_module_conflict)
 
     def preview(self, specs: Sequence[str], *,
                 index_url: str | None = None) -> list[tuple[StoredVersion, Manifest]]:
         """What :meth:`install` would add; writes nothing."""
+        from siglink.store import _install
+
         return _install.preview(self, specs, index_url=index_url)
 
     def remove(self, name: str, version: str, *, force: bool = False) -> list[str]:
