@@ -127,6 +127,30 @@ def test_unreachable_index(cli: Cli, monkeypatch: pytest.MonkeyPatch,
     assert snapshot(cli.root) == {"exists": False}
 
 
+def test_unreachable_index_beside_one_that_answers(cli: Cli, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  snapshot: Snapshot) -> None:
+    """The index given is down while a configured one (here find-links) answers with other
+    versions: the line says the index could not be reached, not only that 1.0 is missing."""
+    import os
+
+    from siglink.demo.wheels import make_wheel
+
+    links = tmp_path / "links"
+    make_wheel(links, "textkit", "2.0", {"textkit/__init__.py": "X = 1\n"})
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_RETRIES", "1")  # with none, pip says nothing of the failure
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    code, out, err = cli("install", "textkit==1.0", "--index-url", "http://127.0.0.1:9/simple")
+    assert (code, out) == (4, "")
+    assert err == ("siglink: error: textkit==1.0: cannot be fetched from the package index: "
+                   "No matching distribution found for textkit==1.0 (the newest on the index "
+                   "is 2.0); an index could not be reached (/simple/textkit/: Connection "
+                   "refused)\n")
+    assert snapshot(cli.root) == {"exists": False}
+
+
 def test_failed_build_shows_the_compiler_error(cli: Cli, tmp_path: Path) -> None:
     project = tmp_path / "brokenext"
     project.mkdir()

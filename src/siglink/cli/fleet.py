@@ -86,9 +86,14 @@ examples:
   siglink forget -m mypkg.tool
   siglink forget /srv/apps/report.siglink.json
 
-The application's registration is removed (who-uses, gc and audit no longer count it); a
-manifest siglink keeps in the store's own area (run -m) is removed too. Its source and its
-own manifest stay. exit codes: 0 forgotten; 2 not registered
+The application's registration is removed (who-uses, gc and audit no longer count it) from
+every registry you may change: the store's index when you may write the store, and your own
+registry file ($XDG_DATA_HOME/siglink/registrations/); a manifest siglink keeps in the
+store's own area (run -m) is removed too. Its source and its own manifest stay. A
+registration another user holds (their own registry file, or a shared store's index you
+cannot write) is named, one line each: only that user can forget it there.
+exit codes: 0 forgotten (a line on stderr for each registry still holding it); 2 not
+            registered; 3 registered only where you may not change it (nothing forgotten)
 """
 
 _GC = """\
@@ -98,7 +103,9 @@ examples:
 
 Removes every version that no registered application links (as registered, or as it would
 link now) and that is not the newest of its release line (major.minor), never one a running
-process has open, mapped, or runs from (its link plan): each through 'siglink remove'.
+process has open, mapped, or runs from (its link plan): each through 'siglink remove'. Every
+registry counts: the store's index and each user's registry file you can read (a shared
+store's users register in their own).
 exit codes: 0 done; 3 store error
 """
 
@@ -523,8 +530,8 @@ def cmd_apps(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     import os
 
-    from siglink.cli._output import print_json
-    from siglink.errors import BadInputError
+    from siglink.cli._output import print_json, warn
+    from siglink.errors import BadInputError, StoreError
     from siglink.link.app import app_manifest_path
 
     store = _store(args)
@@ -540,18 +547,28 @@ def cmd_forget(args: argparse.Namespace) -> int:
         raise BadInputError(f"{args.app}: not a registered application (siglink apps lists "
                             "them)")
     application = app.application  # before its manifest goes: it tells a -m application
-    store.forget_app(app.app_id)
+    done = store.forget_app(app.app_id)
+    held = [f"{shown(application)} is still registered by {owner} in "
+            + ("the store's index" if where == "index" else where)
+            + f", which only {owner} can change" for where, owner in done.kept]
+    if not done.removed:
+        if not held:  # forgotten meanwhile
+            raise BadInputError(f"{args.app}: not a registered application")
+        raise StoreError("; ".join(held) + "; nothing was forgotten")
+    for line in held:
+        warn(line)
     removed = None
     area = os.path.join(str(store.root), "apps") + os.sep
-    if app.manifest_path.startswith(area):
+    if app.manifest_path.startswith(area) and not done.kept:  # nobody's registration needs it
         try:
             os.unlink(app.manifest_path)
             removed = app.manifest_path
-        except FileNotFoundError:
+        except OSError:
             pass
     if args.json:
         print_json({"forgotten": application, "manifest": app.manifest_path,
-                    "manifest_removed": removed is not None})
+                    "manifest_removed": removed is not None, "removed_from": done.removed,
+                    "still_registered": [{"registry": w, "owner": o} for w, o in done.kept]})
         return 0
     print(f"forgot {shown(application)}" + (f" (removed {removed})" if removed else ""))
     return 0
@@ -567,8 +584,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
     store = _store(args)
     linked: set[tuple[str, str]] = set()
     for o in outcomes(store, record=not args.dry_run):  # decide on fresh links
-        for versions in (o.after or {}, o.app.links):
-            linked |= {(n, v) for n, v in versions.items() if v}
+        linked |= {(n, v) for n, v in (o.after or {}).items() if v}
+    for app, _ in store.registrations():  # and on every user's registrations, as registered
+        linked |= {(n, v) for n, v in app.links.items() if v}
     verdicts = sweep(store, linked)
     removed: list[tuple[str, str]] = []
     kept_late: dict[tuple[str, str], str] = {}

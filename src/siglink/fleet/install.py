@@ -22,9 +22,12 @@ False
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -64,12 +67,22 @@ class Installed:
 
 @dataclass(frozen=True)
 class _Closure:
-    """What to hand to the store: ``wheels`` (path, requested) and the versions the store
-    already has (name, version, requested)."""
+    """What to hand to the store: ``wheels`` (path, requested) at hand, the versions the
+    store already has (name, version, requested), and ``pending``: downloads and builds the
+    rest, appending them to ``wheels`` (the store reads the wheels at hand meanwhile)."""
 
     wheels: list[tuple[Path, bool]]
     present: list[tuple[str, str, bool]]
     fetched: bool = True  # pip was asked (else: local wheels only, nothing slow)
+    pending: Callable[[], list[Path]] | None = None
+    waiting: int = 0  # how many ``pending`` fetches
+    rank: dict[str, int] = field(default_factory=dict)  # the order to report them in
+
+    def complete(self) -> list[tuple[Path, bool]]:
+        """Every wheel, the pending ones fetched."""
+        if self.pending is not None:
+            self.pending()
+        return self.wheels
 
 
 def _quiet(_: str) -> None:
@@ -150,8 +163,6 @@ def _plan(
 ) -> _Closure | None:
     """The wheels to install; None when ``no_deps`` and only the specs themselves are to be
     installed as they are (the store fetches them)."""
-    from siglink.store.fetch import build_wheel, download, resolve
-
     if not specs and not requirement_files:
         raise BadInputError("nothing to install: give a wheel, sdist, directory, NAME==VERSION "
                             "or -r FILE")
@@ -170,6 +181,38 @@ def _plan(
     asked = [str(w) for w in locals_.values()] + requirements
     on_step("resolving " + (" ".join([*specs, *(f"-r {f}" for f in requirement_files)]))
             + (" (without dependencies)" if no_deps else "") + " with pip")
+    warming = _warm_imports()
+    try:
+        return _fetch_closure(store, work, asked=asked, locals_=locals_,
+                              requirement_files=requirement_files,
+                              constraint_files=constraint_files, index_url=index_url,
+                              no_deps=no_deps, on_step=on_step)
+    finally:
+        warming.join()  # before anything forks
+
+
+def _warm_imports() -> threading.Thread:
+    """Import what reading wheels needs (griffe, the extractor) while pip works, which leaves
+    a core idle; the worker processes that read the wheels later inherit it."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # imported again, and then raised, where used
+            importlib.import_module("siglink.python.exports")
+            importlib.import_module("siglink.python.usage")
+
+    thread = threading.Thread(target=run, name="siglink-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def _fetch_closure(
+    store: Store, work: Path, *,
+    asked: list[str], locals_: dict[int, Path], requirement_files: Sequence[str],
+    constraint_files: Sequence[str], index_url: str | None, no_deps: bool, on_step: Step,
+) -> _Closure:
+    """Resolve ``asked`` with pip, then fetch what the store lacks (see :func:`_plan`)."""
+    from siglink.store.fetch import build_wheel, download, resolve
+
     resolved = resolve(asked, requirement_files=requirement_files,
                        constraint_files=constraint_files, index_url=index_url,
                        no_deps=no_deps, work=work / "resolve")
@@ -186,21 +229,37 @@ def _plan(
             present.append((item.name, item.version, item.requested))
         else:
             todo.append(item)
-    if todo:
-        on_step(f"downloading {len(todo)} distribution{'s' * (len(todo) != 1)}: "
-                + ", ".join(str(i) for i in todo))
-    artifacts = download(todo, work / "download", index_url=index_url)
-    for item in todo:
-        artifact = artifacts[str(item)]
-        if not artifact.name.endswith(".whl"):
-            on_step(f"building {item} from its sdist")
-            dest = Path(tempfile.mkdtemp(prefix="built-", dir=work))
-            try:
-                artifact = build_wheel(artifact, dest, index_url=index_url, error=FetchError)
-            except FetchError as e:
-                raise FetchError(f"{item}: {e.message.partition(': ')[2]}") from e
-        wheels.append((artifact, item.requested))
-    return _Closure(wheels, present)
+    for item in list(todo):  # a wheel pip found on disk: at hand, nothing to download
+        if item.path is not None and item.path.name.endswith(".whl") and item.path.is_file():
+            wheels.append((item.path, item.requested))
+            todo.remove(item)
+
+    def fetch() -> list[Path]:
+        if todo:
+            on_step(f"downloading {len(todo)} distribution{'s' * (len(todo) != 1)}: "
+                    + ", ".join(str(i) for i in todo))
+        artifacts = download(todo, work / "download", index_url=index_url)
+        fetched = []
+        for item in todo:
+            artifact = artifacts[str(item)]
+            if not artifact.name.endswith(".whl"):
+                on_step(f"building {item} from its sdist")
+                dest = Path(tempfile.mkdtemp(prefix="built-", dir=work))
+                try:
+                    artifact = build_wheel(artifact, dest, index_url=index_url,
+                                           error=FetchError)
+                except FetchError as e:
+                    raise FetchError(f"{item}: {e.message.partition(': ')[2]}") from e
+            wheels.append((artifact, item.requested))
+            fetched.append(artifact)
+        todo.clear()
+        return fetched
+
+    rank = {item.name: number for number, item in enumerate(resolved)}
+    rank.update({item.name: len(resolved) + number for number, item in enumerate(resolved)
+                 if item.path is None or str(item.path) not in mine})  # given wheels first
+    return _Closure(wheels, present, pending=fetch if todo else None, waiting=len(todo),
+                    rank=rank)
 
 
 def prepare_closure(
@@ -217,10 +276,10 @@ def prepare_closure(
         if closure is None:
             return store.preview(list(specs), index_url=index_url)
         out = [(store.get(n, v), store.manifest(n, v)) for n, v, _ in closure.present]
-        if closure.wheels:
-            on_step(f"reading the exports of {len(closure.wheels)} wheel"
-                    + "s" * (len(closure.wheels) != 1))
-            out += store.preview([str(w) for w, _ in closure.wheels])
+        wheels = closure.complete()
+        if wheels:
+            on_step(f"reading the exports of {len(wheels)} wheel" + "s" * (len(wheels) != 1))
+            out += store.preview([str(w) for w, _ in wheels])
         return out
 
 
@@ -247,15 +306,22 @@ def install_closure(
                                     allow_module_conflict=allow_module_conflict)
             return [Installed(r.name, r.version, r.status, True, r.notes) for r in results]
         rows = [Installed(n, v, "already-present", asked) for n, v, asked in closure.present]
-        if closure.wheels:
+        at_hand = list(closure.wheels)
+        more: Callable[[], list[str]] | None = None
+        if closure.pending is not None and at_hand:  # read these while pip downloads
+            pending = closure.pending
+            more = lambda: [str(w) for w in pending()]  # noqa: E731
+        given = at_hand if more is not None else closure.complete()
+        if given:
             if closure.fetched:
-                on_step(f"checking and installing {len(closure.wheels)} wheel"
-                        + "s" * (len(closure.wheels) != 1))
-            results = store.install([str(w) for w, _ in closure.wheels],
+                count = len(given) + (closure.waiting if more is not None else 0)
+                on_step(f"checking and installing {count} wheel" + "s" * (count != 1))
+            results = store.install([str(w) for w, _ in given],
                                     progress=progress if closure.fetched else None,
-                                    allow_module_conflict=allow_module_conflict)
-            rows += [Installed(r.name, r.version, r.status, asked, r.notes)
-                     for r, (_, asked) in zip(results, closure.wheels, strict=True)]
+                                    allow_module_conflict=allow_module_conflict, more=more)
+            rows += sorted((Installed(r.name, r.version, r.status, asked, r.notes)
+                            for r, (_, asked) in zip(results, closure.wheels, strict=True)),
+                           key=lambda row: closure.rank.get(row.name, -1))
     seen: set[tuple[str, str]] = set()
     unique = []
     for row in sorted(rows, key=lambda r: not r.requested):

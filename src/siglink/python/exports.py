@@ -393,7 +393,9 @@ class _Reader:
         :mod:`._module_getattr`), each an attribute export."""
         out: dict[str, Export] = {}
         where = module_file(module)
-        runtime = _runtime_names(module)
+        # Parsing the source again is the costly part: only for a module binding dunders.
+        runtime = _runtime_names(module) if any(
+            _is_dunder(n) and n not in _IMPLICIT for n in module.members) else None
         for name, member in module.members.items():
             # ``__version__ = ...``, ``from .x import __version__``, even where a submodule has
             # the same name (requests: ``from .__version__ import __version__``).

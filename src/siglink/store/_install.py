@@ -25,13 +25,13 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siglink.errors import BadInputError, SiglinkError, StoreError
-from siglink.store import _queries
+from siglink.store import _queries, _workers
 from siglink.store._core import StoreCore
 from siglink.store._lock import hold_dir
 from siglink.store._progress import Progress, Steps
@@ -66,10 +66,11 @@ class _Prepared:
 
 @dataclass
 class _Staged:
-    prepared: _Prepared
+    info: WheelInfo
     holder: Path
     fd: int
     files: dict[str, str] = field(default_factory=dict)
+    manifest: bytes = b""  # as the index keeps it (compress_manifest)
 
     @property
     def lib(self) -> Path:
@@ -82,15 +83,17 @@ class _Staged:
 
 
 def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = None,
-            progress: Progress | None = None,
-            allow_module_conflict: bool = False) -> list[InstallResult]:
+            progress: Progress | None = None, allow_module_conflict: bool = False,
+            more: Callable[[], Sequence[str]] | None = None) -> list[InstallResult]:
     """Install wheels, sdists, project directories or requirements; all or nothing.
 
     ``progress`` is called once per step (:mod:`~siglink.store._progress`). A top-level module
     is provided by one distribution per store: a version shipping a module another
     distribution provides is refused (:class:`StoreError`, naming both) unless
     ``allow_module_conflict``. Modules of the standard library are never served from the
-    store; each result's ``notes`` says which it ignores.
+    store; each result's ``notes`` says which it ignores. ``more`` gives further wheels
+    (being downloaded), installed in the same transaction: the exports of ``specs`` are read
+    meanwhile, in worker processes; their results follow those of ``specs``.
 
     :raises BadInputError: a spec or wheel is refused (nothing was written).
     :raises FetchError: a requirement cannot be fetched.
@@ -103,27 +106,35 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
     # release rebuilt would differ in its compiled bytes, and the network is not needed).
     pinned = {i: pin for i, spec in enumerate(specs) if (pin := _pinned_present(core, spec))}
     rest = [spec for i, spec in enumerate(specs) if i not in pinned]
-    steps = Steps(progress, total=3 * len(rest) + 2)
+    steps = Steps(progress, total=3 * len(rest) + 1)
+    early: dict[str, Manifest] = {}
     with tempfile.TemporaryDirectory(prefix="siglink-install-") as tmp:
-        prepared = _prepare(core, rest, Path(tmp), index_url, steps) if rest else []
+        prepared = _validated(core, rest, Path(tmp), index_url, steps) if rest else []
+        if more is not None:
+            extra, early = _read_while([info for _, info in prepared], more)
+            steps.total += 3 * len(extra)
+            if extra:
+                prepared += _validated(core, extra, Path(tmp) / "more", index_url, steps)
+            specs = [*specs, *extra]
+        core.reader()  # a damaged index is refused before anything is staged
         results: dict[tuple[str, str], InstallResult] = {}
-        todo: list[_Prepared] = []
-        for p in prepared:
-            key = (p.info.name, p.info.version)
+        todo: list[WheelInfo] = []
+        for _, info in prepared:
+            key = (info.name, info.version)
             if key in results:
                 continue
-            if _present(core, p.info):
+            if _present(core, info):
                 results[key] = InstallResult(*key, "already-present")
             else:
                 results[key] = InstallResult(*key, "installed")
-                todo.append(p)
-        _check_owners(core, [p.info for p in todo], allow_module_conflict)
+                todo.append(info)
+        _check_owners(core, todo, allow_module_conflict)
+        steps.total -= len(prepared) - len(todo)  # versions present are not read nor staged
         if todo:
             staged: list[_Staged] = []
             try:
-                for p in todo:
-                    steps(f"staging {p.info.name}=={p.info.version}")
-                    staged.append(_stage(core, p))
+                _stage_all(core, todo, _modules_table(core, [i for _, i in prepared], todo),
+                           steps, staged, early=early)
                 core.pause("staged")
                 steps("committing")
                 for key, status in _commit(core, staged, allow_module_conflict).items():
@@ -137,10 +148,10 @@ def install(core: StoreCore, specs: Sequence[str], *, index_url: str | None = No
         if number in pinned:
             out.append(InstallResult(*pinned[number], "already-present"))
         else:
-            p = next(fresh)
-            result = results[(p.info.name, p.info.version)]
-            out.append(replace(result, notes=stdlib_notes(p.info.name, p.info.version,
-                                                          p.info.top_level)))
+            _, info = next(fresh)
+            result = results[(info.name, info.version)]
+            out.append(replace(result, notes=stdlib_notes(info.name, info.version,
+                                                          info.top_level)))
     return out
 
 
@@ -236,7 +247,27 @@ def preview(core: StoreCore, specs: Sequence[str], *,
 
 def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | None,
              steps: Steps) -> list[_Prepared]:
-    """Fetch or build every spec, validate every wheel, extract every manifest."""
+    """Fetch or build every spec, validate every wheel, extract every manifest (in worker
+    processes)."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    validated = _validated(core, specs, tmp, index_url, steps)
+    infos = [info for _, info in validated]
+    table = _modules_table(core, infos, infos)
+    manifests: dict[int, Manifest] = {}
+    with _workers.Workers(len(infos)) as workers:
+        for number, manifest in workers.run(_read, [(info, table) for info in infos],
+                                            weights=[_weight(info) for info in infos]):
+            steps(f"read the exports of {infos[number].name}=={infos[number].version}")
+            manifests[number] = manifest
+    core.reader()  # a damaged index is refused here too
+    return [_Prepared(spec, info, manifests[number])
+            for number, (spec, info) in enumerate(validated)]
+
+
+def _validated(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | None,
+               steps: Steps) -> list[tuple[str, WheelInfo]]:
+    """Fetch or build every spec and validate every wheel: ``(spec, info)`` in order."""
     if not specs:
         raise BadInputError("nothing to install: give a wheel, sdist, directory or NAME==VER")
     from siglink.store.fetch import to_wheel
@@ -257,24 +288,38 @@ def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | 
                 "contents"
             )
         infos.append((spec, info))
-    batch: dict[str, set[str]] = {}
-    for _, info in infos:
-        batch.setdefault(info.name, set()).update(info.top_level)
+    return infos
 
-    def modules_of(name: str) -> set[str]:
-        """The top-level modules of ``name``: in this install, else in the store."""
-        found = set(batch.get(name, ()))
+
+def _modules_table(core: StoreCore, batch: Sequence[WheelInfo],
+                   readers: Sequence[WheelInfo]) -> dict[str, tuple[str, ...]]:
+    """The top-level modules of each distribution ``readers`` require (in this install,
+    else in the store), computed once here for every worker."""
+    from siglink.store._imports import required
+
+    names = {n for info in readers if info.shipped_manifest is None
+             for n in required(info.requires)}
+    table: dict[str, tuple[str, ...]] = {}
+    for name in sorted(names):
+        found = {top for info in batch if info.name == name for top in info.top_level}
         for version in _queries.versions(core, name):
             found.update(version.top_level)
-        return found
+        table[name] = tuple(sorted(found))
+    return table
 
-    prepared: list[_Prepared] = []
-    for spec, info in infos:
-        steps(f"reading the exports of {info.name}=={info.version}")
-        prepared.append(_Prepared(spec, info, _manifest_for(info, modules_of)))
-    # A damaged index is refused before anything is staged.
-    core.reader()
-    return prepared
+
+def _weight(info: WheelInfo) -> float:
+    """How long a wheel takes to read, roughly: its size (the largest are started first)."""
+    try:
+        return float(info.path.stat().st_size)
+    except OSError:
+        return 0.0
+
+
+def _read(job: tuple[WheelInfo, dict[str, tuple[str, ...]]]) -> Manifest:
+    """A wheel's manifest (in a worker process)."""
+    info, table = job
+    return _manifest_for(info, lambda name: table.get(name, ()))
 
 
 def _present(core: StoreCore, info: WheelInfo) -> bool:
@@ -291,32 +336,76 @@ def _present(core: StoreCore, info: WheelInfo) -> bool:
     return True
 
 
-def _stage(core: StoreCore, p: _Prepared) -> _Staged:
-    with core.locked():  # create and hold the staging directory before recovery can see it
-        core.writer()
-        holder = Path(
-            tempfile.mkdtemp(prefix=f"{p.info.name}-{p.info.version}-", dir=core.staging)
-        )
-        try:
-            fd = hold_dir(holder)
-        except BaseException:
-            shutil.rmtree(holder, ignore_errors=True)
-            raise
-    staged = _Staged(p, holder, fd)
+def _read_while(infos: Sequence[WheelInfo], more: Callable[[], Sequence[str]],
+                ) -> tuple[list[str], dict[str, Manifest]]:
+    """Read the exports of ``infos`` in worker processes while ``more()`` runs here: what it
+    gave, and the exports read, by content digest (those that could not be read are left to
+    the install, which reports them in order)."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    with _workers.Workers(len(infos)) as workers:
+        reading = workers.start(_exports_of, list(infos), weights=[_weight(i) for i in infos])
+        extra = list(more())
+        found = reading()
+    return extra, {info.content_digest: manifest
+                   for info, manifest in zip(infos, found, strict=True) if manifest is not None}
+
+
+def _exports_of(info: WheelInfo) -> Manifest | None:
+    """A wheel's exports (in a worker process); None when they cannot be read."""
     try:
-        lib = staged.lib
-        lib.mkdir()
-        unpack(p.info, lib)
-        (lib / p.info.dist_info / "siglink.json").write_text(p.manifest.dumps())
-        final = core.layout.lib(p.info.name, p.info.version)
-        compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
-        fix_modes(lib)
-        staged.files = hash_tree(lib)
-        (lib / UNCOMMITTED).touch()
-    except BaseException:
-        staged.discard()
-        raise
-    return staged
+        return _exports(info)
+    except SiglinkError:
+        return None
+
+
+def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tuple[str, ...]],
+               steps: Steps, staged: list[_Staged], *,
+               early: Mapping[str, Manifest] | None = None) -> None:
+    """Read each wheel's manifest and stage it, in worker processes, into ``staged`` (which
+    the caller discards, whatever happens). The workers start before any staging directory
+    exists: only this process holds them."""
+    from siglink.python import exports  # noqa: F401  (imported once, before the workers fork)
+
+    with _workers.Workers(len(infos)) as workers:
+        with core.locked():  # create and hold the staging directories before recovery sees them
+            core.writer()
+            for info in infos:
+                holder = Path(
+                    tempfile.mkdtemp(prefix=f"{info.name}-{info.version}-", dir=core.staging))
+                try:
+                    fd = hold_dir(holder)
+                except BaseException:
+                    shutil.rmtree(holder, ignore_errors=True)
+                    raise
+                staged.append(_Staged(info, holder, fd))
+        jobs = [(s.info, table, s.lib, core.layout.lib(s.info.name, s.info.version),
+                 (early or {}).get(s.info.content_digest)) for s in staged]
+        for number, (files, manifest) in workers.run(
+                _stage_into, jobs, weights=[_weight(info) for info in infos]):
+            s = staged[number]
+            steps(f"read the exports of {s.info.name}=={s.info.version} and staged it")
+            s.files, s.manifest = files, manifest
+
+
+def _stage_into(
+    job: tuple[WheelInfo, dict[str, tuple[str, ...]], Path, str, Manifest | None],
+) -> tuple[dict[str, str], bytes]:
+    """Read a wheel's manifest, unpack and byte-compile it into ``lib`` (in a worker
+    process): the hashes of the files written, and the manifest as the index keeps it."""
+    from siglink.store.index import compact_manifest, compress_manifest
+
+    info, table, lib, final, exports = job
+    manifest = _manifest_for(info, lambda name: table.get(name, ()), exports)
+    lib.mkdir()
+    unpack(info, lib)
+    text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
+    (lib / info.dist_info / "siglink.json").write_text(text + "\n")
+    compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
+    fix_modes(lib)
+    files = hash_tree(lib)
+    (lib / UNCOMMITTED).touch()
+    return files, compress_manifest(text)
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],
@@ -329,12 +418,11 @@ def _commit(core: StoreCore, staged: Sequence[_Staged],
         try:
             with core.change() as (index, changes):
                 # Checked again under the lock: another install may have committed since.
-                _check_owners(core, [s.prepared.info for s in staged
-                                     if index.get(s.prepared.info.name,
-                                                  s.prepared.info.version) is None],
+                _check_owners(core, [s.info for s in staged
+                                     if index.get(s.info.name, s.info.version) is None],
                               allow_module_conflict)
                 for s in staged:
-                    info = s.prepared.info
+                    info = s.info
                     key = (info.name, info.version)
                     if _present(core, info):  # another install won the race
                         statuses[key] = "already-present"
@@ -348,7 +436,7 @@ def _commit(core: StoreCore, staged: Sequence[_Staged],
                     )
                     index.add_version(
                         row, display_name=info.display_name,
-                        manifest=s.prepared.manifest.to_json(),
+                        manifest=s.manifest,
                     )
                     index.set_record(info.name, info.version, s.files)
                     changes.touch([info.name])
@@ -391,18 +479,26 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
     shutil.rmtree(final)
 
 
-def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]]) -> Manifest:
-    """Extract a wheel's manifest; keep the imports of a manifest the wheel ships, else read
-    them from the wheel's code (:mod:`siglink.store._imports`)."""
-    from siglink.contracts.manifest import Manifest, Unit
+def _exports(info: WheelInfo) -> Manifest:
+    """A wheel's exports, as the extractor reads them."""
     from siglink.python.exports import extract
 
     try:
-        manifest = extract(info.path, name=info.name, version=info.version)
+        return extract(info.path, name=info.name, version=info.version)
     except SiglinkError:
         raise
     except Exception as e:  # the extractor must never turn bad input into a traceback
         raise BadInputError(f"{info.path.name}: cannot read its exports ({e})") from e
+
+
+def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
+                  exports: Manifest | None = None) -> Manifest:
+    """Extract a wheel's manifest (its ``exports`` when already read); keep the imports of a
+    manifest the wheel ships, else read them from the wheel's code
+    (:mod:`siglink.store._imports`)."""
+    from siglink.contracts.manifest import Manifest, Unit
+
+    manifest = exports if exports is not None else _exports(info)
     unit = Unit(info.name, info.version, manifest.unit.kind, manifest.unit.language)
     extra: dict[str, Any] = {}
     if info.shipped_manifest is not None:

@@ -4,9 +4,17 @@ it moves and a removal can refuse a version in use.
 The store's owner registers in the index. A user who cannot write the store (a shared system
 store owned by root) registers in a file of their own,
 ``$XDG_DATA_HOME/siglink/registrations/<digest of the store's path>.json`` (mode 0644, so that
-the store's owner can read it); ``who-uses`` and ``remove`` consult the index and every such
-file they can read (each user's default data directory, found through the password database),
-and ``remove`` refuses a version another user's registered application links.
+the store's owner can read it); ``who-uses``, ``remove``, ``gc`` and ``apps`` consult the
+index and every such file they can read (each user's default data directory, found through the
+password database): ``remove`` refuses, and ``gc`` keeps, a version any of them links.
+
+A registration is written only where it belongs: a first run is recorded in the registry of
+the user who ran it (the index for the store's owner); a relink after a change updates the
+registry of the user who makes the change, and never copies into it an application that only
+another user's registry holds (root relinking after an install leaves alice's registration
+to alice). ``forget`` removes an application from every registry this user may change (the
+index when it may write the store, its own file) and names each other registry that still
+holds it: siglink never writes into a directory another user controls.
 
 >>> from siglink.store._core import StoreCore
 >>> apps(StoreCore("/nonexistent/store"))
@@ -19,6 +27,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -30,7 +39,8 @@ from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._records import RegisteredApp
 
-__all__ = ["apps", "forget_app", "own_registry", "register_app", "users"]
+__all__ = ["Forgotten", "apps", "forget_app", "own_registry", "register_app", "registrations",
+           "users"]
 
 
 def __dir__() -> list[str]:
@@ -55,41 +65,75 @@ def register_app(core: StoreCore, app_id: str, *, manifest_path: str,
                          "(check --store or $SIGLINK_STORE)")
     index = core.reader()
     if index is not None and not _can_write(core):
+        if not any(a.app_id == app_id for a in _read_registry(own_registry(core), core)) and (
+                _elsewhere(core, app_id, index_too=True)):
+            return  # another user's application, relinked here: theirs to record
         _register_in_own_file(core, app_id, manifest_path, normalized, refused)
         return
     if index is not None and index.app(app_id) == (manifest_path, normalized, refused):
         return  # unchanged: written nothing (a refused removal leaves the store as it was)
+    if index is not None and index.app(app_id) is None and _elsewhere(core, app_id):
+        return  # another user's application, relinked here: theirs to record
     with core.locked():
         index = core.writer()
         with index.transaction():
             index.register_app(app_id, manifest_path, normalized, refused)
 
 
-def forget_app(core: StoreCore, app_id: str) -> bool:
-    """Remove application ``app_id``'s registration (``siglink forget``): from the index when
-    this user may write the store, else from this user's own registry file; False when it was
-    not registered there. Does not advance the generation: no link changes."""
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget`` did: the registries it removed the application from (``index`` for
+    the store's own, else a file), and those still holding it that this user may not change
+    (``(file or "index", its owner's name)``)."""
+
+    removed: tuple[str, ...]
+    kept: tuple[tuple[str, str], ...]
+
+
+def forget_app(core: StoreCore, app_id: str) -> Forgotten:
+    """Remove application ``app_id``'s registration (``siglink forget``) from every registry
+    this user may change: the index when it may write the store, and its own registry file.
+    Does not advance the generation: no link changes."""
     index = core.reader()
-    if index is not None and not _can_write(core):
-        path = own_registry(core)
-        kept = [a for a in _read_registry(path, core) if a.app_id != app_id]
-        if len(kept) == len(_read_registry(path, core)):
-            return False
-        data = {"store": os.fsdecode(core.root), "apps": {
-            a.app_id: {"manifest_path": a.manifest_path, "links": a.links, "refused": a.refused}
-            for a in sorted(kept, key=lambda a: a.app_id)}}
-        try:
-            write_atomic(path, (json.dumps(data, indent=1) + "\n").encode(), mode=0o644)
-        except OSError as e:
-            raise StoreError(f"{path}: cannot forget {app_id} ({e.strerror or e})") from e
-        return True
-    if index is None or index.app(app_id) is None:
-        return False
-    with core.locked():
-        writer = core.writer()
-        with writer.transaction():
-            writer.unregister_app(app_id)
-    return True
+    if index is None:
+        return Forgotten((), ())
+    removed: list[str] = []
+    kept: list[tuple[str, str]] = []
+    writable = _can_write(core)
+    if index.app(app_id) is not None:
+        if writable:
+            with core.locked():
+                writer = core.writer()
+                with writer.transaction():
+                    writer.unregister_app(app_id)
+            removed.append("index")
+        else:
+            kept.append(("index", _owner_name(core.root)))
+    own = own_registry(core)
+    for path in _registries(core):
+        entries = _read_registry(path, core)
+        if not any(a.app_id == app_id for a in entries):
+            continue
+        if path != own:
+            kept.append((str(path), _owner_name(path)))
+            continue
+        _write_registry(core, path, [a for a in entries if a.app_id != app_id], app_id,
+                        "forget")
+        removed.append(str(path))
+    return Forgotten(tuple(removed), tuple(kept))
+
+
+def registrations(core: StoreCore) -> list[tuple[RegisteredApp, str]]:
+    """Every registration, from every registry this user can read, with where it is
+    (``index``, or the registry file): an application two users registered appears twice,
+    each with what it links for that user. Applications whose manifest is gone are left out."""
+    index = core.reader()
+    if index is None:
+        return []
+    found = [(RegisteredApp(*row), "index") for row in index.apps()]
+    for registry in _registries(core):
+        found += [(app, str(registry)) for app in _read_registry(registry, core)]
+    return [(a, where) for a, where in found if not _gone(a.manifest_path)]
 
 
 def apps(core: StoreCore) -> list[RegisteredApp]:
@@ -131,11 +175,11 @@ def users(core: StoreCore, name: str,
         return []
     name = canonicalize_name(name)
     out = []
-    for app in apps(core):
+    for app, _ in registrations(core):  # every user's registration counts, not one per app
         if name not in app.links:
             continue
         linked = app.links[name]
-        if version is None or linked == version:
+        if (version is None or linked == version) and (app, linked) not in out:
             out.append((app, linked))
     return sorted(out, key=lambda pair: pair[0].app_id)
 
@@ -149,6 +193,32 @@ def _gone(manifest_path: str) -> bool:
     except OSError:
         return False
     return False
+
+
+def _elsewhere(core: StoreCore, app_id: str, *, index_too: bool = False) -> bool:
+    """True when another user's registry (or, with ``index_too``, the index) holds
+    ``app_id``."""
+    if index_too:
+        index = core.reader()
+        if index is not None and index.app(app_id) is not None:
+            return True
+    own = own_registry(core)
+    return any(any(a.app_id == app_id for a in _read_registry(path, core))
+               for path in _registries(core) if path != own)
+
+
+def _owner_name(path: str | os.PathLike[str]) -> str:
+    """The name of the user owning ``path`` (its uid when unknown)."""
+    import pwd
+
+    try:
+        uid = os.stat(path).st_uid
+    except OSError:
+        return "another user"
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 def _can_write(core: StoreCore) -> bool:
@@ -218,9 +288,15 @@ def _register_in_own_file(core: StoreCore, app_id: str, manifest_path: str,
     if apps_now.get(app_id) == entry:
         return
     apps_now[app_id] = entry
+    _write_registry(core, path, list(apps_now.values()), app_id, "record")
+
+
+def _write_registry(core: StoreCore, path: Path, entries: list[RegisteredApp], app_id: str,
+                    doing: str) -> None:
+    """Write this user's registry file ``path`` with ``entries``."""
     data = {"store": os.fsdecode(core.root), "apps": {
         a.app_id: {"manifest_path": a.manifest_path, "links": a.links, "refused": a.refused}
-        for a in sorted(apps_now.values(), key=lambda a: a.app_id)}}
+        for a in sorted(entries, key=lambda a: a.app_id)}}
     try:
         for folder in (path.parent.parent, path.parent):
             if not folder.is_dir():
@@ -228,4 +304,4 @@ def _register_in_own_file(core: StoreCore, app_id: str, manifest_path: str,
                 os.chmod(folder, 0o755)
         write_atomic(path, (json.dumps(data, indent=1) + "\n").encode(), mode=0o644)
     except OSError as e:
-        raise StoreError(f"{path}: cannot record {app_id} ({e.strerror or e})") from e
+        raise StoreError(f"{path}: cannot {doing} {app_id} ({e.strerror or e})") from e

@@ -371,6 +371,14 @@ def _classify(result: subprocess.CompletedProcess[str], what: str) -> SiglinkErr
             result.stderr + result.stdout)
         have = versions.group(1).strip() if versions else "none"
         hint = "" if have == "none" else f" (the newest on the index is {have.split(', ')[-1]})"
+        failed = next((ln for ln in (result.stderr + "\n" + result.stdout).splitlines()
+                       if _CONNECTION.search(ln)), None)
+        if failed is not None and have != "none":  # another index answered: say which did not
+            cause = _CONNECTION.search(failed)
+            where = re.search(r"\)'\)?:\s*(\S+)\s*$", failed)
+            hint += ("; an index could not be reached ("
+                     + (f"{where.group(1)}: " if where else "")
+                     + f"{(cause.group(1) or cause.group(2) or '').strip() if cause else ''})")
         return FetchError(f"{wanted}: cannot be fetched from the package index: {reason}{hint}")
     return FetchError(f"{what}: cannot be resolved: {reason}")
 

@@ -22,7 +22,8 @@ from typing import Any, Final
 from siglink._json import JSONTextError, loads, loads_object
 from siglink.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow"]
+__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow", "compact_manifest",
+           "compress_manifest"]
 
 
 class CorruptIndexError(StoreError):
@@ -147,11 +148,17 @@ def _strings(text: object, column: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _compress(manifest: Mapping[str, Any]) -> bytes:
-    """A manifest as kept in the index: compact JSON, zlib-compressed (about 10x smaller)."""
+def compact_manifest(manifest: Mapping[str, Any]) -> str:
+    """A manifest's JSON as the index keeps it: compact, keys sorted."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+
+
+def compress_manifest(manifest: Mapping[str, Any] | str) -> bytes:
+    """A manifest as kept in the index: compact JSON (or :func:`compact_manifest`'s text),
+    zlib-compressed (about 10x smaller)."""
     import zlib
 
-    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    text = manifest if isinstance(manifest, str) else compact_manifest(manifest)
     return zlib.compress(text.encode("utf-8"), 9)
 
 
@@ -457,9 +464,10 @@ class Index:
         row: VersionRow,
         *,
         display_name: str,
-        manifest: Mapping[str, Any],
+        manifest: Mapping[str, Any] | bytes,
     ) -> None:
-        """Insert one version with its modules, exports and imports (inside a transaction)."""
+        """Insert one version with its modules, exports and imports (inside a transaction);
+        ``manifest`` as JSON, or as :func:`compress_manifest` made it."""
         self._exec(
             "INSERT INTO units VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET display_name = ?",
             (row.name, display_name, display_name),
@@ -469,7 +477,8 @@ class Index:
             (
                 row.name, row.version, row.path, row.dist_info, json.dumps(row.top_level),
                 json.dumps(row.requires), row.requires_python, row.content_digest, row.wheel,
-                time.time(), row.yanked, _compress(manifest),
+                time.time(), row.yanked,
+                manifest if isinstance(manifest, bytes) else compress_manifest(manifest),
             ),
         )
         key = (row.name, row.version)

@@ -24,7 +24,7 @@ environment variable.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -158,21 +158,28 @@ class Store(StoreCore):
         _registry.register_app(self, app_id, manifest_path=manifest_path, links=links,
                                refused=refused)
 
-    def forget_app(self, app_id: str) -> bool:
-        """Remove application ``app_id``'s registration (``siglink forget``); False when it
-        was not registered (see :func:`_registry.forget_app`)."""
+    def registrations(self) -> list[tuple[RegisteredApp, str]]:
+        """Every registration in every registry this user can read, with where it is
+        (``index`` or the registry file; see :func:`_registry.registrations`)."""
+        return _registry.registrations(self)
+
+    def forget_app(self, app_id: str) -> _registry.Forgotten:
+        """Remove application ``app_id``'s registration (``siglink forget``) from every
+        registry this user may change; what was removed, and what stays where this user may
+        not change it (see :func:`_registry.forget_app`)."""
         return _registry.forget_app(self, app_id)
 
     # -- changing ---------------------------------------------------------------------------
     def install(self, specs: Sequence[str], *, index_url: str | None = None,
-                progress: Progress | None = None,
-                allow_module_conflict: bool = False) -> list[InstallResult]:
-        """Install wheels, sdists, project directories or requirements; all or nothing
+                progress: Progress | None = None, allow_module_conflict: bool = False,
+                more: Callable[[], Sequence[str]] | None = None) -> list[InstallResult]:
+        """Install wheels, sdists, project directories or requirements; all or nothing;
+        ``more`` gives further wheels, read after ``specs`` are being read
         (:func:`siglink.store._install.install`)."""
         from siglink.store import _install  # wheels, sdists, pip: not needed to plan or run
 
         return _install.install(self, specs, index_url=index_url, progress=progress,
-                                allow_module_conflict=allow_module_conflict)
+                                allow_module_conflict=allow_module_conflict, more=more)
 
     def preview(self, specs: Sequence[str], *,
                 index_url: str | None = None) -> list[tuple[StoredVersion, Manifest]]:
