@@ -142,7 +142,11 @@ def _info(  # noqa: PLR0917 -- one row of the table below
 _INFO: Final[dict[Rule, _Info]] = {
     Rule.P1: _info(
         _B, "export removed, renamed or moved",
-        "A name the consumer uses is no longer exported where it was: every use fails.",
+        "A name the consumer uses is no longer exported where it was: every use fails. A "
+        "name still served but with a deprecation warning is P1 of severity review; it "
+        "refuses under strict, and for an application that makes deprecation warnings "
+        "errors (its pytest filterwarnings, [tool.siglink] warnings = \"error\"), where "
+        "the use raises.",
         "def f(a: int) -> int: ...", "(f removed)", "incompatible"),
     Rule.P2: _info(
         _H, "parameter with a default added",

@@ -161,8 +161,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,
         constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
+        warnings_error: str | None = None,
     ) -> None:
         self.source = source
+        self.warnings_error = warnings_error  # where the app makes deprecation warnings errors
         self.constraints = dict(constraints or {})
         self.policy: Policy = policy_of(policy)
         self.pre = pre
@@ -292,13 +294,17 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
 
     def check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
         """The verdict on one import; a use of a name the candidate serves with a deprecation
-        warning adds a P1 of severity review (a refusal under ``strict``)."""
+        warning adds a P1 of severity review (a refusal under ``strict``, or where the
+        application makes deprecation warnings errors: the use then fails at run time)."""
         verdict = self._check_raw(imp, candidate)
         if not verdict.ok or not candidate.view.deprecated(imp.path):
             return verdict
+        found = "deprecated (served with a warning)"
         severity = Severity.INCOMPATIBLE if self.policy == "strict" else Severity.REVIEW
-        problem = Problem("P1", "", "exported without a deprecation warning",
-                          "deprecated (served with a warning)", severity)
+        if self.warnings_error is not None:
+            found += f", an error under {self.warnings_error}"
+            severity = Severity.INCOMPATIBLE
+        problem = Problem("P1", "", "exported without a deprecation warning", found, severity)
         return Verdict((*verdict.problems, problem), verdict.unverified,
                        verdict.usage_compatible)
 

@@ -33,7 +33,7 @@ from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Ma
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
-from siglink.link.constraints import declared
+from siglink.link.constraints import declared, warnings_policy
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.receivers import ALL as _ALL
 from siglink.python.usage import Usage, Use, analyze
@@ -319,6 +319,7 @@ def build_app(
         files=_digests(source.root, usage),
         unprovided=unprovided,
         requires=declared(source.root),  # its declared constraints (link/constraints.py)
+        warnings_error=warnings_policy(source.root),  # and its warning policy
     )
     manifest_path = app.manifest_path
     if write:
