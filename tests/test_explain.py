@@ -51,7 +51,7 @@ def test_unknown_rule_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str])
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        "siglink: error: unknown rule 'P99': rules are P1-P24, R6 and C1-C18 (siglink explain "
+        "siglink: error: unknown rule 'P99': rules are P1-P24, R6, R7 and C1-C18 (siglink explain "
         "lists them)\n")
 
 
@@ -63,4 +63,4 @@ def test_no_rule_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[11].split(None, 2) == ["P11", "incompatible", "parameter type narrowed"]
     assert main(["explain", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["rules"]
-    assert [r["rule"] for r in listed] == [rule.value for rule in Rule] and len(listed) == 43
+    assert [r["rule"] for r in listed] == [rule.value for rule in Rule] and len(listed) == 44

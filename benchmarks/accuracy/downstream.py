@@ -14,7 +14,8 @@ that the project does not mark, are deselected by name below, each with its reas
 
 siglink's side: a store holding every candidate (and the other dependencies at the same pins),
 the downstream package's own source (from the sdist, beside a one-line ``__main__.py`` that
-imports it) built as the consumer with ``siglink build``'s
+imports it, and the project's configuration files: its declared dependencies and warning
+policy) built as the consumer with ``siglink build``'s
 :func:`~siglink.link.build.build_app`, twice: as ``siglink build`` does by default (against the
 newest version serving every use) and against the oldest candidate (the version a project
 developed on an older release would have been built against). Each build is planned with
@@ -51,6 +52,8 @@ from _common import (
     sandboxed,
 )
 
+CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini")
+"""The project's configuration files, copied beside its source for ``siglink build``."""
 SUITE_TIMEOUT = 1200
 TEST_TIMEOUT = 120
 """A test that hangs longer than this fails (pytest-timeout), as a hang is a failure."""
@@ -198,6 +201,9 @@ def _siglink(ds: Downstream, sdist_root: Path, cache: Path, work: Path
         source = sdist_root / ds.package
     shutil.copytree(source, app / ds.package)
     (app / "__main__.py").write_text(f"import {ds.package}\n", encoding="utf-8")
+    for name in CONFIG_FILES:  # its declared dependencies and warning policy, as build reads
+        if (sdist_root / name).is_file():
+            shutil.copy(sdist_root / name, app / name)
     out = {}
     for variant, against in (("default", None), ("oldest", {ds.dependency: ds.candidates[0]})):
         out[variant] = _plan(ds, store, app, work, against)
@@ -241,6 +247,7 @@ def _plan(ds: Downstream, store: Any, app: Path, work: Path,
                                    "why": "; ".join(lines[:3])[:400] or text.splitlines()[0]}
     imports = manifest.imports.get(ds.dependency, ())
     return {"built_against": built.against.get(ds.dependency), "pick": pick,
+            "warnings_error": manifest.warnings_error,
             "pick_note": pick_note, "verdicts": verdicts, "imports": len(imports),
             "warnings": list(built.warnings)[:10]}
 
@@ -286,6 +293,7 @@ def run_one(ds: Downstream, cache: Path, kind: str, *, reuse: bool = False) -> d
         pick = plan["pick"]
         variants[variant] = {
             "built_against": plan["built_against"], "imports_recorded": plan["imports"],
+            "warnings_error": plan["warnings_error"],
             "pick": pick, "pick_note": plan["pick_note"],
             "pick_passes": pick in passing if pick else None,
             "refused_but_passing": [r["candidate"] for r in rows
@@ -317,8 +325,12 @@ def _text(report: dict[str, Any]) -> str:
             verdict = ("passes" if v["pick_passes"] else "FAILS") if v["pick"] else "-"
             lines.append(f"  {_VARIANTS[variant]}: against {v['built_against']}, "
                          f"{v['imports_recorded']} imports recorded")
-            lines.append(f"    siglink picks {v['pick'] or 'nothing: ' + v['pick_note']}; "
-                         f"the suite {verdict} on it")
+            if v.get("warnings_error"):
+                lines.append(f"    deprecation warnings are errors ({v['warnings_error']})")
+            if v["pick"]:
+                lines.append(f"    siglink picks {v['pick']}; the suite {verdict} on it")
+            else:
+                lines.append("    siglink links no candidate (every version refused)")
             lines.append(f"    refused although the suite passes: "
                          f"{', '.join(v['refused_but_passing']) or 'none'}")
             lines.append(f"    accepted although the suite fails: "

@@ -208,8 +208,30 @@ OVERLOADS = [
 ]
 
 
+def protocol(sig: str | None) -> Export:
+    """attrs 23.2's ``class AttrsInstance(Protocol)``: what 23.1 had as a plain class."""
+    return Export("lib.C", K.CLASS, module="lib", flavor="protocol", bases=("typing.Protocol",),
+                  signature=None if sig is None else Signature.parse(sig))
+
+
+PROTOCOLS = [
+    # Calling a Protocol raises TypeError: R7 for a consumer that calls the class; one that
+    # only imports it (for an annotation) still runs; without complete calls (the class is
+    # passed on, or `siglink diff` asks) the contract keeps the flavor change a break.
+    pytest.param(klass({}), protocol("()"), {"calls": (CallShape(0),), "calls_complete": True},
+                 ["R7!"], id="protocol-called"),
+    pytest.param(klass({}), protocol(None), {"calls": (CallShape(0),)}, ["R7!"],
+                 id="protocol-called-unknown-constructor"),
+    pytest.param(klass({}), protocol("()"), {"calls": (), "calls_complete": True}, ["R6?"],
+                 id="protocol-imported-only"),
+    pytest.param(klass({}), protocol("()"), {}, ["R6!"], id="protocol-contract"),
+    pytest.param(protocol("()"), protocol("()"), {"calls": ()}, [], id="still-a-protocol"),
+]
+
+
 @pytest.mark.parametrize(("old", "new", "use", "expected"),
-                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS, *OVERLOADS])
+                         [*KEYWORDS, *IMPLEMENTATION, *MEMBERS, *ENUMS, *ARGUMENTS, *OVERLOADS,
+                          *PROTOCOLS])
 def test_rule(old: Export, new: Export, use: dict[str, Any], expected: list[str]) -> None:
     assert outcome(check_export(old, new, **use)) == expected
 

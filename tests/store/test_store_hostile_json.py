@@ -126,7 +126,8 @@ def test_remove_and_gc_refuse_a_damaged_row(
     '{"format": 1, "unit": {"name": "app", "version": "0"}, "files": [1, 2]}',
     '{"format": "1"}',
     "\xff\xfe not json",
-])
+], ids=["deep-imports", "deep", "imports-a-string", "files-a-list", "format-a-string",
+        "not-utf8"])  # short ids: pytest puts the id in the child's PYTEST_CURRENT_TEST
 @pytest.mark.parametrize("command", ["run", "plan"])
 def test_a_hostile_application_manifest_is_exit_2_in_one_line(
     store_and_app: tuple[Path, Path], capsys: pytest.CaptureFixture[str], text: str,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -150,3 +153,27 @@ def test_werkzeug_records_its_use_of_markupsafe(pypi: Any, tmp_path: Path) -> No
     assert {"markupsafe.escape", "markupsafe.Markup"} <= set(markupsafe)
     assert markupsafe["markupsafe.escape"].calls == (CallShape(1),)
     assert not any(i.optional for i in markupsafe.values())
+
+
+REQUESTS_CLOSURE = ("requests==2.32.3", "urllib3==2.2.3", "idna==3.7", "certifi==2024.7.4",
+                    "charset-normalizer==3.3.2")
+
+
+@pytest.mark.network
+def test_requests_links_with_only_its_hard_dependencies(pypi: Any, tmp_path: Path) -> None:
+    """requests imports pyOpenSSL, cryptography and simplejson only where it can do without
+    them (a guarded try's ``else:``, ``if has_simplejson:``): an application whose code
+    includes requests 2.32.3's (vendored beside it) links and runs with requests' required
+    distributions alone in the store (it used to be refused, exit 127, naming all three)."""
+    store = tmp_path / "store"
+    Store(store).install([str(pypi.fetch(spec)) for spec in REQUESTS_CLOSURE[1:]])
+    app = tmp_path / "app"
+    with zipfile.ZipFile(pypi.fetch(REQUESTS_CLOSURE[0])) as wheel:
+        for name in wheel.namelist():
+            if name.startswith("requests/"):
+                wheel.extract(name, app)
+    (app / "__main__.py").write_text("import requests\nprint('requests', requests.__version__)\n")
+    done = subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
+                           str(app)], capture_output=True, text=True, timeout=300, check=False)
+    assert (done.returncode, done.stdout) == (0, "requests 2.32.3\n"), done.stderr
+    assert "simplejson" not in done.stderr and "OpenSSL" not in done.stderr

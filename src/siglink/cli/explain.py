@@ -29,7 +29,7 @@ def __dir__() -> list[str]:
 
 
 _EPILOG = """\
-RULE is a rule id as verdicts, `siglink diff` and refused links print it: P1-P24 and R6
+RULE is a rule id as verdicts, `siglink diff` and refused links print it: P1-P24, R6 and R7
 (Python), C1-C18 (C). Without RULE, every rule is listed.
 
 examples:
@@ -85,7 +85,7 @@ def _rule(text: str) -> Rule:
         return Rule(text.strip().upper())
     except ValueError:
         raise BadInputError(
-            f"unknown rule {text!r}: rules are P1-P24, R6 and C1-C18 (siglink explain lists "
+            f"unknown rule {text!r}: rules are P1-P24, R6, R7 and C1-C18 (siglink explain lists "
             "them)") from None
 
 

@@ -1,12 +1,13 @@
 """The builtin and standard-library classes as typeshed declares them: parameters and bases.
 
-A compact hand-written extract of typeshed's ``builtins.pyi``, ``typing.pyi`` and
-``collections/__init__.pyi``: each line is ``class[params]: bases``, a parameter is ``+T``
-(covariant), ``-T`` (contravariant) or ``T`` (invariant), optionally with a default
+A compact hand-written extract of typeshed's ``builtins.pyi``, ``typing.pyi``, ``io.pyi`` and
+``collections/__init__.pyi`` (``typing.IO`` is declared an ``Iterator`` of its ``AnyStr``, as its
+``__iter__``/``__next__`` make it structurally): each line is ``class[params]: bases``, a parameter
+is ``+T`` (covariant), ``-T`` (contravariant) or ``T`` (invariant), optionally with a default
 (``-S=None``); ``abc.`` abbreviates ``collections.abc.``, and ``protocol`` marks typeshed's
-Protocols (mypy finds no ``__hash__`` on them, so they are not ``Hashable``). Data only: the
-parser (:mod:`._typeparse`) reads parameters from here, and the subtype relation
-(:mod:`._typeshed_graph`) parses the bases' text.
+Protocols (mypy finds no ``__hash__`` on them, so they are not ``Hashable``). Data only: the parser
+(:mod:`._typeparse`) reads parameters from here, and the subtype relation (:mod:`._typeshed_graph`)
+parses the bases' text.
 
 >>> [(str(p.var), p.variance, p.default) for p in generic_params("collections.abc.Generator")]
 [('~Y', 1, None), ('~S', -1, parse_type('None')), ('~R', 1, parse_type('None'))]
@@ -48,7 +49,7 @@ abc.MappingView: abc.Sized
 abc.KeysView[+K]: abc.MappingView, abc.Set[~K]
 abc.ValuesView[+V]: abc.MappingView, abc.Collection[~V]
 abc.ItemsView[+K, +V]: abc.MappingView, abc.Set[tuple[~K, ~V]]
-abc.Mapping[K, +V]: abc.Collection[~K]
+abc.Mapping[K, +V]: abc.Collection[~K], _typeshed.SupportsKeysAndGetItem[~K, ~V]
 abc.MutableMapping[K, V]: abc.Mapping[~K, ~V]
 protocol abc.Awaitable[+T]
 protocol abc.Coroutine[+Y, -S, +R]: abc.Awaitable[~R]
@@ -88,6 +89,23 @@ protocol contextlib.AbstractContextManager[+T, +E=bool | None]
 protocol contextlib.AbstractAsyncContextManager[+T, +E=bool | None]
 typing.TypeGuard[+T]: bool
 typing.TypeIs[T]: bool
+protocol _typeshed.SupportsKeysAndGetItem[K, +V]
+protocol _typeshed.SupportsRead[+T]
+protocol _typeshed.SupportsWrite[-T]
+typing.IO[A]: abc.Iterator[~A], _typeshed.SupportsRead[~A], _typeshed.SupportsWrite[~A]
+typing.BinaryIO: typing.IO[bytes]
+typing.TextIO: typing.IO[str]
+io.IOBase
+io.RawIOBase: io.IOBase
+io.BufferedIOBase: io.IOBase
+io.TextIOBase: io.IOBase
+io.FileIO: io.RawIOBase, typing.BinaryIO
+io.BytesIO: io.BufferedIOBase, typing.BinaryIO
+io.BufferedReader: io.BufferedIOBase, typing.BinaryIO
+io.BufferedWriter: io.BufferedIOBase, typing.BinaryIO
+io.BufferedRandom: io.BufferedReader, io.BufferedWriter
+io.StringIO: io.TextIOBase, typing.TextIO
+io.TextIOWrapper: io.TextIOBase, typing.TextIO
 protocol typing.SupportsInt
 protocol typing.SupportsFloat
 protocol typing.SupportsIndex

@@ -729,6 +729,13 @@ class _Exports(_RecordRules):
         flavor = expected.flavor
         if flavor != provided.flavor:
             severity = _BREAK if {flavor, provided.flavor} & _RECORD_FLAVORS else _OK
+            if provided.flavor == "protocol" and self.direction == "in" and calls is not None:
+                # The linker knows the consumer's calls: only calling a Protocol fails.
+                if calls:
+                    out.add(Rule.R7, "", flavor or "class", "protocol", _BREAK,
+                            "the consumer calls it; a Protocol cannot be instantiated")
+                    return out.verdict()
+                severity = _REVIEW
             out.add(Rule.R6, "", flavor or "class", provided.flavor or "class", severity,
                     "class flavor changed")
             if severity is _BREAK:

@@ -571,6 +571,9 @@ class Manifest:
     # An application's uses of top-level modules no library in the store provided when it was
     # built (module -> uses, recorded as a third-party consumer's: chains and call shapes).
     unprovided: Mapping[str, tuple[Import, ...]] = field(default_factory=dict)
+    # Where an application makes every DeprecationWarning an error (its pytest configuration,
+    # ``[tool.siglink] warnings``): a use served with a deprecation warning then fails.
+    warnings_error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"format": FORMAT, "unit": self.unit.to_json()}
@@ -597,6 +600,8 @@ class Manifest:
             data["unprovided"] = {
                 m: [i.to_json() for i in items] for m, items in sorted(self.unprovided.items())
             }
+        if self.warnings_error is not None:
+            data["warnings_error"] = self.warnings_error
         return data
 
     def dumps(self) -> str:
@@ -677,6 +682,7 @@ class Manifest:
                               for i, d in enumerate(_list(data.get("diagnostics", []), where))),
             native=None if native is None else _obj(native, "$.native"),
             unprovided=cls._uses(data, "unprovided"),
+            warnings_error=_opt_str(data, "warnings_error", "$"),
         )
 
     @staticmethod

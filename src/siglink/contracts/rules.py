@@ -45,7 +45,7 @@ class Example:
 
 
 class Rule(StrEnum):
-    """A rule of docs/design.md §3.3 (Python: P1-P24, R6) or §3.4 (C: C1-C18)."""
+    """A rule of docs/design.md §3.3 (Python: P1-P24, R6, R7) or §3.4 (C: C1-C18)."""
 
     P1 = "P1"
     P2 = "P2"
@@ -72,6 +72,7 @@ class Rule(StrEnum):
     P23 = "P23"
     P24 = "P24"
     R6 = "R6"
+    R7 = "R7"
     C1 = "C1"
     C2 = "C2"
     C3 = "C3"
@@ -141,7 +142,11 @@ def _info(  # noqa: PLR0917 -- one row of the table below
 _INFO: Final[dict[Rule, _Info]] = {
     Rule.P1: _info(
         _B, "export removed, renamed or moved",
-        "A name the consumer uses is no longer exported where it was: every use fails.",
+        "A name the consumer uses is no longer exported where it was: every use fails. A "
+        "name still served but with a deprecation warning is P1 of severity review; it "
+        "refuses under strict, and for an application that makes deprecation warnings "
+        "errors (its pytest filterwarnings, [tool.siglink] warnings = \"error\"), where "
+        "the use raises.",
         "def f(a: int) -> int: ...", "(f removed)", "incompatible"),
     Rule.P2: _info(
         _H, "parameter with a default added",
@@ -254,6 +259,12 @@ _INFO: Final[dict[Rule, _Info]] = {
         "Function and class, instance, class and static method, property, sync and async "
         "are used differently; a change breaks the uses.",
         "def f() -> int: ...", "async def f() -> int: ...", "incompatible"),
+    Rule.R7: _info(
+        _B, "class the consumer calls became a Protocol",
+        "A Protocol cannot be instantiated: every call of the class raises TypeError. A "
+        "consumer that only imports it still runs (R6, review); one whose calls are not all "
+        "seen (it passes the class on) is judged by the contract (R6, incompatible).",
+        "class Sized: ...", "class Sized(Protocol): ...", "incompatible"),
     Rule.C1: _info(
         _B, "symbol missing or soname major changed",
         "The dynamic loader would refuse the library, or a call would find nothing.",

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from siglink.contracts.manifest import Export, ExportKind, Import
+from siglink.contracts.manifest import CallShape, Export, ExportKind, Import
 from siglink.contracts.policy import Policy, policy_of
 from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.link._model import (
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 def _import_key(imp: Import, policy: str) -> tuple[object, ...]:
     if imp.expected is None:  # P1 names what is missing: keep the path in the key
-        return (imp.path, imp.calls, imp.calls_complete, policy)
+        return (imp.path, imp.calls, imp.calls_complete, policy, imp.members, imp.arguments)
     return (imp.expected.digest, imp.calls, imp.calls_complete, policy, imp.members,
             imp.arguments)
 
@@ -54,6 +54,9 @@ def _third_party(imp: Import) -> bool:
 _KNOWN_BASES = frozenset({"object", "builtins.object", "enum.Enum", "enum.IntEnum",
                           "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
 """Bases whose members a class's recorded members already include (none beyond them)."""
+
+_OBJECT_DUNDERS = frozenset(dir(object))
+"""Members every class has: one a class stops overriding is still there (``object``'s)."""
 
 _USED: str = "exported (the consumer uses it)"
 """``expected`` of the P1 problem of an import that recorded no expected export."""
@@ -158,8 +161,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         self, source: LinkSource, *, policy: str, pre: bool, allow_yanked: bool,
         python_version: Version,
         constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
+        warnings_error: str | None = None,
     ) -> None:
         self.source = source
+        self.warnings_error = warnings_error  # where the app makes deprecation warnings errors
         self.constraints = dict(constraints or {})
         self.policy: Policy = policy_of(policy)
         self.pre = pre
@@ -289,13 +294,17 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
 
     def check_raw(self, imp: Import, candidate: Candidate) -> Verdict:
         """The verdict on one import; a use of a name the candidate serves with a deprecation
-        warning adds a P1 of severity review (a refusal under ``strict``)."""
+        warning adds a P1 of severity review (a refusal under ``strict``, or where the
+        application makes deprecation warnings errors: the use then fails at run time)."""
         verdict = self._check_raw(imp, candidate)
         if not verdict.ok or not candidate.view.deprecated(imp.path):
             return verdict
+        found = "deprecated (served with a warning)"
         severity = Severity.INCOMPATIBLE if self.policy == "strict" else Severity.REVIEW
-        problem = Problem("P1", "", "exported without a deprecation warning",
-                          "deprecated (served with a warning)", severity)
+        if self.warnings_error is not None:
+            found += f", an error under {self.warnings_error}"
+            severity = Severity.INCOMPATIBLE
+        problem = Problem("P1", "", "exported without a deprecation warning", found, severity)
         return Verdict((*verdict.problems, problem), verdict.unverified,
                        verdict.usage_compatible)
 
@@ -332,6 +341,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))
+                if imp.members is not None and provided.kind is ExportKind.CLASS:
+                    found = Verdict.merge(
+                        [found, self._members_verdict(imp, provided, candidate)])
             elif provided is not None and imp.expected is not None and not imp.calls:
                 found = _kind_unknown(found, imp.expected, provided)
             self.memo[key] = found
@@ -418,6 +430,38 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return Verdict((Problem("P1", f"member {name}", _USED, "absent",
                                     Severity.INCOMPATIBLE),))
         return None
+
+    def _members_verdict(self, imp: Import, owner: Export, candidate: Candidate) -> Verdict:
+        """A third-party library's use of a class's members (recorded at install, through
+        its instances and operators): each must exist (absent: P1, unless a base of the class
+        cannot be read, then unverified; a dunder ``object`` provides is always there) and
+        each recorded call of one must bind."""
+        verdicts: list[Verdict] = []
+        lacking: list[str] = []
+        for name in imp.members or ():
+            member = owner.members.get(name)
+            if member is None:
+                if name not in _OBJECT_DUNDERS:
+                    lacking.append(name)
+                continue
+            calls = tuple(dict.fromkeys(
+                CallShape(len(a.positional), tuple(k for k, _ in a.keywords))
+                for a in imp.arguments if a.member == name))
+            if calls and member.kind.callable:
+                bound = _lenient(self.check_export(None, member, calls=calls), member)
+                verdicts.append(Verdict(bound.problems, tuple(
+                    u for u in bound.unverified if u != _NO_CONSUMER_SIG)).prefixed(
+                        f"member {name}"))
+        if lacking:
+            graph = self.classes(candidate)
+            known = all(b.partition("[")[0] in _KNOWN_BASES or b.partition("[")[0] in graph
+                        for b in owner.bases)
+            verdicts.append(Verdict(
+                tuple(Problem("P1", f"member {name}", _USED, "absent", Severity.INCOMPATIBLE)
+                      for name in lacking)) if known else Verdict(unverified=tuple(
+                          f"member {name}: absent from the class, which has a base that "
+                          "cannot be read: not checked" for name in lacking)))
+        return Verdict.merge(verdicts) if verdicts else Verdict()
 
     def in_source(self, candidate: Candidate, parts: Sequence[str]) -> bool | None:
         """Does the candidate's source have the chain ``parts``, missing from its export

@@ -33,8 +33,9 @@ from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Ma
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
-from siglink.link.constraints import declared
+from siglink.link.constraints import declared, warnings_policy
 from siglink.link.resolve import ManifestView, StoreSource
+from siglink.python.receivers import ALL as _ALL
 from siglink.python.usage import Usage, Use, analyze
 
 if TYPE_CHECKING:
@@ -318,6 +319,7 @@ def build_app(
         files=_digests(source.root, usage),
         unprovided=unprovided,
         requires=declared(source.root),  # its declared constraints (link/constraints.py)
+        warnings_error=warnings_policy(source.root),  # and its warning policy
     )
     manifest_path = app.manifest_path
     if write:
@@ -422,13 +424,9 @@ def _choose(store: Store, links: StoreSource, library: _Library, pin: str | None
     return best[1]
 
 
-_ALL: str = "*"
-"""In a class's used members: every member (the class is iterated, looked up by value...)."""
 _BASES: str = "__bases__"
 """In a class's used members: the application names one of the class's bases (it may rely on
 instances being one: ``isinstance``, annotations, ``except``), so a lost base matters."""
-_WHOLE_ENUM: frozenset[str] = frozenset({
-    "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
 
 
 def record_imports(
@@ -450,11 +448,9 @@ def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
 ) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
     """The members the application reaches of each library class, by the class's export
-    digest: through its instances (:mod:`siglink.python.receivers`) and operators. A class
-    itself iterated, counted or called with a value (an enum) uses every member. Also the
-    evident argument types of the calls of each class's methods (by digest) and of each used
-    chain (by ``use:PATH``)."""
-    from siglink.python.receivers import Receivers
+    digest, and the evident argument types of its calls
+    (:func:`siglink.python.receivers.used_members`), against the versions ``chosen``."""
+    from siglink.python.receivers import used_members
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
@@ -466,39 +462,8 @@ def _used_members(
         view = owners.get(path.split(".", 1)[0])
         return None if view is None else view.export(path)
 
-    receivers = Receivers(export_of)
-    found: dict[str, set[str]] = {}
-    arguments: dict[str, list[Arguments]] = {}
-
-    def typed(kind: str) -> str:
-        if "|" not in kind:
-            return kind  # a builtin's name, or "" (not evident)
-        state = receivers.resolve(kind)
-        return state[0].path if state is not None and state[1] else ""
-
-    for receiver, by_member in usage.member_arguments.items():
-        state = receivers.resolve(receiver)
-        if state is None or state[0].kind is not ExportKind.CLASS or not state[1]:
-            continue
-        for name, entries in by_member.items():
-            arguments.setdefault(state[0].digest, []).extend(
-                Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw), name)
-                for p, kw in entries)
-    for library in libraries.values():
-        for use in library.uses:
-            if use.arguments:
-                arguments.setdefault(f"use:{use.path}", []).extend(
-                    Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw))
-                    for p, kw in use.arguments)
-    for receiver, names in usage.members.items():
-        state = receivers.resolve(receiver)
-        if state is None or state[0].kind is not ExportKind.CLASS:
-            continue
-        export, instance = state
-        used = found.setdefault(export.digest, set())
-        if not instance and export.flavor == "enum" and _WHOLE_ENUM & names.keys():
-            used.add(_ALL)
-        used.update(names)
+    found, arguments, _ = used_members(
+        usage, export_of, (u for library in libraries.values() for u in library.uses))
     return found, arguments
 
 

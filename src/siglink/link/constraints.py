@@ -13,15 +13,27 @@ offers only versions they admit (a version they exclude is refused with the cons
 reason, so ``plan`` shows it when it decides). Markers are evaluated for the running
 interpreter; a constraint whose marker is false does not apply.
 
+The application's warning policy (:func:`warnings_policy`) is declared beside it too: whether a
+``DeprecationWarning`` is an error where it runs. ``[tool.siglink] warnings`` (``"error"`` or
+``"default"``) decides; without it, the project's own pytest configuration does (the first of
+``pytest.ini`` ``[pytest]``, ``pyproject.toml`` ``[tool.pytest.ini_options]``, ``tox.ini``
+``[pytest]``, ``setup.cfg`` ``[tool:pytest]``, as pytest picks it): its ``filterwarnings``
+entries and ``-W`` options in ``addopts``, the last entry matching every ``DeprecationWarning``
+deciding, as in :mod:`warnings`. Under it a use the candidate serves with a deprecation
+warning fails at run time, so the linker refuses it.
+
 >>> limits(["rich>=13,<13.8", "Jinja2<3.2; python_version < '3'"])
 {'rich': (<SpecifierSet('<13.8,>=13')>, 'rich<13.8,>=13')}
 """
 
 from __future__ import annotations
 
+import configparser
 import os
+import shlex
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,7 +42,7 @@ from packaging.utils import canonicalize_name
 
 from siglink.errors import BadInputError
 
-__all__ = ["declared", "limits"]
+__all__ = ["declared", "limits", "warnings_policy"]
 
 
 def __dir__() -> list[str]:
@@ -123,3 +135,133 @@ def limits(requires: Iterable[str]) -> dict[str, tuple[SpecifierSet, str]]:
         merged = out.get(name, (SpecifierSet(), ""))[0] & requirement.specifier
         out[name] = (merged, f"{name}{merged}")
     return out
+
+
+WARNING_POLICIES = ("error", "default")
+"""The values of ``[tool.siglink] warnings``."""
+
+_ACTIONS = ("default", "always", "ignore", "module", "once", "error")
+# Categories an entry may name that include DeprecationWarning itself (an entry naming a
+# subclass, or PendingDeprecationWarning, does not match a plain DeprecationWarning).
+_COVERING = frozenset({"", "Warning", "DeprecationWarning", "builtins.Warning",
+                       "builtins.DeprecationWarning"})
+
+
+def _decisive(entries: Sequence[str]) -> int | None:
+    """The index of the entry that makes every ``DeprecationWarning`` an error, or None: entries in
+    :mod:`warnings` option syntax (``action:message:category:module:lineno``), later ones
+    first, as :func:`warnings.filterwarnings` inserts them. An entry limited by message or
+    module that does not make the warning an error leaves it undecided (the deprecation's
+    message and caller are not known here), so no later entry can make every one an error."""
+    for index in range(len(entries) - 1, -1, -1):
+        parts = [p.strip() for p in entries[index].split(":", 4)]
+        parts += [""] * (5 - len(parts))
+        action_text, message, category, module, _ = parts
+        action = next((a for a in _ACTIONS if a.startswith(action_text)), None)
+        if action is None or category not in _COVERING:
+            continue  # pytest would reject it, or it is about other warnings
+        conditional = bool(message or module)
+        if action == "error":
+            if not conditional:
+                return index
+            continue
+        return None
+    return None
+
+
+def _ini_lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines()
+            if line.strip() and not line.strip().startswith(("#", ";"))]
+
+
+def _addopts_w(addopts: Sequence[str]) -> list[str]:
+    """The ``-W`` entries of pytest's ``addopts`` (applied after ``filterwarnings``)."""
+    out: list[str] = []
+    words = [w for text in addopts for w in shlex.split(text, comments=True)]
+    for i, word in enumerate(words):
+        if word in ("-W", "--pythonwarnings") and i + 1 < len(words):
+            out.append(words[i + 1])
+        elif word.startswith("--pythonwarnings="):
+            out.append(word.split("=", 1)[1])
+        elif word.startswith("-W") and len(word) > 2:
+            out.append(word[2:])
+    return out
+
+
+def _pytest_config(folder: str) -> tuple[str, list[str], list[str]] | None:
+    """(where, filterwarnings, addopts) of the pytest configuration pytest would use."""
+    for name, section in (("pytest.ini", "pytest"), ("pyproject.toml", None),
+                          ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            continue
+        if section is None:
+            options = _table(_table(_toml(path), "tool"), "pytest").get("ini_options")
+            if not isinstance(options, dict):
+                continue
+            found = []
+            for key in ("filterwarnings", "addopts"):
+                value = options.get(key, [])
+                items = [value] if isinstance(value, str) else value
+                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                    raise BadInputError(f"{path}: [tool.pytest.ini_options] {key} is not a "
+                                        "list of strings", path=path)
+                found.append(_ini_lines("\n".join(items)) if key == "filterwarnings"
+                             else items)
+            return f"{name} [tool.pytest.ini_options]", found[0], found[1]
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            with open(path, encoding="utf-8") as f:
+                parser.read_file(f, path)
+        except (OSError, UnicodeDecodeError, configparser.Error) as e:
+            raise BadInputError(f"{path}: cannot be read: {str(e).splitlines()[0]}",
+                                path=path) from e
+        if name == "pytest.ini" or parser.has_section(section):
+            values = dict(parser.items(section)) if parser.has_section(section) else {}
+            return (f"{name} [{section}]", _ini_lines(values.get("filterwarnings", "")),
+                    [values.get("addopts", "")])
+    return None
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise BadInputError(f"{path}: cannot be read: {e}", path=path) from e
+
+
+def warnings_policy(folder: str | os.PathLike[str]) -> str | None:
+    """Where the application in ``folder`` makes every ``DeprecationWarning`` an error
+    (``'setup.cfg [tool:pytest] filterwarnings "error"'``), or None when it does not.
+
+    :raises BadInputError: a configuration file that cannot be read, or a
+        ``[tool.siglink] warnings`` that is not one of :data:`WARNING_POLICIES`.
+    """
+    folder = os.fspath(folder)
+    pyproject = os.path.join(folder, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        value = _table(_table(_toml(pyproject), "tool"), "siglink").get("warnings")
+        if value is not None:
+            if value not in WARNING_POLICIES:
+                raise BadInputError(f"{pyproject}: [tool.siglink] warnings: {value!r} is not "
+                                    f"one of {', '.join(map(repr, WARNING_POLICIES))}",
+                                    path=pyproject)
+            return 'pyproject.toml [tool.siglink] warnings = "error"' if value == "error" \
+                else None
+    config = _pytest_config(folder)
+    if config is None:
+        return None
+    where, entries, addopts = config
+    extra = _addopts_w(addopts)
+    every = [*entries, *extra]
+    index = _decisive(every)
+    if index is None:
+        return None
+    key = "filterwarnings" if index < len(entries) else "addopts -W"
+    return f"{where} {key} {every[index]!r}"

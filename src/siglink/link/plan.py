@@ -210,7 +210,8 @@ def _compute(
     environment = store is not None and store.environment
     try:
         resolution = resolve(source, requirements, app=app, policy=policy, pre=pre,
-                             allow_yanked=allow_yanked, constraints=limits(manifest.requires))
+                             allow_yanked=allow_yanked, constraints=limits(manifest.requires),
+                             warnings_error=manifest.warnings_error)
     except LinkError as e:
         if unprovided and isinstance(e.report, LinkFailure):
             for module, where in unprovided.items():

@@ -168,12 +168,15 @@ def resolve(
     source: LinkSource, requirements: Sequence[Requirement], *, app: str,
     policy: str = "signature", pre: bool = False, allow_yanked: bool = False,
     constraints: Mapping[str, tuple[SpecifierSet, str]] | None = None,
+    warnings_error: str | None = None,
 ) -> Resolution:
     """Resolve ``requirements``; :class:`LinkError` (exit 127) lists every unsatisfied
     import and why each candidate was refused. ``constraints``: the versions the application
-    admits of each library (:mod:`siglink.link.constraints`)."""
+    admits of each library; ``warnings_error``: where it makes deprecation warnings errors
+    (:mod:`siglink.link.constraints`)."""
     provider = _Provider(source, policy=policy, pre=pre, allow_yanked=allow_yanked,
-                         python_version=_python_version(), constraints=constraints)
+                         python_version=_python_version(), constraints=constraints,
+                         warnings_error=warnings_error)
     resolver = Resolver(provider, _Reporter())
     with fewer_collections():
         try:

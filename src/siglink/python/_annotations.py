@@ -52,6 +52,11 @@ class AliasTable:
         for member in module.members.values():
             if isinstance(member, griffe.Alias):
                 continue
+            if isinstance(member, griffe.Class):
+                callable_type = _callback_protocol(member)
+                if callable_type is not None:
+                    self.aliases[member.path] = (callable_type, module)
+                continue
             if isinstance(member, griffe.TypeAlias):
                 if isinstance(member.value, griffe.Expr):
                     self.aliases[member.path] = (member.value, module)
@@ -87,6 +92,45 @@ class AliasTable:
                 for part in (value.left, value.right)
             )
         return False
+
+
+_PROTOCOLS: Final = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def _callback_protocol(cls: griffe.Class) -> griffe.Expr | None:
+    """``Callable[[A, B], R]`` for a callback protocol that is exactly that: a non-generic
+    ``Protocol`` whose one member is an undecorated ``__call__(self, a: A, b: B, /) -> R``
+    (positional-only, by ``/`` or a ``__name``, no defaults, every type written). mypy holds
+    the two mutually assignable; a parameter callers could pass by keyword, a default, ``*args``
+    or another member makes the protocol more than a ``Callable``, and it stays a class.
+
+    >>> code = ("import typing\\nclass P(typing.Protocol):\\n"
+    ...         "    def __call__(self, s: int, /) -> str: ...")
+    >>> with griffe.temporary_visited_module(code, module_name="cb") as module:
+    ...     print(render(_callback_protocol(module["P"]), AliasTable({})))
+    collections.abc.Callable[[int], str]
+    """
+    if len(cls.bases) != 1 or not isinstance(cls.bases[0], griffe.Expr) or (
+        _canonical(cls.bases[0]) not in _PROTOCOLS
+    ) or cls.type_parameters or set(cls.members) != {"__call__"}:
+        return None
+    call = cls.members["__call__"]
+    if not isinstance(call, griffe.Function) or call.decorators or call.returns is None:
+        return None
+    params: list[griffe.Expr] = []
+    for index, param in enumerate(call.parameters):
+        if index == 0:
+            continue  # self
+        positional_only = param.kind is griffe.ParameterKind.positional_only or (
+            param.kind is griffe.ParameterKind.positional_or_keyword
+            and param.name.startswith("__") and not param.name.endswith("__"))
+        if not positional_only or param.default is not None or not isinstance(
+                param.annotation, griffe.Expr):
+            return None
+        params.append(param.annotation)
+    listed = griffe.ExprList(params) if params else "[]"
+    return griffe.ExprSubscript("collections.abc.Callable",
+                                griffe.ExprTuple([listed, call.returns], implicit=True))
 
 
 def _parse_string(text: str, module: griffe.Module) -> griffe.Expr | None:

@@ -9,15 +9,28 @@ unknown), removes deleted ones, and records:
 - ``alternatives``: a name bound by ``try: from ._speedups import f`` and again by an
   ``except ImportError: from ._native import f`` handler, as the paths of every alternative,
   the preferred (``try``) one first;
-- ``dynamic``: modules that bind names through ``globals()``, which no static reader sees.
+- ``dynamic``: modules that bind names through ``globals()``, which no static reader sees;
+- ``uncertain``: names an ``except`` handler and the ``else`` of the same ``try`` both define
+  (which one runs depends on what the ``try`` could import);
+- ``patched``: classes whose ``__new__``/``__init__``/``__call__`` the module replaces after
+  the ``class`` statement;
+- ``runtime_bound``: per ``.py`` module, the names it binds outside ``if TYPE_CHECKING:``
+  (``None`` where a star import or ``globals()`` may bind any; a module ``__getattr__`` is
+  the reader's to add): a name bound only under ``TYPE_CHECKING``, or only in a stub beside
+  the module, is not there at run time.
+
+Tests of ``sys.version_info``, ``sys.platform``, ``os.name``, flags made of them
+(``PY3 = sys.version_info[0] == 3``) and ``__name__ == "__main__"`` are decided as the running
+interpreter decides them on import, and only the live branch is read.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import griffe
@@ -51,14 +64,21 @@ class Bindings(griffe.Extension):
         self.alternatives: dict[str, tuple[str, ...]] = {}
         self.dynamic: dict[str, int] = {}
         self.all_statements: dict[str, list[ast.stmt]] = {}
+        self.uncertain: set[str] = set()
+        self.patched: set[str] = set()
+        self.runtime_bound: dict[str, frozenset[str] | None] = {}
+        self._uncertain: set[str] = set()
 
     def on_module_node(self, *, node: Any, **kwargs: Any) -> None:
         """Before griffe reads the module: keep only the live branch of each
         ``if sys.version_info ...``/``sys.platform ...`` test (as the running interpreter
         decides it), and the ``try`` definition of a class or attribute an ``except`` handler
-        defines again as a fallback."""
+        defines again as a fallback; a class re-bound to what decorators applied by hand
+        return (``Attribute = _add_hash(_add_repr(Attribute))``) stays the class."""
         if isinstance(node, ast.Module):
-            node.body = _live(node.body)
+            seen = _Live()
+            node.body = _kept_classes(_live(node.body, seen))
+            self._uncertain = seen.uncertain
 
     def on_function_instance(self, *, func: griffe.Function, **kwargs: Any) -> None:
         """``@abc.abstractproperty`` and the like make a property, as ``@property`` does."""
@@ -76,6 +96,9 @@ class Bindings(griffe.Extension):
     def on_module_members(self, *, node: Any, mod: griffe.Module, **kwargs: Any) -> None:
         if not isinstance(node, ast.Module):
             return
+        self.uncertain.update(f"{mod.path}.{name}" for name in self._uncertain)
+        self._uncertain = set()
+        self.patched.update(f"{mod.path}.{name}" for name in _patched_constructors(node))
         code = getattr(kwargs.get("agent"), "code", None)
         code = code if isinstance(code, str) else None
         self.all_statements[mod.path] = statements = (
@@ -106,6 +129,19 @@ class Bindings(griffe.Extension):
         if code is None or any(not n.startswith("_") or n in exports for n in candidates):
             events.extend(("global", name, None, stmt, False)
                           for stmt, name in _global_bindings(node))
+        filepath = mod.filepath
+        if isinstance(filepath, list) or filepath.suffix != ".py":
+            pass  # a stub says nothing of what runs
+        elif mod.path in self.dynamic or any(
+            isinstance(stmt, ast.ImportFrom) and not guarded
+            and any(a.name == "*" for a in stmt.names)
+            for stmt, guarded in _statements(node.body, False)
+        ):
+            self.runtime_bound[mod.path] = None
+        else:
+            self.runtime_bound[mod.path] = frozenset(
+                {name for kind, name, _, _, guarded in events if not guarded and kind != "del"}
+                | {n.strip() for line in declared for n in line.split(",")})
         last: dict[str, str] = {}
         missed: dict[str, tuple[ast.AST | None, ast.stmt, bool]] = {}
         for kind, name, value, stmt, guarded in events:
@@ -149,70 +185,213 @@ _PROPERTIES: Final = frozenset({
 _DEFINITIONS: Final = (ast.ClassDef, ast.Assign, ast.AnnAssign)
 
 
-def _live(body: list[ast.stmt]) -> list[ast.stmt]:
+class _Live:
+    """What reading a module's live branches learns: module-level flags whose value is
+    decided (``PY3 = sys.version_info[0] == 3``), and the names an ``except`` handler and
+    the ``else`` of one ``try`` both define (which one runs depends on what the ``try``
+    imports: colorama's Windows-only functions)."""
+
+    def __init__(self) -> None:
+        self.flags: dict[str, bool] = {}
+        self.uncertain: set[str] = set()
+
+
+def _live(body: list[ast.stmt], seen: _Live | None = None, *, top: bool = True) -> list[ast.stmt]:
     """``body`` with decidable platform/version tests replaced by their live branch."""
+    seen = _Live() if seen is None else seen
     out: list[ast.stmt] = []
     for stmt in body:
         if isinstance(stmt, ast.If):
-            decided = _decide(stmt.test)
+            decided = _decide(stmt.test, seen.flags)
             if decided is not None:
-                out.extend(_live(stmt.body if decided else stmt.orelse))
+                out.extend(_live(stmt.body if decided else stmt.orelse, seen, top=top))
                 continue
             if _is_type_checking(stmt.test):  # griffe knows `TYPE_CHECKING` only by that name
                 stmt.test = ast.copy_location(ast.Name("TYPE_CHECKING", ast.Load()), stmt.test)
-            stmt.body = _live(stmt.body) or [ast.Pass()]
-            stmt.orelse = _live(stmt.orelse)
+            stmt.body = _live(stmt.body, seen, top=False) or [ast.Pass()]
+            stmt.orelse = _live(stmt.orelse, seen, top=False)
         elif isinstance(stmt, (ast.Try, ast.TryStar)):
-            stmt.body = _live(stmt.body)
+            stmt.body = _live(stmt.body, seen, top=False)
             preferred = {name for s in stmt.body for kind, name, _ in _events(s, False)
                          if kind == "bound"}
+            fallback: set[str] = set()
             for handler in stmt.handlers:
-                kept = [s for s in _live(handler.body) if not (
+                kept = [s for s in _live(handler.body, seen, top=False) if not (
                     isinstance(s, _DEFINITIONS)
                     and {n for _, n, _ in _events(s, False)} & preferred)]
                 handler.body = kept or [ast.Pass()]
-            stmt.orelse = _live(stmt.orelse)
-            stmt.finalbody = _live(stmt.finalbody)
+                fallback.update(_defined(handler.body))
+            stmt.orelse = _live(stmt.orelse, seen, top=False)
+            if top:
+                seen.uncertain.update((fallback & _defined(stmt.orelse)) - preferred)
+            stmt.finalbody = _live(stmt.finalbody, seen, top=False)
+        _learn(stmt, seen.flags, top=top)
         out.append(stmt)
     return out
+
+
+def _defined(body: list[ast.stmt]) -> set[str]:
+    """Names ``body`` binds by definition or assignment (not by import)."""
+    return {name for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))
+            for kind, name, _ in _events(s, False) if kind != "del"}
+
+
+# What a flag's value may be: a comparison, ``not``/``and``/``or``, ``x.startswith(...)``.
+_TESTS: Final = (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call)
+
+
+def _learn(stmt: ast.stmt, flags: dict[str, bool], *, top: bool) -> None:
+    """Remember ``NAME = <decidable test>`` run unconditionally (``top``) as a flag; forget a
+    flag bound otherwise."""
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else (
+        [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
+    if top and isinstance(value, _TESTS) and len(targets) == 1 and isinstance(
+        targets[0], ast.Name
+    ):
+        decided = _evaluate(value, flags)
+        if isinstance(decided, bool):
+            flags[targets[0].id] = decided
+            return
+    if flags:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                flags.pop(node.id, None)
+
+
+_CONSTRUCTORS: Final = frozenset({"__new__", "__init__", "__call__"})
+
+
+def _patched_constructors(module: ast.Module) -> set[str]:
+    """Classes whose constructor the module replaces after defining them
+    (``NodeType.__new__ = staticmethod(_failing_new)`` in Jinja): what calling them accepts is
+    no longer what the ``class`` statement says."""
+    classes = {s.name for s in module.body if isinstance(s, ast.ClassDef)}
+    found: set[str] = set()
+    for stmt in module.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else (
+            [stmt.target] if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) else [])
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr in _CONSTRUCTORS and (
+                isinstance(target.value, ast.Name) and target.value.id in classes
+            ):
+                found.add(target.value.id)
+    return found
+
+
+def _kept_classes(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` without the statements that re-bind a class to a call whose first argument
+    is the class itself, nested calls included: ``K = _add_eq(_add_repr(K, ns=...))`` is a
+    class decorator applied by hand, and ``K`` is still the class it was (attrs'
+    ``Attribute``), not an attribute of unknown type."""
+    classes: set[str] = set()
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            classes.add(stmt.name)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+            stmt.targets[0], ast.Name
+        ) and stmt.targets[0].id in classes:
+            if _decorates(stmt.value, stmt.targets[0].id):
+                continue
+            classes.discard(stmt.targets[0].id)
+        out.append(stmt)
+    return out
+
+
+def _decorates(value: ast.expr, name: str) -> bool:
+    """``value`` is ``f(name, ...)``, ``f(g(name, ...), ...)``, ... with no ``*args``."""
+    for _ in range(16):
+        if not isinstance(value, ast.Call) or not value.args or isinstance(
+            value.args[0], ast.Starred
+        ):
+            return False
+        value = value.args[0]
+        if isinstance(value, ast.Name):
+            return value.id == name
+    return False
 
 
 _SYS_NAMES: Final = frozenset({"version_info", "platform", "implementation", "byteorder"})
 
 
-def _decide(test: ast.expr) -> bool | None:
-    """The value of a test made only of ``sys.version_info``/``sys.platform``, constants,
-    comparisons, slices, ``not``/``and``/``or`` and ``sys.platform.startswith(...)``."""
+def _decide(test: ast.expr, flags: Mapping[str, bool] | None = None) -> bool | None:
+    """The value of a test made only of ``sys.version_info``/``sys.platform``, ``os.name``,
+    the module's decided flags, ``__name__ == "__main__"`` (never true of an imported module),
+    constants, comparisons, slices, ``not``/``and``/``or`` and ``sys.platform.startswith(...)``."""
+    value = _evaluate(test, flags or {})
+    return None if value is _UNDECIDED else bool(value)
+
+
+_UNDECIDED: Final = object()
+
+
+def _evaluate(test: ast.expr, flags: Mapping[str, bool]) -> object:
+    """The value of a test :func:`_decide` accepts, else ``_UNDECIDED``."""
+    mains: set[int] | None = None
     for node in ast.walk(test):
         if isinstance(node, ast.Name):
-            if node.id != "sys":
-                return None
+            if node.id == "__name__":
+                if mains is None:
+                    mains = {id(n.left) for n in ast.walk(test) if isinstance(
+                        n, ast.Compare) and len(n.ops) == 1 and isinstance(
+                        n.ops[0], (ast.Eq, ast.NotEq)) and isinstance(
+                        n.comparators[0], ast.Constant) and n.comparators[0].value == "__main__"}
+                if id(node) in mains:
+                    continue
+            if node.id not in ("sys", "os") and node.id not in flags:
+                return _UNDECIDED
         elif isinstance(node, ast.Attribute):
             inner = node.value
-            sys_attr = isinstance(inner, ast.Name) and node.attr in _SYS_NAMES
+            os_name = isinstance(inner, ast.Name) and inner.id == "os" and node.attr == "name"
+            sys_attr = isinstance(inner, ast.Name) and inner.id == "sys" and (
+                node.attr in _SYS_NAMES)
             startswith = node.attr == "startswith" and isinstance(inner, ast.Attribute) and (
                 inner.attr == "platform")
             name = isinstance(inner, ast.Attribute) and inner.attr == "implementation" and (
                 node.attr == "name")
-            if not (sys_attr or startswith or name):
-                return None
+            if not (sys_attr or os_name or startswith or name):
+                return _UNDECIDED
         elif isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Attribute) and node.func.attr == "startswith"):
-                return None
+                return _UNDECIDED
         elif not isinstance(node, (
             ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Constant, ast.Tuple, ast.Subscript,
             ast.Slice, ast.Load, ast.cmpop, ast.boolop, ast.unaryop,
         )):
-            return None
-    if not any(isinstance(n, ast.Name) for n in ast.walk(test)):
-        return None
+            return _UNDECIDED
+    names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    if not names or ("os" in names and not _os_only_name(test)):
+        return _UNDECIDED
+    namespace: dict[str, object] = {
+        "__builtins__": {}, "sys": sys, "os": _Os(os.name), "__name__": "<imported module>",
+        **flags}
     try:
-        value = eval(  # a whitelisted expression over `sys` only
-            compile(ast.Expression(test), "<test>", "eval"), {"__builtins__": {}, "sys": sys})
+        return eval(  # a whitelisted expression over `sys`, `os.name` and flags only
+            compile(ast.Expression(test), "<test>", "eval"), namespace)
     except (NameError, AttributeError, LookupError, TypeError, ValueError, ArithmeticError):
         # an unusual comparison (a name other than sys, str < tuple): keep both branches
-        return None
-    return bool(value)
+        return _UNDECIDED
+
+
+class _Os:
+    """What a test may read of :mod:`os`: its ``name``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _os_only_name(test: ast.expr) -> bool:
+    """Every ``os`` in ``test`` is read as ``os.name``."""
+    parents = {id(child): node for node in ast.walk(test) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(test):
+        if isinstance(node, ast.Name) and node.id == "os":
+            parent = parents.get(id(node))
+            if not (isinstance(parent, ast.Attribute) and parent.attr == "name"):
+                return False
+    return True
 
 
 def _statements(body: list[ast.stmt], guarded: bool) -> Iterator[tuple[ast.stmt, bool]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import inspect
+import sys
 import textwrap
 from collections.abc import Mapping
 from typing import Final
@@ -20,9 +22,11 @@ import griffe
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
+from siglink.errors import BadInputError
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
+from siglink.python._extension_points import DECLARERS, IMPLEMENTERS
 
-__all__ = ["Builder", "kwargs_keys", "module_file", "relocate"]
+__all__ = ["Builder", "builtin_callable", "kwargs_keys", "module_file", "relocate"]
 
 _KINDS: Final = {
     griffe.ParameterKind.positional_only: ParamKind.POSITIONAL_ONLY,
@@ -36,6 +40,8 @@ _ENUM_BASES: Final = frozenset(
     f"enum.{n}" for n in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum")
 )
 _NAMEDTUPLE_BASES: Final = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
+# ``class P(namedtuple("P", "x y"))``: a base made by the collections factory.
+_NAMEDTUPLE_FACTORY: Final = "collections.namedtuple"
 _TYPEDDICT_BASES: Final = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
 _PROTOCOL_BASES: Final = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 # Bases that add nothing to a constructor: a class with only these still takes no arguments.
@@ -47,14 +53,21 @@ _EXCEPTIONS: Final = frozenset(
     name for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, BaseException)
 )
+# attrs' decorators and field makers by their public names, and by the paths where attrs
+# defines them (what its own classes, ``attr.VersionInfo``, use).
 _ATTRS_DECORATORS: Final = frozenset(
     {"attr.s", "attr.attrs", "attr.attributes", "attr.define", "attr.mutable", "attr.frozen",
-     "attr.dataclass", "attrs.define", "attrs.mutable", "attrs.frozen"}
+     "attr.dataclass", "attrs.define", "attrs.mutable", "attrs.frozen",
+     "attr._make.attrs", "attr._make._attrs", "attr._next_gen.define",
+     "attr._next_gen.mutable", "attr._next_gen.frozen"}
 )
 _ATTRS_FIELDS: Final = frozenset(
-    {"attr.ib", "attr.attrib", "attr.attr", "attr.field", "attrs.field"}
+    {"attr.ib", "attr.attrib", "attr.attr", "attr.field", "attrs.field",
+     "attr._make.attrib", "attr._next_gen.field"}
 )
-_ATTRS_FACTORY: Final = frozenset({"attr.Factory", "attrs.Factory"})
+_ATTRS_FACTORY: Final = frozenset({"attr.Factory", "attrs.Factory", "attr._make.Factory"})
+# Decorators of another distribution known to return the function they decorate.
+_MARKERS: Final = DECLARERS | IMPLEMENTERS
 _NOT_REQUIRED: Final = frozenset({"typing.NotRequired", "typing_extensions.NotRequired"})
 _CONSTRUCTOR_DUNDERS: Final = frozenset(
     {"__init__", "__new__", "__init_subclass__", "__post_init__", "__class_getitem__",
@@ -110,6 +123,10 @@ class Builder:
         # be read (class path -> base path), for the reader's diagnostics.
         self.packages: frozenset[str] = frozenset()
         self.unread: dict[str, str] = {}
+        # Paths whose runtime callable is not what the ``def``/``class`` says (see
+        # :class:`~siglink.python._bindings.Bindings`): their signatures are unverified.
+        self.uncertain: frozenset[str] | set[str] = frozenset()
+        self.patched: frozenset[str] | set[str] = frozenset()
         self._lines: dict[object, list[str]] = {}
 
     # -- types -------------------------------------------------------------------------------
@@ -183,7 +200,7 @@ class Builder:
         elif isinstance(obj, griffe.Class):
             export = self._class(obj)
         elif isinstance(obj, griffe.Attribute):
-            export = self._attribute(obj, obj.path)
+            export = self._builtin(obj) or self._attribute(obj, obj.path)
         elif isinstance(obj, griffe.TypeAlias):
             export = Export(path=obj.path, kind=ExportKind.ATTRIBUTE,
                             module=self._module_path(obj),
@@ -209,16 +226,38 @@ class Builder:
         else:
             kind = ExportKind.ASYNC_METHOD if is_async else ExportKind.METHOD
             drop = True
-        overloads = tuple(self.signature(o, drop_first=drop) for o in func.overloads or ())
+        signature: Signature | None = None
+        overloads: tuple[Signature, ...] = ()
+        if not ((member_of is None and func.path in self.uncertain)
+                or self._foreign_decorator(func)):
+            signature = self.signature(func, drop_first=drop)
+            overloads = tuple(self.signature(o, drop_first=drop) for o in func.overloads or ())
         return Export(
             path=path,
             kind=kind,
             module=self._module_path(func),
-            signature=self.signature(func, drop_first=drop),
+            signature=signature,
             overloads=overloads,
             location=self._location(func),
             kwargs_read=self.kwargs_read(func),
         )
+
+    def _foreign_decorator(self, func: griffe.Function) -> bool:
+        """A decorator from another distribution (``@click.command(...)``,
+        ``@LocalProxy``): what it returns may be anything (a ``click.Command``), so the
+        ``def``'s signature is not known to be what callers call. The standard library's
+        and ``typing_extensions``' decorators, the library's own, and siglink's markers
+        (``@siglink.extension_point``, which return the function) are read as before."""
+        for decorator in func.decorators:
+            try:
+                path = decorator.callable_path
+            except LOOKUP_ERRORS:
+                continue
+            top = path.partition(".")[0]
+            if "." in path and top not in self.packages and top not in sys.stdlib_module_names \
+                    and top != "typing_extensions" and path not in _MARKERS:
+                return True
+        return False
 
     def kwargs_read(self, func: griffe.Function) -> tuple[str, ...] | None:
         """The keys ``func``'s body visibly reads from its ``**kwargs`` (sorted; ``"**"`` when
@@ -239,6 +278,33 @@ class Builder:
                 lines = []
             self._lines[filepath] = lines
         return kwargs_keys("\n".join(lines[func.lineno - 1:func.endlineno]), star)
+
+    def _builtin(self, attr: griffe.Attribute) -> Export | None:
+        """A module attribute bound to a builtin callable (``visible_prompt_func = input``,
+        ``exec_ = getattr(builtins, "exec")``) as the function or class that runs, with the
+        running interpreter's signature for it (its annotation is what the author meant;
+        calls bind against the builtin)."""
+        name = builtin_callable(attr)
+        if name is None:
+            return None
+        found = getattr(builtins, name)
+        try:
+            text: str | None = str(inspect.signature(found))
+        except (TypeError, ValueError):  # a builtin without a text signature
+            text = None
+        signature = None
+        if text is not None:
+            try:
+                signature = Signature.parse(text, self.context(attr.module))
+            except BadInputError:
+                signature = None
+        return Export(
+            path=attr.path,
+            kind=ExportKind.CLASS if isinstance(found, type) else ExportKind.FUNCTION,
+            module=self._module_path(attr),
+            signature=signature,
+            location=self._location(attr),
+        )
 
     def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
         kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
@@ -282,13 +348,15 @@ class Builder:
         if flavor == "attrs":
             signature = self._attrs_signature(cls, lineage)
         elif flavor == "namedtuple":
-            signature = self._field_signature(cls, keyword_only=False)
+            signature = self._namedtuple_signature(lineage)
         elif flavor == "typeddict":
             signature = self._field_signature(cls, keyword_only=True)
         elif flavor == "enum":
             signature = None
         else:
             signature = self._constructor(cls, lineage)
+        if cls.path in self.patched:  # ``K.__new__ = ...`` after the class statement
+            signature = None
         public = self.table.public
         bases = tuple(public.get(b, b) for b in self._bases(cls))
         init = next((k.members[n] for k in lineage for n in ("__init__", "__new__")
@@ -351,7 +419,7 @@ class Builder:
         flavor: str | None = None
         if names & _ENUM_BASES:
             flavor = "enum"
-        elif names & _NAMEDTUPLE_BASES:
+        elif names & _NAMEDTUPLE_BASES or _NAMEDTUPLE_FACTORY in names:
             flavor = "namedtuple"
         elif names & _TYPEDDICT_BASES:
             flavor = "typeddict"
@@ -456,12 +524,20 @@ class Builder:
             return "lower"
         return "int"
 
-    def _constructor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
+    def _defined_constructor(self, lineage: list[griffe.Class]) -> Signature | None:
+        """The first ``__init__`` or ``__new__`` the class or an ancestor in the library
+        defines, without ``self``/``cls`` (what ``inspect.signature`` of the class shows)."""
         for klass in lineage:
             for name in ("__init__", "__new__"):
                 member = klass.members.get(name)
                 if isinstance(member, griffe.Function):
                     return _without_return(self.signature(member, drop_first=True))
+        return None
+
+    def _constructor(self, cls: griffe.Class, lineage: list[griffe.Class]) -> Signature | None:
+        defined = self._defined_constructor(lineage)
+        if defined is not None:
+            return defined
         # Nothing defined in the library: the constructor comes from a base outside it.
         inside = {klass.path for klass in lineage}
         outside = [p for klass in lineage for p in self._bases(klass)
@@ -473,6 +549,71 @@ class Builder:
             any_ = parse_type("object", self.context(cls.module))
             return Signature(params=(Param("args", ParamKind.VAR_POSITIONAL, any_),))
         return None
+
+    def _namedtuple_signature(self, lineage: list[griffe.Class]) -> Signature | None:
+        """A NamedTuple's constructor: a ``__new__`` (or ``__init__``) the class defines,
+        else its fields, from the class that derives from ``NamedTuple`` (class form) or from
+        the call that makes its base (``typing.NamedTuple("Url", [("scheme", str), ...])``,
+        ``collections.namedtuple("P", "x y", defaults=(0,))``). ``None`` when the fields are
+        computed."""
+        defined = self._defined_constructor(lineage)
+        if defined is not None:
+            return defined
+        for klass in lineage:
+            for written in klass.bases:
+                if isinstance(written, griffe.ExprCall):
+                    try:
+                        factory = written.function.canonical_path
+                    except LOOKUP_ERRORS:
+                        continue
+                    if factory in _NAMEDTUPLE_BASES or factory == _NAMEDTUPLE_FACTORY:
+                        return self._factory_fields(written, klass.module,
+                                                    typed=factory != _NAMEDTUPLE_FACTORY)
+            if set(self._bases(klass)) & _NAMEDTUPLE_BASES:
+                return self._field_signature(klass, keyword_only=False)
+        return None
+
+    def _factory_fields(
+        self, call: griffe.ExprCall, module: griffe.Module, *, typed: bool
+    ) -> Signature | None:
+        """The fields of ``NamedTuple(name, [(field, type), ...])`` (or ``NamedTuple(name,
+        field=type)``) and of ``namedtuple(name, "a b" | ["a", "b"], defaults=(...))``."""
+        positional = [a for a in call.arguments if not isinstance(a, griffe.ExprKeyword)]
+        keywords = {a.name: a.value for a in call.arguments if isinstance(a, griffe.ExprKeyword)}
+        spec = positional[1] if len(positional) > 1 else keywords.pop(
+            "fields" if typed else "field_names", None)
+        fields: list[tuple[str, str | griffe.Expr | None]] = []
+        if typed and spec is None:  # NamedTuple("P", x=int, y=str)
+            fields = [(k, v) for k, v in keywords.items() if k not in ("defaults", "module")]
+        elif isinstance(spec, (griffe.ExprList, griffe.ExprTuple)):
+            for element in spec.elements:
+                if typed and isinstance(element, griffe.ExprTuple) and (
+                    len(element.elements) == 2
+                ):
+                    name, annotation = element.elements
+                    fields.append((_string(name) or "", annotation))
+                elif not typed:
+                    fields.append((_string(element) or "", None))
+                else:
+                    return None
+        elif not typed and isinstance(spec, str) and _string(spec) is not None:
+            fields = [(n, None) for n in (_string(spec) or "").replace(",", " ").split()]
+        else:
+            return None
+        if not fields or not all(n.isidentifier() for n, _ in fields):
+            return None
+        defaults: list[str] = []
+        given = keywords.get("defaults")
+        if given is not None and not typed:
+            if not isinstance(given, (griffe.ExprList, griffe.ExprTuple)):
+                return None
+            defaults = [str(d) for d in given.elements]
+        cut = len(fields) - len(defaults)
+        return Signature(params=tuple(
+            Param(name, ParamKind.POSITIONAL_OR_KEYWORD,
+                  self.type_of(annotation, module) if annotation is not None else None,
+                  defaults[i - cut] if i >= cut else None)
+            for i, (name, annotation) in enumerate(fields)))
 
     def _field_signature(self, cls: griffe.Class, *, keyword_only: bool) -> Signature:
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
@@ -689,12 +830,77 @@ def _own_bases(cls: griffe.Class) -> list[str]:
         base = written.left if isinstance(written, griffe.ExprSubscript) else written
         if isinstance(base, griffe.Expr):
             try:
-                paths.append(base.canonical_path)
+                paths.append(_through_aliases(base.canonical_path, cls))
             except LOOKUP_ERRORS:
                 paths.append(str(base))
         else:
             paths.append(str(base))
     return paths
+
+
+def builtin_callable(attr: griffe.Attribute) -> str | None:
+    """The name of the builtin function or class a module attribute is bound to
+    (``visible_prompt_func = input``, ``exec_ = getattr(builtins, "exec")``), else ``None``."""
+    if "module-attribute" not in attr.labels:
+        return None
+    name = _builtin_name(attr)
+    if name is None or not callable(getattr(builtins, name, None)) or (
+        name in attr.module.members
+    ):
+        return None
+    return name
+
+
+def _builtin_name(attr: griffe.Attribute) -> str | None:
+    """``input`` for ``x = input``, ``exec`` for ``x = getattr(builtins, "exec")`` (or
+    ``getattr(six.moves.builtins, "exec")``), else ``None``."""
+    value = attr.value
+    if isinstance(value, griffe.ExprName):
+        return value.name if value.name.isidentifier() else None
+    if isinstance(value, griffe.ExprCall) and str(value.function) == "getattr" and len(
+        value.arguments) == 2:
+        holder, name = value.arguments
+        if isinstance(holder, (griffe.ExprName, griffe.ExprAttribute)) and (
+            str(holder).rpartition(".")[2] in ("builtins", "__builtin__")
+        ):
+            text = _string(name)
+            return text if text and text.isidentifier() else None
+    return None
+
+
+def _string(value: str | griffe.Expr) -> str | None:
+    """The text of a string literal as griffe renders it (``'scheme'``), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        literal = ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return literal if isinstance(literal, str) else None
+
+
+# The bases whose identity decides a class's flavor (see ``Builder._flavor``).
+_FLAVOR_PATHS: Final = frozenset(
+    {*_ENUM_BASES, *_NAMEDTUPLE_BASES, *_TYPEDDICT_BASES, *_PROTOCOL_BASES})
+_FLAVOR_NAMES: Final = frozenset(path.rpartition(".")[2] for path in _FLAVOR_PATHS)
+
+
+def _through_aliases(path: str, cls: griffe.Class) -> str:
+    """A flavor-deciding base followed through the library's re-exports to what it names:
+    attrs' ``class AttrsInstance(Protocol)`` with ``from ._compat import Protocol`` derives
+    from ``typing.Protocol``, not from ``attr._compat.Protocol``."""
+    if path.rpartition(".")[2] not in _FLAVOR_NAMES or path in _FLAVOR_PATHS:
+        return path
+    collection = cls.modules_collection
+    for _ in range(8):
+        try:
+            found = collection.get_member(path)
+        except LOOKUP_ERRORS:
+            return path
+        if not isinstance(found, griffe.Alias):
+            return path
+        path = found.target_path
+    return path
 
 
 def _attrs_options(cls: griffe.Class) -> dict[str, str] | None:

@@ -43,7 +43,7 @@ from siglink._gc import fewer_collections
 from siglink.contracts.manifest import Diagnostic, Export, ExportKind, Manifest, Unit
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable
 from siglink.python._bindings import Bindings
-from siglink.python._builder import Builder, module_file, relocate
+from siglink.python._builder import Builder, builtin_callable, module_file, relocate
 from siglink.python._combine import combine
 from siglink.python._compiled import inspect_compiled
 from siglink.python._dunder_all import evaluate_statements
@@ -344,14 +344,16 @@ class _Reader:
                         f"{module.path}.__all__ lists {name!r}, which is not defined statically",
                         module_file(module), None))
                 continue
-            if isinstance(member, griffe.Module):
+            if isinstance(member, griffe.Module) or self._typing_only(module, name, member):
                 continue
             if isinstance(member, griffe.Attribute) and member.annotation is None and (
                 isinstance(member.value, (griffe.ExprName, griffe.ExprAttribute))
             ):
                 # `s = attributes = attrs`: another name for a function or class of the library
                 named = self._resolve(_value_path(member.value, module))
-                if isinstance(named, (griffe.Function, griffe.Class, Export)):
+                if isinstance(named, (griffe.Function, griffe.Class, Export)) or (
+                    isinstance(named, griffe.Attribute) and builtin_callable(named)
+                ):
                     yield name, named
                     continue
             if isinstance(member, griffe.Alias):
@@ -386,6 +388,27 @@ class _Reader:
                 yield name, target
             elif not _stub_only(member):
                 yield name, member
+
+    def _typing_only(self, module: griffe.Module, name: str, member: griffe.Object | griffe.Alias
+                     ) -> bool:
+        """A name the module binds only under ``if TYPE_CHECKING:`` (or only its stub
+        declares): importing it at run time fails, so it is no export. A consumer's own
+        ``if TYPE_CHECKING:`` import of it is optional and never decides a link."""
+        if member.runtime:
+            return False
+        bound = self.bindings.runtime_bound.get(module.path)
+        if bound is None or name in bound:
+            return False
+        if "__getattr__" in bound:  # PEP 562: what it serves is there too
+            filepath = module.filepath
+            if isinstance(filepath, list):
+                return False
+            try:
+                served = served_names(filepath.read_bytes())
+            except OSError:
+                return False
+            return not served.open and name not in served.names
+        return True
 
     def _served(self, module: griffe.Module) -> dict[str, Export]:
         """Module attributes outside the public names that still reach consumers: dunders the
@@ -486,6 +509,8 @@ class _Reader:
         builder = Builder(table)
         builder.compiled = self.compiled
         builder.packages = frozenset(self.packages)
+        builder.uncertain = self.bindings.uncertain
+        builder.patched = self.bindings.patched
         exports: dict[str, Export] = {}
         for path, target in sites:
             built = self._build(path, target, builder)
@@ -655,6 +680,37 @@ def _walk(module: griffe.Module) -> Iterator[griffe.Module]:
     for member in module.members.values():
         if isinstance(member, griffe.Module):
             yield from _walk(member)
+
+
+def _stubs_reach_alias_targets() -> None:
+    """Make griffe merge a stub class into the class a module imports under that name.
+
+    ``attr/__init__.pyi`` declares ``class Attribute`` with its fields; ``attr/__init__.py``
+    imports ``Attribute`` from ``attr._make``. griffe merges the stub into the alias, whose
+    ``members`` is a fresh dict on every access, so the stub's members are silently lost.
+    Merging into the alias's final target keeps both: the constructor that runs (the
+    ``.py``) and the members the stub types. Installed once, at import, so that readers in
+    several threads all see it (griffe is pinned: this is its private merge step).
+    """
+    from griffe._internal import merger
+
+    original = getattr(merger, "_merge_class_stubs", None)
+    if original is None or getattr(original, "_siglink", False):
+        return
+
+    def merge(class_: Any, stubs: Any, *, psd: bool = False) -> None:
+        if isinstance(class_, griffe.Alias):
+            try:
+                class_ = class_.final_target
+            except LOOKUP_ERRORS:
+                return
+        original(class_, stubs, psd=psd)
+
+    merge._siglink = True  # type: ignore[attr-defined]
+    merger._merge_class_stubs = merge
+
+
+_stubs_reach_alias_targets()
 
 
 @contextmanager

@@ -35,13 +35,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
-from siglink.contracts.manifest import Export, ExportKind
+from siglink.contracts.manifest import Arguments, Export, ExportKind
 from siglink.contracts.types import TypeRef
+from siglink.python.usage import Usage, Use
 
-__all__ = ["Receivers"]
+__all__ = ["ALL", "Receivers", "used_members"]
 
 
 def __dir__() -> list[str]:
@@ -133,3 +134,65 @@ class Receivers:
         if export is None or export.kind is not ExportKind.CLASS:
             return None
         return export, True
+
+
+ALL: Final = "*"
+"""In a class's used members: every member (the class is iterated, looked up by value...)."""
+_WHOLE_ENUM: Final = frozenset({
+    "__iter__", "__len__", "__contains__", "__getitem__", "__reversed__", "__call__"})
+
+
+def used_members(
+    usage: Usage, export_of: Callable[[str], Export | None], uses: Iterable[Use],
+) -> tuple[dict[str, set[str]], dict[str, list[Arguments]], dict[str, tuple[Export, str]]]:
+    """The members a consumer reaches of each library class, by the class's export digest:
+    through its instances and operators (a class itself iterated, counted or called with a
+    value, an enum, uses every member: :data:`ALL`). Also the evident argument types of the
+    calls of each class's methods (by digest) and of each of ``uses`` (by ``use:PATH``), and
+    each such class with where the consumer first reaches one of its members (by digest).
+
+    ``export_of(path)`` finds an export of the version each library is read against: the
+    version built against (``siglink build``) or the one available at install."""
+    receivers = Receivers(export_of)
+    found: dict[str, set[str]] = {}
+    arguments: dict[str, list[Arguments]] = {}
+    classes: dict[str, tuple[Export, str]] = {}
+
+    def typed(kind: str) -> str:
+        if "|" not in kind:
+            return kind  # a builtin's name, or "" (not evident)
+        state = receivers.resolve(kind)
+        return state[0].path if state is not None and state[1] else ""
+
+    for receiver, by_member in usage.member_arguments.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS or not state[1]:
+            continue
+        for name, entries in by_member.items():
+            arguments.setdefault(state[0].digest, []).extend(
+                Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw), name)
+                for p, kw in entries)
+    for use in uses:
+        if use.arguments:
+            arguments.setdefault(f"use:{use.path}", []).extend(
+                Arguments(tuple(map(typed, p)), tuple((k, typed(t)) for k, t in kw))
+                for p, kw in use.arguments)
+    for receiver, names in usage.members.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS:
+            continue
+        export, instance = state
+        used = found.setdefault(export.digest, set())
+        if not instance and export.flavor == "enum" and _WHOLE_ENUM & names.keys():
+            used.add(ALL)
+        used.update(names)
+        where = min(names.values(), key=_location_key)
+        if export.digest not in classes or _location_key(where) < _location_key(
+                classes[export.digest][1]):
+            classes[export.digest] = (export, where)
+    return found, arguments, classes
+
+
+def _location_key(location: str) -> tuple[str, int]:
+    file, _, line = location.rpartition(":")
+    return (file, int(line) if line.isdigit() else 0)

@@ -27,9 +27,11 @@ through ``self`` and ``super()``. Attribute names written on objects of unknown 
 :attr:`Usage.member_arguments`.
 
 A use is *optional* (:attr:`Use.optional`) when every occurrence of it is one the code can do
-without: inside ``try:`` (or its handlers) when a handler catches ``ImportError``,
+without: inside ``try:`` (its handlers, its ``else:``) when a handler catches ``ImportError``,
 ``ModuleNotFoundError``, ``AttributeError``, ``Exception`` or everything; under
-``if TYPE_CHECKING:``; in either branch of a test of a feature or a version
+``if TYPE_CHECKING:``; under ``if FLAG:`` (``else:`` of ``if not FLAG:``) where the module
+sets ``FLAG`` true only inside such a ``try`` and otherwise only to ``False``/``None``
+(requests' ``has_simplejson``); in either branch of a test of a feature or a version
 (``if hasattr(m, "f")``, ``if m.__version__ >= ...``, ``if PYDANTIC_V2``); in an annotation;
 ``getattr(m, "f", default)``; or through a name bound in any of those places::
 
@@ -219,6 +221,77 @@ def _catches_missing(handler: ast.ExceptHandler) -> bool:
     return False
 
 
+def _import_flags(tree: ast.Module, text: str) -> frozenset[str]:
+    """Module-level names set ``True`` only inside a guarded ``try`` (its body or ``else:``)
+    and otherwise only to ``False`` or ``None``, nowhere else (no function or class assigns,
+    declares ``global`` or defines one): they tell whether an optional import succeeded.
+    ``text`` is the module's source, for counting assignments without walking every body.
+
+    >>> code = "ok = False\\ntry:\\n    import m\\n    ok = True\\nexcept ImportError:\\n    pass"
+    >>> sorted(_import_flags(ast.parse(code), code))
+    ['ok']
+    """
+    true: set[str] = set()
+    falsy: set[str] = set()
+    other: set[str] = set()
+    seen: dict[str, int] = {}
+
+    def walk(stmts: Iterable[ast.stmt], guarded: bool) -> None:
+        for node in stmts:
+            if isinstance(node, (ast.Try, ast.TryStar)):
+                inner = guarded or any(_catches_missing(h) for h in node.handlers)
+                walk((*node.body, *node.orelse), inner)
+                for handler in node.handlers:
+                    walk(handler.body, guarded)
+                walk(node.finalbody, guarded)
+            elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+                walk((*node.body, *node.orelse), guarded)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                walk(node.body, guarded)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                value = node.value
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if not isinstance(target, ast.Name):
+                        other.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                        continue
+                    seen[target.id] = seen.get(target.id, 0) + 1
+                    if not isinstance(value, ast.Constant):
+                        other.add(target.id)
+                    elif value.value is True:
+                        (true if guarded else other).add(target.id)
+                    elif value.value is False or value.value is None:
+                        falsy.add(target.id)
+                    else:
+                        other.add(target.id)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                other.add(node.target.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                other.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                other.update((a.asname or a.name).split(".", 1)[0] for a in node.names)
+
+    walk(tree.body, False)
+    flags = set()
+    for name in (true & falsy) - other:
+        # Assigned (or declared global) anywhere else, in a function or a class: not a flag.
+        elsewhere = re.findall(rf"(?<![\w.]){name}[ \t]*(?::[^=\n]*)?=(?!=)", text)
+        if len(elsewhere) == seen[name] and not re.search(
+                rf"\bglobal\b[^\n]*\b{name}\b|\b{name}[ \t]*:=", text):
+            flags.add(name)
+    return frozenset(flags)
+
+
+_IF_NAME = re.compile(r"\bif[ \t]+(?:not[ \t]+)?([A-Za-z_]\w*)[ \t]*:")
+_SET_TRUE = re.compile(r"^[ \t]+([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*True\b", re.MULTILINE)
+
+
+def _may_flag(text: str) -> bool:
+    """Might the module test an import flag (:func:`_import_flags`)? A name set to ``True``
+    in an indented block that an ``if`` tests: a text search, no parse."""
+    set_true = frozenset(_SET_TRUE.findall(text))
+    return bool(set_true) and not set_true.isdisjoint(_IF_NAME.findall(text))
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     """``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``t.TYPE_CHECKING``."""
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
@@ -265,6 +338,50 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "iter": "__iter__", "next": "__next__",
                       "bytes": "__bytes__", "aiter": "__aiter__", "anext": "__anext__"}
 
 
+@dataclass(slots=True)
+class _Attributes:
+    """A class's instance attributes whose type is followed: those its methods assign
+    (``self.x = ...``) exactly once, not counting ``None``; ``kinds`` holds what each was
+    assigned, as a receiver, once that assignment has been seen. Which are assigned once is
+    read only for a class that assigns a library's object to one (most never do)."""
+
+    node: ast.ClassDef
+    kinds: dict[str, str | None] = field(default_factory=dict)
+    _once: frozenset[str] | None = None
+
+    def kind(self, name: str) -> str | None:
+        """What attribute ``name`` holds, as a receiver; None when not evident."""
+        kind = self.kinds.get(name)
+        if not kind:
+            return None
+        if self._once is None:
+            self._once = _assigned_once(self.node)
+        return kind if name in self._once else None
+
+
+def _assigned_once(node: ast.ClassDef) -> frozenset[str]:
+    """The attributes the methods of class ``node`` assign on their instance parameter
+    exactly once (an assignment of ``None`` aside; ``+=``, ``del`` and a tuple target count
+    as assignments of something else)."""
+    counts: dict[str, int] = {}
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
+                method.args.posonlyargs or method.args.args):
+            continue
+        me = (method.args.posonlyargs or method.args.args)[0].arg
+        for sub in ast.walk(method):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and (
+                    sub.value.id == me and not isinstance(sub.ctx, ast.Load)):
+                counts[sub.attr] = counts.get(sub.attr, 0) + 1
+            elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Constant) and (
+                    sub.value.value is None):
+                for target in sub.targets:
+                    if isinstance(target, ast.Attribute) and isinstance(
+                            target.value, ast.Name) and target.value.id == me:
+                        counts[target.attr] = counts.get(target.attr, 0) - 1
+    return frozenset(name for name, count in counts.items() if count == 1)
+
+
 def _defined_names(stmt: ast.stmt) -> Iterator[str]:
     """The names a class body statement defines."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -292,6 +409,13 @@ class _Visitor(ast.NodeVisitor):
         # Enclosing classes deriving from a library class: (receiver of an instance of the
         # base, the names the class body defines itself).
         self.subclasses: list[tuple[str, frozenset[str]] | None] = []
+        # Names telling whether an optional import succeeded (:func:`_import_flags`).
+        self.flags: frozenset[str] = frozenset()
+        # Per enclosing class, then function (None): the class's instance attributes whose
+        # type may be followed (see _Attributes).
+        self.owners: list[_Attributes | None] = []
+        # In a method: the name of its instance parameter and its class's attributes.
+        self.methods: list[tuple[str, _Attributes] | None] = []
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -445,11 +569,24 @@ class _Visitor(ast.NodeVisitor):
             return
         self.generic_visit(node)
         kind = self._type(node.value)
+        unset = isinstance(node.value, ast.Constant) and node.value.value is None
         for target in node.targets:
-            self._assign_target(target, kind)
+            if not (unset and self._instance_attribute(target)):  # None: "X | None" is X
+                self._assign_target(target, kind)
+
+    def _instance_attribute(self, node: ast.expr) -> tuple[_Attributes, str] | None:
+        """``self.x`` in a method: its class's attributes and the name."""
+        method = self.methods[-1] if self.methods else None
+        if method is None or not isinstance(node, ast.Attribute) or not isinstance(
+                node.value, ast.Name) or node.value.id != method[0]:
+            return None
+        return method[1], node.attr
 
     def _assign_target(self, target: ast.expr, kind: str | None) -> None:
-        if isinstance(target, ast.Name):
+        attribute = self._instance_attribute(target)
+        if attribute is not None:
+            attribute[0].kinds[attribute[1]] = kind
+        elif isinstance(target, ast.Name):
             if target.id not in self.bindings:
                 self._assign_name(target.id, kind)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -550,7 +687,7 @@ class _Visitor(ast.NodeVisitor):
         guarded = any(_catches_missing(h) for h in node.handlers)
         self._visit_optional(node.body, guarded)
         self._visit_optional(node.handlers, guarded)  # the fallback of an optional import
-        self._visit_optional(node.orelse, False)
+        self._visit_optional(node.orelse, guarded)  # runs only when the guarded body did
         self._visit_optional(node.finalbody, False)
 
     visit_TryStar = visit_Try
@@ -559,7 +696,9 @@ class _Visitor(ast.NodeVisitor):
         test = node.test
         negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
         inner = test.operand if isinstance(test, ast.UnaryOp) and negated else test
-        if _is_type_checking(inner):
+        if _is_type_checking(inner) or (isinstance(inner, ast.Name) and inner.id in self.flags):
+            if not _is_type_checking(inner):
+                self.visit(test)
             self._visit_optional(node.body, not negated)
             self._visit_optional(node.orelse, negated)
             return
@@ -584,6 +723,12 @@ class _Visitor(ast.NodeVisitor):
         self._assign_name(node.name, "")
         scope: dict[str, str | None] = {}
         params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        owner = self.owners[-1] if self.owners else None
+        static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                     for d in node.decorator_list)
+        self.methods.append((params[0].arg, owner) if owner is not None and params and (
+            not static) else None)
+        self.owners.append(None)
         for arg in params:
             scope[arg.arg] = self._annotation_type(arg.annotation)
         for star in (node.args.vararg, node.args.kwarg):
@@ -599,6 +744,8 @@ class _Visitor(ast.NodeVisitor):
         finally:
             self.scopes.pop()
             self.subclasses.pop()
+            self.owners.pop()
+            self.methods.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -628,12 +775,14 @@ class _Visitor(ast.NodeVisitor):
             self._assign_name(node.name, "")
             self.subclasses.append(None)
         self.scopes.append({})
+        self.owners.append(_Attributes(node))
         try:
             for stmt in node.body:
                 self.visit(stmt)
         finally:
             self.scopes.pop()
             self.subclasses.pop()
+            self.owners.pop()
 
     # -- what objects are ------------------------------------------------------------------
     def _lookup(self, name: str) -> str | None:
@@ -686,6 +835,9 @@ class _Visitor(ast.NodeVisitor):
             chain = self._chain(node)
             if chain is not None:
                 return chain
+            attribute = self._instance_attribute(node)
+            if attribute is not None and (kind := attribute[0].kind(attribute[1])):
+                return kind
             base = self._type(node.value)
             return f"{base}|.{node.attr}" if base else base
         if isinstance(node, ast.Call):
@@ -723,6 +875,8 @@ class _Visitor(ast.NodeVisitor):
             self.visit(node.value)
         if isinstance(node.target, ast.Name) and node.target.id not in self.bindings:
             self._assign_name(node.target.id, self._annotation_type(node.annotation))
+        elif (attribute := self._instance_attribute(node.target)) is not None:
+            attribute[0].kinds[attribute[1]] = self._annotation_type(node.annotation)
 
     def _import_module_literal(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Call) and self._chain(node.func) == "importlib.import_module":
@@ -806,7 +960,9 @@ class _Visitor(ast.NodeVisitor):
             self._use_member(receiver, "__call__", node)
         elif isinstance(func, ast.Attribute) and not any(
             isinstance(a, ast.Starred) for a in node.args
-        ):  # a method of an evident receiver: how it is called
+        ) and all(k.arg is not None for k in node.keywords):
+            # a method of an evident receiver: how it is called (each argument seen, so that
+            # the entry is also the call's shape)
             owner = self._type(func.value)
             if owner and owner.endswith(("|!", "|()")):
                 self.usage.argument(owner, func.attr, self._argument_types(node))
@@ -875,6 +1031,9 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
         raise BadInputError(f"{filename}: cannot be parsed: {e}", path=filename) from e
     usage = Usage(files=[filename])
     visitor = _Visitor(filename, usage)
+    text = source if isinstance(source, str) else source.decode("latin-1")
+    if _may_flag(text):  # cheap first: most modules set no such flag
+        visitor.flags = _import_flags(tree, text)
     visitor.visit(tree)
     visitor.finish()
     return usage

@@ -48,7 +48,8 @@ from siglink.store.index import VersionRow
 from siglink.store.wheel import WheelInfo, unpack, validate
 
 if TYPE_CHECKING:
-    from siglink.contracts.manifest import Import, Manifest
+    from siglink.contracts.manifest import Manifest
+    from siglink.store._imports import LibraryUsage
 
 __all__ = ["install", "preview", "stdlib_notes"]
 
@@ -254,13 +255,15 @@ def _prepare(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str | 
     validated = _validated(core, specs, tmp, index_url, steps)
     infos = [info for _, info in validated]
     table = _modules_table(core, infos, infos)
-    manifests: dict[int, Manifest] = {}
+    read: dict[int, tuple[Manifest, LibraryUsage | None]] = {}
     with _workers.Workers(len(infos)) as workers:
-        for number, manifest in workers.run(_read, [(info, table) for info in infos],
-                                            weights=[_weight(info) for info in infos]):
+        for number, found in workers.run(_read, [(info, table) for info in infos],
+                                         weights=[_weight(info) for info in infos]):
             steps(f"read the exports of {infos[number].name}=={infos[number].version}")
-            manifests[number] = manifest
+            read[number] = found
     core.reader()  # a damaged index is refused here too
+    ordered = [(infos[n], *read[n]) for n in range(len(infos))]
+    manifests = _add_members(core, ordered)
     return [_Prepared(spec, info, manifests[number])
             for number, (spec, info) in enumerate(validated)]
 
@@ -316,8 +319,9 @@ def _weight(info: WheelInfo) -> float:
         return 0.0
 
 
-def _read(job: tuple[WheelInfo, dict[str, tuple[str, ...]]]) -> Manifest:
-    """A wheel's manifest (in a worker process)."""
+def _read(job: tuple[WheelInfo, dict[str, tuple[str, ...]]],
+          ) -> tuple[Manifest, LibraryUsage | None]:
+    """A wheel's manifest, and what its code uses (in a worker process)."""
     info, table = job
     return _manifest_for(info, lambda name: table.get(name, ()))
 
@@ -381,22 +385,73 @@ def _stage_all(core: StoreCore, infos: Sequence[WheelInfo], table: dict[str, tup
                 staged.append(_Staged(info, holder, fd))
         jobs = [(s.info, table, s.lib, core.layout.lib(s.info.name, s.info.version),
                  (early or {}).get(s.info.content_digest)) for s in staged]
-        for number, (files, manifest) in workers.run(
+        read: dict[int, tuple[Manifest, LibraryUsage | None]] = {}
+        for number, (files, compressed, manifest, pending) in workers.run(
                 _stage_into, jobs, weights=[_weight(info) for info in infos]):
             s = staged[number]
             steps(f"read the exports of {s.info.name}=={s.info.version} and staged it")
-            s.files, s.manifest = files, manifest
+            s.files, s.manifest = files, compressed
+            read[number] = (manifest, pending)
+    ordered = [(s.info, *read[n]) for n, s in enumerate(staged)]
+    for n, manifest in enumerate(_add_members(core, ordered)):
+        if manifest is not read[n][0]:  # members recorded: the stored copy says so too
+            _rewrite_manifest(staged[n], manifest)
+
+
+def _add_members(core: StoreCore, read: Sequence[tuple[WheelInfo, Manifest, LibraryUsage | None]],
+                 ) -> list[Manifest]:
+    """Each manifest of ``read``, with the members its library reaches of its dependencies'
+    classes recorded against their versions: those in this install (each library after those
+    it requires), else the newest admitted in the store (:class:`store._imports.Available`).
+    The costly reading was done in the workers; this step is cheap and in order."""
+    from packaging.utils import canonicalize_name
+
+    from siglink.store._imports import Available, install_order
+
+    if not any(pending is not None for _, _, pending in read):
+        return [manifest for _, manifest, _ in read]
+    available = Available(lambda name: [
+        (v.version, v.yanked is not None, functools.partial(_queries.manifest_json, core,
+                                                            v.name, v.version))
+        for v in _queries.versions(core, name)])
+    by_name: dict[str, int] = {canonicalize_name(info.name): n
+                               for n, (info, _, _) in enumerate(read)}
+    out = [manifest for _, manifest, _ in read]
+    order = [by_name[name] for name in install_order(
+        {name: read[n][0].requires for name, n in by_name.items()})]
+    for n in [*order, *(n for n in range(len(read)) if n not in order)]:
+        info, manifest, pending = read[n]
+        if pending is not None:
+            imports = pending.imports(available)
+            if imports != manifest.imports:
+                out[n] = replace(manifest, imports=imports)
+        available.add(info.name, info.version, out[n].exports)
+    return out
+
+
+def _rewrite_manifest(staged: _Staged, manifest: Manifest) -> None:
+    """Write ``manifest`` into the staged version again, its hash and index copy with it."""
+    from siglink.store._verify import hash_file
+    from siglink.store.index import compact_manifest, compress_manifest
+
+    text = compact_manifest(manifest.to_json())
+    relative = f"{staged.info.dist_info}/siglink.json"
+    path = staged.lib / relative
+    path.write_text(text + "\n")
+    staged.files[relative] = hash_file(path)
+    staged.manifest = compress_manifest(text)
 
 
 def _stage_into(
     job: tuple[WheelInfo, dict[str, tuple[str, ...]], Path, str, Manifest | None],
-) -> tuple[dict[str, str], bytes]:
+) -> tuple[dict[str, str], bytes, Manifest, LibraryUsage | None]:
     """Read a wheel's manifest, unpack and byte-compile it into ``lib`` (in a worker
-    process): the hashes of the files written, and the manifest as the index keeps it."""
+    process): the hashes of the files written, the manifest as the index keeps it, the
+    manifest, and what the library's code uses (for :func:`_add_members`)."""
     from siglink.store.index import compact_manifest, compress_manifest
 
     info, table, lib, final, exports = job
-    manifest = _manifest_for(info, lambda name: table.get(name, ()), exports)
+    manifest, pending = _manifest_for(info, lambda name: table.get(name, ()), exports)
     lib.mkdir()
     unpack(info, lib)
     text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
@@ -405,7 +460,7 @@ def _stage_into(
     fix_modes(lib)
     files = hash_tree(lib)
     (lib / UNCOMMITTED).touch()
-    return files, compress_manifest(text)
+    return files, compress_manifest(text), manifest, pending
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],
@@ -492,10 +547,11 @@ def _exports(info: WheelInfo) -> Manifest:
 
 
 def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
-                  exports: Manifest | None = None) -> Manifest:
+                  exports: Manifest | None = None) -> tuple[Manifest, LibraryUsage | None]:
     """Extract a wheel's manifest (its ``exports`` when already read); keep the imports of a
     manifest the wheel ships, else read them from the wheel's code
-    (:mod:`siglink.store._imports`)."""
+    (:mod:`siglink.store._imports`): the manifest with its imports' chains and calls, and
+    what the code uses, for the members it reaches (:func:`_add_members`)."""
     from siglink.contracts.manifest import Manifest, Unit
 
     manifest = exports if exports is not None else _exports(info)
@@ -510,19 +566,22 @@ def _manifest_for(info: WheelInfo, modules_of: Callable[[str], Iterable[str]],
                  "implements": shipped.implements}
         if shipped.native is not None and manifest.native is None:
             extra["native"] = shipped.native
-    elif info.requires:
-        extra = {"imports": _computed_imports(info, modules_of)}
+    pending = None
+    if info.shipped_manifest is None and info.requires:
+        pending = _computed_imports(info, modules_of)
+        extra = {"imports": pending.imports()}
     return replace(
         manifest, unit=unit, requires=info.requires, requires_python=info.requires_python,
         top_level=info.top_level, **extra,
-    )
+    ), pending if pending is not None and pending.owner else None
 
 
 def _computed_imports(
     info: WheelInfo, modules_of: Callable[[str], Iterable[str]]
-) -> dict[str, tuple[Import, ...]]:
-    """What the wheel's own modules use from the distributions it requires."""
-    from siglink.store._imports import library_imports
+) -> LibraryUsage:
+    """What the wheel's own modules use from the distributions it requires (recorded against
+    their versions by :meth:`LibraryUsage.imports`, in dependency order: :func:`_add_members`)."""
+    from siglink.store._imports import LibraryUsage
 
     own = set(info.top_level)
     members = [
@@ -531,7 +590,7 @@ def _computed_imports(
     ]
     try:
         with zipfile.ZipFile(info.path) as archive:
-            return library_imports(
+            return LibraryUsage.read(
                 info.name, info.requires, info.top_level,
                 ((target, functools.partial(archive.read, member)) for member, target in members),
                 modules_of,

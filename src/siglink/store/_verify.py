@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 from siglink.store._core import StoreCore
 from siglink.store._records import NotInStoreError
 
-__all__ = ["Finding", "fix_modes", "hash_tree", "verify"]
+__all__ = ["Finding", "fix_modes", "hash_file", "hash_tree", "verify"]
 
 
 def __dir__() -> list[str]:
@@ -51,7 +51,8 @@ class Finding:
         return f"{self.name}=={self.version}: {self.kind}: {self.path}"
 
 
-def _sha256(path: str) -> str:
+def hash_file(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file, as :func:`hash_tree` records it."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 16), b""):
@@ -74,7 +75,7 @@ def hash_tree(root: Path, *, skip: Iterable[str] = ()) -> dict[str, str]:
             if relative in skipped:
                 continue
             st = os.lstat(full)
-            found[relative] = _sha256(full) if stat.S_ISREG(st.st_mode) else "not-a-file"
+            found[relative] = hash_file(full) if stat.S_ISREG(st.st_mode) else "not-a-file"
     return found
 
 
