@@ -401,6 +401,8 @@ class _Visitor(ast.NodeVisitor):
         self.bindings: dict[str, str] = {}
         self.optional_names: set[str] = set()  # names bound where they are optional
         self.optional_depth = 0
+        # > 0 while visiting a class named for its identity only (isinstance, except, ...).
+        self.identity_depth = 0
         self.imported: list[tuple[str, str, bool]] = []  # ``from m import n``: path, where, opt
         # What each name holds, innermost scope last: a receiver (see member_receiver), ""
         # for an object evidently not a library's (a literal, the code's own class), None
@@ -440,6 +442,16 @@ class _Visitor(ast.NodeVisitor):
             yield
         finally:
             self.optional_depth -= optional
+
+    def _visit_identity(self, node: ast.AST) -> None:
+        """Visit ``node``, naming classes for their identity only: ``isinstance(x, K)``,
+        ``except K:``, ``type(x) in {K, L}``. Such a use needs the class to exist, not its
+        constructor or members: it is not the class passed on (``Use.other``)."""
+        self.identity_depth += 1
+        try:
+            self.visit(node)
+        finally:
+            self.identity_depth -= 1
 
     def _visit_optional(self, nodes: Sequence[ast.AST], optional: bool = True) -> None:
         if not optional:  # the common case, kept cheap
@@ -517,7 +529,7 @@ class _Visitor(ast.NodeVisitor):
         path = ".".join(parts)
         use = self.usage.use(path, self._where(node), optional=self._is_optional(root))
         if shape is None:
-            use.other = True
+            use.other = use.other or not self.identity_depth
         else:
             use.add_call(shape, self._where(node))
         if use.dynamic is None and any(_is_private(p) for p in parts[1:]):
@@ -641,6 +653,22 @@ class _Visitor(ast.NodeVisitor):
     visit_AsyncWith = visit_With
 
     def visit_Compare(self, node: ast.Compare) -> None:
+        left = node.left
+        if (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
+                and left.func.id == "type" and "type" not in self.bindings
+                and len(left.args) == 1 and not left.keywords):
+            # ``type(x) is K``, ``type(x) in {K, L}``: classes named for their identity
+            self.visit(left)
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+                    self._visit_identity(right)
+                elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(
+                        right, (ast.Set, ast.Tuple, ast.List)):
+                    for element in right.elts:
+                        self._visit_identity(element)
+                else:
+                    self.visit(right)
+            return
         self.generic_visit(node)
         left = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
@@ -883,9 +911,22 @@ class _Visitor(ast.NodeVisitor):
             return _literal(node.args[0]) if node.args else None
         return None
 
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self._visit_identity(node.type)
+        for statement in node.body:
+            self.visit(statement)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else None
+        if (name in ("isinstance", "issubclass") and name not in self.bindings
+                and len(node.args) == 2 and not node.keywords):
+            self.visit(node.args[0])
+            classes = node.args[1]
+            for element in classes.elts if isinstance(classes, ast.Tuple) else [classes]:
+                self._visit_identity(element)
+            return
         if (name in ("getattr", "__import__") and name not in self.bindings
                 and self._dynamic_builtin(node, name)):
             return
