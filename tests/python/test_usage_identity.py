@@ -39,3 +39,10 @@ def test_an_except_clause_names_the_class_for_its_identity() -> None:
 def test_a_class_passed_on_still_is(use: str) -> None:
     source = f"from lib import K\n\ndef g(v, f, make, t):\n    {use}\n"
     assert analyze_source(source, "app.py").uses["lib.K"].other
+
+
+def test_an_annotation_names_the_class_for_its_identity() -> None:
+    source = ("from lib import K\n\ndef f(v: K) -> K:\n    x: K = K(v)\n    return x\n")
+    use = analyze_source(source, "app.py").uses["lib.K"]
+    assert not use.other
+    assert [c.positional for c in use.calls] == [1]

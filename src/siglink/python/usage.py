@@ -453,6 +453,15 @@ class _Visitor(ast.NodeVisitor):
         finally:
             self.identity_depth -= 1
 
+    def _visit_annotation(self, node: ast.AST) -> None:
+        """An annotation: optional (it may never be evaluated) and naming classes for their
+        identity only (nothing calls them through it)."""
+        self.identity_depth += 1
+        try:
+            self._visit_optional([node])
+        finally:
+            self.identity_depth -= 1
+
     def _visit_optional(self, nodes: Sequence[ast.AST], optional: bool = True) -> None:
         if not optional:  # the common case, kept cheap
             for node in nodes:
@@ -741,13 +750,13 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_arg(self, node: ast.arg) -> None:
         if node.annotation is not None:
-            self._visit_optional([node.annotation])
+            self._visit_annotation(node.annotation)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._visit_optional(node.decorator_list, False)
         self.visit(node.args)
         if node.returns is not None:
-            self._visit_optional([node.returns])
+            self._visit_annotation(node.returns)
         self._assign_name(node.name, "")
         scope: dict[str, str | None] = {}
         params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
@@ -897,7 +906,7 @@ class _Visitor(ast.NodeVisitor):
             self._use_member(receiver, dunder, node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._visit_optional([node.annotation])
+        self._visit_annotation(node.annotation)
         self.visit(node.target)
         if node.value is not None:
             self.visit(node.value)
