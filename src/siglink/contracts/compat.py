@@ -326,14 +326,7 @@ def _bind_overloaded(
     implementation = _implementation_of(provided)
     offered = provided.overloads
     for call in calls:
-        attempts = []
-        for sig in offered:
-            attempt = _Findings()
-            _bind_call(attempt, call, sig)
-            attempts.append(attempt)
-            if not attempt.problems:
-                break
-        best = min(attempts, key=lambda a: len(a.problems))
+        best = _closest_binding(call, offered)
         if best.problems and implementation is not None:
             runs = _Findings()
             _bind_call(runs, call, implementation)
@@ -477,16 +470,22 @@ def _bind_calls(
     """Bind each call to the signatures (overloads) in turn, up to the first that takes it;
     the closest attempt's findings (fewest problems, the earliest among equals) go to ``out``."""
     for call in calls:
-        attempts = []
-        for sig in signatures:
-            attempt = _Findings()
-            _bind_call(attempt, call, sig)
-            attempts.append(attempt)
-            if not attempt.problems:
-                break
-        best = min(attempts, key=lambda a: len(a.problems))
+        best = _closest_binding(call, signatures)
         out.problems.extend(best.problems)
         out.unverified.extend(best.unverified)
+
+
+def _closest_binding(call: CallShape, signatures: Sequence[Signature]) -> _Findings:
+    """Bind ``call`` to each of ``signatures`` in turn, up to the first that takes it: the
+    closest attempt's findings (fewest problems, the earliest among equals)."""
+    attempts = []
+    for sig in signatures:
+        attempt = _Findings()
+        _bind_call(attempt, call, sig)
+        attempts.append(attempt)
+        if not attempt.problems:
+            break
+    return min(attempts, key=lambda a: len(a.problems))
 
 
 @dataclass(slots=True)

@@ -51,7 +51,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from siglink._sandbox import Limits, SandboxUnavailableError, bwrap
+from siglink._sandbox import Limits, Outcome, SandboxUnavailableError, bwrap
 from siglink._sandbox import run as sandbox_run
 from siglink.errors import BadInputError, FetchError, SiglinkError
 
@@ -137,6 +137,13 @@ def _build_cause(text: str) -> str | None:
         if block:
             return block[-1]
     return None
+
+
+def _completed(argv: list[str], outcome: Outcome) -> subprocess.CompletedProcess[str]:
+    """A sandboxed run as the subprocess result the rest of this module reads."""
+    return subprocess.CompletedProcess(argv, outcome.returncode,
+                                       outcome.stdout.decode("utf-8", "replace"),
+                                       outcome.stderr.decode("utf-8", "replace"))
 
 
 def pip_reason(result: subprocess.CompletedProcess[str]) -> str:
@@ -268,9 +275,7 @@ def _sandboxed_pip(target: str, work: Path, source: Path, *,
     if outcome.timed_out:
         raise error(f"{source}: cannot build a wheel: the build ran longer than "
                     f"{BUILD_LIMITS.wall_seconds:g} s; stopped")
-    return subprocess.CompletedProcess(argv, outcome.returncode,
-                                       outcome.stdout.decode("utf-8", "replace"),
-                                       outcome.stderr.decode("utf-8", "replace"))
+    return _completed(argv, outcome)
 
 
 def _no_sandbox(source: Path, reason: str) -> str:
@@ -689,9 +694,7 @@ def _networked_pip(
     if outcome.timed_out:
         raise FetchError(f"{', '.join(wanted)}: pip ran longer than "
                          f"{NETWORK_LIMITS.wall_seconds:g} s in the sandbox; stopped")
-    return subprocess.CompletedProcess(argv, outcome.returncode,
-                                       outcome.stdout.decode("utf-8", "replace"),
-                                       outcome.stderr.decode("utf-8", "replace"))
+    return _completed(argv, outcome)
 
 
 def _dry_run(
