@@ -40,6 +40,17 @@ def test_an_unreadable_base_is_reported(tmp_path: Path) -> None:
         "unverified")
 
 
+def test_a_standard_library_base_reached_through_an_alias_is_not_unread(
+        tmp_path: Path) -> None:
+    manifest = tree(tmp_path, {
+        "__init__.py": "",
+        "compat.py": "from http import cookiejar as cookielib\n",
+        "cookies.py": "from .compat import cookielib\n\nclass Jar(cookielib.CookieJar): ...\n",
+    })
+    assert "pkg.cookies.Jar" in manifest.exports
+    assert not any("could not be read" in str(d) for d in manifest.diagnostics)
+
+
 def test_module_getattr_names_and_dunders(tmp_path: Path) -> None:
     manifest = tree(tmp_path, {
         "__init__.py": """

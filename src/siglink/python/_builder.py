@@ -374,6 +374,21 @@ class Builder:
                 signature is not None) else None,
         )
 
+    def _foreign(self, cls: griffe.Class, path: str) -> bool:
+        """Whether ``path`` (in the library's own package) reaches another distribution's or
+        the standard library's object through an alias on the way: ``pkg.compat.cookielib
+        .CookieJar`` where ``pkg.compat`` does ``from http import cookiejar as cookielib``."""
+        obj: griffe.Object | griffe.Alias = cls.package
+        for part in path.split(".")[1:]:
+            member = obj.members.get(part) if not obj.is_alias else None
+            if member is None:
+                return False
+            if member.is_alias:
+                target = member.target_path if isinstance(member, griffe.Alias) else ""
+                return target.partition(".")[0] not in self.packages
+            obj = member
+        return False
+
     def _mro(self, cls: griffe.Class) -> list[griffe.Class]:
         """The class's resolvable ancestors, C3-linearized, memoized (griffe recomputes)."""
         key = id(cls)
@@ -393,7 +408,8 @@ class Builder:
                 resolved = None
             if isinstance(resolved, griffe.Class) and resolved is not cls:
                 bases.append(resolved)
-            elif resolved is None and base.canonical_path.partition(".")[0] in self.packages:
+            elif (resolved is None and base.canonical_path.partition(".")[0] in self.packages
+                  and not self._foreign(cls, base.canonical_path)):
                 # The library's own base that could not be read: what the class inherits
                 # from it is unknown (unverified at link time, never "absent").
                 self.unread.setdefault(cls.path, base.canonical_path)
