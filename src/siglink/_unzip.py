@@ -58,6 +58,8 @@ _VARIABLES: Final = {
     "total_bytes": "SIGLINK_UNPACK_MAX_TOTAL",
     "ratio": "SIGLINK_UNPACK_MAX_RATIO",
 }
+# What zipfile raises for hostile or broken archives: NotImplementedError for an unknown
+# compression method, RuntimeError for an encrypted member, ValueError for bad headers.
 _CORRUPT: Final = (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile,
                    NotImplementedError, RuntimeError, ValueError)
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli._install_notes import install_warnings, shown
-from siglink.cli.main import store_option
+from siglink.cli.main import add_subcommand
 
 if TYPE_CHECKING:
     from siglink.fleet.outcome import AppOutcome
@@ -128,12 +128,7 @@ def register(sub: Any) -> None:
     """Add the fleet subcommands to ``sub`` (an argparse subparsers action)."""
 
     def add(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(
-            name, help=help_text, description=help_text, epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        store_option(parser)
-        return parser
+        return add_subcommand(sub, name, help_text, epilog)
 
     p = add("update", "install the newest release of every library in the store", _UPDATE)
     p.add_argument("names", nargs="*", metavar="NAME", help="only these libraries")

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 
 from siglink.errors import BadInputError, LinkError, SiglinkError
 
-__all__ = ["INTERNAL_ERROR", "Interrupted", "build_parser", "main", "store_option"]
+__all__ = ["INTERNAL_ERROR", "Interrupted", "add_subcommand", "build_parser", "main",
+           "store_option"]
 
 INTERNAL_ERROR = 70
 """The exit code of a defect in siglink itself (``EX_SOFTWARE`` of sysexits.h): an exception
@@ -66,6 +67,18 @@ exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
 errors: one line on stderr; with --json also {"error": {"message", "exit_code", "kind"}} on
         stdout
 """
+
+
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+                   help_text: str, epilog: str) -> argparse.ArgumentParser:
+    """A subcommand of ``sub`` (an argparse subparsers action) taking the store options, its
+    help line as description and its examples (``epilog``) shown as written."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    store_option(parser)
+    return parser
 
 
 def store_option(parser: argparse.ArgumentParser) -> None:

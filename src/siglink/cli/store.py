@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli._install_notes import install_warnings, shown
-from siglink.cli.main import store_option
+from siglink.cli.main import add_subcommand, store_option
 from siglink.errors import BadInputError, SiglinkError
 
 if TYPE_CHECKING:
@@ -132,12 +132,7 @@ def register(sub: Any) -> None:
     """
 
     def add(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(
-            name, help=help_text, description=help_text, epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        store_option(parser)
-        return parser
+        return add_subcommand(sub, name, help_text, epilog)
 
     p = add("install", "add library versions to the store", _INSTALL)
     p.add_argument("specs", nargs="*", metavar="SPEC",
