@@ -153,15 +153,18 @@ class TestRules:
             check("(a", "(a)")
 
 
+_FORWARDED = ("usage-compatible, unverified: only the arguments the consumer forwards from "
+              "its own callers (*args, **kwargs) could reach it")
+
 # (name, old, new, calls, findings with calls_complete, findings without)
 USAGE = [
     ("P16 never passed by keyword", "(a, b)", "(a, c)", [CallShape(2)], ["P16?"], ["P16!"]),
     ("P16 passed by keyword", "(a, b)", "(a, c)", [CallShape(1, ("b",))], ["P16!"], ["P16!"]),
-    ("P16 through **kwargs", "(a, b)", "(a, c)", [CallShape(1, star_kwargs=True)], ["P16!"],
+    ("P16 through **kwargs", "(a, b)", "(a, c)", [CallShape(1, star_kwargs=True)], ["P16?"],
      ["P16!"]),
     ("P6 optional never passed", "(a, b=1)", "(a)", [CallShape(1)], ["P6?"], ["P6!"]),
     ("P6 passed", "(a, b=1)", "(a)", [CallShape(2)], ["P6!"], ["P6!"]),
-    ("P6 passed by unpacking", "(a, b=1)", "(a)", [CallShape(1, star_args=True)], ["P6!"],
+    ("P6 passed by unpacking", "(a, b=1)", "(a)", [CallShape(1, star_args=True)], ["P6?"],
      ["P6!"]),
     ("P8 every call passes it", "(a, b=1)", "(a, b)", [CallShape(2), CallShape(1, ("b",))],
      ["P8?"], ["P8!"]),
@@ -195,11 +198,56 @@ class TestUsageMode:
                        complete: list[str], incomplete: list[str]) -> None:
         verdict = check(old, new, calls=calls, calls_complete=True)
         assert findings(verdict) == sorted(complete)
-        downgraded = any(p.note.endswith("no recorded call exercises it")
+        downgraded = any(p.note.endswith(("no recorded call exercises it", _FORWARDED))
                          for p in verdict.problems)
         assert verdict.usage_compatible is downgraded
         assert findings(check(old, new, calls=calls)) == sorted(incomplete)
         assert not check(old, new, calls=calls).usage_compatible
+
+    @pytest.mark.parametrize(
+        ("old", "new", "call", "strict_finding", "default_finding"),
+        [
+            # EnvironBuilder(path, base_url, *args, **kwargs): a parameter reordered beyond
+            # the explicit positionals only the forwarded tail can reach
+            ("(path, base_url, query, method)", "(path, base_url, method, query)",
+             CallShape(2, star_args=True, star_kwargs=True), ["P4!", "P4!"], ["P4?", "P4?"]),
+            # a keyword removed (renamed): only a forwarded **kwargs could pass it
+            ("(a, *, b=1)", "(a, *, c=1)", CallShape(1, star_kwargs=True), ["P2", "P6!"],
+             ["P2", "P6?"]),
+            # a default removed: the forwarded tail may or may not supply the argument
+            ("(a, b=1)", "(a, b)", CallShape(1, star_args=True), ["P8!"], ["P8?"]),
+        ],
+    )
+    def test_forwarded_tail_is_unverified(self, old: str, new: str, call: CallShape,
+                                          strict_finding: list[str],
+                                          default_finding: list[str]) -> None:
+        """A finding only the forwarded ``*args``/``**kwargs`` of a call could hit is
+        unverified (review; a break under ``strict``): those arguments come from the
+        consumer's own callers."""
+        verdict = check(old, new, calls=[call], calls_complete=True)
+        assert findings(verdict) == default_finding
+        assert verdict.ok and verdict.usage_compatible
+        assert any("forwarded" in u for u in verdict.unverified)
+        assert any(p.note.endswith(_FORWARDED) for p in verdict.problems)
+        assert findings(check(old, new, calls=[call], calls_complete=True,
+                              policy="strict")) == strict_finding
+
+    @pytest.mark.parametrize(
+        ("old", "new", "call"),
+        [
+            # the explicit part breaks: argument 2 now lands in method
+            ("(path, base_url, method)", "(path, method, base_url)",
+             CallShape(2, star_args=True, star_kwargs=True)),
+            # a keyword the consumer writes itself was renamed
+            ("(a, *, b=1)", "(a, *, c=1)", CallShape(1, ("b",), star_kwargs=True)),
+            # a required parameter added: the old signature took one positional argument, so
+            # the forwarded tail was empty
+            ("(a)", "(a, b)", CallShape(1, star_args=True)),
+        ],
+    )
+    def test_explicit_part_still_breaks(self, old: str, new: str, call: CallShape) -> None:
+        verdict = check(old, new, calls=[call], calls_complete=True)
+        assert not verdict.ok
 
     def test_downgraded_problem_says_why(self) -> None:
         verdict = check("(a, b)", "(a, c)", calls=[CallShape(2)], calls_complete=True)

@@ -45,20 +45,37 @@ def _omitted(index: int | None, name: str | None) -> _Use:
     return ("omitted", index, name, _NO_NAMES)
 
 
-def _exercised(use: _Use, call: CallShape) -> bool:
+# How a recorded call reaches a problem: not at all, only through the arguments it forwards
+# (``f(a, *args, **kwargs)``: its own callers' arguments, of unknown number and names), or
+# through what it writes itself.
+_UNREACHED: Final = 0
+_FORWARDED: Final = 1
+_EXPLICIT: Final = 2
+
+
+def _exercised(use: _Use, call: CallShape) -> int:
+    """Whether ``call`` exercises a problem of this ``use``: :data:`_EXPLICIT`,
+    :data:`_FORWARDED` (only an unpacked ``*args``/``**kwargs`` could) or
+    :data:`_UNREACHED`."""
     if use is None:
-        return True
+        return _EXPLICIT
     how, index, name, names = use
     if how == "passed":
-        return (index is not None and (call.positional > index or call.star_args)) or (
-            name is not None and (name in call.keywords or call.star_kwargs)
-        )
+        if (index is not None and call.positional > index) or (
+                name is not None and name in call.keywords):
+            return _EXPLICIT
+        return _FORWARDED if (index is not None and call.star_args) or (
+            name is not None and call.star_kwargs) else _UNREACHED
     if how == "omitted":
-        # Unpacked arguments may or may not supply it: count them as omitting it.
-        return (index is None or call.positional <= index) and (
-            name is None or name not in call.keywords
-        )
-    return call.star_kwargs or any(k not in names for k in call.keywords)
+        if (index is not None and call.positional > index) or (
+                name is not None and name in call.keywords):
+            return _UNREACHED
+        # Unpacked arguments may or may not supply it.
+        return _FORWARDED if (index is not None and call.star_args) or (
+            name is not None and call.star_kwargs) else _EXPLICIT
+    if any(k not in names for k in call.keywords):
+        return _EXPLICIT
+    return _FORWARDED if call.star_kwargs else _UNREACHED
 
 
 class _Findings:
@@ -486,21 +503,30 @@ def _apply_calls(
     provided: Signature,
     calls: Sequence[CallShape],
     calls_complete: bool,
+    strict: bool = False,
 ) -> bool:
-    """Downgrade problems no recorded call exercises (when calls are complete), then check that
-    every recorded call binds. Returns whether anything was downgraded."""
+    """Downgrade problems no recorded call exercises (when calls are complete), and those only
+    the arguments a call forwards (``*args``, ``**kwargs``) could reach to unverified (review;
+    kept a break under ``strict``), then check that every recorded call binds. Returns whether
+    anything was downgraded."""
     downgraded = False
     if calls_complete:
         for k, (problem, use) in enumerate(zip(out.problems, out.uses, strict=True)):
-            if problem.severity is _BREAK and use is not None and not any(
-                _exercised(use, call) for call in calls
-            ):
-                note = "usage-compatible: no recorded call exercises it"
-                if problem.note:
-                    note = f"{problem.note}; {note}"
-                out.problems[k] = Problem(problem.rule, problem.path, problem.expected,
-                                          problem.found, _REVIEW, note)
-                downgraded = True
+            if problem.severity is not _BREAK or use is None:
+                continue
+            reach = max((_exercised(use, call) for call in calls), default=_UNREACHED)
+            if reach == _EXPLICIT or (reach == _FORWARDED and strict):
+                continue
+            note = "usage-compatible: no recorded call exercises it"
+            if reach == _FORWARDED:
+                note = ("usage-compatible, unverified: only the arguments the consumer "
+                        "forwards from its own callers (*args, **kwargs) could reach it")
+                out.unverified.append(f"{problem.path}: reached only by forwarded arguments")
+            if problem.note:
+                note = f"{problem.note}; {note}"
+            out.problems[k] = Problem(problem.rule, problem.path, problem.expected,
+                                      problem.found, _REVIEW, note)
+            downgraded = True
     # Where the contract check found a break, failing calls only restate it; otherwise a call
     # that does not bind was already invalid against the expected signature (or there was none).
     broken = any(p.severity is _BREAK for p in out.problems)

@@ -155,7 +155,8 @@ def check(
         out = _structure(expected, provided, policy == "strict", classes)
         downgraded = False
         if calls is not None:
-            downgraded = _apply_calls(out, provided, key[3] or (), calls_complete)
+            downgraded = _apply_calls(out, provided, key[3] or (), calls_complete,
+                                      policy == "strict")
         verdict = Verdict(tuple(out.problems), tuple(dict.fromkeys(out.unverified)), downgraded)
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()

@@ -120,6 +120,19 @@ class Usage:
 
     # How members of evident receivers are called: receiver -> member -> argument types.
     member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
+    # Class attributes bound to a library's name in a class body (``url_map_class = Map``):
+    # attribute name -> the chains. Read on an object of unknown type anywhere
+    # (``app.url_map_class``), the chain counts as passed on (see :meth:`settle`).
+    aliased: dict[str, set[str]] = field(default_factory=dict)
+
+    def settle(self) -> None:
+        """A library object bound to a class attribute (:attr:`aliased`) whose name the code
+        also writes on an object of unknown type may be reached there, passed on or called
+        in ways not seen: its use is not only the calls recorded through the class."""
+        for name in self.aliased.keys() & self.written:
+            for chain in self.aliased[name]:
+                if chain in self.uses:
+                    self.uses[chain].other = True
 
     def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
         """Record how member ``name`` of ``receiver`` is called (argument types)."""
@@ -173,6 +186,9 @@ class Usage:
             for name, entries in by_member.items():
                 for entry in entries:
                     self.argument(receiver, name, entry)
+        for name, chains in other.aliased.items():
+            self.aliased.setdefault(name, set()).update(chains)
+        self.settle()
 
 
 def _is_private(part: str) -> bool:
@@ -347,7 +363,24 @@ class _Attributes:
 
     node: ast.ClassDef
     kinds: dict[str, str | None] = field(default_factory=dict)
+    # Class attributes the class body binds once to a library's name (``url_map_class =
+    # Map``): name -> chain. Calling one through the class (``self.url_map_class()``) is a
+    # call of the library's object (see _Visitor._class_alias).
+    aliases: dict[str, str] = field(default_factory=dict)
     _once: frozenset[str] | None = None
+    _stored: frozenset[str] | None = None
+
+    def alias(self, name: str) -> str | None:
+        """The library chain class attribute ``name`` holds, unless code in the class also
+        assigns or deletes an attribute of that name (then it may hold anything)."""
+        chain = self.aliases.get(name)
+        if chain is None:
+            return None
+        if self._stored is None:
+            self._stored = frozenset(
+                sub.attr for sub in ast.walk(self.node)
+                if isinstance(sub, ast.Attribute) and not isinstance(sub.ctx, ast.Load))
+        return None if name in self._stored else chain
 
     def kind(self, name: str) -> str | None:
         """What attribute ``name`` holds, as a receiver; None when not evident."""
@@ -418,6 +451,10 @@ class _Visitor(ast.NodeVisitor):
         self.owners: list[_Attributes | None] = []
         # In a method: the name of its instance parameter and its class's attributes.
         self.methods: list[tuple[str, _Attributes] | None] = []
+        # In a classmethod: the name of its class parameter and its class's attributes.
+        self.classmethods: list[tuple[str, _Attributes] | None] = []
+        # The module's top-level classes by name, for ``Name.attr`` and subclasses' aliases.
+        self.classes: dict[str, _Attributes] = {}
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -587,6 +624,15 @@ class _Visitor(ast.NodeVisitor):
         if module is not None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             self._module(module, node)
             self._bind(node.targets[0].id, module)
+            return
+        owner = self.owners[-1] if self.owners else None
+        if owner is not None and all(isinstance(t, ast.Name) and owner.alias(t.id)
+                                     for t in node.targets):
+            # ``url_map_class = Map`` in a class body: what the class does with it is
+            # recorded where it is reached (_class_alias), not as the class passed on here
+            self._visit_identity(node.value)
+            for target in node.targets:
+                self._assign_target(target, self._type(node.value))
             return
         self.generic_visit(node)
         kind = self._type(node.value)
@@ -765,6 +811,9 @@ class _Visitor(ast.NodeVisitor):
                      for d in node.decorator_list)
         self.methods.append((params[0].arg, owner) if owner is not None and params and (
             not static) else None)
+        self.classmethods.append((params[0].arg, owner) if owner is not None and params and any(
+            isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+            else None)
         self.owners.append(None)
         for arg in params:
             scope[arg.arg] = self._annotation_type(arg.annotation)
@@ -783,6 +832,7 @@ class _Visitor(ast.NodeVisitor):
             self.subclasses.pop()
             self.owners.pop()
             self.methods.pop()
+            self.classmethods.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -796,11 +846,18 @@ class _Visitor(ast.NodeVisitor):
             self.scopes.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for item in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
-            self.visit(item)
-        base = next((c for c in map(self._chain, node.bases) if c is not None), None)
         own = frozenset(
             name for stmt in node.body for name in _defined_names(stmt))
+        for item in (*node.decorator_list, *(k.value for k in node.keywords)):
+            self.visit(item)
+        for item in node.bases:
+            if "__init__" in own and self._chain(item) is not None:
+                # Constructing the class runs its own __init__: the base's constructor is
+                # reached only through the calls recorded there (super().__init__(...)).
+                self._visit_identity(item)
+            else:
+                self.visit(item)
+        base = next((c for c in map(self._chain, node.bases) if c is not None), None)
         if base is not None:
             receiver = f"{base}|!"
             where = self._where(node)
@@ -811,8 +868,13 @@ class _Visitor(ast.NodeVisitor):
         else:
             self._assign_name(node.name, "")
             self.subclasses.append(None)
+        attributes = _Attributes(node, aliases=self._class_aliases(node))
+        if len(self.scopes) == 1:
+            self.classes[node.name] = attributes
+        for name, chain in attributes.aliases.items():
+            self.usage.aliased.setdefault(name, set()).add(chain)
         self.scopes.append({})
-        self.owners.append(_Attributes(node))
+        self.owners.append(attributes)
         try:
             for stmt in node.body:
                 self.visit(stmt)
@@ -820,6 +882,67 @@ class _Visitor(ast.NodeVisitor):
             self.scopes.pop()
             self.subclasses.pop()
             self.owners.pop()
+
+    def _class_aliases(self, node: ast.ClassDef) -> dict[str, str]:
+        """The class attributes ``node``'s body binds once, to a library's name (``X = lib.K``),
+        and those it inherits from the module's own classes it derives from."""
+        counts: dict[str, int] = {}
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                counts[stmt.name] = counts.get(stmt.name, 0) + 1
+                continue
+            for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+                    counts[sub.id] = counts.get(sub.id, 0) + 1
+        aliases: dict[str, str] = {}
+        for base in node.bases:
+            parent = self._own_class(base.id) if isinstance(base, ast.Name) else None
+            if parent is not None:
+                aliases.update((k, v) for k, v in parent.aliases.items() if k not in counts)
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign):
+                value, targets = stmt.value, stmt.targets
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                value, targets = stmt.value, [stmt.target]
+            else:
+                continue
+            chain = self._chain(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+            for target in targets:
+                if chain is not None and isinstance(target, ast.Name) and (
+                        counts.get(target.id) == 1):
+                    aliases[target.id] = chain
+        return aliases
+
+    def _class_alias(self, node: ast.expr) -> str | None:
+        """The library chain ``node`` names through a class attribute of the code's own class
+        (``self.url_map_class``, ``cls.X``, ``type(self).X``, ``Owner.X``): None when it is
+        not one, or the attribute may hold something else."""
+        if not isinstance(node, ast.Attribute):
+            return None
+        base = node.value
+        method = self.methods[-1] if self.methods else None
+        attributes: _Attributes | None = None
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and (
+                base.func.id == "type" and "type" not in self.bindings
+                and len(base.args) == 1 and not base.keywords):
+            base = base.args[0]
+            if method is not None and isinstance(base, ast.Name) and base.id == method[0]:
+                attributes = method[1]
+        elif isinstance(base, ast.Name):
+            klass = self.classmethods[-1] if self.classmethods else None
+            if method is not None and base.id == method[0]:
+                attributes = method[1]
+            elif klass is not None and base.id == klass[0]:
+                attributes = klass[1]
+            else:
+                attributes = self._own_class(base.id)
+        return None if attributes is None else attributes.alias(node.attr)
+
+    def _own_class(self, name: str) -> _Attributes | None:
+        """The module's own top-level class ``name`` still names, if any."""
+        found = self.classes.get(name)
+        kind = self._lookup(name) if found is not None else None
+        return found if kind is not None and (kind == "" or kind.endswith("|sub")) else None
 
     # -- what objects are ------------------------------------------------------------------
     def _lookup(self, name: str) -> str | None:
@@ -869,7 +992,7 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             return self._lookup(node.id)
         if isinstance(node, ast.Attribute):
-            chain = self._chain(node)
+            chain = self._chain(node) or self._class_alias(node)
             if chain is not None:
                 return chain
             attribute = self._instance_attribute(node)
@@ -908,7 +1031,11 @@ class _Visitor(ast.NodeVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._visit_annotation(node.annotation)
         self.visit(node.target)
-        if node.value is not None:
+        owner = self.owners[-1] if self.owners else None
+        if node.value is not None and owner is not None and isinstance(
+                node.target, ast.Name) and owner.alias(node.target.id):
+            self._visit_identity(node.value)  # as in visit_Assign
+        elif node.value is not None:
             self.visit(node.value)
         if isinstance(node.target, ast.Name) and node.target.id not in self.bindings:
             self._assign_name(node.target.id, self._annotation_type(node.annotation))
@@ -940,6 +1067,18 @@ class _Visitor(ast.NodeVisitor):
                 and self._dynamic_builtin(node, name)):
             return
         chain = self._chain(func)
+        if chain is None and (alias := self._class_alias(func)) is not None:
+            # ``self.url_map_class(...)``: a call of the library's object the class holds
+            self._record(alias, node, _shape(node))
+            if node.args or node.keywords:
+                self._arguments(alias, node)
+            assert isinstance(func, ast.Attribute)
+            self.visit(func.value)
+            for arg in node.args:
+                self.visit(arg)
+            for keyword in node.keywords:
+                self.visit(keyword.value)
+            return
         if chain == "importlib.import_module":
             self._import_by_name(node, "importlib.import_module")
             for arg in node.args:
@@ -1052,6 +1191,10 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         chain = self._chain(node)
+        if chain is None and (alias := self._class_alias(node)) is not None:
+            self.visit(node.value)
+            self._record(alias, node, None)  # read, not called: passed on
+            return
         if chain is None:
             self.generic_visit(node)
             receiver = self._type(node.value)
@@ -1086,6 +1229,7 @@ def analyze_source(source: str | bytes, filename: str) -> Usage:
         visitor.flags = _import_flags(tree, text)
     visitor.visit(tree)
     visitor.finish()
+    usage.settle()
     return usage
 
 
