@@ -22,6 +22,7 @@ def __dir__() -> list[str]:
 
 
 _EMPTY: Final[Mapping[str, Sequence[str]]] = MappingProxyType({})
+_NO_ALIASES: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 @final
@@ -39,16 +40,44 @@ class ClassGraph:
     <Decision.YES: 'yes'>
     """
 
-    __slots__ = ("_bases", "_hash", "_key", "_parsed")
+    __slots__ = ("_aliases", "_bases", "_derived", "_hash", "_key", "_parsed")
 
-    def __init__(self, bases: Mapping[str, Sequence[str]] = _EMPTY) -> None:
+    def __init__(self, bases: Mapping[str, Sequence[str]] = _EMPTY,
+                 aliases: Mapping[str, str] = _NO_ALIASES) -> None:
         self._bases = {name: tuple(b) for name, b in bases.items()}
-        self._key = tuple(sorted(self._bases.items()))
+        # Other names of one class: a public path re-exporting a class defined elsewhere
+        # (``werkzeug.datastructures.Headers`` -> ``werkzeug.datastructures.headers.Headers``).
+        self._aliases = {k: v for k, v in aliases.items() if k != v}
+        self._key = (tuple(sorted(self._bases.items())), tuple(sorted(self._aliases.items())))
         self._hash = hash(self._key)  # is_subtype memoizes on it: hash a big graph once
         self._parsed: dict[str, tuple[TypeRef, ...]] = {}
+        self._derived: dict[tuple[tuple[str, str], ...], ClassGraph] = {}
 
     def __contains__(self, name: object) -> bool:
-        return name in self._bases
+        return name in self._bases or (
+            isinstance(name, str) and self.canonical(name) in self._bases)
+
+    def canonical(self, name: str) -> str:
+        """The name the class ``name`` names is known by: where it is defined.
+
+        >>> g = ClassGraph({"pkg.sub.K": ["object"]}, {"pkg.K": "pkg.sub.K"})
+        >>> g.canonical("pkg.K"), "pkg.K" in g
+        ('pkg.sub.K', True)
+        """
+        return self._aliases.get(name, name)
+
+    def aliased(self, aliases: Mapping[str, str]) -> ClassGraph:
+        """This graph with more names for its classes (each resolved through this graph's
+        own names first); the same object for the same names, so memos keyed on the graph
+        keep serving."""
+        extra = tuple(sorted((k, self.canonical(v)) for k, v in aliases.items()
+                             if k not in self._bases and k not in self._aliases))
+        if not extra:
+            return self
+        found = self._derived.get(extra)
+        if found is None:
+            found = self._derived[extra] = ClassGraph(self._bases, {**self._aliases, **dict(extra)})
+        return found
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClassGraph):
@@ -59,15 +88,22 @@ class ClassGraph:
         return self._hash
 
     def __repr__(self) -> str:
-        return f"ClassGraph({dict(self._key)!r})"
+        if self._aliases:
+            return f"ClassGraph({self._bases!r}, {self._aliases!r})"
+        return f"ClassGraph({self._bases!r})"
 
-    def __reduce__(self) -> tuple[type[ClassGraph], tuple[dict[str, tuple[str, ...]]]]:
-        return (ClassGraph, (self._bases,))
+    def __reduce__(
+        self,
+    ) -> tuple[type[ClassGraph], tuple[dict[str, tuple[str, ...]], dict[str, str]]]:
+        return (ClassGraph, (self._bases, self._aliases))
 
     def bases(self, name: str) -> tuple[TypeRef, ...]:
         """The parsed direct bases of ``name`` (empty when it is not recorded)."""
         parsed = self._parsed.get(name)
         if parsed is None:
-            parsed = tuple(parse(b) for b in self._bases.get(name, ()))
+            found = self._bases.get(name)
+            if found is None:
+                found = self._bases.get(self.canonical(name), ())
+            parsed = tuple(parse(b) for b in found)
             self._parsed[name] = parsed
         return parsed

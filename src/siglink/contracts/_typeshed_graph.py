@@ -93,6 +93,11 @@ def _has_unknown(t: TypeRef) -> bool:
     return t.name == "unknown" or any(_has_unknown(a) for a in t.args)
 
 
+def _typevar_name(t: TypeRef) -> str:
+    """A TypeVar's own name, without the module defining it."""
+    return str(t.value).rpartition(".")[2]
+
+
 def _same(a: TypeRef, b: TypeRef) -> bool:
     """Equal, and so a subtype both ways; but two unreadable annotations may differ."""
     return a == b and not _has_unknown(a)
@@ -170,7 +175,13 @@ def _walk(t: TypeRef, classes: ClassGraph) -> Iterator[TypeRef]:
 
 
 def _ancestor(t: TypeRef, name: str, classes: ClassGraph) -> TypeRef | None:
-    return next((x for x in _walk(t, classes) if x.name == name), None)
+    """``t`` or its ancestor that is class ``name`` (by any of the class's names)."""
+    found = next((x for x in _walk(t, classes) if x.name == name), None)
+    if found is None and name in classes:
+        target = classes.canonical(name)
+        found = next((x for x in _walk(t, classes) if classes.canonical(x.name) == target),
+                     None)
+    return found
 
 
 def _names(t: TypeRef, classes: ClassGraph) -> set[str]:
@@ -317,6 +328,8 @@ def subtype(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
         return _all(subtype(TypeRef(LITERAL, (v,)), sup, classes) for v in sub.args)
     if sup.name == UNION:
         return _any(subtype(sub, m, classes) for m in sup.args)
+    if sub.name == TYPEVAR == sup.name and _typevar_name(sub) == _typevar_name(sup):
+        return YES  # one TypeVar that moved module (``~pkg.mixins.K``, ``~pkg.K``)
     if _gradual(sub) or _gradual(sup):
         return UNVERIFIED
     if sup == NEVER:

@@ -203,20 +203,38 @@ def _public(name: str) -> bool:
 
 
 def class_graph(exports: Iterable[Export]) -> ClassGraph:
-    """Every class's recorded bases, keyed by its export path and its defining module's name."""
+    """Every class's recorded bases, keyed by its export path and its defining module's name;
+    a top-level class exported under another path than where it is defined is one class by
+    both names (``werkzeug.datastructures.Headers`` is ``...datastructures.headers.Headers``)."""
     bases: dict[str, tuple[str, ...]] = {}
+    aliases: dict[str, str] = {}
 
-    def visit(export: Export) -> None:
+    def visit(export: Export, top: bool) -> None:
         if export.kind is ExportKind.CLASS:
             bases[export.path] = export.bases
             if export.module:
-                bases.setdefault(f"{export.module}.{export.name}", export.bases)
+                defined = f"{export.module}.{export.name}"
+                bases.setdefault(defined, export.bases)
+                if top and defined != export.path:
+                    aliases[export.path] = defined
             for member in export.members.values():
-                visit(member)
+                visit(member, False)
 
     for export in exports:
-        visit(export)
-    return ClassGraph(bases)
+        visit(export, True)
+    return ClassGraph(bases, aliases)
+
+
+def _identified(classes: ClassGraph, expected: Export) -> ClassGraph:
+    """``classes`` knowing also the name where the version built against defined the class
+    ``expected`` (which the consumer reaches by ``expected.path``): an annotation of that
+    version naming it there names the class the candidate exports at the same path."""
+    if expected.kind is not ExportKind.CLASS or not expected.module:
+        return classes
+    defined = f"{expected.module}.{expected.name}"
+    if defined == expected.path or defined in classes or expected.path not in classes:
+        return classes
+    return classes.aliased({defined: expected.path})
 
 
 def check_export(
@@ -258,6 +276,7 @@ def check_export(
         return _IDENTICAL
     if classes is None:
         classes = class_graph([provided])
+    classes = _identified(classes, expected)
     used = None if members is None else frozenset(members)
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:

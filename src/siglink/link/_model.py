@@ -126,21 +126,25 @@ class ManifestView:
                 self._classes = class_graph(self._exports.values())
             else:
                 bases: dict[str, tuple[str, ...]] = {}
+                aliases: dict[str, str] = {}
 
-                def visit(path: str, data: Mapping[str, Any]) -> None:
+                def visit(path: str, data: Mapping[str, Any], top: bool) -> None:
                     if data.get("kind") != "class":
                         return
                     found = tuple(data.get("bases", ()))
                     bases[path] = found
                     module = data.get("module")
                     if module:
-                        bases.setdefault(f"{module}.{path.rpartition('.')[2]}", found)
+                        defined = f"{module}.{path.rpartition('.')[2]}"
+                        bases.setdefault(defined, found)
+                        if top and defined != path:
+                            aliases[path] = defined
                     for name, member in data.get("members", {}).items():
-                        visit(f"{path}.{name}", member)
+                        visit(f"{path}.{name}", member, False)
 
                 for path, data in self._raw.items():
-                    visit(path, data)
-                self._classes = ClassGraph(bases)
+                    visit(path, data, True)
+                self._classes = ClassGraph(bases, aliases)
         return self._classes
 
     def imports(self) -> dict[str, tuple[Import, ...]]:
