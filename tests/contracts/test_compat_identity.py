@@ -6,6 +6,7 @@ name. A TypeVar that moved module is the same TypeVar."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import pytest
@@ -89,3 +90,34 @@ def test_a_typevar_that_moved_module_is_the_same_typevar() -> None:
     assert {p.severity.value for p in verdict.problems} <= {"harmless"}
     other = check("(key: ~pkg.K) -> ~pkg.V", "(key: ~pkg.K) -> ~pkg.W")
     assert other.unverified  # another TypeVar: not decided
+
+
+def _client(kind: ExportKind) -> Export:
+    jar = Export("lib.Client.cookie_jar", kind, type=parse_type("lib.Jar | None"))
+    return Export("lib.Client", ExportKind.CLASS, members={"cookie_jar": jar})
+
+
+ATTRIBUTE, PROPERTY = _client(ExportKind.ATTRIBUTE), _client(ExportKind.PROPERTY)
+
+
+@pytest.mark.parametrize(("old", "new", "used", "ok"), [
+    (ATTRIBUTE, PROPERTY, ["cookie_jar"], True),  # read only: a property reads the same
+    (ATTRIBUTE, PROPERTY, ["cookie_jar", "cookie_jar="], False),  # assigned: needs a setter
+    (PROPERTY, ATTRIBUTE, ["cookie_jar", "cookie_jar="], True),  # an attribute serves all
+    (ATTRIBUTE, PROPERTY, None, False),  # uses not recorded: the contract decides (R6)
+], ids=["read", "assigned", "property to attribute", "not recorded"])
+def test_attribute_to_property_is_compatible_for_reads(old: Export, new: Export,
+                                                      used: list[str] | None,
+                                                      ok: bool) -> None:
+    verdict = check_export(old, new, members=used)
+    assert verdict.ok is ok, verdict.explain()
+    assert [p.rule for p in verdict.problems] == ["R6"]
+
+
+def test_a_property_read_still_compares_its_type() -> None:
+    """Werkzeug 2.3 ``Client.cookie_jar``: a property of another type than the attribute."""
+    changed = dataclasses.replace(PROPERTY.members["cookie_jar"], type=parse_type(
+        "collections.abc.Iterable[lib.Cookie] | None"), digest="")
+    new = dataclasses.replace(PROPERTY, members={"cookie_jar": changed}, digest="")
+    verdict = check_export(ATTRIBUTE, new, members=["cookie_jar"])
+    assert [p.rule for p in verdict.incompatible] == ["P13"]

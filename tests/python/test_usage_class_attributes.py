@@ -150,3 +150,35 @@ def test_a_subclass_defining_init_reaches_the_base_constructor_only_through_supe
     assert base.calls == [CallShape(1, star_args=True, star_kwargs=True)]
     assert not base.other
     assert usage.uses["lib.Other"].other
+
+
+def test_assigned_and_deleted_members_are_marked() -> None:
+    """``name=`` beside ``name`` when the code assigns or deletes the member (an attribute
+    that became a property without a setter breaks that, not a read)."""
+    usage = analyzed("""
+        from lib import Client
+        c = Client()
+        print(c.jar)
+        c.mode = 1
+        del c.cache
+        unknown().hook = None
+        """)
+    assert set(usage.members["lib.Client|()"]) == {"jar", "mode", "mode=", "cache", "cache="}
+    assert {"hook", "hook="} <= usage.written
+
+
+def test_members_reached_only_optionally_are_not_checked() -> None:
+    """In a branch of a feature test (``hasattr``), as an optional name is: Flask 2.2's test
+    client reads ``cookie_jar`` only where Werkzeug < 2.3 lacks ``_add_cookies_to_wsgi``."""
+    usage = analyzed("""
+        from lib import Client
+        class Mine(Client):
+            def go(self):
+                if hasattr(self, "_add_cookies_to_wsgi"):
+                    self._add_cookies_to_wsgi({})
+                else:
+                    self.cookie_jar.inject_wsgi({})
+                self.open("/")
+        """)
+    assert set(usage.members["lib.Client|!"]) == {"go", "open"}
+    assert "cookie_jar" in usage.optional_members["lib.Client|!"]

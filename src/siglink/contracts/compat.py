@@ -808,6 +808,20 @@ class _Exports(_RecordRules):
                 out.add(Rule.R6, path, member.kind.value, other.kind.value, _REVIEW,
                         "kind changed; callers see the same signature")
                 other = dataclasses.replace(other, kind=member.kind, digest="")
+            elif {member.kind, other.kind} == _VALUE_KINDS and used is not None and (
+                    self.direction == "in"):
+                if member.kind is ExportKind.ATTRIBUTE and f"{name}{_STORED}" in used:
+                    out.add(Rule.R6, path, member.kind.value, other.kind.value, _BREAK,
+                            "kind changed; the consumer assigns or deletes it, which a property "
+                            "takes only with a setter or deleter (not recorded)")
+                    continue
+                # a property reads as the attribute did, and an attribute serves every use
+                # of a property: what is read is compared
+                out.add(Rule.R6, path, member.kind.value, other.kind.value, _OK,
+                        "kind changed; the consumer only reads it" if member.kind is (
+                            ExportKind.ATTRIBUTE) else "kind changed; an attribute serves "
+                        "every use of a property")
+                other = dataclasses.replace(other, kind=member.kind, digest="")
             outer, self.member = self.member, name
             try:
                 parts.append(self.compare(member, other).prefixed(path))
@@ -819,6 +833,8 @@ class _Exports(_RecordRules):
 
 
 _CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+_VALUE_KINDS: Final = frozenset({ExportKind.ATTRIBUTE, ExportKind.PROPERTY})
+_STORED: Final = "="  # a used member's suffix when the consumer assigns or deletes it
 # Dunders whose inherited ``object`` version serves every call an override served, with the
 # same meaning where one can be counted on (``__ne__`` is ``not __eq__``).
 _OBJECT_DEFAULTS: Final = frozenset({

@@ -36,7 +36,7 @@ from siglink.link.app import Application
 from siglink.link.constraints import declared, warnings_policy
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.receivers import ALL as _ALL
-from siglink.python.usage import Usage, Use, analyze
+from siglink.python.usage import STORED, Usage, Use, analyze
 
 if TYPE_CHECKING:
     from siglink.store import Store
@@ -509,8 +509,10 @@ def _imports(
                 names.add(_ALL)  # Color(value): a lookup by value reaches every member
             bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
             relies = bases & named or "__bases__" in names
+            stored = {n for n in names | written if n.endswith(STORED)
+                      and n[:-len(STORED)] in expected.members}  # assigned or deleted
             used = None if _ALL in names or dynamic else tuple(sorted(
-                (names & expected.members.keys()) | ({_BASES} if relies else set())))
+                (names & expected.members.keys()) | stored | ({_BASES} if relies else set())))
         evidence: list[Arguments] = []
         if arguments is not None:
             for u, exact in uses:

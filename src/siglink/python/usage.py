@@ -64,14 +64,19 @@ from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
 __all__ = [
-    "Usage", "Use", "analyze", "analyze_source", "bound_names", "listed_names", "local_modules",
-    "may_bind",
+    "STORED", "Usage", "Use", "analyze", "analyze_source", "bound_names", "listed_names",
+    "local_modules", "may_bind",
 ]
 
 
 def __dir__() -> list[str]:
     return list(__all__)
 
+
+STORED = "="
+"""Suffix of a member name the code assigns or deletes (``client.cookie_jar = x``: the members
+record ``cookie_jar`` and ``cookie_jar=``): an attribute that became a property without a
+setter breaks such a use, not a read."""
 
 _Arguments = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 """A call's argument types: positional, then sorted (keyword, type) pairs."""
@@ -115,8 +120,11 @@ class Usage:
     # A receiver is a chain and steps joined by "|" (see :func:`member_receiver`).
     members: dict[str, dict[str, str]] = field(default_factory=dict)
     # Attribute names written on objects whose type is not evident: a used library class's
-    # member of such a name counts as used.
+    # member of such a name counts as used ("name=" when also assigned or deleted).
     written: set[str] = field(default_factory=set)
+    # Members reached only where the code can do without them (as Use.optional): not
+    # checked, as an optional name is not.
+    optional_members: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # How members of evident receivers are called: receiver -> member -> argument types.
     member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
@@ -140,9 +148,15 @@ class Usage:
         if arguments not in seen:
             seen.append(arguments)
 
-    def member(self, receiver: str, name: str, location: str) -> None:
-        """Record that member ``name`` of the object ``receiver`` describes is used."""
+    def member(self, receiver: str, name: str, location: str, *, optional: bool = False) -> None:
+        """Record that member ``name`` of the object ``receiver`` describes is used;
+        ``optional`` as :attr:`Use.optional` is (only such uses: :attr:`optional_members`)."""
+        if optional:
+            if name not in self.members.get(receiver, {}):
+                self.optional_members.setdefault(receiver, {}).setdefault(name, location)
+            return
         self.members.setdefault(receiver, {}).setdefault(name, location)
+        self.optional_members.get(receiver, {}).pop(name, None)
 
     def module(self, name: str, location: str, *, optional: bool = False) -> None:
         """Record an import of module ``name`` (optional as :attr:`Use.optional` is)."""
@@ -178,9 +192,11 @@ class Usage:
         self.warnings.extend(other.warnings)
         self.files.extend(other.files)
         for receiver, names in other.members.items():
-            mine_members = self.members.setdefault(receiver, {})
             for name, location in names.items():
-                mine_members.setdefault(name, location)
+                self.member(receiver, name, location)
+        for receiver, names in other.optional_members.items():
+            for name, location in names.items():
+                self.member(receiver, name, location, optional=True)
         self.written |= other.written
         for receiver, by_member in other.member_arguments.items():
             for name, entries in by_member.items():
@@ -1016,11 +1032,18 @@ class _Visitor(ast.NodeVisitor):
         return None
 
     def _use_member(self, receiver: str | None, name: str, node: ast.AST) -> None:
-        """Member ``name`` of the object ``receiver`` describes is used (see :meth:`_type`)."""
+        """Member ``name`` of the object ``receiver`` describes is used (see :meth:`_type`);
+        assigned or deleted, also ``name=`` (:data:`STORED`)."""
+        stored = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
         if receiver is None:
             self.usage.written.add(name)
+            if stored:
+                self.usage.written.add(name + STORED)
         elif receiver and not receiver.endswith("|sub"):
-            self.usage.member(receiver, name, self._where(node))
+            optional = self._is_optional(node)
+            self.usage.member(receiver, name, self._where(node), optional=optional)
+            if stored:
+                self.usage.member(receiver, name + STORED, self._where(node), optional=optional)
 
     def _operand(self, node: ast.expr, dunder: str) -> None:
         """An operator or protocol applied to ``node`` uses its dunder method."""
@@ -1153,7 +1176,9 @@ class _Visitor(ast.NodeVisitor):
             # a method of an evident receiver: how it is called (each argument seen, so that
             # the entry is also the call's shape)
             owner = self._type(func.value)
-            if owner and owner.endswith(("|!", "|()")):
+            if owner and "|" in owner and not owner.endswith("|sub"):
+                # (an instance the receivers resolve, also one reached through an attribute
+                # or iteration: ``response.headers.add(...)``)
                 self.usage.argument(owner, func.attr, self._argument_types(node))
 
     def _import_by_name(self, node: ast.Call, what: str) -> None:
