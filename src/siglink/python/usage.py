@@ -1176,9 +1176,7 @@ class _Visitor(ast.NodeVisitor):
             # a method of an evident receiver: how it is called (each argument seen, so that
             # the entry is also the call's shape)
             owner = self._type(func.value)
-            if owner and "|" in owner and not owner.endswith("|sub"):
-                # (an instance the receivers resolve, also one reached through an attribute
-                # or iteration: ``response.headers.add(...)``)
+            if owner and owner.endswith(("|!", "|()")):
                 self.usage.argument(owner, func.attr, self._argument_types(node))
 
     def _import_by_name(self, node: ast.Call, what: str) -> None:
