@@ -229,12 +229,16 @@ def check_export(
     direction: Direction = "in",
     members: Iterable[str] | None = None,
     arguments: Sequence[Arguments] = (),
+    written: Iterable[str] = (),
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
     ``members`` (a class) names the members the consumer uses: only those are compared
     (``None``: every member). ``arguments`` are the evident types of the consumer's
     arguments: a narrowed parameter type (P11) that admits every one is no break for it.
+    ``written`` names the members used only by a name written on an object of unknown type:
+    how they are called is unknown, so only what breaks every use of one refuses it
+    (:func:`_calls_unknown`).
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -261,7 +265,7 @@ def check_export(
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
-    verdict = _Exports(policy, classes, direction, used, evidence).compare(
+    verdict = _Exports(policy, classes, direction, used, evidence, frozenset(written)).compare(
         expected, provided, calls, calls_complete)
     if calls_complete and calls is not None and not calls and not used and (
         used is not None or expected.kind is not ExportKind.CLASS
@@ -498,6 +502,8 @@ class _Exports(_RecordRules):
     used: frozenset[str] | None = None  # the members compared at the top level (None: all)
     # Evident argument types of the consumer's calls, by member ("": the export itself).
     evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)
+    # The members used only by a name written on an object of unknown type (top level).
+    written: frozenset[str] = frozenset()
     member: str = ""  # the member being compared ("": the export itself)
 
     def compare(
@@ -762,6 +768,7 @@ class _Exports(_RecordRules):
         elif flavor == "namedtuple":
             self._namedtuple(out, expected, provided)
         used, self.used = self.used, None  # nested classes are compared whole
+        written, self.written = self.written, frozenset()
         for name, member in expected.members.items():
             if not _public(name) or _handled(flavor, member) or (
                 used is not None and name not in used
@@ -790,15 +797,62 @@ class _Exports(_RecordRules):
                 other = dataclasses.replace(other, kind=member.kind, digest="")
             outer, self.member = self.member, name
             try:
-                parts.append(self.compare(member, other).prefixed(path))
+                found = self.compare(member, other)
             finally:
                 self.member = outer
+            if name in written:
+                found = _calls_unknown(found, member, other, self.policy)
+            parts.append(found.prefixed(path))
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
 
 
 
 _CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+_CALLS_UNKNOWN: Final = ("used only by a name written on an object of unknown type: how it is "
+                         "called is unknown")
+
+
+def _calls_unknown(verdict: Verdict, expected: Export, provided: Export,
+                   policy: Policy) -> Verdict:
+    """The verdict on a member the consumer uses only by writing its name on an object of
+    unknown type (``Import.written``): no call of it is known, so a finding that depends on
+    how it is called (a parameter, a type, an overload) is unverified (review, incompatible
+    under ``strict``). A finding that breaks every use stays: the member gone (P1, found
+    before this), or no longer callable (R6: a method now a plain value).
+
+    >>> method = Export("m.K.f", ExportKind.METHOD, signature=Signature.parse("(a: int) -> None"))
+    >>> renamed = Export("m.K.f", ExportKind.METHOD, signature=Signature.parse("(b: int) -> None"))
+    >>> found = check_export(method, renamed)
+    >>> _calls_unknown(found, method, renamed, "signature").ok
+    True
+    >>> _calls_unknown(found, method, renamed, "strict").ok
+    False
+    >>> value = Export("m.K.f", ExportKind.ATTRIBUTE, type=parse_type("int"))
+    >>> found = check_export(method, value)
+    >>> _calls_unknown(found, method, value, "signature").ok
+    False
+    """
+    if verdict.ok or policy == "strict":
+        return verdict
+    stops = (expected.kind.callable or expected.kind is ExportKind.CLASS) and not _may_call(
+        provided)
+    problems = tuple(
+        p if p.severity is not _BREAK or (p.rule is Rule.R6 and not p.path and stops)
+        else dataclasses.replace(p, severity=_REVIEW,
+                                 note=f"{p.note}; {_CALLS_UNKNOWN}" if p.note else _CALLS_UNKNOWN)
+        for p in verdict.problems)
+    return Verdict(problems, (*verdict.unverified, _CALLS_UNKNOWN), verdict.usage_compatible)
+
+
+def _may_call(export: Export) -> bool:
+    """Can the export be called: a callable or a class, or a value of unknown or callable
+    type."""
+    if export.kind.callable or export.kind is ExportKind.CLASS:
+        return True
+    if export.kind is not ExportKind.ATTRIBUTE:
+        return False
+    return export.type is None or export.type.name in (CALLABLE, "typing.Callable")
 # Dunders whose inherited ``object`` version serves every call an override served, with the
 # same meaning where one can be counted on (``__ne__`` is ``not __eq__``).
 _OBJECT_DEFAULTS: Final = frozenset({

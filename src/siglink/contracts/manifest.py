@@ -406,7 +406,9 @@ class Import:
     consumer reaches, through the name, its instances and its operators: only those are
     checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
     static types of the arguments where evident (positional, then keyword name -> type;
-    ``""`` for one not evident).
+    ``""`` for one not evident). ``written`` names those of ``members`` counted only because
+    the consumer writes the name on an object of unknown type: how they are called is not
+    known, so only what breaks every use of one (gone, no longer callable) refuses it.
     """
 
     path: str
@@ -420,6 +422,7 @@ class Import:
     optional: bool = False
     members: tuple[str, ...] | None = None
     arguments: tuple[Arguments, ...] = ()
+    written: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -441,6 +444,8 @@ class Import:
             data["members"] = list(self.members)
         if self.arguments:
             data["arguments"] = [a.to_json() for a in self.arguments]
+        if self.written:
+            data["written"] = list(self.written)
         return data
 
     @classmethod
@@ -476,6 +481,7 @@ class Import:
             arguments=tuple(
                 Arguments.from_json(a, f"{_key(at, 'arguments')}[{i}]")
                 for i, a in enumerate(_list(data.get("arguments", []), _key(at, "arguments")))),
+            written=_strings(data, "written", at),
         )
 
 

@@ -501,16 +501,21 @@ def _imports(
         if expected is None and dynamic is None and not optional:
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
         used: tuple[str, ...] | None = None
+        guessed: tuple[str, ...] = ()
         if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
             members, written, named = reached
             names = set(attributes) | members.get(expected.digest, set())
-            names |= written & expected.members.keys()
+            # The fallback: a name written on an object of unknown type may reach the member,
+            # but says nothing of how it is called (Import.written).
+            fallback = (written & expected.members.keys()) - names
+            names |= fallback
             if any(u.calls for u, _ in uses) and expected.flavor == "enum":
                 names.add(_ALL)  # Color(value): a lookup by value reaches every member
             bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
             relies = bases & named or "__bases__" in names
             used = None if _ALL in names or dynamic else tuple(sorted(
                 (names & expected.members.keys()) | ({_BASES} if relies else set())))
+            guessed = () if used is None else tuple(sorted(fallback))
         evidence: list[Arguments] = []
         if arguments is not None:
             for u, exact in uses:
@@ -521,7 +526,7 @@ def _imports(
             if expected is not None and expected.kind is ExportKind.CLASS:
                 evidence.extend(arguments.get(expected.digest, ()))
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
-                          location, optional, used, tuple(dict.fromkeys(evidence))))
+                          location, optional, used, tuple(dict.fromkeys(evidence)), guessed))
     return tuple(out)
 
 
