@@ -230,6 +230,7 @@ def check_export(
     members: Iterable[str] | None = None,
     arguments: Sequence[Arguments] = (),
     written: Iterable[str] = (),
+    called: Iterable[str] = (),
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
@@ -238,7 +239,8 @@ def check_export(
     arguments: a narrowed parameter type (P11) that admits every one is no break for it.
     ``written`` names the members used only by a name written on an object of unknown type:
     how they are called is unknown, so only what breaks every use of one refuses it
-    (:func:`_calls_unknown`).
+    (:func:`_calls_unknown`). ``called`` names the members whose calls ``arguments`` holds
+    completely: they are checked in usage mode (§3.5).
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -265,8 +267,8 @@ def check_export(
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
-    verdict = _Exports(policy, classes, direction, used, evidence, frozenset(written)).compare(
-        expected, provided, calls, calls_complete)
+    verdict = _Exports(policy, classes, direction, used, evidence, frozenset(written),
+                       frozenset(called)).compare(expected, provided, calls, calls_complete)
     if calls_complete and calls is not None and not calls and not used and (
         used is not None or expected.kind is not ExportKind.CLASS
     ) and policy != "strict":
@@ -408,6 +410,8 @@ def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
         if problem.rule is not Rule.P11 or problem.severity is not _BREAK:
             continue
         param = provided.index.by_name.get(name)
+        if param is None and name in names:  # renamed: the parameter at the same position
+            param = _positional(provided, names.index(name))
         if param is None or param.annotation is None:
             continue
         given = [t for entry in entries if (t := entry.types(names).get(name)) is not None]
@@ -427,6 +431,12 @@ def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
     if not changed:
         return verdict
     return Verdict(tuple(problems), tuple(unverified), True)
+
+
+def _positional(sig: Signature, n: int) -> Param | None:
+    """The parameter of ``sig`` a call's ``n``-th positional argument lands in (not ``*args``)."""
+    params = sig.index.pos
+    return params[n] if n < len(params) else None
 
 
 def _keywords(verdict: Verdict, calls: Sequence[CallShape], expected: Signature,
@@ -504,6 +514,8 @@ class _Exports(_RecordRules):
     evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)
     # The members used only by a name written on an object of unknown type (top level).
     written: frozenset[str] = frozenset()
+    # The members whose calls ``evidence`` holds completely (top level).
+    called: frozenset[str] = frozenset()
     member: str = ""  # the member being compared ("": the export itself)
 
     def compare(
@@ -769,6 +781,7 @@ class _Exports(_RecordRules):
             self._namedtuple(out, expected, provided)
         used, self.used = self.used, None  # nested classes are compared whole
         written, self.written = self.written, frozenset()
+        called, self.called = self.called, frozenset()
         for name, member in expected.members.items():
             if not _public(name) or _handled(flavor, member) or (
                 used is not None and name not in used
@@ -795,12 +808,18 @@ class _Exports(_RecordRules):
                 out.add(Rule.R6, path, member.kind.value, other.kind.value, _REVIEW,
                         "kind changed; callers see the same signature")
                 other = dataclasses.replace(other, kind=member.kind, digest="")
+            shapes = None if name not in called else tuple(dict.fromkeys(
+                CallShape(len(a.positional), tuple(k for k, _ in a.keywords))
+                for a in self.evidence.get(name, ())))
             outer, self.member = self.member, name
             try:
-                found = self.compare(member, other)
+                found = self.compare(member, other, shapes, shapes is not None)
             finally:
                 self.member = outer
-            if name in written:
+            if name in written and name in called:  # also reached where its calls are unknown
+                found = Verdict(found.problems, (*found.unverified, _CALLS_UNKNOWN),
+                                found.usage_compatible)
+            elif name in written:
                 found = _calls_unknown(found, member, other, self.policy)
             parts.append(found.prefixed(path))
         merged = Verdict.merge([out.verdict(), *parts])

@@ -1,7 +1,9 @@
-"""A member used only by a name written on an object of unknown type (DESIGN §3.6): the
-consumer may reach it, but nothing tells how it calls it. What depends on the calls is
-unverified (accepted, refused under ``strict``); what breaks every use (the member gone, no
-longer callable) still refuses. Each case builds, plans and runs the application."""
+"""How a class member is used decides what of its changes matter (DESIGN §3.6). One used
+only by a name written on an object of unknown type may be reached, but nothing tells how
+it is called: what depends on the calls is unverified (accepted, refused under ``strict``);
+what breaks every use (the member gone, no longer callable) still refuses. One only ever
+called on evident instances has all its calls recorded: they decide (usage mode). Each case
+builds, plans and runs the application."""
 
 from __future__ import annotations
 
@@ -136,6 +138,43 @@ def test_a_member_reached_through_an_instance_keeps_its_calls(
     assert rejected(plan, "shelves") == {"2.0": [("P16", "shelves.Shelf member put param item")]}
     ran = run(shelves, app)
     assert (ran.returncode, ran.stdout) == (0, "['a']\n"), ran.stderr
+
+
+def test_a_member_only_called_positionally_takes_a_renamed_parameter(
+    tmp_path: Path, shelves: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(tmp_path, """
+        import shelves
+        shelf = shelves.Shelf()
+        shelf.put("a")
+        print(shelf.items)
+        """)
+    build_app(capsys, shelves, app, "--against", "shelves==1.0")
+    plan = plan_json(capsys, shelves, app)
+    assert versions(plan) == {"shelves": "2.0"}
+    ran = run(shelves, app)
+    assert (ran.returncode, ran.stdout) == (0, "['a']\n"), ran.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_markupsafe_join_called_positionally(
+    pypi: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MarkupSafe 3.0 renamed ``Markup.join``'s ``seq`` to a positional-only ``iterable``
+    (P16 for a keyword caller); an app built against 2.1.5 that calls it positionally on a
+    Markup links 3.0.2 and runs there."""
+    store = tmp_path / "store"
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.2"))
+    app = make_app(tmp_path, """
+        from markupsafe import Markup
+        print(Markup(", ").join(["<a>", Markup("<b>")]))
+        """)
+    build_app(capsys, store, app, "--against", "markupsafe==2.1.5")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"markupsafe": "3.0.2"}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "&lt;a&gt;, <b>\n"), ran.stderr
 
 
 @pytest.mark.network
