@@ -209,3 +209,29 @@ def test_markupsafe_rsplit_written_on_an_untyped_object(
                for u in link["verdict"]["unverified"]), link
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "<i>&lt;b&gt;</i>\n"), ran.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_markupsafe_capitalize_method_and_callable_attribute(
+    pypi: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MarkupSafe 2.1 binds ``Markup.capitalize`` to a factory's callable, 3.0 defines a
+    method: an app calling ``Markup(...).capitalize()`` runs on both, built against either."""
+    store = tmp_path / "store"
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.2"))
+    app = make_app(tmp_path, """
+        from markupsafe import Markup
+        print(Markup("<i>hello</i>").capitalize())
+        """)
+    build_app(capsys, store, app, "--against", "markupsafe==2.1.5")
+    assert versions(plan_json(capsys, store, app)) == {"markupsafe": "3.0.2"}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "<i>hello</i>\n"), ran.stderr
+    build_app(capsys, store, app, "--against", "markupsafe==3.0.2")
+    code, _, err = siglink(capsys, "yank", "markupsafe==3.0.2", "--reason", "test",
+                           "--store", str(store))
+    assert code == 0, err
+    assert versions(plan_json(capsys, store, app)) == {"markupsafe": "2.1.5"}
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "<i>hello</i>\n"), ran.stderr

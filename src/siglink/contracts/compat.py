@@ -197,6 +197,42 @@ def as_function(export: Export) -> Export:
                                digest="")
 
 
+_METHODS: Final = frozenset({ExportKind.METHOD, ExportKind.ASYNC_METHOD})
+
+
+def _holds_callable(export: Export) -> bool:
+    """An attribute whose type is a ``Callable``."""
+    return export.kind is ExportKind.ATTRIBUTE and export.type is not None and (
+        export.type.name == CALLABLE)
+
+
+def _as_method(export: Export, kind: ExportKind) -> Export:
+    """A class attribute holding a callable as the method callers see: ``(*args, **kwargs)
+    -> R`` (whether the callable binds the instance, as a function does, is not known, so
+    neither is the shape of its calls); any other export unchanged."""
+    if not _holds_callable(export):
+        return export
+    assert export.type is not None
+    sig = Signature(params=(Param("args", ParamKind.VAR_POSITIONAL),
+                            Param("kwargs", ParamKind.VAR_KEYWORD)),
+                    returns=export.type.args[-1] if export.type.args else None)
+    return dataclasses.replace(export, kind=kind, type=None, signature=sig, digest="")
+
+
+def _shape_unknown(verdict: Verdict) -> Verdict:
+    """What was a callable of unknown shape (``Callable[..., R]``) gives no parameters to
+    compare: a parameter finding is unverified (review; the calls, when complete, decide)."""
+    if verdict.ok:
+        return verdict
+    note = "the callable it was has no known parameters"
+    problems = tuple(
+        dataclasses.replace(p, severity=_REVIEW, note=f"{p.note}; {note}" if p.note else note)
+        if p.severity is _BREAK and p.path.startswith("param ") else p
+        for p in verdict.problems)
+    return Verdict(problems, (*verdict.unverified, f"parameters: {note}"),
+                   verdict.usage_compatible)
+
+
 def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
@@ -531,6 +567,15 @@ class _Exports(_RecordRules):
             expected.kind, provided.kind
         ):
             expected, provided = as_function(expected), as_function(provided)
+        if expected.kind is not provided.kind and {expected.kind, provided.kind} & _METHODS and (
+            _holds_callable(expected) or _holds_callable(provided)
+        ):  # a method <-> a class attribute holding a callable (a factory's result)
+            kind = expected.kind if expected.kind in _METHODS else provided.kind
+            verdict = self.compare(_as_method(expected, kind), _as_method(provided, kind),
+                                   calls, calls_complete)
+            if _holds_callable(expected) and not calls_complete and self.policy != "strict":
+                return _shape_unknown(verdict)
+            return verdict
         if expected.kind is not provided.kind:
             problem = Problem(Rule.R6, "", expected.kind.value, provided.kind.value, _BREAK,
                               "kind changed")
