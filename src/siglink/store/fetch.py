@@ -687,9 +687,14 @@ def _networked_pip(
         env.pop("PIP_INDEX_URL", None)
     if "PIP_NO_BUILD_ISOLATION" in os.environ:  # the user's choice of pip's build isolation
         env["PIP_NO_BUILD_ISOLATION"] = os.environ["PIP_NO_BUILD_ISOLATION"]
+    inside, index_binds = _local_index(index_url)
+    if inside is not None and "--index-url" in args[:-1]:
+        at = args.index("--index-url") + 1
+        args = [*args[:at], inside, *args[at + 1:]]
     argv = [sys.executable, "-m", "pip", *args]
     try:
-        outcome = sandbox_run(argv, binds=[*config_binds, *binds], writable=writable, env=env,
+        outcome = sandbox_run(argv, binds=[*config_binds, *index_binds, *binds],
+                              writable=writable, env=env,
                               limits=NETWORK_LIMITS, network=True)
     except SandboxUnavailableError as e:
         if not wanted:  # a resolution of wheels that asked for the sandbox: the caller's call
@@ -699,6 +704,21 @@ def _networked_pip(
         raise FetchError(f"{', '.join(wanted) or 'the resolution'}: pip ran longer than "
                          f"{NETWORK_LIMITS.wall_seconds:g} s in the sandbox; stopped")
     return _completed(argv, outcome)
+
+
+def _local_index(index_url: str | None) -> tuple[str | None, list[tuple[Path, str]]]:
+    """A local ``--index-url`` (a folder or a ``file:`` URL) as the sandbox sees it, and its
+    bind (the folder's parent, read-only: its pages link ``../../files``)."""
+    if not index_url:
+        return None, []
+    local = _file_path(index_url) if index_url.startswith("file:") else (
+        None if "://" in index_url else Path(index_url))
+    if local is None or not local.is_dir():
+        return None, []
+    local = local.absolute()
+    target = f"/siglink/index/{local.name}"
+    return (Path(target).as_uri() if index_url.startswith("file:") else target,
+            [(local.parent, "/siglink/index")])
 
 
 def _dry_run(
@@ -783,7 +803,8 @@ class _SandboxedResolution:
         if (result.returncode == 0 and written is not None and not written.is_symlink()
                 and written.is_file()):
             shutil.move(written, self.report)
-        return result, [*self.binds, *(self._config[1] if self._config else [])]
+        return result, [*self.binds, *(self._config[1] if self._config else []),
+                        *_local_index(self.index_url)[1]]
 
 
 def _not_by_name(options: Sequence[str]) -> list[str]:
