@@ -141,6 +141,9 @@ class Usage:
             for chain in self.aliased[name]:
                 if chain in self.uses:
                     self.uses[chain].other = True
+    # Members of evident receivers reached otherwise than by a call whose arguments are in
+    # member_arguments (read, passed on, an operator, ``*args``): receiver -> names.
+    member_other: dict[str, set[str]] = field(default_factory=dict)
 
     def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
         """Record how member ``name`` of ``receiver`` is called (argument types)."""
@@ -198,6 +201,8 @@ class Usage:
             for name, location in names.items():
                 self.member(receiver, name, location, optional=True)
         self.written |= other.written
+        for receiver, others in other.member_other.items():
+            self.member_other.setdefault(receiver, set()).update(others)
         for receiver, by_member in other.member_arguments.items():
             for name, entries in by_member.items():
                 for entry in entries:
@@ -471,6 +476,9 @@ class _Visitor(ast.NodeVisitor):
         self.classmethods: list[tuple[str, _Attributes] | None] = []
         # The module's top-level classes by name, for ``Name.attr`` and subclasses' aliases.
         self.classes: dict[str, _Attributes] = {}
+        # The function of the call being visited when its arguments are recorded as a
+        # member's (``obj.m(a, k=b)``: no ``*args``, no ``**kw``).
+        self.called: ast.expr | None = None
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -1044,6 +1052,10 @@ class _Visitor(ast.NodeVisitor):
             self.usage.member(receiver, name, self._where(node), optional=optional)
             if stored:
                 self.usage.member(receiver, name + STORED, self._where(node), optional=optional)
+            if not optional and (
+                    node is not self.called or not receiver.endswith(("|!", "|()"))):
+                other = self.usage.member_other.setdefault(receiver, set())
+                other.update((name, name + STORED) if stored else (name,))
 
     def _operand(self, node: ast.expr, dunder: str) -> None:
         """An operator or protocol applied to ``node`` uses its dunder method."""
@@ -1112,7 +1124,12 @@ class _Visitor(ast.NodeVisitor):
             if node.args or node.keywords:
                 self._arguments(chain, node)
         else:
+            plain = isinstance(func, ast.Attribute) and not any(
+                isinstance(a, ast.Starred) for a in node.args) and all(
+                k.arg is not None for k in node.keywords)
+            outer, self.called = self.called, func if plain else None
             self.visit(func)
+            self.called = outer
             self._call_protocols(node)
         for arg in node.args:
             self.visit(arg)
