@@ -121,3 +121,14 @@ def test_a_property_read_still_compares_its_type() -> None:
     new = dataclasses.replace(PROPERTY, members={"cookie_jar": changed}, digest="")
     verdict = check_export(ATTRIBUTE, new, members=["cookie_jar"])
     assert [p.rule for p in verdict.incompatible] == ["P13"]
+
+
+def test_an_assignment_seen_only_through_the_fallback_is_unverified() -> None:
+    """``x.cookie_jar = ...`` on an object of unknown type may not be a ``Client`` at all."""
+    used = ["cookie_jar", "cookie_jar="]
+    verdict = check_export(ATTRIBUTE, PROPERTY, members=used, written=["cookie_jar"])
+    assert verdict.ok and [p.rule for p in verdict.problems] == ["R6"]
+    assert verdict.unverified
+    strict = check_export(ATTRIBUTE, PROPERTY, members=used, written=["cookie_jar"],
+                          policy="strict")
+    assert [p.rule for p in strict.incompatible] == ["R6"]
