@@ -22,7 +22,10 @@ evident, each object named by a *receiver*, a chain and steps joined by ``|``
 resolves them against the libraries' exports). Operators count as their dunders (``in`` is
 ``__contains__``, ``for`` ``__iter__``, ``with`` ``__enter__``/``__exit__``, ``len()``
 ``__len__``...), a subclass of a library class uses what it overrides and what it reaches
-through ``self`` and ``super()``. Attribute names written on objects of unknown type go to
+through ``self`` and ``super()``. A library's class bound to a class attribute of the code's
+own class (``url_map_class = Map``) and called through it (``self.url_map_class()``,
+``cls.X``, ``type(self).X``, ``Owner.X``) is called there. Attribute names written on objects
+of unknown type go to
 :attr:`Usage.written`; the evident types of call arguments to :attr:`Use.arguments` and
 :attr:`Usage.member_arguments`.
 
@@ -128,6 +131,9 @@ class Usage:
 
     # How members of evident receivers are called: receiver -> member -> argument types.
     member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
+    # Members of evident receivers reached otherwise than by a call whose arguments are in
+    # member_arguments (read, passed on, an operator, ``*args``): receiver -> names.
+    member_other: dict[str, set[str]] = field(default_factory=dict)
     # Class attributes bound to a library's name in a class body (``url_map_class = Map``):
     # attribute name -> the chains. Read on an object of unknown type anywhere
     # (``app.url_map_class``), the chain counts as passed on (see :meth:`settle`).
@@ -141,9 +147,6 @@ class Usage:
             for chain in self.aliased[name]:
                 if chain in self.uses:
                     self.uses[chain].other = True
-    # Members of evident receivers reached otherwise than by a call whose arguments are in
-    # member_arguments (read, passed on, an operator, ``*args``): receiver -> names.
-    member_other: dict[str, set[str]] = field(default_factory=dict)
 
     def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
         """Record how member ``name`` of ``receiver`` is called (argument types)."""
