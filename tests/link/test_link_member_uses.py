@@ -235,3 +235,29 @@ def test_markupsafe_capitalize_method_and_callable_attribute(
     assert versions(plan_json(capsys, store, app)) == {"markupsafe": "2.1.5"}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "<i>hello</i>\n"), ran.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_markupsafe_has_html_protocols_are_the_same_type(
+    pypi: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``Markup.join`` takes ``Iterable[HasHTML | str]`` in MarkupSafe 2.1 and
+    ``Iterable[_HasHTML | str]`` in 3.0: two Protocols with the one member
+    ``__html__(self) -> str``, the same type (structurally), so no P11 either way."""
+    store = tmp_path / "store"
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.2"))
+    app = make_app(tmp_path, """
+        from markupsafe import Markup
+        print(Markup(", ").join(["<a>", Markup("<b>")]))
+        """)
+    build_app(capsys, store, app, "--against", "markupsafe==3.0.2")
+    code, _, err = siglink(capsys, "yank", "markupsafe==3.0.2", "--reason", "test",
+                           "--store", str(store))
+    assert code == 0, err
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"markupsafe": "2.1.5"}
+    [link] = plan["links"].values()
+    assert [p for p in link["verdict"]["problems"] if p["rule"] == "P11"] == [], link
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "&lt;a&gt;, <b>\n"), ran.stderr
