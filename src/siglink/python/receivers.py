@@ -206,7 +206,9 @@ def called_only(usage: Usage, export_of: Callable[[str], Export | None]) -> dict
         if state is None or state[0].kind is not ExportKind.CLASS:
             continue
         digest = state[0].digest
-        elsewise = usage.member_other.get(receiver, set()) if state[1] else set(names)
+        recorded = usage.member_arguments.get(receiver, {})
+        elsewise = {n for n in names if n not in recorded} | (
+            usage.member_other.get(receiver, set()) if state[1] else set(names))
         called.setdefault(digest, set()).update(n for n in names if n not in elsewise)
         other.setdefault(digest, set()).update(n for n in names if n in elsewise)
     return {digest: names - other[digest] for digest, names in called.items()}
