@@ -31,6 +31,16 @@ evident, and the member names written on it count for every used class instead.
 ('web.Response', True)
 >>> receivers.resolve("web.App|()|.missing|()") is None
 True
+
+A class attribute holding a callable (a factory's ``Callable[..., R]``) gives an ``R``:
+
+>>> from siglink.contracts.types import parse_type
+>>> held = Export("web.Response.upper", ExportKind.ATTRIBUTE,
+...               type=parse_type("collections.abc.Callable[..., web.Response]"))
+>>> exports["web.Response"] = Export("web.Response", ExportKind.CLASS, members={"upper": held})
+>>> export, instance = Receivers(exports.get).resolve("web.Response|!|.upper|()")
+>>> export.path, instance
+('web.Response', True)
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from siglink.contracts._typeref import CALLABLE
 from siglink.contracts.manifest import Arguments, Export, ExportKind
 from siglink.contracts.types import TypeRef
 from siglink.python.usage import Usage, Use
@@ -100,6 +111,9 @@ class Receivers:
         if step == "()":
             if export.kind is ExportKind.CLASS and not instance:
                 return export, True
+            if not instance and export.kind is ExportKind.ATTRIBUTE and export.type is not None \
+                    and export.type.name == CALLABLE and export.type.args:
+                return self._instance(export.type.args[-1])
             if instance or not export.kind.callable or export.signature is None:
                 return None
             return self._instance(export.signature.returns)
@@ -109,6 +123,10 @@ class Receivers:
             member = export.members.get(step[1:])
             if member is None:
                 return None
+            if member.kind is ExportKind.ATTRIBUTE and member.type is not None and (
+                member.type.name == CALLABLE
+            ):
+                return member, False  # holds a callable: calling it gives what it returns
             if member.kind in (ExportKind.PROPERTY, ExportKind.ATTRIBUTE):
                 return self._instance(member.type)
             return member, False
