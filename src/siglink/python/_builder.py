@@ -19,10 +19,9 @@ from typing import Final
 
 import griffe
 
-from siglink.contracts._typeref import CALLABLE, ELLIPSIS
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import TypeContext, TypeRef, parse_type
+from siglink.contracts.types import CALLABLE, ELLIPSIS, TypeContext, TypeRef, parse_type
 from siglink.errors import BadInputError
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 from siglink.python._extension_points import DECLARERS, IMPLEMENTERS

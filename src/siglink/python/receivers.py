@@ -48,9 +48,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from siglink.contracts._typeref import CALLABLE
 from siglink.contracts.manifest import Arguments, Export, ExportKind
-from siglink.contracts.types import TypeRef
+from siglink.contracts.types import CALLABLE, TypeRef
 from siglink.python.usage import Usage, Use
 
 __all__ = ["ALL", "Receivers", "called_only", "used_members"]
