@@ -238,10 +238,12 @@ def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def class_graph(exports: Iterable[Export]) -> ClassGraph:
-    """Every class's recorded bases, keyed by its export path and its defining module's name;
-    a top-level class exported under another path than where it is defined is one class by
-    both names (``werkzeug.datastructures.Headers`` is ``...datastructures.headers.Headers``)."""
+def class_graph(exports: Iterable[Export],
+                protocols: Mapping[str, Mapping[str, str]] | None = None) -> ClassGraph:
+    """Every class's recorded bases, keyed by its export path and its defining module's name,
+    and the members of the Protocols ``protocols`` (:attr:`Manifest.protocols`) names; a
+    top-level class exported under another path than where it is defined is one class by both
+    names (``werkzeug.datastructures.Headers`` is ``...datastructures.headers.Headers``)."""
     bases: dict[str, tuple[str, ...]] = {}
     aliases: dict[str, str] = {}
 
@@ -258,7 +260,7 @@ def class_graph(exports: Iterable[Export]) -> ClassGraph:
 
     for export in exports:
         visit(export, True)
-    return ClassGraph(bases, aliases)
+    return ClassGraph(bases, protocols or {}, aliases)
 
 
 def _identified(classes: ClassGraph, expected: Export) -> ClassGraph:
