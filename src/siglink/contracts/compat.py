@@ -40,7 +40,7 @@ from siglink.contracts._signature_rules import (
     call_text,
 )
 from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR, UNION
-from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
+from siglink.contracts.manifest import RELIES_ON, Arguments, CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
 from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
@@ -739,10 +739,12 @@ class _Exports(_RecordRules):
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
-        if self.direction == "in" and expected.bases != provided.bases and (
-            self.used is None or "__bases__" in self.used
-        ):  # a consumer that never names a base cannot rely on it
-            self._bases(out, expected, provided)
+        if self.direction == "in":
+            # A lost base matters to a consumer that relies on it (Import.members: RELIES_ON)
+            relied = None if self.used is None or "__bases__" in self.used else frozenset(
+                m.removeprefix(RELIES_ON) for m in self.used if m.startswith(RELIES_ON))
+            if (relied is None and expected.bases != provided.bases) or relied:
+                self._bases(out, expected, provided, relied)
         if flavor != "typeddict" and (expected.signature is not None or calls):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")
