@@ -76,6 +76,12 @@ def test_a_lost_ancestor_behind_an_unchanged_base_is_found() -> None:
     kept = check_export(old[2], new[2], members=(f"{RELIES_ON}lib.B",),
                         classes=class_graph(new))
     assert kept.ok
+    # C itself unchanged (equal digests): B's lost ancestor A is still found
+    same = _class("lib.C", "lib.B")
+    found = check_export(same, same, members=(f"{RELIES_ON}lib.A",), classes=class_graph(new))
+    assert [(p.rule, p.expected) for p in found.problems] == [("P13", "lib.A")]
+    assert check_export(same, same, members=(f"{RELIES_ON}lib.B",),
+                        classes=class_graph(new)).identical
 
 
 # -- what build records -----------------------------------------------------------------------
@@ -161,6 +167,50 @@ def test_a_lost_base_refuses_only_the_apps_relying_on_it(
     assert versions(plan) == {"errs": version}
     assert refusals(plan, "errs") == refused
     ran = run(errors, app)
+    assert (ran.returncode, ran.stdout) == (0, out), ran.stderr
+
+
+CHAIN_1 = """
+class Error(Exception):
+    pass
+
+
+class PoolError(Error):
+    pass
+
+
+class Closed(PoolError):
+    pass
+"""
+# 2.0: PoolError no longer an Error; Closed itself is unchanged
+CHAIN_2 = CHAIN_1.replace("class PoolError(Error):", "class PoolError(Exception):")
+
+
+@pytest.mark.parametrize(("handler", "version", "refused", "out"), [
+    pytest.param("Error", "1.0", {"2.0": [("P13", "chain.Closed bases")]}, "caught\n",
+                 id="names-the-lost-ancestor"),
+    pytest.param("PoolError", "2.0", {}, "caught\n", id="names-the-kept-base"),
+])
+def test_an_ancestor_lost_behind_an_unchanged_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *,
+    handler: str, version: str, refused: dict[str, list[tuple[str, str]]], out: str,
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store,
+            make_wheel(tmp_path, "chain", "1.0", {"chain/__init__.py": CHAIN_1}),
+            make_wheel(tmp_path, "chain", "2.0", {"chain/__init__.py": CHAIN_2}))
+    app = make_app(tmp_path, f"""
+        from chain import Closed, {handler}
+        try:
+            raise Closed()
+        except {handler}:
+            print("caught")
+        """)
+    build_app(capsys, store, app, "--against", "chain==1.0")
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"chain": version}
+    assert refusals(plan, "chain") == refused
+    ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, out), ran.stderr
 
 

@@ -253,11 +253,12 @@ def check_export(
         return Verdict((Problem(Rule.P1, "", _describe(expected), "absent", _BREAK, what),))
     if expected is None:
         return _calls_only(provided, calls or (), strict=policy == "strict")
+    used = None if members is None else frozenset(members)
     if expected.digest == provided.digest:
-        return _IDENTICAL
+        # The class is unchanged, but an ancestor it relies on may have left its bases' tree
+        return _ancestry(expected, provided, used, classes, direction=direction, policy=policy)
     if classes is None:
         classes = class_graph([provided])
-    used = None if members is None else frozenset(members)
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
@@ -268,6 +269,19 @@ def check_export(
     ) and policy != "strict":
         return _imported_only(verdict)
     return verdict
+
+
+def _ancestry(expected: Export, provided: Export, used: frozenset[str] | None,
+              classes: ClassGraph | None, *, direction: Direction, policy: Policy) -> Verdict:
+    """An unchanged class against the ancestors the consumer relies on (:data:`RELIES_ON`):
+    one its bases no longer derive from is P13, as for a class whose own bases changed."""
+    relied = frozenset(m.removeprefix(RELIES_ON) for m in used or () if m.startswith(RELIES_ON))
+    if not relied or direction != "in" or expected.kind is not ExportKind.CLASS:
+        return _IDENTICAL
+    out = _Findings()
+    _Exports(policy, classes or class_graph([provided]), direction)._bases(
+        out, expected, provided, relied)
+    return out.verdict() if out.problems or out.unverified else _IDENTICAL
 
 
 def _imported_only(verdict: Verdict) -> Verdict:
