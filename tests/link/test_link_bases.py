@@ -111,6 +111,11 @@ class Refused(Timeout, PoolError):
 
 def describe(error: PoolError) -> str:
     return f"pool {error.pool}"
+
+
+class Reporter:
+    def describe(self, error: PoolError) -> str:
+        return f"pool {error.pool}"
 '''
 # 2.0: Refused no longer a PoolError (urllib3 2.0 did this to NewConnectionError)
 REFUSED_2 = '''class Refused(Timeout):
@@ -118,7 +123,8 @@ REFUSED_2 = '''class Refused(Timeout):
         self.pool = pool
         super().__init__(message)'''
 ERRORS_2 = ERRORS_1.replace("class Refused(Timeout, PoolError):\n    pass", REFUSED_2).replace(
-    "def describe(error: PoolError)", "def describe(error: PoolError | Timeout)")
+    "describe(error: PoolError)", "describe(error: PoolError | Timeout)").replace(
+    "describe(self, error: PoolError)", "describe(self, error: PoolError | Timeout)")
 
 
 @pytest.fixture
@@ -156,6 +162,10 @@ print(outcome(Refused(None, "x")), outcome(ClosedPoolError(None, "y")))
                                  "print(describe(Refused(1, 'z')))\nprint("),
                  "1.0", {"2.0": [("P13", "errs.Refused bases")]}, "pool 1\nrefused closed\n",
                  id="passed-where-the-base-is-annotated"),
+    pytest.param(SIBLING.replace("print(", "from errs import Reporter\n"
+                                 "print(Reporter().describe(Refused(1, 'z')))\nprint("),
+                 "1.0", {"2.0": [("P13", "errs.Refused bases")]}, "pool 1\nrefused closed\n",
+                 id="passed-to-a-method-where-the-base-is-annotated"),
 ])
 def test_a_lost_base_refuses_only_the_apps_relying_on_it(
     tmp_path: Path, errors: Path, capsys: pytest.CaptureFixture[str], *,

@@ -487,10 +487,6 @@ def _imports(
     the chains it names for identity or passes on (a class's ancestor it names: it relies on
     the class deriving from it, :func:`_relied_bases`)."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
-    passed: dict[str, set[str]] = {}
-    if reached is not None:
-        named = _named_classes(view, reached[2])
-        passed = _passed(view, arguments or {})
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
             path: str | None = _export_prefix(use.path, view) or use.path
@@ -499,6 +495,12 @@ def _imports(
         if path is None:  # a module used as a whole: ``import x`` and ``x.__version__``
             continue
         groups.setdefault(path, []).append((use, use.path == path))
+    passed: dict[str, set[str]] = {}
+    if reached is not None:
+        named = _named_classes(view, reached[2])
+        passed = _passed(view, arguments or {}, {
+            e.digest: e for p in groups
+            if (e := view.export(p)) is not None and e.kind is ExportKind.CLASS})
     out = []
     for path, uses in sorted(groups.items()):
         direct = [u for u, exact in uses if exact]
@@ -557,15 +559,16 @@ def _named_classes(view: ManifestView, paths: frozenset[str]) -> set[tuple[str, 
             if (e := view.export(p)) is not None and e.kind is ExportKind.CLASS}
 
 
-def _passed(view: ManifestView, arguments: Mapping[str, list[Arguments]]) -> dict[str, set[str]]:
+def _passed(view: ManifestView, arguments: Mapping[str, list[Arguments]],
+            classes: Mapping[str, Export]) -> dict[str, set[str]]:
     """The annotations of the library's parameters the application passes an instance of a
-    library class to (evident argument types), by the class's digest."""
+    library class to (evident argument types), by the class's digest. ``arguments`` are keyed
+    ``use:PATH`` (calls of a name) or by a class's digest (calls of members of its instances,
+    resolved through ``classes``)."""
     out: dict[str, set[str]] = {}
     for key, entries in arguments.items():
-        if not key.startswith("use:"):
-            continue  # calls through instances: their class is not at hand here
-        owner = view.export(key[4:])
-        if owner is None:  # ``lib.K.make(x)``: a member of an exported class
+        owner = view.export(key[4:]) if key.startswith("use:") else classes.get(key)
+        if owner is None and key.startswith("use:"):  # ``lib.K.make(x)``: a class's member
             head, _, name = key[4:].rpartition(".")
             cls = view.export(head) if head else None
             owner = None if cls is None else cls.members.get(name)
