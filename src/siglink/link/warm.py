@@ -205,7 +205,7 @@ def run_record(
         sys.stderr.write(f"siglink: {how} plan {plan_path}: {links or 'no libraries'}\n")
     run = record["run"]
     try:
-        _start(run["kind"], run["target"], run["path0"], app, args)
+        _start(run["kind"], run["target"], run["path0"], app, args, code=record["code"])
     except SystemExit:
         raise
     except BaseException as e:
@@ -240,7 +240,8 @@ def _set_path0(path0: str) -> None:
         sys.path.append(path0)
 
 
-def _start(kind: str, target: str, path0: str, app: str, args: list[str]) -> None:
+def _start(kind: str, target: str, path0: str, app: str, args: list[str], *,
+           code: dict[str, Any] | None = None) -> None:
     if kind == "module":
         import runpy
 
@@ -268,7 +269,7 @@ def _start(kind: str, target: str, path0: str, app: str, args: list[str]) -> Non
     else:
         _set_path0(os.path.dirname(os.path.realpath(target)))
         sys.argv = [app, *args]
-        _run_source(target)
+        _run_source(target, code)
 
 
 def _is_zip(path: str) -> bool:
@@ -279,13 +280,16 @@ def _is_zip(path: str) -> bool:
         return False
 
 
-def _run_source(path: str) -> None:
-    """Execute a script as the ``__main__`` module, as ``python path`` does."""
-    from importlib.machinery import SourceFileLoader
+def _run_source(path: str, cached: dict[str, Any] | None = None) -> None:
+    """Execute a script as the ``__main__`` module, as ``python path`` does: with the plan's
+    ``cached`` code object when it was compiled from this very source, else compiled now."""
+    from _frozen_importlib_external import SourceFileLoader  # importlib.machinery's, unimported
 
     with open(path, "rb") as f:
         source = f.read()
-    code = compile(source, path, "exec", dont_inherit=True)
+    code = _cached_code(cached, path, source)
+    if code is None:
+        code = compile(source, path, "exec", dont_inherit=True)
     main = type(sys)("__main__")
     main.__file__ = path
     main.__cached__ = None  # type: ignore[attr-defined]
@@ -293,6 +297,21 @@ def _run_source(path: str) -> None:
     main.__builtins__ = __builtins__  # type: ignore[attr-defined]
     sys.modules["__main__"] = main
     exec(code, main.__dict__)
+
+
+def _cached_code(cached: dict[str, Any] | None, path: str, source: bytes) -> Any:
+    """The code object of ``cached`` (a plan's ``code``) when it was compiled from ``source``
+    for ``path`` at this interpreter's optimization level; else None."""
+    if (cached is None or cached["path"] != path or cached["optimize"] != sys.flags.optimize
+            or cached["sha256"] != _cache.sha256_digest(source)):
+        return None
+    import marshal
+
+    try:
+        code = marshal.loads(cached["data"])
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if type(code) is type(_cached_code.__code__) else None
 
 
 def _report_uncaught(e: BaseException) -> NoReturn:
