@@ -47,3 +47,30 @@ def test_calls_only_bind_to_a_callable_attribute() -> None:
     provided = held("collections.abc.Callable[[str], str]")
     assert rules(None, provided, calls=[CallShape(1)]) == []  # type: ignore[arg-type]
     assert rules(None, provided, calls=[CallShape(2)]) != []  # type: ignore[arg-type]
+
+
+def method(sig: str) -> Export:
+    return Export("lib.C.m", ExportKind.METHOD, "lib", signature=Signature.parse(sig))
+
+
+def holder(type_text: str) -> Export:
+    """A class attribute bound to a factory's result (``m = make("m")``, ``make`` returning
+    ``type_text``)."""
+    return Export("lib.C.m", ExportKind.ATTRIBUTE, "lib", type=parse_type(type_text))
+
+
+def test_method_to_callable_class_attribute_is_compared_as_methods() -> None:
+    made = "collections.abc.Callable[..., lib.C]"
+    # the callable takes anything: every call of the method binds
+    assert rules(method("() -> lib.C"), holder(made)) == []
+    # the method that replaced a callable of unknown shape: unverified, not R6 nor P20
+    verdict = check_export(holder(made), method("() -> lib.C"))
+    assert verdict.ok and verdict.unverified
+    assert rules(holder(made), method("() -> lib.C"), policy="strict") == ["P20", "P20"]
+    # the recorded calls decide when complete
+    assert rules(holder(made), method("() -> lib.C"), calls=(CallShape(0),),
+                 calls_complete=True) == []
+    assert rules(holder(made), method("() -> lib.C"), calls=(CallShape(1),),
+                 calls_complete=True) == ["P20"]
+    # a value that is no callable stays R6
+    assert rules(method("() -> lib.C"), holder("int")) == ["R6"]

@@ -400,3 +400,66 @@ def test_calls_are_judged_by_what_python_binds(pair: tuple[Signature, Signature]
         strict = check_export(expected, new, calls=call, calls_complete=True, policy="strict")
         if strict.ok:
             assert now is not None and binds(typed_f, n, keywords) is not None, context
+
+
+def member_of(kind: ExportKind = K.METHOD, sig: str | None = None, **extra: Any) -> Export:
+    return Export("lib.C.m", kind, module="lib",
+                  signature=None if sig is None else Signature.parse(sig), **extra)
+
+
+OLD_M = klass({"m": method("(a: int | str)")})
+ONLY_WRITTEN = {"members": ("m",), "written": ("m",)}
+POSITIONAL_M = (Arguments(("",), (), "m"),)
+# (old, new, use, expected): a member used only by a name written on an object of unknown
+# type, and a member whose calls are all recorded (called).
+MEMBER_USES = [
+    pytest.param(OLD_M, klass({"m": method("(b: int | str)")}), ONLY_WRITTEN,
+                 ["P16? member m param a"], id="written-renamed"),
+    pytest.param(OLD_M, klass({"m": method("(b: int | str)")}),
+                 {**ONLY_WRITTEN, "policy": "strict"}, ["P16! member m param a"],
+                 id="written-renamed-strict"),
+    pytest.param(OLD_M, klass({"m": method("(a: int)")}), ONLY_WRITTEN,
+                 ["P11? member m param a"], id="written-narrowed"),
+    pytest.param(OLD_M, klass({}), ONLY_WRITTEN, ["P1! member m"], id="written-removed"),
+    pytest.param(OLD_M, klass({"m": member_of(K.PROPERTY)}), ONLY_WRITTEN,
+                 ["R6! member m"], id="written-no-longer-callable"),
+    pytest.param(OLD_M, klass({"m": member_of(K.ATTRIBUTE)}), ONLY_WRITTEN,
+                 ["R6? member m"], id="written-now-a-value-of-unknown-type"),
+    pytest.param(OLD_M, klass({"m": method("(b: int | str)")}),
+                 {"members": ("m",), "called": ("m",), "arguments": POSITIONAL_M},
+                 ["P16? member m param a"], id="called-positionally-renamed"),
+    pytest.param(OLD_M, klass({"m": method("(b: int | str)")}),
+                 {"members": ("m",), "called": ("m",),
+                  "arguments": (Arguments((), (("a", ""),), "m"),)},
+                 ["P16! member m param a"], id="called-by-keyword-renamed"),
+    pytest.param(OLD_M, klass({"m": method("(b: int | str)")}),
+                 {"members": ("m",), "arguments": POSITIONAL_M},
+                 ["P16! member m param a"], id="calls-not-complete-renamed"),
+    pytest.param(OLD_M, klass({"m": method("(a: int)")}),
+                 {"members": ("m",), "called": ("m",), "written": ("m",),
+                  "arguments": (Arguments(("str",), (), "m"),)},
+                 ["P11! member m param a"], id="called-and-written-excluded-argument"),
+    # a renamed positional-only parameter: the argument evidence is read by position
+    pytest.param(OLD_M, klass({"m": method("(b: int, /)")}),
+                 {"members": ("m",), "arguments": (Arguments(("int",), (), "m"),)},
+                 ["P11? member m param a", "P16! member m param a"], id="renamed-narrowed-fits"),
+    pytest.param(OLD_M, klass({"m": method("(b: int, /)")}),
+                 {"members": ("m",), "called": ("m",),
+                  "arguments": (Arguments(("str",), (), "m"),)},
+                 ["P11! member m param a", "P16? member m param a"],
+                 id="renamed-narrowed-excluded"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "use", "expected"), MEMBER_USES)
+def test_member_uses(old: Export, new: Export, use: dict[str, Any], expected: list[str]
+                     ) -> None:
+    assert outcome(check_export(old, new, **use)) == expected
+
+
+def test_a_member_also_written_where_its_calls_are_unknown_is_unverified() -> None:
+    verdict = check_export(OLD_M, klass({"m": method("(b: int | str)")}),
+                           members=("m",), called=("m",), written=("m",),
+                           arguments=POSITIONAL_M)
+    assert verdict.ok
+    assert any("used only by a name written" in u for u in verdict.unverified)

@@ -130,7 +130,10 @@ def test_malformed_record_yanks_nothing(cli: Cli, tmp_path: Path, snapshot: Snap
     code, out, err = cli("audit", "--advisories", str(folder), "--no-index", "--yank")
     assert code == 2
     assert err == (f"siglink: error: {folder / 'broken.json'}: GHSA-zzzz: malformed advisory "
-                   "record: affected is not a list\n")
+                   "record: affected is not a list\n"
+                   "siglink: error: nothing yanked: 1 advisory record could not be read "
+                   "(above); fix or remove them and audit again\n")
+    assert out.splitlines()[-1] == "1 affected version (1 advisory; 1 malformed record not checked)"
     assert out.splitlines()[:2] == [
         "jinja2 3.1.3",
         "  GHSA-h75v-3vvj-5mfj (CVE-2024-34064), fixed in 3.1.4: Jinja vulnerable to HTML "

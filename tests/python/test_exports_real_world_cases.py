@@ -228,3 +228,28 @@ def test_pyyaml_cloader_inherits_the_compiled_parser(pypi: Any) -> None:
     for name in ("get_token", "check_node", "dispose", "get_single_data", "construct_document"):
         assert name in cloader.members, name
     assert cloader.members["get_token"].kind is ExportKind.METHOD
+
+
+def test_a_class_attribute_bound_to_a_callable_factory_is_compared_as_a_method(
+    pypi: Any, tmp_path: Path
+) -> None:
+    """MarkupSafe 2.1 binds ``capitalize = _simple_escaping_wrapper(str.capitalize)`` (the
+    factory returns ``t.Callable[_P, Markup]``); 3.0 defines ``def capitalize(self)``. The
+    attribute holds that callable, so the two compare as methods, not as R6."""
+    old = extract(pypi.fetch("markupsafe==2.1.5"))
+    new = extract(pypi.fetch("markupsafe==3.0.2"))
+    held = old.exports["markupsafe.Markup"].members["capitalize"]
+    assert held.kind is ExportKind.ATTRIBUTE
+    assert str(held.type) == "collections.abc.Callable[~markupsafe._P, markupsafe.Markup]"
+    method = new.exports["markupsafe.Markup"].members["capitalize"]
+    assert check_export(held, method).ok
+    assert check_export(method, held).ok
+    # an unannotated factory says nothing: the attribute's type stays unknown
+    made = extract_tree(tree(tmp_path, {"lib/__init__.py": """
+        def make(name):
+            return getattr(str, name)
+
+        class K:
+            lower = make("lower")
+        """}), ["lib"], name="lib", version="1")
+    assert made.exports["lib.K"].members["lower"].type is None

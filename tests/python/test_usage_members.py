@@ -74,3 +74,20 @@ def test_super_init_is_a_call_of_the_base_constructor() -> None:
         """), "app.py")
     [call] = usage.uses["lib.Base"].calls
     assert (call.positional, call.keywords) == (1, ("flag",))
+
+
+@pytest.mark.parametrize(("source", "other"), [
+    # only called, every argument seen: the recorded calls are all of them
+    ("from lib import K\nk = K()\nk.run(1)\nk.run(x=2)\nK().client().get('/')\n", {}),
+    # read, passed on, called with *args / **kw, or through the class: calls not all known
+    ("from lib import K\nk = K()\nk.run(1)\nf = k.run\n", {"lib.K|()": ["run"]}),
+    ("from lib import K\nk = K()\nk.run(*a)\nk.stop(**kw)\n", {"lib.K|()": ["run", "stop"]}),
+    ("from lib import K\nk = K()\nlen(k)\n", {"lib.K|()": ["__len__"]}),
+    ("from lib import K\nK.run(k, 1)\n", {}),
+    # a call nested in the receiver does not hide the outer one
+    ("from lib import K\nK().client(K().make(1)).get('/')\n", {}),
+])
+def test_members_reached_otherwise_than_by_calls(source: str, other: dict[str, list[str]]
+                                                 ) -> None:
+    usage = analyze_source(textwrap.dedent(source), "app.py")
+    assert {r: sorted(n) for r, n in usage.member_other.items()} == other

@@ -427,7 +427,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
                     "yanked": [{"name": n, "version": v, "reason": r} for n, v, r in yanked],
                     "relinked": [o.to_json() for o in relinked]})
     else:
-        _print_findings(findings, len(advisories), args.no_index)
+        _print_findings(findings, len(advisories), args.no_index, len(malformed))
+        if args.yank and to_yank and malformed:
+            error(f"nothing yanked: {len(malformed)} advisory record"
+                  f"{'s' * (len(malformed) != 1)} could not be read (above); "
+                  "fix or remove them and audit again")
         for name, version, reason in yanked:
             print(f"yanked {name}=={version}: {reason}")
         print_outcomes(relinked, sorted({n for n, _, _ in yanked}))
@@ -436,13 +440,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if any(f.yanked is None for f in findings) and not yanked else 0
 
 
-def _print_findings(findings: Sequence[Any], count: int, no_index: bool) -> None:
+def _print_findings(findings: Sequence[Any], count: int, no_index: bool,
+                    malformed: int = 0) -> None:
     from siglink.fleet.audit import Finding
 
     checked = f"{count} advisor{'y' if count == 1 else 'ies'}" + (
-        "" if no_index else " and the index's yanked flags")
+        "" if no_index else " and the index's yanked flags") + (
+        f"; {malformed} malformed record{'s' * (malformed != 1)} not checked"
+        if malformed else "")
     if not findings:
-        print(f"no stored version is affected ({checked})")
+        print(("no stored version is affected by the records read" if malformed
+               else "no stored version is affected") + f" ({checked})")
         return
     for f in findings:
         assert isinstance(f, Finding)

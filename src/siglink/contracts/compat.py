@@ -197,6 +197,42 @@ def as_function(export: Export) -> Export:
                                digest="")
 
 
+_METHODS: Final = frozenset({ExportKind.METHOD, ExportKind.ASYNC_METHOD})
+
+
+def _holds_callable(export: Export) -> bool:
+    """An attribute whose type is a ``Callable``."""
+    return export.kind is ExportKind.ATTRIBUTE and export.type is not None and (
+        export.type.name == CALLABLE)
+
+
+def _as_method(export: Export, kind: ExportKind) -> Export:
+    """A class attribute holding a callable as the method callers see: ``(*args, **kwargs)
+    -> R`` (whether the callable binds the instance, as a function does, is not known, so
+    neither is the shape of its calls); any other export unchanged."""
+    if not _holds_callable(export):
+        return export
+    assert export.type is not None
+    sig = Signature(params=(Param("args", ParamKind.VAR_POSITIONAL),
+                            Param("kwargs", ParamKind.VAR_KEYWORD)),
+                    returns=export.type.args[-1] if export.type.args else None)
+    return dataclasses.replace(export, kind=kind, type=None, signature=sig, digest="")
+
+
+def _shape_unknown(verdict: Verdict) -> Verdict:
+    """What was a callable of unknown shape (``Callable[..., R]``) gives no parameters to
+    compare: a parameter finding is unverified (review; the calls, when complete, decide)."""
+    if verdict.ok:
+        return verdict
+    note = "the callable it was has no known parameters"
+    problems = tuple(
+        dataclasses.replace(p, severity=_REVIEW, note=f"{p.note}; {note}" if p.note else note)
+        if p.severity is _BREAK and p.path.startswith("param ") else p
+        for p in verdict.problems)
+    return Verdict(problems, (*verdict.unverified, f"parameters: {note}"),
+                   verdict.usage_compatible)
+
+
 def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
@@ -229,12 +265,18 @@ def check_export(
     direction: Direction = "in",
     members: Iterable[str] | None = None,
     arguments: Sequence[Arguments] = (),
+    written: Iterable[str] = (),
+    called: Iterable[str] = (),
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
     ``members`` (a class) names the members the consumer uses: only those are compared
     (``None``: every member). ``arguments`` are the evident types of the consumer's
     arguments: a narrowed parameter type (P11) that admits every one is no break for it.
+    ``written`` names the members used only by a name written on an object of unknown type:
+    how they are called is unknown, so only what breaks every use of one refuses it
+    (:func:`_calls_unknown`). ``called`` names the members whose calls ``arguments`` holds
+    completely: they are checked in usage mode (§3.5).
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -261,8 +303,8 @@ def check_export(
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
-    verdict = _Exports(policy, classes, direction, used, evidence).compare(
-        expected, provided, calls, calls_complete)
+    verdict = _Exports(policy, classes, direction, used, evidence, frozenset(written),
+                       frozenset(called)).compare(expected, provided, calls, calls_complete)
     if calls_complete and calls is not None and not calls and not used and (
         used is not None or expected.kind is not ExportKind.CLASS
     ) and policy != "strict":
@@ -404,6 +446,8 @@ def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
         if problem.rule is not Rule.P11 or problem.severity is not _BREAK:
             continue
         param = provided.index.by_name.get(name)
+        if param is None and name in names:  # renamed: the parameter at the same position
+            param = _positional(provided, names.index(name))
         if param is None or param.annotation is None:
             continue
         given = [t for entry in entries if (t := entry.types(names).get(name)) is not None]
@@ -423,6 +467,12 @@ def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
     if not changed:
         return verdict
     return Verdict(tuple(problems), tuple(unverified), True)
+
+
+def _positional(sig: Signature, n: int) -> Param | None:
+    """The parameter of ``sig`` a call's ``n``-th positional argument lands in (not ``*args``)."""
+    params = sig.index.pos
+    return params[n] if n < len(params) else None
 
 
 def _keywords(verdict: Verdict, calls: Sequence[CallShape], expected: Signature,
@@ -498,6 +548,10 @@ class _Exports(_RecordRules):
     used: frozenset[str] | None = None  # the members compared at the top level (None: all)
     # Evident argument types of the consumer's calls, by member ("": the export itself).
     evidence: Mapping[str, list[Arguments]] = dataclasses.field(default_factory=dict)
+    # The members used only by a name written on an object of unknown type (top level).
+    written: frozenset[str] = frozenset()
+    # The members whose calls ``evidence`` holds completely (top level).
+    called: frozenset[str] = frozenset()
     member: str = ""  # the member being compared ("": the export itself)
 
     def compare(
@@ -513,6 +567,15 @@ class _Exports(_RecordRules):
             expected.kind, provided.kind
         ):
             expected, provided = as_function(expected), as_function(provided)
+        if expected.kind is not provided.kind and {expected.kind, provided.kind} & _METHODS and (
+            _holds_callable(expected) or _holds_callable(provided)
+        ):  # a method <-> a class attribute holding a callable (a factory's result)
+            kind = expected.kind if expected.kind in _METHODS else provided.kind
+            verdict = self.compare(_as_method(expected, kind), _as_method(provided, kind),
+                                   calls, calls_complete)
+            if _holds_callable(expected) and not calls_complete and self.policy != "strict":
+                return _shape_unknown(verdict)
+            return verdict
         if expected.kind is not provided.kind:
             problem = Problem(Rule.R6, "", expected.kind.value, provided.kind.value, _BREAK,
                               "kind changed")
@@ -762,6 +825,8 @@ class _Exports(_RecordRules):
         elif flavor == "namedtuple":
             self._namedtuple(out, expected, provided)
         used, self.used = self.used, None  # nested classes are compared whole
+        written, self.written = self.written, frozenset()
+        called, self.called = self.called, frozenset()
         for name, member in expected.members.items():
             if not _public(name) or _handled(flavor, member) or (
                 used is not None and name not in used
@@ -788,17 +853,70 @@ class _Exports(_RecordRules):
                 out.add(Rule.R6, path, member.kind.value, other.kind.value, _REVIEW,
                         "kind changed; callers see the same signature")
                 other = dataclasses.replace(other, kind=member.kind, digest="")
+            shapes = None if name not in called else tuple(dict.fromkeys(
+                CallShape(len(a.positional), tuple(k for k, _ in a.keywords))
+                for a in self.evidence.get(name, ())))
             outer, self.member = self.member, name
             try:
-                parts.append(self.compare(member, other).prefixed(path))
+                found = self.compare(member, other, shapes, shapes is not None)
             finally:
                 self.member = outer
+            if name in written and name in called:  # also reached where its calls are unknown
+                found = Verdict(found.problems, (*found.unverified, _CALLS_UNKNOWN),
+                                found.usage_compatible)
+            elif name in written:
+                found = _calls_unknown(found, member, other, self.policy)
+            parts.append(found.prefixed(path))
         merged = Verdict.merge([out.verdict(), *parts])
         return Verdict(merged.problems, merged.unverified, merged.usage_compatible)
 
 
 
 _CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
+_CALLS_UNKNOWN: Final = ("used only by a name written on an object of unknown type: how it is "
+                         "called is unknown")
+
+
+def _calls_unknown(verdict: Verdict, expected: Export, provided: Export,
+                   policy: Policy) -> Verdict:
+    """The verdict on a member the consumer uses only by writing its name on an object of
+    unknown type (``Import.written``): no call of it is known, so a finding that depends on
+    how it is called (a parameter, a type, an overload) is unverified (review, incompatible
+    under ``strict``). A finding that breaks every use stays: the member gone (P1, found
+    before this), or no longer callable (R6: a method now a plain value).
+
+    >>> method = Export("m.K.f", ExportKind.METHOD, signature=Signature.parse("(a: int) -> None"))
+    >>> renamed = Export("m.K.f", ExportKind.METHOD, signature=Signature.parse("(b: int) -> None"))
+    >>> found = check_export(method, renamed)
+    >>> _calls_unknown(found, method, renamed, "signature").ok
+    True
+    >>> _calls_unknown(found, method, renamed, "strict").ok
+    False
+    >>> value = Export("m.K.f", ExportKind.ATTRIBUTE, type=parse_type("int"))
+    >>> found = check_export(method, value)
+    >>> _calls_unknown(found, method, value, "signature").ok
+    False
+    """
+    if verdict.ok or policy == "strict":
+        return verdict
+    stops = (expected.kind.callable or expected.kind is ExportKind.CLASS) and not _may_call(
+        provided)
+    problems = tuple(
+        p if p.severity is not _BREAK or (p.rule is Rule.R6 and not p.path and stops)
+        else dataclasses.replace(p, severity=_REVIEW,
+                                 note=f"{p.note}; {_CALLS_UNKNOWN}" if p.note else _CALLS_UNKNOWN)
+        for p in verdict.problems)
+    return Verdict(problems, (*verdict.unverified, _CALLS_UNKNOWN), verdict.usage_compatible)
+
+
+def _may_call(export: Export) -> bool:
+    """Can the export be called: a callable or a class, or a value of unknown or callable
+    type."""
+    if export.kind.callable or export.kind is ExportKind.CLASS:
+        return True
+    if export.kind is not ExportKind.ATTRIBUTE:
+        return False
+    return export.type is None or export.type.name in (CALLABLE, "typing.Callable")
 # Dunders whose inherited ``object`` version serves every call an override served, with the
 # same meaning where one can be counted on (``__ne__`` is ``not __eq__``).
 _OBJECT_DEFAULTS: Final = frozenset({

@@ -406,7 +406,12 @@ class Import:
     consumer reaches, through the name, its instances and its operators: only those are
     checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
     static types of the arguments where evident (positional, then keyword name -> type;
-    ``""`` for one not evident).
+    ``""`` for one not evident). ``written`` names those of ``members`` the consumer may
+    reach by a name written on an object of unknown type (and otherwise only by the calls of
+    ``called``): how they are called there is not known, so only what breaks every use of
+    one (gone, no longer callable) refuses it. ``called`` names those of ``members`` the
+    consumer only calls on evident instances, every call in ``arguments``: their calls are
+    complete (usage mode, docs/design.md §3.5).
     """
 
     path: str
@@ -420,6 +425,8 @@ class Import:
     optional: bool = False
     members: tuple[str, ...] | None = None
     arguments: tuple[Arguments, ...] = ()
+    written: tuple[str, ...] = ()
+    called: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path}
@@ -441,6 +448,10 @@ class Import:
             data["members"] = list(self.members)
         if self.arguments:
             data["arguments"] = [a.to_json() for a in self.arguments]
+        if self.written:
+            data["written"] = list(self.written)
+        if self.called:
+            data["called"] = list(self.called)
         return data
 
     @classmethod
@@ -476,6 +487,8 @@ class Import:
             arguments=tuple(
                 Arguments.from_json(a, f"{_key(at, 'arguments')}[{i}]")
                 for i, a in enumerate(_list(data.get("arguments", []), _key(at, "arguments")))),
+            written=_strings(data, "written", at),
+            called=_strings(data, "called", at),
         )
 
 

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 def _import_key(imp: Import, policy: str) -> tuple[object, ...]:
     if imp.expected is None:  # P1 names what is missing: keep the path in the key
-        return (imp.path, imp.calls, imp.calls_complete, policy, imp.members, imp.arguments)
+        return (imp.path, imp.calls, imp.calls_complete, policy, imp.members, imp.arguments,
+                imp.written, imp.called)
     return (imp.expected.digest, imp.calls, imp.calls_complete, policy, imp.members,
-            imp.arguments)
+            imp.arguments, imp.written, imp.called)
 
 
 def _checked(imp: Import) -> bool:
@@ -337,7 +338,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
                 imp.expected, provided, policy=self.policy,
                 calls=imp.calls if imp.calls or imp.calls_complete else None,
                 calls_complete=imp.calls_complete, classes=classes, members=imp.members,
-                arguments=imp.arguments,
+                arguments=imp.arguments, written=imp.written, called=imp.called,
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))

@@ -436,21 +436,23 @@ def record_imports(
     """The :class:`Import` records of each library, as the manifest keeps them: the chains
     used, their calls, the members reached and the evident argument types, against the
     version ``chosen`` for each library."""
-    members, arguments = _used_members(usage, libraries, chosen)
+    members, arguments, called = _used_members(usage, libraries, chosen)
     named = frozenset(p.rpartition(".")[2] for p in usage.uses)
     return {name: _imports(library, chosen[name][0], chosen[name][1], chosen[name][2], warnings,
                            reached=(members, frozenset(usage.written), named),
-                           arguments=arguments)
+                           arguments=arguments, called=called)
             for name, library in sorted(libraries.items())}
 
 
 def _used_members(
     usage: Usage, libraries: Mapping[str, _Library], chosen: Mapping[str, _Choice]
-) -> tuple[dict[str, set[str]], dict[str, list[Arguments]]]:
+) -> tuple[dict[str, set[str]], dict[str, list[Arguments]], dict[str, set[str]]]:
     """The members the application reaches of each library class, by the class's export
-    digest, and the evident argument types of its calls
-    (:func:`siglink.python.receivers.used_members`), against the versions ``chosen``."""
-    from siglink.python.receivers import used_members
+    digest, the evident argument types of its calls
+    (:func:`siglink.python.receivers.used_members`), and the members it only calls with
+    every call recorded (:func:`siglink.python.receivers.called_only`), against the versions
+    ``chosen``."""
+    from siglink.python.receivers import called_only, used_members
 
     owners: dict[str, ManifestView] = {}
     for name, library in libraries.items():
@@ -464,17 +466,19 @@ def _used_members(
 
     found, arguments, _ = used_members(
         usage, export_of, (u for library in libraries.values() for u in library.uses))
-    return found, arguments
+    return found, arguments, called_only(usage, export_of)
 
 
 def _imports(
     library: _Library, version: str, view: ManifestView, modules: set[str], warnings: list[str],
     *, reached: tuple[Mapping[str, set[str]], frozenset[str], frozenset[str]] | None = None,
     arguments: Mapping[str, list[Arguments]] | None = None,
+    called: Mapping[str, set[str]] | None = None,
 ) -> tuple[Import, ...]:
     """The application's imports from ``library``; ``reached`` is the members it reaches of
     each class (by digest), the attribute names it writes on objects of unknown type, and
-    the last names of every chain it uses (a class's base it names: it relies on the base)."""
+    the last names of every chain it uses (a class's base it names: it relies on the base);
+    ``called`` the members of each class it only calls, every call recorded."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
@@ -501,16 +505,25 @@ def _imports(
         if expected is None and dynamic is None and not optional:
             warnings.append(f"{location}: {path} is not provided by {library.name} {version}")
         used: tuple[str, ...] | None = None
+        guessed: tuple[str, ...] = ()
+        only_called: set[str] = set()
         if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
             members, written, named = reached
             names = set(attributes) | members.get(expected.digest, set())
-            names |= written & expected.members.keys()
+            # Members only ever called on evident instances: their calls are all recorded.
+            only_called = (called or {}).get(expected.digest, set()) - set(attributes)
+            # The fallback: a name written on an object of unknown type may reach the member,
+            # but says nothing of how it is called (Import.written).
+            fallback = (written & expected.members.keys()) - (names - only_called)
+            names |= fallback
             if any(u.calls for u, _ in uses) and expected.flavor == "enum":
                 names.add(_ALL)  # Color(value): a lookup by value reaches every member
             bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
             relies = bases & named or "__bases__" in names
             used = None if _ALL in names or dynamic else tuple(sorted(
                 (names & expected.members.keys()) | ({_BASES} if relies else set())))
+            guessed = () if used is None else tuple(sorted(fallback))
+            only_called = set() if used is None else only_called & set(used)
         evidence: list[Arguments] = []
         if arguments is not None:
             for u, exact in uses:
@@ -521,7 +534,8 @@ def _imports(
             if expected is not None and expected.kind is ExportKind.CLASS:
                 evidence.extend(arguments.get(expected.digest, ()))
         out.append(Import(path, expected, version, calls, complete, attributes, dynamic,
-                          location, optional, used, tuple(dict.fromkeys(evidence))))
+                          location, optional, used, tuple(dict.fromkeys(evidence)), guessed,
+                          tuple(sorted(only_called))))
     return tuple(out)
 
 

@@ -19,6 +19,7 @@ from typing import Final
 
 import griffe
 
+from siglink.contracts._typeref import CALLABLE
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.signature import Param, ParamKind, Signature
 from siglink.contracts.types import TypeContext, TypeRef, parse_type
@@ -315,20 +316,39 @@ class Builder:
         ):
             annotation, optional = annotation.slice, True
         flavor = _typing_flavor(attr)
+        made: TypeRef | None = None
         if flavor is not None:
             annotation = None
+        elif annotation is None and isinstance(attr.value, griffe.ExprCall):
+            made = self._made_callable(attr, attr.value)
         elif annotation is None and "module-attribute" in attr.labels:
             annotation = _literal_type(attr.value)
         return Export(
             path=path,
             kind=kind,
             module=self._module_path(attr),
-            type=self.type_of(annotation, attr.module),
+            type=made or self.type_of(annotation, attr.module),
             value=str(attr.value) if value and attr.value is not None else None,
             optional=optional,
             location=self._location(attr),
             flavor=flavor,
         )
+
+    def _made_callable(self, attr: griffe.Attribute, call: griffe.ExprCall) -> TypeRef | None:
+        """The type of ``x = factory(...)`` when ``factory`` is a function whose return
+        annotation is a ``Callable`` (``capitalize = _simple_escaping_wrapper("capitalize")``
+        with ``-> t.Callable[..., "Markup"]``): the value is that callable; else ``None``."""
+        try:
+            factory = call.function.canonical_path
+            found = attr.modules_collection[factory]
+            if isinstance(found, griffe.Alias):
+                found = found.final_target
+        except (*LOOKUP_ERRORS, AttributeError, TypeError):
+            return None
+        if not isinstance(found, griffe.Function) or found.returns is None:
+            return None
+        returns = self.type_of(found.returns, found.module)
+        return returns if returns is not None and returns.name == CALLABLE else None
 
     # -- classes -----------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from siglink.contracts.manifest import Arguments, Export, ExportKind
 from siglink.contracts.types import TypeRef
 from siglink.python.usage import Usage, Use
 
-__all__ = ["ALL", "Receivers", "used_members"]
+__all__ = ["ALL", "Receivers", "called_only", "used_members"]
 
 
 def __dir__() -> list[str]:
@@ -191,6 +191,25 @@ def used_members(
                 classes[export.digest][1]):
             classes[export.digest] = (export, where)
     return found, arguments, classes
+
+
+def called_only(usage: Usage, export_of: Callable[[str], Export | None]) -> dict[str, set[str]]:
+    """The members of each library class (by the class's export digest) that the consumer
+    reaches only by calling them on instances whose type is evident, every argument of every
+    call seen (:attr:`Usage.member_arguments` then holds all its calls): their recorded calls
+    are complete."""
+    receivers = Receivers(export_of)
+    called: dict[str, set[str]] = {}
+    other: dict[str, set[str]] = {}
+    for receiver, names in usage.members.items():
+        state = receivers.resolve(receiver)
+        if state is None or state[0].kind is not ExportKind.CLASS:
+            continue
+        digest = state[0].digest
+        elsewise = usage.member_other.get(receiver, set()) if state[1] else set(names)
+        called.setdefault(digest, set()).update(n for n in names if n not in elsewise)
+        other.setdefault(digest, set()).update(n for n in names if n in elsewise)
+    return {digest: names - other[digest] for digest, names in called.items()}
 
 
 def _location_key(location: str) -> tuple[str, int]:

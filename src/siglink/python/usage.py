@@ -120,6 +120,9 @@ class Usage:
 
     # How members of evident receivers are called: receiver -> member -> argument types.
     member_arguments: dict[str, dict[str, list[_Arguments]]] = field(default_factory=dict)
+    # Members of evident receivers reached otherwise than by a call whose arguments are in
+    # member_arguments (read, passed on, an operator, ``*args``): receiver -> names.
+    member_other: dict[str, set[str]] = field(default_factory=dict)
 
     def argument(self, receiver: str, name: str, arguments: _Arguments) -> None:
         """Record how member ``name`` of ``receiver`` is called (argument types)."""
@@ -169,6 +172,8 @@ class Usage:
             for name, location in names.items():
                 mine_members.setdefault(name, location)
         self.written |= other.written
+        for receiver, others in other.member_other.items():
+            self.member_other.setdefault(receiver, set()).update(others)
         for receiver, by_member in other.member_arguments.items():
             for name, entries in by_member.items():
                 for entry in entries:
@@ -418,6 +423,9 @@ class _Visitor(ast.NodeVisitor):
         self.owners: list[_Attributes | None] = []
         # In a method: the name of its instance parameter and its class's attributes.
         self.methods: list[tuple[str, _Attributes] | None] = []
+        # The function of the call being visited when its arguments are recorded as a
+        # member's (``obj.m(a, k=b)``: no ``*args``, no ``**kw``).
+        self.called: ast.expr | None = None
 
     def finish(self) -> None:
         """A name imported (``from m import n``) but never used still needs to exist: record it
@@ -898,6 +906,8 @@ class _Visitor(ast.NodeVisitor):
             self.usage.written.add(name)
         elif receiver and not receiver.endswith("|sub"):
             self.usage.member(receiver, name, self._where(node))
+            if node is not self.called or not receiver.endswith(("|!", "|()")):
+                self.usage.member_other.setdefault(receiver, set()).add(name)
 
     def _operand(self, node: ast.expr, dunder: str) -> None:
         """An operator or protocol applied to ``node`` uses its dunder method."""
@@ -950,7 +960,12 @@ class _Visitor(ast.NodeVisitor):
             if node.args or node.keywords:
                 self._arguments(chain, node)
         else:
+            plain = isinstance(func, ast.Attribute) and not any(
+                isinstance(a, ast.Starred) for a in node.args) and all(
+                k.arg is not None for k in node.keywords)
+            outer, self.called = self.called, func if plain else None
             self.visit(func)
+            self.called = outer
             self._call_protocols(node)
         for arg in node.args:
             self.visit(arg)

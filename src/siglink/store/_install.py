@@ -277,7 +277,9 @@ def _validated(core: StoreCore, specs: Sequence[str], tmp: Path, index_url: str 
 
     wheels: list[tuple[str, Path]] = []
     for number, spec in enumerate(specs):
-        steps(f"fetching {spec}")
+        local = os.path.exists(spec)
+        steps(("reading " if spec.endswith(".whl") and local else
+               "building " if local else "fetching ") + spec)
         wheels.append((spec, to_wheel(spec, tmp / str(number), index_url=index_url)))
     infos: list[tuple[str, WheelInfo]] = []
     seen: dict[tuple[str, str], str] = {}

@@ -42,7 +42,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -556,15 +556,17 @@ def _digest(path: Path) -> str:
 _NO_SOURCES: Final = re.compile(r"Skipping link: No sources permitted for ([^:\s]+):")
 
 
-def _wheels_only(args: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def _wheels_only(
+    args: list[str], run: Callable[[list[str]], subprocess.CompletedProcess[str]] = _pip,
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """``pip ARGS --only-binary=:all:`` (reading a wheel's metadata runs nothing), and the
     requirements it could not meet because the index has only sdists of them: when it fails
     for want of a distribution, once more with ``-vv`` to read why (pip says so only in its
     debug output, about a megabyte for a dozen projects, so not on the way that succeeds)."""
-    result = _pip([*args, "--only-binary=:all:"])
+    result = run([*args, "--only-binary=:all:"])
     if result.returncode == 0 or not _MISSING.search(result.stdout + "\n" + result.stderr):
         return result, []
-    return result, _sdist_only(_pip([*args, "--only-binary=:all:", "-vv"]))
+    return result, _sdist_only(run([*args, "--only-binary=:all:", "-vv"]))
 
 
 def _sdist_only(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -685,54 +687,124 @@ def _networked_pip(
         env.pop("PIP_INDEX_URL", None)
     if "PIP_NO_BUILD_ISOLATION" in os.environ:  # the user's choice of pip's build isolation
         env["PIP_NO_BUILD_ISOLATION"] = os.environ["PIP_NO_BUILD_ISOLATION"]
+    inside, index_binds = _local_index(index_url)
+    if inside is not None and "--index-url" in args[:-1]:
+        at = args.index("--index-url") + 1
+        args = [*args[:at], inside, *args[at + 1:]]
     argv = [sys.executable, "-m", "pip", *args]
     try:
-        outcome = sandbox_run(argv, binds=[*config_binds, *binds], writable=writable, env=env,
+        outcome = sandbox_run(argv, binds=[*config_binds, *index_binds, *binds],
+                              writable=writable, env=env,
                               limits=NETWORK_LIMITS, network=True)
     except SandboxUnavailableError as e:
+        if not wanted:  # a resolution of wheels that asked for the sandbox: the caller's call
+            raise
         raise FetchError(_sdist_refused(wanted, e.reason)) from None
     if outcome.timed_out:
-        raise FetchError(f"{', '.join(wanted)}: pip ran longer than "
+        raise FetchError(f"{', '.join(wanted) or 'the resolution'}: pip ran longer than "
                          f"{NETWORK_LIMITS.wall_seconds:g} s in the sandbox; stopped")
     return _completed(argv, outcome)
+
+
+def _local_index(index_url: str | None) -> tuple[str | None, list[tuple[Path, str]]]:
+    """A local ``--index-url`` (a folder or a ``file:`` URL) as the sandbox sees it, and its
+    bind (the folder's parent, read-only: its pages link ``../../files``)."""
+    if not index_url:
+        return None, []
+    local = _file_path(index_url) if index_url.startswith("file:") else (
+        None if "://" in index_url else Path(index_url))
+    if local is None or not local.is_dir():
+        return None, []
+    local = local.absolute()
+    target = f"/siglink/index/{local.name}"
+    return (Path(target).as_uri() if index_url.startswith("file:") else target,
+            [(local.parent, "/siglink/index")])
 
 
 def _dry_run(
     options: list[str], inputs: Sequence[Path], report: Path, *, index_url: str | None,
 ) -> tuple[subprocess.CompletedProcess[str], list[tuple[Path, str]] | None]:
     """``pip install --dry-run --ignore-installed --report REPORT OPTIONS``: wheels only
-    first; when some requirement has only an sdist, again inside the networked sandbox with
-    ``inputs`` (local files named in ``options``) bound read-only. Returns pip's result and,
-    for a sandboxed run, its binds (host path, where pip saw it), to map the local paths of its
-    report back (that report is then hostile input)."""
+    first; when some requirement has only an sdist, again without that restriction. Every run
+    that follows dependencies is inside the networked sandbox when one can run: a wheel from
+    the index may itself require a direct URL (``dep @ https://.../dep.tar.gz``), which pip
+    prepares (runs its build code) whatever ``--only-binary`` says. ``inputs`` (local files
+    named in ``options``) are bound read-only. Returns pip's result and, for a sandboxed run,
+    its binds (host path, where pip saw it), to map the local paths of its report back (that
+    report is then hostile input)."""
     base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
             *_index_args(index_url)]
     wanted = _not_by_name(options)
-    if not wanted:  # --only-binary does not apply to a direct URL or path: pip prepares it
+    sandboxed = _SandboxedResolution(inputs, report, index_url)
+    if not wanted and ("--no-deps" in options or bwrap() is None):
+        # only what is named is read, or no sandbox: wheels only, outside (no build code runs
+        # for a wheel; without a sandbox, a direct URL a wheel requires is prepared by pip)
         first, wanted = _wheels_only([*base, "--report", str(report), *options])
         if not wanted:
             return first, None
+    elif not wanted:
+        try:
+            first, wanted = _wheels_only([*base, *sandboxed.options(options)], run=sandboxed.pip)
+        except SandboxUnavailableError:  # bwrap is installed but cannot run here
+            first, wanted = _wheels_only([*base, "--report", str(report), *options])
+            if not wanted:
+                return first, None
+        else:
+            if not wanted:
+                return sandboxed.finish(first)
     if _unsandboxed(wanted):
         return _pip([*base, "--report", str(report), *options]), None
-    inside: dict[str, str] = {}
-    binds: list[tuple[Path, str]] = []
-    for number, path in enumerate(dict.fromkeys(inputs)):
-        inside[str(path)] = f"/siglink/in/{number}/{path.name}"
-        binds.append((path, inside[str(path)]))
-    config = _index_env("install")
-    out = Path(tempfile.mkdtemp(prefix="sandboxed-", dir=report.parent))
-    moved = [inside.get(o, o) for o in options]
-    result = _networked_pip([*base, "--report", "/siglink/report/report.json", *moved], wanted,
-                            binds=binds, writable=[(out, "/siglink/report")],
-                            index_url=index_url, config=config)
-    for host, target in binds:  # pip's messages name the files as the user gave them
-        result.stdout = result.stdout.replace(target, str(host))
-        result.stderr = result.stderr.replace(target, str(host))
-    written = out / "report.json"
-    report.unlink(missing_ok=True)
-    if result.returncode == 0 and not written.is_symlink() and written.is_file():
-        shutil.move(written, report)
-    return result, [*binds, *config[1]]
+    return sandboxed.finish(sandboxed.pip([*base, *sandboxed.options(options)], wanted))
+
+
+class _SandboxedResolution:
+    """One resolution run by pip in the networked sandbox: the local files it reads bound
+    read-only, its report written to a private folder and moved to ``report`` afterwards."""
+
+    _REPORT: Final = "/siglink/report/report.json"
+
+    def __init__(self, inputs: Sequence[Path], report: Path, index_url: str | None) -> None:
+        self.report = report
+        self.index_url = index_url
+        self.inside: dict[str, str] = {}
+        self.binds: list[tuple[Path, str]] = []
+        for number, path in enumerate(dict.fromkeys(inputs)):
+            self.inside[str(path)] = f"/siglink/in/{number}/{path.name}"
+            self.binds.append((path, self.inside[str(path)]))
+        self._config: tuple[dict[str, str], list[tuple[Path, str]]] | None = None
+        self._out: Path | None = None
+
+    def options(self, options: Sequence[str]) -> list[str]:
+        """``--report`` and ``options`` as pip sees them inside."""
+        return ["--report", self._REPORT, *(self.inside.get(o, o) for o in options)]
+
+    def pip(self, args: list[str], wanted: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+        """``pip ARGS`` inside; its messages name the files as the user gave them.
+
+        :raises SandboxUnavailableError: no sandbox runs and ``wanted`` is empty.
+        """
+        if self._config is None:
+            self._config = _index_env("install")
+        if self._out is None:
+            self._out = Path(tempfile.mkdtemp(prefix="sandboxed-", dir=self.report.parent))
+        result = _networked_pip(args, wanted, binds=self.binds,
+                                writable=[(self._out, "/siglink/report")],
+                                index_url=self.index_url, config=self._config)
+        for host, target in self.binds:
+            result.stdout = result.stdout.replace(target, str(host))
+            result.stderr = result.stderr.replace(target, str(host))
+        return result
+
+    def finish(self, result: subprocess.CompletedProcess[str],
+               ) -> tuple[subprocess.CompletedProcess[str], list[tuple[Path, str]]]:
+        """``result`` and the binds, the report moved to where the caller reads it."""
+        self.report.unlink(missing_ok=True)
+        written = None if self._out is None else self._out / "report.json"
+        if (result.returncode == 0 and written is not None and not written.is_symlink()
+                and written.is_file()):
+            shutil.move(written, self.report)
+        return result, [*self.binds, *(self._config[1] if self._config else []),
+                        *_local_index(self.index_url)[1]]
 
 
 def _not_by_name(options: Sequence[str]) -> list[str]:
