@@ -169,8 +169,8 @@ def main() -> int:
             planners.append(cold)
         one, p95 = statistics.median(single), statistics.median(crowd)
         cores = os.cpu_count() or 1
-        floor = (statistics.median(single_cpu)
-                 + (options.starters - 1) * statistics.median(bare_cpu)) / cores
+        floor = max(statistics.median(single_cpu) + (options.starters - 1)
+                    * statistics.median(bare_cpu), cores * statistics.median(single_cpu)) / cores
         print(f"cold starts right after an install, {options.rounds} rounds "
               f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         print(f"  a single cold start: median {one:.0f} ms "
