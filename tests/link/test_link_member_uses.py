@@ -186,7 +186,7 @@ def test_markupsafe_rsplit_written_on_an_untyped_object(
     ``int`` (P11 by the contract). An app that writes ``x.rsplit("/", 1)`` on an untyped ``x``
     may call it on a Markup, but how is not known: 2.1.5 is accepted, unverified."""
     store = tmp_path / "store"
-    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.2"))
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.4"))
     app = make_app(tmp_path, """
         from markupsafe import Markup
 
@@ -195,11 +195,11 @@ def test_markupsafe_rsplit_written_on_an_untyped_object(
 
         print(Markup("<i>%s</i>") % last("a/<b>"))
         """)
-    build_app(capsys, store, app, "--against", "markupsafe==3.0.2")
+    build_app(capsys, store, app, "--against", "markupsafe==3.0.4")
     assert "rsplit" in written(app, "markupsafe.Markup")
-    assert versions(plan_json(capsys, store, app)) == {"markupsafe": "3.0.2"}
-    # Without 3.0.2, the app built against it links 2.1.5 and runs there.
-    code, _, err = siglink(capsys, "yank", "markupsafe==3.0.2", "--reason", "test",
+    assert versions(plan_json(capsys, store, app)) == {"markupsafe": "3.0.4"}
+    # Without 3.0.4, the app built against it links 2.1.5 and runs there.
+    code, _, err = siglink(capsys, "yank", "markupsafe==3.0.4", "--reason", "test",
                            "--store", str(store))
     assert code == 0, err
     plan = plan_json(capsys, store, app)
@@ -235,3 +235,29 @@ def test_markupsafe_capitalize_method_and_callable_attribute(
     assert versions(plan_json(capsys, store, app)) == {"markupsafe": "2.1.5"}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "<i>hello</i>\n"), ran.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_markupsafe_has_html_protocols_are_the_same_type(
+    pypi: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``Markup.join`` takes ``Iterable[HasHTML | str]`` in MarkupSafe 2.1 and
+    ``Iterable[_HasHTML | str]`` in 3.0: two Protocols with the one member
+    ``__html__(self) -> str``, the same type (structurally), so no P11 either way."""
+    store = tmp_path / "store"
+    install(capsys, store, pypi.fetch("markupsafe==2.1.5"), pypi.fetch("markupsafe==3.0.2"))
+    app = make_app(tmp_path, """
+        from markupsafe import Markup
+        print(Markup(", ").join(["<a>", Markup("<b>")]))
+        """)
+    build_app(capsys, store, app, "--against", "markupsafe==3.0.2")
+    code, _, err = siglink(capsys, "yank", "markupsafe==3.0.2", "--reason", "test",
+                           "--store", str(store))
+    assert code == 0, err
+    plan = plan_json(capsys, store, app)
+    assert versions(plan) == {"markupsafe": "2.1.5"}
+    [link] = plan["links"].values()
+    assert [p for p in link["verdict"]["problems"] if p["rule"] == "P11"] == [], link
+    ran = run(store, app)
+    assert (ran.returncode, ran.stdout) == (0, "&lt;a&gt;, <b>\n"), ran.stderr

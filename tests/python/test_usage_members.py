@@ -84,6 +84,9 @@ def test_super_init_is_a_call_of_the_base_constructor() -> None:
     ("from lib import K\nk = K()\nk.run(*a)\nk.stop(**kw)\n", {"lib.K|()": ["run", "stop"]}),
     ("from lib import K\nk = K()\nlen(k)\n", {"lib.K|()": ["__len__"]}),
     ("from lib import K\nK.run(k, 1)\n", {}),
+    # a subclass's override: the library calls it, how is not recorded here
+    ("from lib import Base\nclass Mine(Base):\n    def run(self, x): ...\n",
+     {"lib.Base|!": ["run"]}),
     # a call nested in the receiver does not hide the outer one
     ("from lib import K\nK().client(K().make(1)).get('/')\n", {}),
 ])
@@ -91,3 +94,28 @@ def test_members_reached_otherwise_than_by_calls(source: str, other: dict[str, l
                                                  ) -> None:
     usage = analyze_source(textwrap.dedent(source), "app.py")
     assert {r: sorted(n) for r, n in usage.member_other.items()} == other
+
+
+def test_members_only_called_have_complete_calls() -> None:
+    """``called_only``: members reached only by calls on evident instances, each call's
+    arguments recorded; an override, a read, a ``*args`` call or the class's own attribute
+    do not count."""
+    from siglink.contracts.manifest import Export, ExportKind
+    from siglink.contracts.signature import Signature
+    from siglink.python.receivers import called_only
+
+    members = {n: Export(f"lib.K.{n}", ExportKind.METHOD, signature=Signature.parse("(a)"))
+               for n in ("run", "stop", "read", "size", "make")}
+    k = Export("lib.K", ExportKind.CLASS, signature=Signature.parse("()"), members=members)
+    usage = analyze_source(textwrap.dedent("""
+        from lib import K
+        k = K()
+        k.run(1)
+        k.stop(*args)
+        k.read(2)
+        f = k.read
+        class Mine(K):
+            def size(self, a): ...
+        K.make
+        """), "app.py")
+    assert called_only(usage, {"lib.K": k}.get) == {k.digest: {"run"}}

@@ -22,6 +22,7 @@ def __dir__() -> list[str]:
 
 
 _EMPTY: Final[Mapping[str, Sequence[str]]] = MappingProxyType({})
+_NO_PROTOCOLS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({})
 
 
 @final
@@ -39,13 +40,17 @@ class ClassGraph:
     <Decision.YES: 'yes'>
     """
 
-    __slots__ = ("_bases", "_hash", "_key", "_parsed")
+    __slots__ = ("_bases", "_hash", "_key", "_members", "_parsed", "_protocols")
 
-    def __init__(self, bases: Mapping[str, Sequence[str]] = _EMPTY) -> None:
+    def __init__(self, bases: Mapping[str, Sequence[str]] = _EMPTY,
+                 protocols: Mapping[str, Mapping[str, str]] = _NO_PROTOCOLS) -> None:
         self._bases = {name: tuple(b) for name, b in bases.items()}
-        self._key = tuple(sorted(self._bases.items()))
+        self._protocols = {name: dict(m) for name, m in protocols.items()}
+        self._key = (tuple(sorted(self._bases.items())), tuple(sorted(
+            (name, tuple(sorted(m.items()))) for name, m in self._protocols.items())))
         self._hash = hash(self._key)  # is_subtype memoizes on it: hash a big graph once
         self._parsed: dict[str, tuple[TypeRef, ...]] = {}
+        self._members: dict[str, dict[str, tuple[TypeRef, bool]]] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self._bases
@@ -59,10 +64,44 @@ class ClassGraph:
         return self._hash
 
     def __repr__(self) -> str:
-        return f"ClassGraph({dict(self._key)!r})"
+        if self._protocols:
+            return f"ClassGraph({self._bases!r}, {self._protocols!r})"
+        return f"ClassGraph({self._bases!r})"
 
-    def __reduce__(self) -> tuple[type[ClassGraph], tuple[dict[str, tuple[str, ...]]]]:
-        return (ClassGraph, (self._bases,))
+    def __reduce__(self) -> tuple[type[ClassGraph], tuple[dict[str, tuple[str, ...]],
+                                                          dict[str, dict[str, str]]]]:
+        return (ClassGraph, (self._bases, self._protocols))
+
+    @property
+    def protocols(self) -> Mapping[str, Mapping[str, str]]:
+        """The Protocol classes whose members are recorded: path -> member -> type text."""
+        return self._protocols
+
+    def with_protocols(self, protocols: Mapping[str, Mapping[str, str]]) -> ClassGraph:
+        """This graph, also knowing ``protocols`` it lacks (another version's Protocols, which
+        the types a consumer recorded may name)."""
+        extra = {n: m for n, m in protocols.items() if n not in self._protocols}
+        if not extra:
+            return self
+        return ClassGraph(self._bases, {**extra, **self._protocols})
+
+    def protocol(self, name: str) -> Mapping[str, tuple[TypeRef, bool]] | None:
+        """The members of Protocol ``name``: its type (a method as a ``Callable``) and
+        whether it is settable (``=TYPE``: compared invariantly), or None when ``name`` is
+        not a Protocol whose members are recorded.
+
+        >>> g = ClassGraph({}, {"pkg.P": {"f": "collections.abc.Callable[[], str]", "n": "=int"}})
+        >>> {n: (str(t), settable) for n, (t, settable) in g.protocol("pkg.P").items()}
+        {'f': ('collections.abc.Callable[[], str]', False), 'n': ('int', True)}
+        """
+        text = self._protocols.get(name)
+        if text is None:
+            return None
+        parsed = self._members.get(name)
+        if parsed is None:
+            parsed = self._members[name] = {
+                n: (parse(t.removeprefix("=")), t.startswith("=")) for n, t in text.items()}
+        return parsed
 
     def bases(self, name: str) -> tuple[TypeRef, ...]:
         """The parsed direct bases of ``name`` (empty when it is not recorded)."""

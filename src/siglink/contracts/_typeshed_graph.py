@@ -303,7 +303,43 @@ def _nominal(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
     promoted = _PROMOTIONS.get(sup.name) or _SUPPORTS.get(sup.name)
     if promoted and promoted & _names(sub, classes):
         return YES
-    return NO
+    return _structural(sub, sup, classes)
+
+
+def _member(have: tuple[TypeRef, bool] | None, wanted: tuple[TypeRef, bool],
+            classes: ClassGraph) -> Decision:
+    """A Protocol member against the one another Protocol requires: read-only members
+    (methods, properties) covariantly; a settable attribute needs a settable one of the same
+    type."""
+    if have is None or (wanted[1] and not have[1]):
+        return NO
+    if wanted[1]:
+        return _equivalent(have[0], wanted[0], classes)
+    return subtype(have[0], wanted[0], classes)
+
+
+_ASSUMED: set[tuple[TypeRef, TypeRef, ClassGraph]] = set()
+"""Protocol pairs being compared: assumed related while their members are (a Protocol
+whose method returns the Protocol itself), as mypy does."""
+
+
+def _structural(sub: TypeRef, sup: TypeRef, classes: ClassGraph) -> Decision:
+    """A Protocol is a supertype of another whose members are all compatible with its own
+    (mypy's structural subtyping), where both Protocols' members are recorded
+    (:attr:`ClassGraph.protocols`); a method is compared as the ``Callable`` it is once
+    bound. Anything else is NO, as nominal subtyping says."""
+    wanted = None if sup.args else classes.protocol(sup.name)
+    have = None if sub.args else classes.protocol(sub.name)
+    if wanted is None or have is None:
+        return NO
+    key = (sub, sup, classes)
+    if key in _ASSUMED:
+        return YES
+    _ASSUMED.add(key)
+    try:
+        return _all(_member(have.get(name), member, classes) for name, member in wanted.items())
+    finally:
+        _ASSUMED.discard(key)
 
 
 @functools.lru_cache(maxsize=1 << 16)

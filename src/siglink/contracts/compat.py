@@ -237,8 +237,10 @@ def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def class_graph(exports: Iterable[Export]) -> ClassGraph:
-    """Every class's recorded bases, keyed by its export path and its defining module's name."""
+def class_graph(exports: Iterable[Export],
+                protocols: Mapping[str, Mapping[str, str]] | None = None) -> ClassGraph:
+    """Every class's recorded bases, keyed by its export path and its defining module's name,
+    and the members of the Protocols ``protocols`` (:attr:`Manifest.protocols`) names."""
     bases: dict[str, tuple[str, ...]] = {}
 
     def visit(export: Export) -> None:
@@ -251,7 +253,7 @@ def class_graph(exports: Iterable[Export]) -> ClassGraph:
 
     for export in exports:
         visit(export)
-    return ClassGraph(bases)
+    return ClassGraph(bases, protocols or {})
 
 
 def check_export(

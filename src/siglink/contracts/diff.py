@@ -58,7 +58,7 @@ def diff_manifests(old: Manifest, new: Manifest, *, policy: Policy = "signature"
     with its export's path (``P1 lib.g``, ``P16 lib.h param a``).
     """
     policy_of(policy)
-    classes = class_graph(new.exports.values())
+    classes = class_graph(new.exports.values(), {**old.protocols, **new.protocols})
     diff = ReleaseDiff()
     for path, export in sorted(old.exports.items()):
         other = new.exports.get(path)

@@ -40,6 +40,7 @@ __all__ = [
     "Import",
     "Manifest",
     "Unit",
+    "protocols_of",
 ]
 
 
@@ -147,6 +148,25 @@ def _int(value: Any, at: str) -> int:
 def _strings(data: Mapping[str, Any], key: str, at: str) -> tuple[str, ...]:
     where = _key(at, key)
     return tuple(_str(v, f"{where}[{i}]") for i, v in enumerate(_list(data.get(key, []), where)))
+
+
+def protocols_of(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """A manifest's ``protocols`` table (path -> member -> type text), checked.
+
+    :raises ManifestError: naming the JSON path of the first value of the wrong shape.
+    """
+    try:
+        return _protocols(data)
+    except _Invalid as e:
+        raise ManifestError(f"corrupt protocols: {e}") from None
+
+
+def _protocols(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    where = "$.protocols"
+    return {_str(path, where): {_str(name, _key(where, path)): _str(text, _key(_key(where, path),
+                                                                              name))
+                                for name, text in _obj(members, _key(where, path)).items()}
+            for path, members in _obj(data.get("protocols", {}), where).items()}
 
 
 def _required(data: Mapping[str, Any], key: str, at: str) -> Any:
@@ -587,6 +607,10 @@ class Manifest:
     # Where an application makes every DeprecationWarning an error (its pytest configuration,
     # ``[tool.siglink] warnings``): a use served with a deprecation warning then fails.
     warnings_error: str | None = None
+    # The library's Protocol classes, exported or not (a private or typing-only name that
+    # annotations use): path -> member -> type text (a method as a ``Callable``), so that
+    # they relate structurally (docs/design.md §3.2).
+    protocols: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"format": FORMAT, "unit": self.unit.to_json()}
@@ -615,6 +639,9 @@ class Manifest:
             }
         if self.warnings_error is not None:
             data["warnings_error"] = self.warnings_error
+        if self.protocols:
+            data["protocols"] = {p: dict(sorted(m.items()))
+                                 for p, m in sorted(self.protocols.items())}
         return data
 
     def dumps(self) -> str:
@@ -696,6 +723,7 @@ class Manifest:
             native=None if native is None else _obj(native, "$.native"),
             unprovided=cls._uses(data, "unprovided"),
             warnings_error=_opt_str(data, "warnings_error", "$"),
+            protocols=_protocols(data),
         )
 
     @staticmethod

@@ -63,6 +63,7 @@ from siglink.contracts._typeshed_table import bare_means_any
 
 __all__ = [
     "ANY",
+    "CALLABLE",
     "ELLIPSIS",
     "EMPTY_TUPLE",
     "NEVER",

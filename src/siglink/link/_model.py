@@ -45,7 +45,8 @@ class ManifestView:
     needs: a consumer imports a few names, and most of them are identical by digest.
     """
 
-    __slots__ = ("_classes", "_exports", "_imports", "_modules", "_parsed", "_raw")
+    __slots__ = ("_classes", "_exports", "_imports", "_modules", "_parsed", "_protocols",
+                 "_raw")
 
     def __init__(
         self, raw: Mapping[str, Any] | None = None, manifest: Manifest | None = None
@@ -56,6 +57,8 @@ class ManifestView:
         self._exports: Mapping[str, Export] | None = manifest.exports if manifest else None
         self._modules: frozenset[str] | None = None
         self._classes: ClassGraph | None = None
+        self._protocols: Any = manifest.protocols if manifest is not None else (
+            (raw or {}).get("protocols") or {})
         if manifest is not None:
             self._imports = dict(manifest.imports)
 
@@ -123,7 +126,7 @@ class ManifestView:
             if self._exports is not None:
                 from siglink.contracts.compat import class_graph
 
-                self._classes = class_graph(self._exports.values())
+                self._classes = class_graph(self._exports.values(), self.protocols())
             else:
                 bases: dict[str, tuple[str, ...]] = {}
 
@@ -140,8 +143,19 @@ class ManifestView:
 
                 for path, data in self._raw.items():
                     visit(path, data)
-                self._classes = ClassGraph(bases)
+                self._classes = ClassGraph(bases, self.protocols())
         return self._classes
+
+    def protocols(self) -> Mapping[str, Mapping[str, str]]:
+        """The version's Protocols and their members (:attr:`Manifest.protocols`); none when
+        the table is damaged (a store's copy is checked when it is written)."""
+        from siglink.contracts.manifest import protocols_of
+        from siglink.errors import ManifestError
+
+        try:
+            return protocols_of({"protocols": self._protocols})
+        except ManifestError:
+            return {}
 
     def imports(self) -> dict[str, tuple[Import, ...]]:
         """The library's own recorded imports (siglink-built, or computed at install)."""

@@ -177,6 +177,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         self.deps: dict[tuple[str, str], list[Requirement]] = {}
         self.sources: dict[tuple[str, str], frozenset[str] | None] = {}
         self.graphs: dict[ClassGraph, ClassGraph] = {}
+        self.protocol_tables: dict[tuple[str, str, str], Mapping[str, Mapping[str, str]]] = {}
         self.warnings: list[str] = []
         from siglink.contracts.compat import check_export
 
@@ -329,7 +330,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             return _unexported()  # a name the consumer used that its version lacked too
         # Keyed by digests, not paths: equal digests are equal exports, so a verdict found
         # once serves every import of the same shape (and needs no parsing).
-        classes = None if digest is None or imp.expected is None else self.classes(candidate)
+        classes = None if digest is None or imp.expected is None else self.classes(candidate,
+                                                                                    imp)
         key = (*_import_key(imp, self.policy), digest, classes)
         found = self.memo.get(key)
         if found is None:
@@ -366,11 +368,26 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             self.memo[key] = found
         return found
 
-    def classes(self, candidate: Candidate) -> ClassGraph:
-        """The candidate's class graph; equal graphs are one object, so that the contract
-        checker's memo (per graph) serves every version with the same classes."""
+    def classes(self, candidate: Candidate, imp: Import | None = None) -> ClassGraph:
+        """The candidate's class graph, knowing also the Protocols of the version ``imp``
+        was built against (the types it recorded may name them: MarkupSafe 3.0's
+        ``_HasHTML`` against 2.1's ``HasHTML``); equal graphs are one object, so that the
+        contract checker's memo (per graph) serves every version with the same classes."""
         graph = candidate.view.class_graph()
+        built = None if imp is None else imp.built_against
+        if built is not None and built != candidate.stored.version:
+            graph = graph.with_protocols(self._protocols(candidate.name, built))
         return self.graphs.setdefault(graph, graph)
+
+    def _protocols(self, name: str, version: str) -> Mapping[str, Mapping[str, str]]:
+        """The Protocols of ``name==version`` when the store holds it, else none."""
+        key = ("protocols", name, version)
+        found = self.protocol_tables.get(key)
+        if found is None:
+            held = any(v.version == version for v in self.source.versions(name))
+            found = self.protocol_tables[key] = (
+                self.source.view(name, version).protocols() if held else {})
+        return found
 
     def check_chain(self, imp: Import, candidate: Candidate) -> Verdict:
         """A third-party import whose path the candidate does not export: a deeper attribute

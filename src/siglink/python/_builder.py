@@ -19,10 +19,9 @@ from typing import Final
 
 import griffe
 
-from siglink.contracts._typeref import CALLABLE
 from siglink.contracts.manifest import Export, ExportKind
 from siglink.contracts.signature import Param, ParamKind, Signature
-from siglink.contracts.types import TypeContext, TypeRef, parse_type
+from siglink.contracts.types import CALLABLE, ELLIPSIS, TypeContext, TypeRef, parse_type
 from siglink.errors import BadInputError
 from siglink.python._annotations import LOOKUP_ERRORS, AliasTable, render
 from siglink.python._extension_points import DECLARERS, IMPLEMENTERS
@@ -333,6 +332,34 @@ class Builder:
             location=self._location(attr),
             flavor=flavor,
         )
+
+    def protocol_members(self, cls: griffe.Class) -> dict[str, str] | None:
+        """The members of ``cls`` when it is a Protocol (its own and its Protocol bases'):
+        name -> type text, a method as the ``Callable`` it is once bound (``Callable[...,
+        R]`` when its parameters are not all plain positional ones), a property as what it
+        returns, a settable attribute as ``=TYPE``; None for another class."""
+        lineage = [cls, *self._mro(cls)]
+        if self._flavor(cls, lineage) != "protocol":
+            return None
+        members: dict[str, str] = {}
+        for klass in reversed([k for k in lineage
+                               if self._flavor(k, [k, *self._mro(k)]) == "protocol"]):
+            for name, member in klass.members.items():
+                if name in _NOT_PROTOCOL_MEMBERS or (
+                    name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+                ):
+                    continue
+                if isinstance(member, griffe.Function) and "property" in member.labels:
+                    returns = self.signature(member, drop_first=True).returns
+                    members[name] = str(returns or TypeRef("typing.Any"))
+                elif isinstance(member, griffe.Function):
+                    members[name] = str(_bound_callable(self.signature(member, drop_first=True)))
+                elif isinstance(member, griffe.Attribute) and member.annotation is not None:
+                    found = self.type_of(member.annotation, member.module)
+                    if found is not None:  # settable unless a property: then invariant
+                        members[name] = str(found) if "property" in member.labels else (
+                            f"={found}")
+        return members
 
     def _made_callable(self, attr: griffe.Attribute, call: griffe.ExprCall) -> TypeRef | None:
         """The type of ``x = factory(...)`` when ``factory`` is a function whose return
@@ -853,6 +880,24 @@ def _literal_type(value: str | griffe.Expr | None) -> str | None:
         return None
     kind = type(literal)
     return kind.__name__ if kind in _LITERAL_TYPES else None
+
+
+_NOT_PROTOCOL_MEMBERS: Final = frozenset({
+    "__init__", "__new__", "__init_subclass__", "__class_getitem__", "__subclasshook__",
+    "__slots__", "__module__", "__qualname__", "__doc__", "__annotations__", "__dict__"})
+
+
+def _bound_callable(sig: Signature) -> TypeRef:
+    """A bound method's signature as a ``Callable`` type: ``(a: int, /) -> str`` is
+    ``Callable[[int], str]``; one with defaults, keyword-only or variadic parameters is
+    ``Callable[..., R]``."""
+    returns = sig.returns or TypeRef("typing.Any")
+    plain = all(p.kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
+                and p.default is None for p in sig.params)
+    if not plain:
+        return TypeRef(CALLABLE, (ELLIPSIS, returns))
+    params = tuple(p.annotation or TypeRef("typing.Any") for p in sig.params)
+    return parse_type(f"collections.abc.Callable[[{', '.join(map(str, params))}], {returns}]")
 
 
 def _without_return(sig: Signature) -> Signature:

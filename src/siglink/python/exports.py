@@ -133,6 +133,7 @@ def extract_tree(
         requires_python=requires_python,
         top_level=tuple(top_level if top_level is not None else packages),
         diagnostics=tuple(reader.diagnostics),
+        protocols=reader.protocols,
     )
 
 
@@ -221,6 +222,8 @@ class _Reader:
             extensions=griffe.load_extensions(self.imports, self.bindings),
         )
         self.compiled: dict[str, Export] = {}
+        # Protocol classes, exported or not: path -> member -> type text (Manifest.protocols).
+        self.protocols: dict[str, dict[str, str]] = {}
         self._all_cache: dict[str, tuple[str, ...] | None] = {}
         # Compiled alternatives of names bound by alternative imports, inspected even when a
         # stub describes them: the stub says what the author meant, the module what runs.
@@ -516,6 +519,13 @@ class _Reader:
             built = self._build(path, target, builder)
             if built is not None:
                 exports[path] = relocate(built, path)
+        for top in tops:
+            for module in _walk(top):
+                for member in module.members.values():
+                    if isinstance(member, griffe.Class) and not isinstance(member, griffe.Alias):
+                        found = builder.protocol_members(member)
+                        if found is not None:
+                            self.protocols[table.public.get(member.path, member.path)] = found
         for cls, base in sorted(builder.unread.items()):
             self.diagnostics.append(Diagnostic(
                 f"{cls}: base class {base} could not be read; the members it provides are "

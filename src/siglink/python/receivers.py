@@ -31,6 +31,16 @@ evident, and the member names written on it count for every used class instead.
 ('web.Response', True)
 >>> receivers.resolve("web.App|()|.missing|()") is None
 True
+
+A class attribute holding a callable (a factory's ``Callable[..., R]``) gives an ``R``:
+
+>>> from siglink.contracts.types import parse_type
+>>> held = Export("web.Response.upper", ExportKind.ATTRIBUTE,
+...               type=parse_type("collections.abc.Callable[..., web.Response]"))
+>>> exports["web.Response"] = Export("web.Response", ExportKind.CLASS, members={"upper": held})
+>>> export, instance = Receivers(exports.get).resolve("web.Response|!|.upper|()")
+>>> export.path, instance
+('web.Response', True)
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from siglink.contracts.manifest import Arguments, Export, ExportKind
-from siglink.contracts.types import TypeRef
+from siglink.contracts.types import CALLABLE, TypeRef
 from siglink.python.usage import Usage, Use
 
 __all__ = ["ALL", "Receivers", "called_only", "used_members"]
@@ -100,6 +110,9 @@ class Receivers:
         if step == "()":
             if export.kind is ExportKind.CLASS and not instance:
                 return export, True
+            if not instance and export.kind is ExportKind.ATTRIBUTE and export.type is not None \
+                    and export.type.name == CALLABLE and export.type.args:
+                return self._instance(export.type.args[-1])
             if instance or not export.kind.callable or export.signature is None:
                 return None
             return self._instance(export.signature.returns)
@@ -109,6 +122,10 @@ class Receivers:
             member = export.members.get(step[1:])
             if member is None:
                 return None
+            if member.kind is ExportKind.ATTRIBUTE and member.type is not None and (
+                member.type.name == CALLABLE
+            ):
+                return member, False  # holds a callable: calling it gives what it returns
             if member.kind in (ExportKind.PROPERTY, ExportKind.ATTRIBUTE):
                 return self._instance(member.type)
             return member, False
@@ -206,7 +223,9 @@ def called_only(usage: Usage, export_of: Callable[[str], Export | None]) -> dict
         if state is None or state[0].kind is not ExportKind.CLASS:
             continue
         digest = state[0].digest
-        elsewise = usage.member_other.get(receiver, set()) if state[1] else set(names)
+        recorded = usage.member_arguments.get(receiver, {})
+        elsewise = {n for n in names if n not in recorded} | (
+            usage.member_other.get(receiver, set()) if state[1] else set(names))
         called.setdefault(digest, set()).update(n for n in names if n not in elsewise)
         other.setdefault(digest, set()).update(n for n in names if n in elsewise)
     return {digest: names - other[digest] for digest, names in called.items()}

@@ -814,6 +814,7 @@ class _Visitor(ast.NodeVisitor):
             where = self._where(node)
             for name in own:  # overridden: the library calls it, the class relies on it
                 self.usage.member(receiver, name, where)
+                self.usage.member_other.setdefault(receiver, set()).add(name)
             self._assign_name(node.name, f"{base}|sub")
             self.subclasses.append((receiver, own))
         else:
