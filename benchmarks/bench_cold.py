@@ -140,6 +140,7 @@ def main() -> int:
         gated_single: list[float] = []
         gated_crowd: list[float] = []
         planners: list[int] = []
+        gated_planners: list[int] = []
         for _ in range(options.rounds):
             install()
             times, cold, cpu = starts([*siglink, "run", str(app)], env, work, 1)
@@ -166,7 +167,7 @@ def main() -> int:
             times, cold, _ = starts([*siglink, "run", str(app)], env, work, options.starters,
                                     gate=True)
             gated_crowd.append(statistics.quantiles(times, n=20)[-1])
-            planners.append(cold)
+            gated_planners.append(cold)
         one, p95 = statistics.median(single), statistics.median(crowd)
         cores = os.cpu_count() or 1
         floor = max(statistics.median(single_cpu) + (options.starters - 1)
@@ -182,7 +183,7 @@ def main() -> int:
         gated_one, gated_p95 = statistics.median(gated_single), statistics.median(gated_crowd)
         print(f"  the same released together from a gate (the harness's own forking left out): "
               f"single {gated_one:.0f} ms, p95 {gated_p95:.0f} ms, ratio "
-              f"{gated_p95 / gated_one:.2f}")
+              f"{gated_p95 / gated_one:.2f} (planners per round: {gated_planners})")
         print(f"  for reference, {options.starters} concurrent warm starts: p95 median "
               f"{statistics.median(warm):.0f} ms (CPU of all {statistics.median(warm_cpu):.0f} "
               "ms)")
