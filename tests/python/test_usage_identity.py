@@ -23,8 +23,13 @@ IDENTITY = [
 def test_a_class_named_for_its_identity_is_not_passed_on(test: str) -> None:
     source = f"import lib\nfrom lib import K\n\ndef f(v):\n    if {test}:\n        return K(v)\n"
     use = analyze_source(source, "app.py").uses["lib.K"]
-    assert not use.other
+    assert not use.other and use.identity
     assert [c.positional for c in use.calls] == [1]
+
+
+def test_a_class_only_called_is_not_named_for_its_identity() -> None:
+    use = analyze_source("from lib import K\nraise K(1)\n", "app.py").uses["lib.K"]
+    assert not use.identity and not use.other
 
 
 def test_an_except_clause_names_the_class_for_its_identity() -> None:
@@ -32,6 +37,7 @@ def test_an_except_clause_names_the_class_for_its_identity() -> None:
               "    pass\nexcept Gone as e:\n    print(e)\n")
     uses = analyze_source(source, "app.py").uses
     assert not uses["lib.Gone"].other and not uses["lib.Other"].other
+    assert uses["lib.Gone"].identity and uses["lib.Other"].identity
 
 
 @pytest.mark.parametrize("use", ["f(K)", "x = [K]", "type(v) in make(K)", "isinstance(K, t)",
@@ -44,5 +50,5 @@ def test_a_class_passed_on_still_is(use: str) -> None:
 def test_an_annotation_names_the_class_for_its_identity() -> None:
     source = ("from lib import K\n\ndef f(v: K) -> K:\n    x: K = K(v)\n    return x\n")
     use = analyze_source(source, "app.py").uses["lib.K"]
-    assert not use.other
+    assert not use.other and use.identity
     assert [c.positional for c in use.calls] == [1]

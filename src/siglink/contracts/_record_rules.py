@@ -30,15 +30,18 @@ class _RecordRules:
     classes: ClassGraph
     direction: Literal["in", "out"]
 
-    def _bases(self, out: _Findings, expected: Export, provided: Export) -> None:
+    def _bases(self, out: _Findings, expected: Export, provided: Export,
+               relied: frozenset[str] | None = None) -> None:
         """A class that no longer derives from a base it had (directly or through its other
         bases) is no longer usable as that base: annotations, ``isinstance`` and ``except``
         clauses written for the base reject its instances. What the consumer receives is
         wider than promised: P13, at path ``bases``. Added bases are harmless (not reported).
+        ``relied``: only these ancestors are checked (the ones the consumer relies on), else
+        every direct base.
         """
         new = [parse_type(b) for b in provided.bases if b not in _INERT_BASES]
         found = f"({', '.join(provided.bases)})"
-        for base in expected.bases:
+        for base in expected.bases if relied is None else sorted(relied):
             if base in _INERT_BASES or base in provided.bases:
                 continue
             old = parse_type(base)

@@ -40,7 +40,7 @@ from siglink.contracts._signature_rules import (
     call_text,
 )
 from siglink.contracts._typeref import CALLABLE, CONCATENATE, ELLIPSIS, TYPEVAR, UNION
-from siglink.contracts.manifest import Arguments, CallShape, Export, ExportKind
+from siglink.contracts.manifest import RELIES_ON, Arguments, CallShape, Export, ExportKind
 from siglink.contracts.policy import POLICIES, Policy, is_policy, policy_of
 from siglink.contracts.rules import Rule
 from siglink.contracts.signature import Param, ParamKind, Signature
@@ -297,11 +297,12 @@ def check_export(
         return Verdict((Problem(Rule.P1, "", _describe(expected), "absent", _BREAK, what),))
     if expected is None:
         return _calls_only(provided, calls or (), strict=policy == "strict")
+    used = None if members is None else frozenset(members)
     if expected.digest == provided.digest:
-        return _IDENTICAL
+        # The class is unchanged, but an ancestor it relies on may have left its bases' tree
+        return _ancestry(expected, provided, used, classes, direction=direction, policy=policy)
     if classes is None:
         classes = class_graph([provided])
-    used = None if members is None else frozenset(members)
     evidence: dict[str, list[Arguments]] = {}
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
@@ -312,6 +313,19 @@ def check_export(
     ) and policy != "strict":
         return _imported_only(verdict)
     return verdict
+
+
+def _ancestry(expected: Export, provided: Export, used: frozenset[str] | None,
+              classes: ClassGraph | None, *, direction: Direction, policy: Policy) -> Verdict:
+    """An unchanged class against the ancestors the consumer relies on (:data:`RELIES_ON`):
+    one its bases no longer derive from is P13, as for a class whose own bases changed."""
+    relied = frozenset(m.removeprefix(RELIES_ON) for m in used or () if m.startswith(RELIES_ON))
+    if not relied or direction != "in" or expected.kind is not ExportKind.CLASS:
+        return _IDENTICAL
+    out = _Findings()
+    _Exports(policy, classes or class_graph([provided]), direction)._bases(
+        out, expected, provided, relied)
+    return out.verdict() if out.problems or out.unverified else _IDENTICAL
 
 
 def _imported_only(verdict: Verdict) -> Verdict:
@@ -804,10 +818,12 @@ class _Exports(_RecordRules):
                     "class flavor changed")
             if severity is _BREAK:
                 return out.verdict()
-        if self.direction == "in" and expected.bases != provided.bases and (
-            self.used is None or "__bases__" in self.used
-        ):  # a consumer that never names a base cannot rely on it
-            self._bases(out, expected, provided)
+        if self.direction == "in":
+            # A lost base matters to a consumer that relies on it (Import.members: RELIES_ON)
+            relied = None if self.used is None or "__bases__" in self.used else frozenset(
+                m.removeprefix(RELIES_ON) for m in self.used if m.startswith(RELIES_ON))
+            if (relied is None and expected.bases != provided.bases) or relied:
+                self._bases(out, expected, provided, relied)
         if flavor != "typeddict" and (expected.signature is not None or calls):
             if expected.signature is None or provided.signature is None:
                 out.unverified.append("constructor: signature not recorded")

@@ -31,6 +31,7 @@ from siglink.errors import BadInputError, ManifestError, SignatureSyntaxError
 
 __all__ = [
     "FORMAT",
+    "RELIES_ON",
     "Arguments",
     "CallShape",
     "Diagnostic",
@@ -412,6 +413,12 @@ class Arguments:
                    _opt_str(data, "member", at) or "")
 
 
+RELIES_ON: Final = "__bases__:"
+"""In :attr:`Import.members`, ``__bases__:B``: the consumer relies on the class deriving from
+its ancestor ``B`` (it names ``B`` for identity, or passes an instance where ``B`` is annotated);
+a plain ``__bases__``: it reads the bases themselves, and relies on every one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Import:
     """A name a consumer uses from a library: what it expected and how it calls it.
@@ -424,7 +431,8 @@ class Import:
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
     annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
     consumer reaches, through the name, its instances and its operators: only those are
-    checked (``None``: not recorded, every member is). ``arguments`` holds, per call, the
+    checked (``None``: not recorded, every member is), and the ancestors it relies on
+    (:data:`RELIES_ON`). ``arguments`` holds, per call, the
     static types of the arguments where evident (positional, then keyword name -> type;
     ``""`` for one not evident). ``written`` names those of ``members`` the consumer may
     reach by a name written on an object of unknown type (and otherwise only by the calls of

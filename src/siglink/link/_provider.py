@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from siglink.contracts.manifest import CallShape, Export, ExportKind, Import
+from siglink.contracts.manifest import RELIES_ON, CallShape, Export, ExportKind, Import
 from siglink.contracts.policy import Policy, policy_of
 from siglink.contracts.verdict import Problem, Severity, Verdict
 from siglink.link._model import (
@@ -316,7 +316,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         if imp.expected is not None and digest == imp.expected.digest:
             # The export is the one built against, but the consumer's calls may never have
             # fitted it (built against it anyway): they are checked all the same.
-            return self.check_calls(imp) if imp.calls else _IDENTICAL
+            same = self.check_calls(imp) if imp.calls else _IDENTICAL
+            if any(m.startswith(RELIES_ON) for m in imp.members or ()):
+                same = Verdict.merge([same, self.check_ancestry(imp, candidate)])
+            return same
         if digest is None and _third_party(imp):
             return self.check_chain(imp, candidate)
         if digest is None and _has_source(candidate, imp.path) and (
@@ -350,6 +353,20 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
             elif provided is not None and imp.expected is not None and not imp.calls:
                 found = _kind_unknown(found, imp.expected, provided)
             self.memo[key] = found
+        return found
+
+    def check_ancestry(self, imp: Import, candidate: Candidate) -> Verdict:
+        """An export unchanged from the one built against, a class: the ancestors the consumer
+        relies on it deriving from, in the candidate's class graph (a base of it may have
+        lost one)."""
+        assert imp.expected is not None
+        classes = self.classes(candidate)
+        key = ("ancestry", imp.expected.digest, imp.members, classes)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self.check_export(
+                imp.expected, imp.expected, policy=self.policy, classes=classes,
+                members=imp.members)
         return found
 
     def check_calls(self, imp: Import) -> Verdict:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
-from siglink.contracts.manifest import Arguments, Export, ExportKind, Import, Manifest, Unit
+from siglink.contracts.manifest import (
+    RELIES_ON,
+    Arguments,
+    Export,
+    ExportKind,
+    Import,
+    Manifest,
+    Unit,
+)
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
@@ -425,8 +434,8 @@ def _choose(store: Store, links: StoreSource, library: _Library, pin: str | None
 
 
 _BASES: str = "__bases__"
-"""In a class's used members: the application names one of the class's bases (it may rely on
-instances being one: ``isinstance``, annotations, ``except``), so a lost base matters."""
+"""In a class's used members: the application reads the class's ``__bases__`` (it relies on
+every base); ``__bases__:B`` (:data:`RELIES_ON`, :func:`_relied_bases`): on ancestor B."""
 
 
 def record_imports(
@@ -437,7 +446,8 @@ def record_imports(
     used, their calls, the members reached and the evident argument types, against the
     version ``chosen`` for each library."""
     members, arguments, called = _used_members(usage, libraries, chosen)
-    named = frozenset(p.rpartition(".")[2] for p in usage.uses)
+    # Named for identity (isinstance, except, annotations) or passed on: not only called
+    named = frozenset(p for p, u in usage.uses.items() if u.identity or u.other)
     return {name: _imports(library, chosen[name][0], chosen[name][1], chosen[name][2], warnings,
                            reached=(members, frozenset(usage.written), named),
                            arguments=arguments, called=called)
@@ -477,8 +487,9 @@ def _imports(
 ) -> tuple[Import, ...]:
     """The application's imports from ``library``; ``reached`` is the members it reaches of
     each class (by digest), the attribute names it writes on objects of unknown type, and
-    the last names of every chain it uses (a class's base it names: it relies on the base);
-    ``called`` the members of each class it only calls, every call recorded."""
+    the chains it names for identity or passes on (a class's ancestor it names: it relies on
+    the class deriving from it, :func:`_relied_bases`); ``called`` the members of each class
+    it only calls, every call recorded."""
     groups: dict[str, list[tuple[Use, bool]]] = {}
     for use in library.uses:
         if use.dynamic:  # recorded as seen: it is reported, not checked
@@ -488,18 +499,28 @@ def _imports(
         if path is None:  # a module used as a whole: ``import x`` and ``x.__version__``
             continue
         groups.setdefault(path, []).append((use, use.path == path))
+    passed: dict[str, set[str]] = {}
+    if reached is not None:
+        named = _named_classes(view, reached[2])
+        passed = _passed(view, arguments or {}, {
+            e.digest: e for p in groups
+            if (e := view.export(p)) is not None and e.kind is ExportKind.CLASS})
     out = []
     for path, uses in sorted(groups.items()):
         direct = [u for u, exact in uses if exact]
         calls = tuple(dict.fromkeys(c for u in direct for c in u.calls))
-        # Complete with no calls: imported only (never called, read nor passed on), so only
-        # the name's presence matters (its signature problems are downgraded to review).
-        complete = all(exact and not u.other for u, exact in uses)
         attributes = tuple(sorted({u.path[len(path) + 1:].split(".", 1)[0]
                                    for u, exact in uses if not exact}))
+        expected = view.export(path)
+        # Complete with no calls: imported only (never called, read nor passed on), so only
+        # the name's presence matters (its signature problems are downgraded to review).
+        # Reaching a class's member (``Retry.from_int(n)``, ``Retry.DEFAULT``) does not pass
+        # the class on: its constructor's calls stay the ones seen.
+        members_only = expected is not None and expected.kind is ExportKind.CLASS and all(
+            a in expected.members and not a.startswith("__") for a in attributes)
+        complete = all(not u.other if exact else members_only for u, exact in uses)
         dynamic = next((u.dynamic for u, _ in uses if u.dynamic), None)
         optional = all(u.optional for u, _ in uses)
-        expected = view.export(path)
         required = [u for u, _ in uses if not u.optional] or [u for u, _ in uses]
         location = min((u.location for u in required), key=_location_key)
         if expected is None and dynamic is None and not optional:
@@ -508,7 +529,7 @@ def _imports(
         guessed: tuple[str, ...] = ()
         only_called: set[str] = set()
         if expected is not None and expected.kind is ExportKind.CLASS and reached is not None:
-            members, written, named = reached
+            members, written, _ = reached
             names = set(attributes) | members.get(expected.digest, set())
             # Members only ever called on evident instances: their calls are all recorded.
             only_called = (called or {}).get(expected.digest, set()) - set(attributes)
@@ -518,10 +539,11 @@ def _imports(
             names |= fallback
             if any(u.calls for u, _ in uses) and expected.flavor == "enum":
                 names.add(_ALL)  # Color(value): a lookup by value reaches every member
-            bases = {b.partition("[")[0].rpartition(".")[2] for b in expected.bases}
-            relies = bases & named or "__bases__" in names
+            relies = {_BASES} if _BASES in names else {
+                f"{RELIES_ON}{b}" for b in _relied_bases(
+                    expected, view, named, passed.get(expected.digest, set()))}
             used = None if _ALL in names or dynamic else tuple(sorted(
-                (names & expected.members.keys()) | ({_BASES} if relies else set())))
+                (names & expected.members.keys()) | relies))
             guessed = () if used is None else tuple(sorted(fallback))
             only_called = set() if used is None else only_called & set(used)
         evidence: list[Arguments] = []
@@ -537,6 +559,77 @@ def _imports(
                           location, optional, used, tuple(dict.fromkeys(evidence)), guessed,
                           tuple(sorted(only_called))))
     return tuple(out)
+
+
+def _class_key(export: Export) -> tuple[str, str]:
+    """A class as a base names it: its digest (re-exports share it) and its own name (classes
+    of equal bodies in one module share the digest too)."""
+    return export.digest, export.path.rpartition(".")[2]
+
+
+def _named_classes(view: ManifestView, paths: frozenset[str]) -> set[tuple[str, str]]:
+    """The library's classes among ``paths`` (:func:`_class_key`)."""
+    return {_class_key(e) for p in paths
+            if (e := view.export(p)) is not None and e.kind is ExportKind.CLASS}
+
+
+def _passed(view: ManifestView, arguments: Mapping[str, list[Arguments]],
+            classes: Mapping[str, Export]) -> dict[str, set[str]]:
+    """The annotations of the library's parameters the application passes an instance of a
+    library class to (evident argument types), by the class's digest. ``arguments`` are keyed
+    ``use:PATH`` (calls of a name) or by a class's digest (calls of members of its instances,
+    resolved through ``classes``)."""
+    out: dict[str, set[str]] = {}
+    for key, entries in arguments.items():
+        owner = view.export(key[4:]) if key.startswith("use:") else classes.get(key)
+        if owner is None and key.startswith("use:"):  # ``lib.K.make(x)``: a class's member
+            head, _, name = key[4:].rpartition(".")
+            cls = view.export(head) if head else None
+            owner = None if cls is None else cls.members.get(name)
+        for entry in entries:
+            callee = owner if owner is None or not entry.member else owner.members.get(
+                entry.member)
+            sig = None if callee is None else callee.signature
+            if sig is None:
+                continue
+            names = tuple(p.name for p in sig.params if p.kind.positional)
+            for name, given in entry.types(names).items():
+                param = sig.index.by_name.get(name)
+                found = view.export(given) if given else None
+                if param is not None and param.annotation is not None and found is not None and (
+                    found.kind is ExportKind.CLASS
+                ):
+                    out.setdefault(found.digest, set()).add(str(param.annotation))
+    return out
+
+
+def _relied_bases(export: Export, view: ManifestView, named: set[tuple[str, str]],
+                  annotations: set[str]) -> set[str]:
+    """The ancestors of class ``export`` (as its bases write them) the application relies on it
+    deriving from: one it names for identity or passes on (``except B``, ``isinstance(x, B)``,
+    an annotation), or one annotating a parameter it passes an instance to. Only these can
+    make a lost base matter (P13); gaining one never does. Ancestors outside the library are
+    not seen here (a builtin the application catches is not a recorded use)."""
+    out: set[str] = set()
+    seen: set[str] = set()
+    todo = [b.partition("[")[0] for b in export.bases]
+    while todo and len(seen) < _MAX_ANCESTORS:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        base = view.export(path)
+        if base is None or base.kind is not ExportKind.CLASS:
+            continue
+        pattern = re.compile(rf"(?<![\w.]){re.escape(path)}(?![\w.])")
+        if _class_key(base) in named or any(pattern.search(a) for a in annotations):
+            out.add(path)
+        todo.extend(b.partition("[")[0] for b in base.bases)
+    return out
+
+
+_MAX_ANCESTORS = 256
+"""Ancestors followed per class (a hostile manifest's chains end here)."""
 
 
 def _location_key(location: str) -> tuple[str, int]:

@@ -80,7 +80,8 @@ _Arguments = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 @dataclass(slots=True)
 class Use:
     """Every occurrence of one dotted chain: the call shapes seen, and whether it was ever used
-    other than by a direct call (passed on, stored, returned, decorated with, read).
+    other than by a direct call (passed on, stored, returned, decorated with, read) or named
+    for its identity (``identity``: ``isinstance``, ``except``, an annotation).
     ``optional`` is true while every occurrence is optional (module docstring); ``location`` is
     then the first one, else the first required one. ``call_sites`` holds where each call
     shape was first seen."""
@@ -91,6 +92,7 @@ class Use:
     other: bool = False
     dynamic: str | None = None
     optional: bool = False
+    identity: bool = False
     call_sites: dict[CallShape, str] = field(default_factory=dict)
     # Per call site, the evident type of each argument: positional, then (keyword, type);
     # a builtin's name, a receiver (see member_receiver) or "" when not evident.
@@ -162,6 +164,7 @@ class Usage:
                 if arguments not in mine.arguments:
                     mine.arguments.append(arguments)
             mine.other = mine.other or use.other
+            mine.identity = mine.identity or use.identity
             mine.dynamic = mine.dynamic or use.dynamic
         for module, location in other.modules.items():
             self.module(module, location, optional=module in other.optional_modules)
@@ -547,6 +550,7 @@ class _Visitor(ast.NodeVisitor):
         use = self.usage.use(path, self._where(node), optional=self._is_optional(root))
         if shape is None:
             use.other = use.other or not self.identity_depth
+            use.identity = use.identity or bool(self.identity_depth)
         else:
             use.add_call(shape, self._where(node))
         if use.dynamic is None and any(_is_private(p) for p in parts[1:]):
