@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import importlib.metadata
+import json
 import marshal
 import os
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +146,60 @@ def test_record_round_trip(cached: dict[str, Any]) -> None:
     assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
 
 
+def test_a_script_plan_carries_its_code_compiled_from_the_source(
+        cached: dict[str, Any]) -> None:
+    """The script's code object travels in the authenticated record with the digest of its
+    source; the JSON copy shows the digest and size, not the bytes."""
+    source = cached["app"].read_bytes()
+    code = cached["record"]["code"]
+    assert code["path"] == str(cached["app"]) and code["optimize"] == sys.flags.optimize
+    assert code["sha256"] == hashlib.sha256(source).digest()
+    assert marshal.loads(code["data"]).co_filename == str(cached["app"])
+    shown = json.loads(Path(cached["path"]).read_text())["code"]
+    assert shown == {"path": str(cached["app"]), "sha256": hashlib.sha256(source).hexdigest(),
+                     "optimize": sys.flags.optimize, "size": len(code["data"])}
+
+
+def test_the_cached_code_runs_only_for_the_source_it_was_compiled_from(
+        cached: dict[str, Any]) -> None:
+    app = str(cached["app"])
+    source = b"RESULT = 'from the source'\n"
+    other = compile("RESULT = 'from the cache'\n", app, "exec")
+    entry = {"path": app, "sha256": hashlib.sha256(source).digest(),
+             "optimize": sys.flags.optimize, "data": marshal.dumps(other)}
+    assert warm._cached_code(entry, app, source) is not None
+    assert warm._cached_code(entry, app, source + b"\n") is None  # another source
+    assert warm._cached_code(entry, app + "x", source) is None  # another script
+    assert warm._cached_code({**entry, "optimize": sys.flags.optimize + 1}, app, source) is None
+    for data in (b"", b"garbage", marshal.dumps("not code")):
+        assert warm._cached_code({**entry, "data": data}, app, source) is None
+    assert warm._cached_code(None, app, source) is None
+    main = sys.modules["__main__"]
+    try:
+        cached["app"].write_bytes(source)
+        warm._run_source(app, entry)
+        assert sys.modules["__main__"].RESULT == "from the cache"
+        cached["app"].write_bytes(b"RESULT = 'edited'\n")
+        warm._run_source(app, entry)
+        assert sys.modules["__main__"].RESULT == "edited"
+    finally:
+        sys.modules["__main__"] = main
+
+
+def test_a_directory_or_module_application_has_no_cached_code(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__main__.py").write_text("print(1)\n")
+    (tmp_path / "bad.py").write_text("def (\n")
+    with zipfile.ZipFile(tmp_path / "app.pyz", "w") as zf:
+        zf.writestr("__main__.py", "print(1)\n")
+    for run in ({"kind": "path", "target": str(tmp_path / "pkg"), "path0": str(tmp_path)},
+                {"kind": "module", "target": "pkg", "path0": str(tmp_path)},
+                {"kind": "path", "target": str(tmp_path / "bad.py"), "path0": str(tmp_path)},
+                {"kind": "path", "target": str(tmp_path / "app.pyz"), "path0": str(tmp_path)},
+                {"kind": "path", "target": str(tmp_path / "gone.py"), "path0": str(tmp_path)}):
+        assert _record._script_code(run) is None, run
+
+
 def test_the_json_copy_is_never_read(cached: dict[str, Any]) -> None:
     text = Path(cached["path"]).read_text().replace('"policy": "signature"', '"policy": "strict"')
     Path(cached["path"]).write_text(text)
@@ -256,7 +313,7 @@ _json = st.recursive(
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(["format", "generation", "generations", "siglink", "flags",
                               "python", "manifest", "pyproject", "environment", "policy",
-                              "entry", "run", "sources", "links", "warnings", None]),
+                              "entry", "run", "sources", "links", "warnings", "code", None]),
        value=_json)
 def test_fuzzed_authentic_records_are_stale_not_tracebacks(
         cached: dict[str, Any], field: str | None, value: object) -> None:

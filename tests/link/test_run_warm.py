@@ -103,6 +103,37 @@ def test_concurrent_cold_starts_compute_the_plan_once(
     assert paths == ["cold"] + ["warm"] * 5
 
 
+def test_the_planner_hands_its_lock_to_the_app_s_interpreter_which_lets_go_before_the_app(
+        store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The cold path keeps the plan's lock through its exec (the waiters go once the new
+    interpreter has read the plan); the application neither holds nor inherits it."""
+    app = make_app(tmp_path, f"""
+        import fcntl, glob, os, sys
+        import textkit
+        held = []
+        for lock in glob.glob({str(store / "plans" / "*.lock")!r}):  # none before a first plan
+            held += [f for f in os.listdir("/proc/self/fd")
+                     if os.path.realpath(f"/proc/self/fd/{{f}}") == lock]
+            fd = os.open(lock, os.O_RDWR)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if still held
+        print(textkit.VERSION, held)
+        """)
+    assert how(run(store, str(app), cwd=tmp_path)) == "cold"
+    assert how(run(store, str(app), cwd=tmp_path)) == "warm"  # now there is a lock file
+    install(capsys, store, textkit(tmp_path, "1.1.0"))
+    result = subprocess.run(
+        ["strace", "-f", "-e", "trace=execve", "-o", str(tmp_path / "trace"),
+         sys.executable, "-c", LAUNCHER, "run", str(app)] if shutil.which("strace") else
+        [sys.executable, "-c", LAUNCHER, "run", str(app)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+        env={**os.environ, "SIGLINK_STORE": str(store), "SIGLINK_DEBUG": "1"})
+    assert how(result) == "cold" and result.stdout == "1.1.0 []\n", result.stderr
+    if shutil.which("strace"):
+        execs = [line for line in (tmp_path / "trace").read_text().splitlines()
+                 if "execve(" in line and "= 0" in line]
+        assert len(execs) == 2 and "--planner-lock=" in execs[1]
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/include/zlib.h") or shutil.which("cpp") is None,
                     reason="needs zlib's header and the C preprocessor")
 def test_a_native_link_the_app_makes_and_is_refused_exits_127(store: Path,

@@ -36,9 +36,17 @@ must lie under ``ROOT/libs`` after resolving symbolic links (``libs/NAME/VERSION
 yanked (a ``.yanked`` marker the store writes into the version's directory) unless the request
 allows it.
 
-Record shape (``format`` 2)::
+**The script's bytecode.** A script application's plan carries its code object (``code``):
+compiled by the planner as ``python SCRIPT`` compiles it, with the sha256 of the source it came
+from and the optimization level. The warm path reads the script (as python does) and runs the
+cached code only when the source's digest and the level are the same, else compiles it; so a
+warm start skips the compiler, whose first use in a process costs more than a small script's
+whole run (it builds the ``ast`` node types). The code is exactly as trusted as the plan that
+names the script: authenticated with it, by the same key.
 
-    {"format": 2, "generation": 7, "generations": {"*": 7, NAME: GEN, ...},
+Record shape (``format`` 3)::
+
+    {"format": 3, "generation": 7, "generations": {"*": 7, NAME: GEN, ...},
      "siglink": "0.1.0", "flags": "pre,allow-yanked",
      "python": {"executable": ..., "prefix": ..., "version": ...},
      "manifest": {"path": ..., "size": ..., "mtime_ns": ...},
@@ -48,7 +56,8 @@ Record shape (``format`` 2)::
      "run": {"kind": "path" | "module" | "func", "target": ..., "path0": ...},
      "sources": [{"path", "size", "mtime_ns"}, ...],  # the app's own files that were read
      "links": {NAME: {"version", "path", "dist_info", "top_level": [...], "source"}},
-     "warnings": [...]}
+     "warnings": [...],
+     "code": {"path": SCRIPT, "sha256": DIGEST, "optimize": 0, "data": MARSHALLED} | None}
 """
 
 from __future__ import annotations
@@ -83,11 +92,12 @@ __all__ = [
     "read_generations",
     "read_plan",
     "read_valid_plan",
+    "sha256_digest",
     "trust_problem",
     "wait_for_planner",
 ]
 
-FORMAT = 2
+FORMAT = 3
 
 """The file the store writes into ``libs/NAME/VERSION/`` when it yanks that version (and
 removes on unyank), so that the warm path sees a yank with one ``stat``."""
@@ -159,6 +169,12 @@ def _sha256(data: bytes) -> Any:
         except ImportError:
             from hashlib import sha256  # type: ignore[assignment, unused-ignore]
     return sha256(data)
+
+
+def sha256_digest(data: bytes) -> bytes:
+    """The sha256 digest of ``data``, with the builtin module (no OpenSSL on the warm path)."""
+    digest: bytes = _sha256(data).digest()
+    return digest
 
 
 def _sha256_hex(text: str) -> str:
@@ -264,7 +280,7 @@ def _read_key(directory: str) -> bytes | None:
 
 def read_plan(path: str) -> Record | None:
     """The plan record for ``path``, or None when absent, unreadable, not authenticated by
-    this user's key or not a well-formed format-2 record."""
+    this user's key or not a well-formed record of this :data:`FORMAT`."""
     directory = os.path.dirname(path)
     key = _read_key(directory)
     if key is None:
@@ -306,7 +322,8 @@ def _is_stat(value: object) -> bool:
 
 
 def _well_formed(data: object) -> bool:
-    """Whether ``data`` has exactly the types of a format-2 record (see the module doc)."""
+    """Whether ``data`` has exactly the types of a record of this :data:`FORMAT` (see the
+    module doc)."""
     if type(data) is not dict or data.get("format") != FORMAT:
         return False
     try:
@@ -339,6 +356,12 @@ def _well_formed(data: object) -> bool:
                     and type(link.get("top_level")) is list
                     and all(_is_str(t) and t.isidentifier() for t in link["top_level"])):
                 return False
+        code = data["code"]
+        if code is not None and not (
+                type(code) is dict and len(code) == 4 and _is_str(code.get("path"))
+                and type(code.get("sha256")) is bytes and type(code.get("optimize")) is int
+                and type(code.get("data")) is bytes):
+            return False
     except KeyError:
         return False
     return True

@@ -10,7 +10,7 @@ warm path validates; :func:`write_plan` writes it authenticated, with the key of
 >>> plans = tempfile.mkdtemp()
 >>> path = os.path.join(plans, "0" * 32 + ".json")
 >>> write_plan(path, {"format": 1})
->>> read_plan(path) is None  # authentic, but not the shape of a format-2 record
+>>> read_plan(path) is None  # authentic, but not the shape of a plan record
 True
 >>> oct(os.stat(os.path.join(plans, ".key")).st_mode & 0o777)
 '0o600'
@@ -34,6 +34,7 @@ from siglink.link._cache import (
     environment_fingerprint,
     mac,
     read_generations,
+    sha256_digest,
 )
 from siglink.link.app import Application, app_files
 
@@ -92,7 +93,18 @@ def write_plan(path: str, data: Record) -> None:
     os.makedirs(directory, mode=0o755, exist_ok=True)
     body = marshal.dumps(data)
     write_atomic(_sidecar(path), mac(_make_key(directory), body) + body, durable=False)
-    write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode(), durable=False)
+    write_atomic(path, json.dumps(_readable(data), indent=1, sort_keys=True).encode(),
+                 durable=False)
+
+
+def _readable(data: Record) -> Record:
+    """``data`` for the JSON copy: the script's bytecode as its digest and size."""
+    code = data.get("code")
+    if not isinstance(code, dict):
+        return data
+    return {**data, "code": {
+        key: value.hex() if key == "sha256" and isinstance(value, bytes) else value
+        for key, value in code.items() if key != "data"} | {"size": len(code.get("data", b""))}}
 
 
 def cache_record(
@@ -153,7 +165,34 @@ def cache_record(
         "sources": _sources(app.manifest_path, run["path0"]),
         "links": links,
         "warnings": warnings,
+        "code": _script_code(run),
     }
+
+
+def _script_code(run: Mapping[str, str]) -> Record | None:
+    """The script's code object for the warm path (see :mod:`siglink.link._cache`), compiled as
+    ``python SCRIPT`` compiles it, with the sha256 of the source it came from; None for a
+    module, a function, a directory or zip application, and a script that cannot be read or
+    compiled (the warm path compiles it then, and reports its errors as python does)."""
+    if run["kind"] != "path":
+        return None
+    import marshal
+
+    path = run["target"]
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError:  # a directory application, say
+        return None
+    if source[:4] == b"PK\x03\x04":  # a zip application: python runs its __main__
+        return None
+    optimize = sys.flags.optimize
+    try:
+        code = compile(source, path, "exec", dont_inherit=True, optimize=optimize)
+    except (SyntaxError, ValueError):
+        return None
+    return {"path": path, "sha256": sha256_digest(source), "optimize": optimize,
+            "data": marshal.dumps(code)}
 
 
 def _sources(manifest_path: str, path0: str) -> list[Record]:

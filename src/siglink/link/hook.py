@@ -97,7 +97,8 @@ class LinkFinder:
         places = self.dirs.get(fullname)
         if places is None:
             return None
-        from importlib.machinery import PathFinder
+        # importlib.machinery's PathFinder, without importing importlib (and warnings)
+        from _frozen_importlib_external import PathFinder
 
         return PathFinder.find_spec(fullname, places)
 

@@ -108,6 +108,7 @@ def prepare(
     store: str | None = None,
     build: bool = True,
     private_fallback: bool = True,
+    keep_planner: bool = False,
     note: Note = _ignore,
 ) -> Prepared:
     """THE computation of a plan: build ``app`` if needed (``build``), link it against the
@@ -117,6 +118,10 @@ def prepare(
     A store that cannot record the application or cache the plan (read-only) still plans:
     ``note`` is told, and with ``private_fallback`` the plan goes to a private directory of
     this user's; without it, a plan that cannot be cached is a :class:`StoreError`.
+
+    The plan lock this process took as the planner (see :mod:`siglink.link.warm`) is released
+    once the plan is written, unless ``keep_planner``: :func:`run_app` hands it on to the
+    interpreter it starts the application in.
 
     :raises LinkError: no compatible set of versions (exit 127).
     :raises BadInputError: a missing application, a bad manifest or policy.
@@ -166,9 +171,10 @@ def prepare(
         boot = os.path.join(private, "bootstrap")
         _record.write_plan(plan_path, record)
         write_bootstrap(boot)
-    from siglink.link.warm import release_planner
+    if not keep_planner:
+        from siglink.link.warm import release_planner
 
-    release_planner()  # the plan is written: starters waiting for it may go
+        release_planner()  # the plan is written: starters waiting for it may go
     return Prepared(app, plan, plan_path, boot, record)
 
 
@@ -201,9 +207,11 @@ def _private_dir(plan_path: str) -> str:
     raise error or PermissionError(13, "no writable cache directory", bases[-1])
 
 
-def exec_argv(prepared: Prepared, args: Sequence[str]) -> list[str]:
+def exec_argv(prepared: Prepared, args: Sequence[str], *,
+              planner_lock: int | None = None) -> list[str]:
     """The command line that starts the application from ``prepared``'s cached plan in a fresh
-    interpreter (this interpreter's flags, such as ``-X importtime``, carried over).
+    interpreter (this interpreter's flags, such as ``-X importtime``, carried over), which
+    releases the inherited plan lock ``planner_lock`` once it has read the plan.
 
     >>> from types import SimpleNamespace
     >>> prepared = SimpleNamespace(plan_path="/cache/plan.json", bootstrap="/cache/boot",
@@ -220,8 +228,9 @@ def exec_argv(prepared: Prepared, args: Sequence[str]) -> list[str]:
         flags: list[str] = list(_args_from_interpreter_flags())
     except ImportError:
         flags = []
-    return [sys.executable, *flags, "-c", EXEC_CODE, prepared.plan_path, prepared.bootstrap,
-            prepared.app.target, *args]
+    lock = [] if planner_lock is None else [f"--planner-lock={planner_lock}"]
+    return [sys.executable, *flags, "-c", EXEC_CODE, *lock, prepared.plan_path,
+            prepared.bootstrap, prepared.app.target, *args]
 
 
 def run_app(
@@ -229,11 +238,18 @@ def run_app(
     store: str | None = None, note: Note = _ignore,
 ) -> NoReturn:
     """:func:`prepare` ``app`` and replace this process with it, passing ``args``; the plan's
-    warnings go to ``note`` first."""
-    prepared = prepare(app, request, store=store, note=note)
+    warnings go to ``note`` first.
+
+    The plan lock goes with the process into the new interpreter, which releases it once it
+    has read the plan: starters waiting for the plan start warm while this one runs, not while
+    it starts an interpreter of its own, so the last to finish is not the one that planned.
+    """
+    from siglink.link.warm import handoff_planner
+
+    prepared = prepare(app, request, store=store, keep_planner=True, note=note)
     for warning in prepared.warnings:
         note(warning)
-    argv = exec_argv(prepared, args)
+    argv = exec_argv(prepared, args, planner_lock=handoff_planner())
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     if sys.executable:

@@ -9,7 +9,9 @@ replaces the interpreter with :func:`exec_main`, which runs the fresh plan the s
 dependency of siglink is loaded when the application starts.
 
 When the plan is stale, concurrent starters of one application wait for one planner
-(:func:`siglink.link._cache.wait_for_planner`, bounded) and then start warm from its plan. A link
+(:func:`siglink.link._cache.wait_for_planner`, bounded) and then start warm from its plan. The
+planner keeps the plan's lock through its ``exec`` and lets them go once its new interpreter
+has read the plan (:func:`handoff_planner`), so that their starts do not delay its own. A link
 the application itself refuses at run time (``siglink.native.link`` raising a
 :class:`~siglink.errors.LinkError`) prints its explanation and exits 127.
 
@@ -32,8 +34,8 @@ if TYPE_CHECKING:  # typing is not imported at run time
     from typing import Any, NoReturn
 
 __all__ = [
-    "EXEC_CODE", "PLANNER_TIMEOUT", "exec_main", "parse_run_argv", "release_planner",
-    "run_record", "warm_run",
+    "EXEC_CODE", "PLANNER_TIMEOUT", "exec_main", "handoff_planner", "parse_run_argv",
+    "release_planner", "run_record", "warm_run",
 ]
 
 _FLAGS = {"--pre": "pre", "--allow-yanked": "allow_yanked", "--environment": "environment"}
@@ -153,6 +155,16 @@ def warm_run(argv: Sequence[str]) -> None:
     run_record(record, plan_path, boot, opts["app"], opts["args"], how="warm")
 
 
+def handoff_planner() -> int | None:
+    """The plan lock :func:`warm_run` took for the cold path, made inheritable for the
+    interpreter the cold path execs (``--planner-lock`` of :func:`exec_main`, which releases
+    it); None when this process holds none."""
+    if not _planner:
+        return None
+    os.set_inheritable(_planner[-1], True)
+    return _planner[-1]
+
+
 def release_planner() -> None:
     """Release the plan lock :func:`warm_run` took for the cold path (the plan is written)."""
     while _planner:
@@ -181,10 +193,18 @@ def _bootstrap_ready(boot: str) -> bool:
 
 
 def exec_main() -> NoReturn:
-    """Entry of ``python -c EXEC_CODE PLAN BOOTDIR APP [ARGS...]``: run a freshly computed plan."""
-    plan_path, boot, app, *args = sys.argv[1:]
+    """Entry of ``python -c EXEC_CODE [--planner-lock=FD] PLAN BOOTDIR APP [ARGS...]``: run a
+    freshly computed plan, releasing the plan lock ``FD`` the planner handed over (see
+    :func:`handoff_planner`) once the plan is read."""
+    argv = sys.argv[1:]
+    if argv and argv[0].startswith("--planner-lock="):
+        fd = argv.pop(0).partition("=")[2]
+        if fd.isdigit():
+            _planner.append(int(fd))
+    plan_path, boot, app, *args = argv
     record = _cache.read_plan(plan_path)
     if record is None:
+        release_planner()
         sys.stderr.write(f"siglink: link plan {plan_path} vanished before the app started\n")
         sys.exit(127)
     run_record(record, plan_path, boot, app, args, how="cold")
@@ -205,7 +225,7 @@ def run_record(
         sys.stderr.write(f"siglink: {how} plan {plan_path}: {links or 'no libraries'}\n")
     run = record["run"]
     try:
-        _start(run["kind"], run["target"], run["path0"], app, args)
+        _start(run["kind"], run["target"], run["path0"], app, args, code=record["code"])
     except SystemExit:
         raise
     except BaseException as e:
@@ -240,7 +260,8 @@ def _set_path0(path0: str) -> None:
         sys.path.append(path0)
 
 
-def _start(kind: str, target: str, path0: str, app: str, args: list[str]) -> None:
+def _start(kind: str, target: str, path0: str, app: str, args: list[str], *,
+           code: dict[str, Any] | None = None) -> None:
     if kind == "module":
         import runpy
 
@@ -268,7 +289,7 @@ def _start(kind: str, target: str, path0: str, app: str, args: list[str]) -> Non
     else:
         _set_path0(os.path.dirname(os.path.realpath(target)))
         sys.argv = [app, *args]
-        _run_source(target)
+        _run_source(target, code)
 
 
 def _is_zip(path: str) -> bool:
@@ -279,13 +300,16 @@ def _is_zip(path: str) -> bool:
         return False
 
 
-def _run_source(path: str) -> None:
-    """Execute a script as the ``__main__`` module, as ``python path`` does."""
-    from importlib.machinery import SourceFileLoader
+def _run_source(path: str, cached: dict[str, Any] | None = None) -> None:
+    """Execute a script as the ``__main__`` module, as ``python path`` does: with the plan's
+    ``cached`` code object when it was compiled from this very source, else compiled now."""
+    from _frozen_importlib_external import SourceFileLoader  # importlib.machinery's, unimported
 
     with open(path, "rb") as f:
         source = f.read()
-    code = compile(source, path, "exec", dont_inherit=True)
+    code = _cached_code(cached, path, source)
+    if code is None:
+        code = compile(source, path, "exec", dont_inherit=True)
     main = type(sys)("__main__")
     main.__file__ = path
     main.__cached__ = None  # type: ignore[attr-defined]
@@ -293,6 +317,21 @@ def _run_source(path: str) -> None:
     main.__builtins__ = __builtins__  # type: ignore[attr-defined]
     sys.modules["__main__"] = main
     exec(code, main.__dict__)
+
+
+def _cached_code(cached: dict[str, Any] | None, path: str, source: bytes) -> Any:
+    """The code object of ``cached`` (a plan's ``code``) when it was compiled from ``source``
+    for ``path`` at this interpreter's optimization level; else None."""
+    if (cached is None or cached["path"] != path or cached["optimize"] != sys.flags.optimize
+            or cached["sha256"] != _cache.sha256_digest(source)):
+        return None
+    import marshal
+
+    try:
+        code = marshal.loads(cached["data"])
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if type(code) is type(_cached_code.__code__) else None
 
 
 def _report_uncaught(e: BaseException) -> NoReturn:
@@ -321,5 +360,5 @@ def _report_uncaught(e: BaseException) -> NoReturn:
     sys.exit(1)
 
 
-if __name__ == "__main__":  # python -m siglink.link.warm PLAN BOOTDIR APP [ARGS...]
+if __name__ == "__main__":  # python -m siglink.link.warm [--planner-lock=FD] PLAN BOOTDIR APP ...
     exec_main()
