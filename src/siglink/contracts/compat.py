@@ -469,10 +469,28 @@ def _runs(calls: Sequence[CallShape], provided: Export) -> Verdict:
 
 
 def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
-              entries: Sequence[Arguments], classes: ClassGraph) -> Verdict:
+              entries: Sequence[Arguments], classes: ClassGraph, *,
+              complete: bool = True) -> Verdict:
     """A narrowed parameter type (P11) judged by the consumer's evident arguments: no break
     when the new type admits every one (review), still a break when one is visibly
-    excluded, and usage-compatible but unverified when an argument's type is not evident."""
+    excluded, and usage-compatible but unverified when an argument's type is not evident.
+
+    Not ``complete`` (the callable is passed on, stored, reached through an object: some of
+    its calls are not recorded): what those calls pass is not known, and Python does not
+    check annotations when it binds a call, so a narrowing no recorded argument visibly
+    contradicts is review with an unverified note (under ``strict`` the contract decides).
+
+    >>> sig = lambda text: Signature.parse(text)
+    >>> narrowed = Verdict((Problem(Rule.P11, "param x", "int | str", "int", _BREAK, "narrowed"),))
+    >>> out = _admitted(narrowed, sig("(x: int | str)"), sig("(x: int)"), (), ClassGraph({}),
+    ...                 complete=False)
+    >>> out.problems[0].severity.value, out.unverified
+    ('review', ('param x: parameter type narrowed; the arguments passed are not all known',))
+    >>> out = _admitted(narrowed, sig("(x: int | str)"), sig("(x: int)"),
+    ...                 (Arguments(("str",)),), ClassGraph({}), complete=False)
+    >>> out.problems[0].severity.value
+    'incompatible'
+    """
     names = tuple(p.name for p in expected.params if p.kind.positional)
     problems = list(verdict.problems)
     unverified = list(verdict.unverified)
@@ -487,14 +505,18 @@ def _admitted(verdict: Verdict, expected: Signature, provided: Signature,
         if param is None or param.annotation is None:
             continue
         given = [t for entry in entries if (t := entry.types(names).get(name)) is not None]
-        if not given:
+        if not given and complete:
             continue  # no recorded call passes it: the contract decides
         wanted = param.annotation
         fits = [None if not t else is_subtype(parse_type(t), wanted, classes) for t in given]
         if any(f is Decision.NO for f in fits):
             continue
         note = "every argument the consumer passes still fits"
-        if None in fits or any(f is Decision.UNVERIFIED for f in fits):
+        if not complete:
+            note = "the consumer's calls are not all known"
+            unverified.append(f"{problem.path}: parameter type narrowed; the arguments passed "
+                              "are not all known")
+        elif None in fits or any(f is Decision.UNVERIFIED for f in fits):
             note = "the consumer's arguments are not all evident"
             unverified.append(f"{problem.path}: argument types not all evident")
         problems[n] = dataclasses.replace(problem, severity=_REVIEW,
@@ -589,6 +611,7 @@ class _Exports(_RecordRules):
     # The members whose calls ``evidence`` holds completely (top level).
     called: frozenset[str] = frozenset()
     member: str = ""  # the member being compared ("": the export itself)
+    guessed: bool = False  # that member is used only by a name written (see ``written``)
 
     def compare(
         self,
@@ -666,6 +689,10 @@ class _Exports(_RecordRules):
         if entries and (self.member or calls_complete):
             verdict = _admitted(verdict, expected.signature, provided.signature, entries,
                                 self.classes)
+        elif (not calls_complete and self.direction == "in" and self.policy != "strict"
+              and not self.guessed):  # a member only written: _calls_unknown says why
+            verdict = _admitted(verdict, expected.signature, provided.signature, entries,
+                                self.classes, complete=False)
         return verdict
 
     def _overloads(
@@ -855,6 +882,10 @@ class _Exports(_RecordRules):
                 if entries and calls_complete:
                     built = _admitted(built, expected.signature, provided.signature, entries,
                                       self.classes)
+                elif (not calls_complete and self.direction == "in"
+                      and self.policy != "strict"):
+                    built = _admitted(built, expected.signature, provided.signature, entries,
+                                      self.classes, complete=False)
                 parts.append(built.prefixed("constructor"))
         if flavor == "enum":
             self._enum(out, expected, provided, self.used)
@@ -915,10 +946,11 @@ class _Exports(_RecordRules):
                 CallShape(len(a.positional), tuple(k for k, _ in a.keywords))
                 for a in self.evidence.get(name, ())))
             outer, self.member = self.member, name
+            self.guessed = name in written and name not in called
             try:
                 found = self.compare(member, other, shapes, shapes is not None)
             finally:
-                self.member = outer
+                self.member, self.guessed = outer, False
             if name in written and name in called:  # also reached where its calls are unknown
                 found = Verdict(found.problems, (*found.unverified, _CALLS_UNKNOWN),
                                 found.usage_compatible)
