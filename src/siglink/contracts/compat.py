@@ -288,6 +288,7 @@ def check_export(
     arguments: Sequence[Arguments] = (),
     written: Iterable[str] = (),
     called: Iterable[str] = (),
+    consumer: bool = False,
 ) -> Verdict:
     """Is the ``provided`` export compatible with the ``expected`` one a consumer recorded?
 
@@ -297,7 +298,9 @@ def check_export(
     ``written`` names the members used only by a name written on an object of unknown type:
     how they are called is unknown, so only what breaks every use of one refuses it
     (:func:`_calls_unknown`). ``called`` names the members whose calls ``arguments`` holds
-    completely: they are checked in usage mode (§3.5).
+    completely: they are checked in usage mode (§3.5). ``consumer`` says the question is the
+    linker's, for one consumer's recorded use (§3.6), not the contract's (``diff``, plugins):
+    then a narrowed parameter type whose arguments are not all known is unverified.
 
     ``expected=None`` (a consumer that recorded only how it calls the name) checks the call
     shapes alone and marks the verdict unverified. ``direction="out"`` is for exports the
@@ -327,7 +330,8 @@ def check_export(
     for entry in arguments:
         evidence.setdefault(entry.member, []).append(entry)
     verdict = _Exports(policy, classes, direction, used, evidence, frozenset(written),
-                       frozenset(called)).compare(expected, provided, calls, calls_complete)
+                       frozenset(called), consumer=consumer).compare(
+        expected, provided, calls, calls_complete)
     if calls_complete and calls is not None and not calls and not used and (
         used is not None or expected.kind is not ExportKind.CLASS
     ) and policy != "strict":
@@ -611,6 +615,7 @@ class _Exports(_RecordRules):
     # The members whose calls ``evidence`` holds completely (top level).
     called: frozenset[str] = frozenset()
     member: str = ""  # the member being compared ("": the export itself)
+    consumer: bool = False  # one consumer's recorded use is checked (the linker), see check_export
     guessed: bool = False  # that member is used only by a name written (see ``written``)
 
     def compare(
@@ -689,8 +694,8 @@ class _Exports(_RecordRules):
         if entries and (self.member or calls_complete):
             verdict = _admitted(verdict, expected.signature, provided.signature, entries,
                                 self.classes)
-        elif (not calls_complete and self.direction == "in" and self.policy != "strict"
-              and not self.guessed):  # a member only written: _calls_unknown says why
+        elif (self.consumer and not calls_complete and self.direction == "in"
+              and self.policy != "strict" and not self.guessed):  # guessed: _calls_unknown
             verdict = _admitted(verdict, expected.signature, provided.signature, entries,
                                 self.classes, complete=False)
         return verdict
@@ -882,7 +887,7 @@ class _Exports(_RecordRules):
                 if entries and calls_complete:
                     built = _admitted(built, expected.signature, provided.signature, entries,
                                       self.classes)
-                elif (not calls_complete and self.direction == "in"
+                elif (self.consumer and not calls_complete and self.direction == "in"
                       and self.policy != "strict"):
                     built = _admitted(built, expected.signature, provided.signature, entries,
                                       self.classes, complete=False)

@@ -344,6 +344,7 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
                 calls=imp.calls if imp.calls or imp.calls_complete else None,
                 calls_complete=imp.calls_complete, classes=classes, members=imp.members,
                 arguments=imp.arguments, written=imp.written, called=imp.called,
+                consumer=True,
             )
             if provided is not None and _third_party(imp):
                 found = _one_unverified_note(_lenient(found, provided))
