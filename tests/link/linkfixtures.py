@@ -6,6 +6,9 @@ Import from a test module beside this file: ``from linkfixtures import make_whee
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +19,8 @@ import pytest
 from siglink.cli.main import main
 from siglink.demo import wheels
 
-__all__ = ["build_app", "install", "make_app", "make_wheel", "plan_json", "siglink"]
+__all__ = ["build_app", "install", "make_app", "make_wheel", "open_problems", "plan_json",
+           "refusals", "run", "siglink", "versions"]
 
 
 def make_wheel(
@@ -79,3 +83,30 @@ def plan_json(capsys: pytest.CaptureFixture[str], store: Path, app: Path,
     assert code == 0, f"plan failed ({code}):\n{out}\n{err}"
     data: dict[str, Any] = json.loads(out)
     return data
+
+
+def run(store: Path, app: Path, warnings: str = "ignore") -> subprocess.CompletedProcess[str]:
+    """``siglink run APP`` in a child process (it replaces its process), ``PYTHONWARNINGS``
+    set to ``warnings``."""
+    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
+                           str(app)], capture_output=True, text=True, timeout=300,
+                          check=False, env=dict(os.environ, PYTHONWARNINGS=warnings))
+
+
+def versions(plan: dict[str, Any]) -> dict[str, str]:
+    """The version a plan links of each library."""
+    return {name: link["version"] for name, link in plan["links"].items()}
+
+
+def refusals(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str]]]:
+    """Each refused version of ``name``: its incompatible problems, as (rule, path)."""
+    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
+                           if p["severity"] == "incompatible"]
+            for r in plan["rejected"].get(name, ())}
+
+
+def open_problems(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str]]]:
+    """Each refused version of ``name``: its problems that are not harmless, as (rule, path)."""
+    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
+                           if p["severity"] != "harmless"]
+            for r in plan["rejected"].get(name, ())}

@@ -5,35 +5,23 @@ case builds, plans and really runs the application on the version linked."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json
+from linkfixtures import (
+    build_app,
+    install,
+    make_app,
+    make_wheel,
+    plan_json,
+    refusals,
+    run,
+    versions,
+)
 
 from siglink.contracts.compat import check_export, class_graph
 from siglink.contracts.manifest import RELIES_ON, Export, ExportKind
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def versions(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
-
-
-def refusals(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str]]]:
-    """Each refused version's breaking problems: (rule, path)."""
-    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
-                           if p["severity"] == "incompatible"]
-            for r in plan["rejected"].get(name, ())}
-
 
 # -- the contract rule, given the ancestors relied on -----------------------------------------
 

@@ -5,14 +5,11 @@ and really runs the application on the version linked."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json
+from linkfixtures import build_app, install, make_app, make_wheel, plan_json, run
 
 RETRY_1 = '''
 class Retry:
@@ -39,12 +36,6 @@ def retries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
             make_wheel(tmp_path, "retries", "1.0", {"retries/__init__.py": RETRY_1}),
             make_wheel(tmp_path, "retries", "2.0", {"retries/__init__.py": RETRY_2}))
     return store
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
 
 
 APP = """

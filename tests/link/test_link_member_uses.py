@@ -8,31 +8,21 @@ builds, plans and runs the application."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json, siglink
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def versions(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
-
-
-def rejected(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str]]]:
-    """Each refused version's incompatible problems: (rule, path)."""
-    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
-                           if p["severity"] == "incompatible"]
-            for r in plan["rejected"].get(name, ())}
+from linkfixtures import (
+    build_app,
+    install,
+    make_app,
+    make_wheel,
+    plan_json,
+    refusals,
+    run,
+    siglink,
+    versions,
+)
 
 
 def written(app: Path, path: str) -> list[str]:
@@ -98,7 +88,7 @@ def test_a_change_that_depends_on_the_calls_is_unverified(
     assert (ran.returncode, ran.stdout) == (0, "['a']\n"), ran.stderr
     strict = plan_json(capsys, shelves, app, "--policy", "strict")
     assert versions(strict) == {"shelves": "1.0"}
-    assert rejected(strict, "shelves") == {"2.0": [("P16", "shelves.Shelf member put param item")]}
+    assert refusals(strict, "shelves") == {"2.0": [("P16", "shelves.Shelf member put param item")]}
 
 
 def test_a_removed_member_still_refuses(
@@ -116,7 +106,7 @@ def test_a_removed_member_still_refuses(
     assert written(app, "shelves.Shelf") == ["count"]
     plan = plan_json(capsys, shelves, app)
     assert versions(plan) == {"shelves": "1.0"}
-    assert rejected(plan, "shelves") == {"2.0": [("P1", "shelves.Shelf member count")]}
+    assert refusals(plan, "shelves") == {"2.0": [("P1", "shelves.Shelf member count")]}
     ran = run(shelves, app)
     assert (ran.returncode, ran.stdout) == (0, "0\n"), ran.stderr
 
@@ -135,7 +125,7 @@ def test_a_member_reached_through_an_instance_keeps_its_calls(
     assert written(app, "shelves.Shelf") == []
     plan = plan_json(capsys, shelves, app)
     assert versions(plan) == {"shelves": "1.0"}
-    assert rejected(plan, "shelves") == {"2.0": [("P16", "shelves.Shelf member put param item")]}
+    assert refusals(plan, "shelves") == {"2.0": [("P16", "shelves.Shelf member put param item")]}
     ran = run(shelves, app)
     assert (ran.returncode, ran.stdout) == (0, "['a']\n"), ran.stderr
 

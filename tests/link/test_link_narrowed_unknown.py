@@ -6,14 +6,19 @@ refuses; ``strict`` keeps the contract's P11. Each case builds, plans and runs t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json
+from linkfixtures import (
+    build_app,
+    install,
+    make_app,
+    make_wheel,
+    plan_json,
+    refusals,
+    run,
+    versions,
+)
 
 FMT_1 = """
 def label(value: int | str) -> str:
@@ -23,22 +28,6 @@ FMT_2 = """
 def label(value: str) -> str:  # narrowed: ints are no longer promised to work
     return f"<{value}>"
 """
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def linked(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
-
-
-def refused(plan: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
-    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
-                           if p["severity"] == "incompatible"]
-            for r in plan["rejected"].get("fmt", ())}
 
 
 @pytest.fixture
@@ -61,15 +50,15 @@ def test_a_narrowing_no_seen_argument_contradicts_is_unverified(
         """)
     build_app(capsys, store, app, "--against", "fmt==1.0")
     plan = plan_json(capsys, store, app)
-    assert linked(plan) == {"fmt": "2.0"}
+    assert versions(plan) == {"fmt": "2.0"}
     [link] = plan["links"].values()
     assert any("parameter type narrowed; the arguments passed are not all known" in u
                for u in link["verdict"]["unverified"]), link
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "<x>\n"), ran.stderr
     strict = plan_json(capsys, store, app, "--policy", "strict")
-    assert linked(strict) == {"fmt": "1.0"}
-    assert refused(strict) == {"2.0": [("P11", "fmt.label param value")]}
+    assert versions(strict) == {"fmt": "1.0"}
+    assert refusals(strict, "fmt") == {"2.0": [("P11", "fmt.label param value")]}
 
 
 def test_a_recorded_argument_the_new_type_excludes_still_refuses(
@@ -83,7 +72,7 @@ def test_a_recorded_argument_the_new_type_excludes_still_refuses(
         """)
     build_app(capsys, store, app, "--against", "fmt==1.0")
     plan = plan_json(capsys, store, app)
-    assert linked(plan) == {"fmt": "1.0"}
-    assert refused(plan) == {"2.0": [("P11", "fmt.label param value")]}
+    assert versions(plan) == {"fmt": "1.0"}
+    assert refusals(plan, "fmt") == {"2.0": [("P11", "fmt.label param value")]}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "<3>\n"), ran.stderr

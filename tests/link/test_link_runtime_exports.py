@@ -6,25 +6,10 @@ plans and really runs the application on the version linked."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def versions(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
-
+from linkfixtures import build_app, install, make_app, make_wheel, plan_json, run, versions
 
 TYPED = '''
 from typing import TYPE_CHECKING

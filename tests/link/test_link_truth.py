@@ -5,32 +5,21 @@ builds, plans and really runs the application on the version linked."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, make_wheel, plan_json, siglink
-
-
-def run(store: Path, app: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def versions(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
-
-
-def rejected(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str]]]:
-    """Each refused version's problems that are not harmless: (rule, path)."""
-    return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
-                           if p["severity"] != "harmless"]
-            for r in plan["rejected"].get(name, ())}
-
+from linkfixtures import (
+    build_app,
+    install,
+    make_app,
+    make_wheel,
+    open_problems,
+    plan_json,
+    run,
+    siglink,
+    versions,
+)
 
 # -- a class whose members the application does not all use ----------------------------------
 
@@ -105,7 +94,7 @@ def test_a_member_the_app_uses_through_an_instance_still_refuses(
     build_app(capsys, boxes, app, "--against", "boxes==1.0")
     plan = plan_json(capsys, boxes, app)
     assert versions(plan) == {"boxes": "1.0"}
-    assert rejected(plan, "boxes") == {"2.0": [("R6", "boxes.Box member size")]}
+    assert open_problems(plan, "boxes") == {"2.0": [("R6", "boxes.Box member size")]}
     ran = run(boxes, app)
     assert (ran.returncode, ran.stdout) == (0, "1\n"), ran.stderr
 
@@ -175,7 +164,7 @@ def test_auto_values_are_evaluated(
     build_app(capsys, colors, app, "--against", "colors==1.0")
     plan = plan_json(capsys, colors, app)
     assert versions(plan) == {"colors": "2.0"}
-    assert rejected(plan, "colors") == {"3.0": [("P23", "colors.Color member GREEN")]}
+    assert open_problems(plan, "colors") == {"3.0": [("P23", "colors.Color member GREEN")]}
     ran = run(colors, app)
     assert (ran.returncode, ran.stdout) == (0, "2\n"), ran.stderr
 
@@ -216,7 +205,7 @@ def test_werkzeug_version_served_by_module_getattr(
     assert built["against"]["werkzeug"] == "3.0.3"
     plan = plan_json(capsys, store, app)
     assert versions(plan)["werkzeug"] == "3.0.3"
-    assert rejected(plan, "werkzeug") == {"3.1.3": [("P1", "werkzeug.__version__")]}
+    assert open_problems(plan, "werkzeug") == {"3.1.3": [("P1", "werkzeug.__version__")]}
     code, out, _ = siglink(capsys, "plan", str(app), "--store", str(store))
     assert code == 0
     assert "werkzeug 3.1.3 refused: P1 werkzeug.__version__" in out
@@ -281,7 +270,7 @@ def test_flask_2_keeps_werkzeug_that_serves_its_version(
     build_app(capsys, store, app, "--against", "flask==2.2.5", "--against", "werkzeug==3.0.3")
     plan = plan_json(capsys, store, app)
     assert (versions(plan)["flask"], versions(plan)["werkzeug"]) == ("2.2.5", "3.0.3")
-    [(version, problems)] = rejected(plan, "werkzeug").items()
+    [(version, problems)] = open_problems(plan, "werkzeug").items()
     assert version == "3.1.3"
     assert ("P1", "flask==2.2.5 werkzeug.__version__") in problems
     ran = run(store, app)
@@ -426,14 +415,15 @@ def test_a_call_outside_the_overloads_runs_on_the_implementation(
     assert versions(plan) == {"opener": "2.0"}
     assert [(p["rule"], p["severity"]) for p in plan["links"]["opener"]["verdict"]["problems"]
             if p["severity"] != "harmless"] == [("P21", "review")]
-    assert ("P4", "opener.open_it implementation param file") in rejected(plan, "opener")["3.0"]
+    problems = open_problems(plan, "opener")["3.0"]
+    assert ("P4", "opener.open_it implementation param file") in problems
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "r\n"), ran.stderr
     # the typed contract enforced: no version takes the call, not even the one built against
     code, out, _ = siglink(capsys, "plan", str(app), "--store", str(store), "--json",
                            "--policy", "strict")
     assert code != 0
-    assert ("P21", "opener.open_it overload") in rejected(json.loads(out), "opener")["1.0"]
+    assert ("P21", "opener.open_it overload") in open_problems(json.loads(out), "opener")["1.0"]
 
 
 # -- a keyword only **kwargs takes now -------------------------------------------------------
@@ -458,7 +448,7 @@ def test_a_keyword_left_to_kwargs_counts_only_if_read(
     plan = plan_json(capsys, store, app)
     assert versions(plan) == {"fetcher": version}
     if version == "1.0":
-        assert ("P6", "fetcher.fetch param strict") in rejected(plan, "fetcher")["2.0"]
+        assert ("P6", "fetcher.fetch param strict") in open_problems(plan, "fetcher")["2.0"]
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, out), ran.stderr
 
@@ -518,7 +508,8 @@ def test_a_narrowed_method_parameter_judged_by_the_arguments(
     plan = plan_json(capsys, store, app)
     assert versions(plan) == {"spec": version}
     if version == "1.0":
-        assert rejected(plan, "spec") == {"2.0": [("P11", "spec.Spec member contains param item")]}
+        assert open_problems(plan, "spec") == {
+            "2.0": [("P11", "spec.Spec member contains param item")]}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "True\n"), ran.stderr
 
@@ -562,6 +553,6 @@ def test_a_module_getattr_branch_that_only_warns_serves_nothing(
     build_app(capsys, store, app, "--against", "sig==1.0")
     plan = plan_json(capsys, store, app)
     assert versions(plan) == {"sig": "1.0"}
-    assert rejected(plan, "sig") == {"2.0": [("P1", "sig.Weak")]}
+    assert open_problems(plan, "sig") == {"2.0": [("P1", "sig.Weak")]}
     ran = run(store, app)
     assert (ran.returncode, ran.stdout) == (0, "Weak\n"), ran.stderr

@@ -6,7 +6,6 @@ removed it, 2.3 binds it: each case builds, plans and runs the application, and 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,22 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from linkfixtures import build_app, install, make_app, plan_json, siglink
+from linkfixtures import build_app, install, make_app, plan_json, run, siglink, versions
 
 from siglink.errors import BadInputError
 from siglink.link.constraints import warnings_policy
 
 APP = "import werkzeug\nprint(werkzeug.__version__)\n"
-
-
-def run(store: Path, app: Path, warnings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(store),
-                           str(app)], capture_output=True, text=True, timeout=300,
-                          check=False, env=dict(os.environ, PYTHONWARNINGS=warnings))
-
-
-def versions(plan: dict[str, Any]) -> dict[str, str]:
-    return {name: link["version"] for name, link in plan["links"].items()}
 
 
 def refusals(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, str, str]]]:
