@@ -166,15 +166,21 @@ def test_an_sdist_only_requirement_is_resolved_and_built_in_the_sandbox(
     assert case.networked(), "pip resolved the sdist outside the networked sandbox"
 
 
-@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0", "-r direct URL"])
+@pytest.mark.parametrize("spec", ["hostile==1.0", "hostdep==1.0", "-r direct URL",
+                                  "urldep==1.0"])
 def test_without_a_sandbox_an_sdist_only_requirement_is_refused(
     case: _Case, spec: str, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Refused in one line naming it. A direct URL that a wheel from the index requires is
+    prepared by pip whatever ``--only-binary`` says: pip runs guarded, every process it would
+    start refused, so that build code never runs either."""
     monkeypatch.setenv("PATH", str(case.tmp_path / "made"))  # no bwrap to be found
     code, root = _install(case, *_args(case, spec))
     err = capsys.readouterr().err
-    named = "hostile==1.0" if "==" in spec else f"hostile @ {case.files}/hostile-1.0.tar.gz"
+    url = f"hostile @ {case.files}/hostile-1.0.tar.gz"
+    named = {"urldep==1.0": f"{url} (from urldep==1.0)", "-r direct URL": url}.get(
+        spec, "hostile==1.0")
     assert code == 4, err
     assert err.splitlines()[-1].removesuffix("; nothing was installed") == (
         f"siglink: error: {named}: not fetched: an sdist (the index has no wheel of it for "

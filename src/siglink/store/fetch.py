@@ -92,12 +92,54 @@ def parse_requirement(spec: str) -> Requirement:
         ) from e
 
 
-def _pip(args: list[str]) -> subprocess.CompletedProcess[str]:
+_NO_PROCESS: Final = "siglink: pip may start no process outside the sandbox"
+
+_GUARDED_PIP: Final = f"""\
+import sys
+
+if sys.path[:1] == [""]:
+    del sys.path[0]  # the current directory: no runpy.py or pip/ of its own is imported
+
+
+def _refuse(event, args, _starts=frozenset((
+        "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+        "os.forkpty", "pty.spawn"))):
+    if event in _starts:
+        raise PermissionError({_NO_PROCESS!r} + ": " + repr(args[:2])[:300])
+
+
+sys.addaudithook(_refuse)
+import runpy
+sys.argv[0] = "pip"
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
+"""pip with an audit hook (PEP 578) that refuses every process it would start. Reading a
+wheel or an index starts none; preparing an sdist's or a VCS checkout's metadata runs its
+build code in a new interpreter, which is how a wheel's direct-URL requirement would run code
+with the user's rights where no sandbox can (pip prepares a direct URL whatever
+``--only-binary`` says). pip's optional probes (``rustc --version`` for its user agent) catch
+the refusal."""
+
+
+def _pip(args: list[str], *, may_build: bool = False) -> subprocess.CompletedProcess[str]:
+    """``pip ARGS`` with the user's rights: guarded (:data:`_GUARDED_PIP`) unless
+    ``may_build``, which only the user's ``$SIGLINK_ALLOW_UNSANDBOXED_BUILD=1`` grants."""
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONWARNINGS="ignore")
+    command = ["-m", "pip"] if may_build else ["-c", _GUARDED_PIP]
     return subprocess.run(
-        [sys.executable, "-m", "pip", *args],
+        [sys.executable, *command, *args],
         capture_output=True, text=True, check=False, env=env, stdin=subprocess.DEVNULL,
     )
+
+
+def _would_build(result: subprocess.CompletedProcess[str]) -> str | None:
+    """What a guarded pip was stopped preparing (the last requirement pip said it was
+    collecting or processing), or None when the guard did not stop it."""
+    if result.returncode == 0 or _NO_PROCESS not in result.stderr + result.stdout:
+        return None
+    found = re.findall(r"^\s*(?:Collecting|Processing|Obtaining)\s+(\S.*?)\s*$",
+                       result.stdout, re.MULTILINE)
+    return re.sub(r"^([^\s@]+)@ ", r"\1 @ ", found[-1]) if found else "a requirement"
 
 
 _OUTPUT_START: Final = re.compile(r"\[\d+ lines? of output\]\s*$")
@@ -291,7 +333,8 @@ def _one_line(e: BaseException) -> str:
 def _build_unsandboxed(source: Path, dest: Path, *, index_url: str | None,
                        error: type[SiglinkError]) -> Path:
     args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest), *_index_args(index_url)]
-    result = _pip([*args, str(source.absolute())])  # "srcproj" alone would be a name to pip
+    result = _pip([*args, str(source.absolute())],  # "srcproj" alone would be a name to pip
+                  may_build=True)
     wheels = [p for p in dest.iterdir() if p.suffix == ".whl"]
     if result.returncode != 0 or len(wheels) != 1:
         raise error(f"{source}: cannot build a wheel: {pip_reason(result)}")
@@ -313,7 +356,7 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     if wanted:
         download = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
         if _unsandboxed(wanted):
-            result = _pip([*args, "--dest", str(download), requirement])
+            result = _pip([*args, "--dest", str(download), requirement], may_build=True)
         else:
             result = _networked_pip([*args, "--dest", "/siglink/out", requirement], wanted,
                                     writable=[(download, "/siglink/out")], index_url=index_url)
@@ -522,7 +565,8 @@ def download(
         else:  # pip prepares an sdist's metadata: its build code runs
             folder = Path(tempfile.mkdtemp(prefix="sdists-", dir=dest))
             if _unsandboxed(names):
-                result = _pip([*args, "--dest", str(folder), *(url for _, url in batch)])
+                result = _pip([*args, "--dest", str(folder), *(url for _, url in batch)],
+                              may_build=True)
             else:
                 result = _networked_pip([*args, "--dest", "/siglink/out",
                                          *(url for _, url in batch)], names,
@@ -562,8 +606,13 @@ def _wheels_only(
     """``pip ARGS --only-binary=:all:`` (reading a wheel's metadata runs nothing), and the
     requirements it could not meet because the index has only sdists of them: when it fails
     for want of a distribution, once more with ``-vv`` to read why (pip says so only in its
-    debug output, about a megabyte for a dozen projects, so not on the way that succeeds)."""
+    debug output, about a megabyte for a dozen projects, so not on the way that succeeds).
+    A requirement whose build code the guarded pip (:data:`_GUARDED_PIP`) was stopped from
+    running counts as such a requirement."""
     result = run([*args, "--only-binary=:all:"])
+    stopped = _would_build(result)
+    if stopped is not None:  # a direct URL or VCS requirement: its build code would run
+        return result, [stopped]
     if result.returncode == 0 or not _MISSING.search(result.stdout + "\n" + result.stderr):
         return result, []
     return result, _sdist_only(run([*args, "--only-binary=:all:", "-vv"]))
@@ -738,7 +787,7 @@ def _dry_run(
     sandboxed = _SandboxedResolution(inputs, report, index_url)
     if not wanted and ("--no-deps" in options or bwrap() is None):
         # only what is named is read, or no sandbox: wheels only, outside (no build code runs
-        # for a wheel; without a sandbox, a direct URL a wheel requires is prepared by pip)
+        # for a wheel; a direct URL a wheel requires, which pip would prepare, stops the guard)
         first, wanted = _wheels_only([*base, "--report", str(report), *options])
         if not wanted:
             return first, None
@@ -753,7 +802,7 @@ def _dry_run(
             if not wanted:
                 return sandboxed.finish(first)
     if _unsandboxed(wanted):
-        return _pip([*base, "--report", str(report), *options]), None
+        return _pip([*base, "--report", str(report), *options], may_build=True), None
     return sandboxed.finish(sandboxed.pip([*base, *sandboxed.options(options)], wanted))
 
 
