@@ -13,6 +13,11 @@ clock did. Each round therefore also times a single start and 20 starters forked
 each held at a gate (a pipe) before it execs, and released together: the same comparison with
 the harness's own forking left out (printed beside, never instead).
 
+Each round also measures the floor the machine sets: one cold start released with 19 bare
+interpreters (``python -c pass``) instead of 19 more siglink starters, both ways. Whatever
+exceeds it is what the other starters' siglink costs; the rest is 20 Python processes sharing
+the cores.
+
 For reference, each round also times 20 concurrent *warm* starts (planning aside) and 20
 concurrent bare interpreters (``python -c pass``, the same interpreter: what any 20 Python
 starts at once cost on this machine), and the run prints the floor no scheduler can beat: the
@@ -51,9 +56,11 @@ def wheel(work: Path, version: str) -> Path:
 
 
 def starts(cmd: list[str], env: dict[str, str], cwd: Path, n: int, *,
-           gate: bool = False) -> tuple[list[float], int, list[float]]:
+           gate: bool = False, others: list[str] | None = None,
+           ) -> tuple[list[float], int, list[float]]:
     """Wall times (ms) of ``n`` concurrent runs of ``cmd``, how many planned (cold), and each
-    one's CPU time (ms, user + system: what the machine's load does not inflate).
+    one's CPU time (ms, user + system: what the machine's load does not inflate). With
+    ``others``, one run of ``cmd`` and ``n - 1`` of ``others``.
 
     The runs are started one after the other with ``subprocess.Popen``, the clock running from
     the first; with ``gate``, all ``n`` are forked first, each blocked on a pipe before it
@@ -65,6 +72,7 @@ def starts(cmd: list[str], env: dict[str, str], cwd: Path, n: int, *,
         if gate:
             release, opened = os.pipe()
             for i, err in enumerate(errs):
+                argv = cmd if i == 0 or others is None else others
                 pid = os.fork()
                 if pid == 0:  # the starter: wait at the gate, then become cmd
                     try:
@@ -73,7 +81,7 @@ def starts(cmd: list[str], env: dict[str, str], cwd: Path, n: int, *,
                         os.chdir(cwd)
                         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
                         os.dup2(err.fileno(), 2)
-                        os.execve(cmd[0], cmd, env)
+                        os.execve(argv[0], argv, env)
                     finally:
                         os._exit(127)
                 pending[pid] = i
@@ -83,7 +91,8 @@ def starts(cmd: list[str], env: dict[str, str], cwd: Path, n: int, *,
         else:
             start = time.perf_counter()
             for i, err in enumerate(errs):
-                proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                argv = cmd if i == 0 or others is None else others
+                proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                                         stderr=err)
                 proc.returncode = 0  # reaped below, not by Popen
                 pending[proc.pid] = i
@@ -141,6 +150,9 @@ def main() -> int:
         gated_crowd: list[float] = []
         planners: list[int] = []
         gated_planners: list[int] = []
+        mixed: list[float] = []
+        gated_mixed: list[float] = []
+        bare_cmd = [sys.executable, "-c", "pass"]
         for _ in range(options.rounds):
             install()
             times, cold, cpu = starts([*siglink, "run", str(app)], env, work, 1)
@@ -156,7 +168,7 @@ def main() -> int:
             assert cold == 0, "a start was cold with a valid plan"
             warm.append(statistics.quantiles(times, n=20)[-1])
             warm_cpu.append(sum(cpu))
-            times, _, cpu = starts([sys.executable, "-c", "pass"], env, work, options.starters)
+            times, _, cpu = starts(bare_cmd, env, work, options.starters)
             bare.append(statistics.quantiles(times, n=20)[-1])
             bare_cpu.append(statistics.median(cpu))
             install()
@@ -168,6 +180,12 @@ def main() -> int:
                                     gate=True)
             gated_crowd.append(statistics.quantiles(times, n=20)[-1])
             gated_planners.append(cold)
+            for gate, into in ((False, mixed), (True, gated_mixed)):
+                install()
+                times, cold, _ = starts([*siglink, "run", str(app)], env, work,
+                                        options.starters, gate=gate, others=bare_cmd)
+                assert cold == 1, "the one siglink start after an install was not cold"
+                into.append(statistics.quantiles(times, n=20)[-1])
         one, p95 = statistics.median(single), statistics.median(crowd)
         cores = os.cpu_count() or 1
         floor = max(statistics.median(single_cpu) + (options.starters - 1)
@@ -191,6 +209,11 @@ def main() -> int:
               f"pass): p95 median {statistics.median(bare):.0f} ms "
               f"({statistics.median(bare):.0f} / {one:.0f} = {statistics.median(bare) / one:.2f}"
               f" of a single cold start; CPU {statistics.median(bare_cpu):.1f} ms each)")
+        print(f"  measured floor: one cold start beside {options.starters - 1} bare "
+              f"interpreters (no siglink in them): p95 median {statistics.median(mixed):.0f} "
+              f"ms, ratio {statistics.median(mixed) / one:.2f}; released from a gate "
+              f"{statistics.median(gated_mixed):.0f} ms, ratio "
+              f"{statistics.median(gated_mixed) / gated_one:.2f}")
         one_cpu = statistics.median(single_cpu)
         others = max(options.starters / cores - 1, 0) * statistics.median(bare_cpu)
         print(f"  floor: one cold start and {options.starters - 1} bare interpreters on "
