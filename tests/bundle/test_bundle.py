@@ -363,3 +363,96 @@ def test_a_missing_interpreter_version_is_one_line(tmp_path: Path, store: Path,
                            "-o", str(tmp_path / "x.pyz"), "--python-version", "2.99")
     assert (code, err) == (2, "siglink: error: --python-version 2.99: no working python2.99 on "
                               "PATH to compile the bundle's bytecode with\n")
+
+
+SHARED_HOOK_APP = """\
+import subprocess, sys
+
+import textkit
+
+finder = sys.meta_path[0]
+print(type(finder).__module__, type(finder).__name__, "siglink" in sys.modules)
+code = ("import sys, textkit; f = sys.meta_path[0]; "
+        "print(type(f).__module__, type(f).__name__, textkit.shout('child'))")
+print(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout, end="")
+"""
+
+
+def test_the_bundle_links_with_siglink_s_own_import_hook(
+        tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "app.pyz"
+    bundle(capsys, store, make_app(tmp_path, SHARED_HOOK_APP), out)
+    with zipfile.ZipFile(out) as archive:
+        carried = archive.read("_siglink_hook.py")
+    from siglink.link import hook
+
+    assert carried == Path(hook.__file__).read_bytes()
+    done = run(out)
+    # the finder first on sys.meta_path, in the application and in a child it starts, is
+    # hook.py's LinkFinder loaded from the archive; siglink itself is never imported
+    assert done.stdout.splitlines() == ["_siglink_hook LinkFinder False",
+                                        "_siglink_hook LinkFinder CHILD!"], done.stderr
+
+
+@pytest.mark.parametrize("member", ["_siglink_hook.py", "_siglink_hook.pyc"])
+def test_a_tampered_import_hook_refuses_to_start(
+        tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str], member: str) -> None:
+    out = tmp_path / "app.pyz"
+    bundle(capsys, store, make_app(tmp_path), out)
+    bad = tmp_path / "bad.pyz"
+    _rewrite(out, bad, member, lambda data: data + b"\nprint('injected')\n")
+    done = run(bad)
+    assert (done.returncode, done.stdout) == (127, "")
+    assert done.stderr == (f"{bad}: member {member} was modified after the bundle was built; "
+                           "refusing to start (siglink inspect bad.pyz lists every change)\n")
+
+
+def test_a_bundle_without_the_import_hook_is_refused_in_one_line(
+        tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bundle whose member table was made without ``_siglink_hook.py`` (as an earlier
+    siglink made them) cannot be linked by this bootstrap: it says so instead of failing."""
+    out = tmp_path / "app.pyz"
+    bundle(capsys, store, make_app(tmp_path), out)
+    old = tmp_path / "old.pyz"
+    gone = {"_siglink_hook.py", "_siglink_hook.pyc"}
+    data = out.read_bytes()
+    with zipfile.ZipFile(out) as src, open(old, "wb") as f:
+        f.write(data[: data.index(b"PK\x03\x04")])
+        with zipfile.ZipFile(f, "w") as new:
+            for info in src.infolist():
+                content = src.read(info)
+                if info.filename in gone:
+                    continue
+                if info.filename == ".siglink/boot.marshal":
+                    boot = marshal.loads(content)
+                    boot["members"] = {k: v for k, v in boot["members"].items() if k not in gone}
+                    content = marshal.dumps(boot)
+                new.writestr(info, content)
+    done = run(old)
+    assert (done.returncode, done.stdout) == (127, "")
+    assert done.stderr == (
+        f"{old}: member _siglink_hook.py is missing (a bundle made by an earlier siglink, "
+        "started by a later one's bootstrap); refusing to start (siglink relink old.pyz "
+        "rebuilds it)\n")
+
+
+def test_a_child_runs_the_sitecustomize_the_bundle_s_shadows(
+        tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    user = tmp_path / "user-site"
+    user.mkdir()
+    (user / "sitecustomize.py").write_text("import builtins\nbuiltins.USER_SITECUSTOMIZE = 1\n")
+    source = textwrap.dedent("""
+        import subprocess, sys
+        import textkit
+        code = ("import builtins, importlib.metadata as m; "
+                "print(getattr(builtins, 'USER_SITECUSTOMIZE', None), m.version('textkit'))")
+        print(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True).stdout, end="")
+        """)
+    out = tmp_path / "app.pyz"
+    bundle(capsys, store, make_app(tmp_path, source), out)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SIGLINK"))}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(user))
+    done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, check=False, timeout=120)
+    assert done.stdout == "1 1.0.0\n", done.stderr

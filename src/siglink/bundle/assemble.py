@@ -3,6 +3,7 @@
 A bundle is a zipapp (``#!/usr/bin/env pythonX.Y`` then a zip archive)::
 
     _siglink_bundle.py                the bootstrap (siglink/bundle/_boot.py)
+    _siglink_hook.py                  the import hook it installs (siglink/link/hook.py)
     __main__.py                       calls it
     .siglink/site/sitecustomize.py    calls it in interpreters the application starts
     .siglink/bundle.json              what is inside and why: the app, every library (version,
@@ -29,16 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from siglink.bundle._boot import MAIN_SOURCE, SITE_SOURCE
+from siglink.bundle._boot import HOOK_MODULE, MAIN_SOURCE, SITE_DOC, SITE_LINK
 from siglink.bundle._compile import compile_sources
 from siglink.bundle._zipwrite import zip_bytes
 from siglink.bundle.prune import import_closure
 from siglink.errors import BadInputError
+from siglink.link import hook
 
 __all__ = ["BUNDLE_FORMAT", "AppPart", "Assembled", "LibPart", "assemble", "content_hash"]
 
 BUNDLE_FORMAT = 1
 BOOT_SOURCE = Path(__file__).with_name("_boot.py")
+HOOK_SOURCE = Path(hook.__file__)
+SITE_SOURCE = hook.sitecustomize_source(SITE_DOC, SITE_LINK)
 _COMPILED = (".so", ".pyd")
 
 
@@ -120,6 +124,7 @@ def assemble(app: AppPart, libs: Sequence[LibPart], *, plan: Mapping[str, Any],
                      for name, files in lib_files.items()}
     members: dict[str, bytes] = {}
     members["_siglink_bundle.py"] = BOOT_SOURCE.read_bytes()
+    members[f"{HOOK_MODULE}.py"] = HOOK_SOURCE.read_bytes()
     members["__main__.py"] = MAIN_SOURCE.encode()
     members[".siglink/site/sitecustomize.py"] = SITE_SOURCE.encode()
     for rel, data in app.files.items():
