@@ -456,3 +456,11 @@ def test_a_child_runs_the_sitecustomize_the_bundle_s_shadows(
     done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, env=env,
                           cwd=tmp_path, check=False, timeout=120)
     assert done.stdout == "1 1.0.0\n", done.stderr
+
+
+def test_the_bootstrap_inside_siglink_uses_siglink_s_hook() -> None:
+    from siglink.bundle import _boot
+    from siglink.link import hook
+
+    assert _boot._hook(None, "unused.pyz") is hook
+    assert "_siglink_hook" not in sys.modules
