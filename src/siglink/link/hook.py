@@ -133,7 +133,8 @@ def _metadata_path(info: str) -> Any:
     :class:`pathlib.Path`, or a :class:`zipfile.Path` when it lies inside a zip archive.
 
     >>> import os, tempfile, zipfile
-    >>> app = os.path.join(tempfile.mkdtemp(), "app.pyz")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> app = os.path.join(tmp.name, "app.pyz")
     >>> with zipfile.ZipFile(app, "w") as z:
     ...     z.writestr("libs/x-1/x-1.dist-info/METADATA", "Name: x\\nVersion: 1\\n")
     >>> _metadata_path(os.path.join(app, "libs", "x-1", "x-1.dist-info")).joinpath(
@@ -142,6 +143,7 @@ def _metadata_path(info: str) -> Any:
     >>> from pathlib import Path
     >>> isinstance(_metadata_path(app + ".missing"), Path)
     True
+    >>> tmp.cleanup()
     """
     from pathlib import Path
 
