@@ -308,6 +308,14 @@ class Builder:
 
     def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
         kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
+        setter = deleter = None
+        if kind is ExportKind.PROPERTY:
+            # griffe labels a property ``writable``/``deletable`` for ``@x.setter``/
+            # ``@x.deleter``. A cached property writes the instance's ``__dict__``: assignment
+            # works; deletion only once the value was computed.
+            cached = "cached" in attr.labels
+            setter = cached or "writable" in attr.labels
+            deleter = None if cached else "deletable" in attr.labels
         annotation = attr.annotation
         optional = False
         if isinstance(annotation, griffe.ExprSubscript) and (
@@ -331,6 +339,8 @@ class Builder:
             optional=optional,
             location=self._location(attr),
             flavor=flavor,
+            setter=setter,
+            deleter=deleter,
         )
 
     def protocol_members(self, cls: griffe.Class) -> dict[str, str] | None:
@@ -389,6 +399,7 @@ class Builder:
                 if compiled is not None and compiled.kind is ExportKind.CLASS:
                     members.update(compiled.members)
             members.update(self._own_members(klass))
+        members = _access_overridden(members, lineage)
         if flavor == "typeddict" and cls.keywords.get("total") == "False":
             members = {n: dataclasses.replace(m, optional=True, digest="")
                        if m.kind is ExportKind.ATTRIBUTE else m for n, m in members.items()}
@@ -1035,3 +1046,25 @@ def _attrs_default(args: Mapping[str, str | griffe.Expr]) -> str | None:
 
 def _factory_default(call: griffe.ExprCall) -> str:
     return f"{call.arguments[0]}()" if call.arguments else "...()"
+
+
+def _access_overridden(members: dict[str, Export], lineage: list[griffe.Class]
+                       ) -> dict[str, Export]:
+    """A class (or an ancestor read here) defining ``__setattr__``/``__delattr__`` decides
+    itself what assigning or deleting a member does: a property without a setter/deleter
+    may then take it after all, so that is not known (``None``)."""
+    hooks = {name for klass in lineage for name in ("__setattr__", "__delattr__")
+             if name in klass.members}
+    if not hooks:
+        return members
+    return {name: dataclasses.replace(
+                member,
+                setter=None if "__setattr__" in hooks and member.setter is False
+                else member.setter,
+                deleter=None if "__delattr__" in hooks and member.deleter is False
+                else member.deleter,
+                digest="")
+            if member.kind is ExportKind.PROPERTY and False in (member.setter, member.deleter)
+            else member
+            for name, member in members.items()}
+
