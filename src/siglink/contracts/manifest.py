@@ -446,7 +446,8 @@ class Import:
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
     annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
     consumer reaches, through the name, its instances and its operators: only those are
-    checked (``None``: not recorded, every member is), and the ancestors it relies on
+    checked (``None``: not recorded, every member is), ``name=`` for one it assigns and
+    ``name-`` for one it deletes, and the ancestors it relies on
     (:data:`RELIES_ON`). ``arguments`` holds, per call, the
     static types of the arguments where evident (positional, then keyword name -> type;
     ``""`` for one not evident). ``written`` names those of ``members`` the consumer may

@@ -84,8 +84,11 @@ def access(cls, value):
     # Whether a data descriptor takes assignment and deletion: a property by its fset and
     # fdel; a C getset or member descriptor by its PyGetSetDef's setter or PyMemberDef's
     # READONLY flag (read through ctypes on CPython, as flags() does); None: not known.
-    setattr_hooked = cls.__setattr__ is not object.__setattr__
-    delattr_hooked = cls.__delattr__ is not object.__delattr__
+    try:
+        setattr_hooked = cls.__setattr__ is not object.__setattr__
+        delattr_hooked = cls.__delattr__ is not object.__delattr__
+    except Exception:
+        return {"setter": None, "deleter": None}
     found = {"setter": None, "deleter": None}
     if isinstance(value, property):
         found = {"setter": value.fset is not None, "deleter": value.fdel is not None}
