@@ -166,3 +166,4 @@ def test_diff_reports_the_removed_setter(
     code, out, _ = cli(capsys, "diff", "--store", str(store), "--policy", "signature",
                        "boxes==1.2", "boxes==1.1")
     assert code == 0, out  # a setter added
+    assert "  boxes.Box: changed member size setter: was False, now True\n" in out
