@@ -8,6 +8,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siglink.contracts.compat import check_export
 from siglink.contracts.diff import diff_manifests
@@ -158,3 +160,44 @@ def test_an_old_manifest_without_the_fields_loads_as_unknown() -> None:
     assert members["other"].setter is None
     assert "setter" not in manifest.dumps()
     assert members["size"].digest == UNKNOWN.members["size"].digest
+
+
+_ACCESS = st.sampled_from([False, None, True])
+_RANK = {False: 0, None: 1, True: 2}
+
+
+class TestMoreAccessNeverRefusesMore:
+    """R6 (docs/design.md §3.3): what a property takes decides only uses that need it. A new
+    version whose property takes more (a setter or deleter where there was none or it was not
+    known) is never refused where the one that takes less is linked, for any use and either
+    kind built against; and the manifest keeps both fields, digest included."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.sampled_from([ExportKind.ATTRIBUTE, ExportKind.PROPERTY]),
+           st.tuples(_ACCESS, _ACCESS), st.tuples(_ACCESS, _ACCESS),
+           st.sets(st.sampled_from(["size=", "size-"])), st.booleans())
+    def test_monotone(self, kind: ExportKind, one: tuple[bool | None, bool | None],
+                      other: tuple[bool | None, bool | None], writes: set[str],
+                      guessed: bool) -> None:
+        fewer = [min(a, b, key=_RANK.__getitem__) for a, b in zip(one, other, strict=True)]
+        more = [max(a, b, key=_RANK.__getitem__) for a, b in zip(one, other, strict=True)]
+        old = _box(kind, setter=True, deleter=True) if kind is ExportKind.PROPERTY else (
+            _box(kind))
+        used = ["size", *sorted(writes)]
+        written = ["size"] if guessed else []
+        less_ok, more_ok = (
+            check_export(old, _box(ExportKind.PROPERTY, *access), members=used,
+                         written=written, consumer=True)
+            for access in (fewer, more))
+        assert not less_ok.ok or more_ok.ok, (less_ok.explain(), more_ok.explain())
+        if not writes:
+            assert more_ok.ok and less_ok.ok  # a reader needs neither
+
+    @settings(max_examples=50, deadline=None)
+    @given(_ACCESS, _ACCESS)
+    def test_round_trip(self, setter: bool | None, deleter: bool | None) -> None:
+        box = _box(ExportKind.PROPERTY, setter, deleter)
+        again = Manifest.loads(_release("1.0", box).dumps()).exports["lib.Box"]
+        size = again.members["size"]
+        assert (size.setter, size.deleter) == (setter, deleter)
+        assert again.digest == box.digest
