@@ -347,7 +347,8 @@ class Builder:
         """The members of ``cls`` when it is a Protocol (its own and its Protocol bases'):
         name -> type text, a method as the ``Callable`` it is once bound (``Callable[...,
         R]`` when its parameters are not all plain positional ones), a property as what it
-        returns, a settable attribute as ``=TYPE``; None for another class."""
+        returns, a settable attribute or property (with a setter) as ``=TYPE``; None for
+        another class."""
         lineage = [cls, *self._mro(cls)]
         if self._flavor(cls, lineage) != "protocol":
             return None
@@ -366,9 +367,9 @@ class Builder:
                     members[name] = str(_bound_callable(self.signature(member, drop_first=True)))
                 elif isinstance(member, griffe.Attribute) and member.annotation is not None:
                     found = self.type_of(member.annotation, member.module)
-                    if found is not None:  # settable unless a property: then invariant
-                        members[name] = str(found) if "property" in member.labels else (
-                            f"={found}")
+                    if found is not None:  # settable (invariant) unless a read-only property
+                        members[name] = str(found) if "property" in member.labels and (
+                            "writable" not in member.labels) else f"={found}"
         return members
 
     def _made_callable(self, attr: griffe.Attribute, call: griffe.ExprCall) -> TypeRef | None:
