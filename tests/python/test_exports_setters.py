@@ -31,6 +31,7 @@ def _set(self, value=None):
 class Plain:
     def __init__(self):
         self.value = 0
+        self.held = property(_get)  # an instance attribute holding a property object
 
     @property
     def read_only(self) -> int:
@@ -145,7 +146,8 @@ def test_setters_and_deleters_as_python_runs_them(library: Path) -> None:
             if member.kind is ExportKind.PROPERTY:
                 recorded[f"{cls}.{name}"] = (member.setter, member.deleter)
     assert {k: v for k, v in recorded.items() if k in EXPECTED} == EXPECTED
-    assert manifest.exports["props.Plain"].members["value"].kind is ExportKind.ATTRIBUTE
+    for name in ("value", "held"):
+        assert manifest.exports["props.Plain"].members[name].kind is ExportKind.ATTRIBUTE
     for path, (setter, deleter) in recorded.items():
         runs = _runtime(library, *path.split("."))
         for what, said, ran in (("setter", setter, runs[0]), ("deleter", deleter, runs[1])):

@@ -102,7 +102,8 @@ class Bindings(griffe.Extension):
         is: labelled so, ``writable`` with an ``fset`` and ``deletable`` with an ``fdel``
         (the labels griffe gives ``@x.setter`` and ``@x.deleter``)."""
         value = attr.value
-        if not isinstance(attr.parent, griffe.Class) or not isinstance(value, griffe.ExprCall):
+        if not isinstance(attr.parent, griffe.Class) or not isinstance(value, griffe.ExprCall) \
+                or "class-attribute" not in attr.labels:  # not ``self.x = property(...)``
             return
         try:
             path = value.function.canonical_path

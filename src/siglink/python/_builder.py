@@ -1068,4 +1068,3 @@ def _access_overridden(members: dict[str, Export], lineage: list[griffe.Class]
             if member.kind is ExportKind.PROPERTY and False in (member.setter, member.deleter)
             else member
             for name, member in members.items()}
-
