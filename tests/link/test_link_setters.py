@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from linkfixtures import (
@@ -167,3 +168,74 @@ def test_diff_reports_the_removed_setter(
                        "boxes==1.2", "boxes==1.1")
     assert code == 0, out  # a setter added
     assert "  boxes.Box: changed member size setter: was False, now True\n" in out
+
+
+# Real releases: Werkzeug 2.3 made ``Response.charset`` (a class attribute in 2.2) a property
+# with a setter, and ``test.Client.cookie_jar`` (an instance attribute) one without.
+CHARSET_APP = """
+from werkzeug.wrappers import Response
+
+response = Response("hi")
+response.charset = "latin-1"
+print(response.charset)
+"""
+COOKIE_APP = """
+from werkzeug.test import Client
+
+
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [b""]
+
+
+client = Client(app)
+client.cookie_jar = None
+print("no cookies")
+"""
+
+
+@pytest.fixture(scope="module")
+def werkzeug_wheels(pypi: Any) -> list[Path]:
+    return [pypi.fetch(spec) for spec in ("werkzeug==2.2.3", "werkzeug==2.3.8",
+                                          "markupsafe==2.1.5")]
+
+
+def _on_pythonpath(store: Path, app: Path, version: str) -> subprocess.CompletedProcess[str]:
+    """``app`` run by plain Python on Werkzeug ``version`` and MarkupSafe from the store."""
+    libs = store / "libs"
+    dirs = [p.parent.parent for p in libs.rglob("werkzeug/__init__.py")
+            if version in p.relative_to(libs).parts]
+    dirs += [p.parent.parent for p in libs.rglob("markupsafe/__init__.py")]
+    assert len(dirs) == 2, dirs
+    return subprocess.run([sys.executable, str(app)], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, dirs)),
+                                   PYTHONWARNINGS="ignore"))
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_werkzeug_properties_as_the_runtime_takes_them(
+    werkzeug_wheels: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    install(capsys, store, *werkzeug_wheels)
+    charset = make_app(tmp_path, CHARSET_APP, "charset_app.py")
+    build_app(capsys, store, charset, "--against", "werkzeug==2.2.3")
+    plan = plan_json(capsys, store, charset)
+    assert versions(plan)["werkzeug"] == "2.3.8", plan["rejected"]
+    ran = run(store, charset)
+    assert (ran.returncode, ran.stdout) == (0, "latin-1\n"), ran.stderr
+
+    cookie = make_app(tmp_path, COOKIE_APP, "cookie_app.py")
+    build_app(capsys, store, cookie, "--against", "werkzeug==2.2.3")
+    plan = plan_json(capsys, store, cookie)
+    assert versions(plan)["werkzeug"] == "2.2.3"
+    assert refusals(plan, "werkzeug") == {"2.3.8": [("R6", "werkzeug.test.Client member "
+                                                           "cookie_jar")]}
+    ran = run(store, cookie)
+    assert (ran.returncode, ran.stdout) == (0, "no cookies\n"), ran.stderr
+    failed = _on_pythonpath(store, cookie, "2.3.8")
+    assert failed.returncode == 1 and "AttributeError" in failed.stderr, failed.stderr
+    assert "has no setter" in failed.stderr
+    assert _on_pythonpath(store, charset, "2.3.8").stdout == "latin-1\n"
