@@ -1,9 +1,9 @@
 """Protocols relate structurally, with mypy (pinned in pyproject.toml) as the oracle.
 
 A module of Protocols (the same member under two names, a narrower or wider member, a missing
-one, properties, settable attributes, a Protocol returning itself, a Protocol extending
-another) is read by siglink's own extractor (:attr:`Manifest.protocols`); every ordered pair
-of them, bare and inside ``Iterable[X | str]``, is checked by one mypy run
+one, properties, settable attributes and properties, a Protocol returning itself, a Protocol
+extending another) is read by siglink's own extractor (:attr:`Manifest.protocols`); every
+ordered pair of them, bare and inside ``Iterable[X | str]``, is checked by one mypy run
 (``def g_i(x: SUB) -> SUP: return x``) and by :func:`is_subtype` over the extracted class
 graph. Every answer must agree.
 """
@@ -85,6 +85,13 @@ class ReadsName(Protocol):
 class ReadsObject(Protocol):
     @property
     def name(self) -> object: ...
+
+
+class SetsName(Protocol):
+    @property
+    def name(self) -> str: ...
+    @name.setter
+    def name(self, value: str) -> None: ...
 
 
 class Chain(Protocol):

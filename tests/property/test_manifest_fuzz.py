@@ -24,7 +24,8 @@ VALID: dict[str, Any] = {
                                        "defaults": {"width": "70"}}},
         "textkit.Box": {"kind": "class", "signature": "(size: int)", "bases": ["object"],
                         "members": {"area": {"kind": "method", "signature": "() -> int"},
-                                    "size": {"kind": "property", "type": "int"}}},
+                                    "size": {"kind": "property", "type": "int",
+                                             "setter": True, "deleter": False}}},
         "textkit.LIMIT": {"kind": "attribute", "type": "int", "value": "10",
                           "deprecated": True},
         "textkit.f": {"kind": "function", "signature": "(**kw)", "kwargs_read": ["a"]},
@@ -144,6 +145,9 @@ class TestAnyManifestTextReadsOrFailsWithOneLine:
     ('{"format": 1, "unit": {"name": "x", "version": "1"}, "exports": {"x.C": {"kind": "class",'
      ' "members": {"m": {"kind": "method", "optional": "yes"}}}}}',
      "$.exports[\"x.C\"].members.m.optional: expected true or false, found a string"),
+    ('{"format": 1, "unit": {"name": "x", "version": "1"}, "exports": {"x.C": {"kind": "class",'
+     ' "members": {"p": {"kind": "property", "setter": 1}}}}}',
+     "$.exports[\"x.C\"].members.p.setter: expected true or false, found a number"),
     ('{"format": 1, "unit": {"name": "x", "version": "1"}, "diagnostics": {"a": 1}}',
      "$.diagnostics: expected an array, found an object"),
 ])

@@ -153,8 +153,9 @@ def test_a_subclass_defining_init_reaches_the_base_constructor_only_through_supe
 
 
 def test_assigned_and_deleted_members_are_marked() -> None:
-    """``name=`` beside ``name`` when the code assigns or deletes the member (an attribute
-    that became a property without a setter breaks that, not a read)."""
+    """``name=`` beside ``name`` when the code assigns the member, ``name-`` when it deletes
+    it (an attribute that became a property without a setter or deleter breaks that, not a
+    read)."""
     usage = analyzed("""
         from lib import Client
         c = Client()
@@ -162,9 +163,10 @@ def test_assigned_and_deleted_members_are_marked() -> None:
         c.mode = 1
         del c.cache
         unknown().hook = None
+        del unknown().gone
         """)
-    assert set(usage.members["lib.Client|()"]) == {"jar", "mode", "mode=", "cache", "cache="}
-    assert {"hook", "hook="} <= usage.written
+    assert set(usage.members["lib.Client|()"]) == {"jar", "mode", "mode=", "cache", "cache-"}
+    assert {"hook", "hook=", "gone", "gone-"} <= usage.written
 
 
 def test_members_reached_only_optionally_are_not_checked() -> None:

@@ -281,7 +281,7 @@ def changes(old: Export, new: Export, prefix: str = "") -> list[tuple[str, str, 
     differ("overloads", [str(s) for s in old.overloads], [str(s) for s in new.overloads])
     differ("type", old.type and str(old.type), new.type and str(new.type))
     differ("bases", list(old.bases), list(new.bases))
-    for key in ("flavor", "value", "reference", "optional"):
+    for key in ("flavor", "value", "reference", "optional", "setter", "deleter"):
         differ(key, getattr(old, key), getattr(new, key))
     differ("member order", [n for n in old.members if n in new.members],
            [n for n in new.members if n in old.members])

@@ -929,24 +929,35 @@ class _Exports(_RecordRules):
                 other = dataclasses.replace(other, kind=member.kind, digest="")
             elif {member.kind, other.kind} == _VALUE_KINDS and used is not None and (
                     self.direction == "in"):
-                if member.kind is ExportKind.ATTRIBUTE and f"{name}{_STORED}" in used:
+                writes = _writes(name, used)
+                if member.kind is ExportKind.ATTRIBUTE and writes:
                     # only a name written on an object of unknown type: maybe not this class's
                     guess = name in written and self.policy != "strict"
-                    out.add(Rule.R6, path, member.kind.value, other.kind.value,
-                            _REVIEW if guess else _BREAK,
-                            "kind changed; the consumer assigns or deletes it, which a property "
-                            "takes only with a setter or deleter (not recorded)" + (
-                                f"; {_CALLS_UNKNOWN}" if guess else ""))
-                    if guess:
-                        out.unverified.append(f"{path}: {_CALLS_UNKNOWN}")
-                    continue
-                # a property reads as the attribute did, and an attribute serves every use
-                # of a property: what is read is compared
-                out.add(Rule.R6, path, member.kind.value, other.kind.value, _OK,
-                        "kind changed; the consumer only reads it" if member.kind is (
-                            ExportKind.ATTRIBUTE) else "kind changed; an attribute serves "
-                        "every use of a property")
+                    lacking, unknown = _lacking(other, writes)
+                    if lacking or unknown:
+                        note = (f"kind changed; the consumer {_verbs(writes)} it, and the "
+                                f"property has no {' or '.join(lacking)}" if lacking else
+                                "kind changed; the consumer assigns or deletes it, which a "
+                                "property takes only with a setter or deleter (not recorded)")
+                        out.add(Rule.R6, path, member.kind.value, other.kind.value,
+                                _REVIEW if guess else _BREAK,
+                                note + (f"; {_CALLS_UNKNOWN}" if guess else ""))
+                        if guess:
+                            out.unverified.append(f"{path}: {_CALLS_UNKNOWN}")
+                        continue
+                    out.add(Rule.R6, path, member.kind.value, other.kind.value, _OK,
+                            f"kind changed; the consumer {_verbs(writes)} it, and the property "
+                            f"has a {' and a '.join(_NEEDS[w] for w in writes)}")
+                else:
+                    # a property reads as the attribute did, and an attribute serves every use
+                    # of a property: what is read is compared
+                    out.add(Rule.R6, path, member.kind.value, other.kind.value, _OK,
+                            "kind changed; the consumer only reads it" if member.kind is (
+                                ExportKind.ATTRIBUTE) else "kind changed; an attribute serves "
+                            "every use of a property")
                 other = dataclasses.replace(other, kind=member.kind, digest="")
+            elif member.kind is other.kind is ExportKind.PROPERTY and self.direction == "in":
+                self._access(out, path, member, other, used, guessed=name in written)
             shapes = None if name not in called else tuple(dict.fromkeys(
                 CallShape(len(a.positional), tuple(k for k, _ in a.keywords))
                 for a in self.evidence.get(name, ())))
@@ -967,9 +978,57 @@ class _Exports(_RecordRules):
 
 
 
+    def _access(self, out: _Findings, path: str, expected: Export, provided: Export,
+                used: frozenset[str] | None, *, guessed: bool) -> None:
+        """A property that lost its setter or deleter (R6): a break for a consumer that
+        assigns or deletes it (review when that is only a name written on an object of
+        unknown type); for the contract (``used`` is ``None``: ``diff``), a break when the
+        version compared recorded one, since any consumer that assigns or deletes it fails."""
+        name = path.removeprefix("member ")
+        writes = _WRITES if used is None else _writes(name, used)
+        if used is None:  # the contract: only what the older version is known to take
+            writes = tuple(w for w in writes if getattr(expected, _NEEDS[w]) is True)
+        lacking, unknown = _lacking(provided, writes)
+        guess = guessed and used is not None and self.policy != "strict"
+        for what in lacking:
+            who = ("a consumer that {} it fails" if used is None else "the consumer {} it")
+            note = (f"the property lost its {what}; " + who.format(_verbs((_WRITE_OF[what],)))
+                    + (f"; {_CALLS_UNKNOWN}" if guess else ""))
+            out.add(Rule.R6, path, f"property with a {what}", f"property without a {what}",
+                    _REVIEW if guess else _BREAK, note)
+        if guess and lacking:
+            out.unverified.append(f"{path}: {_CALLS_UNKNOWN}")
+        out.unverified.extend(f"{path}: whether the property still has a {what} is not "
+                              "recorded" for what in unknown
+                              if getattr(expected, what) is True)
+
+
+_STORED: Final = "="  # a used member's suffix when the consumer assigns it
+_DELETED: Final = "-"  # ... when it deletes it (manifests built before this record "=" for both)
+_WRITES: Final = (_STORED, _DELETED)
+_NEEDS: Final = {_STORED: "setter", _DELETED: "deleter"}
+_WRITE_OF: Final = {"setter": _STORED, "deleter": _DELETED}
+
+
+def _writes(name: str, used: frozenset[str]) -> tuple[str, ...]:
+    """How the consumer writes member ``name``: :data:`_STORED` (assigns), :data:`_DELETED`."""
+    return tuple(w for w in _WRITES if f"{name}{w}" in used)
+
+
+def _verbs(writes: Sequence[str]) -> str:
+    return " and ".join("assigns" if w == _STORED else "deletes" for w in writes)
+
+
+def _lacking(provided: Export, writes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """What ``writes`` need of the property ``provided`` (``setter``, ``deleter``) that it is
+    known to lack, and that is not known (an older manifest, a compiled descriptor)."""
+    needs = [_NEEDS[w] for w in writes]
+    return ([n for n in needs if getattr(provided, n) is False],
+            [n for n in needs if getattr(provided, n) is None])
+
+
 _CALLABLE_ON_CLASS: Final = frozenset({ExportKind.CLASSMETHOD, ExportKind.STATICMETHOD})
 _VALUE_KINDS: Final = frozenset({ExportKind.ATTRIBUTE, ExportKind.PROPERTY})
-_STORED: Final = "="  # a used member's suffix when the consumer assigns or deletes it
 _CALLS_UNKNOWN: Final = ("used only by a name written on an object of unknown type: how it is "
                          "called is unknown")
 

@@ -140,6 +140,11 @@ def _bool(data: Mapping[str, Any], key: str, at: str) -> bool:
     return value
 
 
+def _opt_bool(data: Mapping[str, Any], key: str, at: str) -> bool | None:
+    """A boolean that may be absent or null: not known."""
+    return None if data.get(key) is None else _bool(data, key, at)
+
+
 def _int(value: Any, at: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 31:
         raise _Invalid(at, f"expected a non-negative integer, found {_kind(value)}")
@@ -219,6 +224,9 @@ class Export:
     ``deprecated`` marks a name a module's ``__getattr__`` serves with a warning;
     ``kwargs_read`` lists the keys a callable's body visibly reads from its ``**kwargs``
     (``kwargs.get("x")``; ``"**"`` when it passes them on), ``None`` when not read.
+    ``setter`` and ``deleter`` say whether a property takes assignment (``obj.x = v``) and
+    deletion (``del obj.x``); ``None`` when not known (an older manifest, a compiled
+    descriptor that does not tell).
     """
 
     path: str
@@ -237,6 +245,8 @@ class Export:
     location: str | None = None
     deprecated: bool = False
     kwargs_read: tuple[str, ...] | None = None
+    setter: bool | None = None
+    deleter: bool | None = None
     digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -283,6 +293,9 @@ class Export:
             data["deprecated"] = True
         if self.kwargs_read is not None:
             data["kwargs_read"] = list(self.kwargs_read)
+        for key in ("setter", "deleter"):  # absent: not known (older manifests)
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -347,6 +360,8 @@ class Export:
             deprecated=_bool(data, "deprecated", at),
             kwargs_read=None if data.get("kwargs_read") is None
             else _strings(data, "kwargs_read", at),
+            setter=_opt_bool(data, "setter", at),
+            deleter=_opt_bool(data, "deleter", at),
         )
 
 
@@ -431,7 +446,8 @@ class Import:
     ``optional`` marks a use the consumer can do without (a guarded import, a type-checking or
     annotation-only use): recorded, never checked. ``members`` (a class) lists the members the
     consumer reaches, through the name, its instances and its operators: only those are
-    checked (``None``: not recorded, every member is), and the ancestors it relies on
+    checked (``None``: not recorded, every member is), ``name=`` for one it assigns and
+    ``name-`` for one it deletes, and the ancestors it relies on
     (:data:`RELIES_ON`). ``arguments`` holds, per call, the
     static types of the arguments where evident (positional, then keyword name -> type;
     ``""`` for one not evident). ``written`` names those of ``members`` the consumer may

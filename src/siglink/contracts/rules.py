@@ -257,7 +257,8 @@ _INFO: Final[dict[Rule, _Info]] = {
     Rule.R6: _info(
         _B, "kind changed",
         "Function and class, instance, class and static method, property, sync and async "
-        "are used differently; a change breaks the uses.",
+        "are used differently; a change breaks the uses. A property that loses its setter "
+        "or deleter breaks a consumer that assigns or deletes it.",
         "def f() -> int: ...", "async def f() -> int: ...", "incompatible"),
     Rule.R7: _info(
         _B, "class the consumer calls became a Protocol",

@@ -45,7 +45,7 @@ from siglink.link.app import Application
 from siglink.link.constraints import declared, warnings_policy
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.receivers import ALL as _ALL
-from siglink.python.usage import STORED, Usage, Use, analyze
+from siglink.python.usage import DELETED, STORED, Usage, Use, analyze
 
 if TYPE_CHECKING:
     from siglink.store import Store
@@ -542,8 +542,8 @@ def _imports(
             relies = {_BASES} if _BASES in names else {
                 f"{RELIES_ON}{b}" for b in _relied_bases(
                     expected, view, named, passed.get(expected.digest, set()))}
-            stored = {n for n in names | written if n.endswith(STORED)
-                      and n[:-len(STORED)] in expected.members}  # assigned or deleted
+            stored = {n for n in names | written if n.endswith((STORED, DELETED))
+                      and n[:-1] in expected.members}  # assigned or deleted
             used = None if _ALL in names or dynamic else tuple(sorted(
                 (names & expected.members.keys()) | stored | relies))
             guessed = () if used is None else tuple(sorted(fallback))

@@ -19,6 +19,9 @@ unknown), removes deleted ones, and records:
   the reader's to add): a name bound only under ``TYPE_CHECKING``, or only in a stub beside
   the module, is not there at run time.
 
+A class attribute bound to ``property(fget, fset, fdel)`` is labelled a property, as
+``@property`` is, with griffe's ``writable``/``deletable`` labels for a setter/deleter.
+
 Tests of ``sys.version_info``, ``sys.platform``, ``os.name``, flags made of them
 (``PY3 = sys.version_info[0] == 3``) and ``__name__ == "__main__"`` are decided as the running
 interpreter decides them on import, and only the live branch is read.
@@ -35,6 +38,7 @@ from typing import Any, Final
 
 import griffe
 
+from siglink.python._annotations import LOOKUP_ERRORS
 from siglink.python._dunder_all import all_statements, evaluate_statements
 
 __all__ = ["Bindings"]
@@ -92,6 +96,32 @@ class Bindings(griffe.Extension):
             endlineno=func.endlineno, runtime=func.runtime, analysis="static")
         attribute.labels.update({*func.labels, "property"})
         parent.set_member(func.name, attribute)
+
+    def on_attribute_instance(self, *, attr: griffe.Attribute, **kwargs: Any) -> None:
+        """``x = property(fget, fset, fdel)`` in a class body is a property, as ``@property``
+        is: labelled so, ``writable`` with an ``fset`` and ``deletable`` with an ``fdel``
+        (the labels griffe gives ``@x.setter`` and ``@x.deleter``)."""
+        value = attr.value
+        if not isinstance(attr.parent, griffe.Class) or not isinstance(value, griffe.ExprCall) \
+                or "class-attribute" not in attr.labels:  # not ``self.x = property(...)``
+            return
+        try:
+            path = value.function.canonical_path
+        except LOOKUP_ERRORS:
+            return
+        if path not in ("property", "builtins.property"):
+            return
+        given: dict[str, bool] = {}
+        for n, argument in enumerate(value.arguments):
+            if isinstance(argument, griffe.ExprKeyword):
+                given[argument.name] = str(argument.value) != "None"
+            elif n < len(_PROPERTY_PARAMETERS):
+                given[_PROPERTY_PARAMETERS[n]] = str(argument) != "None"
+        attr.labels.add("property")
+        if given.get("fset"):
+            attr.labels.add("writable")
+        if given.get("fdel"):
+            attr.labels.add("deletable")
 
     def on_module_members(self, *, node: Any, mod: griffe.Module, **kwargs: Any) -> None:
         if not isinstance(node, ast.Module):
@@ -178,6 +208,7 @@ class Bindings(griffe.Extension):
                 self.alternatives[f"{mod.path}.{name}"] = (path, *others)
 
 
+_PROPERTY_PARAMETERS: Final = ("fget", "fset", "fdel", "doc")
 _PROPERTIES: Final = frozenset({
     "abc.abstractproperty", "functools.cached_property", "types.DynamicClassAttribute",
     "enum.property",

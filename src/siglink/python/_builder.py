@@ -308,6 +308,14 @@ class Builder:
 
     def _attribute(self, attr: griffe.Attribute, path: str, *, value: bool = False) -> Export:
         kind = ExportKind.PROPERTY if "property" in attr.labels else ExportKind.ATTRIBUTE
+        setter = deleter = None
+        if kind is ExportKind.PROPERTY:
+            # griffe labels a property ``writable``/``deletable`` for ``@x.setter``/
+            # ``@x.deleter``. A cached property writes the instance's ``__dict__``: assignment
+            # works; deletion only once the value was computed.
+            cached = "cached" in attr.labels
+            setter = cached or "writable" in attr.labels
+            deleter = None if cached else "deletable" in attr.labels
         annotation = attr.annotation
         optional = False
         if isinstance(annotation, griffe.ExprSubscript) and (
@@ -331,13 +339,16 @@ class Builder:
             optional=optional,
             location=self._location(attr),
             flavor=flavor,
+            setter=setter,
+            deleter=deleter,
         )
 
     def protocol_members(self, cls: griffe.Class) -> dict[str, str] | None:
         """The members of ``cls`` when it is a Protocol (its own and its Protocol bases'):
         name -> type text, a method as the ``Callable`` it is once bound (``Callable[...,
         R]`` when its parameters are not all plain positional ones), a property as what it
-        returns, a settable attribute as ``=TYPE``; None for another class."""
+        returns, a settable attribute or property (with a setter) as ``=TYPE``; None for
+        another class."""
         lineage = [cls, *self._mro(cls)]
         if self._flavor(cls, lineage) != "protocol":
             return None
@@ -356,9 +367,9 @@ class Builder:
                     members[name] = str(_bound_callable(self.signature(member, drop_first=True)))
                 elif isinstance(member, griffe.Attribute) and member.annotation is not None:
                     found = self.type_of(member.annotation, member.module)
-                    if found is not None:  # settable unless a property: then invariant
-                        members[name] = str(found) if "property" in member.labels else (
-                            f"={found}")
+                    if found is not None:  # settable (invariant) unless a read-only property
+                        members[name] = str(found) if "property" in member.labels and (
+                            "writable" not in member.labels) else f"={found}"
         return members
 
     def _made_callable(self, attr: griffe.Attribute, call: griffe.ExprCall) -> TypeRef | None:
@@ -389,6 +400,7 @@ class Builder:
                 if compiled is not None and compiled.kind is ExportKind.CLASS:
                     members.update(compiled.members)
             members.update(self._own_members(klass))
+        members = _access_overridden(members, lineage)
         if flavor == "typeddict" and cls.keywords.get("total") == "False":
             members = {n: dataclasses.replace(m, optional=True, digest="")
                        if m.kind is ExportKind.ATTRIBUTE else m for n, m in members.items()}
@@ -1035,3 +1047,24 @@ def _attrs_default(args: Mapping[str, str | griffe.Expr]) -> str | None:
 
 def _factory_default(call: griffe.ExprCall) -> str:
     return f"{call.arguments[0]}()" if call.arguments else "...()"
+
+
+def _access_overridden(members: dict[str, Export], lineage: list[griffe.Class]
+                       ) -> dict[str, Export]:
+    """A class (or an ancestor read here) defining ``__setattr__``/``__delattr__`` decides
+    itself what assigning or deleting a member does: a property without a setter/deleter
+    may then take it after all, so that is not known (``None``)."""
+    hooks = {name for klass in lineage for name in ("__setattr__", "__delattr__")
+             if name in klass.members}
+    if not hooks:
+        return members
+    return {name: dataclasses.replace(
+                member,
+                setter=None if "__setattr__" in hooks and member.setter is False
+                else member.setter,
+                deleter=None if "__delattr__" in hooks and member.deleter is False
+                else member.deleter,
+                digest="")
+            if member.kind is ExportKind.PROPERTY and False in (member.setter, member.deleter)
+            else member
+            for name, member in members.items()}

@@ -80,6 +80,63 @@ def flags(obj):
     if f & (0x0001 | 0x0080):  # METH_VARARGS, METH_FASTCALL: positional arguments only
         return f"({first}*args)"
     return None
+def access(cls, value):
+    # Whether a data descriptor takes assignment and deletion: a property by its fset and
+    # fdel; a C getset or member descriptor by its PyGetSetDef's setter or PyMemberDef's
+    # READONLY flag (read through ctypes on CPython, as flags() does); None: not known.
+    try:
+        setattr_hooked = cls.__setattr__ is not object.__setattr__
+        delattr_hooked = cls.__delattr__ is not object.__delattr__
+    except Exception:
+        return {"setter": None, "deleter": None}
+    found = {"setter": None, "deleter": None}
+    if isinstance(value, property):
+        found = {"setter": value.fset is not None, "deleter": value.fdel is not None}
+    else:
+        try:
+            found = c_access(value)
+        except Exception:
+            pass
+    return {"setter": None if setattr_hooked and found["setter"] is False else found["setter"],
+            "deleter": None if delattr_hooked and found["deleter"] is False
+            else found["deleter"]}
+def c_access(value):
+    import ctypes
+    unknown = {"setter": None, "deleter": None}
+    if sys.implementation.name != "cpython" or hasattr(sys, "getobjects") \
+            or sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return unknown
+    head = [("refcnt", ctypes.c_ssize_t), ("type", ctypes.c_void_p),
+            ("objclass", ctypes.c_void_p), ("name", ctypes.c_void_p),
+            ("qualname", ctypes.c_void_p)]
+    if inspect.isgetsetdescriptor(value):
+        class GetSetDef(ctypes.Structure):
+            _fields_ = [("name", ctypes.c_char_p), ("get", ctypes.c_void_p),
+                        ("set", ctypes.c_void_p), ("doc", ctypes.c_char_p),
+                        ("closure", ctypes.c_void_p)]
+        class Descr(ctypes.Structure):
+            _fields_ = head + [("d", ctypes.POINTER(GetSetDef))]
+        d = Descr.from_address(id(value)).d
+        if not d or d.contents.name is None or d.contents.name.decode() != value.__name__:
+            return unknown
+        # A setter also receives deletions, and may refuse them.
+        return {"setter": True, "deleter": None} if d.contents.set else (
+            {"setter": False, "deleter": False})
+    if inspect.ismemberdescriptor(value):
+        class MemberDef(ctypes.Structure):
+            _fields_ = [("name", ctypes.c_char_p), ("type", ctypes.c_int),
+                        ("offset", ctypes.c_ssize_t), ("flags", ctypes.c_int),
+                        ("doc", ctypes.c_char_p)]
+        class Descr(ctypes.Structure):
+            _fields_ = head + [("d", ctypes.POINTER(MemberDef))]
+        d = Descr.from_address(id(value)).d
+        if not d or d.contents.name is None or d.contents.name.decode() != value.__name__:
+            return unknown
+        if d.contents.flags & 1:  # READONLY
+            return {"setter": False, "deleter": False}
+        # Only object members can be deleted (T_OBJECT, T_OBJECT_EX); numbers refuse it.
+        return {"setter": True, "deleter": d.contents.type in (6, 16)}
+    return unknown
 def sig(obj):
     try:
         return str(inspect.signature(obj))
@@ -100,7 +157,7 @@ def describe(obj, member=False):
                 members[name] = {"kind": "classmethod", "signature": sig(value.__func__)}
             elif isinstance(value, property) or inspect.isgetsetdescriptor(value) \
                     or inspect.ismemberdescriptor(value):
-                members[name] = {"kind": "property"}
+                members[name] = {"kind": "property", **access(obj, value)}
             elif callable(value):
                 members[name] = {"kind": "method", "signature": sig(value)}
             else:
@@ -245,6 +302,9 @@ def _item(item: Any, where: str, budget: list[int], *, top: bool) -> None:
     for key in ("signature", "type", "value"):
         if item.get(key) is not None:
             _text(item[key], f"{where}.{key}")
+    for key in ("setter", "deleter"):
+        if item.get(key) is not None and (kind != "property" or not isinstance(item[key], bool)):
+            raise _Rejected(f"{where}.{key}: not true, false or null on a property")
     if kind == "class" and top:
         bases = item.get("bases", [])
         if not isinstance(bases, list) or len(bases) > 64:
@@ -291,6 +351,8 @@ def _export(path: str, module: str, item: Mapping[str, Any], context: TypeContex
                 signature=_signature(member.get("signature"), context, drop_first=drop)
                 if member_kind.callable else None,
                 compiled=True,
+                setter=member.get("setter"),
+                deleter=member.get("deleter"),
             )
         bases = tuple(b.removeprefix("builtins.") for b in item.get("bases", ())
                       if b != "builtins.object")

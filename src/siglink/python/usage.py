@@ -67,8 +67,8 @@ from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
 __all__ = [
-    "STORED", "Usage", "Use", "analyze", "analyze_source", "bound_names", "listed_names",
-    "local_modules", "may_bind",
+    "DELETED", "STORED", "Usage", "Use", "analyze", "analyze_source", "bound_names",
+    "listed_names", "local_modules", "may_bind",
 ]
 
 
@@ -77,9 +77,13 @@ def __dir__() -> list[str]:
 
 
 STORED = "="
-"""Suffix of a member name the code assigns or deletes (``client.cookie_jar = x``: the members
-record ``cookie_jar`` and ``cookie_jar=``): an attribute that became a property without a
-setter breaks such a use, not a read."""
+"""Suffix of a member name the code assigns (``client.cookie_jar = x``: the members record
+``cookie_jar`` and ``cookie_jar=``): an attribute that became a property without a setter
+breaks such a use, not a read. Manifests built before :data:`DELETED` record deletions so
+too."""
+DELETED = "-"
+"""Suffix of a member name the code deletes (``del client.cookie_jar``: ``cookie_jar-``): a
+property without a deleter breaks that."""
 
 _Arguments = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 """A call's argument types: positional, then sorted (keyword, type) pairs."""
@@ -1049,21 +1053,23 @@ class _Visitor(ast.NodeVisitor):
 
     def _use_member(self, receiver: str | None, name: str, node: ast.AST) -> None:
         """Member ``name`` of the object ``receiver`` describes is used (see :meth:`_type`);
-        assigned or deleted, also ``name=`` (:data:`STORED`)."""
-        stored = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
+        assigned, also ``name=`` (:data:`STORED`); deleted, ``name-`` (:data:`DELETED`)."""
+        ctx = getattr(node, "ctx", None)
+        stored = (name + STORED if isinstance(ctx, ast.Store)
+                  else name + DELETED if isinstance(ctx, ast.Del) else None)
         if receiver is None:
             self.usage.written.add(name)
             if stored:
-                self.usage.written.add(name + STORED)
+                self.usage.written.add(stored)
         elif receiver and not receiver.endswith("|sub"):
             optional = self._is_optional(node)
             self.usage.member(receiver, name, self._where(node), optional=optional)
             if stored:
-                self.usage.member(receiver, name + STORED, self._where(node), optional=optional)
+                self.usage.member(receiver, stored, self._where(node), optional=optional)
             if not optional and (
                     node is not self.called or not receiver.endswith(("|!", "|()"))):
                 other = self.usage.member_other.setdefault(receiver, set())
-                other.update((name, name + STORED) if stored else (name,))
+                other.update((name, stored) if stored else (name,))
 
     def _operand(self, node: ast.expr, dunder: str) -> None:
         """An operator or protocol applied to ``node`` uses its dunder method."""
