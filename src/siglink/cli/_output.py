@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from siglink._text import shown
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -57,7 +59,8 @@ def width(stream: Any, default: int = 120) -> int:
 
 
 def error(message: str) -> None:
-    """``siglink: error: MESSAGE`` on stderr."""
+    """``siglink: error: MESSAGE`` on stderr (a name that is not valid text shown escaped)."""
+    message = shown(message)
     if use_colour(sys.stderr):
         from rich.markup import escape
 
@@ -73,6 +76,7 @@ working and repeated in a result's diagnostics prints once."""
 
 def warn(message: str) -> None:
     """``siglink: warning: MESSAGE`` on stderr, once per command."""
+    message = shown(message)
     if message in WARNED:
         return
     WARNED.add(message)
@@ -85,8 +89,9 @@ def warn(message: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    """JSON for scripts: stable key order as given, two-space indent."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """JSON for scripts: stable key order as given, two-space indent; a path that is not
+    valid text keeps its bytes as ``\\udcff`` escapes (what ``json.loads`` reads back)."""
+    sys.stdout.write(shown(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -19,6 +19,7 @@ see docs/design.md §3.3 (Python rules)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -177,6 +178,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if command is None:
         parser.print_help()
         return 2
+    _print_paths_as_bytes()
     try:
         if getattr(args, "store", None) == "":
             raise BadInputError("--store: empty path")
@@ -205,6 +207,16 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         _internal_error(e, args)
         return INTERNAL_ERROR
+
+
+def _print_paths_as_bytes() -> None:
+    """A path whose bytes are not UTF-8 is printed as those bytes (as ``ls`` does, and as
+    python does in the C locale), never a ``UnicodeEncodeError``: stdout's errors handler
+    ``surrogateescape`` writes back the bytes the OS gave. stderr already escapes them."""
+    stdout = sys.stdout
+    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stdout.reconfigure(errors="surrogateescape")
 
 
 def _internal_error(e: Exception, args: argparse.Namespace) -> None:

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
+from siglink._text import bad_char, is_os_text, problem
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import TypeRef
 from siglink.errors import BadInputError, ManifestError, SignatureSyntaxError
@@ -73,7 +75,8 @@ class ExportKind(Enum):
 
 def _digest(data: object) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # surrogatepass: an application's file name that is not UTF-8 still has a digest
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class _Invalid(Exception):
@@ -93,11 +96,39 @@ _MAX_DEPTH: Final = 32
 """Classes nested in classes deeper than this are refused (no recursion to exhaust)."""
 
 
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+_OS_TEXT: Final = frozenset({"location", "entry", "file", "message", "header"})
+"""Fields that name files (and messages that quote them): an application's file name may hold
+bytes that are not UTF-8, which JSON carries as ``\\udc80``-``\\udcff``."""
+
+
+def _invalid_text(data: Any) -> _Invalid | None:
+    """The first key or string of parsed JSON ``data`` that is not valid Unicode (a lone
+    surrogate), outside the fields that name files (:data:`_OS_TEXT`, ``$.files``' keys,
+    ``$.unit.name``) where a surrogate for a byte that is not UTF-8 is allowed."""
+    todo: list[tuple[str, str, Any]] = [("$", "", data)]
+    while todo:
+        at, name, value = todo.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if bad_char(key) is not None and not (at == "$.files" and is_os_text(key)):
+                    return _Invalid(at, f"key {json.dumps(key[:80])} is not valid text")
+                todo.append((_key(at, key), key, item))
+        elif isinstance(value, list):
+            todo.extend((f"{at}[{i}]", name, item) for i, item in enumerate(value))
+        elif isinstance(value, str) and bad_char(value) is not None:
+            if (name in _OS_TEXT or at == "$.unit.name") and is_os_text(value):
+                continue
+            return _Invalid(at, problem(value) or "")
+    return None
+
+
 def _key(at: str, key: str) -> str:
     """``$.exports`` + ``textkit.wrap`` → ``$.exports["textkit.wrap"]`` (``.name`` when plain)."""
     if key.isidentifier():
         return f"{at}.{key}"
-    return f"{at}[{json.dumps(key[:80], ensure_ascii=False)}]"
+    return f"{at}[{json.dumps(key[:80], ensure_ascii=bad_char(key) is not None)}]"
 
 
 def _kind(value: Any) -> str:
@@ -688,6 +719,15 @@ class Manifest:
                                 path=source) from None
         except (ValueError, UnicodeDecodeError) as e:
             raise ManifestError(f"{source}: not valid JSON ({e})", path=source) from e
+        if isinstance(text, str):
+            suspect = bool(_SURROGATE_ESCAPE.search(text)) or bad_char(text) is not None
+        else:  # json reads UTF-16 and UTF-32 too, where the escape's bytes differ
+            suspect = (bool(_SURROGATE_ESCAPE_BYTES.search(text))
+                       or json.detect_encoding(text) != "utf-8")
+        if suspect:
+            invalid = _invalid_text(data)  # only then: names and signatures must be text
+            if invalid is not None:
+                raise ManifestError(f"{source}: corrupt manifest: {invalid}", path=source)
         return cls.from_json(data, source=source)
 
     @classmethod

@@ -33,6 +33,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, final
 
+from siglink._text import bad_char
 from siglink.errors import BadInputError, SignatureSyntaxError
 
 if TYPE_CHECKING:
@@ -402,6 +403,10 @@ def _parse(text: str, context: TypeContext | None) -> Signature:
 
     if not isinstance(text, str):
         raise BadInputError(f"signature text must be a string, not {type(text).__name__}")
+    bad = bad_char(text)
+    if bad is not None:  # ast cannot even encode it; the message shows U+FFFD in its place
+        raise SignatureSyntaxError(re.sub("[\ud800-\udfff]", "\ufffd", text), bad,
+                                   f"U+{ord(text[bad]):04X} is not a character")
     start = len(text) - len(text.lstrip())
     if not text[start:].startswith("("):
         raise SignatureSyntaxError(text, start, "a signature starts with '('")

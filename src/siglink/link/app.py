@@ -67,7 +67,7 @@ def module_dir(root: str, cwd: str) -> str:
     that :func:`siglink.store.app_display` can tell the directory back."""
     from urllib.parse import quote
 
-    name = quote(cwd, safe="")
+    name = quote(os.fsencode(cwd), safe="")  # the directory's bytes, whatever they are
     if len(name) > 200:
         from hashlib import sha256
 

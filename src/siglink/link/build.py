@@ -140,6 +140,9 @@ def find_app(app: str, *, module: bool = False) -> AppSource:
         for candidate in (base.with_suffix(".py"), base / "__main__.py"):
             if candidate.is_file():
                 return AppSource(app.partition(".")[0], (candidate,), cwd, f"module:{app}", True)
+        if (base / "__init__.py").is_file():  # python -m's words for it
+            raise BadInputError(f"No module named {app}.__main__; {app!r} is a package and "
+                                f"cannot be directly executed (in {cwd})")
         top = app.partition(".")[0]
         if top.isidentifier():  # a stdlib or a library module: run as python -m does
             return AppSource(top, (), cwd, f"module:{app}", False)

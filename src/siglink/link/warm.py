@@ -266,8 +266,14 @@ def _start(kind: str, target: str, path0: str, app: str, args: list[str], *,
         import runpy
 
         _set_path0(path0)
-        sys.argv = [app, *args]  # run_module puts the module's file in argv[0], as -m does
-        runpy.run_module(target, run_name="__main__", alter_sys=True)
+        sys.argv = [app, *args]  # _run_module_code puts the module's file in argv[0], as -m does
+        error = runpy._Error  # type: ignore[attr-defined]
+        try:  # what run_module does, with python -m's one line for a module it cannot run
+            _, spec, code = runpy._get_module_details(target, error)  # type: ignore[attr-defined]
+        except error as e:
+            sys.stderr.write(f"siglink: error: {e}\n")
+            sys.exit(2)
+        runpy._run_module_code(code, None, "__main__", spec)  # type: ignore[attr-defined]
     elif kind == "func":
         from importlib import import_module
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
+from siglink._text import bad_char, shown
 from siglink.errors import NativeError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SHIM_TYPES",
     "HeaderError",
     "caret",
+    "cpp_text",
     "locate_header",
     "rename",
     "run",
@@ -144,13 +146,52 @@ def _system_include_dirs(cc: str) -> tuple[str, ...]:
 
 
 def run(cmd: list[str], header: Path, display: str) -> str:
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    """``cmd``'s (``cc -E``) output as text (:func:`cpp_text`).
+
+    :raises HeaderError: the compiler's first error, or a declaration that is not UTF-8.
+    """
+    result = subprocess.run(cmd, capture_output=True, check=False)
     if result.returncode != 0:
-        lines = [ln for ln in result.stderr.splitlines() if "error" in ln] or [
-            result.stderr.strip() or f"exit {result.returncode}"
+        stderr = result.stderr.decode("utf-8", "surrogateescape")
+        lines = [ln for ln in stderr.splitlines() if "error" in ln] or [
+            stderr.strip() or f"exit {result.returncode}"
         ]
         raise HeaderError(rename(lines[0], header, display), path=display)
-    return result.stdout
+    return cpp_text(result.stdout, header, display)
+
+
+_LINEMARKER: Final = re.compile(r'# (\d+) "(.*)"')
+
+
+def cpp_text(data: bytes, header: Path, display: str) -> str:
+    r"""``cc -E`` output as text. A file name in a line marker may hold any bytes (they stay
+    ``surrogateescape``'d, as a path does); the declarations themselves must be UTF-8.
+
+    >>> cpp_text(b'# 1 "h\xff.h"\nint f(void);\n', Path("h\udcff.h"), "h\udcff.h")
+    '# 1 "h\udcff.h"\nint f(void);\n'
+    >>> cpp_text(b'# 1 "x.h"\nint f(void);\nint g\xff(void);\n', Path("x.h"), "x.h")
+    Traceback (most recent call last):
+    siglink.native._cpp.HeaderError: x.h:2: not UTF-8 text (byte 0xff): int g\udcff(void);
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", "surrogateescape")
+    name, line = display, 0
+    for row in text.splitlines():
+        marker = _LINEMARKER.match(row)
+        if marker:
+            name, line = rename(marker[2], header, display), int(marker[1]) - 1
+            continue
+        line += 1
+        at = bad_char(row)
+        if at is not None:
+            shown_name = name if name == display else Path(name).name
+            raise HeaderError(f"{shown(shown_name)}:{line}: not UTF-8 text (byte "
+                              f"0x{ord(row[at]) - 0xDC00:02x}): {shown(row.strip()[:80])}",
+                              path=display, line=line)
+    return text
 
 
 def caret(path: str, line: int, column: int) -> str:

@@ -145,18 +145,19 @@ def _source(b: Builder, lines: list[str]) -> str:
 def _run(b: Builder, source: str) -> str:
     """Compile and run the probe; its output."""
     probe_c = Path(b.tmp, "siglink_probe.c")
-    probe_c.write_text(source)
+    probe_c.write_text(source, errors="surrogateescape")  # the header's path, as the OS has it
     exe = Path(b.tmp, "siglink_probe")
     compiled = subprocess.run(
         [b.cc, "-std=gnu11", "-w", *b.flags, "-o", str(exe), str(probe_c)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, errors="surrogateescape", check=False,
     )
     if compiled.returncode != 0:
         errors = [ln for ln in compiled.stderr.splitlines() if "error" in ln]
         first = rename(errors[0] if errors else compiled.stderr.strip(), b.header, b.display)
         raise HeaderError(f"{b.display}: the compiler rejects the declarations: {first}",
                           path=b.display)
-    ran = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+    ran = subprocess.run([str(exe)], capture_output=True, text=True, errors="replace",
+                         check=False)
     if ran.returncode != 0:
         raise HeaderError(f"{b.display}: the layout probe failed (exit {ran.returncode})")
     return ran.stdout

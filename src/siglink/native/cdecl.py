@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from siglink._files import write_atomic
+from siglink._text import problem
 from siglink.native._builder import SCHEMA, Builder
 from siglink.native._cpp import CPP_SHIMS, HeaderError, locate_header, run, tool
 from siglink.native._macros import defines as header_defines
@@ -109,6 +110,9 @@ def describe(
         not os.path.isfile(raw) and re.fullmatch(r"[^\s;(){}#*]+", raw) is None)
     with tempfile.TemporaryDirectory(prefix="siglink-cdecl-") as tmp:
         if is_text:
+            reason = problem(raw)
+            if reason is not None:
+                raise HeaderError(f"<declarations>: {reason}", path="<declarations>")
             header = Path(tmp, "declarations.h")
             header.write_text(raw if raw.endswith("\n") else raw + "\n")
             display = "<declarations>"

@@ -23,9 +23,9 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from siglink._text import header_fields
 from siglink._unzip import Budget, extract, open_archive
 from siglink.contracts.manifest import Manifest
 from siglink.errors import BadInputError, ExtractionError, ManifestError
@@ -241,7 +241,10 @@ def _is_extension(filename: str) -> bool:
 
 def _read_metadata(data: bytes, where: str) -> dict[str, object]:
     try:
-        message = BytesHeaderParser().parsebytes(data)
+        message = header_fields(data, where, ("name", "version", "requires-dist",
+                                              "requires-python"))
+    except BadInputError as e:
+        raise ExtractionError(e.message, path=where) from None
     except (ValueError, TypeError) as e:
         raise ExtractionError(f"{where}: unreadable metadata: {e}") from e
     name, version = message.get("Name"), message.get("Version")

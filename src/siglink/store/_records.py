@@ -131,7 +131,7 @@ def app_display(manifest_path: str) -> str:
         if os.path.basename(parent) == "modules" and not quoted.startswith("sha256-"):
             from urllib.parse import unquote  # ROOT/apps/modules/<cwd>: _cache.module_dir
 
-            folder = unquote(quoted)
+            folder = unquote(quoted, errors="surrogateescape")
         return f"-m {entry.removeprefix('module:')} (in {folder})"
     if entry.startswith("script:"):
         return os.path.join(folder, entry.removeprefix("script:"))  # a script since deleted

@@ -174,6 +174,45 @@ def _uri(path: Path) -> str:
     return "file:" + quote(os.fsencode(os.path.abspath(path)), safe="/")
 
 
+def _bind(params: Sequence[Any]) -> Sequence[Any]:
+    r"""``params`` as SQLite can bind them: a string that is not valid Unicode (a path the OS
+    gave as bytes that are not UTF-8, decoded with ``surrogateescape``) becomes NUL, then the
+    hex of its bytes; no path or name holds a NUL, so :func:`_unbind` tells it back.
+
+    >>> _bind(("/srv/a\udcffb", 1, "ok"))
+    ('\x002f7372762f61edb3bf62', 1, 'ok')
+    >>> _unbind([_bind(("/srv/a\udcffb", None))])
+    [('/srv/a\udcffb', None)]
+    """
+    if all(p.__class__ is not str or p.isascii() for p in params):
+        return params
+    bound = list(params)
+    for i, p in enumerate(bound):
+        if isinstance(p, str) and not p.isascii():
+            try:
+                p.encode("utf-8")
+            except UnicodeEncodeError:
+                bound[i] = "\x00" + p.encode("utf-8", "surrogatepass").hex()
+    return tuple(bound)
+
+
+def _unbind(rows: list[Any]) -> list[Any]:
+    """The rows with every value :func:`_bind` escaped turned back into its string."""
+    for i, row in enumerate(rows):
+        for v in row:
+            if v.__class__ is str and v[:1] == "\x00":
+                rows[i] = tuple(_unescaped(x) for x in row)
+                break
+    return rows
+
+
+def _unescaped(value: Any) -> Any:
+    if value.__class__ is str and value[:1] == "\x00":
+        with suppress(ValueError):
+            return bytes.fromhex(value[1:]).decode("utf-8", "surrogatepass")
+    return value
+
+
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
@@ -251,7 +290,7 @@ class Index:
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
-            return self._db.execute(sql, params).fetchall()
+            return _unbind(self._db.execute(sql, _bind(params)).fetchall())
         except sqlite3.Error as e:
             raise self._fail(e) from e
 
@@ -261,7 +300,7 @@ class Index:
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
         try:
-            self._db.execute(sql, params)
+            self._db.execute(sql, _bind(params))
         except sqlite3.Error as e:
             raise self._fail(e) from e
 
@@ -540,7 +579,8 @@ class Index:
         try:
             self._db.executemany(
                 "INSERT INTO app_links VALUES (?, ?, ?)",
-                [(app_id, name, version or "") for name, version in sorted(links.items())],
+                [_bind((app_id, name, version or ""))
+                 for name, version in sorted(links.items())],
             )
         except sqlite3.Error as e:
             raise self._fail(e) from e

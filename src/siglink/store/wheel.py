@@ -37,7 +37,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Final
 
@@ -49,6 +48,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from siglink._text import header_fields
 from siglink._unzip import Budget, open_archive
 from siglink.errors import BadInputError
 
@@ -128,8 +128,20 @@ def _hash(algorithm: str, chunks: Iterable[bytes]) -> tuple[str, int]:
     return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
 
 
-def _parse_headers(raw: bytes) -> Message:
-    return BytesParser().parsebytes(raw)
+_READ_FIELDS: Final = frozenset({"metadata-version", "name", "version", "requires-dist",
+                                 "requires-python"})
+"""The fields of ``METADATA`` siglink reads: they must be UTF-8 (a ``Summary`` or ``Author``
+that is not, from an old tool, is never read)."""
+
+
+def _parse_headers(wheel: Path, raw: bytes, member: str,
+                   fields: frozenset[str] | None = None) -> Message:
+    """``WHEEL`` or ``METADATA`` (its header fields): ``fields`` (every one when None) must be
+    UTF-8 (:func:`siglink._text.header_fields`)."""
+    try:
+        return header_fields(raw, member, fields)
+    except BadInputError as e:
+        raise _bad(wheel, f"invalid wheel metadata: {e.message}") from None
 
 
 def _top_level(paths: Iterable[str], dist_info: str) -> tuple[str, ...]:
@@ -195,8 +207,10 @@ def _validate(
     def read(member: str) -> bytes:
         return budget.read(archive, files[member])
 
-    _check_wheel_file(wheel, _parse_headers(read(f"{dist_info}/WHEEL")), dist_info, fn_tags)
-    metadata = _parse_headers(read(f"{dist_info}/METADATA"))
+    wheel_file, metadata_file = f"{dist_info}/WHEEL", f"{dist_info}/METADATA"
+    _check_wheel_file(wheel, _parse_headers(wheel, read(wheel_file), wheel_file), dist_info,
+                      fn_tags)
+    metadata = _parse_headers(wheel, read(metadata_file), metadata_file, _READ_FIELDS)
     display_name, version = _check_metadata(wheel, metadata, dist_info, fn_name, fn_version)
     record = _record(wheel, read(f"{dist_info}/RECORD"), f"{dist_info}/RECORD")
     content_digest = _check_record(wheel, archive, files, record, dist_info=dist_info,
