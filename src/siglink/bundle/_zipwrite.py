@@ -7,6 +7,9 @@ import stat
 import zipfile
 from collections.abc import Mapping
 
+from siglink._text import bad_char, shown
+from siglink.errors import BadInputError
+
 __all__ = ["FIXED_TIME", "zip_bytes"]
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -25,8 +28,12 @@ def zip_bytes(members: Mapping[str, bytes], *, shebang: str,
     ...     {"a.txt": b"1", "b.txt": b"2"}, shebang="/usr/bin/env python3")
     (True, True)
     """
+    bad = sorted(name for name in members if bad_char(name) is not None)
+    if bad:  # zip records names in UTF-8 (or cp437), never as the bytes the OS gave
+        raise BadInputError(f"{shown(bad[0])}: a file name that is not UTF-8 cannot be stored "
+                            "in a bundle; rename it", path=bad[0])
     buffer = io.BytesIO()
-    buffer.write(b"#!" + shebang.encode() + b"\n")
+    buffer.write(b"#!" + shebang.encode("utf-8", "surrogateescape") + b"\n")  # a path's bytes
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, FIXED_TIME)

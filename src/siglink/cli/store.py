@@ -573,8 +573,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_yank(args: argparse.Namespace) -> int:
+    from siglink._text import check_text
     from siglink.cli._output import print_json
 
+    check_text(args.reason, "--reason")  # shown to users and kept in the store's files
     store, stored = _pinned(args)
     if args.dry_run:
         impacts = _predict(store, yank=[(stored.name, stored.version)], reason=args.reason)

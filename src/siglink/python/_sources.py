@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from siglink._text import header_fields
+from siglink._text import bad_char, decode, header_fields
 from siglink._unzip import Budget, extract, open_archive
 from siglink.contracts.manifest import Manifest
 from siglink.errors import BadInputError, ExtractionError, ManifestError
@@ -369,8 +369,9 @@ def _project_metadata(
     if setup_cfg.is_file() and not ("name" in meta and "version" in meta):
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(setup_cfg, encoding="utf-8")
-        except configparser.Error:
+            parser.read_string(decode(setup_cfg.read_bytes(), f"{label}: setup.cfg"),
+                               str(setup_cfg))
+        except (configparser.Error, OSError):
             pass
         else:
             for key in ("name", "version"):
@@ -425,8 +426,11 @@ def _hash_tree(root: Path, packages: tuple[str, ...]) -> dict[str, str]:
         paths = base.rglob("*") if base.is_dir() else root.glob(f"{package}.*")
         for path in paths:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[path.relative_to(root).as_posix()] = hashlib.sha256(
-                    path.read_bytes()).hexdigest()
+                name = path.relative_to(root).as_posix()
+                if bad_char(name) is not None:  # no wheel could record it (RECORD is UTF-8)
+                    raise ExtractionError(f"{path}: a file name that is not UTF-8; a library's "
+                                          "files must have UTF-8 names", path=str(path))
+                files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return dict(sorted(files.items()))
 
 

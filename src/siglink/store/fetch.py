@@ -53,6 +53,7 @@ from packaging.utils import canonicalize_name
 
 from siglink._sandbox import Limits, Outcome, SandboxUnavailableError, bwrap
 from siglink._sandbox import run as sandbox_run
+from siglink._text import bad_char, decode
 from siglink.errors import BadInputError, FetchError, SiglinkError
 
 __all__ = [
@@ -128,7 +129,8 @@ def _pip(args: list[str], *, may_build: bool = False) -> subprocess.CompletedPro
     command = ["-m", "pip"] if may_build else ["-c", _GUARDED_PIP]
     return subprocess.run(
         [sys.executable, *command, *args],
-        capture_output=True, text=True, check=False, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, errors="surrogateescape", check=False, env=env,
+        stdin=subprocess.DEVNULL,  # pip echoes paths, in whatever bytes they have
     )
 
 
@@ -468,9 +470,12 @@ def resolve(
         for file in files:
             if not os.path.isfile(file):
                 raise BadInputError(f"{option} {file}: no such file", path=file)
+            if bad_char(os.path.abspath(file)) is not None:  # pip fails on such a path
+                raise BadInputError(f"{option} {file}: pip cannot read a file whose path is not "
+                                    "UTF-8; copy or rename it", path=file)
             try:
                 with open(file, "rb") as f:
-                    f.read(1)
+                    decode(f.read(1 << 24), f"{option} {file}")  # pip would fail on it
             except OSError as e:
                 raise BadInputError(f"{option} {file}: cannot be read: {e.strerror}",
                                     path=file) from e
