@@ -303,10 +303,12 @@ def test_per_library_generations(cached: dict[str, Any]) -> None:
     assert _valid(cached) is not None
 
 
+_text = st.text(max_size=8) | st.text(st.characters(exclude_categories=()), max_size=8) | (
+    st.binary(max_size=8).map(lambda b: b.decode("utf-8", "surrogateescape")))
+"""Any text, lone surrogates too (st.text() never draws one): paths that are not UTF-8."""
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    st.none() | st.booleans() | st.integers() | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=4),
     max_leaves=12)
 
 

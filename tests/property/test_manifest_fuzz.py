@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_text import hostile_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,9 +47,9 @@ VALID: dict[str, Any] = {
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=20),
+    | hostile_text(20),
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    | st.dictionaries(hostile_text(8), children, max_size=4),
     max_leaves=20,
 )
 
@@ -74,6 +75,12 @@ def _replace(data: Any, path: tuple[Any, ...], value: Any) -> Any:
         target = target[step]
     target[path[-1]] = value
     return copy
+
+
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        data = data[step]
+    return data
 
 
 def _delete(data: Any, path: tuple[Any, ...]) -> Any:
@@ -121,6 +128,21 @@ class TestAnyManifestTextReadsOrFailsWithOneLine:
     @given(st.binary(max_size=200))
     def test_any_bytes(self, data: bytes) -> None:
         _read(data)
+        _read(data.decode("utf-8", "surrogateescape"))  # a file read as Python reads paths
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(ALL_PATHS), hostile_text(12), st.booleans())
+    def test_lone_surrogates_anywhere(self, path: tuple[Any, ...], text: str,
+                                      escaped: bool) -> None:
+        """A name, signature, type or path holding a lone surrogate, as JSON's escape or as
+        the character itself: a manifest or one line (never a UnicodeEncodeError)."""
+        data = _replace(VALID, path, text)
+        if isinstance(path[-1], str) and len(path) > 1:  # also as the key itself
+            data = _replace(data, path[:-1], {text: "x", **_get(data, path[:-1])})
+        encoded = json.dumps(data, ensure_ascii=escaped)
+        manifest = _read(encoded)
+        if isinstance(manifest, Manifest):
+            assert Manifest.loads(manifest.dumps()).digest == manifest.digest
 
     @settings(max_examples=100, deadline=None)
     @given(json_values)

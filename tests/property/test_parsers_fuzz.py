@@ -5,9 +5,11 @@ subclass, never another exception."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 
 import pytest
+from hostile_text import hostile_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +25,9 @@ C_TOKENS = ["int", "char", "unsigned", "long", "struct", "union", "enum", "typed
             "static", "inline", "_Bool", "float", "double", "__int128", "volatile", "sizeof"]
 
 
+SURROGATE_TOKENS = ["\ud800", "\udcff", "x\udc80", "'\udfff'"]
+
+
 def _tokens(tokens: list[str], max_size: int) -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(tokens), max_size=max_size).map(" ".join)
 
@@ -31,8 +36,8 @@ class TestSignatureTextParsesOrRaisesSiglinkError:
     """Any text gives a Signature or a SiglinkError subclass."""
 
     @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.one_of(_tokens(SIGNATURE_TOKENS, 30).map(lambda t: f"({t})"),
-                     _tokens(SIGNATURE_TOKENS, 30), st.text(max_size=60)))
+    @given(st.one_of(_tokens(SIGNATURE_TOKENS + SURROGATE_TOKENS, 30).map(lambda t: f"({t})"),
+                     _tokens(SIGNATURE_TOKENS, 30), st.text(max_size=60), hostile_text(60)))
     def test_any_text(self, text: str) -> None:
         try:
             parsed = Signature.parse(text)
@@ -61,7 +66,8 @@ class TestCDeclarationsDescribeOrRaiseSiglinkError:
     """Any declaration text gives a declarations document or a SiglinkError subclass."""
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.one_of(_tokens(C_TOKENS, 25), st.text(max_size=40)))
+    @given(st.one_of(_tokens(C_TOKENS + SURROGATE_TOKENS, 25), st.text(max_size=40),
+                     hostile_text(40)))
     def test_any_text(self, text: str) -> None:
         from siglink.native.cdecl import describe
 
@@ -69,6 +75,26 @@ class TestCDeclarationsDescribeOrRaiseSiglinkError:
             document = describe(text + "\n", text=True, cache=False)
         except SiglinkError:
             return
+        assert document["schema"] == 1 and isinstance(document["functions"], dict)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.one_of(_tokens(C_TOKENS, 6).map(str.encode), st.binary(max_size=6)),
+                    max_size=12).map(b" ".join))
+    def test_any_header_bytes(self, data: bytes) -> None:
+        """A header file of any bytes (a name that is not UTF-8 among them): declarations or a
+        SiglinkError naming it."""
+        import tempfile
+
+        from siglink.native.cdecl import describe
+
+        with tempfile.TemporaryDirectory() as tmp:
+            header = os.path.join(os.fsencode(tmp), b"h\xff.h")
+            with open(header, "wb") as f:
+                f.write(data + b"\n")
+            try:
+                document = describe(os.fsdecode(header), text=False, cache=False)
+            except SiglinkError:
+                return
         assert document["schema"] == 1 and isinstance(document["functions"], dict)
 
     @pytest.mark.parametrize("text", [
