@@ -370,3 +370,38 @@ def test_json_output_escapes_what_is_not_text(store: bytes, base: bytes) -> None
     assert b"\\udcff" in result.stdout
     table = siglink("apps", store=store, env={"PYTHONIOENCODING": "utf-8"})
     assert table.returncode == 0 and b"a" + FF + b"/app.py" in table.stdout
+
+
+def test_elf_names_that_are_not_utf8_are_bytes_not_damage(
+        store: bytes, base: bytes, libz: str) -> None:
+    """ELF names are bytes: a symbol and a soname that are not UTF-8 are a library, not a
+    damaged file; its manifest (soname included) reads back."""
+    source = _write(base + b"/sym.c", b'int good(int x) { return x; }\n'
+                                      b'int bad(int x) __asm__("bad\\377sym");\n'
+                                      b"int bad(int x) { return x + 1; }\n")
+    library = base + b"/libsym.so"
+    subprocess.run([os.environ.get("CC", "gcc"), "-shared", "-fPIC", "-o", library, source,
+                    b"-Wl,-soname,libs\xffym.so"], check=True)
+    header = _write(base + b"/sym.h", "int good(int x);\n")
+    out = base + b"/out.so"
+    made = siglink("native", "manifest", library, "--header", header, "-o", out, store=store)
+    assert made.returncode == 0, made.stderr
+    checked = siglink("native", "check", out, "int good(int x);", store=store)
+    assert (checked.returncode, checked.stdout) == (0, out + b": ok\nidentical\n")
+
+
+def test_files_beside_an_application_and_on_a_plugin_path(store: bytes, base: bytes) -> None:
+    app = _write(base + b"/capp/app.py", APP)
+    pyproject = _write(base + b"/capp/pyproject.toml",
+                       b'[tool.siglink]\nconstraints = ["textkit\xff"]\n')
+    result = siglink("build", app, store=store)
+    assert (result.returncode, result.stderr) == (2, error(
+        pyproject + b": not UTF-8 text (byte 0xff at line 2, column 24)"))
+    site = base + b"/site" + FF
+    _write(site + b"/foo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: foo\n"
+                                                  "Version: 1.0\n")
+    _write(site + b"/foo-1.0.dist-info/entry_points.txt", b"[pytest11]\nfoo = foo\xff.plugin\n")
+    result = siglink("pluggy-check", "pytest", "--path", site, store=store)
+    assert (result.returncode, result.stderr) == (2, error(
+        escaped(site) + b"/foo-1.0.dist-info: metadata or entry points not UTF-8 text "
+        b"(byte 0xff)"))

@@ -98,7 +98,7 @@ _MAX_DEPTH: Final = 32
 
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_BYTES: Final = re.compile(rb"\\u[dD][89a-fA-F]")
-_OS_TEXT: Final = frozenset({"location", "entry", "file", "message", "header"})
+_OS_TEXT: Final = frozenset({"location", "entry", "file", "message", "header", "soname"})
 """Fields that name files (and messages that quote them): an application's file name may hold
 bytes that are not UTF-8, which JSON carries as ``\\udc80``-``\\udcff``."""
 

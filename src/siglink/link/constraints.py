@@ -40,6 +40,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from siglink._text import decode
 from siglink.errors import BadInputError
 
 __all__ = ["declared", "limits", "warnings_policy"]
@@ -63,7 +64,7 @@ def _requirement(text: str, where: str) -> str:
 def _pyproject(path: str) -> list[str]:
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            data = tomllib.loads(decode(f.read(), path))
     except FileNotFoundError:
         return []
     except (OSError, tomllib.TOMLDecodeError) as e:

@@ -220,7 +220,7 @@ def check_loadable(path: str) -> tuple[int, str, int]:
 
 def _cstr(table: bytes, offset: int) -> str:
     end = table.index(b"\0", offset)
-    return table[offset:end].decode()
+    return table[offset:end].decode("utf-8", "surrogateescape")  # names are bytes in ELF
 
 
 @dataclass(frozen=True, slots=True)

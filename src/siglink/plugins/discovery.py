@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from siglink.contracts.manifest import Manifest
-from siglink.errors import ManifestError
+from siglink.errors import BadInputError, ManifestError
 from siglink.plugins.records import (
     ImplRecord,
     PluginRecord,
@@ -118,16 +118,21 @@ def from_entry_points(
     seen: set[tuple[str, str]] = set()
     found = distributions() if paths is None else distributions(path=list(paths))
     for dist in found:
-        points = [ep for ep in dist.entry_points if ep.group == group]
-        if not points:
-            continue
-        name, version = _name_version(dist)
+        try:  # importlib.metadata reads every file as UTF-8
+            points = [ep for ep in dist.entry_points if ep.group == group]
+            if not points:
+                continue
+            name, version = _name_version(dist)
+            text = dist.read_text("siglink.json")
+        except UnicodeDecodeError as e:
+            where = getattr(dist, "_path", "a distribution on the path")
+            raise BadInputError(f"{where}: metadata, entry points or siglink.json not UTF-8 "
+                                f"text (byte 0x{e.object[e.start]:02x})") from None
         key = (name.lower(), version)
         if key in seen:  # one distribution found twice on the path: the first one wins
             continue
         seen.add(key)
         location = f"{name} {version} entry point {group}"
-        text = dist.read_text("siglink.json")
         manifest: Manifest | None = None
         if text is not None:
             try:

@@ -608,10 +608,15 @@ def pluggy_check(
     plugin_tops: list[str] = []
     plugin_bases: list[str] = []
     for other in distributions(path=search):
-        name = other.metadata["Name"] or "?"
+        try:
+            name = other.metadata["Name"] or "?"
+            points = [ep for ep in other.entry_points if ep.group == group]
+        except UnicodeDecodeError as e:  # importlib.metadata reads them as UTF-8
+            where = getattr(other, "_path", "a distribution on the search path")
+            raise BadInputError(f"{where}: metadata or entry points not UTF-8 text (byte "
+                                f"0x{e.object[e.start]:02x})") from None
         if name.lower() in seen:
             continue
-        points = [ep for ep in other.entry_points if ep.group == group]
         if not points:
             continue
         seen.add(name.lower())

@@ -320,7 +320,8 @@ def _egg_top_level(project: Path) -> tuple[str, ...]:
     for candidate in (*project.glob("*.egg-info"), *project.glob("src/*.egg-info")):
         top = candidate / "top_level.txt"
         if top.is_file():
-            names = [n.strip() for n in top.read_text(encoding="utf-8").splitlines()]
+            names = [n.strip() for n in top.read_text(encoding="utf-8", errors="replace")
+                     .splitlines()]  # a name that is not UTF-8 is no identifier: dropped
             return tuple(sorted(n for n in names if n.isidentifier()))
     return ()
 
@@ -446,14 +447,18 @@ def _installed(name: str) -> Source:
         raise ExtractionError(
             f"{name}: no such file, directory or installed distribution", path=name
         ) from e
-    meta: dict[str, object] = {
-        "name": dist.metadata["Name"] or name,
-        "version": dist.version,
-        "requires": tuple(dist.requires or ()),
-        "requires_python": dist.metadata["Requires-Python"],
-    }
-    record = {str(f.as_posix()): (f.hash.value if f.hash else "") for f in dist.files or ()}
-    top_text = dist.read_text("top_level.txt")
+    try:  # importlib.metadata reads every file as UTF-8
+        meta: dict[str, object] = {
+            "name": dist.metadata["Name"] or name,
+            "version": dist.version,
+            "requires": tuple(dist.requires or ()),
+            "requires_python": dist.metadata["Requires-Python"],
+        }
+        record = {str(f.as_posix()): (f.hash.value if f.hash else "") for f in dist.files or ()}
+        top_text = dist.read_text("top_level.txt")
+    except UnicodeDecodeError as e:
+        raise ExtractionError(f"{name}: installed metadata is not UTF-8 text (byte "
+                              f"0x{e.object[e.start]:02x})", path=name) from None
     top_level = _top_level_from_paths(record)
     if top_text:
         top_level = tuple(sorted({*top_level, *(n.strip() for n in top_text.split() if

@@ -25,7 +25,10 @@ __all__ = ["environment_versions", "extract_installed"]
 
 
 def _top_level(dist: metadata.Distribution) -> tuple[str, ...]:
-    text = dist.read_text("top_level.txt")
+    try:
+        text = dist.read_text("top_level.txt")
+    except UnicodeDecodeError:  # not UTF-8: no names from it, only those of its files
+        text = None
     if text:
         names = {n.strip() for n in text.split()}
     else:
