@@ -93,8 +93,9 @@ def test_run_m_from_a_directory_whose_name_is_not_utf8(store: bytes, base: bytes
         result = siglink("run", "-m", "mod", store=store, cwd=cwd)
         assert (result.returncode, result.stdout) == (0, b"hello x\n"), result.stderr
     assert os.listdir(store + b"/apps/modules") == [quote(cwd, safe="").encode()]
-    listed = siglink("apps", store=store, cwd=cwd)
-    assert b"-m mod (in " + cwd + b")" in listed.stdout
+    listed = siglink("apps", store=store, cwd=cwd).stdout.splitlines()
+    assert [line.split() for line in listed[1:]] == [
+        [b"-m", b"mod", b"(in", cwd + b")", b"healthy", b"textkit", b"1.0.0"]]
 
 
 def test_an_application_whose_path_is_not_utf8_builds_plans_and_runs(

@@ -472,9 +472,9 @@ def _source_changed(manifest_path: str) -> str | None:
     import hashlib
     import os
 
-    from siglink.link.app import app_files
+    from siglink.link.app import app_files, module_cwd
 
-    folder = os.path.dirname(manifest_path)
+    folder = module_cwd(manifest_path) or os.path.dirname(manifest_path)  # -m: files in its cwd
     for path, digest in app_files(manifest_path, folder).items():
         try:
             with open(path, "rb") as f:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # typing is not imported at run time: this module is on the w
     from siglink.contracts.policy import Policy
 
 __all__ = [
-    "POLICIES", "Application", "PlanRequest", "app_files", "app_manifest_path", "module_dir",
+    "POLICIES", "Application", "PlanRequest", "app_files", "app_manifest_path", "module_cwd",
+    "module_dir",
 ]
 
 POLICIES = ("signature", "semver", "strict")
@@ -73,6 +74,19 @@ def module_dir(root: str, cwd: str) -> str:
 
         name = "sha256-" + sha256(cwd.encode("utf-8", "surrogateescape")).hexdigest()
     return os.path.join(root, "apps", "modules", name)
+
+
+def module_cwd(manifest_path: str) -> str | None:
+    """The directory a ``-m`` application's manifest (under :func:`module_dir`) was built
+    from; None for any other manifest, or one whose directory name is a digest."""
+    from urllib.parse import unquote_to_bytes
+
+    folder = os.path.dirname(manifest_path)
+    parent, name = os.path.split(folder)
+    if os.path.basename(parent) != "modules" or name.startswith("sha256-") \
+            or os.path.basename(os.path.dirname(parent)) != "apps":
+        return None
+    return os.fsdecode(unquote_to_bytes(name))
 
 
 def app_files(manifest_path: str, path0: str) -> dict[str, str]:
