@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from siglink._text import decode
 from siglink.bundle._compile import interpreter_for
 from siglink.bundle.assemble import AppPart, assemble
 from siglink.bundle.build import BundleResult, lib_part, write_bundle
@@ -66,7 +67,8 @@ def relink_bundle(path: str | os.PathLike[str], *, output: str | os.PathLike[str
                             "refusing to relink it", path=str(bundle.path))
     info = bundle.info
     app_info = info["app"]
-    manifest_text = bundle.members[app_info["manifest"]].decode("utf-8")
+    manifest_text = decode(bundle.members[app_info["manifest"]],
+                           f"{bundle.path}: {app_info['manifest']}")
     with tempfile.TemporaryDirectory(prefix="siglink-relink-") as tmp:
         manifest_path = os.path.join(tmp, "app.siglink.json")
         Path(manifest_path).write_text(manifest_text, encoding="utf-8")
