@@ -32,11 +32,12 @@ from siglink._layout import (
     untrusted_store,
     user_store,
 )
-from siglink.errors import BadInputError, StoreError
+from siglink.errors import BadInputError, StoreBusyError, StoreError
 from siglink.store._generation import Changes, advance
 from siglink.store._lock import FileLock, LockTimeoutError
 from siglink.store._records import StoredVersion
 from siglink.store._recovery import recover
+from siglink.store._yankfiles import publish
 from siglink.store.index import CorruptIndexError, Index
 
 __all__ = ["DamagedIndexError", "Pause", "StoreCore", "StoreLockedError", "UntrustedStoreError"]
@@ -66,13 +67,9 @@ class DamagedIndexError(StoreError):
         self.index = index
 
 
-class StoreLockedError(StoreError):
+class StoreLockedError(StoreBusyError):
     """Another process held the store's lock for longer than ``$SIGLINK_LOCK_TIMEOUT`` (exit
-    3); ``holder`` is its PID (0 when unknown). Nothing was changed."""
-
-    def __init__(self, message: str, holder: int) -> None:
-        super().__init__(message)
-        self.holder = holder
+    75); ``holder`` is its PID (0 when unknown). Nothing was changed."""
 
 
 class UntrustedStoreError(StoreError):
@@ -262,7 +259,8 @@ class StoreCore:
     def change(self) -> Iterator[tuple[Index, Changes]]:
         """Lock, open one index transaction, and yield it with a :class:`Changes` to fill in.
         Before COMMIT, when anything changed, the generations advance (index and file, see
-        :mod:`~siglink.store._generation`)."""
+        :mod:`~siglink.store._generation`); after it, the yank markers and ``yanks.json``
+        follow what committed (:mod:`~siglink.store._yankfiles`)."""
         with self.locked():
             index = self.writer()
             changes = Changes()
@@ -283,3 +281,7 @@ class StoreCore:
                 raise
             if changes:
                 self.pause("committed")
+                problems = publish(self.layout, index)
+                if problems:  # committed; the next store to open the index retries
+                    _warn(f"committed, but the yank markers are not written yet "
+                          f"({problems[0]}); the next command writes them")
