@@ -661,7 +661,8 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
     report = store.repair()
     if args.json:
         print_json({"versions": report.versions, "yanks": report.yanks, "apps": report.apps,
-                    "problems": report.problems, "damaged_index": report.damaged})
+                    "problems": report.problems, "damaged_index": report.damaged,
+                    "recompiled": report.recompiled})
     else:
         if report.damaged:
             print(f"moved the old index to {report.damaged}")
@@ -671,6 +672,8 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
             print(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
                   + ", ".join(report.yanks))
         print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
+        for compiled in report.recompiled:
+            print(f"compiled again from its proven source: {compiled}")
         for problem in report.problems:
             print(f"not restored: {problem}")
     return 1 if any(p for p in report.problems if "registers again" not in p) else 0
