@@ -26,6 +26,7 @@ from typing import Final
 
 from siglink._files import write_atomic
 from siglink._layout import (
+    STORE_FILES,
     StoreLayout,
     format_generations,
     store_root,
@@ -165,6 +166,10 @@ class StoreCore:
             if self._libs_hold_versions():
                 raise DamagedIndexError(str(self.index_path),
                                         "the store index is missing and libs/ is not empty")
+            left = [n for n in STORE_FILES[1:] if os.path.lexists(self.root / n)]
+            if left:  # a store lost its index: never taken for no store at all
+                raise DamagedIndexError(str(self.index_path), "the store index is missing "
+                                        f"and the store's {', '.join(left)} remain")
         elif index.empty and self._libs_hold_versions():
             raise DamagedIndexError(str(self.index_path),
                                     "the store index is empty and libs/ is not empty")
@@ -239,17 +244,20 @@ class StoreCore:
             existing = self._open(create=False)  # refuses a damaged index before creating one
             if existing is not None:
                 existing.close()
-        for folder in (self.root, self.libs, self.staging):
-            if not folder.is_dir():
-                folder.mkdir(parents=True, exist_ok=True)
-                os.chmod(folder, 0o755)  # whatever the umask
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.root, 0o755)  # whatever the umask
         if self._index is None or self._index.empty or self._index.outdated:
             self.close()
             created = not self.index_path.exists()
-            self._index = self._open(create=True)
+            self._index = self._open(create=True)  # before libs/: a store is its index first
             assert self._index is not None
             if created:
                 os.chmod(self.index_path, 0o644)
+        for folder in (self.libs, self.staging):
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o755)  # whatever the umask
         if not self._recovered:
             self._recovered = True
             recover(self.layout, self._index, self._lock)
