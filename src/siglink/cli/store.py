@@ -373,8 +373,8 @@ def cmd_install(args: argparse.Namespace) -> int:
                                         progress=bar.callback,
                                         allow_module_conflict=args.allow_module_conflict)
         except SiglinkError as e:
-            if len(args.specs) > 1:  # all or nothing: say which
-                e.message += "; nothing was installed"
+            if len(args.specs) > 1 and "nothing was installed" not in e.message:
+                e.message += "; nothing was installed"  # all or nothing: say which
                 e.args = (e.message,)
             raise
         new = sorted({r.name for r in results if r.status == "installed"})
