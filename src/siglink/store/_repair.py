@@ -160,15 +160,15 @@ def repair(core: StoreCore) -> RepairReport:
 def _publish(core: StoreCore, yanks: dict[str, dict[str, str]], report: RepairReport) -> None:
     """Markers and ``yanks.json`` from the new index; a marker it does not confirm (a yank
     that may never have committed) is reported, then removed."""
-    for marker in sorted(core.libs.glob(f"*/*/{YANK_MARKER}")):
-        name, version = marker.parent.parent.name, marker.parent.name
-        if version not in yanks.get(name, {}):
-            report.problems.append(
-                f"{marker}: a yank marker no committed yank confirms (yanks.json does not "
-                "list it); removed")
     index = Index.open(core.index_path, create=False)
     assert index is not None
     try:
+        adopted = {(r.name, r.version) for r in index.all_versions()}
+        for marker in sorted(core.libs.glob(f"*/*/{YANK_MARKER}")):
+            name, version = marker.parent.parent.name, marker.parent.name
+            if (name, version) in adopted and version not in yanks.get(name, {}):
+                report.problems.append(
+                    f"{marker}: a yank marker no committed yank confirms; removed")
         failed = publish(core.layout, index, force=True)
     finally:
         index.close()
@@ -334,7 +334,9 @@ def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
     import py_compile
     import tempfile
 
-    core.staging.mkdir(parents=True, exist_ok=True)
+    if not core.staging.is_dir():
+        core.staging.mkdir(parents=True, exist_ok=True)
+        os.chmod(core.staging, 0o755)  # whatever the umask
     for relative in sorted(bytecode):
         compiled = version_dir / relative
         source = compiled.parent.parent / f"{compiled.name.split('.', 1)[0]}.py"
