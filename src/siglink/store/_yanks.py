@@ -3,8 +3,9 @@ store rewrites the ``.yanked`` markers and ``ROOT/yanks.json`` (``{name: {versio
 so that the warm path sees it and ``siglink store repair`` can restore it when the index is
 lost (:mod:`~siglink.store._yankfiles`; :meth:`StoreCore.change` does it after COMMIT).
 
->>> read_journal("/nonexistent/yanks.json")
-{}
+>>> set_yank(StoreCore("/nonexistent/store"), "textkit", "1.0", "CVE-1")
+Traceback (most recent call last):
+siglink.store._records.NotInStoreError: textkit==1.0 is not in the store (no store at ...)
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from siglink.errors import BadInputError
 from siglink.store import _queries
 from siglink.store._core import StoreCore
 from siglink.store._records import NotInStoreError
-from siglink.store._yankfiles import publish, read_journal
-from siglink.store.index import Index
 
-__all__ = ["read_journal", "set_yank", "write_journal"]
+__all__ = ["set_yank"]
 
 
 def __dir__() -> list[str]:
@@ -42,8 +41,3 @@ def set_yank(core: StoreCore, name: str, version: str, reason: str | None) -> st
             index.set_yanked(row.name, row.version, reason)
             changes.touch([row.name])  # markers and yanks.json follow the commit
         return row.yanked
-
-
-def write_journal(core: StoreCore, index: Index) -> None:
-    """Rewrite the markers and ``yanks.json`` from the committed ``index`` (lock held)."""
-    publish(core.layout, index, force=True)
