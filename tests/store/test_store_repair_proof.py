@@ -91,13 +91,12 @@ def test_repair_without_the_index_trusts_yanks_json_not_markers(
 
 
 @pytest.mark.parametrize("index", ["deleted", "kept"])
-@pytest.mark.parametrize("tamper", ["changed", "extra", "bytecode"])
+@pytest.mark.parametrize("tamper", ["changed", "extra", "bytecode", "foreign-bytecode"])
 def test_repair_never_blesses_a_changed_file(
         root: Path, index: str, tamper: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Against RECORD (index deleted) or the hashes recorded at install (index kept): a
     changed or unlisted file is reported and its version not adopted, so never served; a
-    changed bytecode file is compiled again from its proven source (RECORD) or refused
-    (recorded hashes)."""
+    changed bytecode file is compiled again from its proven source."""
     version = root / "libs/textkit/1.0.0"
     source = version / "textkit/__init__.py"
     if tamper == "changed":
@@ -107,17 +106,26 @@ def test_repair_never_blesses_a_changed_file(
         (version / "textkit/evil.py").write_text("import os\n")
         what = ("not in RECORD: textkit/evil.py" if index == "deleted"
                 else "extra: textkit/evil.py")
+    elif tamper == "foreign-bytecode":  # what another interpreter would load: no proof
+        planted = version / "textkit/__pycache__/__init__.cpython-399.pyc"
+        planted.write_bytes(b"\0" * 64)
     else:
         pyc = next((version / "textkit/__pycache__").glob("__init__.*.pyc"))
         data = pyc.read_bytes()
         pyc.write_bytes(data[:-8] + b"\0" * 8)
-        what = f"changed: {pyc.relative_to(version)}"
     if index == "deleted":
         (root / "index.sqlite").unlink()
     code, out, _ = run(capsys, "store", "repair", "--store", str(root))
     store = Store(root)
-    if tamper == "bytecode" and index == "deleted":
-        # RECORD proves the source: the bytecode is compiled again from it, as installed
+    if tamper == "foreign-bytecode":
+        assert code == 0, out
+        assert f"deleted bytecode that no proven source compiles to: {planted}" in out, out
+        assert not planted.exists()
+        assert store.installed() == {("textkit", "1.0.0"), ("textkit", "1.0.1")}
+        assert store.verify() == []
+        return
+    if tamper == "bytecode":
+        # the source is proven: the bytecode is compiled again from it, as installed
         assert code == 0, out
         assert f"compiled again from its proven source: {pyc}" in out, out
         assert store.installed() == {("textkit", "1.0.0"), ("textkit", "1.0.1")}

@@ -662,7 +662,7 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"versions": report.versions, "yanks": report.yanks, "apps": report.apps,
                     "problems": report.problems, "damaged_index": report.damaged,
-                    "recompiled": report.recompiled})
+                    "recompiled": report.recompiled, "deleted": report.deleted})
     else:
         if report.damaged:
             print(f"moved the old index to {report.damaged}")
@@ -674,6 +674,8 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
         print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
         for compiled in report.recompiled:
             print(f"compiled again from its proven source: {compiled}")
+        for compiled in report.deleted:
+            print(f"deleted bytecode that no proven source compiles to: {compiled}")
         for problem in report.problems:
             print(f"not restored: {problem}")
     return 1 if any(p for p in report.problems if "registers again" not in p) else 0

@@ -65,6 +65,7 @@ class RepairReport:
     problems: list[str] = field(default_factory=list)
     damaged: str | None = None
     recompiled: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # bytecode with no proven source
 
 
 @dataclass
@@ -254,32 +255,44 @@ def _prove(core: StoreCore, version_dir: Path, row: VersionRow,
     """The hashes of ``version_dir``'s files once each is proven (see the module docstring);
     :class:`ValueError` naming what is not (then nothing in the directory was changed)."""
     actual = hash_tree(version_dir, skip=(UNCOMMITTED,))
-    if recorded is not None:
-        found = [f"{'missing' if p not in actual else 'extra' if p not in recorded else 'changed'}"
-                 f": {p}" for p in sorted(set(recorded) | set(actual), key=os.fsencode)
-                 if actual.get(p) != recorded.get(p)]
-        if found:
-            raise _unproven("the hashes recorded at install", found)
-        return actual
-    expected = _record_hashes(version_dir, row.dist_info)
-    bytecode = {p for p in actual if p not in expected and _is_bytecode(p)}
+    expected: dict[str, str | None]
+    if recorded is not None:  # the bytecode in it is siglink's own: it may be compiled again
+        expected = {p: _record_digest(h) for p, h in recorded.items()}
+        against, unlisted = "the hashes recorded at install", "extra"
+        own = {p for p in set(recorded) | set(actual) if _is_bytecode(p)}
+    else:
+        expected = _record_hashes(version_dir, row.dist_info)
+        against, unlisted = f"{row.dist_info}/RECORD", "not in RECORD"
+        own = {p for p in actual if p not in expected and _is_bytecode(p)}
+        own.add(f"{row.dist_info}/siglink.json")  # the manifest siglink wrote: read back
     found = []
     for path in sorted(set(expected) | set(actual), key=os.fsencode):
-        if path in bytecode or path == f"{row.dist_info}/siglink.json":
-            continue  # compiled again from proven sources below; the manifest siglink wrote
+        if path in own:
+            continue
         digest = expected.get(path)
         if path not in actual:
             found.append(f"missing: {path}")
         elif path not in expected:
-            found.append(f"not in RECORD: {path}")
+            found.append(f"{unlisted}: {path}")
         elif digest is not None and not _matches(version_dir / path, digest):
             found.append(f"changed: {path}")
     if found:
-        raise _unproven(f"{row.dist_info}/RECORD", found)
+        raise _unproven(against, found)
+    bytecode = {p for p in own if p in actual and _is_bytecode(p)
+                and not (p in expected and _matches(version_dir / p, expected[p] or ""))}
     if bytecode:
         _recompile(core, version_dir, bytecode, expected, report)
     fix_modes(version_dir)
     return hash_tree(version_dir, skip=(UNCOMMITTED,))
+
+
+def _record_digest(recorded: str) -> str:
+    """A hash :func:`hash_tree` recorded (sha256, hex) as RECORD writes one."""
+    try:
+        raw = bytes.fromhex(recorded)
+    except ValueError:
+        return "!"  # "not-a-file": nothing matches it
+    return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _is_bytecode(relative: str) -> bool:
@@ -344,7 +357,7 @@ def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
         if (source_rel not in expected or compiled.is_symlink()
                 or importlib.util.cache_from_source(str(source)) != str(compiled)):
             compiled.unlink()
-            report.recompiled.append(f"{version_dir}/{relative} (deleted)")
+            report.deleted.append(f"{version_dir}/{relative}")
             continue
         fd, temporary = tempfile.mkstemp(dir=core.staging, suffix=".pyc")
         os.close(fd)
@@ -354,7 +367,7 @@ def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
                                    doraise=True)
             except py_compile.PyCompileError:
                 compiled.unlink()
-                report.recompiled.append(f"{version_dir}/{relative} (deleted)")
+                report.deleted.append(f"{version_dir}/{relative}")
                 continue
             if hash_file(temporary) != hash_file(compiled):
                 os.chmod(temporary, 0o644)
