@@ -8,8 +8,9 @@ The index is moved aside (``index.sqlite.damaged-TIME``), a new one is created, 
 Files are proven, never blessed as they are now: against the hashes the old index recorded at
 install, when it can still be read and has them; else against the wheel's own
 ``*.dist-info/RECORD`` (every file it lists, with its hash; a file it does not list is refused,
-but for the manifest siglink wrote and the bytecode, which is compiled again from the proven
-sources where it differs, or deleted when no proven source is its own). A version with a file
+but for the manifest siglink wrote). Bytecode is siglink's own output: where it differs from
+what its proven source compiles to it is compiled again, as the install did, and deleted when
+no proven source is its own (another interpreter's, an orphan). A version with a file
 changed, missing or unlisted is not adopted: it is reported and left in place, untouched, and
 so never served. Yanks come back from the old index when it can still be read, else from
 ``yanks.json`` (written only after a yank commits); a ``.yanked`` marker neither confirms is
