@@ -4,6 +4,10 @@ the temporary file beside it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,3 +47,45 @@ def test_a_generation_file_that_is_a_directory_is_named(
     (root / "generation").rmdir()
     assert Store(root).get("textkit", "1.0.0").yanked is None
     assert main(["yank", "textkit==1.0.0", "--reason", "x", "--store", str(root)]) == 0
+
+
+def test_a_full_disk_is_not_a_damaged_index(make_wheel: WheelMaker,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """SQLite's "database or disk is full" says so, exit 3, and does not send the user to
+    ``store repair`` (nothing is damaged). Needs root to mount a small tmpfs."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        print("skipped: needs root and mount for a small tmpfs")
+        pytest.skip("needs root and mount for a small tmpfs")
+    mount = Path(tempfile.mkdtemp(prefix="siglink-full-", dir="/tmp"))
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                      check=False, capture_output=True).returncode != 0:
+        mount.rmdir()
+        print("skipped: cannot mount a tmpfs here")
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        os.chmod(mount, 0o755)
+        root = mount / "store"
+        store = Store(root)
+        store.install([str(make_wheel("textkit", "1.0.0"))])
+        store.close()
+        fd = os.open(mount / "fill", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass  # full
+        finally:
+            os.close(fd)
+        code = main(["yank", "textkit==1.0.0", "--reason", "x", "--store", str(root)])
+        err = capsys.readouterr().err
+        assert code == 3, err
+        assert err.count("\n") == 1 and "store repair" not in err and "corrupt" not in err, err
+        assert "full" in err or "No space left" in err, err
+        (mount / "fill").unlink()
+        store = Store(root)
+        assert store.get("textkit", "1.0.0").yanked is None
+        store.close()
+        assert main(["yank", "textkit==1.0.0", "--reason", "x", "--store", str(root)]) == 0
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+        mount.rmdir()

@@ -50,6 +50,7 @@ class CorruptIndexError(StoreError):
 
 
 _BUSY: Final = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
+_NOT_DAMAGE: Final = (7, 8, 13)  # SQLITE_NOMEM, SQLITE_READONLY, SQLITE_FULL
 
 
 def busy_error(path: Path, waited: float) -> StoreBusyError:
@@ -237,8 +238,12 @@ class Index:
         self._db.close()
 
     def _fail(self, e: sqlite3.Error) -> StoreError:
-        if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY:
+        code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code in _BUSY:
             return busy_error(self.path, self.timeout)
+        if code in _NOT_DAMAGE:  # the disk or the system, not the file: repair cannot help
+            return StoreError(f"{self.path}: cannot write the store index ({e}); nothing was "
+                              "changed")
         if isinstance(e, sqlite3.DatabaseError):
             return CorruptIndexError(self.path, f"corrupt store index ({e})")
         return StoreError(f"{self.path}: store index ({e})")
