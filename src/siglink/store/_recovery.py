@@ -1,9 +1,10 @@
 """What killed writers leave behind, and how the next store to open the index clears it.
 
 A writer killed after its commit and before writing the yank markers and ``yanks.json``
-leaves them behind the index; they are written again (:mod:`~siglink.store._yankfiles`).
+leaves them behind the index; they are written again (:mod:`~siglink.store._yankfiles`), and a
+``.yanked`` marker the committed index does not back is removed.
 
-Only three things are ever deleted: a staging directory that nobody holds (``.staging/`` is
+Besides such markers, only three things are ever deleted: a staging directory that nobody holds (``.staging/`` is
 scratch space by definition), a directory that a committed index entry names as garbage
 (``garbage`` table: a removed version), and a ``libs/NAME/VERSION`` the index does not know
 that carries the :data:`UNCOMMITTED` mark (an install killed between its rename and its
