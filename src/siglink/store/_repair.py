@@ -137,9 +137,11 @@ def repair(core: StoreCore) -> RepairReport:
                             if (name, version) in adopted:
                                 report.yanks.append(f"{name}=={version}")
                             else:
+                                where = ("was not adopted" if (core.libs / name / version)
+                                         .is_dir() else "is not in libs/")
                                 report.problems.append(
-                                    f"yank of {name}=={version} ({reason}): the version is "
-                                    "not in libs/; dropped")
+                                    f"yank of {name}=={version} ({reason}): the version "
+                                    f"{where}; dropped")
                     _restore_apps(index, old, report)
                     _carry_generation(core, index)
                     advance(core.layout, index, Changes(all=True), set())
