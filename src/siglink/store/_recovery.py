@@ -7,11 +7,10 @@ leaves them behind the index; they are written again (:mod:`~siglink.store._yank
 Besides such markers, only three things are ever deleted: a staging directory that nobody
 holds (``.staging/`` is scratch space by definition), a directory that a committed index entry
 names as garbage (``garbage`` table: a removed version), and a ``libs/NAME/VERSION`` the index
-does not know
-that carries the :data:`UNCOMMITTED` mark (an install killed between its rename and its
-commit; the mark is removed once the commit is done). A directory under ``libs/`` that the
-index does not know and that has no mark is never deleted: ``siglink verify`` reports it and
-``siglink store repair`` adopts it.
+does not know that carries the :data:`UNCOMMITTED` mark (an install killed between its rename
+and its commit; the mark is removed once the commit is done). A directory under ``libs/`` that
+the index does not know and that has no mark is never deleted: ``siglink verify`` reports it
+and ``siglink store repair`` adopts it (when it can prove its files).
 
 >>> UNCOMMITTED
 '.siglink-uncommitted'
