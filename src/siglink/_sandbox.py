@@ -17,14 +17,17 @@ started, ``setsid`` or not, so nothing it starts survives.
 made it, so bubblewrap started by root would run the program as root on the host (uid 65534
 inside, 0 for every check the kernel makes outside the namespace). When this process's
 effective uid is 0, bubblewrap is therefore started as uid and gid 65534 with no
-supplementary groups (:data:`NOBODY`), and the paths bound are made reachable by that uid for
-the run: a writable bind is given to it (``chown``), and a directory of the system's temporary
-directory on the way to a bind (the caller's private one) is opened to group 65534 for the
-run and closed again after. Anything else must already be readable by others.
+supplementary groups (:data:`NOBODY`). The paths it binds are first bind-mounted by root onto
+a tmpfs in a private mount namespace of bubblewrap's own (:class:`_Mounts`), so no directory
+of root's on the way to them (``/root`` holding the interpreter) is opened to anyone; a
+writable bind is given to uid 65534 (``chown``), and a private directory of the caller's in
+the system's temporary directory bound read-only is opened to group 65534 for the run and
+closed again after. Files inside must already be readable by others.
 
 The process limit (``RLIMIT_NPROC``, threads included) is set inside the sandbox, by a
-launcher that then executes the program: the kernel (5.14 and later) counts it per user
-namespace, so it bounds the sandbox's own processes, not the user's others. With the
+launcher (``prlimit``, else the interpreter) that then executes the program: the kernel (5.14
+and later) counts it per user namespace, so it bounds the sandbox's own processes, not the
+user's others. With the
 address-space limit per process, ``memory_bytes * processes`` bounds the sandbox's memory.
 
 Use::
@@ -314,8 +317,13 @@ _LAUNCH: Final = ("import os, resource, sys; n = int(sys.argv[1]); "
 def _launcher(limits: Limits) -> list[str]:
     """What starts the program inside the sandbox: ``RLIMIT_NPROC`` is counted per user
     namespace (kernel 5.14 and later) only from inside it; set on bubblewrap, it would count
-    every process of the user outside too."""
-    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(limits.processes)]
+    every process of the user outside too. util-linux's ``prlimit`` where the system has it
+    (1 ms), else the interpreter (10 ms)."""
+    n = limits.processes
+    tool = shutil.which("prlimit", path="/usr/bin:/bin")
+    if tool is not None:
+        return [tool, f"--nproc={n}:{n}", "--"]
+    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(n)]
 
 
 @contextlib.contextmanager

@@ -63,11 +63,14 @@ def test_the_program_runs_as_an_unprivileged_uid_on_the_host(tmp_path: Path) -> 
         _sandbox.run([sys.executable, "-I", "-c", code, token])))
     runner.start()
     seen: dict[int, list[int]] = {}
+    maps: dict[int, list[str]] = {}
     deadline = time.monotonic() + 20
     while not seen and time.monotonic() < deadline:
         for pid in _processes_with(token):
             try:
                 seen[pid] = _host_uids(pid)
+                # read from outside: "ID-inside ID-outside count", outside as the host sees it
+                maps[pid] = Path(f"/proc/{pid}/uid_map").read_text().split()
             except (OSError, AssertionError):
                 continue
         time.sleep(0.05)
@@ -79,6 +82,12 @@ def test_the_program_runs_as_an_unprivileged_uid_on_the_host(tmp_path: Path) -> 
     for pid, uids in seen.items():
         assert uids == [expected] * 4, f"process {pid} runs as host uids {uids}"
         assert 0 not in uids
+    # bubblewrap itself (its arguments name the token too) is still in this user namespace
+    own = Path("/proc/self/uid_map").read_text().split()
+    inner = {pid: found for pid, found in maps.items() if found != own}
+    assert inner, maps
+    for pid, found in inner.items():
+        assert found == [str(_sandbox.NOBODY), str(expected), "1"], (pid, found)
     assert inside["groups"] in ([], [_sandbox.NOBODY])
 
 
@@ -108,7 +117,15 @@ def test_a_private_temporary_directory_is_usable_and_closed_again(tmp_path: Path
 
 
 @needs_bwrap
-def test_the_process_limit_stops_a_fork_bomb_and_nothing_survives() -> None:
+@pytest.mark.parametrize("launcher", ["prlimit", "interpreter"])
+def test_the_process_limit_stops_a_fork_bomb_and_nothing_survives(
+        launcher: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if launcher == "interpreter":  # a system without util-linux's prlimit
+        which = shutil.which
+        monkeypatch.setattr(_sandbox.shutil, "which", lambda name, path=None: (
+            None if name == "prlimit" else which(name, path=path)))
+    elif shutil.which("prlimit", path="/usr/bin:/bin") is None:
+        pytest.skip("prlimit (util-linux) is not installed")
     token = f"297.{uuid.uuid4().int % 10**9:09d}"
     code = ("import subprocess, sys\n"
             "started = 0\n"
