@@ -329,28 +329,58 @@ def _launcher(limits: Limits) -> list[str]:
 @contextlib.contextmanager
 def _reachable_by_nobody(read: Sequence[Path], write: Sequence[Path]) -> Iterator[None]:
     """Make the paths bound usable by :data:`NOBODY` for the run (this process is root): each
-    writable tree becomes its own; a directory bound read-only that others cannot enter, of
-    this user's and inside the system's temporary directory (a caller's private copy), is
-    opened to group :data:`NOBODY` (read and search) and closed again after."""
+    writable tree becomes its own; a private directory of this user's inside the system's
+    temporary directory bound read-only (a caller's unpacked copy, 0700 as ``mkdtemp`` makes
+    it, its files as the umask left them) is opened to group :data:`NOBODY` (read, and search
+    for directories) where others cannot read, and every change is undone after the run."""
     temp = Path(tempfile.gettempdir()).resolve()
-    opened: dict[Path, os.stat_result] = {}
+    opened: list[tuple[str, os.stat_result]] = []
     try:
         for source in read:
             folder = Path(os.path.abspath(source))
             info = os.lstat(folder)
             if (temp in folder.parents and stat.S_ISDIR(info.st_mode)
                     and info.st_uid == os.geteuid() and info.st_mode & 0o005 != 0o005):
-                opened[folder] = info
-                os.chown(folder, -1, NOBODY, follow_symlinks=False)
-                os.chmod(folder, stat.S_IMODE(info.st_mode) | 0o050)
+                _open_tree(os.fspath(folder), opened)
         for source in write:
             _give(Path(source))
         yield
     finally:
-        for folder, info in opened.items():
+        for path, info in reversed(opened):
             with contextlib.suppress(OSError):
-                os.chown(folder, -1, info.st_gid, follow_symlinks=False)
-                os.chmod(folder, stat.S_IMODE(info.st_mode))
+                os.chown(path, -1, info.st_gid, follow_symlinks=False)
+                os.chmod(path, stat.S_IMODE(info.st_mode))
+
+
+def _open_tree(root: str, opened: list[tuple[str, os.stat_result]]) -> None:
+    """Open ``root`` and what is below it to group :data:`NOBODY` where others cannot read
+    (links not followed; only this user's entries), recording each change in ``opened``."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        for path in [folder, *_entries(folder, stack)]:
+            info = os.lstat(path)
+            if info.st_uid != os.geteuid() or stat.S_ISLNK(info.st_mode):
+                continue
+            searchable = stat.S_ISDIR(info.st_mode) or info.st_mode & 0o100
+            need = 0o005 if searchable else 0o004
+            if info.st_mode & need == need:
+                continue
+            opened.append((path, info))
+            os.chown(path, -1, NOBODY, follow_symlinks=False)
+            os.chmod(path, stat.S_IMODE(info.st_mode) | (need << 3))
+
+
+def _entries(folder: str, stack: list[str]) -> list[str]:
+    """The files of ``folder``; its subdirectories go on ``stack``."""
+    files = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            else:
+                files.append(entry.path)
+    return files
 
 
 def _give(root: Path) -> None:

@@ -92,25 +92,30 @@ def test_the_program_runs_as_an_unprivileged_uid_on_the_host(tmp_path: Path) -> 
 
 
 @needs_bwrap
-def test_a_private_temporary_directory_is_usable_and_closed_again(tmp_path: Path) -> None:
-    """A caller's private directory (0700, as ``mkdtemp`` makes it) is readable inside, and
-    a writable one writable; afterwards the private one has its mode and group back."""
+def test_a_private_temporary_directory_is_usable_and_closed_again() -> None:
+    """A caller's private copy (a 0700 directory, files as umask 077 leaves them) is readable
+    inside, and a writable one writable; afterwards every mode and group is as it was."""
     import tempfile
 
     private = Path(tempfile.mkdtemp(prefix="siglink-test-private-"))
     out = Path(tempfile.mkdtemp(prefix="siglink-test-out-"))
+    old = os.umask(0o077)
     try:
-        (private / "data.txt").write_text("payload")
-        before = private.stat()
+        (private / "pkg").mkdir()
+        (private / "pkg" / "data.txt").write_text("payload")
+    finally:
+        os.umask(old)
+    try:
+        paths = [private, private / "pkg", private / "pkg" / "data.txt"]
+        before = [(p.stat().st_mode, p.stat().st_gid) for p in paths]
         code = ("import pathlib\n"
-                "text = pathlib.Path('/siglink/in/data.txt').read_text()\n"
+                "text = pathlib.Path('/siglink/in/pkg/data.txt').read_text()\n"
                 "pathlib.Path('/siglink/out/result.txt').write_text(text.upper())\n")
         outcome = _sandbox.run([sys.executable, "-I", "-c", code],
                                binds=[(private, "/siglink/in")], writable=[(out, "/siglink/out")])
         assert outcome.returncode == 0, outcome.stderr
         assert (out / "result.txt").read_text() == "PAYLOAD"
-        after = private.stat()
-        assert (after.st_mode, after.st_gid) == (before.st_mode, before.st_gid)
+        assert [(p.stat().st_mode, p.stat().st_gid) for p in paths] == before
     finally:
         shutil.rmtree(private)
         shutil.rmtree(out)
