@@ -202,3 +202,13 @@ def test_a_compiled_module_whose_package_fork_bombs_is_stopped(tmp_path: Path) -
     assert "bombpkg.add" not in json.loads(result.stdout)["exports"]
     assert elapsed < 60
     assert _processes_with(sleep) == []
+    installed = subprocess.run(
+        [sys.executable, "-m", "siglink", "install", str(wheel), "--store",
+         str(tmp_path / "store")], capture_output=True, text=True, env=env, timeout=120,
+        check=False)
+    assert installed.returncode == 0, installed.stderr
+    assert [line for line in installed.stderr.splitlines()
+            if "bombpkg._speed could not be imported" in line] == [
+        "siglink: warning: bombpkg==1.0: compiled module bombpkg._speed could not be imported: "
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable"]
+    assert _processes_with(sleep) == []
