@@ -124,3 +124,28 @@ def test_two_real_jaraco_portions_link_and_run(
     assert "allow-module-conflict" not in out + err
     ran = _run_app(root, app)
     assert (ran.returncode, ran.stdout) == (0, "K OK\n"), ran.stderr
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_a_library_using_two_portions_records_its_uses_of_each(
+        tmp_path: Path, make_wheel: WheelMaker, capsys: pytest.CaptureFixture[str],
+        together: bool) -> None:
+    """What a library uses of the distributions it requires is computed at install, per
+    owner: each portion of the namespace is its own distribution's."""
+    root = tmp_path / "store"
+    portions = [portion(make_wheel, "nsp-a", "a"), portion(make_wheel, "nsp-b", "b")]
+    user = make_wheel("nsuser", "1.0", {"nsuser/__init__.py": (
+        "import nsp.a\nfrom nsp.b import util\n\n"
+        "def both() -> str:\n    return nsp.a.hello() + str(util.X)\n")},
+        requires=["nsp-a", "nsp-b"])
+    if together:
+        code, _, err = run(capsys, "install", *map(str, portions), str(user), "--store",
+                           str(root))
+    else:
+        code, _, err = run(capsys, "install", *map(str, portions), "--store", str(root))
+        assert code == 0, err
+        code, _, err = run(capsys, "install", str(user), "--store", str(root))
+    assert code == 0, err
+    imports = Store(root).manifest("nsuser", "1.0").imports
+    assert {dist: [i.path for i in items] for dist, items in imports.items()} == {
+        "nsp-a": ["nsp.a.hello"], "nsp-b": ["nsp.b.util.X"]}

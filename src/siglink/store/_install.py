@@ -313,11 +313,26 @@ def _modules_table(core: StoreCore, batch: Sequence[WheelInfo],
              for n in required(info.requires)}
     table: dict[str, tuple[str, ...]] = {}
     for name in sorted(names):
-        found = {top for info in batch if info.name == name for top in info.top_level}
-        for version in _queries.versions(core, name):
-            found.update(version.top_level)
+        found: set[str] = set()
+        for info in batch:
+            if info.name == name:
+                found |= _served(info.top_level, info.claims())
+        versions = _queries.versions(core, name)
+        found.update(top for v in versions if v.source != "store" for top in v.top_level)
+        for top in {top for v in versions if v.source == "store" for top in v.top_level}:
+            found |= _served([top], _queries.claims(core, name, top))
         table[name] = tuple(sorted(found))
     return table
+
+
+def _served(top_level: Iterable[str], claims: frozenset[str]) -> set[str]:
+    """What a distribution provides for :mod:`siglink.store._imports`: each top-level module,
+    or, for one it ships as a namespace package, the portions it claims inside it."""
+    out: set[str] = set()
+    for top in top_level:
+        inside = {c for c in claims if c == top or c.startswith(top + ".")}
+        out |= {top} if top in inside or not inside else inside
+    return out
 
 
 def _weight(info: WheelInfo) -> float:
