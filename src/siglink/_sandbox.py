@@ -169,8 +169,11 @@ def run(
     guard = (_reachable_by_nobody([source for source, _ in binds],
                                   [source for source, _ in writable])
              if drop else contextlib.nullcontext())
-    with guard, tempfile.TemporaryDirectory(prefix="siglink-sandbox-") as staging:
-        mounts = _Mounts(Path(staging)) if drop else None
+    staging: contextlib.AbstractContextManager[str | None] = (
+        tempfile.TemporaryDirectory(prefix="siglink-sandbox-") if drop
+        else contextlib.nullcontext())
+    with guard, staging as folder:
+        mounts = _Mounts(Path(folder)) if folder is not None else None
         outcome = _run(program, argv, binds=binds, writable=writable, env=env or {},
                        limits=limits, network=network, mounts=mounts)
     return outcome
@@ -338,12 +341,23 @@ def _reachable_by_nobody(read: Sequence[Path], write: Sequence[Path]) -> Iterato
     try:
         for source in read:
             folder = Path(os.path.abspath(source))
-            info = os.lstat(folder)
+            try:
+                info = os.lstat(folder)
+            except OSError:
+                continue  # bubblewrap names it
             if (temp in folder.parents and stat.S_ISDIR(info.st_mode)
                     and info.st_uid == os.geteuid() and info.st_mode & 0o005 != 0o005):
-                _open_tree(os.fspath(folder), opened)
+                try:
+                    _open_tree(os.fspath(folder), opened)
+                except OSError as e:
+                    raise SandboxUnavailableError(
+                        f"{source} cannot be opened to uid {NOBODY} ({e.strerror})") from None
         for source in write:
-            _give(Path(source))
+            try:
+                _give(Path(source))
+            except OSError as e:
+                raise SandboxUnavailableError(
+                    f"{source} cannot be given to uid {NOBODY} ({e.strerror})") from None
         yield
     finally:
         for path, info in reversed(opened):
