@@ -576,7 +576,7 @@ def cmd_yank(args: argparse.Namespace) -> int:
     from siglink._text import check_text
     from siglink.cli._output import print_json
 
-    check_text(args.reason, "--reason")  # shown to users and kept in the store's files
+    check_text(args.reason, "--reason")  # before --dry-run too (Store.yank checks it again)
     store, stored = _pinned(args)
     if args.dry_run:
         impacts = _predict(store, yank=[(stored.name, stored.version)], reason=args.reason)

@@ -254,7 +254,7 @@ class Signature:
         value: str | None = self._digest
         if value is None:
             data = json.dumps([str(self), list(self.defaults.items())], ensure_ascii=False)
-            value = hashlib.sha256(data.encode()).hexdigest()[:32]
+            value = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
             object.__setattr__(self, "_digest", value)
         return value
 

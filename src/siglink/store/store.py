@@ -205,6 +205,9 @@ class Store(StoreCore):
             from siglink.errors import BadInputError
 
             raise BadInputError("a yank needs a reason (--reason TEXT)")
+        from siglink._text import check_text
+
+        check_text(reason, "--reason")  # kept in the store's files, shown to every user
         return _yanks.set_yank(self, name, version, reason)
 
     def unyank(self, name: str, version: str) -> str | None:
