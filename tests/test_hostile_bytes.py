@@ -406,3 +406,23 @@ def test_files_beside_an_application_and_on_a_plugin_path(store: bytes, base: by
     assert (result.returncode, result.stderr) == (2, error(
         escaped(site) + b"/foo-1.0.dist-info: metadata or entry points not UTF-8 text "
         b"(byte 0xff)"))
+
+
+def test_a_manifest_naming_a_file_with_nul_is_refused(store: bytes, base: bytes) -> None:
+    """No path holds NUL (``open`` raises ``ValueError``): a manifest naming one is refused
+    when read, by every command that reads it, warm or cold."""
+    app = _write(base + b"/app.py", APP)
+    assert siglink("build", app, store=store).returncode == 0
+    manifest = base + b"/app.siglink.json"
+    with open(manifest, "rb") as f:
+        data = json.load(f)
+    data["files"] = {"app\u0000.py": "0" * 64}
+    _write(manifest, json.dumps(data))
+    expected = error(manifest + b': corrupt manifest: $.files: key "app\\u0000.py" is not valid '
+                     b"text")
+    for args in (("plan", app), ("run", app), ("bundle", app, "-o", base + b"/app.pyz")):
+        result = siglink(*args, store=store)
+        assert (result.returncode, result.stderr) == (2, expected), args
+    assert siglink("apps", store=store).returncode == 0
+    with pytest.raises(ManifestError, match=r"\$\.entry: not valid text \(NUL at position 8\)"):
+        Manifest.loads(json.dumps({**data, "files": {}, "entry": "script:\u0000"}))

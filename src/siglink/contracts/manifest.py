@@ -96,8 +96,9 @@ _MAX_DEPTH: Final = 32
 """Classes nested in classes deeper than this are refused (no recursion to exhaust)."""
 
 
-_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_ESCAPE_BYTES: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_SURROGATE_ESCAPE_BYTES: Final = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+"""JSON escapes of a lone surrogate or of NUL (JSON allows neither character unescaped)."""
 _OS_TEXT: Final = frozenset({"location", "entry", "file", "message", "header", "soname"})
 """Fields that name files (and messages that quote them): an application's file name may hold
 bytes that are not UTF-8, which JSON carries as ``\\udc80``-``\\udcff``."""
@@ -105,18 +106,22 @@ bytes that are not UTF-8, which JSON carries as ``\\udc80``-``\\udcff``."""
 
 def _invalid_text(data: Any) -> _Invalid | None:
     """The first key or string of parsed JSON ``data`` that is not valid Unicode (a lone
-    surrogate), outside the fields that name files (:data:`_OS_TEXT`, ``$.files``' keys,
-    ``$.unit.name``) where a surrogate for a byte that is not UTF-8 is allowed."""
+    surrogate) or holds NUL (which no name or path does: the OS refuses it in a path),
+    outside the fields that name files (:data:`_OS_TEXT`, ``$.files``' keys, ``$.unit.name``)
+    where a surrogate for a byte that is not UTF-8 is allowed."""
     todo: list[tuple[str, str, Any]] = [("$", "", data)]
     while todo:
         at, name, value = todo.pop()
         if isinstance(value, dict):
             for key, item in value.items():
-                if bad_char(key) is not None and not (at == "$.files" and is_os_text(key)):
+                if "\x00" in key or (bad_char(key) is not None
+                                     and not (at == "$.files" and is_os_text(key))):
                     return _Invalid(at, f"key {json.dumps(key[:80])} is not valid text")
                 todo.append((_key(at, key), key, item))
         elif isinstance(value, list):
             todo.extend((f"{at}[{i}]", name, item) for i, item in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            return _Invalid(at, f"not valid text (NUL at position {value.index(chr(0)) + 1})")
         elif isinstance(value, str) and bad_char(value) is not None:
             if (name in _OS_TEXT or at == "$.unit.name") and is_os_text(value):
                 continue

@@ -97,7 +97,8 @@ def app_files(manifest_path: str, path0: str) -> dict[str, str]:
         with open(manifest_path, "rb") as f:
             files = loads_object(f.read()).get("files") or {}
         return {os.path.join(path0, shown): digest for shown, digest in files.items()
-                if isinstance(shown, str) and isinstance(digest, str)}
+                if isinstance(shown, str) and isinstance(digest, str)
+                and "\x00" not in shown}  # no path holds one: reading the manifest says so
     except (OSError, ValueError, AttributeError):  # JSONTextError is a ValueError
         return {}
 
