@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import store_root
+from siglink._layout import TRUST_OWNER_ENV, store_root
 from siglink.link import _cache
 from siglink.link.app import Application, PlanRequest
 
@@ -54,21 +54,24 @@ def __dir__() -> list[str]:
 
 
 def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
-    """The ``siglink [--store DIR] run [OPTIONS] (APP | -m MODULE) [--] [ARGS]`` command line as
-    a dict, or None when it holds anything else (``--help``, a typo): the full CLI decides then.
+    """The ``siglink [--store DIR] [--trust-owner] run [OPTIONS] (APP | -m MODULE) [--] [ARGS]``
+    command line as a dict, or None when it holds anything else (``--help``, a typo): the full
+    CLI decides then.
 
     Options must come before ``APP``; everything after it goes to the application (a leading
-    ``--`` is dropped).
+    ``--`` is dropped). ``--trust-owner`` (before or after ``run``) is ``trust_owner``.
 
     >>> opts = parse_run_argv(["--store", "/srv/store", "run", "--pre", "app.py", "--", "-v"])
     >>> opts["store"], opts["pre"], opts["app"], opts["args"]
     ('/srv/store', True, 'app.py', ['-v'])
+    >>> parse_run_argv(["run", "--trust-owner", "app.py"])["trust_owner"]
+    True
     >>> parse_run_argv(["run", "--help"]) is None
     True
     """
     opts: dict[str, Any] = {
         "store": None, "policy": "", "pre": False, "allow_yanked": False,
-        "environment": False, "module": False, "app": None, "args": [],
+        "environment": False, "module": False, "app": None, "args": [], "trust_owner": False,
     }
     n = len(argv)
     i = 0
@@ -84,6 +87,9 @@ def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
         elif a.startswith("--store=") or (seen_run and a.startswith("--policy=")):
             key, _, value = a[2:].partition("=")
             opts[key] = value
+            i += 1
+        elif a == "--trust-owner":
+            opts["trust_owner"] = True
             i += 1
         elif not seen_run:
             return None
@@ -129,6 +135,8 @@ def warm_run(argv: Sequence[str]) -> None:
                               allow_yanked=opts["allow_yanked"], environment=opts["environment"])
     except ValueError:
         return  # the full CLI names the unknown policy
+    if opts["trust_owner"]:
+        os.environ[TRUST_OWNER_ENV] = "1"  # as the full CLI's option: the checks and children
     try:
         root = store_root(opts["store"])
         app = Application.resolve(opts["app"], opts["module"], root)
