@@ -367,7 +367,8 @@ def test_a_store_of_another_user_keeps_plans_in_the_user_cache(
 def test_parse_run_argv() -> None:
     assert warm.parse_run_argv(["run", "app.py", "--", "-v", "x"]) == {
         "store": None, "policy": "", "pre": False, "allow_yanked": False,
-        "environment": False, "module": False, "app": "app.py", "args": ["-v", "x"]}
+        "environment": False, "module": False, "app": "app.py", "args": ["-v", "x"],
+        "trust_owner": False}
     opts = warm.parse_run_argv(["--store", "S", "run", "--policy=semver", "--pre",
                                 "--allow-yanked", "--environment", "-m", "pkg.mod", "a", "--"])
     assert opts is not None

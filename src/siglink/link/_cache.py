@@ -84,6 +84,7 @@ __all__ = [
     "app_manifest_path",
     "bootstrap_dir",
     "environment_fingerprint",
+    "links_untrusted",
     "mac",
     "plan_dir",
     "plan_file",
@@ -94,6 +95,7 @@ __all__ = [
     "read_valid_plan",
     "sha256_digest",
     "trust_problem",
+    "unusable_links",
     "wait_for_planner",
 ]
 
@@ -430,6 +432,53 @@ def _links_allowed(data: Record, root: str, allow_yanked: bool) -> bool:
         if not os.path.isdir(path) or (info and not os.path.isdir(info)):
             return False  # a damaged store: the cold path reports it
     return True
+
+
+def links_untrusted(data: Record, root: str) -> str | None:
+    """Why the store directories the plan ``data`` links must not be used, as one line: a
+    ``libs/NAME``, ``libs/NAME/VERSION`` or ``.dist-info`` directory writable by group or
+    others, or owned by someone other than the store's owner (the owner of ``ROOT/libs``) and
+    root; None when none is. One ``os.stat`` per directory, none per file: whoever can write
+    these directories can replace the files in them, whatever the files' own modes."""
+    owner = -1
+    for link in data["links"].values():
+        if link["source"] != "store":
+            continue
+        if owner < 0:
+            libs = StoreLayout(root).libs
+            try:
+                owner = os.stat(libs).st_uid
+            except OSError as e:
+                return f"{libs}: cannot be checked ({e.strerror or e}); refused"
+        path = link["path"]
+        for each in (os.path.dirname(path), path, link["dist_info"]):
+            if not each:
+                continue
+            try:
+                st = os.stat(each)
+            except OSError as e:
+                return f"{each}: cannot be checked ({e.strerror or e}); refused"
+            writable = st.st_mode & 0o022
+            if writable:
+                who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
+                return f"{each}: writable by {who}; refused (chmod go-w {each})"
+            if st.st_uid not in (owner, 0):
+                return (f"{each}: owned by uid {st.st_uid}, not by the store's owner (uid "
+                        f"{owner}) or root; refused")
+    return None
+
+
+def unusable_links(data: Record, root: str) -> str | None:
+    """Why a child interpreter must not install the plan ``data`` of the store at ``root``:
+    the checks the parent's start made (:func:`trust_problem` of the store,
+    :func:`_links_allowed`, :func:`links_untrusted`), as one line; None when it may."""
+    problem = trust_problem(root)
+    if problem is not None:
+        return problem
+    if not _links_allowed(data, root, "allow-yanked" in data["flags"].split(",")):
+        return (f"the link plan names a directory outside {StoreLayout(root).libs}, a yanked "
+                "or a missing version; refused")
+    return links_untrusted(data, root)
 
 
 def read_valid_plan(path: str, root: str, app: Application,
