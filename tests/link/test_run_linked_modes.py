@@ -103,3 +103,16 @@ def test_a_child_interpreter_of_a_sound_store_links(
     for _ in range(2):  # cold, then warm
         result = _start(app, env)
         assert result.stdout == "child 0 textkit 1.0.0\n", result.stderr
+
+
+def test_a_bootstrap_bytecode_directory_others_can_write_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, app, env = _setup(tmp_path, capsys, CHILD)
+    assert _start(app, env).stdout == "child 0 textkit 1.0.0\n"
+    pycache = store / "bootstrap" / "__pycache__"
+    assert pycache.is_dir() and pycache.stat().st_mode & 0o777 == 0o755
+    pycache.chmod(0o777)  # anyone could plant the bytecode of the sitecustomize children run
+    result = _start(app, env)
+    assert result.returncode == 3 and result.stdout == "", result.stderr
+    assert _errors(result) == [f"siglink: error: {pycache}: writable by group and others; "
+                               f"refused (chmod go-w {pycache})"], result.stderr

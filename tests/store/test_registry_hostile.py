@@ -159,3 +159,34 @@ def test_a_registration_under_a_custom_data_home_protects_the_users_app(
     refused = _root("remove", "textkit==1.0.0", "--store", str(shared))
     assert refused.returncode == 3 and str(app) in refused.stderr, refused.stderr
     assert (shared / "libs" / "textkit" / "1.0.0").is_dir()
+
+
+def test_under_umask_000_what_siglink_makes_for_a_user_has_fixed_modes(
+        other: Other, shared: Path, make_wheel: WheelMaker) -> None:
+    from siglink.store import Store
+
+    Store(shared).install([str(make_wheel("textkit", "1.0.0"))])
+    app = other.home / "hello.py"
+    app.write_text("import subprocess, sys, textkit\nprint(textkit.greet('x'))\n"
+                   "subprocess.run([sys.executable, '-c', 'import textkit'], check=True)\n")
+    shutil.chown(app, USER, USER)
+    command = ["env", "-i", *other.env(), PYTHON, "-m", "siglink", "run", "--store",
+               str(shared), str(app)]
+    for _ in range(2):  # cold (plans, key, lock, bootstrap, registration), then warm
+        ran = subprocess.run(["runuser", "-u", USER, "--", "sh", "-c",
+                              'umask 000; exec "$@"', "sh", *command], check=False,
+                             capture_output=True, text=True, timeout=300, cwd=other.home)
+        assert (ran.returncode, ran.stdout) == (0, "hello x\n"), ran.stderr
+    cache, data = other.home / ".cache", other.home / ".local"
+    assert list(cache.glob("siglink/plans/*/*.warm")) and list(
+        data.glob("share/siglink/registrations/*.json"))
+    modes = {}
+    for top in (cache, data):
+        modes[top] = top.stat().st_mode & 0o7777
+        for path in top.rglob("*"):
+            modes[path] = path.lstat().st_mode & 0o7777
+    wrong = {str(p): oct(m) for p, m in modes.items()
+             if m != {(True, True): 0o700, (True, False): 0o600,
+                      (False, True): 0o755, (False, False): 0o644}[
+                          (p == cache or cache in p.parents, p.is_dir())]}
+    assert wrong == {}

@@ -86,6 +86,8 @@ __all__ = [
     "environment_fingerprint",
     "links_untrusted",
     "mac",
+    "make_dirs",
+    "modes_for",
     "plan_dir",
     "plan_file",
     "plan_key",
@@ -130,6 +132,39 @@ def _user_cache() -> str:
     import tempfile
 
     return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
+
+
+def modes_for(directory: str) -> tuple[int, int]:
+    """The modes of the directories and files siglink makes at ``directory``: ``(0o700,
+    0o600)`` in this user's cache (plans, keys and locks are nobody else's business), else
+    ``(0o755, 0o644)`` (the store's own, which other users read)."""
+    cache = os.path.join(_user_cache(), "")
+    if os.path.join(os.path.abspath(directory), "").startswith(cache):
+        return 0o700, 0o600
+    return 0o755, 0o644
+
+
+def make_dirs(path: str, mode: int | None = None) -> None:
+    """Make the directory ``path`` and each missing parent with exactly ``mode`` (default
+    :func:`modes_for`), whatever the umask (``os.makedirs`` leaves the parents to the umask:
+    0777 under ``umask 000``); directories that exist are left as they are."""
+    if mode is None:
+        mode = modes_for(path)[0]
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for each in reversed(missing):
+        try:
+            os.mkdir(each, mode & 0o700)  # never more open than its final mode meanwhile
+        except FileExistsError:
+            if not os.path.isdir(each):
+                raise
+            continue  # made by another process meanwhile
+        os.chmod(each, mode)
 
 
 def plan_dir(root: str) -> str:
@@ -249,7 +284,8 @@ def trust_problem(root: str, plans: str | None = None, boot: str | None = None) 
     if plans is not None:
         checks += [(plans, True), (os.path.join(plans, _KEY), True)]
     if boot is not None:
-        checks += [(boot, True), (os.path.join(boot, "sitecustomize.py"), True)]
+        checks += [(boot, True), (os.path.join(boot, "sitecustomize.py"), True),
+                   (os.path.join(boot, "__pycache__"), True)]
     for path, mine in checks:
         problem = _loose(path, mine=mine)
         if problem is not None:

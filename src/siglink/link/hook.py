@@ -301,8 +301,9 @@ def bootstrap_dir(root: str) -> str:
 
 
 def write_bootstrap(directory: str) -> str:
-    """Write ``sitecustomize.py`` (mode 0644) into ``directory`` unless it is already current;
-    return ``directory``."""
+    """Write ``sitecustomize.py`` into ``directory`` unless it is already current; return
+    ``directory``, made (with its missing parents) with fixed modes whatever the umask: 0700
+    and 0600 in this user's cache, else 0755 and 0644."""
     path = os.path.join(directory, "sitecustomize.py")
     try:
         with open(path, "rb") as f:
@@ -311,9 +312,13 @@ def write_bootstrap(directory: str) -> str:
     except OSError:
         pass
     from siglink._files import write_atomic
+    from siglink.link._cache import make_dirs, modes_for
 
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    write_atomic(path, SITECUSTOMIZE.encode(), durable=False)
+    folder_mode, file_mode = modes_for(directory)
+    # __pycache__ too: the interpreter would make it with the umask's mode (0777 under umask
+    # 000), and whoever can write it can plant the bytecode every child runs
+    make_dirs(os.path.join(directory, "__pycache__"), folder_mode)
+    write_atomic(path, SITECUSTOMIZE.encode(), mode=file_mode, durable=False)
     return directory
 
 

@@ -198,7 +198,7 @@ def _private_dir(plan_path: str) -> str:
     for base in bases:
         private = os.path.join(base, "run", key)
         try:
-            os.makedirs(private, mode=0o700, exist_ok=True)
+            _cache.make_dirs(private, 0o700)  # its parents too, whatever the umask
             if os.stat(base).st_uid != os.getuid():
                 raise PermissionError(1, "not owned by this user", base)
             if os.access(private, os.W_OK):
