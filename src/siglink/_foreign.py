@@ -42,11 +42,14 @@ def __dir__() -> list[str]:
 
 
 class ForeignFileError(Exception):
-    """A file that is not read, and why (``is a FIFO, not a regular file``)."""
+    """A file that is not read, and why (``is a FIFO, not a regular file``); ``planted`` when
+    the reason is a symbolic link another user owns on the way (the file itself may be
+    sound)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, planted: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.planted = planted
 
 
 def _kind(mode: int) -> str:
@@ -86,7 +89,7 @@ def _locate(path: str) -> tuple[int, str]:
                 if st.st_uid not in trusted:
                     raise ForeignFileError(
                         f"passes through {here}, a symbolic link owned by uid {st.st_uid} "
-                        "(not followed)")
+                        "(not followed)", planted=True)
                 hops += 1
                 if hops > _HOPS:
                     raise ForeignFileError(f"has too many symbolic links (at {here})")
@@ -109,13 +112,14 @@ def _locate(path: str) -> tuple[int, str]:
 
 
 def foreign_problem(path: str, limit: int = LIMIT) -> str | None:
-    """Why :func:`read_foreign` would not read ``path`` (without opening it): a symbolic link
-    of another user's on the way, not a regular file, larger than ``limit``; None when it
-    would try. :raises OSError: missing (``FileNotFoundError``) or not searchable."""
-    try:
-        fd, name = _locate(path)
-    except ForeignFileError as e:
-        return e.reason
+    """Why :func:`read_foreign` would not read ``path`` (without opening it): not a regular
+    file, larger than ``limit``; None when it would try.
+
+    :raises ForeignFileError: a symbolic link another user owns on the way (``planted``),
+        too many links.
+    :raises OSError: missing (``FileNotFoundError``) or not searchable.
+    """
+    fd, name = _locate(path)
     try:
         st = os.stat(name, dir_fd=fd, follow_symlinks=False)
     finally:

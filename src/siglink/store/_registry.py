@@ -13,9 +13,11 @@ read: ``remove`` refuses, and ``gc`` keeps, a version any of them links.
 
 Another user's registry file is trusted only when it is a regular file owned by the user whose
 home it is in, reached through no symbolic link that user (or anyone but root and the reader)
-owns; a registration is counted only while its manifest is a regular file of a sane size
-reached the same way (:mod:`siglink._foreign`): a FIFO, a device, a huge file or a planted
-link is skipped with one warning line naming the registration and why, never opened.
+owns; a registration counts only while its manifest is a regular file of a sane size
+(:mod:`siglink._foreign`): a FIFO, a device or a huge file is skipped with one warning line
+naming the registration and why, never opened. A manifest behind another user's link is never
+read (a relink skips it with the warning) but its registration still counts for ``who-uses``,
+``remove`` and ``gc``, which need only the registry's record.
 
 A registration is written only where it belongs: a first run is recorded in the registry of
 the user who ran it (the index for the store's owner); a relink after a change updates the
@@ -145,7 +147,7 @@ def registrations(core: StoreCore) -> list[tuple[RegisteredApp, str]]:
     found = [(RegisteredApp(*row), "index") for row in index.apps()]
     for registry, owners in _registries(core):
         found += [(app, str(registry)) for app in _read_registry(registry, core, owners)]
-    return [(a, where) for a, where in found if _usable(a, where) is True]
+    return [(a, where) for a, where in found if _usable(a, where, read=False) is True]
 
 
 def apps(core: StoreCore) -> list[RegisteredApp]:
@@ -164,7 +166,7 @@ def apps(core: StoreCore) -> list[RegisteredApp]:
             if app.app_id not in known:
                 found.append((app, str(registry)))
                 known.add(app.app_id)
-    usable = {a.app_id: _usable(a, where) for a, where in found}
+    usable = {a.app_id: _usable(a, where, read=True) for a, where in found}
     gone = [app_id for app_id, ok in usable.items() if ok is None]
     if gone and _can_write(core):
         try:
@@ -210,12 +212,15 @@ def _warn(message: str) -> None:
         sys.stderr.flush()
 
 
-def _usable(app: RegisteredApp, where: str) -> bool | None:
+def _usable(app: RegisteredApp, where: str, *, read: bool) -> bool | None:
     """Whether ``app``'s registration counts: None when its manifest is known not to exist
-    (left out silently), False (with a warning naming it) when its manifest or the
-    ``pyproject.toml`` beside it must not be read (a FIFO, a device, a huge file, another
-    user's symbolic link: :func:`siglink._foreign.foreign_problem`), else True (a manifest
-    this user may not see is kept)."""
+    (left out silently); False, with a warning naming it, when its manifest or the
+    ``pyproject.toml`` beside it is not a regular file of a sane size
+    (:func:`siglink._foreign.foreign_problem`: a FIFO, a device, a huge file), or, when the
+    caller will ``read`` them (a relink), lies behind a symbolic link another user owns; else
+    True. Counting (``who-uses``, ``remove``, ``gc``) needs only the registry's own record,
+    so a manifest behind its user's own link, or one this user may not see, still counts,
+    unread."""
     for path, what in ((app.manifest_path, "manifest"),
                        (os.path.join(os.path.dirname(app.manifest_path), "pyproject.toml"),
                         "pyproject.toml")):
@@ -225,6 +230,10 @@ def _usable(app: RegisteredApp, where: str) -> bool | None:
             if what == "manifest":
                 return None
             continue
+        except ForeignFileError as e:
+            if e.planted and not read:
+                continue  # counted, never followed
+            problem = e.reason
         except OSError:
             continue  # not searchable by this user: kept, not known to be gone
         if problem is not None:
