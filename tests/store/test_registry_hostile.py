@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -211,3 +213,29 @@ def test_an_application_behind_its_users_own_link_is_counted_unread(
     assert refused.returncode == 3 and str(app) in refused.stderr, refused.stderr
     assert "a symbolic link owned by uid" in refused.stderr  # its relink reads nothing there
     assert (shared / "libs" / "textkit" / "1.0.0").is_dir()
+
+
+@pytest.mark.parametrize("plan", ["fifo", "nested"])
+def test_a_users_process_naming_a_hostile_plan_does_not_stop_gc(
+        other: Other, shared: Path, make_wheel: WheelMaker, plan: str) -> None:
+    from siglink.store import Store
+
+    Store(shared).install([str(make_wheel("textkit", "1.0.0"))])
+    path = other.home / "plans" / "x.json"
+    other.sh(f"mkdir {path.parent} && " + (
+        f"mkfifo {path}" if plan == "fifo" else
+        f"python3 -c \"open('{path}', 'w').write('[' * 100000)\""))
+    sleeper = subprocess.Popen(["runuser", "-u", USER, "--", "env", "-i",
+                                f"SIGLINK_PLAN={path}", "sleep", "60"], start_new_session=True)
+    try:
+        for _ in range(200):  # until a process of the user's runs with that environment
+            ready = subprocess.run(["pgrep", "-u", USER, "-x", "sleep"], capture_output=True,
+                                   check=False)
+            if ready.returncode == 0:
+                break
+            time.sleep(0.05)
+        result = _root("gc", "--dry-run", "--store", str(shared), timeout=60)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    finally:
+        os.killpg(sleeper.pid, signal.SIGKILL)
+        sleeper.wait()
