@@ -121,7 +121,7 @@ def test_a_hostile_manifest_is_skipped_by_every_command(
            "link": "a symbolic link owned by uid"}[attack]
     commands = [["who-uses", "textkit"], ["apps"], ["gc", "--dry-run"],
                 ["yank", "textkit==1.0.0", "--reason", "broken"],
-                ["install", str(make_wheel("textkit", "1.1.0"))]]
+                ["install", str(make_wheel("textkit", "1.1.0"))], ["remove", "textkit==1.0.0"]]
     if attack != "fifo":
         commands = commands[:1] + commands[3:4]
     for argv in commands:
@@ -166,6 +166,16 @@ def test_a_registration_under_a_custom_data_home_protects_the_users_app(
     refused = _root("remove", "textkit==1.0.0", "--store", str(shared))
     assert refused.returncode == 3 and str(app) in refused.stderr, refused.stderr
     assert (shared / "libs" / "textkit" / "1.0.0").is_dir()
+    assert not (data / "siglink" / "registrations").exists()
+
+    # A registration an earlier siglink wrote under the custom directory moves home.
+    [registry] = (other.home / ".local/share/siglink/registrations").glob("*.json")
+    legacy = data / "siglink" / "registrations" / registry.name
+    other.sh(f"mkdir -p {legacy.parent} && cp {registry} {legacy}")
+    planned = other.siglink("plan", "--store", str(shared), str(app), XDG_DATA_HOME=str(data))
+    assert planned.returncode == 0, planned.stderr
+    manifest = str(other.home / "hello.siglink.json")
+    assert manifest not in legacy.read_text() and manifest in registry.read_text()
 
 
 def test_under_umask_000_what_siglink_makes_for_a_user_has_fixed_modes(

@@ -386,14 +386,19 @@ def _read_registry(path: Path, core: StoreCore,
 
 def _register_in_own_file(core: StoreCore, app_id: str, manifest_path: str,
                           links: Mapping[str, str | None], refused: str | None) -> None:
-    path = own_registry(core)
+    path, *legacy = _own_registries(core)
     apps_now = {a.app_id: a for a in _read_registry(path, core)
                 if os.path.exists(a.manifest_path)}
     entry = RegisteredApp(app_id, manifest_path, dict(links), refused)
-    if apps_now.get(app_id) == entry:
-        return
-    apps_now[app_id] = entry
-    _write_registry(core, path, list(apps_now.values()), app_id, "record")
+    if apps_now.get(app_id) != entry:
+        apps_now[app_id] = entry
+        _write_registry(core, path, list(apps_now.values()), app_id, "record")
+    for old in legacy:  # moved out of the registry under $XDG_DATA_HOME
+        entries = _read_registry(old, core)
+        if any(a.app_id == app_id for a in entries):
+            with contextlib.suppress(StoreError):
+                _write_registry(core, old, [a for a in entries if a.app_id != app_id], app_id,
+                                "move")
 
 
 def _write_registry(core: StoreCore, path: Path, entries: list[RegisteredApp], app_id: str,
