@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ALL", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER", "StoreLayout",
-           "format_generations",
+__all__ = ["ALL", "STORE_FILES", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER",
+           "StoreLayout", "format_generations", "is_store",
            "read_generations", "store_root", "untrusted", "untrusted_store", "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
@@ -57,28 +57,46 @@ def store_root(explicit: str | os.PathLike[str] | None = None) -> str:
     1. ``explicit`` (``--store DIR``);
     2. ``$SIGLINK_STORE``;
     3. the user's own store, ``$XDG_DATA_HOME/siglink`` (``~/.local/share/siglink``), when it
-       holds an index;
+       is a store (:func:`is_store`);
     4. each ``$XDG_DATA_DIRS`` entry (default ``/usr/local/share:/usr/share``) + ``/siglink``
-       that holds an index, in order;
-    5. ``/var/lib/siglink`` (:data:`SYSTEM_STORE`, the shared system store) when it holds an
-       index;
+       that is a store, in order;
+    5. ``/var/lib/siglink`` (:data:`SYSTEM_STORE`, the shared system store) when it is a store;
     6. the user's own store, created by the first change.
 
-    A few ``stat`` calls; the warm path uses it.
+    A store is recognized by its files, not by its index alone: a store whose index was
+    deleted is still chosen (and refused until ``siglink store repair``), never silently
+    replaced by the next one on the path. A few ``stat`` calls; the warm path uses it.
     """
     root = os.fspath(explicit) if explicit else os.environ.get("SIGLINK_STORE")
     if root:
         return os.path.abspath(os.path.expanduser(root))
     own = user_store()
-    if os.path.isfile(os.path.join(own, "index.sqlite")):
+    if is_store(own):
         return own
     dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
     for base in [*dirs.split(":"), os.path.dirname(SYSTEM_STORE)]:
         if base and os.path.isabs(base):
             candidate = os.path.join(base, "siglink")
-            if os.path.isfile(os.path.join(candidate, "index.sqlite")):
+            if is_store(candidate):
                 return candidate
     return own
+
+
+STORE_FILES = ("index.sqlite", "libs", "generation", "yanks.json")
+"""What only a store holds: its index, and what it keeps beside it (a user's own directory
+may hold ``registrations/`` for a shared store, which does not make it a store)."""
+
+
+def is_store(root: str) -> bool:
+    """Whether ``root`` holds a store (any of :data:`STORE_FILES`), its index or not.
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp(); is_store(d)
+    False
+    >>> os.mkdir(os.path.join(d, "libs")); is_store(d)
+    True
+    """
+    return any(os.path.lexists(os.path.join(root, name)) for name in STORE_FILES)
 
 
 def user_store() -> str:

@@ -9,9 +9,26 @@ the host's network and its resolver and certificate files, for pip resolving aga
 index), no other process, no
 environment but ``PATH``, ``HOME``, ``LANG``, ``PWD`` and what ``env`` adds; it runs as
 ``nobody`` (65534) in new user, PID, IPC, UTS, cgroup and network namespaces, with CPU,
-address-space, file-size and core limits, and a wall-clock timeout. Afterwards the whole
-process group is killed; the PID namespace takes with it every process the program started,
-``setsid`` or not, so nothing it starts survives.
+address-space, file-size, core and process-count limits, and a wall-clock timeout. Afterwards
+the whole process group is killed; the PID namespace takes with it every process the program
+started, ``setsid`` or not, so nothing it starts survives.
+
+``nobody`` on the host too: a user namespace maps its users to the uid of the process that
+made it, so bubblewrap started by root would run the program as root on the host (uid 65534
+inside, 0 for every check the kernel makes outside the namespace). When this process's
+effective uid is 0, bubblewrap is therefore started as uid and gid 65534 with no
+supplementary groups (:data:`NOBODY`). The paths it binds are first bind-mounted by root onto
+a tmpfs in a private mount namespace of bubblewrap's own (:class:`_Mounts`), so no directory
+of root's on the way to them (``/root`` holding the interpreter) is opened to anyone; a
+writable bind is given to uid 65534 (``chown``), and a private directory of the caller's in
+the system's temporary directory bound read-only is opened to group 65534 for the run and
+closed again after. Files inside must already be readable by others.
+
+The process limit (``RLIMIT_NPROC``, threads included) is set inside the sandbox, by a
+launcher (``prlimit``, else the interpreter) that then executes the program: the kernel (5.14
+and later) counts it per user namespace, so it bounds the sandbox's own processes, not the
+user's others. With the
+address-space limit per process, ``memory_bytes * processes`` bounds the sandbox's memory.
 
 Use::
 
@@ -21,8 +38,10 @@ Use::
 :class:`SandboxUnavailableError` says that no sandbox could be started (``bwrap`` is not
 installed, or the kernel refuses its namespaces): the caller must then not run the program.
 
->>> Limits(wall_seconds=5).wall_seconds, Limits().memory_bytes
-(5, 2147483648)
+>>> Limits(wall_seconds=5).wall_seconds, Limits().memory_bytes, Limits().processes
+(5, 2147483648, 64)
+>>> Limits(memory_bytes=1 << 30, processes=8).aggregate_memory_bytes == 8 << 30
+True
 >>> print(SandboxUnavailableError("bubblewrap (bwrap) is not installed"))
 no sandbox: bubblewrap (bwrap) is not installed
 """
@@ -30,25 +49,28 @@ no sandbox: bubblewrap (bwrap) is not installed
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from siglink.errors import SiglinkError
 
 __all__ = [
     "INSTALL_HINT",
+    "NOBODY",
     "Limits",
     "Outcome",
     "SandboxUnavailableError",
@@ -68,6 +90,7 @@ INSTALL_HINT: Final = (
 """How to get the sandbox, for messages."""
 
 NOBODY: Final = 65534
+"""The host uid and gid a sandbox started by root runs as (and its uid inside)."""
 
 # What an interpreter needs from the system, bound read-only (a symlink, as merged-/usr
 # systems make /bin and /lib, is recreated as the same symlink).
@@ -100,6 +123,12 @@ class Limits:
     output_bytes: int = 16 << 20  # each of stdout and stderr; also the largest file written
     tmp_bytes: int = 64 << 20
     open_files: int = 256
+    processes: int = 64  # processes and threads, counted in the sandbox's user namespace
+
+    @property
+    def aggregate_memory_bytes(self) -> int:
+        """The most address space the sandbox's processes can hold together."""
+        return self.memory_bytes * self.processes
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,17 +165,102 @@ def run(
     program = bwrap()
     if program is None:
         raise SandboxUnavailableError("bubblewrap (bwrap) is not installed")
+    drop = os.geteuid() == 0
+    guard = (_reachable_by_nobody([source for source, _ in binds],
+                                  [source for source, _ in writable])
+             if drop else contextlib.nullcontext())
+    staging: contextlib.AbstractContextManager[str | None] = (
+        tempfile.TemporaryDirectory(prefix="siglink-sandbox-") if drop
+        else contextlib.nullcontext())
+    with guard, staging as folder:
+        mounts = _Mounts(Path(folder)) if folder is not None else None
+        outcome = _run(program, argv, binds=binds, writable=writable, env=env or {},
+                       limits=limits, network=network, mounts=mounts)
+    return outcome
+
+
+class _Mounts:
+    """The paths bubblewrap binds, when it runs as :data:`NOBODY` for root: each is
+    bind-mounted by root, in a private mount namespace of bubblewrap's own, onto a directory
+    of ``staging`` (a tmpfs there), so that no directory of root's on the way to it (``/root``
+    holding the interpreter) needs to be opened to anyone."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.sources: list[tuple[str, bool]] = []
+
+    def __call__(self, source: str) -> str:
+        """Where bubblewrap finds ``source``."""
+        self.sources.append((source, os.path.isdir(source)))
+        return f"{self.staging}/{len(self.sources) - 1}"
+
+    def enter(self) -> None:
+        """In the child, between fork and exec, as root: mount everything, then become
+        :data:`NOBODY` (uid, gid, no supplementary groups; root's capabilities go with
+        its uid)."""
+        libc = _libc()
+        _check(libc.unshare(_CLONE_NEWNS))
+        _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None))
+        staging = os.fsencode(self.staging)
+        _check(libc.mount(b"tmpfs", staging, b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                          b"mode=0755,size=65536"))
+        for number, (source, folder) in enumerate(self.sources):
+            target = os.path.join(self.staging, str(number))
+            if folder:
+                os.mkdir(target)
+            else:
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+            _check(libc.mount(os.fsencode(source), os.fsencode(target), None,
+                              _MS_BIND | _MS_REC, None))
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+        os.chdir("/")
+
+
+_CLONE_NEWNS: Final = 0x00020000
+_MS_NOSUID: Final = 2
+_MS_NODEV: Final = 4
+_MS_BIND: Final = 4096
+_MS_REC: Final = 16384
+_MS_PRIVATE: Final = 1 << 18
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int) -> None:
+    if result != 0:
+        import ctypes
+
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number))
+
+
+def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]],
+         writable: Sequence[tuple[Path, str]], env: Mapping[str, str], limits: Limits,
+         network: bool, mounts: _Mounts | None) -> Outcome:
     info_read, info_write = os.pipe()
-    options = _options(binds, writable, env or {}, limits, info_write, network=network)
-    command = [program, *options, "--", *argv]
+    options = _options(binds, writable, env, limits, info_write, network=network,
+                       source=mounts or os.fspath)
+    command = [program, *options, "--", *_launcher(limits), *argv]
+    if mounts is not None:
+        _libc()  # loaded before the fork
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             try:
                 process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                     pass_fds=(info_write,), start_new_session=True, close_fds=True,
-                    preexec_fn=_limiter(limits),  # noqa: PLW1509 - only setrlimit, no locks
+                    preexec_fn=_limiter(limits, mounts),  # noqa: PLW1509 - no locks taken
                 )
+            except subprocess.SubprocessError as e:  # the mounts or the uid change failed
+                raise SandboxUnavailableError(
+                    f"the sandbox could not be prepared to run as uid {NOBODY} ({e})") from None
             finally:
                 os.close(info_write)
             timed_out = _wait(process, limits.wall_seconds)
@@ -167,7 +281,7 @@ def run(
 
 def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, str]],
              env: Mapping[str, str], limits: Limits, info: int, *,
-             network: bool = False) -> list[str]:
+             network: bool = False, source: Callable[[str], str] = os.fspath) -> list[str]:
     options = [
         "--unshare-all", *(["--share-net"] if network else []), "--unshare-user",
         "--disable-userns", "--die-with-parent",
@@ -186,19 +300,121 @@ def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, s
         options += ["--ro-bind-try", path, path]
     for prefix in dict.fromkeys((sys.base_prefix, sys.prefix, sys.exec_prefix)):
         # after the private /tmp: a virtual environment under /tmp is bound over it
-        if not prefix.startswith("/usr/") and prefix != "/usr":
-            options += ["--ro-bind-try", prefix, prefix]
-    for source, target in binds:
-        options += ["--ro-bind", os.fspath(source), target]
-    for source, target in writable:
-        options += ["--bind", os.fspath(source), target]
+        if not prefix.startswith("/usr/") and prefix != "/usr" and os.path.exists(prefix):
+            options += ["--ro-bind", source(prefix), prefix]
+    for bound, target in binds:
+        options += ["--ro-bind", source(os.fspath(bound)), target]
+    for bound, target in writable:
+        options += ["--bind", source(os.fspath(bound)), target]
     for name, value in env.items():
         options += ["--setenv", name, value]
     return [*options, "--remount-ro", "/", "--chdir", "/tmp", "--info-fd", str(info)]
 
 
-def _limiter(limits: Limits) -> Callable[[], None]:
+# Runs first inside the sandbox, as the sandbox's user: the process limit, then the program.
+_LAUNCH: Final = ("import os, resource, sys; n = int(sys.argv[1]); "
+                  "resource.setrlimit(resource.RLIMIT_NPROC, (n, n)); "
+                  "os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def _launcher(limits: Limits) -> list[str]:
+    """What starts the program inside the sandbox: ``RLIMIT_NPROC`` is counted per user
+    namespace (kernel 5.14 and later) only from inside it; set on bubblewrap, it would count
+    every process of the user outside too. util-linux's ``prlimit`` where the system has it
+    (1 ms), else the interpreter (10 ms)."""
+    n = limits.processes
+    tool = shutil.which("prlimit", path="/usr/bin:/bin")
+    if tool is not None:
+        return [tool, f"--nproc={n}:{n}", "--"]
+    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(n)]
+
+
+@contextlib.contextmanager
+def _reachable_by_nobody(read: Sequence[Path], write: Sequence[Path]) -> Iterator[None]:
+    """Make the paths bound usable by :data:`NOBODY` for the run (this process is root): each
+    writable tree becomes its own; a private directory of this user's inside the system's
+    temporary directory bound read-only (a caller's unpacked copy, 0700 as ``mkdtemp`` makes
+    it, its files as the umask left them) is opened to group :data:`NOBODY` (read, and search
+    for directories) where others cannot read, and every change is undone after the run."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    opened: list[tuple[str, os.stat_result]] = []
+    try:
+        for source in read:
+            folder = Path(os.path.abspath(source))
+            try:
+                info = os.lstat(folder)
+            except OSError:
+                continue  # bubblewrap names it
+            if (temp in folder.parents and stat.S_ISDIR(info.st_mode)
+                    and info.st_uid == os.geteuid() and info.st_mode & 0o005 != 0o005):
+                try:
+                    _open_tree(os.fspath(folder), opened)
+                except OSError as e:
+                    raise SandboxUnavailableError(
+                        f"{source} cannot be opened to uid {NOBODY} ({e.strerror})") from None
+        for source in write:
+            try:
+                _give(Path(source))
+            except OSError as e:
+                raise SandboxUnavailableError(
+                    f"{source} cannot be given to uid {NOBODY} ({e.strerror})") from None
+        yield
+    finally:
+        for path, info in reversed(opened):
+            with contextlib.suppress(OSError):
+                os.chown(path, -1, info.st_gid, follow_symlinks=False)
+                os.chmod(path, stat.S_IMODE(info.st_mode))
+
+
+def _open_tree(root: str, opened: list[tuple[str, os.stat_result]]) -> None:
+    """Open ``root`` and what is below it to group :data:`NOBODY` where others cannot read
+    (links not followed; only this user's entries), recording each change in ``opened``."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        for path in [folder, *_entries(folder, stack)]:
+            info = os.lstat(path)
+            if info.st_uid != os.geteuid() or stat.S_ISLNK(info.st_mode):
+                continue
+            searchable = stat.S_ISDIR(info.st_mode) or info.st_mode & 0o100
+            need = 0o005 if searchable else 0o004
+            if info.st_mode & need == need:
+                continue
+            opened.append((path, info))
+            os.chown(path, -1, NOBODY, follow_symlinks=False)
+            os.chmod(path, stat.S_IMODE(info.st_mode) | (need << 3))
+
+
+def _entries(folder: str, stack: list[str]) -> list[str]:
+    """The files of ``folder``; its subdirectories go on ``stack``."""
+    files = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            else:
+                files.append(entry.path)
+    return files
+
+
+def _give(root: Path) -> None:
+    """``chown -R nobody:nobody`` of a tree the caller made, links not followed."""
+    os.chown(root, NOBODY, NOBODY, follow_symlinks=False)
+    if not root.is_dir() or root.is_symlink():
+        return
+    stack = [root]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                os.chown(entry.path, NOBODY, NOBODY, follow_symlinks=False)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+
+
+def _limiter(limits: Limits, mounts: _Mounts | None = None) -> Callable[[], None]:
     def apply() -> None:  # in the child, between fork and exec
+        if mounts is not None:
+            mounts.enter()
         for which, value in (
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_AS, limits.memory_bytes),

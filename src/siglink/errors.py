@@ -8,10 +8,12 @@ code  meaning
 0     success
 1     the check ran and found a problem (``diff`` found an incompatible change)
 2     bad input: a missing, corrupt or unreadable file, manifest, wheel or argument
-3     store failure: a conflict, a locked or corrupt index, a refused removal
+3     store failure: a conflict, a corrupt index, a refused removal
 4     fetch failure: the package index could not provide a requirement
 70    internal error: a defect in siglink itself, never an error of the input (the CLI's
       last resort: one line naming the exception and asking for a report)
+75    the store is busy: another process held its lock or its index longer than
+      ``$SIGLINK_LOCK_TIMEOUT``; nothing was changed, try again (``EX_TEMPFAIL``)
 127   link refused: no compatible version (as the system's dynamic loader)
 ====  =====================================================================
 
@@ -32,6 +34,7 @@ __all__ = [
     "PluginCallError",
     "SiglinkError",
     "SignatureSyntaxError",
+    "StoreBusyError",
     "StoreError",
 ]
 
@@ -129,6 +132,19 @@ class StoreError(SiglinkError):
     """The store refused an operation or is damaged."""
 
     exit_code = 3
+
+
+class StoreBusyError(StoreError):
+    """Another process held the store's lock, or a lock on its index, for longer than
+    ``$SIGLINK_LOCK_TIMEOUT`` (exit 75, ``EX_TEMPFAIL``: nothing was changed, try again);
+    ``holder`` is its PID (0 when it cannot be found). Busy is not damaged: the index is
+    intact."""
+
+    exit_code = 75
+
+    def __init__(self, message: str, holder: int = 0) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class FetchError(SiglinkError):

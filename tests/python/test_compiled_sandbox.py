@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -219,13 +220,18 @@ def test_a_sandbox_that_cannot_start_is_reported_and_nothing_runs(
 ) -> None:
     """A kernel that refuses user namespaces makes bwrap fail before running anything (as
     in an unprivileged container): here a bwrap on PATH that fails the way it does then."""
-    tools = tmp_path / "refusing-bwrap"
-    tools.mkdir()
+    # root starts bwrap as nobody: its directory must be one nobody can enter
+    tools = Path(tempfile.mkdtemp(prefix="refusing-bwrap-"))
+    tools.chmod(0o755)
     fake = tools / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
                     "exit 1\n")
     fake.chmod(0o755)
-    result, _ = siglink("exports", str(hostile.wheel), "--json", path=f"{tools}:/usr/bin:/bin")
+    try:
+        result, _ = siglink("exports", str(hostile.wheel), "--json",
+                            path=f"{tools}:/usr/bin:/bin")
+    finally:
+        shutil.rmtree(tools)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == (
         f"siglink: warning: compiled module advpkg._speed not inspected ({fake} could not set "

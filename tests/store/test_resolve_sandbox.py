@@ -13,7 +13,7 @@ import hashlib
 import html
 import os
 import shutil
-import stat
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -101,14 +101,17 @@ def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Case]:
         _wheel(made, "plaindep"),
     ]
     _simple_index(tmp_path / "index", artifacts)
-    log = tmp_path / "sandboxes.log"
-    shim = tmp_path / "shim"
-    shim.mkdir()
+    # root starts bwrap as nobody: the shim and its log must be reachable by nobody
+    shim = Path(tempfile.mkdtemp(prefix="siglink-shim-"))
+    shim.chmod(0o755)
+    log = shim / "sandboxes.log"
+    log.touch()
+    log.chmod(0o666)
     real = shutil.which("bwrap")
     if real is not None:
         wrapper = shim / "bwrap"
         wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
-        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+        wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{shim}:/usr/bin:/bin")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -117,6 +120,7 @@ def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Case]:
     finally:
         server.shutdown()
         server.server_close()
+        shutil.rmtree(shim, ignore_errors=True)
         for pid in _processes_with(token):  # only if an assertion below failed
             os.kill(pid, 9)
         for marker in markers:

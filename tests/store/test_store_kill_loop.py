@@ -1,10 +1,12 @@
 """SIGKILL at every point of every change (install, yank, unyank, remove, repair): the store
 afterwards is exactly as before or exactly as after, every directory under ``libs/`` is one the
-index knows, and the generations say so: a version yanked or removed by a committed change
-always has a newer generation than any plan computed before it."""
+index knows, the ``.yanked`` markers and ``yanks.json`` say what the index says, and the
+generations say so: a version yanked or removed by a committed change always has a newer
+generation than any plan computed before it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +33,12 @@ def _state(root: Path) -> tuple[frozenset[tuple[str, str, str | None]], frozense
     assert store.generations() == read_generations(str(root / "generation"))
     assert list((root / ".staging").iterdir()) == []
     assert store.verify() == []  # every stored file as installed
+    yanks = {(n, v): r for n, v, r in versions if r is not None}
+    markers = {(p.parent.parent.name, p.parent.name): p.read_text().rstrip("\n")
+               for p in (root / "libs").glob("*/*/.yanked")}
+    assert markers == yanks, (markers, yanks)
+    journal = json.loads((root / "yanks.json").read_text())
+    assert {(n, v): r for n, vs in journal.items() for v, r in vs.items()} == yanks, journal
     store.close()
     return versions, frozenset(dirs)
 

@@ -34,6 +34,12 @@ def _libs(root: Path) -> dict[str, str]:
             for p in sorted((root / "libs").rglob("*"))}
 
 
+def _run_module(root: Path, app: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(root), "-m",
+                           app.stem], check=False, capture_output=True, text=True, timeout=300,
+                          cwd=app.parent)
+
+
 def _run_app(root: Path, app: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "siglink", "run", "--store", str(root),
                            str(app)], check=False, capture_output=True, text=True, timeout=300)
@@ -57,11 +63,22 @@ def shop(tmp_path: Path, make_wheel: WheelMaker,
     return root, app
 
 
+def _corrupt_middle(index: Path) -> None:
+    """Overwrite the middle of every page but the first (the header and schema stay
+    readable, so the file opens; every table's pages are damaged)."""
+    data = bytearray(index.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    for start in range(page, len(data), page):
+        data[start + page // 4: start + 3 * page // 4] = b"\xa5" * (page // 2)
+    index.write_bytes(bytes(data))
+
+
 DAMAGE: dict[str, Callable[[Path], object]] = {
     "truncated": lambda index: index.write_bytes(b""),
     "deleted": lambda index: index.unlink(),
     "garbage": lambda index: index.write_bytes(os.urandom(64) + b"garbage" * 500),
     "half": lambda index: index.write_bytes(index.read_bytes()[:2048]),
+    "mid-file": _corrupt_middle,
 }
 
 
@@ -73,12 +90,20 @@ def test_every_command_refuses_and_repair_restores(
     libs = _libs(root)
     DAMAGE[damage](root / "index.sqlite")
     other = make_wheel("otherlib", "1.0", {"otherlib/__init__.py": V1})
+    advisory = tmp_path / "advisory.json"
+    advisory.write_text(json.dumps({
+        "id": "PYSEC-0000-1", "modified": "2024-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "textkit"},
+                      "versions": ["1.0.0"]}]}))
     commands = [
         ["list"], ["list", "--json"], ["show", "textkit"], ["show", "textkit==1.0.0"],
         ["install", str(other)], ["remove", "textkit==1.0.0"], ["remove", "textkit==1.0.0",
                                                                  "--force"],
         ["yank", "textkit==1.0.0", "--reason", "x"], ["unyank", "textkit==1.0.1"],
         ["who-uses", "textkit"], ["build", str(app)], ["plan", str(app)],
+        ["verify"], ["verify", "textkit==1.0.0"], ["gc"], ["gc", "--dry-run"],
+        ["audit", "--no-index", "--advisories", str(advisory)], ["apps"], ["forget", str(app)],
+        ["sbom", str(app)], ["bundle", str(app), "-o", str(tmp_path / "hello.pyz")],
     ]
     for argv in commands:
         code, out, err = run(capsys, *argv, "--store", str(root))
@@ -92,6 +117,10 @@ def test_every_command_refuses_and_repair_restores(
     ran = _run_app(root, app)
     assert ran.returncode == 3 and "siglink store repair" in ran.stderr, ran
     assert _libs(root) == libs
+    ran = _run_module(root, app)  # run -m, cold
+    assert ran.returncode == 3 and "siglink store repair" in ran.stderr, ran
+    assert ran.stderr.count("\n") == 1, ran.stderr
+    assert _libs(root) == libs
 
     code, out, err = run(capsys, "store", "repair", "--store", str(root))
     assert code == 0, (out, err)
@@ -103,6 +132,8 @@ def test_every_command_refuses_and_repair_restores(
         {"version": "1.0.1", "yanked": "CVE-1", "source": "store"},
         {"version": "1.0.0", "yanked": None, "source": "store"}]}]
     ran = _run_app(root, app)
+    assert (ran.returncode, ran.stdout) == (0, "hello x\n"), ran.stderr
+    ran = _run_module(root, app)
     assert (ran.returncode, ran.stdout) == (0, "hello x\n"), ran.stderr
     # the repaired store takes changes again
     assert run(capsys, "install", str(other), "--store", str(root))[0] == 0

@@ -127,7 +127,7 @@ def test_the_lock_names_its_holder_and_times_out(tmp_path: Path, make_wheel: Whe
                                "--reason", "x", "--store", str(root)], check=False,
                               capture_output=True, text=True, env=env, timeout=120)
         assert time.monotonic() - start < 30
-        assert proc.returncode == 3
+        assert proc.returncode == 75
         assert proc.stderr.splitlines() == [
             f"siglink: warning: waiting for the store's lock, held by process {holder.pid}",
             f"siglink: error: {root}: the store is locked by process {holder.pid}; gave up "
@@ -149,7 +149,7 @@ def test_the_lock_names_its_holder_and_times_out(tmp_path: Path, make_wheel: Whe
 def test_every_writer_names_the_lock_holder_and_gives_up(
         tmp_path: Path, make_wheel: WheelMaker, command: list[str]) -> None:
     """Not only ``store`` subcommands: each command that changes the store waits for the lock,
-    says after a moment who holds it, and gives up after ``$SIGLINK_LOCK_TIMEOUT`` (exit 3)."""
+    says after a moment who holds it, and gives up after ``$SIGLINK_LOCK_TIMEOUT`` (exit 75)."""
     root = tmp_path / "store"
     store = Store(root)
     store.install([str(make_wheel("textkit", "1.0.0")), str(make_wheel("textkit", "1.0.1"))])
@@ -174,7 +174,7 @@ def test_every_writer_names_the_lock_holder_and_gives_up(
                               check=False, capture_output=True, text=True, env=env,
                               timeout=120)
         assert time.monotonic() - start < 30
-        assert proc.returncode == 3, proc.stderr
+        assert proc.returncode == 75, proc.stderr
         lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("siglink: ")
                  or ln.startswith(("siglink: warning: waiting", "siglink: error:"))]
         assert lines == [

@@ -38,12 +38,14 @@ def shown(application: str) -> str:
     return relative + (os.sep if application.endswith(os.sep) and relative != "." else "")
 
 
-_UNREAD = ("could not be read", "may serve names not read statically")
+_UNREAD = ("could not be read", "may serve names not read statically",
+           "could not be imported", "the import did not finish")
 
 
 def unread(store: Store, results: Any) -> list[str]:
     """A warning for each re-export or base class an installed version's exports could not
-    read (what it provides is unverified at link time, never absent)."""
+    read, and each compiled module its inspection could not import (what it provides is
+    unverified at link time, never absent)."""
     out = []
     for r in results:
         if r.status != "installed":

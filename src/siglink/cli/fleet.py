@@ -284,8 +284,9 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
                                    allow_module_conflict=args.allow_module_conflict,
                                    **options)
         except SiglinkError as e:
-            if len(args.specs) > 1 or args.requirement:  # all or nothing: say which
-                e.message += "; nothing was installed"
+            if ((len(args.specs) > 1 or args.requirement)
+                    and "nothing was installed" not in e.message):
+                e.message += "; nothing was installed"  # all or nothing: say which
                 e.args = (e.message,)
             raise
         new = sorted({r.name for r in rows if r.status == "installed"})

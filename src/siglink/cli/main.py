@@ -62,8 +62,8 @@ examples:
   siglink pluggy-check pytest           pytest's plugins against its hookspecs, with types
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
-            70 internal error (a bug in siglink: please report it), 127 link refused,
-            130 interrupted (Ctrl-C)
+            70 internal error (a bug in siglink: please report it), 75 store busy
+            (try again), 127 link refused, 130 interrupted (Ctrl-C)
 errors: one line on stderr; with --json also {"error": {"message", "exit_code", "kind"}} on
         stdout
 """

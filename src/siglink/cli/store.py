@@ -373,8 +373,8 @@ def cmd_install(args: argparse.Namespace) -> int:
                                         progress=bar.callback,
                                         allow_module_conflict=args.allow_module_conflict)
         except SiglinkError as e:
-            if len(args.specs) > 1:  # all or nothing: say which
-                e.message += "; nothing was installed"
+            if len(args.specs) > 1 and "nothing was installed" not in e.message:
+                e.message += "; nothing was installed"  # all or nothing: say which
                 e.args = (e.message,)
             raise
         new = sorted({r.name for r in results if r.status == "installed"})
@@ -661,7 +661,8 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
     report = store.repair()
     if args.json:
         print_json({"versions": report.versions, "yanks": report.yanks, "apps": report.apps,
-                    "problems": report.problems, "damaged_index": report.damaged})
+                    "problems": report.problems, "damaged_index": report.damaged,
+                    "recompiled": report.recompiled, "deleted": report.deleted})
     else:
         if report.damaged:
             print(f"moved the old index to {report.damaged}")
@@ -671,6 +672,10 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
             print(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
                   + ", ".join(report.yanks))
         print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
+        for compiled in report.recompiled:
+            print(f"compiled again from its proven source: {compiled}")
+        for compiled in report.deleted:
+            print(f"deleted bytecode that no proven source compiles to: {compiled}")
         for problem in report.problems:
             print(f"not restored: {problem}")
     return 1 if any(p for p in report.problems if "registers again" not in p) else 0

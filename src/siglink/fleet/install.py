@@ -27,7 +27,7 @@ import importlib
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -36,6 +36,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from siglink._stdlib import backported
+from siglink._stdlib import note as stdlib_note
 from siglink.errors import BadInputError, FetchError
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ class _Closure:
     pending: Callable[[], list[Path]] | None = None
     waiting: int = 0  # how many ``pending`` fetches
     rank: dict[str, int] = field(default_factory=dict)  # the order to report them in
+    ignored: tuple[str, ...] = ()  # notes on dependencies the standard library provides
 
     def complete(self) -> list[tuple[Path, bool]]:
         """Every wheel, the pending ones fetched."""
@@ -145,6 +148,8 @@ def _met_by_store(store: Store, wheels: Sequence[Path]) -> bool:
         except (InvalidRequirement, InvalidMarker):
             return False
         name = canonicalize_name(requirement.name)
+        if backported(name):  # met by the interpreter: the store never serves it
+            continue
         versions = list(available.get(name, ())) + [
             (v.version, v.requires) for v in store.versions(name) if v.yanked is None
             and v.source == "store"]
@@ -221,7 +226,11 @@ def _fetch_closure(
     present: list[tuple[str, str, bool]] = []
     todo: list[Resolved] = []
     wheels: list[tuple[Path, bool]] = []
+    ignored: list[str] = []
     for item in resolved:
+        if not item.requested and backported(item.name):  # met by the interpreter
+            ignored.append(stdlib_note(item.name))
+            continue
         if item.path is not None and str(item.path) in mine:
             wheels.append((item.path, True))  # the store says present, or refuses a clash
         elif any(n == item.name and (v == item.version or _key(v) == _key(item.version))
@@ -259,7 +268,7 @@ def _fetch_closure(
     rank.update({item.name: len(resolved) + number for number, item in enumerate(resolved)
                  if item.path is None or str(item.path) not in mine})  # given wheels first
     return _Closure(wheels, present, pending=fetch if todo else None, waiting=len(todo),
-                    rank=rank)
+                    rank=rank, ignored=tuple(ignored))
 
 
 def prepare_closure(
@@ -328,4 +337,6 @@ def install_closure(
         if (row.name, row.version) not in seen:
             seen.add((row.name, row.version))
             unique.append(row)
+    if closure is not None and closure.ignored and unique:
+        unique[0] = replace(unique[0], notes=(*unique[0].notes, *closure.ignored))
     return unique

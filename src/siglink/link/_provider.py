@@ -16,6 +16,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
+from siglink._stdlib import backported
+from siglink._stdlib import note as stdlib_note
 from siglink.contracts.manifest import RELIES_ON, CallShape, Export, ExportKind, Import
 from siglink.contracts.policy import Policy, policy_of
 from siglink.contracts.verdict import Problem, Severity, Verdict
@@ -583,6 +585,10 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
                 continue
             if req.marker is not None and not self._marker_ok(req, candidate):
                 continue
+            if backported(req.name):  # the interpreter's own module; never served from the store
+                if (said := stdlib_note(canonicalize_name(req.name))) not in self.warnings:
+                    self.warnings.append(said)
+                continue
             specs.setdefault(canonicalize_name(req.name), []).append(
                 (req.specifier, text, frozenset(req.extras))
             )
@@ -590,7 +596,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         # they name that is not required here (a marker false on this interpreter) is not.
         names = dict.fromkeys([*specs, *(
             name for name, items in candidate.imports.items()
-            if name in specs or not all(_third_party(i) for i in items))])
+            if name in specs or (not all(_third_party(i) for i in items)
+                                 and not backported(name)))])
         out = []
         for name in names:
             spec = SpecifierSet()

@@ -358,13 +358,16 @@ def _libraries(
                     warnings.append(f"module {top}: the standard library's, not "
                                     f"{', '.join(backports)} from the store (never served)")
             return None
+        shared = getattr(store, "namespace", None)  # a namespace package's portions
         if top not in providers:
             providers[top] = [canonicalize_name(n) for n in store.providers(top)]
-            if len(providers[top]) > 1:
+            if len(providers[top]) > 1 and not (shared is not None and shared(top)):
                 warnings.append(f"module {top}: provided by {', '.join(providers[top])} "
                                 f"(installed with --allow-module-conflict); "
                                 f"{providers[top][0]} chosen, the first by name")
         names = providers[top]
+        if len(names) > 1 and module != top:
+            names = [canonicalize_name(n) for n in store.providers(module)] or names
         if not names:
             unprovided.setdefault(top, [])
             return None

@@ -42,6 +42,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
 from siglink._gc import fewer_collections
+from siglink._stdlib import backported
 from siglink.contracts.policy import POLICIES
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
@@ -159,6 +160,8 @@ def _absent(source: LinkSource, requirements: Sequence[Requirement]) -> dict[str
                 if req.marker is not None and not req.marker.evaluate({"extra": ""}):
                     continue
             except Exception:  # an undefined marker variable: not required here
+                continue
+            if backported(req.name):  # met by the interpreter (see _provider)
                 continue
             queue.append((str(canonicalize_name(req.name)), f"{newest.name}=={newest.version}"))
     return absent

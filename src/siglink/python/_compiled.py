@@ -33,7 +33,11 @@ __all__ = ["UninspectedModuleWarning", "inspect_compiled"]
 
 # An import of even a large extension takes seconds; a package that sleeps or spins in its
 # __init__ is cut off (its names are then not inspected) instead of stalling the command.
-_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=4 << 30)
+# Processes include threads: numerical libraries start one per core on import unless told.
+_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=4 << 30,
+                                 processes=32)
+_ONE_THREAD: Final = {name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
 _UNIT: Final = "/siglink/unit"
 _MAX_NAMES: Final = 20_000
 _MAX_TEXT: Final = 20_000
@@ -206,7 +210,7 @@ def inspect_compiled(
     try:
         outcome = _sandbox.run(
             [sys.executable, "-I", "-c", _PROBE, _UNIT, *modules],
-            binds=[(root, _UNIT)], limits=_LIMITS,
+            binds=[(root, _UNIT)], limits=_LIMITS, env=_ONE_THREAD,
         )
     except _sandbox.SandboxUnavailableError as e:
         many = len(modules) > 1

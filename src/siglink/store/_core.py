@@ -26,17 +26,19 @@ from typing import Final
 
 from siglink._files import write_atomic
 from siglink._layout import (
+    STORE_FILES,
     StoreLayout,
     format_generations,
     store_root,
     untrusted_store,
     user_store,
 )
-from siglink.errors import BadInputError, StoreError
+from siglink.errors import BadInputError, StoreBusyError, StoreError
 from siglink.store._generation import Changes, advance
 from siglink.store._lock import FileLock, LockTimeoutError
 from siglink.store._records import StoredVersion
 from siglink.store._recovery import recover
+from siglink.store._yankfiles import publish
 from siglink.store.index import CorruptIndexError, Index
 
 __all__ = ["DamagedIndexError", "Pause", "StoreCore", "StoreLockedError", "UntrustedStoreError"]
@@ -66,13 +68,9 @@ class DamagedIndexError(StoreError):
         self.index = index
 
 
-class StoreLockedError(StoreError):
+class StoreLockedError(StoreBusyError):
     """Another process held the store's lock for longer than ``$SIGLINK_LOCK_TIMEOUT`` (exit
-    3); ``holder`` is its PID (0 when unknown). Nothing was changed."""
-
-    def __init__(self, message: str, holder: int) -> None:
-        super().__init__(message)
-        self.holder = holder
+    75); ``holder`` is its PID (0 when unknown). Nothing was changed."""
 
 
 class UntrustedStoreError(StoreError):
@@ -168,6 +166,10 @@ class StoreCore:
             if self._libs_hold_versions():
                 raise DamagedIndexError(str(self.index_path),
                                         "the store index is missing and libs/ is not empty")
+            left = [n for n in STORE_FILES[1:] if os.path.lexists(self.root / n)]
+            if left:  # a store lost its index: never taken for no store at all
+                raise DamagedIndexError(str(self.index_path), "the store index is missing "
+                                        f"and the store's {', '.join(left)} remain")
         elif index.empty and self._libs_hold_versions():
             raise DamagedIndexError(str(self.index_path),
                                     "the store index is empty and libs/ is not empty")
@@ -242,17 +244,20 @@ class StoreCore:
             existing = self._open(create=False)  # refuses a damaged index before creating one
             if existing is not None:
                 existing.close()
-        for folder in (self.root, self.libs, self.staging):
-            if not folder.is_dir():
-                folder.mkdir(parents=True, exist_ok=True)
-                os.chmod(folder, 0o755)  # whatever the umask
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.root, 0o755)  # whatever the umask
         if self._index is None or self._index.empty or self._index.outdated:
             self.close()
             created = not self.index_path.exists()
-            self._index = self._open(create=True)
+            self._index = self._open(create=True)  # before libs/: a store is its index first
             assert self._index is not None
             if created:
                 os.chmod(self.index_path, 0o644)
+        for folder in (self.libs, self.staging):
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o755)  # whatever the umask
         if not self._recovered:
             self._recovered = True
             recover(self.layout, self._index, self._lock)
@@ -262,7 +267,8 @@ class StoreCore:
     def change(self) -> Iterator[tuple[Index, Changes]]:
         """Lock, open one index transaction, and yield it with a :class:`Changes` to fill in.
         Before COMMIT, when anything changed, the generations advance (index and file, see
-        :mod:`~siglink.store._generation`)."""
+        :mod:`~siglink.store._generation`); after it, the yank markers and ``yanks.json``
+        follow what committed (:mod:`~siglink.store._yankfiles`)."""
         with self.locked():
             index = self.writer()
             changes = Changes()
@@ -283,3 +289,7 @@ class StoreCore:
                 raise
             if changes:
                 self.pause("committed")
+                problems = publish(self.layout, index)
+                if problems:  # committed; the next store to open the index retries
+                    _warn(f"committed, but the yank markers are not written yet "
+                          f"({problems[0]}); the next command writes them")

@@ -22,11 +22,13 @@ False
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from siglink._files import write_atomic
 from siglink._layout import ALL, StoreLayout, format_generations, read_generations
+from siglink.errors import StoreError
 from siglink.store.index import Index
 
 __all__ = ["Changes", "advance", "in_step", "published", "reconcile"]
@@ -69,8 +71,21 @@ def advance(layout: StoreLayout, index: Index, changes: Changes,
     if changes.all:
         libraries = dict.fromkeys(libraries, new)
     index.set_generations(new, libraries)
-    write_atomic(layout.generation, format_generations(new, libraries), mode=0o644)
+    _write(layout, format_generations(new, libraries))
     return new
+
+
+def _write(layout: StoreLayout, data: bytes) -> None:
+    """Write ``ROOT/generation`` (inside the transaction: a failure rolls it back), or say
+    what is wrong with it in one line naming it, not the temporary file beside it."""
+    try:
+        write_atomic(layout.generation, data, mode=0o644)
+    except OSError as e:
+        why = ("it is a directory (remove it: the store writes the file again)"
+               if isinstance(e, IsADirectoryError) or os.path.isdir(layout.generation)
+               else e.strerror or str(e))
+        raise StoreError(f"{layout.generation}: cannot write the store's generation file: "
+                         f"{why}; nothing was changed") from e
 
 
 def reconcile(layout: StoreLayout, index: Index) -> None:
@@ -94,7 +109,7 @@ def reconcile(layout: StoreLayout, index: Index) -> None:
     merged.setdefault(ALL, new)
     with index.transaction():
         index.set_generations(new, merged)
-        write_atomic(layout.generation, format_generations(new, merged), mode=0o644)
+        _write(layout, format_generations(new, merged))
 
 
 def in_step(layout: StoreLayout, index: Index) -> bool:

@@ -22,8 +22,10 @@ imports are chains and direct calls only.
 
 A top-level module belongs to a required distribution when a version of that distribution in
 the store (or in the same install) provides it; otherwise the distribution's normalized name
-is taken as its module's (``MarkupSafe`` -> ``markupsafe``). A module two required
-distributions share (a namespace package) is left out.
+is taken as its module's (``MarkupSafe`` -> ``markupsafe``). A namespace package (PEP 420)
+that several distributions ship portions of is attributed portion by portion
+(``jaraco.functools`` to jaraco.functools, ``jaraco.classes`` to jaraco.classes: ``modules_of``
+gives the portions); a module two required distributions both claim is left out.
 
 >>> sorted(required(["MarkupSafe>=2.1.1", 'watchdog>=2.3 ; extra == "watchdog"',
 ...                  'tzdata ; sys_platform == "nonesuch"']))
@@ -226,14 +228,16 @@ class LibraryUsage:
         for dist in specifiers:
             modules = set(modules_of(dist)) or {module_guess(dist)}
             for module in modules:
-                if module not in own and module not in sys.stdlib_module_names:
+                top = module.split(".", 1)[0]
+                if (module not in own and top not in sys.stdlib_module_names
+                        and module.replace(".", "").isidentifier()):
                     owners.setdefault(module, set()).add(dist)
         owner = {module: next(iter(d)) for module, d in owners.items() if len(d) == 1}
         usage = Usage()
         found: dict[str, list[Import]] = {}
         if not owner:
             return cls(found, usage, owner, {})
-        needles = [m.encode() for m in owner]
+        needles = list(dict.fromkeys(m.split(".", 1)[0].encode() for m in owner))
         # Syntax trees are many small objects without cycles, freed as each file is done; the
         # cyclic collector would rescan everything alive (after reading a large library's
         # exports, close to a million objects) again and again.
@@ -248,9 +252,8 @@ class LibraryUsage:
                 except BadInputError:
                     continue  # a module that does not parse is the exports' diagnostic already
         for path, use in sorted(usage.uses.items()):
-            top = path.split(".", 1)[0]
-            library = owner.get(top)
-            if library is None or path == top or path in usage.modules:
+            library = _owner(owner, path)
+            if library is None or path in owner or path in usage.modules:
                 continue  # not a required distribution's, or a module used as a whole
             calls = tuple(use.calls)
             found.setdefault(library, []).append(Import(
@@ -270,6 +273,17 @@ class LibraryUsage:
                 for dist, items in sorted(found.items())}
 
 
+def _owner(owner: Mapping[str, str], path: str) -> str | None:
+    """The distribution owning ``path``: its longest prefix that is a module of one (a
+    top-level module, or a portion of a namespace package)."""
+    parts = path.split(".")
+    for length in range(len(parts), 0, -1):
+        found = owner.get(".".join(parts[:length]))
+        if found is not None:
+            return found
+    return None
+
+
 def _add_members(found: dict[str, list[Import]], usage: Usage, owner: dict[str, str],
                  specifiers: dict[str, SpecifierSet], exports_of: ExportsOf) -> None:
     """Record on each used class's import the members the library reaches of it, and how it
@@ -282,13 +296,13 @@ def _add_members(found: dict[str, list[Import]], usage: Usage, owner: dict[str, 
         return
 
     def export_of(path: str) -> Export | None:
-        view = views.get(owner.get(path.split(".", 1)[0], ""))
+        view = views.get(_owner(owner, path) or "")
         return None if view is None else view.export(path)
 
-    uses = [u for p, u in usage.uses.items() if owner.get(p.split(".", 1)[0]) in views]
+    uses = [u for p, u in usage.uses.items() if _owner(owner, p) in views]
     members, arguments, classes = used_members(usage, export_of, uses)
     for digest, (export, where) in sorted(classes.items(), key=lambda c: c[1][0].path):
-        dist = owner.get(export.path.split(".", 1)[0])
+        dist = _owner(owner, export.path)
         names = members.get(digest, set())
         if dist is None or ALL in names:
             continue  # every member used: the class's presence is what is checked

@@ -45,7 +45,7 @@ from siglink.store._records import (
 from siglink.store._recovery import UNCOMMITTED
 from siglink.store._verify import fix_modes, hash_tree
 from siglink.store.index import VersionRow
-from siglink.store.wheel import WheelInfo, unpack, validate
+from siglink.store.wheel import WheelInfo, overlap, unpack, validate
 
 if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
@@ -168,26 +168,33 @@ def stdlib_notes(name: str, version: str, top_level: Iterable[str]) -> tuple[str
 
 
 def _check_owners(core: StoreCore, infos: Sequence[WheelInfo], allow: bool) -> None:
-    """Refuse a version shipping a top-level module another distribution provides (in the
-    store or in this install), unless ``allow``; :class:`StoreError` naming both."""
+    """Refuse a version shipping a module another distribution provides (in the store or in
+    this install), unless ``allow``; :class:`StoreError` naming both. A top-level name that
+    is a namespace package (PEP 420: no ``__init__`` in either) is shared: the portions
+    inside it are what must not clash (:func:`~siglink.store.wheel.overlap`)."""
     if allow or not infos:
         return
     index = core.reader()
-    claimed: dict[str, str] = {}
+    claimed: dict[str, list[tuple[str, frozenset[str]]]] = {}
     for info in infos:
+        mine = info.claims()
         for top in info.top_level:
             if top in STDLIB:
                 continue
-            owners = set(index.providers(top)) if index is not None else set()
-            if top in claimed:
-                owners.add(claimed[top])
-            owners.discard(info.name)
-            if owners:
-                raise StoreError(
-                    f"{info.name}=={info.version}: top-level module '{top}' is provided by "
-                    f"{', '.join(sorted(owners))} already; nothing was installed "
-                    "(--allow-module-conflict installs both)")
-            claimed[top] = info.name
+            here = frozenset(c for c in mine if c == top or c.startswith(top + "."))
+            others = [(name, _queries.claims(core, name, top))
+                      for name in (index.providers(top) if index is not None else ())
+                      if name != info.name]
+            others += [(name, theirs) for name, theirs in claimed.get(top, ())
+                       if name != info.name]
+            for name, theirs in others:
+                clash = overlap(here or {top}, theirs or {top})
+                if clash is not None:
+                    what = "top-level module" if clash == top else "module"
+                    raise StoreError(
+                        f"{info.name}=={info.version}: {what} '{clash}' is provided by {name} "
+                        "already; nothing was installed (--allow-module-conflict installs both)")
+            claimed.setdefault(top, []).append((info.name, here))
 
 
 def _pinned_present(core: StoreCore, spec: str) -> tuple[str, str] | None:
@@ -306,11 +313,26 @@ def _modules_table(core: StoreCore, batch: Sequence[WheelInfo],
              for n in required(info.requires)}
     table: dict[str, tuple[str, ...]] = {}
     for name in sorted(names):
-        found = {top for info in batch if info.name == name for top in info.top_level}
-        for version in _queries.versions(core, name):
-            found.update(version.top_level)
+        found: set[str] = set()
+        for info in batch:
+            if info.name == name:
+                found |= _served(info.top_level, info.claims())
+        versions = _queries.versions(core, name)
+        found.update(top for v in versions if v.source != "store" for top in v.top_level)
+        for top in {top for v in versions if v.source == "store" for top in v.top_level}:
+            found |= _served([top], _queries.claims(core, name, top))
         table[name] = tuple(sorted(found))
     return table
+
+
+def _served(top_level: Iterable[str], claims: frozenset[str]) -> set[str]:
+    """What a distribution provides for :mod:`siglink.store._imports`: each top-level module,
+    or, for one it ships as a namespace package, the portions it claims inside it."""
+    out: set[str] = set()
+    for top in top_level:
+        inside = {c for c in claims if c == top or c.startswith(top + ".")}
+        out |= {top} if top in inside or not inside else inside
+    return out
 
 
 def _weight(info: WheelInfo) -> float:

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Final
 
 __all__ = ["DEFAULT_TIMEOUT", "NOTICE_AFTER", "FileLock", "LockTimeoutError", "hold_dir",
-           "lock_timeout", "try_hold_dir"]
+           "holders", "lock_timeout", "try_hold_dir"]
 
 
 class LockTimeoutError(OSError):
@@ -38,12 +38,96 @@ when that is shorter): a lock released at once goes unmentioned."""
 
 
 def lock_timeout() -> float:
-    """``$SIGLINK_LOCK_TIMEOUT`` when it is a non-negative number, else :data:`DEFAULT_TIMEOUT`."""
-    try:
-        value = float(os.environ.get("SIGLINK_LOCK_TIMEOUT", ""))
-    except ValueError:
+    """``$SIGLINK_LOCK_TIMEOUT`` (seconds, a finite non-negative number), else
+    :data:`DEFAULT_TIMEOUT` when unset or empty.
+
+    :raises BadInputError: any other value (exit 2), never silently the default.
+
+    >>> os.environ["SIGLINK_LOCK_TIMEOUT"] = "abc"
+    >>> lock_timeout()
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: SIGLINK_LOCK_TIMEOUT='abc': not a number of seconds (...)
+    >>> os.environ["SIGLINK_LOCK_TIMEOUT"] = "2.5"; lock_timeout()
+    2.5
+    >>> del os.environ["SIGLINK_LOCK_TIMEOUT"]; lock_timeout() == DEFAULT_TIMEOUT
+    True
+    """
+    import math
+
+    text = os.environ.get("SIGLINK_LOCK_TIMEOUT", "").strip()
+    if not text:
         return DEFAULT_TIMEOUT
-    return value if value >= 0 else DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        from siglink.errors import BadInputError
+
+        raise BadInputError(f"SIGLINK_LOCK_TIMEOUT={text[:40]!r}: not a number of seconds (a "
+                            "finite number, 0 or more)")
+    return value
+
+
+def holders(*paths: str | os.PathLike[str]) -> list[int]:
+    """Other processes that hold a POSIX lock on one of ``paths`` (what SQLite's transactions
+    take), from ``/proc/locks``, which every user may read; else those that have one open,
+    from ``/proc/*/fd`` (as far as this user may look). Empty when none can be found.
+
+    >>> holders("/nonexistent/index.sqlite")
+    []
+    """
+    keys: dict[tuple[int, int, int], str] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        keys[(os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)] = os.fspath(path)
+    if not keys:
+        return []
+    me = os.getpid()
+    found: list[int] = []
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            lines = f.read(1 << 22).splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[1] == "->" or fields[1] != "POSIX":
+            continue  # a waiter (ourselves, maybe), or not the kind of lock SQLite takes
+        try:
+            major, minor, inode = fields[5].split(":")
+            key = (int(major, 16), int(minor, 16), int(inode))
+            pid = int(fields[4])
+        except ValueError:
+            continue
+        if key in keys and pid > 0 and pid != me and pid not in found:
+            found.append(pid)
+    if found:
+        return found
+    targets = {os.path.realpath(p) for p in keys.values()}
+    try:
+        processes = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    for name in processes:
+        pid = int(name)
+        if pid == me:
+            continue
+        try:
+            fds = os.listdir(f"/proc/{name}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{name}/fd/{fd}") in targets:
+                    found.append(pid)
+                    break
+            except OSError:
+                continue
+    return found
 
 
 class FileLock:

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from packaging.utils import canonicalize_name
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from siglink.contracts.manifest import Manifest
 
 __all__ = [
+    "claims",
     "dump",
     "export_counts",
     "generation",
@@ -34,6 +37,7 @@ __all__ = [
     "manifest",
     "manifest_json",
     "names",
+    "namespace",
     "providers",
     "shadowing",
     "snapshot",
@@ -190,7 +194,8 @@ def manifest_json(core: StoreCore, name: str, version: str) -> str | None:
 
 
 def providers(core: StoreCore, module: str) -> list[str]:
-    """Names of the libraries providing the top-level package of ``module``."""
+    """Names of the libraries providing the top-level package of ``module``; of a namespace
+    package (PEP 420) that several ship a portion of, those providing ``module`` itself."""
     top = module.split(".", 1)[0]
     if top in STDLIB:
         return []
@@ -199,7 +204,52 @@ def providers(core: StoreCore, module: str) -> list[str]:
     for name, every in _environment(core).items():
         if any(top in v.top_level for v in every):
             found.add(name)
+    if len(found) > 1 and module != top:
+        from siglink.store.wheel import overlap
+
+        portion = {name for name in found if overlap([module], claims(core, name, top))}
+        found = portion or found
     return sorted(found)
+
+
+def namespace(core: StoreCore, module: str) -> bool:
+    """True when ``module``'s top-level name is a namespace package (PEP 420) in every
+    version of every distribution in the store that ships it: shared, not a conflict."""
+    top = module.split(".", 1)[0]
+    index = core.reader()
+    names = index.providers(top) if index else []
+    return bool(names) and all(top not in claims(core, name, top) for name in names)
+
+
+def claims(core: StoreCore, name: str, top: str) -> frozenset[str]:
+    """The modules under top-level name ``top`` that the stored versions of ``name``
+    provide (:func:`siglink.store.wheel.module_claims` of their files)."""
+    from siglink.store.wheel import module_claims
+
+    found: set[str] = set()
+    for version in versions(core, name):
+        if version.source != "store":
+            found.add(top)
+            continue
+        base = version.path
+        paths = [f"{top}{suffix}" for suffix in _top_files(base, top)]
+        folder = base / top
+        if folder.is_dir() and not folder.is_symlink():
+            for current, dirs, files in os.walk(folder):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                relative = os.path.relpath(current, base).replace(os.sep, "/")
+                paths += [f"{relative}/{f}" for f in files]
+        found |= module_claims(paths)
+    return frozenset(found)
+
+
+def _top_files(base: Path, top: str) -> list[str]:
+    """The suffixes of the top-level module files ``top.py``, ``top.cpython-...so``."""
+    try:
+        return [entry[len(top):] for entry in os.listdir(base)
+                if entry.startswith(top + ".") and os.path.isfile(base / entry)]
+    except OSError:
+        return []
 
 
 def shadowing(core: StoreCore, module: str) -> list[str]:

@@ -1,12 +1,16 @@
 """What killed writers leave behind, and how the next store to open the index clears it.
 
-Only three things are ever deleted: a staging directory that nobody holds (``.staging/`` is
-scratch space by definition), a directory that a committed index entry names as garbage
-(``garbage`` table: a removed version), and a ``libs/NAME/VERSION`` the index does not know
-that carries the :data:`UNCOMMITTED` mark (an install killed between its rename and its
-commit; the mark is removed once the commit is done). A directory under ``libs/`` that the
-index does not know and that has no mark is never deleted: ``siglink verify`` reports it and
-``siglink store repair`` adopts it.
+A writer killed after its commit and before writing the yank markers and ``yanks.json``
+leaves them behind the index; they are written again (:mod:`~siglink.store._yankfiles`), and a
+``.yanked`` marker the committed index does not back is removed.
+
+Besides such markers, only three things are ever deleted: a staging directory that nobody
+holds (``.staging/`` is scratch space by definition), a directory that a committed index entry
+names as garbage (``garbage`` table: a removed version), and a ``libs/NAME/VERSION`` the index
+does not know that carries the :data:`UNCOMMITTED` mark (an install killed between its rename
+and its commit; the mark is removed once the commit is done). A directory under ``libs/`` that
+the index does not know and that has no mark is never deleted: ``siglink verify`` reports it
+and ``siglink store repair`` adopts it (when it can prove its files).
 
 >>> UNCOMMITTED
 '.siglink-uncommitted'
@@ -22,6 +26,8 @@ from pathlib import Path
 from siglink._layout import StoreLayout
 from siglink.store._generation import in_step, reconcile
 from siglink.store._lock import FileLock, try_hold_dir
+from siglink.store._yankfiles import in_step as yanks_in_step
+from siglink.store._yankfiles import publish
 from siglink.store.index import Index, is_version_dir
 
 __all__ = ["UNCOMMITTED", "needs_recovery", "recover", "remove_garbage"]
@@ -58,7 +64,8 @@ def _marked(layout: StoreLayout, index: Index) -> tuple[list[Path], list[Path]]:
 def needs_recovery(layout: StoreLayout, index: Index) -> bool:
     """True when something is left to clear (cheap: directory listings and a few queries)."""
     return (bool(_unheld_staging(layout)) or bool(index.garbage())
-            or not in_step(layout, index) or any(_marked(layout, index)))
+            or not in_step(layout, index) or any(_marked(layout, index))
+            or not yanks_in_step(layout, index))
 
 
 def recover(layout: StoreLayout, index: Index, lock: FileLock) -> None:
@@ -85,6 +92,7 @@ def recover(layout: StoreLayout, index: Index, lock: FileLock) -> None:
         for path in done:
             with contextlib.suppress(OSError):
                 os.unlink(path / UNCOMMITTED)
+        publish(layout, index)  # a writer killed after its commit, before the markers
     finally:
         lock.release()
 

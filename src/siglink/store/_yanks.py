@@ -1,28 +1,23 @@
-"""Yanks: a yanked version is never linked again. Every yank and unyank also rewrites
-``ROOT/yanks.json`` (``{name: {version: reason}}``, before the index commits) so that
-``siglink store repair`` can restore them when the index is lost.
+"""Yanks: a yanked version is never linked again. Once a yank or unyank has committed, the
+store rewrites the ``.yanked`` markers and ``ROOT/yanks.json`` (``{name: {version: reason}}``)
+so that the warm path sees it and ``siglink store repair`` can restore it when the index is
+lost (:mod:`~siglink.store._yankfiles`; :meth:`StoreCore.change` does it after COMMIT).
 
->>> read_journal("/nonexistent/yanks.json")
-{}
+>>> set_yank(StoreCore("/nonexistent/store"), "textkit", "1.0", "CVE-1")
+Traceback (most recent call last):
+siglink.store._records.NotInStoreError: textkit==1.0 is not in the store (no store at ...)
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-
 from packaging.utils import canonicalize_name
 
-from siglink._files import write_atomic
-from siglink._json import JSONTextError, loads
-from siglink._layout import YANK_MARKER
 from siglink.errors import BadInputError
 from siglink.store import _queries
 from siglink.store._core import StoreCore
 from siglink.store._records import NotInStoreError
-from siglink.store.index import Index
 
-__all__ = ["read_journal", "set_yank", "write_journal"]
+__all__ = ["set_yank"]
 
 
 def __dir__() -> list[str]:
@@ -44,37 +39,5 @@ def set_yank(core: StoreCore, name: str, version: str, reason: str | None) -> st
             raise NotInStoreError(name, version)
         if row.yanked != reason:
             index.set_yanked(row.name, row.version, reason)
-            changes.touch([row.name])
-            write_journal(core, index)
+            changes.touch([row.name])  # markers and yanks.json follow the commit
         return row.yanked
-
-
-def write_journal(core: StoreCore, index: Index) -> None:
-    """Rewrite ``yanks.json`` with the yanks ``index`` holds (inside its transaction), and put
-    a ``.yanked`` marker in each yanked version's directory (the warm path's view of yanks)."""
-    yanks: dict[str, dict[str, str]] = {}
-    for row in index.all_versions():
-        if row.yanked is not None:
-            yanks.setdefault(row.name, {})[row.version] = row.yanked
-        marker = core.root / row.path / YANK_MARKER
-        if row.yanked is not None and not marker.exists():
-            write_atomic(marker, (row.yanked + "\n").encode(), mode=0o644)
-        elif row.yanked is None and marker.exists():
-            marker.unlink()
-    text = json.dumps(yanks, indent=1, sort_keys=True) + "\n"
-    write_atomic(core.layout.yanks, text.encode(), mode=0o644)
-
-
-def read_journal(path: str) -> Mapping[str, Mapping[str, str]]:
-    """The yanks ``yanks.json`` records; empty when absent or unreadable."""
-    try:
-        with open(path, "rb") as f:
-            data = loads(f.read(1 << 24))
-    except (OSError, JSONTextError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {
-        str(name): {str(v): str(r) for v, r in versions.items() if isinstance(r, str)}
-        for name, versions in data.items() if isinstance(versions, dict)
-    }

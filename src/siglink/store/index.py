@@ -4,7 +4,12 @@ One file, ``index.sqlite``, read and written with the standard library's :mod:`s
 default rollback-journal mode (a killed writer leaves a hot journal that the next connection
 rolls back). ``PRAGMA user_version`` carries the schema version; a newer one is refused.
 Writers hold the store's file lock and use ``BEGIN IMMEDIATE``; readers need no lock.
-Every :class:`sqlite3.DatabaseError` becomes a :class:`~siglink.errors.StoreError` naming the file.
+SQLite's own locks are waited for at most ``$SIGLINK_LOCK_TIMEOUT`` seconds (the store lock's
+bound); then :class:`~siglink.errors.StoreBusyError` (exit 75) names the process holding them
+(another user's ``sqlite3`` reading the file in a transaction stalls a COMMIT: busy, not
+damaged). A full disk, a read-only file or no memory is said as such (exit 3); every other
+:class:`sqlite3.DatabaseError` becomes a :class:`CorruptIndexError` (exit 3) naming the file
+and ``siglink store repair``.
 """
 
 from __future__ import annotations
@@ -20,18 +25,44 @@ from pathlib import Path
 from typing import Any, Final
 
 from siglink._json import JSONTextError, loads, loads_object
-from siglink.errors import StoreError
+from siglink.errors import StoreBusyError, StoreError
+from siglink.store._lock import holders, lock_timeout
 
-__all__ = ["SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow", "compact_manifest",
-           "compress_manifest"]
+__all__ = ["REPAIR_HINT", "SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow",
+           "busy_error", "compact_manifest", "compress_manifest"]
+
+
+REPAIR_HINT: Final = "run 'siglink store repair' to rebuild it from libs/"
+"""What every message about a damaged index ends with."""
 
 
 class CorruptIndexError(StoreError):
-    """The file is not a readable siglink index (``reason`` says why, without the path)."""
+    """The file is not a readable siglink index (``reason`` says why, without the path); the
+    message names ``siglink store repair``.
+
+    >>> print(CorruptIndexError(Path("/s/index.sqlite"), "corrupt store index (malformed)"))
+    /s/index.sqlite: corrupt store index (malformed); run 'siglink store repair' to rebuild ...
+    """
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        hint = "" if "siglink store repair" in reason else f"; {REPAIR_HINT}"
+        super().__init__(f"{path}: {reason}{hint}")
         self.reason = reason
+
+
+_BUSY: Final = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
+_NOT_DAMAGE: Final = (7, 8, 13)  # SQLITE_NOMEM, SQLITE_READONLY, SQLITE_FULL
+
+
+def busy_error(path: Path, waited: float) -> StoreBusyError:
+    """The index stayed locked by another process for ``waited`` seconds: who, where known."""
+    pids = holders(path, f"{path}-journal", f"{path}-wal", f"{path}-shm")
+    who = (f"process {pids[0]}" if len(pids) == 1 else
+           f"processes {', '.join(map(str, pids[:5]))}" if pids else "another process")
+    return StoreBusyError(
+        f"{path}: the store index is busy: {who} holds a transaction on it; gave up after "
+        f"{waited:g} s (SIGLINK_LOCK_TIMEOUT=SECONDS waits longer); nothing was changed",
+        pids[0] if pids else 0)
 
 SCHEMA_VERSION: Final = 3
 """2 added ``apps.refused``: why the application's last link was refused (NULL when it
@@ -177,23 +208,26 @@ def _uri(path: Path) -> str:
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection,
+                 timeout: float = 0.0) -> None:
         self.path = path
         self._db = connection
+        self.timeout = timeout
 
     @classmethod
     def open(cls, path: Path, *, create: bool) -> Index | None:
         """Open the index; ``None`` when it does not exist and ``create`` is false."""
         if not create and not path.exists():
             return None
+        timeout = lock_timeout()  # the store lock's bound, for the index's locks too
         try:
             mode = "rwc" if create else "rw"
             db = sqlite3.connect(
-                f"{_uri(path)}?mode={mode}", uri=True, timeout=60.0, isolation_level=None
+                f"{_uri(path)}?mode={mode}", uri=True, timeout=timeout, isolation_level=None
             )
         except sqlite3.Error as e:
             raise StoreError(f"{path}: cannot open the store index ({e})") from e
-        index = cls(path, db)
+        index = cls(path, db, timeout)
         try:
             index._check_schema(create)
         except BaseException:
@@ -205,6 +239,12 @@ class Index:
         self._db.close()
 
     def _fail(self, e: sqlite3.Error) -> StoreError:
+        code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code in _BUSY:
+            return busy_error(self.path, self.timeout)
+        if code in _NOT_DAMAGE:  # the disk or the system, not the file: repair cannot help
+            return StoreError(f"{self.path}: cannot write the store index ({e}); nothing was "
+                              "changed")
         if isinstance(e, sqlite3.DatabaseError):
             return CorruptIndexError(self.path, f"corrupt store index ({e})")
         return StoreError(f"{self.path}: store index ({e})")
@@ -503,6 +543,16 @@ class Index:
             "UPDATE versions SET yanked = ? WHERE name = ? AND version = ?",
             (reason, name, version),
         )
+
+    def yanks(self) -> dict[str, dict[str, str]]:
+        """``{name: {version: reason}}`` of every yanked version."""
+        if self.empty:
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for name, version, reason in self._query(
+                "SELECT name, version, yanked FROM versions WHERE yanked IS NOT NULL"):
+            found.setdefault(str(name), {})[str(version)] = str(reason)
+        return found
 
     def count_exports(self, name: str, version: str) -> dict[str, int]:
         """``{kind: count}`` of one version's exports (rows of an index written before

@@ -129,6 +129,11 @@ class Store(StoreCore):
         """Names of the libraries providing the top-level package of ``module``."""
         return _queries.providers(self, module)
 
+    def namespace(self, module: str) -> bool:
+        """True when ``module``'s top-level name is a namespace package (PEP 420) in every
+        distribution that ships it (each provides its own portions)."""
+        return _queries.namespace(self, module)
+
     def shadowing(self, module: str) -> list[str]:
         """Distributions shipping ``module``'s top-level name, a standard-library module here,
         which the store never serves."""

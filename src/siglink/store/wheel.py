@@ -55,6 +55,8 @@ from siglink.errors import BadInputError
 __all__ = [
     "IncompatibleWheelError",
     "WheelInfo",
+    "module_claims",
+    "overlap",
     "supported_tags",
     "unpack",
     "validate",
@@ -96,6 +98,11 @@ class WheelInfo:
     content_digest: str
     shipped_manifest: bytes | None
     targets: tuple[tuple[str, str], ...]
+
+    def claims(self) -> frozenset[str]:
+        """The modules this wheel would provide (:func:`module_claims` of its files)."""
+        prefix = (self.dist_info + "/", self.dist_info[: -len(".dist-info")] + ".data/")
+        return module_claims(t for _, t in self.targets if not t.startswith(prefix))
 
 
 @functools.cache
@@ -149,6 +156,51 @@ def _top_level(paths: Iterable[str], dist_info: str) -> tuple[str, ...]:
         if candidate.isidentifier():
             names.add(candidate)
     return tuple(sorted(names))
+
+
+_MODULE_SUFFIXES: Final = (".py", ".pyc", ".so", ".pyd")
+
+
+def module_claims(paths: Iterable[str]) -> frozenset[str]:
+    """The dotted names a distribution's files make it the provider of: each regular package
+    (a directory with ``__init__``) and each module outside one. A directory without
+    ``__init__`` is a namespace package (PEP 420): nobody's, and its contents are claimed one
+    by one, so two distributions may each ship a portion of it.
+
+    >>> sorted(module_claims(["nsp/a/__init__.py", "nsp/a/x.py", "nsp/b.py", "six.py",
+    ...                       "pkg/__init__.py", "pkg/sub/y.py", "nsp/README.txt"]))
+    ['nsp.a', 'nsp.b', 'pkg', 'six']
+    """
+    files = [p for p in paths if p.endswith(_MODULE_SUFFIXES) and "__pycache__" not in p]
+    packages = {p.rpartition("/")[0] for p in files
+                if p.rpartition("/")[2].partition(".")[0] == "__init__" and "/" in p}
+    claims: set[str] = set()
+    for path in files:
+        parts = path.split("/")
+        parts[-1] = parts[-1].partition(".")[0]
+        for depth in range(1, len(parts) + 1):
+            if depth == len(parts) or "/".join(parts[:depth]) in packages:
+                if all(part.isidentifier() for part in parts[:depth]):
+                    claims.add(".".join(parts[:depth]))
+                break
+    return frozenset(claims)
+
+
+def overlap(mine: Iterable[str], theirs: Iterable[str]) -> str | None:
+    """The first module both claim, or one claims inside a package the other claims
+    (its shorter name), else ``None``.
+
+    >>> overlap(["nsp.a"], ["nsp.b"]), overlap(["nsp"], ["nsp.b"]), overlap(["a.b"], ["a.b"])
+    (None, 'nsp', 'a.b')
+    """
+    others = sorted(theirs)
+    for claim in sorted(mine):
+        for other in others:
+            if claim == other or other.startswith(claim + "."):
+                return claim
+            if claim.startswith(other + "."):
+                return other
+    return None
 
 
 def _target(member: str, data_dir: str) -> str:

@@ -1,0 +1,167 @@
+"""A reader holding a transaction on the index (another user's ``sqlite3``, say) makes a writer
+wait at most ``$SIGLINK_LOCK_TIMEOUT`` seconds; then one line says the index is busy (not
+corrupt), names the reader's PID, and exits 75; nothing was changed. The multi-user case needs
+root (``useradd``, ``runuser``) and is skipped with the reason otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from siglink.store import Store
+
+WheelMaker = Callable[..., Path]
+USER = "siglinkbusy"
+PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+
+HOLD = (
+    "import os, sqlite3, sys, time\n"
+    "db = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True, isolation_level=None)\n"
+    "db.execute('BEGIN')\n"
+    "db.execute('SELECT count(*) FROM versions').fetchall()\n"
+    "print(os.getpid(), flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def _why_not() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to create a second user"
+    if shutil.which("useradd") is None or shutil.which("runuser") is None:
+        return "needs useradd and runuser"
+    if not os.path.exists(PYTHON):
+        return f"needs {PYTHON} (an interpreter the second user can run)"
+    return None
+
+
+@pytest.fixture
+def second_user() -> Iterator[str]:
+    reason = _why_not()
+    if reason is not None:
+        print(f"skipped: {reason}")
+        pytest.skip(reason)
+    subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
+    subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", USER], check=True)
+    try:
+        yield USER
+    finally:
+        subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
+
+
+def _hold(index: Path, user: str | None) -> tuple[subprocess.Popen[str], int]:
+    """A process holding a read transaction on ``index``, and its PID (as another user)."""
+    argv = [PYTHON if user else sys.executable, "-c", HOLD, str(index)]
+    if user:
+        argv = ["runuser", "-u", user, "--", *argv]
+    holder = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd="/")
+    assert holder.stdout is not None
+    line = holder.stdout.readline()
+    assert line.strip().isdigit(), line
+    return holder, int(line)
+
+
+def _stop(holder: subprocess.Popen[str], pid: int) -> None:
+    """Kill the reader (itself: ``runuser`` does not pass SIGKILL on) and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    holder.kill()
+    holder.wait()
+    if holder.stdout is not None:
+        holder.stdout.close()
+
+
+def _yank(root: Path, timeout: str = "1") -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "SIGLINK_LOCK_TIMEOUT": timeout}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "siglink", "yank", "textkit==1.0.0",
+                           "--reason", "CVE-1", "--store", str(root)], check=False,
+                          capture_output=True, text=True, env=env, timeout=300)
+    return proc, time.monotonic() - start
+
+
+def _check_busy(root: Path, pid: int, user: str | None) -> None:
+    proc, took = _yank(root)
+    assert took < 20, took
+    assert proc.returncode == 75, proc.stderr
+    assert proc.stderr == (
+        f"siglink: error: {root / 'index.sqlite'}: the store index is busy: process {pid} "
+        "holds a transaction on it; gave up after 1 s (SIGLINK_LOCK_TIMEOUT=SECONDS waits "
+        "longer); nothing was changed\n"), proc.stderr
+    assert "corrupt" not in proc.stderr
+    store = Store(root)
+    assert store.get("textkit", "1.0.0").yanked is None
+    store.close()
+    assert not (root / "libs/textkit/1.0.0/.yanked").exists()
+    assert not (root / "yanks.json").exists()
+
+
+def test_another_users_reader_cannot_stall_a_yank(second_user: str,
+                                                  make_wheel: WheelMaker) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="siglink-busy-", dir="/tmp"))
+    os.chmod(shared, 0o755)
+    try:
+        root = shared / "store"
+        store = Store(root)
+        store.install([str(make_wheel("textkit", "1.0.0"))])
+        store.close()
+        assert (root / "index.sqlite").stat().st_mode & 0o777 == 0o644
+        holder, pid = _hold(root / "index.sqlite", second_user)
+        try:
+            _check_busy(root, pid, second_user)
+        finally:
+            _stop(holder, pid)
+        proc, _ = _yank(root)
+        assert proc.returncode == 0, proc.stderr
+        assert Store(root).get("textkit", "1.0.0").yanked == "CVE-1"
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_a_reader_is_waited_for_then_named(tmp_path: Path, make_wheel: WheelMaker) -> None:
+    """The same with a reader of the same user: waited for a bounded time, named, exit 75;
+    and a reader that finishes within the wait is simply waited for."""
+    root = tmp_path / "store"
+    store = Store(root)
+    store.install([str(make_wheel("textkit", "1.0.0"))])
+    store.close()
+    holder, pid = _hold(root / "index.sqlite", None)
+    try:
+        _check_busy(root, pid, None)
+    finally:
+        _stop(holder, pid)
+    brief = subprocess.Popen([sys.executable, "-c", HOLD.replace("120", "1.5"),
+                              str(root / "index.sqlite")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert brief.stdout is not None and brief.stdout.readline().strip().isdigit()
+        proc, _ = _yank(root, "30")
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        brief.wait()
+        brief.stdout.close()  # type: ignore[union-attr]
+    assert Store(root).get("textkit", "1.0.0").yanked == "CVE-1"
+    assert (root / "libs/textkit/1.0.0/.yanked").is_file()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
+def test_a_bad_lock_timeout_is_one_line(tmp_path: Path, make_wheel: WheelMaker,
+                                        value: str) -> None:
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    for argv in (["yank", "textkit==1.0.0", "--reason", "x"], ["list"]):
+        proc = subprocess.run([sys.executable, "-m", "siglink", *argv, "--store", str(root)],
+                              check=False, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "SIGLINK_LOCK_TIMEOUT": value})
+        assert proc.returncode == 2, (argv, proc.stderr)
+        assert proc.stderr == (f"siglink: error: SIGLINK_LOCK_TIMEOUT={value!r}: not a number "
+                               "of seconds (a finite number, 0 or more)\n"), proc.stderr
+    assert Store(root).get("textkit", "1.0.0").yanked is None
