@@ -8,8 +8,10 @@ import importlib.metadata
 import json
 import marshal
 import os
+import sqlite3
 import sys
 import zipfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,8 @@ def cached(tmp_path: Path) -> dict[str, Any]:
     root = tmp_path / "store"
     root.mkdir()
     (root / "generation").write_text("3\n")
+    with closing(sqlite3.connect(root / "index.sqlite")) as index:  # a store has its index
+        index.execute("CREATE TABLE units (name TEXT)")
     app = tmp_path / "app.py"
     app.write_text("import demo_lib\n")
     application = Application.resolve(str(app))

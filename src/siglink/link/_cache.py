@@ -530,6 +530,11 @@ def read_valid_plan(path: str, root: str, app: Application,
     generation, table = read_generations(root)
     if generation < 0:
         return None  # an unreadable generation file matches no plan
+    try:  # a deleted or emptied index: the cold path stops with the damage (store repair)
+        if os.stat(StoreLayout(root).index).st_size == 0:
+            return None
+    except OSError:
+        return None
     if data["generation"] != generation and any(  # a change: to anything this plan read?
             table.get(name, generation) != gen for name, gen in data["generations"].items()):
         return None
