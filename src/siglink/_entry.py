@@ -16,7 +16,7 @@ def entry() -> None:
     try:
         # An empty argument may be an empty --store: the full CLI refuses it with a message,
         # where the bootstrap would take the default store.
-        if "run" in argv[:3] and "" not in argv and "--store=" not in argv:
+        if "run" in argv[:4] and "" not in argv and "--store=" not in argv:
             from siglink.link.warm import warm_run
 
             warm_run(argv)  # returns only when no warm plan is usable

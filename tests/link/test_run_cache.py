@@ -8,8 +8,10 @@ import importlib.metadata
 import json
 import marshal
 import os
+import sqlite3
 import sys
 import zipfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,8 @@ def cached(tmp_path: Path) -> dict[str, Any]:
     root = tmp_path / "store"
     root.mkdir()
     (root / "generation").write_text("3\n")
+    with closing(sqlite3.connect(root / "index.sqlite")) as index:  # a store has its index
+        index.execute("CREATE TABLE units (name TEXT)")
     app = tmp_path / "app.py"
     app.write_text("import demo_lib\n")
     application = Application.resolve(str(app))
@@ -369,7 +373,8 @@ def test_a_store_of_another_user_keeps_plans_in_the_user_cache(
 def test_parse_run_argv() -> None:
     assert warm.parse_run_argv(["run", "app.py", "--", "-v", "x"]) == {
         "store": None, "policy": "", "pre": False, "allow_yanked": False,
-        "environment": False, "module": False, "app": "app.py", "args": ["-v", "x"]}
+        "environment": False, "module": False, "app": "app.py", "args": ["-v", "x"],
+        "trust_owner": False}
     opts = warm.parse_run_argv(["--store", "S", "run", "--policy=semver", "--pre",
                                 "--allow-yanked", "--environment", "-m", "pkg.mod", "a", "--"])
     assert opts is not None

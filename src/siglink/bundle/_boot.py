@@ -23,6 +23,7 @@ and (6) runs the application as ``__main__``, as python would. Imported as
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 TYPE_CHECKING = False
@@ -122,35 +123,70 @@ def _check_members(archive: str, recorded: dict[str, list[int]]) -> None:
                      f"(siglink inspect {os.path.basename(archive)} lists every change)")
 
 
-def _cache_base() -> str:
+def _cache_base() -> tuple[str, str]:
+    """``(top, bundles)``: this user's siglink cache directory and the bundles directory in it."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
-        return os.path.join(xdg, "siglink", "bundles")
-    home = os.path.expanduser("~")
-    if home != "~":
-        return os.path.join(home, ".cache", "siglink", "bundles")
-    import tempfile
+        top = os.path.join(xdg, "siglink")
+    else:
+        home = os.path.expanduser("~")
+        if home != "~":
+            top = os.path.join(home, ".cache", "siglink")
+        else:
+            import tempfile
 
-    return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}", "bundles")
+            top = os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
+    return top, os.path.join(top, "bundles")
+
+
+def _not_private(top: str, path: str) -> str | None:
+    """The first directory from ``top`` down to ``path`` that is not a directory of this user
+    that nobody else can write (so nobody else can swap what is extracted under it), or None."""
+    rel = os.path.relpath(path, top)
+    each = top
+    for part in [""] + ([] if rel == "." else rel.split(os.sep)):
+        each = os.path.join(each, part) if part else each
+        try:
+            st = os.lstat(each)
+        except OSError:
+            return each
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return each
+    return None
+
+
+def _make_private(path: str) -> None:
+    """Make ``path`` and each missing parent 0700, whatever the umask."""
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for each in reversed(missing):
+        try:
+            os.mkdir(each, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(each, 0o700)
 
 
 def _extract(importer: Any, archive: str, boot: dict[str, Any], lib: dict[str, Any]) -> str:
     """The directory holding ``lib`` extracted from the archive (its compiled parts cannot be
-    loaded from a zip): made on first run, each file checked against its recorded sha256."""
-    base = os.path.join(_cache_base(), boot["id"])
+    loaded from a zip): made on first run, each file checked against its recorded sha256, under
+    directories only this user can write."""
+    top, bundles = _cache_base()
+    base = os.path.join(bundles, boot["id"])
     target = os.path.join(base, lib["dir"])
     marker = os.path.join(target, ".siglink-complete")
-    try:
-        st = os.stat(base)
-        usable = st.st_uid == os.getuid() and not st.st_mode & 0o022
-    except OSError:
-        usable = False
-    if usable and os.path.exists(marker):
+    if _not_private(top, base) is None and os.path.exists(marker):
         return target
-    os.makedirs(base, mode=0o700, exist_ok=True)
-    st = os.stat(base)
-    if st.st_uid != os.getuid() or st.st_mode & 0o022:
-        _refuse(archive, f"{base} is not a private directory of this user; refusing to use it")
+    _make_private(base)
+    loose = _not_private(top, base)
+    if loose is not None:
+        _refuse(archive, f"{loose} is not a private directory of this user (owned by another "
+                         "user, or writable by others); refusing to use it")
     import shutil
     import tempfile
 

@@ -473,15 +473,15 @@ def _source_changed(manifest_path: str) -> str | None:
     import hashlib
     import os
 
+    from siglink._foreign import ForeignFileError, read_foreign
     from siglink.link.app import app_files, module_cwd
 
     folder = module_cwd(manifest_path) or os.path.dirname(manifest_path)  # -m: files in its cwd
     for path, digest in app_files(manifest_path, folder).items():
-        try:
-            with open(path, "rb") as f:
-                if hashlib.sha256(f.read()).hexdigest() != digest:
-                    return path
-        except OSError:
+        try:  # maybe another user's: no FIFO or planted link is opened
+            if hashlib.sha256(read_foreign(path)[0]).hexdigest() != digest:
+                return path
+        except (OSError, ForeignFileError):
             return path
     return None
 

@@ -14,7 +14,6 @@ version at a time.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,13 +57,15 @@ def _plan_dirs(plan: str, cache: dict[str, set[str]]) -> set[str]:
     """The linked directories a plan file names."""
     if plan not in cache:
         found: set[str] = set()
-        try:
-            with open(plan, "rb") as f:
-                data = json.loads(f.read(4 * 1024 * 1024))
+        from siglink._foreign import ForeignFileError, read_foreign
+        from siglink._json import loads
+
+        try:  # named by any user's process: no FIFO, device or link of theirs is opened
+            data = loads(read_foreign(plan, 4 * 1024 * 1024)[0])
             for link in (data.get("links") or {}).values():
                 if isinstance(link, dict) and isinstance(link.get("path"), str):
                     found.add(link["path"])
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ForeignFileError, ValueError, AttributeError):
             pass
         cache[plan] = found
     return cache[plan]

@@ -84,7 +84,10 @@ __all__ = [
     "app_manifest_path",
     "bootstrap_dir",
     "environment_fingerprint",
+    "links_untrusted",
     "mac",
+    "make_dirs",
+    "modes_for",
     "plan_dir",
     "plan_file",
     "plan_key",
@@ -94,6 +97,7 @@ __all__ = [
     "read_valid_plan",
     "sha256_digest",
     "trust_problem",
+    "unusable_links",
     "wait_for_planner",
 ]
 
@@ -128,6 +132,39 @@ def _user_cache() -> str:
     import tempfile
 
     return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
+
+
+def modes_for(directory: str) -> tuple[int, int]:
+    """The modes of the directories and files siglink makes at ``directory``: ``(0o700,
+    0o600)`` in this user's cache (plans, keys and locks are nobody else's business), else
+    ``(0o755, 0o644)`` (the store's own, which other users read)."""
+    cache = os.path.join(_user_cache(), "")
+    if os.path.join(os.path.abspath(directory), "").startswith(cache):
+        return 0o700, 0o600
+    return 0o755, 0o644
+
+
+def make_dirs(path: str, mode: int | None = None) -> None:
+    """Make the directory ``path`` and each missing parent with exactly ``mode`` (default
+    :func:`modes_for`), whatever the umask (``os.makedirs`` leaves the parents to the umask:
+    0777 under ``umask 000``); directories that exist are left as they are."""
+    if mode is None:
+        mode = modes_for(path)[0]
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for each in reversed(missing):
+        try:
+            os.mkdir(each, mode & 0o700)  # never more open than its final mode meanwhile
+        except FileExistsError:
+            if not os.path.isdir(each):
+                raise
+            continue  # made by another process meanwhile
+        os.chmod(each, mode)
 
 
 def plan_dir(root: str) -> str:
@@ -247,7 +284,8 @@ def trust_problem(root: str, plans: str | None = None, boot: str | None = None) 
     if plans is not None:
         checks += [(plans, True), (os.path.join(plans, _KEY), True)]
     if boot is not None:
-        checks += [(boot, True), (os.path.join(boot, "sitecustomize.py"), True)]
+        checks += [(boot, True), (os.path.join(boot, "sitecustomize.py"), True),
+                   (os.path.join(boot, "__pycache__"), True)]
     for path, mine in checks:
         problem = _loose(path, mine=mine)
         if problem is not None:
@@ -432,6 +470,53 @@ def _links_allowed(data: Record, root: str, allow_yanked: bool) -> bool:
     return True
 
 
+def links_untrusted(data: Record, root: str) -> str | None:
+    """Why the store directories the plan ``data`` links must not be used, as one line: a
+    ``libs/NAME``, ``libs/NAME/VERSION`` or ``.dist-info`` directory writable by group or
+    others, or owned by someone other than the store's owner (the owner of ``ROOT/libs``) and
+    root; None when none is. One ``os.stat`` per directory, none per file: whoever can write
+    these directories can replace the files in them, whatever the files' own modes."""
+    owner = -1
+    for link in data["links"].values():
+        if link["source"] != "store":
+            continue
+        if owner < 0:
+            libs = StoreLayout(root).libs
+            try:
+                owner = os.stat(libs).st_uid
+            except OSError as e:
+                return f"{libs}: cannot be checked ({e.strerror or e}); refused"
+        path = link["path"]
+        for each in (os.path.dirname(path), path, link["dist_info"]):
+            if not each:
+                continue
+            try:
+                st = os.stat(each)
+            except OSError as e:
+                return f"{each}: cannot be checked ({e.strerror or e}); refused"
+            writable = st.st_mode & 0o022
+            if writable:
+                who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
+                return f"{each}: writable by {who}; refused (chmod go-w {each})"
+            if st.st_uid not in (owner, 0):
+                return (f"{each}: owned by uid {st.st_uid}, not by the store's owner (uid "
+                        f"{owner}) or root; refused")
+    return None
+
+
+def unusable_links(data: Record, root: str) -> str | None:
+    """Why a child interpreter must not install the plan ``data`` of the store at ``root``:
+    the checks the parent's start made (:func:`trust_problem` of the store,
+    :func:`_links_allowed`, :func:`links_untrusted`), as one line; None when it may."""
+    problem = trust_problem(root)
+    if problem is not None:
+        return problem
+    if not _links_allowed(data, root, "allow-yanked" in data["flags"].split(",")):
+        return (f"the link plan names a directory outside {StoreLayout(root).libs}, a yanked "
+                "or a missing version; refused")
+    return links_untrusted(data, root)
+
+
 def read_valid_plan(path: str, root: str, app: Application,
                     request: PlanRequest | None = None) -> Record | None:
     """The plan record at ``path`` when it is authentic and still valid for ``app`` (asked
@@ -445,6 +530,11 @@ def read_valid_plan(path: str, root: str, app: Application,
     generation, table = read_generations(root)
     if generation < 0:
         return None  # an unreadable generation file matches no plan
+    try:  # a deleted or emptied index: the cold path stops with the damage (store repair)
+        if os.stat(StoreLayout(root).index).st_size == 0:
+            return None
+    except OSError:
+        return None
     if data["generation"] != generation and any(  # a change: to anything this plan read?
             table.get(name, generation) != gen for name, gen in data["generations"].items()):
         return None

@@ -33,6 +33,8 @@ from siglink.link._cache import (
     _stat_record,
     environment_fingerprint,
     mac,
+    make_dirs,
+    modes_for,
     read_generations,
     sha256_digest,
 )
@@ -83,18 +85,21 @@ def _make_key(directory: str) -> bytes:
 
 def write_plan(path: str, data: Record) -> None:
     """Write a plan record: ``<key>.warm`` (authenticated, what is read back) and ``<key>.json``
-    (for people and tools), each atomically; directories are made with mode 0755."""
+    (for people and tools), each atomically; directories and files get fixed modes whatever
+    the umask (0700 and 0600 in this user's cache, else 0755 and 0644: ``_cache.modes_for``)."""
     import json
     import marshal
 
     from siglink._files import write_atomic
 
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
+    folder_mode, file_mode = modes_for(directory)
+    make_dirs(directory, folder_mode)
     body = marshal.dumps(data)
-    write_atomic(_sidecar(path), mac(_make_key(directory), body) + body, durable=False)
-    write_atomic(path, json.dumps(_readable(data), indent=1, sort_keys=True).encode(),
+    write_atomic(_sidecar(path), mac(_make_key(directory), body) + body, mode=file_mode,
                  durable=False)
+    write_atomic(path, json.dumps(_readable(data), indent=1, sort_keys=True).encode(),
+                 mode=file_mode, durable=False)
 
 
 def _readable(data: Record) -> Record:

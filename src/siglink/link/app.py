@@ -91,15 +91,15 @@ def module_cwd(manifest_path: str) -> str | None:
 
 def app_files(manifest_path: str, path0: str) -> dict[str, str]:
     """The application's own source files the manifest records (absolute path -> sha256)."""
+    from siglink._foreign import ForeignFileError, read_foreign
     from siglink._json import loads_object
 
-    try:
-        with open(manifest_path, "rb") as f:
-            files = loads_object(f.read()).get("files") or {}
+    try:  # maybe another user's (a registration): no FIFO or planted link is opened
+        files = loads_object(read_foreign(manifest_path)[0]).get("files") or {}
         return {os.path.join(path0, shown): digest for shown, digest in files.items()
                 if isinstance(shown, str) and isinstance(digest, str)
                 and "\x00" not in shown}  # no path holds one: reading the manifest says so
-    except (OSError, ValueError, AttributeError):  # JSONTextError is a ValueError
+    except (OSError, ForeignFileError, ValueError, AttributeError):  # JSONTextError: ValueError
         return {}
 
 

@@ -8,10 +8,12 @@ finder. Modules are loaded by the standard loaders: the application holds the li
 objects, with no wrapper and no per-call cost. The finder also serves the linked libraries'
 distribution metadata, so ``importlib.metadata.version("werkzeug")`` tells the linked version.
 
-Interpreters the application starts itself inherit the link through two environment variables
-set by :func:`export_to_children`: ``SIGLINK_PLAN`` (the plan file) and ``PYTHONPATH`` with a
-generated bootstrap directory first, whose ``sitecustomize.py`` installs this finder from the
-plan and then runs the ``sitecustomize`` it shadows, if any. A child started with ``-E`` or
+Interpreters the application starts itself inherit the link through environment variables
+set by :func:`export_to_children`: ``SIGLINK_PLAN`` (the plan file), ``SIGLINK_PLAN_STORE``
+(its store) and ``PYTHONPATH`` with a generated bootstrap directory first, whose
+``sitecustomize.py`` installs this finder from the plan, after the checks the parent's start
+made (:func:`siglink.link._cache.unusable_links`: a refusal exits 127 with the reason), and
+then runs the ``sitecustomize`` it shadows, if any. A child started with ``-E`` or
 ``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked.
 
 A bundle (:mod:`siglink.bundle`) carries this module's source as ``_siglink_hook.py`` and links
@@ -209,10 +211,14 @@ def unload_foreign(dirs: Mapping[str, Sequence[str]]) -> list[str]:
     return gone
 
 
-def install_from_plan(path: str) -> LinkFinder | None:
-    """Install the finder from the plan file at ``path``; None (and one line on stderr) when
-    the file is unreadable or was made for another interpreter."""
-    from siglink.link._cache import read_plan
+def install_from_plan(path: str, root: str | None = None) -> LinkFinder | None:
+    """Install the finder from the plan file at ``path`` of the store at ``root`` (default
+    ``$SIGLINK_PLAN_STORE``, else the store the plan's links lie in); None (and one line on
+    stderr) when the file is unreadable or was made for another interpreter. A plan the
+    parent's checks would refuse (a store or a linked directory others can write, a link
+    outside ``ROOT/libs``, a yanked version) ends the interpreter with exit 127 and the reason:
+    a child runs linked as its parent does, or not at all."""
+    from siglink.link._cache import read_plan, unusable_links
 
     record = read_plan(path)
     if record is None:
@@ -220,7 +226,26 @@ def install_from_plan(path: str) -> LinkFinder | None:
         return None
     if record["python"]["version"] != sys.version:
         return None  # another interpreter: the plan's directories may not suit it
+    root = root or os.environ.get("SIGLINK_PLAN_STORE") or _store_of(record["links"])
+    if root:
+        problem = unusable_links(record, root)
+        if problem is not None:
+            try:
+                sys.stderr.write(f"siglink: error: {problem}\n")
+                sys.stderr.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            os._exit(127)  # SystemExit inside sitecustomize would be a fatal error's traceback
     return install(record["links"])
+
+
+def _store_of(links: Mapping[str, Mapping[str, Any]]) -> str:
+    """The store ``ROOT`` whose ``libs/NAME/VERSION`` the first store link lies in, or ``""``."""
+    for link in links.values():
+        if link["source"] == "store":
+            path: str = os.path.realpath(link["path"])
+            return os.path.dirname(os.path.dirname(os.path.dirname(path)))
+    return ""
 
 
 _RUN_SHADOWED = """\
@@ -276,8 +301,9 @@ def bootstrap_dir(root: str) -> str:
 
 
 def write_bootstrap(directory: str) -> str:
-    """Write ``sitecustomize.py`` (mode 0644) into ``directory`` unless it is already current;
-    return ``directory``."""
+    """Write ``sitecustomize.py`` into ``directory`` unless it is already current; return
+    ``directory``, made (with its missing parents) with fixed modes whatever the umask: 0700
+    and 0600 in this user's cache, else 0755 and 0644."""
     path = os.path.join(directory, "sitecustomize.py")
     try:
         with open(path, "rb") as f:
@@ -286,16 +312,25 @@ def write_bootstrap(directory: str) -> str:
     except OSError:
         pass
     from siglink._files import write_atomic
+    from siglink.link._cache import make_dirs, modes_for
 
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    write_atomic(path, SITECUSTOMIZE.encode(), durable=False)
+    folder_mode, file_mode = modes_for(directory)
+    # __pycache__ too: the interpreter would make it with the umask's mode (0777 under umask
+    # 000), and whoever can write it can plant the bytecode every child runs
+    make_dirs(os.path.join(directory, "__pycache__"), folder_mode)
+    write_atomic(path, SITECUSTOMIZE.encode(), mode=file_mode, durable=False)
     return directory
 
 
-def export_to_children(plan_path: str, boot_dir: str) -> None:
-    """Make interpreters started from this process link to the same plan (see module doc)."""
+def export_to_children(plan_path: str, boot_dir: str, root: str | None = None) -> None:
+    """Make interpreters started from this process link to the same plan of the store at
+    ``root`` (see module doc)."""
     environ = os.environ
     environ["SIGLINK_PLAN"] = plan_path
+    if root:
+        environ["SIGLINK_PLAN_STORE"] = root
+    else:
+        environ.pop("SIGLINK_PLAN_STORE", None)
     current = environ.get("PYTHONPATH")
     if not current:
         environ["PYTHONPATH"] = boot_dir

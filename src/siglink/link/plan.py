@@ -122,12 +122,13 @@ def effective_policy(manifest_path: str, asked: str | None = None) -> Policy:
     if not policy:
         pyproject = os.path.join(os.path.dirname(manifest_path), "pyproject.toml")
         source = pyproject
-        try:
-            with open(pyproject, "rb") as f:
-                data = tomllib.load(f)
+        from siglink._foreign import ForeignFileError, read_foreign
+
+        try:  # maybe another user's (a registration): read as the manifest is
+            data = tomllib.loads(read_foreign(pyproject)[0].decode())
         except FileNotFoundError:
             data = {}
-        except (OSError, tomllib.TOMLDecodeError) as e:
+        except (OSError, ForeignFileError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             raise BadInputError(f"{pyproject}: cannot be read: {e}", path=pyproject) from e
         policy = str(data.get("tool", {}).get("siglink", {}).get("policy", "signature"))
     if not is_policy(policy):
@@ -147,9 +148,12 @@ def load_app_manifest(app: Application) -> Manifest:
 
 def read_app_manifest(path: str) -> Manifest:
     """The application manifest at ``path``."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read()
+    from siglink._foreign import ForeignFileError, read_foreign
+
+    try:  # maybe another user's (a registration): no FIFO, device or planted link is opened
+        text = read_foreign(path)[0]
+    except ForeignFileError as e:
+        raise BadInputError(f"{path}: not read: it {e.reason}", path=path) from e
     except OSError as e:
         raise BadInputError(f"{path}: cannot be read: {e.strerror}", path=path) from e
     from siglink._gc import fewer_collections

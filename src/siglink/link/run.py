@@ -55,6 +55,7 @@ class Prepared:
     plan_path: str
     bootstrap: str
     record: dict[str, Any]
+    root: str = ""
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -175,7 +176,7 @@ def prepare(
         from siglink.link.warm import release_planner
 
         release_planner()  # the plan is written: starters waiting for it may go
-    return Prepared(app, plan, plan_path, boot, record)
+    return Prepared(app, plan, plan_path, boot, record, root)
 
 
 def _private_dir(plan_path: str) -> str:
@@ -197,7 +198,7 @@ def _private_dir(plan_path: str) -> str:
     for base in bases:
         private = os.path.join(base, "run", key)
         try:
-            os.makedirs(private, mode=0o700, exist_ok=True)
+            _cache.make_dirs(private, 0o700)  # its parents too, whatever the umask
             if os.stat(base).st_uid != os.getuid():
                 raise PermissionError(1, "not owned by this user", base)
             if os.access(private, os.W_OK):
@@ -215,10 +216,10 @@ def exec_argv(prepared: Prepared, args: Sequence[str], *,
 
     >>> from types import SimpleNamespace
     >>> prepared = SimpleNamespace(plan_path="/cache/plan.json", bootstrap="/cache/boot",
-    ...                            app=SimpleNamespace(target="app.py"))
+    ...                            app=SimpleNamespace(target="app.py"), root="/srv/store")
     >>> argv = exec_argv(prepared, ["-v"])
-    >>> argv[0] == sys.executable, argv[-4:]
-    (True, ['/cache/plan.json', '/cache/boot', 'app.py', '-v'])
+    >>> argv[0] == sys.executable, argv[-5:]
+    (True, ['--store-root=/srv/store', '/cache/plan.json', '/cache/boot', 'app.py', '-v'])
     """
     from siglink.link.warm import EXEC_CODE
 
@@ -229,7 +230,8 @@ def exec_argv(prepared: Prepared, args: Sequence[str], *,
     except ImportError:
         flags = []
     lock = [] if planner_lock is None else [f"--planner-lock={planner_lock}"]
-    return [sys.executable, *flags, "-c", EXEC_CODE, *lock, prepared.plan_path,
+    root = [f"--store-root={prepared.root}"] if prepared.root else []
+    return [sys.executable, *flags, "-c", EXEC_CODE, *lock, *root, prepared.plan_path,
             prepared.bootstrap, prepared.app.target, *args]
 
 
@@ -258,4 +260,4 @@ def run_app(
     from siglink.link.warm import run_record
 
     run_record(prepared.record, prepared.plan_path, prepared.bootstrap, app.target, list(args),
-               how="cold")
+               how="cold", root=prepared.root or None)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import store_root
+from siglink._layout import TRUST_OWNER_ENV, store_root
 from siglink.link import _cache
 from siglink.link.app import Application, PlanRequest
 
@@ -54,21 +54,24 @@ def __dir__() -> list[str]:
 
 
 def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
-    """The ``siglink [--store DIR] run [OPTIONS] (APP | -m MODULE) [--] [ARGS]`` command line as
-    a dict, or None when it holds anything else (``--help``, a typo): the full CLI decides then.
+    """The ``siglink [--store DIR] [--trust-owner] run [OPTIONS] (APP | -m MODULE) [--] [ARGS]``
+    command line as a dict, or None when it holds anything else (``--help``, a typo): the full
+    CLI decides then.
 
     Options must come before ``APP``; everything after it goes to the application (a leading
-    ``--`` is dropped).
+    ``--`` is dropped). ``--trust-owner`` (before or after ``run``) is ``trust_owner``.
 
     >>> opts = parse_run_argv(["--store", "/srv/store", "run", "--pre", "app.py", "--", "-v"])
     >>> opts["store"], opts["pre"], opts["app"], opts["args"]
     ('/srv/store', True, 'app.py', ['-v'])
+    >>> parse_run_argv(["run", "--trust-owner", "app.py"])["trust_owner"]
+    True
     >>> parse_run_argv(["run", "--help"]) is None
     True
     """
     opts: dict[str, Any] = {
         "store": None, "policy": "", "pre": False, "allow_yanked": False,
-        "environment": False, "module": False, "app": None, "args": [],
+        "environment": False, "module": False, "app": None, "args": [], "trust_owner": False,
     }
     n = len(argv)
     i = 0
@@ -84,6 +87,9 @@ def parse_run_argv(argv: Sequence[str]) -> dict[str, Any] | None:
         elif a.startswith("--store=") or (seen_run and a.startswith("--policy=")):
             key, _, value = a[2:].partition("=")
             opts[key] = value
+            i += 1
+        elif a == "--trust-owner":
+            opts["trust_owner"] = True
             i += 1
         elif not seen_run:
             return None
@@ -129,6 +135,8 @@ def warm_run(argv: Sequence[str]) -> None:
                               allow_yanked=opts["allow_yanked"], environment=opts["environment"])
     except ValueError:
         return  # the full CLI names the unknown policy
+    if opts["trust_owner"]:
+        os.environ[TRUST_OWNER_ENV] = "1"  # as the full CLI's option: the checks and children
     try:
         root = store_root(opts["store"])
         app = Application.resolve(opts["app"], opts["module"], root)
@@ -152,7 +160,7 @@ def warm_run(argv: Sequence[str]) -> None:
             return
     if not _bootstrap_ready(boot):
         return
-    run_record(record, plan_path, boot, opts["app"], opts["args"], how="warm")
+    run_record(record, plan_path, boot, opts["app"], opts["args"], how="warm", root=root)
 
 
 def handoff_planner() -> int | None:
@@ -193,33 +201,44 @@ def _bootstrap_ready(boot: str) -> bool:
 
 
 def exec_main() -> NoReturn:
-    """Entry of ``python -c EXEC_CODE [--planner-lock=FD] PLAN BOOTDIR APP [ARGS...]``: run a
-    freshly computed plan, releasing the plan lock ``FD`` the planner handed over (see
-    :func:`handoff_planner`) once the plan is read."""
+    """Entry of ``python -c EXEC_CODE [--planner-lock=FD] [--store-root=ROOT] PLAN BOOTDIR APP
+    [ARGS...]``: run a freshly computed plan of the store at ``ROOT``, releasing the plan lock
+    ``FD`` the planner handed over (see :func:`handoff_planner`) once the plan is read."""
     argv = sys.argv[1:]
     if argv and argv[0].startswith("--planner-lock="):
         fd = argv.pop(0).partition("=")[2]
         if fd.isdigit():
             _planner.append(int(fd))
+    root = None
+    if argv and argv[0].startswith("--store-root="):
+        root = argv.pop(0).partition("=")[2]
     plan_path, boot, app, *args = argv
     record = _cache.read_plan(plan_path)
     if record is None:
         release_planner()
         sys.stderr.write(f"siglink: link plan {plan_path} vanished before the app started\n")
         sys.exit(127)
-    run_record(record, plan_path, boot, app, args, how="cold")
+    run_record(record, plan_path, boot, app, args, how="cold", root=root)
 
 
 def run_record(
-    record: dict[str, Any], plan_path: str, boot: str, app: str, args: list[str], *, how: str
+    record: dict[str, Any], plan_path: str, boot: str, app: str, args: list[str], *, how: str,
+    root: str | None = None,
 ) -> NoReturn:
     """Install the link of ``record`` (here and for child interpreters) and run its application
-    as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code."""
+    as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code. The
+    store directories it links must be the store owner's alone
+    (:func:`~siglink.link._cache.links_untrusted`): otherwise exit 127 with the reason."""
     from siglink.link.hook import export_to_children, install
 
     release_planner()
+    if root is not None:
+        problem = _cache.links_untrusted(record, root)
+        if problem is not None:
+            sys.stderr.write(f"siglink: error: {problem}\n")
+            sys.exit(127)
     install(record["links"])
-    export_to_children(plan_path, boot)
+    export_to_children(plan_path, boot, root)
     if os.environ.get("SIGLINK_DEBUG"):
         links = ", ".join(f"{n}=={v['version']}" for n, v in sorted(record["links"].items()))
         sys.stderr.write(f"siglink: {how} plan {plan_path}: {links or 'no libraries'}\n")

@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -80,6 +81,53 @@ def cache_dir() -> Path:
         return Path(store) / "cache" / "native"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "siglink" / "native"
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """Whether a cache entry (or its directory) is this user's or root's, and nobody else's
+    to write: a measured layout from anyone else could make a wrong call look verified."""
+    return st.st_uid in (os.getuid(), 0) and not st.st_mode & 0o022
+
+
+def _read_cached(path: Path) -> Json | None:
+    """The cached description at ``path`` when it is a regular file that only this user or
+    root can have written (its directory too), else None: it is measured again."""
+    try:
+        if not _trusted(os.stat(path.parent)):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not (stat.S_ISREG(st.st_mode) and _trusted(st)):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            loaded = json.loads(f.read())
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _make_dirs(path: Path) -> None:
+    """Make ``path`` and its missing parents 0755 whatever the umask (under ``umask 000``
+    ``mkdir(parents=True)`` leaves them writable by everyone)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for each in reversed(missing):
+        try:
+            os.mkdir(each, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(each, 0o755)
 
 
 def describe(
@@ -133,12 +181,10 @@ def describe(
             ).encode()
         ).hexdigest()
         cached = cache_dir() / f"{key}.json" if cache else None
-        if cached is not None and cached.is_file():
-            try:
-                loaded: Json = json.loads(cached.read_text())
+        if cached is not None:
+            loaded = _read_cached(cached)
+            if loaded is not None:
                 return loaded
-            except (OSError, ValueError):
-                pass
         builder = Builder(header, display, tmp, cc, flags)
         try:
             result = builder.build(preprocessed, None if only is None else set(only), own_only,
@@ -150,7 +196,7 @@ def describe(
                                **result["constants"]}
         if cached is not None:
             try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
+                _make_dirs(cached.parent)
                 write_atomic(cached, json.dumps(result).encode(), durable=False)
             except OSError:
                 pass

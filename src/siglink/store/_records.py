@@ -14,6 +14,7 @@ from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
+from siglink._foreign import ForeignFileError, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink.errors import BadInputError, StoreError
 
@@ -140,10 +141,9 @@ def app_display(manifest_path: str) -> str:
 
 def _manifest_entry(manifest_path: str) -> str | None:
     """The ``entry`` an application manifest records (``script:app.py``, ``module:pkg``...)."""
-    try:
-        with open(manifest_path, "rb") as f:
-            data = loads(f.read(1 << 24))
-    except (OSError, JSONTextError):
+    try:  # another user's file, maybe: no FIFO, device or symbolic link of theirs is opened
+        data = loads(read_foreign(manifest_path)[0])
+    except (OSError, ForeignFileError, JSONTextError):
         return None
     entry = data.get("entry") if isinstance(data, dict) else None
     return entry if isinstance(entry, str) else None

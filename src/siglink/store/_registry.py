@@ -2,11 +2,22 @@
 it moves and a removal can refuse a version in use.
 
 The store's owner registers in the index. A user who cannot write the store (a shared system
-store owned by root) registers in a file of their own,
-``$XDG_DATA_HOME/siglink/registrations/<digest of the store's path>.json`` (mode 0644, so that
-the store's owner can read it); ``who-uses``, ``remove``, ``gc`` and ``apps`` consult the
-index and every such file they can read (each user's default data directory, found through the
-password database): ``remove`` refuses, and ``gc`` keeps, a version any of them links.
+store owned by root) registers in a file of their own, at a place every other user can derive
+from the password database alone: ``HOME/.local/share/siglink/registrations/<digest of the
+store's path>.json``, ``HOME`` the user's home directory as ``/etc/passwd`` says, whatever
+``$XDG_DATA_HOME`` or ``$HOME`` are (mode 0644 in directories of mode 0755, so that the
+store's owner can read it). Only a user without a home directory of their own registers in
+``$XDG_DATA_HOME/siglink/registrations/`` instead (with a warning: nobody else sees it).
+``who-uses``, ``remove``, ``gc`` and ``apps`` consult the index and every such file they can
+read: ``remove`` refuses, and ``gc`` keeps, a version any of them links.
+
+Another user's registry file is trusted only when it is a regular file owned by the user whose
+home it is in, reached through no symbolic link that user (or anyone but root and the reader)
+owns; a registration counts only while its manifest is a regular file of a sane size
+(:mod:`siglink._foreign`): a FIFO, a device or a huge file is skipped with one warning line
+naming the registration and why, never opened. A manifest behind another user's link is never
+read (a relink skips it with the warning) but its registration still counts for ``who-uses``,
+``remove`` and ``gc``, which need only the registry's record.
 
 A registration is written only where it belongs: a first run is recorded in the registry of
 the user who ran it (the index for the store's owner); a relink after a change updates the
@@ -23,9 +34,11 @@ holds it: siglink never writes into a directory another user controls.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +46,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from siglink._files import write_atomic
+from siglink._foreign import ForeignFileError, foreign_problem, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink._layout import user_store
 from siglink.errors import SiglinkError, StoreError
@@ -109,12 +123,12 @@ def forget_app(core: StoreCore, app_id: str) -> Forgotten:
             removed.append("index")
         else:
             kept.append(("index", _owner_name(core.root)))
-    own = own_registry(core)
-    for path in _registries(core):
-        entries = _read_registry(path, core)
+    mine = set(_own_registries(core))
+    for path, owners in _registries(core):
+        entries = _read_registry(path, core, owners)
         if not any(a.app_id == app_id for a in entries):
             continue
-        if path != own:
+        if path not in mine:
             kept.append((str(path), _owner_name(path)))
             continue
         _write_registry(core, path, [a for a in entries if a.app_id != app_id], app_id,
@@ -131,9 +145,9 @@ def registrations(core: StoreCore) -> list[tuple[RegisteredApp, str]]:
     if index is None:
         return []
     found = [(RegisteredApp(*row), "index") for row in index.apps()]
-    for registry in _registries(core):
-        found += [(app, str(registry)) for app in _read_registry(registry, core)]
-    return [(a, where) for a, where in found if not _gone(a.manifest_path)]
+    for registry, owners in _registries(core):
+        found += [(app, str(registry)) for app in _read_registry(registry, core, owners)]
+    return [(a, where) for a, where in found if _usable(a, where, read=False) is True]
 
 
 def apps(core: StoreCore) -> list[RegisteredApp]:
@@ -145,14 +159,15 @@ def apps(core: StoreCore) -> list[RegisteredApp]:
     index = core.reader()
     if index is None:
         return []
-    found = [RegisteredApp(*row) for row in index.apps()]
-    known = {a.app_id for a in found}
-    for registry in _registries(core):
-        for app in _read_registry(registry, core):
+    found = [(RegisteredApp(*row), "index") for row in index.apps()]
+    known = {a.app_id for a, _ in found}
+    for registry, owners in _registries(core):
+        for app in _read_registry(registry, core, owners):
             if app.app_id not in known:
-                found.append(app)
+                found.append((app, str(registry)))
                 known.add(app.app_id)
-    gone = [a.app_id for a in found if _gone(a.manifest_path)]
+    usable = {a.app_id: _usable(a, where, read=True) for a, where in found}
+    gone = [app_id for app_id, ok in usable.items() if ok is None]
     if gone and _can_write(core):
         try:
             with core.locked():
@@ -162,7 +177,7 @@ def apps(core: StoreCore) -> list[RegisteredApp]:
                         writer.unregister_app(app_id)
         except (OSError, SiglinkError):
             pass  # a read-only store: left out, not forgotten
-    return [a for a in found if a.app_id not in gone]
+    return [a for a, _ in found if usable[a.app_id]]
 
 
 def users(core: StoreCore, name: str,
@@ -184,15 +199,49 @@ def users(core: StoreCore, name: str,
     return sorted(out, key=lambda pair: pair[0].app_id)
 
 
-def _gone(manifest_path: str) -> bool:
-    """True when the manifest is known not to exist (one this user may not see is kept)."""
-    try:
-        os.stat(manifest_path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
-        return False
-    return False
+_WARNED: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """``siglink: warning: MESSAGE`` on stderr, once per process."""
+    if message in _WARNED:
+        return
+    _WARNED.add(message)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"siglink: warning: {message}\n")
+        sys.stderr.flush()
+
+
+def _usable(app: RegisteredApp, where: str, *, read: bool) -> bool | None:
+    """Whether ``app``'s registration counts: None when its manifest is known not to exist
+    (left out silently); False, with a warning naming it, when its manifest or the
+    ``pyproject.toml`` beside it is not a regular file of a sane size
+    (:func:`siglink._foreign.foreign_problem`: a FIFO, a device, a huge file), or, when the
+    caller will ``read`` them (a relink), lies behind a symbolic link another user owns; else
+    True. Counting (``who-uses``, ``remove``, ``gc``) needs only the registry's own record,
+    so a manifest behind its user's own link, or one this user may not see, still counts,
+    unread."""
+    for path, what in ((app.manifest_path, "manifest"),
+                       (os.path.join(os.path.dirname(app.manifest_path), "pyproject.toml"),
+                        "pyproject.toml")):
+        try:
+            problem = foreign_problem(path)
+        except (FileNotFoundError, NotADirectoryError):
+            if what == "manifest":
+                return None
+            continue
+        except ForeignFileError as e:
+            if e.planted and not read:
+                continue  # counted, never followed
+            problem = e.reason
+        except OSError:
+            continue  # not searchable by this user: kept, not known to be gone
+        if problem is not None:
+            registry = "the index" if where == "index" else where
+            _warn(f"skipped the registration of {app.application} in {registry}: "
+                  f"its {what} {path} {problem}")
+            return False
+    return True
 
 
 def _elsewhere(core: StoreCore, app_id: str, *, index_too: bool = False) -> bool:
@@ -202,9 +251,9 @@ def _elsewhere(core: StoreCore, app_id: str, *, index_too: bool = False) -> bool
         index = core.reader()
         if index is not None and index.app(app_id) is not None:
             return True
-    own = own_registry(core)
-    return any(any(a.app_id == app_id for a in _read_registry(path, core))
-               for path in _registries(core) if path != own)
+    mine = set(_own_registries(core))
+    return any(any(a.app_id == app_id for a in _read_registry(path, core, owners))
+               for path, owners in _registries(core) if path not in mine)
 
 
 def _owner_name(path: str | os.PathLike[str]) -> str:
@@ -232,33 +281,89 @@ def _registry_name(core: StoreCore) -> str:
 
 
 def own_registry(core: StoreCore) -> Path:
-    """This user's registry file for ``core``'s store."""
-    return Path(user_store(), "registrations", _registry_name(core))
+    """This user's registry file for ``core``'s store: under the home directory the password
+    database gives (owned by this user), else under ``$XDG_DATA_HOME`` (see the module doc)."""
+    home = _own_home()
+    if home is None:
+        return Path(user_store(), "registrations", _registry_name(core))
+    return _home_registry(home, _registry_name(core))
 
 
-def _registries(core: StoreCore) -> list[Path]:
-    """Every registry file for this store that may exist: this user's, and each user's in
-    their default data directory (read if readable)."""
+def _home_registry(home: str, name: str) -> Path:
+    return Path(home, ".local", "share", "siglink", "registrations", name)
+
+
+def _own_home() -> str | None:
+    """This user's home directory from the password database, when it exists and is this
+    user's own; else None."""
     import pwd
 
-    found = [own_registry(core)]
-    name = _registry_name(core)
+    uid = os.geteuid()
     try:
-        homes = {entry.pw_dir for entry in pwd.getpwall() if entry.pw_dir}
+        home = pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        return None
+    if not home or not os.path.isabs(home):
+        return None
+    try:
+        owner = os.stat(home).st_uid
     except OSError:
-        homes = set()
-    for home in sorted(homes):
-        path = Path(home, ".local", "share", "siglink", "registrations", name)
-        if path not in found:
-            found.append(path)
+        return None
+    return home if owner == uid else None
+
+
+def _own_registries(core: StoreCore) -> list[Path]:
+    """This user's registry files: the one written, and one written under
+    ``$XDG_DATA_HOME`` before registrations moved to the home directory."""
+    own = own_registry(core)
+    legacy = Path(user_store(), "registrations", _registry_name(core))
+    return [own] if legacy == own else [own, legacy]
+
+
+def _registries(core: StoreCore) -> list[tuple[Path, frozenset[int]]]:
+    """Every registry file for this store that may exist, with the users who may own it:
+    this user's own, and each user's in the home directory the password database gives."""
+    import pwd
+
+    me = frozenset({os.geteuid()})
+    found = [(path, me) for path in _own_registries(core)]
+    seen = {path for path, _ in found}
+    homes: dict[str, set[int]] = {}
+    try:
+        for entry in pwd.getpwall():
+            if entry.pw_dir and os.path.isabs(entry.pw_dir):
+                homes.setdefault(entry.pw_dir, set()).add(entry.pw_uid)
+    except OSError:
+        pass
+    name = _registry_name(core)
+    for home, uids in sorted(homes.items()):
+        path = _home_registry(home, name)
+        if path not in seen:
+            seen.add(path)
+            found.append((path, frozenset(uids)))
     return found
 
 
-def _read_registry(path: Path, core: StoreCore) -> list[RegisteredApp]:
+def _read_registry(path: Path, core: StoreCore,
+                   owners: frozenset[int] | None = None) -> list[RegisteredApp]:
+    """The registrations in the registry file ``path``, trusted only when the file belongs to
+    one of ``owners`` (this user by default) and is read safely (:mod:`siglink._foreign`)."""
+    if owners is None:
+        owners = frozenset({os.geteuid()})
     try:
-        with open(path, "rb") as f:
-            data = loads(f.read(1 << 22))
-    except (OSError, JSONTextError):
+        text, st = read_foreign(str(path), 1 << 22)
+    except ForeignFileError as e:
+        _warn(f"skipped the registry {path}: it {e.reason}")
+        return []
+    except OSError:
+        return []  # none, or not readable by this user
+    if st.st_uid not in owners:
+        _warn(f"skipped the registry {path}: it is owned by uid {st.st_uid}, not by the user "
+              "whose home it is in")
+        return []
+    try:
+        data = loads(text)
+    except JSONTextError:
         return []
     if not isinstance(data, dict) or data.get("store") != os.fsdecode(core.root):
         return []
@@ -281,14 +386,19 @@ def _read_registry(path: Path, core: StoreCore) -> list[RegisteredApp]:
 
 def _register_in_own_file(core: StoreCore, app_id: str, manifest_path: str,
                           links: Mapping[str, str | None], refused: str | None) -> None:
-    path = own_registry(core)
+    path, *legacy = _own_registries(core)
     apps_now = {a.app_id: a for a in _read_registry(path, core)
                 if os.path.exists(a.manifest_path)}
     entry = RegisteredApp(app_id, manifest_path, dict(links), refused)
-    if apps_now.get(app_id) == entry:
-        return
-    apps_now[app_id] = entry
-    _write_registry(core, path, list(apps_now.values()), app_id, "record")
+    if apps_now.get(app_id) != entry:
+        apps_now[app_id] = entry
+        _write_registry(core, path, list(apps_now.values()), app_id, "record")
+    for old in legacy:  # moved out of the registry under $XDG_DATA_HOME
+        entries = _read_registry(old, core)
+        if any(a.app_id == app_id for a in entries):
+            with contextlib.suppress(StoreError):
+                _write_registry(core, old, [a for a in entries if a.app_id != app_id], app_id,
+                                "move")
 
 
 def _write_registry(core: StoreCore, path: Path, entries: list[RegisteredApp], app_id: str,
@@ -298,10 +408,25 @@ def _write_registry(core: StoreCore, path: Path, entries: list[RegisteredApp], a
         a.app_id: {"manifest_path": a.manifest_path, "links": a.links, "refused": a.refused}
         for a in sorted(entries, key=lambda a: a.app_id)}}
     try:
-        for folder in (path.parent.parent, path.parent):
-            if not folder.is_dir():
-                folder.mkdir(parents=True, exist_ok=True)
-                os.chmod(folder, 0o755)
+        _make_dirs(path.parent)
         write_atomic(path, (json.dumps(data, indent=1) + "\n").encode(), mode=0o644)
     except OSError as e:
         raise StoreError(f"{path}: cannot {doing} {app_id} ({e.strerror or e})") from e
+    if _own_home() is None and doing == "record":
+        _warn(f"{path}: this user has no home directory of their own, so other users (the "
+              "store's owner's remove and gc) cannot find this registration")
+
+
+def _make_dirs(folder: Path) -> None:
+    """Make ``folder`` and its missing parents with mode 0755 whatever the umask (the store's
+    owner must be able to read the registry file in it)."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for each in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            each.mkdir(mode=0o700)
+        os.chmod(each, 0o755)
