@@ -65,7 +65,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import YANK_MARKER, StoreLayout, untrusted
+from siglink._layout import YANK_MARKER, StoreLayout, is_store, untrusted
 from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
@@ -534,7 +534,8 @@ def read_valid_plan(path: str, root: str, app: Application,
         if os.stat(StoreLayout(root).index).st_size == 0:
             return None
     except OSError:
-        return None
+        if is_store(root):  # its other files say a store was here (else: nothing installed)
+            return None
     if data["generation"] != generation and any(  # a change: to anything this plan read?
             table.get(name, generation) != gen for name, gen in data["generations"].items()):
         return None
