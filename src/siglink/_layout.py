@@ -7,6 +7,9 @@ Layout (docs/design.md §5)::
 
     ROOT/
       index.sqlite         units, versions, modules, exports, imports, yanks, applications
+                           (0600: only the owner, and root, may lock it)
+      index.public.sqlite  a read-only copy of the committed index for every other user
+                           (0644), replaced whole after each change
       generation           the generations as text (:func:`read_generations`), bumped by
                            every change; the warm path reads this file, never SQLite
       yanks.json           every yank and its reason, rewritten with each yank (for repair)
@@ -133,6 +136,10 @@ class StoreLayout:
     @property
     def index(self) -> str:
         return self._join("index.sqlite")
+
+    @property
+    def public_index(self) -> str:
+        return self._join("index.public.sqlite")
 
     @property
     def generation(self) -> str:

@@ -1,7 +1,8 @@
-"""A reader holding a transaction on the index (another user's ``sqlite3``, say) makes a writer
+"""A reader holding a transaction on the index (the owner's own ``sqlite3``, say) makes a writer
 wait at most ``$SIGLINK_LOCK_TIMEOUT`` seconds; then one line says the index is busy (not
-corrupt), names the reader's PID, and exits 75; nothing was changed. The multi-user case needs
-root (``useradd``, ``runuser``) and is skipped with the reason otherwise."""
+corrupt), names the reader's PID, and exits 75; nothing was changed. Another user cannot do
+that: the index is private (0600) and their snapshot is replaced, not written. The multi-user
+case needs root (``useradd``, ``runuser``) and is skipped with the reason otherwise."""
 
 from __future__ import annotations
 
@@ -107,6 +108,8 @@ def _check_busy(root: Path, pid: int, user: str | None) -> None:
 
 def test_another_users_reader_cannot_stall_a_yank(second_user: str,
                                                   make_wheel: WheelMaker) -> None:
+    """Another user cannot open the private index; a transaction held on the public snapshot
+    (the one file they can open) stalls nothing: the yank commits at once."""
     shared = Path(tempfile.mkdtemp(prefix="siglink-busy-", dir="/tmp"))
     os.chmod(shared, 0o755)
     try:
@@ -114,14 +117,18 @@ def test_another_users_reader_cannot_stall_a_yank(second_user: str,
         store = Store(root)
         store.install([str(make_wheel("textkit", "1.0.0"))])
         store.close()
-        assert (root / "index.sqlite").stat().st_mode & 0o777 == 0o644
-        holder, pid = _hold(root / "index.sqlite", second_user)
+        assert (root / "index.sqlite").stat().st_mode & 0o777 == 0o600
+        denied = subprocess.run(["runuser", "-u", second_user, "--", PYTHON, "-c", HOLD,
+                                 str(root / "index.sqlite")], capture_output=True, text=True,
+                                cwd="/", check=False, timeout=60)
+        assert denied.returncode == 1 and "unable to open" in denied.stderr, denied.stderr
+        holder, pid = _hold(root / "index.public.sqlite", second_user)
         try:
-            _check_busy(root, pid, second_user)
+            proc, took = _yank(root)
+            assert proc.returncode == 0 and took < 20, (took, proc.stderr)
+            assert holder.poll() is None
         finally:
             _stop(holder, pid)
-        proc, _ = _yank(root)
-        assert proc.returncode == 0, proc.stderr
         assert Store(root).get("textkit", "1.0.0").yanked == "CVE-1"
     finally:
         shutil.rmtree(shared, ignore_errors=True)

@@ -161,8 +161,9 @@ def test_what_repair_writes_gets_fixed_modes(root: Path, mask: int,
     code, out, _ = run(capsys, "store", "repair", "--store", str(root))
     assert code in (0, 1), out
     modes = {name: (root / name).stat().st_mode & 0o777
-             for name in ("index.sqlite", "generation", "yanks.json", "libs")}
-    assert modes == {"index.sqlite": 0o644, "generation": 0o644, "yanks.json": 0o644,
-                     "libs": 0o755}, {k: oct(v) for k, v in modes.items()}
+             for name in ("index.sqlite", "index.public.sqlite", "generation", "yanks.json",
+                          "libs")}
+    assert modes == {"index.sqlite": 0o600, "index.public.sqlite": 0o644, "generation": 0o644,
+                     "yanks.json": 0o644, "libs": 0o755}, {k: oct(v) for k, v in modes.items()}
     for path in (root / "libs").rglob("*"):
         assert path.stat().st_mode & 0o777 in (0o644, 0o755), path

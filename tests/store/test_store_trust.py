@@ -68,7 +68,8 @@ def test_fixed_modes_whatever_the_umask(tmp_path: Path, make_wheel: WheelMaker,
     Store(root).install([str(make_wheel("textkit", "1.0.0"))])
     modes = {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in root.rglob("*")}
     assert modes[".lock"] == 0o600
-    assert modes["index.sqlite"] == 0o644
+    assert modes["index.sqlite"] == 0o600  # private: others read index.public.sqlite
+    assert modes["index.public.sqlite"] == 0o644
     assert modes["generation"] == 0o644
     assert oct(root.stat().st_mode & 0o777) == oct(0o755)
     for path, mode in modes.items():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
@@ -30,14 +31,21 @@ from siglink._layout import (
     StoreLayout,
     format_generations,
     store_root,
+    untrusted,
     untrusted_store,
     user_store,
 )
 from siglink.errors import BadInputError, StoreBusyError, StoreError
 from siglink.store._generation import Changes, advance
-from siglink.store._lock import FileLock, LockTimeoutError
+from siglink.store._lock import FileLock, LockTimeoutError, lock_timeout
 from siglink.store._records import StoredVersion
 from siglink.store._recovery import recover
+from siglink.store._snapshot import (
+    in_step,
+    publish_snapshot,
+    snapshot_generations,
+    uses_snapshot,
+)
 from siglink.store._yankfiles import publish
 from siglink.store.index import CorruptIndexError, Index
 
@@ -62,9 +70,10 @@ def _warn(message: str) -> None:
 class DamagedIndexError(StoreError):
     """The index is missing, empty or unreadable while ``libs/`` holds versions (exit 3)."""
 
-    def __init__(self, index: str, why: str) -> None:
-        super().__init__(f"{index}: {why}; nothing was changed: run 'siglink store repair' to "
-                         "rebuild it from libs/")
+    def __init__(self, index: str, why: str, *, owner: bool = True) -> None:
+        hint = ("run 'siglink store repair' to rebuild it from libs/" if owner else
+                "ask the store's owner to run 'siglink store repair'")
+        super().__init__(f"{index}: {why}; nothing was changed: {hint}")
         self.index = index
 
 
@@ -174,7 +183,44 @@ class StoreCore:
             raise DamagedIndexError(str(self.index_path),
                                     "the store index is empty and libs/ is not empty")
 
+    def _open_snapshot(self) -> Index:
+        """The public snapshot, for a user who cannot read the private index: one that is
+        not behind ``ROOT/generation`` (a change being published is waited for, at most
+        ``$SIGLINK_LOCK_TIMEOUT`` seconds)."""
+        public = self.layout.public_index
+        problem = untrusted(public)
+        if problem is not None:
+            raise UntrustedStoreError(problem)
+        deadline = time.monotonic() + lock_timeout()
+        while True:
+            try:
+                index = Index.open(Path(public), create=False, readonly=True)
+            except CorruptIndexError as e:
+                raise DamagedIndexError(public, e.reason, owner=False) from e
+            if index is None:
+                raise DamagedIndexError(public, "the store's public index is missing",
+                                        owner=False)
+            try:
+                if in_step(self.layout, index.generations()):
+                    self._check_intact(index)
+                    return index
+            except CorruptIndexError as e:
+                index.close()
+                raise DamagedIndexError(public, e.reason, owner=False) from e
+            except BaseException:
+                index.close()
+                raise
+            index.close()
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"{public}: the store's public index is behind its generation file (a "
+                    "change is being published, or its writer was stopped); ask the store's "
+                    "owner to run 'siglink store repair'")
+            time.sleep(0.02)
+
     def _open(self, *, create: bool) -> Index | None:
+        if not create and not self.repairing and uses_snapshot(self.layout):
+            return self._open_snapshot()
         try:
             index = Index.open(self.index_path, create=create)
         except CorruptIndexError as e:
@@ -187,7 +233,17 @@ class StoreCore:
             if index is not None:
                 index.close()
             raise
+        if index is not None and not self.repairing:
+            index.on_commit = lambda: self._published(index)
         return index
+
+    def _published(self, index: Index) -> None:
+        """After each COMMIT of the private index (lock held): publish its snapshot for other
+        users (:mod:`~siglink.store._snapshot`); a failure is said, the change is committed."""
+        try:
+            publish_snapshot(self.layout, index)
+        except StoreError as e:
+            _warn(f"committed, but {e}; the next change to the store publishes it")
 
     def check_trust(self) -> None:
         """:class:`UntrustedStoreError` when the store must not be used (once per object)."""
@@ -203,6 +259,8 @@ class StoreCore:
         if self._index is None:
             self.check_trust()
             self._index = self._open(create=False)
+            if self._index is not None and self._index.path != self.index_path:
+                self._recovered = True  # the snapshot: nothing of the owner's to recover
             if self._index is not None and not self._recovered:
                 self._recovered = True
                 recover(self.layout, self._index, self._lock)
@@ -253,7 +311,7 @@ class StoreCore:
             self._index = self._open(create=True)  # before libs/: a store is its index first
             assert self._index is not None
             if created:
-                os.chmod(self.index_path, 0o644)
+                os.chmod(self.index_path, 0o600)
         for folder in (self.libs, self.staging):
             if not folder.is_dir():
                 folder.mkdir(parents=True, exist_ok=True)
@@ -261,7 +319,19 @@ class StoreCore:
         if not self._recovered:
             self._recovered = True
             recover(self.layout, self._index, self._lock)
+        self._ensure_snapshot(self._index)
         return self._index
+
+    def _ensure_snapshot(self, index: Index) -> None:
+        """With the lock held: publish the snapshot when it is missing or not the committed
+        index's (a writer stopped before publishing, a store from before snapshots), then
+        make the private index private (a store from before snapshots had it 0644)."""
+        if index.empty:
+            return
+        if snapshot_generations(self.layout) != index.generations():
+            publish_snapshot(self.layout, index)
+        if os.stat(self.index_path).st_mode & 0o777 != 0o600:
+            os.chmod(self.index_path, 0o600)
 
     @contextlib.contextmanager
     def change(self) -> Iterator[tuple[Index, Changes]]:

@@ -41,6 +41,7 @@ from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._generation import Changes, advance
 from siglink.store._recovery import UNCOMMITTED
+from siglink.store._snapshot import republish
 from siglink.store._verify import fix_modes, hash_file, hash_tree
 from siglink.store._yankfiles import publish, read_journal
 from siglink.store.index import Index, VersionRow
@@ -129,7 +130,7 @@ def repair(core: StoreCore) -> RepairReport:
             index = Index.open(building, create=True)
             assert index is not None
             try:
-                os.chmod(building, 0o644)  # whatever the umask (its journal follows it)
+                os.chmod(building, 0o600)  # private (others read index.public.sqlite)
                 with index.transaction():
                     adopted = _adopt_all(core, index, yanks, old.records, report)
                     for name, versions in sorted(yanks.items()):
@@ -150,6 +151,10 @@ def repair(core: StoreCore) -> RepairReport:
                 index.close()
             core.pause("committed")
             report.damaged = _replace(core.index_path, building)
+            try:  # what other users read, before the yank markers
+                republish(core.layout)
+            except StoreError as e:
+                report.problems.append(str(e))
             _publish(core, yanks, report)
         finally:
             core.repairing = False

@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,15 +252,18 @@ class Index:
         self.path = path
         self._db = connection
         self.timeout = timeout
+        self.on_commit: Callable[[], None] | None = None
+        """Called after each COMMIT (the store publishes its snapshot for other users)."""
 
     @classmethod
-    def open(cls, path: Path, *, create: bool) -> Index | None:
-        """Open the index; ``None`` when it does not exist and ``create`` is false."""
+    def open(cls, path: Path, *, create: bool, readonly: bool = False) -> Index | None:
+        """Open the index; ``None`` when it does not exist and ``create`` is false.
+        ``readonly`` opens a file that never changes (the public snapshot) without locks."""
         if not create and not path.exists():
             return None
         timeout = lock_timeout()  # the store lock's bound, for the index's locks too
         try:
-            mode = "rwc" if create else "rw"
+            mode = "ro&immutable=1" if readonly else "rwc" if create else "rw"
             db = sqlite3.connect(
                 f"{_uri(path)}?mode={mode}", uri=True, timeout=timeout, isolation_level=None
             )
@@ -276,6 +279,13 @@ class Index:
 
     def close(self) -> None:
         self._db.close()
+
+    def backup_to(self, target: sqlite3.Connection) -> None:
+        """Copy the committed database into ``target`` (SQLite's online backup)."""
+        try:
+            self._db.backup(target)
+        except sqlite3.Error as e:
+            raise self._fail(e) from e
 
     def _fail(self, e: sqlite3.Error) -> StoreError:
         code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
@@ -360,6 +370,8 @@ class Index:
             with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise
+        if self.on_commit is not None:
+            self.on_commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
