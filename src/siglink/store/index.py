@@ -6,8 +6,10 @@ rolls back). ``PRAGMA user_version`` carries the schema version; a newer one is 
 Writers hold the store's file lock and use ``BEGIN IMMEDIATE``; readers need no lock.
 SQLite's own locks are waited for at most ``$SIGLINK_LOCK_TIMEOUT`` seconds (the store lock's
 bound); then :class:`~siglink.errors.StoreBusyError` (exit 75) names the process holding them
-(another user's ``sqlite3`` reading the file in a transaction stalls a COMMIT: busy, not
-damaged). A full disk, a read-only file or no memory is said as such (exit 3); every other
+(the owner's own ``sqlite3`` reading the file in a transaction stalls a COMMIT: busy, not
+damaged; the file is 0600, and other users read the snapshot
+:mod:`~siglink.store._snapshot` publishes, opened ``readonly``). A full disk, a read-only
+file or no memory is said as such (exit 3); every other
 :class:`sqlite3.DatabaseError` becomes a :class:`CorruptIndexError` (exit 3) naming the file
 and ``siglink store repair``.
 """
