@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from siglink._layout import StoreLayout
+from siglink._layout import StoreLayout, read_generations
 from siglink.store import Store
 from siglink.store._core import StoreCore
 from siglink.store._snapshot import publish_snapshot, snapshot_generations
@@ -210,3 +210,40 @@ def test_publish_time_with_twenty_versions(tmp_path: Path, make_wheel: WheelMake
     core.close()
     print(f"publish of a 20-version index ({size} bytes): {each * 1000:.2f} ms")
     assert each < 2.0
+
+
+class _Stop(Exception):
+    """Stands for the process being stopped at a pause point."""
+
+
+def test_stopped_after_commit_before_publishing(tmp_path: Path,
+                                                make_wheel: WheelMaker) -> None:
+    """Stopped between COMMIT and publishing: the generation file stays what the committed
+    index says (never set back), the snapshot is behind until the owner's next change
+    publishes it."""
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    layout = StoreLayout(root)
+    before = snapshot_generations(layout)
+
+    def stop(point: str) -> None:
+        if point == "publishing":
+            raise _Stop(point)
+
+    store = Store(root, pause=stop)
+    with pytest.raises(_Stop):
+        store.yank("textkit", "1.0.0", "CVE-1")
+    store.close()
+    core = StoreCore(root)
+    index = core.reader()
+    assert index is not None
+    committed = index.generations()
+    core.close()
+    assert committed != before and snapshot_generations(layout) == before
+    assert read_generations(layout.generation) == committed  # not set back
+    Store(root).install([str(make_wheel("other", "1.0.0"))])
+    core = StoreCore(root)
+    index = core.reader()
+    assert index is not None
+    assert snapshot_generations(layout) == index.generations()
+    core.close()

@@ -240,6 +240,7 @@ class StoreCore:
     def _published(self, index: Index) -> None:
         """After each COMMIT of the private index (lock held): publish its snapshot for other
         users (:mod:`~siglink.store._snapshot`); a failure is said, the change is committed."""
+        self.pause("publishing")
         try:
             publish_snapshot(self.layout, index)
         except StoreError as e:
@@ -352,8 +353,9 @@ class StoreCore:
                         self.pause("generation")
             except BaseException:
                 # Rolled back: say again what the index says (if this fails too, the file
-                # stays ahead, which only makes plans recomputed until recovery).
-                if changes:
+                # stays ahead, which only makes plans recomputed until recovery). Stopped
+                # after COMMIT (while publishing the snapshot): the file already says it.
+                if changes and not index.committed:
                     with contextlib.suppress(OSError):
                         write_atomic(self.layout.generation, format_generations(*published))
                 raise

@@ -256,6 +256,8 @@ class Index:
         self.timeout = timeout
         self.on_commit: Callable[[], None] | None = None
         """Called after each COMMIT (the store publishes its snapshot for other users)."""
+        self.committed = False
+        """Whether the last :meth:`transaction` committed (``on_commit`` may raise after)."""
 
     @classmethod
     def open(cls, path: Path, *, create: bool, readonly: bool = False) -> Index | None:
@@ -359,6 +361,7 @@ class Index:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls back."""
+        self.committed = False
         self._exec("BEGIN IMMEDIATE")
         try:
             yield
@@ -372,6 +375,7 @@ class Index:
             with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise
+        self.committed = True
         if self.on_commit is not None:
             self.on_commit()
 
