@@ -84,7 +84,17 @@ def snapshot_generations(layout: StoreLayout) -> tuple[int, dict[str, int]] | No
 
 
 def in_step(layout: StoreLayout, generations: tuple[int, dict[str, int]]) -> bool:
-    """True when ``ROOT/generation`` says no more than ``generations`` (a snapshot's)."""
+    r"""True when ``ROOT/generation`` says no more than ``generations`` (a snapshot's).
+
+    >>> import tempfile
+    >>> layout = StoreLayout(tempfile.mkdtemp())
+    >>> in_step(layout, (0, {"*": 0}))  # no generation file: a store never changed
+    True
+    >>> with open(layout.generation, "w") as f:
+    ...     _ = f.write("3\n")
+    >>> in_step(layout, (2, {"*": 2})), in_step(layout, (3, {"*": 3}))
+    (False, True)
+    """
     return read_generations(layout.generation)[0] <= generations[0]
 
 
