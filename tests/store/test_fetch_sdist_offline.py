@@ -154,3 +154,46 @@ def test_the_newest_allowed_unyanked_sdist_is_chosen_and_its_hash_checked(
     with pytest.raises(FetchError, match="no sdist of it"):
         fetch("probesd==3.0", tmp_path / "d", index_url=url)
     assert listener.received == []
+
+
+@needs_bwrap
+def test_an_index_behind_basic_authentication_is_read_without_showing_the_password(
+    tmp_path: Path, listener: _Listener,
+) -> None:
+    """The index URL's userinfo is sent as basic authentication (pip does the same); a wrong
+    password is refused by the index, and the message does not carry it."""
+    import base64
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    made, root = tmp_path / "made", tmp_path / "index"
+    made.mkdir()
+    _index(root, [_link(_sdist(made, "1.2", listener.port), root / "files")])
+    good = "Basic " + base64.b64encode(f"alice:{SECRET}".encode()).decode()
+
+    class _Guarded(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != good:
+                self.send_error(401)
+                return
+            super().do_GET()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Guarded, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_port
+        wheel = fetch("probesd==1.2", tmp_path / "a",
+                      index_url=f"http://alice:{SECRET}@127.0.0.1:{port}/simple")
+        assert wheel.name.startswith("probesd-1.2-")
+        with pytest.raises(FetchError) as refused:
+            fetch("probesd==1.2", tmp_path / "b",
+                  index_url=f"http://alice:WRONG-{SECRET}@127.0.0.1:{port}/simple")
+        assert SECRET not in str(refused.value)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert listener.received == []
