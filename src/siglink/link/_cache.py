@@ -530,9 +530,10 @@ def read_valid_plan(path: str, root: str, app: Application,
     generation, table = read_generations(root)
     if generation < 0:
         return None  # an unreadable generation file matches no plan
-    try:  # a deleted or emptied index: the cold path stops with the damage (store repair)
-        if os.stat(StoreLayout(root).index).st_size == 0:
-            return None
+    try:  # a deleted, emptied or overwritten index: the cold path stops (store repair)
+        with open(StoreLayout(root).index, "rb") as f:
+            if f.read(16) != _SQLITE_MAGIC:
+                return None
     except OSError:
         if is_store(root):  # its other files say a store was here (else: nothing installed)
             return None
@@ -561,6 +562,11 @@ def read_valid_plan(path: str, root: str, app: Application,
     if not _links_allowed(data, root, "allow-yanked" in flags.split(",")):
         return None
     return data
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database: an index without them is damaged (damage
+further in is found only by SQLite itself, on the cold path)."""
 
 
 # -- one planner at a time ----------------------------------------------------------------------
