@@ -9,7 +9,8 @@ OpenSSL).
 **Where.** The owner of a store keeps its plans in ``ROOT/plans`` and the child-interpreter
 bootstrap in ``ROOT/bootstrap``; anyone else (a shared, root-owned store) keeps both in their own
 cache, ``$XDG_CACHE_HOME/siglink/plans/<hash of ROOT>/`` and ``.../bootstrap`` (else
-``~/.cache``), so every user gets warm starts from a store they cannot write.
+``~/.cache``), so every user gets warm starts from a store they cannot write. A plan directory
+is mode 0700 and its files 0600 in both places (:data:`PLAN_MODES`): a plan is its owner's alone.
 
 **Key.** A plan file ``PLANS/<key>.warm`` is keyed by what the user *asked for* (the
 application's manifest path, the ``--policy`` given or ``""``, ``$SIGLINK_POLICY``, and the
@@ -80,6 +81,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: this module is on the w
 
 __all__ = [
     "FORMAT",
+    "PLAN_MODES",
     "YANK_MARKER",
     "app_manifest_path",
     "bootstrap_dir",
@@ -134,10 +136,16 @@ def _user_cache() -> str:
     return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
 
 
+PLAN_MODES = (0o700, 0o600)
+"""The modes of a plan directory and of the plans, key and locks in it, wherever it lies (the
+store owner's ``ROOT/plans`` too): a script's plan carries its compiled code, constants and
+secrets included, and nobody else reads another user's plans (they keep their own)."""
+
+
 def modes_for(directory: str) -> tuple[int, int]:
-    """The modes of the directories and files siglink makes at ``directory``: ``(0o700,
-    0o600)`` in this user's cache (plans, keys and locks are nobody else's business), else
-    ``(0o755, 0o644)`` (the store's own, which other users read)."""
+    """The modes of the directories and files siglink makes at ``directory`` (the bootstrap,
+    the parents of a plan directory): ``(0o700, 0o600)`` in this user's cache, else ``(0o755,
+    0o644)``. Plans always get :data:`PLAN_MODES`."""
     cache = os.path.join(_user_cache(), "")
     if os.path.join(os.path.abspath(directory), "").startswith(cache):
         return 0o700, 0o600
