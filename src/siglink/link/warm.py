@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import TRUST_OWNER_ENV, store_root
+from siglink._layout import store_root, trust_owner
 from siglink.link import _cache
 from siglink.link.app import Application, PlanRequest
 
@@ -135,10 +135,10 @@ def warm_run(argv: Sequence[str]) -> None:
                               allow_yanked=opts["allow_yanked"], environment=opts["environment"])
     except ValueError:
         return  # the full CLI names the unknown policy
-    if opts["trust_owner"]:
-        os.environ[TRUST_OWNER_ENV] = "1"  # as the full CLI's option: the checks and children
     try:
         root = store_root(opts["store"])
+        if opts["trust_owner"]:
+            trust_owner(root)  # as the full CLI's option: this store alone, here and in children
         app = Application.resolve(opts["app"], opts["module"], root)
     except OSError:
         return  # a current directory removed, say: the full CLI says so in one line
