@@ -229,15 +229,17 @@ def run_record(
     as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code. The
     store directories it links must be the store owner's alone
     (:func:`~siglink.link._cache.links_untrusted`): otherwise exit 127 with the reason."""
-    from siglink.link.hook import export_to_children, install
+    from siglink.link.hook import export_to_children, install, libs_owner
 
     release_planner()
+    owner = None
     if root is not None:
         problem = _cache.links_untrusted(record, root)
         if problem is not None:
             sys.stderr.write(f"siglink: error: {problem}\n")
             sys.exit(127)
-    install(record["links"])
+        owner = libs_owner(root)
+    install(record["links"], owner)  # the store's modules are checked as they are imported
     export_to_children(plan_path, boot, root)
     if os.environ.get("SIGLINK_DEBUG"):
         links = ", ".join(f"{n}=={v['version']}" for n, v in sorted(record["links"].items()))
