@@ -97,6 +97,7 @@ class LinkFinder:
         dirs: dict[str, list[str]] = {}
         dists: dict[str, str] = {}
         guarded: set[str] = set()
+        stored: list[str] = []
         for name, link in links.items():
             for top in link["top_level"]:
                 places = dirs.setdefault(top, [])
@@ -104,12 +105,15 @@ class LinkFinder:
                     places.append(link["path"])
                 if owner is not None and link.get("source") == "store":
                     guarded.add(top)
+            if owner is not None and link.get("source") == "store":
+                stored.append(os.path.join(link["path"], ""))
             if link.get("dist_info"):
                 dists[normalize(name)] = link["dist_info"]
         self.dirs = dirs
         self.dists = dists
         self.owner = owner
         self.guarded = guarded
+        self.stored = tuple(stored)  # what lies under these is checked (not the environment's)
         self.sound: set[str] = set()  # directories already checked
 
     def __repr__(self) -> str:
@@ -142,8 +146,9 @@ class LinkFinder:
     def _check(self, spec: ModuleSpec) -> None:
         """End the interpreter (exit 127, one line) when a file or directory ``spec`` loads
         from could be changed by someone other than the store's owner and root."""
-        dirs = list(spec.submodule_search_locations or ())
-        if spec.has_location and spec.origin:
+        stored = self.stored
+        dirs = [d for d in spec.submodule_search_locations or () if d.startswith(stored)]
+        if spec.has_location and spec.origin and spec.origin.startswith(stored):
             self._refuse_unsound(spec.origin)
             dirs.append(os.path.dirname(spec.origin))
             cached = spec.cached
