@@ -1,7 +1,7 @@
 """The files inside ``libs/NAME/VERSION/`` are checked as they are imported: a module's file, its
 bytecode, its directory and its ``__pycache__`` must be the store owner's (or root's) and
 writable by nobody else. Otherwise the start ends with exit 127 and one line naming the path
-(``siglink: refused: ...``), never a traceback; warm, cold and in a child interpreter."""
+(``siglink: error: ...``), never a traceback; warm, cold and in a child interpreter."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _start(app: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _refusals(result: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("siglink: refused:")]
+    return [line for line in result.stderr.splitlines() if line.startswith("siglink: error:")]
 
 
 def _package(store: Path) -> Path:
@@ -77,7 +77,7 @@ def test_a_module_file_others_can_write_is_refused_warm_and_cold(
     for result in (warm, _start_cold(store, app, env)):
         assert result.returncode == 127 and result.stdout == "", result.stderr
         assert _refusals(result) == [
-            f"siglink: refused: {loose} is writable by group and others; its code would run "
+            f"siglink: error: {loose} is writable by group and others; its code would run "
             f"as this user (chmod go-w {loose}, or siglink store repair)"], result.stderr
         assert "Traceback" not in result.stderr
 
@@ -100,7 +100,7 @@ def test_a_submodule_is_checked_when_it_is_imported(
     # what ran before the import has been written out; nothing after it ran
     assert (result.returncode, result.stdout) == (127, "textkit 1.0.0\n"), result.stderr
     assert _refusals(result) == [
-        f"siglink: refused: {extra} is writable by group; its code would run as this user "
+        f"siglink: error: {extra} is writable by group; its code would run as this user "
         f"(chmod go-w {extra}, or siglink store repair)"]
 
 
@@ -113,7 +113,7 @@ def test_a_child_interpreter_checks_the_modules_it_imports(
     assert (result.returncode, result.stdout) == (0, "child 127 \n"), result.stderr
     extra = _package(store) / "extra.py"
     assert _refusals(result) == [
-        f"siglink: refused: {extra} is writable by others; its code would run as this "
+        f"siglink: error: {extra} is writable by others; its code would run as this "
         f"user (chmod go-w {extra}, or siglink store repair)"], result.stderr
 
 
@@ -131,7 +131,7 @@ def test_a_package_directory_of_another_user_is_refused(
     result = _start(app, env)
     assert (result.returncode, result.stdout) == (127, ""), result.stderr
     assert _refusals(result) == [
-        f"siglink: refused: {package} is owned by uid {nobody}, not by the store's owner (uid "
+        f"siglink: error: {package} is owned by uid {nobody}, not by the store's owner (uid "
         f"{os.getuid()}) or root; its code would run as this user"], result.stderr
 
 

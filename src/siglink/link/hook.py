@@ -88,7 +88,7 @@ class LinkFinder:
     is checked as it is imported, submodules too: the file it loads (source, bytecode or
     extension), its directory and the ``__pycache__`` beside it must belong to ``owner`` or
     root and be writable by nobody else, or the interpreter ends at once with exit 127 and one
-    line (``siglink: refused: ...``) naming the path. A few ``os.stat`` per module imported
+    line (``siglink: error: ...``) naming the path. A few ``os.stat`` per module imported
     from the store, one per directory; nothing for any other module. The start checked
     ``libs/NAME/VERSION`` itself (:func:`siglink.link._cache.links_untrusted`).
     """
@@ -194,7 +194,7 @@ class LinkFinder:
 
 
 def _refuse(problem: str) -> NoReturn:
-    """``siglink: refused: PROBLEM`` on stderr and exit 127 at once: not an exception the
+    """``siglink: error: PROBLEM`` on stderr and exit 127 at once: not an exception the
     application could catch and carry on past."""
     for stream in (sys.stdout, sys.stderr):
         try:  # noqa: SIM105 (contextlib is not imported on the warm path)
@@ -202,7 +202,7 @@ def _refuse(problem: str) -> NoReturn:
         except (OSError, ValueError, AttributeError):
             pass
     try:
-        sys.stderr.write(f"siglink: refused: {problem}\n")
+        sys.stderr.write(f"siglink: error: {problem}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass
