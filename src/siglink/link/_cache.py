@@ -539,7 +539,11 @@ def read_valid_plan(path: str, root: str, app: Application,
     if generation < 0:
         return None  # an unreadable generation file matches no plan
     try:  # a deleted, emptied or overwritten index: the cold path stops (store repair)
-        with open(StoreLayout(root).index, "rb") as f:
+        try:
+            f = open(StoreLayout(root).index, "rb")  # noqa: SIM115
+        except PermissionError:  # another user's private index: the copy published for us
+            f = open(StoreLayout(root).public_index, "rb")  # noqa: SIM115
+        with f:
             if f.read(16) != _SQLITE_MAGIC:
                 return None
     except OSError:
