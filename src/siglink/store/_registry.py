@@ -51,7 +51,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
-from siglink._foreign import ForeignFileError, foreign_problem, read_foreign
+from siglink._foreign import MANIFEST_LIMIT, ForeignFileError, foreign_problem, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink._layout import user_store
 from siglink.errors import SiglinkError, StoreError
@@ -236,7 +236,7 @@ def _usable(app: RegisteredApp, where: str, *, read: bool) -> bool | None:
                        (os.path.join(os.path.dirname(app.manifest_path), "pyproject.toml"),
                         "pyproject.toml")):
         try:
-            problem = foreign_problem(path)
+            problem = foreign_problem(path, MANIFEST_LIMIT)
         except (FileNotFoundError, NotADirectoryError):
             if what == "manifest":
                 return None
