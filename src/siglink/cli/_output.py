@@ -31,9 +31,9 @@ _ESCAPES = {c: _NAMED.get(chr(c), f"\\x{c:02x}")
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters (C0, DEL, C1, newline) shown escaped (``\\x1b``)
-    and bytes that are not UTF-8 as ``\\udcff``: one line, inert on any terminal."""
-    return shown(text).translate(_ESCAPES)
+    """``text`` with control characters (C0, DEL, C1, newline) shown escaped (``\\x1b``):
+    one line, inert on any terminal (a path's bytes that are not UTF-8 stay as they are)."""
+    return text.translate(_ESCAPES)
 
 
 def say(text: str, *, file: Any = None, flush: bool = False) -> None:
@@ -85,7 +85,7 @@ def width(stream: Any, default: int = 120) -> int:
 
 def error(message: str) -> None:
     """``siglink: error: MESSAGE`` on stderr (a name that is not valid text shown escaped)."""
-    message = printable(message)
+    message = printable(shown(message))
     if use_colour(sys.stderr):
         from rich.markup import escape
 
@@ -101,7 +101,7 @@ working and repeated in a result's diagnostics prints once."""
 
 def warn(message: str) -> None:
     """``siglink: warning: MESSAGE`` on stderr, once per command."""
-    message = printable(message)
+    message = printable(shown(message))
     if message in WARNED:
         return
     WARNED.add(message)
