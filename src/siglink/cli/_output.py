@@ -1,8 +1,9 @@
 r"""Terminal output: tables and colour on a terminal, plain text when piped or with NO_COLOR.
 
 Every text printed here may come from a file another user wrote (a registration, a manifest,
-a marker): its control characters (C0, DEL, C1, the newline) are shown escaped, never sent to
-the terminal, and on the rich path it is never read as markup. JSON stays exact (it escapes
+a marker): its control characters (C0, DEL, C1, the newline; an error or warning keeps its
+newlines) are shown escaped, never sent to the terminal, and on the rich path it is never
+read as markup. JSON stays exact (it escapes
 them itself).
 
 >>> printable("a\x1b[2J\x07b\nc\x9b")
@@ -28,6 +29,10 @@ __all__ = ["console", "error", "print_json", "printable", "say", "table", "use_c
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ESCAPES = {c: _NAMED.get(chr(c), f"\\x{c:02x}")
             for c in (*range(0x20), *range(0x7f, 0xa0))}
+
+
+_IN_MESSAGES = {c: e for c, e in _ESCAPES.items() if c != 10}
+"""An error or warning may span lines (a refusal lists its reasons): its newlines stay."""
 
 
 def printable(text: str) -> str:
@@ -85,7 +90,7 @@ def width(stream: Any, default: int = 120) -> int:
 
 def error(message: str) -> None:
     """``siglink: error: MESSAGE`` on stderr (a name that is not valid text shown escaped)."""
-    message = printable(shown(message))
+    message = shown(message).translate(_IN_MESSAGES)
     if use_colour(sys.stderr):
         from rich.markup import escape
 
@@ -101,7 +106,7 @@ working and repeated in a result's diagnostics prints once."""
 
 def warn(message: str) -> None:
     """``siglink: warning: MESSAGE`` on stderr, once per command."""
-    message = printable(shown(message))
+    message = shown(message).translate(_IN_MESSAGES)
     if message in WARNED:
         return
     WARNED.add(message)
