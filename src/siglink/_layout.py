@@ -30,8 +30,9 @@ from __future__ import annotations
 import os
 
 __all__ = ["ALL", "STORE_FILES", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER",
-           "StoreLayout", "format_generations", "is_store",
-           "read_generations", "store_root", "untrusted", "untrusted_store", "user_store"]
+           "StoreLayout", "format_generations", "is_store", "owner_trusted",
+           "read_generations", "store_root", "trust_owner", "untrusted", "untrusted_store",
+           "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
 YANK_MARKER = ".yanked"
@@ -40,7 +41,8 @@ reads the index, refuses a plan entry that has it."""
 """The shared system store: owned by root, read by every user (:func:`store_root`)."""
 
 TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"
-"""Set to ``1`` (or pass ``--trust-owner``) for root to use a store another user owns."""
+"""Set to ``1`` for root to use any store another user owns; set to a store's absolute path
+(what ``--trust-owner`` does, see :func:`trust_owner`) to trust that store alone."""
 
 ALL = "*"
 """The key, in a generations mapping, of the last change to the set of distributions and
@@ -265,11 +267,41 @@ def untrusted(path: str) -> str | None:
     if writable:
         who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
         return f"{path}: writable by {who}; refused (chmod go-w {path})"
-    if (os.geteuid() == 0 and st.st_uid != 0
-            and os.environ.get(TRUST_OWNER_ENV) != "1"):
+    if os.geteuid() == 0 and st.st_uid != 0 and not owner_trusted(path):
         return (f"{path}: owned by uid {st.st_uid}, not root: root does not use another "
                 f"user's store (--trust-owner or {TRUST_OWNER_ENV}=1 trusts it)")
     return None
+
+
+def trust_owner(root: str) -> None:
+    """``--trust-owner``: trust the owner of the store at ``root`` alone, for this process and
+    the processes it starts (``$SIGLINK_TRUST_STORE_OWNER`` set to the store's real path); a
+    ``1`` the user set (any store) stays."""
+    if os.environ.get(TRUST_OWNER_ENV) != "1":
+        os.environ[TRUST_OWNER_ENV] = os.path.realpath(root)
+
+
+def owner_trusted(path: str) -> bool:
+    """Whether ``$SIGLINK_TRUST_STORE_OWNER`` lets root use ``path`` though another user owns
+    it: ``1`` trusts any store; an absolute path trusts what lies in that store (``path`` as
+    given or with its symbolic links resolved); anything else trusts nothing.
+
+    >>> os.environ[TRUST_OWNER_ENV] = "/srv/store"
+    >>> owner_trusted("/srv/store/libs"), owner_trusted("/srv/store2"), owner_trusted("/srv")
+    (True, False, False)
+    >>> del os.environ[TRUST_OWNER_ENV]
+    """
+    value = os.environ.get(TRUST_OWNER_ENV)
+    if value == "1":
+        return True
+    if not value or not os.path.isabs(value):
+        return False
+    value = os.path.normpath(value)
+    inside = os.path.join(value, "")
+    for each in (os.path.abspath(path), os.path.realpath(path)):
+        if each == value or each.startswith(inside):
+            return True
+    return False
 
 
 def untrusted_store(layout: StoreLayout) -> str | None:

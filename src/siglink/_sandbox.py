@@ -4,7 +4,8 @@ A library's code may run only here (inspecting a compiled module without stubs i
 building an sdist or a project runs its build backend). The program sees a read-only root: the
 system's program directories, the interpreter's prefixes and the paths given as ``binds``; the
 paths given as ``writable`` (a copy the caller made, an output directory) are its only writable
-places besides a private ``/tmp`` (a size-limited tmpfs); no network (unless ``network``: then
+places besides a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs; the rest of ``/dev``
+is read-only); no network (unless ``network``: then
 the host's network and its resolver and certificate files, for pip resolving against an
 index), no other process, no
 environment but ``PATH``, ``HOME``, ``LANG``, ``PWD`` and what ``env`` adds; it runs as
@@ -122,6 +123,7 @@ class Limits:
     memory_bytes: int = 2 << 30
     output_bytes: int = 16 << 20  # each of stdout and stderr; also the largest file written
     tmp_bytes: int = 64 << 20
+    shm_bytes: int = 16 << 20  # /dev/shm (POSIX shared memory, semaphores); /dev is read-only
     open_files: int = 256
     processes: int = 64  # processes and threads, counted in the sandbox's user namespace
 
@@ -289,6 +291,8 @@ def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, s
         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
         "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
         "--proc", "/proc", "--dev", "/dev",
+        # /dev is a tmpfs bounded only by memory: read-only, its shared memory a small tmpfs
+        "--size", str(limits.shm_bytes), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
         "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
     ]
     for path in _SYSTEM:

@@ -1,4 +1,5 @@
-"""A warm start does not outlive a damaged index: once ``index.sqlite`` is deleted or emptied,
+"""A warm start does not outlive a damaged index: once ``index.sqlite`` is deleted, emptied or
+overwritten with something that is not SQLite (its 16-byte header),
 ``siglink run`` stops with exit 3 naming ``siglink store repair`` (the cold path's refusal), even
 though a valid cached plan is still on disk; after the repair the application starts again."""
 
@@ -15,7 +16,7 @@ from linkfixtures import install, make_app, make_wheel
 LAUNCHER = "import sys; sys.path.pop(0); from siglink._entry import entry; entry()"
 
 
-@pytest.mark.parametrize("damage", ["deleted", "emptied"])
+@pytest.mark.parametrize("damage", ["deleted", "emptied", "garbage"])
 def test_a_cached_plan_does_not_run_past_a_damaged_index(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str) -> None:
     store = tmp_path / "store"
@@ -37,8 +38,10 @@ def test_a_cached_plan_does_not_run_past_a_damaged_index(
     index = store / "index.sqlite"
     if damage == "deleted":
         index.unlink()
-    else:
+    elif damage == "emptied":
         index.write_bytes(b"")
+    else:  # same size, not a database: only the header tells
+        index.write_bytes(os.urandom(index.stat().st_size))
     refused = start()
     assert refused.returncode == 3, refused.stderr
     assert refused.stdout == "" and "siglink store repair" in refused.stderr, refused.stderr

@@ -64,8 +64,11 @@ def test_the_program_runs_as_an_unprivileged_uid_on_the_host(tmp_path: Path) -> 
     runner.start()
     seen: dict[int, list[int]] = {}
     maps: dict[int, list[str]] = {}
+    own = Path("/proc/self/uid_map").read_text().split()
     deadline = time.monotonic() + 20
-    while not seen and time.monotonic() < deadline:
+    # until the sandboxed program itself (in its own user namespace) is seen, not only bwrap
+    while (not any(found != own for found in maps.values())
+           and time.monotonic() < deadline):
         for pid in _processes_with(token):
             try:
                 seen[pid] = _host_uids(pid)
@@ -83,7 +86,6 @@ def test_the_program_runs_as_an_unprivileged_uid_on_the_host(tmp_path: Path) -> 
         assert uids == [expected] * 4, f"process {pid} runs as host uids {uids}"
         assert 0 not in uids
     # bubblewrap itself (its arguments name the token too) is still in this user namespace
-    own = Path("/proc/self/uid_map").read_text().split()
     inner = {pid: found for pid, found in maps.items() if found != own}
     assert inner, maps
     for pid, found in inner.items():

@@ -96,13 +96,12 @@ def store_option(parser: argparse.ArgumentParser) -> None:
 
 
 class _TrustOwner(argparse.Action):
-    """``--trust-owner``: sets ``$SIGLINK_TRUST_STORE_OWNER`` (the exec'd run sees it too)."""
+    """``--trust-owner``: once parsed, ``$SIGLINK_TRUST_STORE_OWNER`` is set to the store's
+    real path (:func:`siglink._layout.trust_owner`): that store alone, for the exec'd run too."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        import os
-
-        os.environ["SIGLINK_TRUST_STORE_OWNER"] = "1"
+        namespace.trust_owner = True
 
 
 def build_parser(groups: Sequence[str] = _GROUPS) -> argparse.ArgumentParser:
@@ -182,6 +181,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if getattr(args, "store", None) == "":
             raise BadInputError("--store: empty path")
+        if getattr(args, "trust_owner", False):
+            from siglink._layout import store_root, trust_owner
+
+            trust_owner(store_root(getattr(args, "store", None)))
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning(warnings.showwarning)
             try:

@@ -9,7 +9,8 @@ OpenSSL).
 **Where.** The owner of a store keeps its plans in ``ROOT/plans`` and the child-interpreter
 bootstrap in ``ROOT/bootstrap``; anyone else (a shared, root-owned store) keeps both in their own
 cache, ``$XDG_CACHE_HOME/siglink/plans/<hash of ROOT>/`` and ``.../bootstrap`` (else
-``~/.cache``), so every user gets warm starts from a store they cannot write.
+``~/.cache``), so every user gets warm starts from a store they cannot write. A plan directory
+is mode 0700 and its files 0600 in both places (:data:`PLAN_MODES`): a plan is its owner's alone.
 
 **Key.** A plan file ``PLANS/<key>.warm`` is keyed by what the user *asked for* (the
 application's manifest path, the ``--policy`` given or ``""``, ``$SIGLINK_POLICY``, and the
@@ -80,6 +81,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: this module is on the w
 
 __all__ = [
     "FORMAT",
+    "PLAN_MODES",
     "YANK_MARKER",
     "app_manifest_path",
     "bootstrap_dir",
@@ -134,10 +136,16 @@ def _user_cache() -> str:
     return os.path.join(tempfile.gettempdir(), f"siglink-{os.getuid()}")
 
 
+PLAN_MODES = (0o700, 0o600)
+"""The modes of a plan directory and of the plans, key and locks in it, wherever it lies (the
+store owner's ``ROOT/plans`` too): a script's plan carries its compiled code, constants and
+secrets included, and nobody else reads another user's plans (they keep their own)."""
+
+
 def modes_for(directory: str) -> tuple[int, int]:
-    """The modes of the directories and files siglink makes at ``directory``: ``(0o700,
-    0o600)`` in this user's cache (plans, keys and locks are nobody else's business), else
-    ``(0o755, 0o644)`` (the store's own, which other users read)."""
+    """The modes of the directories and files siglink makes at ``directory`` (the bootstrap,
+    the parents of a plan directory): ``(0o700, 0o600)`` in this user's cache, else ``(0o755,
+    0o644)``. Plans always get :data:`PLAN_MODES`."""
     cache = os.path.join(_user_cache(), "")
     if os.path.join(os.path.abspath(directory), "").startswith(cache):
         return 0o700, 0o600
@@ -530,9 +538,10 @@ def read_valid_plan(path: str, root: str, app: Application,
     generation, table = read_generations(root)
     if generation < 0:
         return None  # an unreadable generation file matches no plan
-    try:  # a deleted or emptied index: the cold path stops with the damage (store repair)
-        if os.stat(StoreLayout(root).index).st_size == 0:
-            return None
+    try:  # a deleted, emptied or overwritten index: the cold path stops (store repair)
+        with open(StoreLayout(root).index, "rb") as f:
+            if f.read(16) != _SQLITE_MAGIC:
+                return None
     except OSError:
         if is_store(root):  # its other files say a store was here (else: nothing installed)
             return None
@@ -561,6 +570,11 @@ def read_valid_plan(path: str, root: str, app: Application,
     if not _links_allowed(data, root, "allow-yanked" in flags.split(",")):
         return None
     return data
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database: an index without them is damaged (damage
+further in is found only by SQLite itself, on the cold path)."""
 
 
 # -- one planner at a time ----------------------------------------------------------------------

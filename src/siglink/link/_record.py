@@ -27,6 +27,7 @@ from siglink._layout import ALL
 from siglink.link._cache import (
     _KEY,
     FORMAT,
+    PLAN_MODES,
     _read_key,
     _sidecar,
     _siglink_version,
@@ -34,7 +35,6 @@ from siglink.link._cache import (
     environment_fingerprint,
     mac,
     make_dirs,
-    modes_for,
     read_generations,
     sha256_digest,
 )
@@ -85,21 +85,35 @@ def _make_key(directory: str) -> bytes:
 
 def write_plan(path: str, data: Record) -> None:
     """Write a plan record: ``<key>.warm`` (authenticated, what is read back) and ``<key>.json``
-    (for people and tools), each atomically; directories and files get fixed modes whatever
-    the umask (0700 and 0600 in this user's cache, else 0755 and 0644: ``_cache.modes_for``)."""
+    (for people and tools), each atomically. Both are the plan owner's alone whatever the umask
+    and wherever they lie (the store owner's ``ROOT/plans`` too): mode 0600 in a directory of
+    mode 0700 (:data:`~siglink.link._cache.PLAN_MODES`), since a script's plan carries its
+    compiled code, constants and secrets included. A plan directory left more open by an
+    earlier siglink is tightened here."""
     import json
     import marshal
 
     from siglink._files import write_atomic
 
     directory = os.path.dirname(path)
-    folder_mode, file_mode = modes_for(directory)
-    make_dirs(directory, folder_mode)
+    _private_dir(directory)
+    file_mode = PLAN_MODES[1]
     body = marshal.dumps(data)
     write_atomic(_sidecar(path), mac(_make_key(directory), body) + body, mode=file_mode,
                  durable=False)
     write_atomic(path, json.dumps(_readable(data), indent=1, sort_keys=True).encode(),
                  mode=file_mode, durable=False)
+
+
+def _private_dir(directory: str) -> None:
+    """Make the plan directory ``directory`` (mode 0700; missing parents as
+    :func:`~siglink.link._cache.modes_for` says), or take group's and others' access away
+    from an existing one of this user's."""
+    make_dirs(os.path.dirname(directory))
+    make_dirs(directory, PLAN_MODES[0])
+    st = os.stat(directory)
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        os.chmod(directory, PLAN_MODES[0])
 
 
 def _readable(data: Record) -> Record:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: this module is on the w
     from importlib.machinery import ModuleSpec
     from importlib.metadata import Distribution
     from types import ModuleType
-    from typing import Any
+    from typing import Any, NoReturn
 
 __all__ = [
     "SITECUSTOMIZE",
@@ -46,6 +46,7 @@ __all__ = [
     "export_to_children",
     "install",
     "install_from_plan",
+    "libs_owner",
     "normalize",
     "sitecustomize_source",
     "unload_foreign",
@@ -82,20 +83,38 @@ class LinkFinder:
     ``links`` maps a distribution name to a record with ``path`` (the directory holding the
     chosen version's modules), ``top_level`` (its top-level module names) and ``dist_info``
     (the path of its ``.dist-info`` directory). Either may lie inside a zip archive.
+
+    With ``owner`` (the store owner's uid), every module of a store link (``source`` ``store``)
+    is checked as it is imported, submodules too: the file it loads (source, bytecode or
+    extension), its directory and the ``__pycache__`` beside it must belong to ``owner`` or
+    root and be writable by nobody else, or the interpreter ends at once with exit 127 and one
+    line (``siglink: error: ...``) naming the path. A few ``os.stat`` per module imported
+    from the store, one per directory; nothing for any other module. The start checked
+    ``libs/NAME/VERSION`` itself (:func:`siglink.link._cache.links_untrusted`).
     """
 
-    def __init__(self, links: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, links: Mapping[str, Mapping[str, Any]], owner: int | None = None) -> None:
         dirs: dict[str, list[str]] = {}
         dists: dict[str, str] = {}
+        guarded: set[str] = set()
+        stored: list[str] = []
         for name, link in links.items():
             for top in link["top_level"]:
                 places = dirs.setdefault(top, [])
                 if link["path"] not in places:
                     places.append(link["path"])
+                if owner is not None and link.get("source") == "store":
+                    guarded.add(top)
+            if owner is not None and link.get("source") == "store":
+                stored.append(os.path.join(link["path"], ""))
             if link.get("dist_info"):
                 dists[normalize(name)] = link["dist_info"]
         self.dirs = dirs
         self.dists = dists
+        self.owner = owner
+        self.guarded = guarded
+        self.stored = tuple(stored)  # what lies under these is checked (not the environment's)
+        self.sound: set[str] = set()  # directories already checked
 
     def __repr__(self) -> str:
         return f"<LinkFinder {sorted(self.dirs)}>"
@@ -103,15 +122,59 @@ class LinkFinder:
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if "." in fullname:
-            return None  # submodules follow their package's __path__
-        places = self.dirs.get(fullname)
-        if places is None:
-            return None
-        # importlib.machinery's PathFinder, without importing importlib (and warnings)
-        from _frozen_importlib_external import PathFinder
+        top, dot, _ = fullname.partition(".")
+        if dot:  # submodules follow their package's __path__; the store's are checked
+            if top not in self.guarded:
+                return None
+            from _frozen_importlib_external import PathFinder
 
-        return PathFinder.find_spec(fullname, places)
+            spec = PathFinder.find_spec(fullname, path)
+        else:
+            places = self.dirs.get(fullname)
+            if places is None:
+                return None
+            # importlib.machinery's PathFinder, without importing importlib (and warnings)
+            from _frozen_importlib_external import PathFinder
+
+            spec = PathFinder.find_spec(fullname, places)
+            if top not in self.guarded:
+                return spec
+        if spec is not None:
+            self._check(spec)
+        return spec
+
+    def _check(self, spec: ModuleSpec) -> None:
+        """End the interpreter (exit 127, one line) when a file or directory ``spec`` loads
+        from could be changed by someone other than the store's owner and root."""
+        stored = self.stored
+        dirs = [d for d in spec.submodule_search_locations or () if d.startswith(stored)]
+        if spec.has_location and spec.origin and spec.origin.startswith(stored):
+            self._refuse_unsound(spec.origin)
+            dirs.append(os.path.dirname(spec.origin))
+            cached = spec.cached
+            if cached:
+                self._refuse_unsound(cached)
+                dirs.append(os.path.dirname(cached))
+        for each in dirs:
+            if each not in self.sound:
+                self._refuse_unsound(each)
+                self.sound.add(each)
+
+    def _refuse_unsound(self, path: str) -> None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return  # no bytecode (yet), say: nothing to load from there
+        except OSError as e:
+            _refuse(f"{path} cannot be checked ({e.strerror or e})")
+        writable = st.st_mode & 0o022
+        if writable:
+            who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
+            _refuse(f"{path} is writable by {who}; its code would run as this user "
+                    f"(chmod go-w {path}, or siglink store repair)")
+        if st.st_uid not in (self.owner, 0):
+            _refuse(f"{path} is owned by uid {st.st_uid}, not by the store's owner (uid "
+                    f"{self.owner}) or root; its code would run as this user")
 
     def invalidate_caches(self) -> None:
         """Nothing is cached here; the path finder's caches are invalidated by importlib."""
@@ -128,6 +191,22 @@ class LinkFinder:
             chosen = [found] if found is not None else []
         for info in chosen:
             yield PathDistribution(_metadata_path(info))
+
+
+def _refuse(problem: str) -> NoReturn:
+    """``siglink: error: PROBLEM`` on stderr and exit 127 at once: not an exception the
+    application could catch and carry on past."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 (contextlib is not imported on the warm path)
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    try:
+        sys.stderr.write(f"siglink: error: {problem}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    os._exit(127)
 
 
 def _metadata_path(info: str) -> Any:
@@ -166,11 +245,12 @@ def _metadata_path(info: str) -> Any:
         return Path(info)
 
 
-def install(links: Mapping[str, Mapping[str, Any]]) -> LinkFinder:
+def install(links: Mapping[str, Mapping[str, Any]], owner: int | None = None) -> LinkFinder:
     """Put a :class:`LinkFinder` for ``links`` first on :data:`sys.meta_path` (replacing an
-    earlier one) and return it."""
+    earlier one) and return it; with ``owner``, the store's modules are checked as they are
+    imported (see :class:`LinkFinder`)."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, LinkFinder)]
-    finder = LinkFinder(links)
+    finder = LinkFinder(links, owner)
     sys.meta_path.insert(0, finder)
     unload_foreign(finder.dirs)
     return finder
@@ -236,7 +316,15 @@ def install_from_plan(path: str, root: str | None = None) -> LinkFinder | None:
             except (OSError, ValueError, AttributeError):
                 pass
             os._exit(127)  # SystemExit inside sitecustomize would be a fatal error's traceback
-    return install(record["links"])
+    return install(record["links"], libs_owner(root) if root else None)
+
+
+def libs_owner(root: str) -> int | None:
+    """The store's owner: the owner of ``ROOT/libs`` (None when it cannot be read)."""
+    try:
+        return os.stat(os.path.join(root, "libs")).st_uid
+    except OSError:
+        return None
 
 
 def _store_of(links: Mapping[str, Mapping[str, Any]]) -> str:

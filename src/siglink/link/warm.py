@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import TRUST_OWNER_ENV, store_root
+from siglink._layout import store_root, trust_owner
 from siglink.link import _cache
 from siglink.link.app import Application, PlanRequest
 
@@ -135,10 +135,10 @@ def warm_run(argv: Sequence[str]) -> None:
                               allow_yanked=opts["allow_yanked"], environment=opts["environment"])
     except ValueError:
         return  # the full CLI names the unknown policy
-    if opts["trust_owner"]:
-        os.environ[TRUST_OWNER_ENV] = "1"  # as the full CLI's option: the checks and children
     try:
         root = store_root(opts["store"])
+        if opts["trust_owner"]:
+            trust_owner(root)  # as the full CLI's option: this store alone, here and in children
         app = Application.resolve(opts["app"], opts["module"], root)
     except OSError:
         return  # a current directory removed, say: the full CLI says so in one line
@@ -229,15 +229,17 @@ def run_record(
     as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code. The
     store directories it links must be the store owner's alone
     (:func:`~siglink.link._cache.links_untrusted`): otherwise exit 127 with the reason."""
-    from siglink.link.hook import export_to_children, install
+    from siglink.link.hook import export_to_children, install, libs_owner
 
     release_planner()
+    owner = None
     if root is not None:
         problem = _cache.links_untrusted(record, root)
         if problem is not None:
             sys.stderr.write(f"siglink: error: {problem}\n")
             sys.exit(127)
-    install(record["links"])
+        owner = libs_owner(root)
+    install(record["links"], owner)  # the store's modules are checked as they are imported
     export_to_children(plan_path, boot, root)
     if os.environ.get("SIGLINK_DEBUG"):
         links = ", ".join(f"{n}=={v['version']}" for n, v in sorted(record["links"].items()))

@@ -3,8 +3,9 @@
 - a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps
   --only-binary=:all:`` from the configured package index (``--index-url`` passes through, so
   any PyPI-compatible index can serve a fleet); a release the index has only as an sdist is
-  downloaded by pip inside the networked sandbox (:func:`_networked_pip`: preparing an sdist's
-  metadata runs its build code) and built into a wheel;
+  found on the index (PEP 503) and downloaded by siglink itself, not pip (``pip download``
+  prepares an sdist's metadata: it would run its build code with the network and the user's
+  index credentials), then built into a wheel in the offline sandbox;
 - a project directory or an sdist file is built with ``pip wheel --no-deps`` inside the
   sandbox of :mod:`siglink._sandbox` (:func:`build_wheel`): a build backend is the project's
   own code. The sandbox has no network: pip builds with ``--no-index`` from a wheelhouse that
@@ -33,7 +34,9 @@ temporary directory the caller owns.
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
+import html
 import json
 import os
 import re
@@ -42,14 +45,19 @@ import stat
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
+from packaging.version import InvalidVersion, Version
 
 from siglink._sandbox import Limits, Outcome, SandboxUnavailableError, bwrap
 from siglink._sandbox import run as sandbox_run
@@ -346,7 +354,7 @@ def _build_unsandboxed(source: Path, dest: Path, *, index_url: str | None,
 
 def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path:
     """Download ``requirement`` into ``dest`` and return a wheel (built from an sdist if needed,
-    the sdist downloaded inside the networked sandbox).
+    the sdist found and downloaded without running any of its code, :func:`_sdist_from_index`).
 
     :raises FetchError: the index has no such release, its sdist does not build, or it has
         only an sdist and no sandbox can run.
@@ -358,11 +366,12 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     result, wanted = _wheels_only([*args, "--dest", str(download), requirement])
     if wanted:
         download = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
-        if _unsandboxed(wanted):
-            result = _pip([*args, "--dest", str(download), requirement], may_build=True)
-        else:
-            result = _networked_pip([*args, "--dest", "/siglink/out", requirement], wanted,
-                                    writable=[(download, "/siglink/out")], index_url=index_url)
+        if not _unsandboxed(wanted):  # found and downloaded here: pip would run its code
+            sdist = _sdist_from_index(requirement, download, index_url=index_url)
+            built = dest / "built"
+            built.mkdir(exist_ok=True)
+            return build_wheel(sdist, built, index_url=index_url, error=FetchError)
+        result = _pip([*args, "--dest", str(download), requirement], may_build=True)
     found = [p for p in _artifacts(download) if stat.S_ISREG(p.lstat().st_mode)
              and (not wanted or is_sdist(p))]  # the sandbox wrote it: only what it was to get
     if result.returncode != 0 or not found:
@@ -375,6 +384,156 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     built = dest / "built"
     built.mkdir(exist_ok=True)
     return build_wheel(artifact, built, index_url=index_url, error=FetchError)
+
+
+_PAGE_BYTES: Final = 64 << 20
+
+
+class _Links(HTMLParser):
+    """The ``<a>`` elements of a PEP 503 project page (their attributes) and its ``<base>``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[dict[str, str | None]] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links.append(dict(attrs))
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+
+
+def _open(url: str, limit: int) -> bytes:
+    """The body at ``url`` (``file:``, ``http(s):``; the URL's userinfo sent as basic
+    authentication, never in the request line), at most ``limit`` bytes."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        path = _file_path(url)
+        if path is not None and path.is_dir():
+            path = path / "index.html"
+        with open(path or "", "rb") as f:
+            data = f.read(limit + 1)
+    elif parts.scheme in ("http", "https"):
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (
+            f":{parts.port}" if parts.port else "")
+        request = urllib.request.Request(
+            urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
+            headers={"Accept": "text/html", "User-Agent": "siglink"})
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            token = base64.b64encode(pair.encode()).decode("ascii")
+            request.add_unredirected_header("Authorization", f"Basic {token}")  # not redirected
+        with urllib.request.urlopen(request, timeout=60) as response:
+            data = response.read(limit + 1)
+    else:
+        raise OSError(f"unsupported URL scheme {parts.scheme!r}")
+    if len(data) > limit:
+        raise OSError(f"larger than {limit} bytes")
+    return data
+
+
+def _shown(url: str) -> str:
+    """``url`` without its userinfo (credentials never reach a message)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _indexes(index_url: str | None, name: str) -> list[str]:
+    """The pages pip would read for project ``name``: that of ``index_url``, else of the
+    user's configured index, else PyPI's (none with ``no-index``), of each extra index, and
+    each ``find-links`` location (a page, or a folder: its file names are its links)."""
+    settings = _pip_settings("download")
+    indexes = [index_url] if index_url else settings.get(
+        "index-url", "https://pypi.org/simple").split()[:1]
+    indexes += settings.get("extra-index-url", "").split()
+    if settings.get("no-index", "").lower() in ("1", "true", "yes", "on"):
+        indexes = []
+    pages = [entry.rstrip("/") + f"/{name}/" for entry in indexes]
+    pages += settings.get("find-links", "").split()
+    return [page if "://" in page else Path(page).absolute().as_uri() for page in pages]
+
+
+def _sdist_from_index(requirement: str, dest: Path, *, index_url: str | None) -> Path:
+    """Find the sdist of ``requirement`` on the index (PEP 503: the project's page, the
+    newest version the requirement allows, ``data-yanked`` only when pinned with ``==``,
+    ``data-requires-python`` honoured) or at its direct URL, and download it into ``dest``,
+    its ``#sha256=`` checked. No code of it runs; no pip is involved.
+
+    :raises FetchError: no such sdist, an index cannot be read, or the hash differs.
+    """
+    wanted = parse_requirement(requirement)
+    name = canonicalize_name(wanted.name)
+    pinned = any(s.operator in ("==", "===") for s in wanted.specifier)
+    here = Version(".".join(map(str, sys.version_info[:3])))
+    found: list[tuple[Version, str]] = []
+    unread: list[str] = []
+    if wanted.url is not None:
+        found = [(Version("0"), wanted.url)]
+    for page in [] if wanted.url is not None else _indexes(index_url, name):
+        folder, where = _file_path(page), page
+        try:
+            if folder is not None and folder.is_dir() and not (folder / "index.html").exists():
+                text = "".join(f'<a href="{html.escape(p.name)}"></a>'
+                               for p in sorted(folder.iterdir()))
+                where = folder.as_uri() + "/"
+            else:
+                text = _open(page, _PAGE_BYTES).decode("utf-8", "replace")
+        except FileNotFoundError:
+            continue  # this index does not have the project
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                unread.append(f"{_shown(page)}: HTTP {e.code}")
+            continue
+        except (OSError, ValueError) as e:  # as pip: another index may have it
+            unread.append(f"{_shown(page)}: {_one_line(e)}")
+            continue
+        parser = _Links()
+        parser.feed(text)
+        base = urljoin(where, parser.base or "")
+        for link in parser.links:
+            url = urljoin(base, link.get("href") or "")
+            if urlsplit(url).scheme not in ("http", "https", urlsplit(page).scheme):
+                continue  # a remote page may not name a local file
+            try:
+                project, version = parse_sdist_filename(
+                    unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+            except (InvalidSdistFilename, InvalidVersion):
+                continue
+            if project != name or not wanted.specifier.contains(version, prereleases=True):
+                continue
+            if "data-yanked" in link and not pinned:
+                continue
+            needs = link.get("data-requires-python")
+            try:
+                if needs and not SpecifierSet(needs).contains(here, prereleases=True):
+                    continue
+            except InvalidSpecifier:
+                continue
+            found.append((version, url))
+    if not found:
+        raise FetchError(f"{requirement}: cannot be fetched from the package index: " + (
+            f"it cannot be read ({unread[0]})" if unread
+            else "it has no sdist of it for this interpreter"))
+    url = max(found, key=lambda c: c[0])[1]
+    location, _, fragment = url.partition("#")
+    filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+    if not is_sdist(Path(filename)) or "/" in filename or "\0" in filename or filename in (
+            "", ".", ".."):
+        raise FetchError(f"{requirement}: {_shown(location)} names no sdist")
+    try:
+        data = _open(location, BUILD_LIMITS.output_bytes)
+    except (OSError, ValueError) as e:
+        raise FetchError(f"{requirement}: {_shown(location)} cannot be downloaded "
+                         f"({_one_line(e)})") from None
+    expected = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", fragment)
+    if expected and hashlib.sha256(data).hexdigest() != expected.group(1).lower():
+        raise FetchError(f"{requirement}: {filename} does not have the sha256 the index gave; "
+                         "refused")
+    path = dest / filename
+    path.write_bytes(data)
+    return path
 
 
 def to_wheel(spec: str, tmp: Path, *, index_url: str | None = None) -> Path:
@@ -670,11 +829,9 @@ _FILES: Final = ("cert", "constraint")
 _PROXIES: Final = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
 
-def _index_env(command: str) -> tuple[dict[str, str], list[tuple[Path, str]]]:
-    """The settings of the user's pip that select and reach the index, read outside (``pip
-    config list``: environment, then ``command``'s section, then ``global``), as environment
-    variables for a sandboxed pip, with the local folders and files they name (a local index,
-    ``find-links`` folders, a certificate bundle, a constraints file) bound read-only."""
+def _pip_settings(command: str) -> dict[str, str]:
+    """The user's pip settings that select and reach the index (``pip config list``:
+    environment, then ``command``'s section, then ``global``)."""
     listed = _pip(["config", "list"])
     found: dict[str, dict[str, str]] = {}
     for line in listed.stdout.splitlines():
@@ -688,12 +845,22 @@ def _index_env(command: str) -> tuple[dict[str, str], list[tuple[Path, str]]]:
             continue
         if isinstance(parsed, str):
             found.setdefault(name, {})[section] = parsed
-    env: dict[str, str] = {}
-    binds: list[tuple[Path, str]] = []
+    out = {}
     for name, sections in found.items():
         chosen = next((sections[s] for s in (":env:", command, "global") if s in sections), None)
-        if chosen is None:
-            continue
+        if chosen is not None:
+            out[name] = chosen
+    return out
+
+
+def _index_env(command: str) -> tuple[dict[str, str], list[tuple[Path, str]]]:
+    """The settings of the user's pip that select and reach the index, read outside (``pip
+    config list``: environment, then ``command``'s section, then ``global``), as environment
+    variables for a sandboxed pip, with the local folders and files they name (a local index,
+    ``find-links`` folders, a certificate bundle, a constraints file) bound read-only."""
+    env: dict[str, str] = {}
+    binds: list[tuple[Path, str]] = []
+    for name, chosen in _pip_settings(command).items():
         values = []
         for entry in chosen.split():
             local = _file_path(entry) if entry.startswith("file:") else (
