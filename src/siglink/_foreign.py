@@ -28,11 +28,15 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["LIMIT", "ForeignFileError", "foreign_problem", "read_foreign"]
+__all__ = ["LIMIT", "MANIFEST_LIMIT", "ForeignFileError", "foreign_problem", "read_foreign"]
 
 LIMIT = 64 << 20
 """The largest file read (64 MiB): an application manifest of thousands of imports is a few
 megabytes."""
+
+MANIFEST_LIMIT = 8 << 20
+"""The largest application manifest read (8 MiB): generous for thousands of imports, and small
+enough that another user's registrations cannot make every command parse huge files."""
 
 _HOPS = 40  # symbolic links followed in one path, as the kernel's limit
 

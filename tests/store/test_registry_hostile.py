@@ -117,7 +117,7 @@ def test_a_hostile_manifest_is_skipped_by_every_command(
             "huge": f"truncate -s 100M {manifest}",
             "link": f"rm {manifest} && ln -s /dev/zero {manifest}"}[attack]
     other.sh(make)
-    why = {"fifo": "is a FIFO, not a regular file", "huge": "is larger than 64 MiB",
+    why = {"fifo": "is a FIFO, not a regular file", "huge": "is larger than 8 MiB",
            "link": "a symbolic link owned by uid"}[attack]
     commands = [["who-uses", "textkit"], ["apps"], ["gc", "--dry-run"],
                 ["yank", "textkit==1.0.0", "--reason", "broken"],

@@ -74,20 +74,48 @@ def test_repair_restores_only_a_yank_that_committed(
     assert json.loads((root / "yanks.json").read_text()) == {"textkit": expected}
 
 
-def test_repair_without_the_index_trusts_yanks_json_not_markers(
-        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A marker yanks.json does not confirm (left by a yank that may never have committed) is
-    reported and removed; yanks.json's yanks come back."""
+@pytest.mark.parametrize("journal", ["kept", "emptied", "deleted"])
+@pytest.mark.parametrize("content", ["CVE-X\n", "", "\x1b[2J\n"])
+def test_repair_without_the_index_keeps_a_marker_yanked(
+        root: Path, journal: str, content: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A marker yanks.json does not confirm keeps its version yanked (fail closed: an unyank
+    is never repair's), with the marker's reason, and is reported; yanks.json's yanks come
+    back; a yanks.json emptied or lost unyanks nothing."""
     stray = root / "libs/textkit/1.0.0/.yanked"
-    stray.write_text("CVE-X\n")
+    stray.write_text(content)
     (root / "index.sqlite").unlink()
+    if journal == "emptied":
+        (root / "yanks.json").write_text("{}")
+    elif journal == "deleted":
+        (root / "yanks.json").unlink()
     code, out, _ = run(capsys, "store", "repair", "--store", str(root))
     assert code == 1, out
-    assert f"not restored: {stray}: a yank marker no committed yank confirms; removed" in out
-    assert not stray.exists()
+    reason = "CVE-X" if content.startswith("CVE") else (
+        "[2J" if content.startswith("\x1b") else
+        "kept by repair: marker without a journal entry")
+    assert f"{stray}: a yank marker no committed yank confirms; kept yanked ({reason})" in out
+    assert "removed" not in out
+    assert stray.exists()
     store = Store(root)
-    assert {v.version: v.yanked for v in store.versions("textkit")} == {
-        "1.0.0": None, "1.0.1": "CVE-1"}
+    assert {v.version: v.yanked for v in store.versions("textkit")} == {  # 1.0.1 by either
+        "1.0.0": reason, "1.0.1": "CVE-1"}
+    assert (root / "libs/textkit/1.0.1/.yanked").exists()
+    store.close()
+    assert json.loads((root / "yanks.json").read_text())["textkit"]["1.0.0"] == reason
+
+
+def test_repair_with_the_index_keeps_a_marker_it_does_not_confirm(
+        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Even a readable old index that says "not yanked" does not unyank a marked version: the
+    marker is kept, its version stays yanked, and that is reported."""
+    stray = root / "libs/textkit/1.0.0/.yanked"
+    stray.write_text("CVE-Y\n")
+    code, out, _ = run(capsys, "store", "repair", "--store", str(root))
+    assert code == 1, out
+    assert f"{stray}: a yank marker no committed yank confirms; kept yanked (CVE-Y)" in out
+    assert stray.exists()
+    assert {v.version: v.yanked for v in Store(root).versions("textkit")} == {
+        "1.0.0": "CVE-Y", "1.0.1": "CVE-1"}
 
 
 @pytest.mark.parametrize("index", ["deleted", "kept"])

@@ -1,4 +1,14 @@
-"""Terminal output: tables and colour on a terminal, plain text when piped or with NO_COLOR."""
+r"""Terminal output: tables and colour on a terminal, plain text when piped or with NO_COLOR.
+
+Every text printed here may come from a file another user wrote (a registration, a manifest,
+a marker): its control characters (C0, DEL, C1, the newline; an error or warning keeps its
+newlines) are shown escaped, never sent to the terminal, and on the rich path it is never
+read as markup. JSON stays exact (it escapes
+them itself).
+
+>>> printable("a\x1b[2J\x07b\nc\x9b")
+'a\\x1b[2J\\x07b\\nc\\x9b'
+"""
 
 from __future__ import annotations
 
@@ -13,7 +23,27 @@ from siglink._text import shown
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["console", "error", "print_json", "table", "use_colour", "warn", "width"]
+__all__ = ["console", "error", "print_json", "printable", "say", "table", "use_colour", "warn",
+           "width"]
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {c: _NAMED.get(chr(c), f"\\x{c:02x}")
+            for c in (*range(0x20), *range(0x7f, 0xa0))}
+
+
+_IN_MESSAGES = {c: e for c, e in _ESCAPES.items() if c != 10}
+"""An error or warning may span lines (a refusal lists its reasons): its newlines stay."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (C0, DEL, C1, newline) shown escaped (``\\x1b``):
+    one line, inert on any terminal (a path's bytes that are not UTF-8 stay as they are)."""
+    return text.translate(_ESCAPES)
+
+
+def say(text: str, *, file: Any = None, flush: bool = False) -> None:
+    """Print ``text`` as one line, its control characters escaped (:func:`printable`)."""
+    print(printable(text), file=sys.stdout if file is None else file, flush=flush)
 
 _consoles: dict[bool, Console] = {}
 
@@ -60,7 +90,7 @@ def width(stream: Any, default: int = 120) -> int:
 
 def error(message: str) -> None:
     """``siglink: error: MESSAGE`` on stderr (a name that is not valid text shown escaped)."""
-    message = shown(message)
+    message = shown(message).translate(_IN_MESSAGES)
     if use_colour(sys.stderr):
         from rich.markup import escape
 
@@ -76,7 +106,7 @@ working and repeated in a result's diagnostics prints once."""
 
 def warn(message: str) -> None:
     """``siglink: warning: MESSAGE`` on stderr, once per command."""
-    message = shown(message)
+    message = shown(message).translate(_IN_MESSAGES)
     if message in WARNED:
         return
     WARNED.add(message)
@@ -95,7 +125,8 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A table on a terminal; tab-free aligned columns when piped.
+    """A table on a terminal; tab-free aligned columns when piped (each cell
+    :func:`printable`, and never read as markup).
 
     >>> table("Installed", ["name", "version"], [["attrs", "23.1.0"], ["markupsafe", "2.1.5"]])
     Installed
@@ -103,6 +134,8 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str
     attrs       23.1.0
     markupsafe  2.1.5
     """
+    title = None if title is None else printable(title)
+    rows = [[printable(cell) for cell in row] for row in rows]
     if use_colour():
         from rich.markup import escape
         from rich.table import Table

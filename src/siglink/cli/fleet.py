@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli._install_notes import install_warnings, shown
+from siglink.cli._output import say
 from siglink.cli.main import add_subcommand
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def _store(args: argparse.Namespace) -> Store:
 
 def step_printer(enabled: bool = True) -> Any:
     """A progress callback: one line per step on stderr (dimmed on a terminal)."""
-    from siglink.cli._output import console, use_colour
+    from siglink.cli._output import console, printable, use_colour
 
     def step(text: str) -> None:
         if not enabled:
@@ -189,9 +190,9 @@ def step_printer(enabled: bool = True) -> Any:
         if use_colour(sys.stderr):
             from rich.markup import escape
 
-            console(stderr=True).print(f"[dim]siglink: {escape(text)}[/]")
+            console(stderr=True).print(f"[dim]siglink: {escape(printable(text))}[/]")
         else:
-            print(f"siglink: {text}", file=sys.stderr, flush=True)
+            say(f"siglink: {text}", file=sys.stderr, flush=True)
 
     return step
 
@@ -247,7 +248,7 @@ def outcome_line(o: AppOutcome, focus: Sequence[str]) -> str:
 def print_outcomes(outcomes: Sequence[AppOutcome], focus: Sequence[str]) -> None:
     """One line per registered application (:func:`outcome_line`)."""
     for o in outcomes:
-        print(outcome_line(o, focus))
+        say(outcome_line(o, focus))
 
 
 def install_with_dependencies(args: argparse.Namespace) -> int:
@@ -273,7 +274,7 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
             print_json({"install": adds, "impact": [o.to_json() for o in predicted]})
             return 0
         for row, state in zip(adds, states, strict=True):
-            print(f"would install {row['name']}=={row['version']} ({state})")
+            say(f"would install {row['name']}=={row['version']} ({state})")
         print_outcomes(predicted, sorted({r["name"] for r, state in zip(adds, states, strict=True)
                                           if state == "new"}))
         return 0
@@ -312,9 +313,9 @@ def install_with_dependencies(args: argparse.Namespace) -> int:
     for r in rows:
         dependency = "" if r.requested else " (dependency)"
         if r.status == "installed":
-            print(f"installed {r.name}=={r.version}{dependency}")
+            say(f"installed {r.name}=={r.version}{dependency}")
         else:
-            print(f"{r.name}=={r.version} already present{dependency}")
+            say(f"{r.name}=={r.version} already present{dependency}")
     for message in warnings:
         warn(message)
     print_outcomes(relinked, new)
@@ -347,23 +348,23 @@ def cmd_update(args: argparse.Namespace) -> int:
             print_json({**head, "install": [], "relinked": []})
             return 0
         for name, why in sorted(found.absent.items()):
-            print(f"{name}: not on the index ({why})")
+            say(f"{name}: not on the index ({why})")
         if not found.checked:
-            print(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
+            say(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
         elif len(found.checked) == 1 and found.current:
             [(name, version)] = found.current.items()
-            print(f"{name} {version} is the newest release on the index: nothing to update")
+            say(f"{name} {version} is the newest release on the index: nothing to update")
         else:
-            print(f"all {len(found.current)} libraries are at the newest release on the index: "
+            say(f"all {len(found.current)} libraries are at the newest release on the index: "
                   "nothing to update")
         return 0
     specs = [n.spec for n in found.newer]
     focus = [n.name for n in found.newer]
     if not args.json:
         for name, why in sorted(found.absent.items()):
-            print(f"{name}: not on the index ({why})")
+            say(f"{name}: not on the index ({why})")
         for n in found.newer:
-            print(f"{n.name} {n.stored} -> {n.latest}")
+            say(f"{n.name} {n.stored} -> {n.latest}")
     options: dict[str, Any] = {"index_url": args.index_url, "on_step": step}
     if args.dry_run:
         previews = prepare_closure(store, specs, **options)
@@ -374,7 +375,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             print_json({**head, "install": adds, "impact": [o.to_json() for o in predicted]})
             return 0
         for row in adds:
-            print(f"would install {row['name']}=={row['version']}")
+            say(f"would install {row['name']}=={row['version']}")
         print_outcomes(predicted, focus)
         return 0
     rows = install_closure(store, specs, progress=_store_steps(step), **options)
@@ -387,7 +388,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         if r.status == "installed":
-            print(f"installed {r.name}=={r.version}" + ("" if r.requested else " (dependency)"))
+            say(f"installed {r.name}=={r.version}" + ("" if r.requested else " (dependency)"))
     print_outcomes(relinked, focus)
     return 0
 
@@ -434,7 +435,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   f"{'s' * (len(malformed) != 1)} could not be read (above); "
                   "fix or remove them and audit again")
         for name, version, reason in yanked:
-            print(f"yanked {name}=={version}: {reason}")
+            say(f"yanked {name}=={version}: {reason}")
         print_outcomes(relinked, sorted({n for n, _, _ in yanked}))
     if malformed:
         return 2
@@ -450,22 +451,22 @@ def _print_findings(findings: Sequence[Any], count: int, no_index: bool,
         f"; {malformed} malformed record{'s' * (malformed != 1)} not checked"
         if malformed else "")
     if not findings:
-        print(("no stored version is affected by the records read" if malformed
+        say(("no stored version is affected by the records read" if malformed
                else "no stored version is affected") + f" ({checked})")
         return
     for f in findings:
         assert isinstance(f, Finding)
         state = f" (yanked: {f.yanked})" if f.yanked is not None else ""
-        print(f"{f.name} {f.version}{state}")
+        say(f"{f.name} {f.version}{state}")
         for a in f.advisories:
             fixed = a.fixed(f.name)
-            print(f"  {a.title}" + (f", fixed in {', '.join(fixed)}" if fixed else "")
+            say(f"  {a.title}" + (f", fixed in {', '.join(fixed)}" if fixed else "")
                   + (f": {a.summary.splitlines()[0]}" if a.summary else ""))
         if f.index_yank is not None:
-            print(f"  yanked on the index: {f.index_yank}")
-        print("  linked by: " + (", ".join(shown(u) for u in f.users) or "no registered "
+            say(f"  yanked on the index: {f.index_yank}")
+        say("  linked by: " + (", ".join(shown(u) for u in f.users) or "no registered "
                                  "application"))
-    print(f"{len(findings)} affected version{'s' * (len(findings) != 1)} ({checked})")
+    say(f"{len(findings)} affected version{'s' * (len(findings) != 1)} ({checked})")
 
 
 def _source_changed(manifest_path: str) -> str | None:
@@ -522,7 +523,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     if not rows:
-        print(f"no registered applications in {store.root}")
+        say(f"no registered applications in {store.root}")
         return 0
     table(None, ("APP", "STATUS", "LINKS", "WHY"), [
         (shown(r["app"]), r["status"],
@@ -574,7 +575,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
                     "manifest_removed": removed is not None, "removed_from": done.removed,
                     "still_registered": [{"registry": w, "owner": o} for w, o in done.kept]})
         return 0
-    print(f"forgot {shown(application)}" + (f" (removed {removed})" if removed else ""))
+    say(f"forgot {shown(application)}" + (f" (removed {removed})" if removed else ""))
     return 0
 
 
@@ -621,12 +622,12 @@ def cmd_gc(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     if not rows:
-        print(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
+        say(f"no libraries in {store.root}" if store.exists else f"no store at {store.root}")
         return 0
     table(None, ("NAME", "VERSION", "ACTION", "WHY"),
           [(r["name"], r["version"], r["action"], r["why"] or "") for r in rows])
     gone = sum(r["action"] != "keep" for r in rows)
-    print(f"{gone} version{'s' * (gone != 1)} {'would be ' if args.dry_run else ''}removed, "
+    say(f"{gone} version{'s' * (gone != 1)} {'would be ' if args.dry_run else ''}removed, "
           f"{len(rows) - gone} kept")
     return 0
 
@@ -654,7 +655,7 @@ def cmd_sbom(args: argparse.Namespace) -> int:
         except OSError as e:
             raise BadInputError(f"{args.output}: cannot be written: {e.strerror}",
                                 path=args.output) from e
-        print(f"wrote {args.output}: {len(plan.links)} linked librar"
+        say(f"wrote {args.output}: {len(plan.links)} linked librar"
               + ("y" if len(plan.links) == 1 else "ies"), file=sys.stderr)
         return 0
     sys.stdout.write(text + "\n")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from siglink.cli._install_notes import install_warnings, shown
+from siglink.cli._output import say
 from siglink.cli.main import add_subcommand, store_option
 from siglink.errors import BadInputError, SiglinkError
 
@@ -259,7 +260,7 @@ def _print_impact(store: Store, impacts: list[Any], *, as_json: bool, head: Any)
         print_json({**head, "impact": rows})
         return
     if not rows:
-        print(f"no registered applications in {store.root}")
+        say(f"no registered applications in {store.root}")
         return
     table(None, ("APP", "STATUS", "REASON"),
           [(shown(r["app"]), r["status"], r["reason"]) for r in rows])
@@ -329,7 +330,7 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
         names = [n for n in focus if n in (before or {}) or n in (after or {})] or list(focus)
         if after is None:
             was = "still refused" if before is None else f"{label(before, names)} -> refused"
-            print(f"  {shown(row['app'])}: {was} ({row['reason']})")
+            say(f"  {shown(row['app'])}: {was} ({row['reason']})")
             continue
         now = label(after, names)
         if before is None:
@@ -341,7 +342,7 @@ def _print_relinked(rows: Sequence[dict[str, Any]], focus: Sequence[str]) -> Non
         also = [f"{n} {before.get(n) or '(none)'} -> {after.get(n) or '(none)'}"
                 for n in sorted(set(before or {}) | set(after))
                 if n not in names and before is not None and before.get(n) != after.get(n)]
-        print(f"  {shown(row['app'])}: {text}" + (f" (also {', '.join(also)})" if also else ""))
+        say(f"  {shown(row['app'])}: {text}" + (f" (also {', '.join(also)})" if also else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -358,7 +359,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         if not args.json:
             for v, _ in previews:
                 state = "present" if _has(store, v.name, v.version) else "new"
-                print(f"would install {v.name}=={v.version} ({state})")
+                say(f"would install {v.name}=={v.version} ({state})")
         impacts = _predict(store, add=previews)
         _print_impact(store, impacts, as_json=args.json, head={"install": adds})
         return 0
@@ -402,9 +403,9 @@ def cmd_install(args: argparse.Namespace) -> int:
 
     for r in results:
         if r.status == "installed":
-            print(f"installed {r.name}=={r.version}")
+            say(f"installed {r.name}=={r.version}")
         else:
-            print(f"{r.name}=={r.version} already present")
+            say(f"{r.name}=={r.version} already present")
     for message in warnings:
         warn(message)
     _print_relinked(relinked, new)
@@ -470,7 +471,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not entries:
         # A store that does not exist is an empty one (a fresh machine has none): exit 0, but
         # say so, for a mistyped --store; nothing is created.
-        print(f"no store at {store.root}" if not store.exists else f"no libraries in {store.root}")
+        say(f"no store at {store.root}" if not store.exists else f"no libraries in {store.root}")
         return 0
     table(None, ("NAME", "VERSIONS"),
           [(name, ", ".join(_version_label(v) for v in versions)) for name, versions in entries])
@@ -547,7 +548,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
-        print(f"{key + ':':<{width + 1}} {value}")
+        say(f"{key + ':':<{width + 1}} {value}")
     return 0
 
 
@@ -567,7 +568,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         print_json({"removed": {"name": stored.name, "version": stored.version},
                     "relinked": relinked})
         return 0
-    print(f"removed {stored.name}=={stored.version}")
+    say(f"removed {stored.name}=={stored.version}")
     _print_relinked(relinked, [stored.name])
     return 0
 
@@ -593,11 +594,11 @@ def cmd_yank(args: argparse.Namespace) -> int:
         return 0
     what = f"{stored.name}=={stored.version}"
     if before is None:
-        print(f"yanked {what}: {args.reason}")
+        say(f"yanked {what}: {args.reason}")
     elif changed:
-        print(f"{what} was already yanked ({before}); reason updated: {args.reason}")
+        say(f"{what} was already yanked ({before}); reason updated: {args.reason}")
     else:
-        print(f"{what} was already yanked ({before}); nothing changed")
+        say(f"{what} was already yanked ({before}); nothing changed")
     _print_relinked(relinked, [stored.name])
     return 0
 
@@ -615,9 +616,9 @@ def cmd_unyank(args: argparse.Namespace) -> int:
         return 0
     what = f"{stored.name}=={stored.version}"
     if before is None:
-        print(f"{what} is not yanked; nothing changed")
+        say(f"{what} is not yanked; nothing changed")
         return 0
-    print(f"unyanked {what} (was yanked: {before})")
+    say(f"unyanked {what} (was yanked: {before})")
     _print_relinked(relinked, [stored.name])
     return 0
 
@@ -643,7 +644,7 @@ def cmd_who_uses(args: argparse.Namespace) -> int:
         return 0
     what = name if version is None else f"{name}=={version}"
     if not users:
-        print(f"no registered application links {what}")
+        say(f"no registered application links {what}")
         return 0
     show_note = any(linked is None for _, linked in users)  # why some link no version now
     columns = ["APP", "VERSION"] + ["WHY"] * show_note
@@ -667,19 +668,19 @@ def cmd_store_repair(args: argparse.Namespace) -> int:
                     "recompiled": report.recompiled, "deleted": report.deleted})
     else:
         if report.damaged:
-            print(f"moved the old index to {report.damaged}")
-        print(f"adopted {len(report.versions)} version{'s' * (len(report.versions) != 1)}"
+            say(f"moved the old index to {report.damaged}")
+        say(f"adopted {len(report.versions)} version{'s' * (len(report.versions) != 1)}"
               + (f": {', '.join(report.versions)}" if report.versions else ""))
         if report.yanks:
-            print(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
+            say(f"restored {len(report.yanks)} yank{'s' * (len(report.yanks) != 1)}: "
                   + ", ".join(report.yanks))
-        print(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
+        say(f"restored {report.apps} registered application{'s' * (report.apps != 1)}")
         for compiled in report.recompiled:
-            print(f"compiled again from its proven source: {compiled}")
+            say(f"compiled again from its proven source: {compiled}")
         for compiled in report.deleted:
-            print(f"deleted bytecode that no proven source compiles to: {compiled}")
+            say(f"deleted bytecode that no proven source compiles to: {compiled}")
         for problem in report.problems:
-            print(f"not restored: {problem}")
+            say(f"not restored: {problem}")
     return 1 if any(p for p in report.problems if "registers again" not in p) else 0
 
 
@@ -695,8 +696,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             for f in findings]})
         return 1 if findings else 0
     for finding in findings:
-        print(finding)
+        say(str(finding))
     if not findings:
         count = len(store.installed()) if not targets else len(targets)
-        print(f"intact: {count} version{'s' * (count != 1)} as installed")
+        say(f"intact: {count} version{'s' * (count != 1)} as installed")
     return 1 if findings else 0

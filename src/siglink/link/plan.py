@@ -146,20 +146,31 @@ def load_app_manifest(app: Application) -> Manifest:
     return read_app_manifest(path)
 
 
+_PARSED: dict[tuple[str, bytes], Manifest] = {}  # manifests are frozen: safe to share
+
+
 def read_app_manifest(path: str) -> Manifest:
     """The application manifest at ``path``."""
-    from siglink._foreign import ForeignFileError, read_foreign
+    import hashlib
+
+    from siglink._foreign import MANIFEST_LIMIT, ForeignFileError, read_foreign
 
     try:  # maybe another user's (a registration): no FIFO, device or planted link is opened
-        text = read_foreign(path)[0]
+        text = read_foreign(path, MANIFEST_LIMIT)[0]
     except ForeignFileError as e:
         raise BadInputError(f"{path}: not read: it {e.reason}", path=path) from e
     except OSError as e:
         raise BadInputError(f"{path}: cannot be read: {e.strerror}", path=path) from e
-    from siglink._gc import fewer_collections
+    key = (path, hashlib.sha256(text).digest())  # many registrations, one file: parsed once
+    manifest = _PARSED.get(key)
+    if manifest is None:
+        from siglink._gc import fewer_collections
 
-    with fewer_collections():  # thousands of parsed imports: see siglink._gc
-        manifest = Manifest.loads(text, source=path)
+        with fewer_collections():  # thousands of parsed imports: see siglink._gc
+            manifest = Manifest.loads(text, source=path)
+        if len(_PARSED) >= 64:
+            _PARSED.clear()
+        _PARSED[key] = manifest
     if manifest.unit.kind != "application":
         raise BadInputError(f"{path}: not an application manifest (kind {manifest.unit.kind})",
                             path=path)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
-from siglink._foreign import ForeignFileError, read_foreign
+from siglink._foreign import MANIFEST_LIMIT, ForeignFileError, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink.errors import BadInputError, StoreError
 
@@ -142,7 +142,7 @@ def app_display(manifest_path: str) -> str:
 def _manifest_entry(manifest_path: str) -> str | None:
     """The ``entry`` an application manifest records (``script:app.py``, ``module:pkg``...)."""
     try:  # another user's file, maybe: no FIFO, device or symbolic link of theirs is opened
-        data = loads(read_foreign(manifest_path)[0])
+        data = loads(read_foreign(manifest_path, MANIFEST_LIMIT)[0])
     except (OSError, ForeignFileError, JSONTextError):
         return None
     entry = data.get("entry") if isinstance(data, dict) else None

@@ -17,7 +17,10 @@ owns; a registration counts only while its manifest is a regular file of a sane 
 (:mod:`siglink._foreign`): a FIFO, a device or a huge file is skipped with one warning line
 naming the registration and why, never opened. A manifest behind another user's link is never
 read (a relink skips it with the warning) but its registration still counts for ``who-uses``,
-``remove`` and ``gc``, which need only the registry's record.
+``remove`` and ``gc``, which need only the registry's record. A registry entry whose fields
+are not sane (a manifest path that is not absolute or holds a control character, a link that
+is not a project name and a version) is skipped with one warning line, and a registry holds
+at most :data:`MAX_ENTRIES` entries (the rest are skipped, with a warning).
 
 A registration is written only where it belongs: a first run is recorded in the registry of
 the user who ran it (the index for the store's owner); a relink after a change updates the
@@ -38,15 +41,17 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
-from siglink._foreign import ForeignFileError, foreign_problem, read_foreign
+from siglink._foreign import MANIFEST_LIMIT, ForeignFileError, foreign_problem, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink._layout import user_store
 from siglink.errors import SiglinkError, StoreError
@@ -55,6 +60,12 @@ from siglink.store._records import RegisteredApp
 
 __all__ = ["Forgotten", "apps", "forget_app", "own_registry", "register_app", "registrations",
            "users"]
+
+
+MAX_ENTRIES = 1000
+"""The most registrations read from one registry file (another user could write millions)."""
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))}
 
 
 def __dir__() -> list[str]:
@@ -207,8 +218,8 @@ def _warn(message: str) -> None:
     if message in _WARNED:
         return
     _WARNED.add(message)
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"siglink: warning: {message}\n")
+    with contextlib.suppress(OSError, ValueError):  # another user's text: shown inert
+        sys.stderr.write(f"siglink: warning: {message.translate(_CONTROL)}\n")
         sys.stderr.flush()
 
 
@@ -225,7 +236,7 @@ def _usable(app: RegisteredApp, where: str, *, read: bool) -> bool | None:
                        (os.path.join(os.path.dirname(app.manifest_path), "pyproject.toml"),
                         "pyproject.toml")):
         try:
-            problem = foreign_problem(path)
+            problem = foreign_problem(path, MANIFEST_LIMIT)
         except (FileNotFoundError, NotADirectoryError):
             if what == "manifest":
                 return None
@@ -369,7 +380,12 @@ def _read_registry(path: Path, core: StoreCore,
         return []
     entries = data.get("apps")
     out = []
-    for app_id, entry in (entries.items() if isinstance(entries, dict) else ()):
+    if not isinstance(entries, dict):
+        return []
+    if len(entries) > MAX_ENTRIES:
+        _warn(f"skipped the registry {path} past its first {MAX_ENTRIES} entries "
+              f"(it holds {len(entries)})")
+    for app_id, entry in list(entries.items())[:MAX_ENTRIES]:
         if not isinstance(entry, dict):
             continue
         links = entry.get("links")
@@ -377,11 +393,38 @@ def _read_registry(path: Path, core: StoreCore,
         refused = entry.get("refused")
         if not isinstance(manifest_path, str) or not isinstance(links, dict):
             continue
+        problem = _insane(manifest_path, links)
+        if problem is not None:
+            _warn(f"skipped the registration {app_id} in {path}: {problem}")
+            continue
         out.append(RegisteredApp(
             str(app_id), manifest_path,
             {str(k): (v if isinstance(v, str) else None) for k, v in links.items()},
             refused if isinstance(refused, str) else None))
     return out
+
+
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)  # canonical, as links are keyed
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) in _CONTROL for c in text)
+
+
+def _insane(manifest_path: str, links: Mapping[object, object]) -> str | None:
+    """Why a registry entry's fields are not sane, or None."""
+    if _has_control(manifest_path) or not os.path.isabs(manifest_path):
+        return "its manifest path is not an absolute path without control characters"
+    for name, version in links.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            return "it links a library name that is not a project name"
+        if version is None:
+            continue
+        try:
+            Version(version if isinstance(version, str) else "!")
+        except InvalidVersion:
+            return f"it links {name} at a version that is not a valid version"
+    return None
 
 
 def _register_in_own_file(core: StoreCore, app_id: str, manifest_path: str,

@@ -13,8 +13,9 @@ what its proven source compiles to it is compiled again, as the install did, and
 no proven source is its own (another interpreter's, an orphan). A version with a file
 changed, missing or unlisted is not adopted: it is reported and left in place, untouched, and
 so never served. Yanks come back from the old index when it can still be read, else from
-``yanks.json`` (written only after a yank commits); a ``.yanked`` marker neither confirms is
-removed and reported. Registrations come from the old index when it can be read
+``yanks.json`` (written only after a yank commits); a ``.yanked`` marker neither confirms keeps
+its version yanked (fail closed: an unyank is a deliberate act, never repair's), with the
+marker's reason, and is reported. Registrations come from the old index when it can be read
 (applications also register again at their next start). What cannot be restored is reported.
 Every file repair writes gets the store's fixed modes. Every generation advances.
 
@@ -167,17 +168,10 @@ def repair(core: StoreCore) -> RepairReport:
 
 
 def _publish(core: StoreCore, yanks: dict[str, dict[str, str]], report: RepairReport) -> None:
-    """Markers and ``yanks.json`` from the new index; a marker it does not confirm (a yank
-    that may never have committed) is reported, then removed."""
+    """Markers and ``yanks.json`` from the new index (which keeps every marker's yank)."""
     index = Index.open(core.index_path, create=False)
     assert index is not None
     try:
-        adopted = {(r.name, r.version) for r in index.all_versions()}
-        for marker in sorted(core.libs.glob(f"*/*/{YANK_MARKER}")):
-            name, version = marker.parent.parent.name, marker.parent.name
-            if (name, version) in adopted and version not in yanks.get(name, {}):
-                report.problems.append(
-                    f"{marker}: a yank marker no committed yank confirms; removed")
         failed = publish(core.layout, index, force=True)
     finally:
         index.close()
@@ -244,6 +238,13 @@ def _adopt_all(core: StoreCore, index: Index, yanks: dict[str, dict[str, str]],
                 report.problems.append(f"{version_dir}: not adopted ({text}); left in place")
                 continue
             reason = yanks.get(row.name, {}).get(row.version)
+            marker = version_dir / YANK_MARKER
+            if reason is None and (marker.is_file() or marker.is_symlink()):
+                reason = _marker_reason(marker)  # fail closed: never unyank
+                yanks.setdefault(row.name, {})[row.version] = reason
+                report.problems.append(
+                    f"{marker}: a yank marker no committed yank confirms; kept yanked "
+                    f"({reason})")
             if reason is not None:
                 row = replace(row, yanked=reason)
             index.add_version(row, display_name=display, manifest=manifest)
@@ -251,6 +252,21 @@ def _adopt_all(core: StoreCore, index: Index, yanks: dict[str, dict[str, str]],
             adopted.add((row.name, row.version))
             report.versions.append(f"{row.name}=={row.version}")
     return adopted
+
+
+_NO_REASON = "kept by repair: marker without a journal entry"
+
+
+def _marker_reason(marker: Path) -> str:
+    """The first line of a ``.yanked`` marker (printable, bounded), else :data:`_NO_REASON`."""
+    try:
+        with open(marker, "rb") as f:
+            raw = f.read(4096)
+    except OSError:
+        return _NO_REASON
+    line = raw.decode("utf-8", "replace").split("\n", 1)[0]
+    text = "".join(c for c in line if c.isprintable()).strip()[:200]
+    return text or _NO_REASON
 
 
 def _unproven(what: str, found: list[str]) -> ValueError:

@@ -3,7 +3,9 @@
 At install, after unpacking and byte-compiling, every file of a version is hashed (sha256,
 the ``.pyc`` files siglink compiled included) and the record is kept in the index with the
 version's rows. :func:`verify` walks ``libs/NAME/VERSION/`` again and names every file changed,
-missing or extra. Modes are fixed at install whatever the umask: directories 0755, files 0644
+missing or extra; checking the whole store, it also names every ``libs/NAME/VERSION/``
+directory the index does not track (``store repair`` adopts what it can prove).
+Modes are fixed at install whatever the umask: directories 0755, files 0644
 (0755 for a member the wheel marks executable).
 
 >>> str(Finding("textkit", "1.0", "changed", "textkit/__init__.py"))
@@ -32,7 +34,7 @@ def __dir__() -> list[str]:
     return list(__all__)
 
 
-Kind = Literal["changed", "missing", "extra", "unrecorded", "not-a-file"]
+Kind = Literal["changed", "missing", "extra", "unrecorded", "not-a-file", "untracked"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Finding:
         if self.kind == "unrecorded":
             return (f"{self.name}=={self.version}: no hashes recorded at install (installed "
                     "by an older siglink): cannot be verified")
+        if self.kind == "untracked":
+            return (f"{self.path}: a version directory the index does not track (run "
+                    "'siglink store repair' to adopt it)")
         return f"{self.name}=={self.version}: {self.kind}: {self.path}"
 
 
@@ -115,7 +120,7 @@ def verify(core: StoreCore, targets: Iterable[tuple[str, str | None]] = ()) -> l
         if not matched and name is not None:
             raise NotInStoreError(canonicalize_name(name), version, hint=core.where)
         chosen += [r for r in matched if r not in chosen]
-    findings: list[Finding] = []
+    findings: list[Finding] = [] if targets else _untracked(core, {r.path for r in rows})
     for row in sorted(chosen, key=lambda r: (r.name, r.version)):
         recorded = index.record(row.name, row.version)
         if recorded is None:
@@ -132,3 +137,28 @@ def verify(core: StoreCore, targets: Iterable[tuple[str, str | None]] = ()) -> l
                 kind: Kind = "not-a-file" if actual[path] == "not-a-file" else "changed"
                 findings.append(Finding(row.name, row.version, kind, path))
     return findings
+
+
+def _untracked(core: StoreCore, tracked: set[str]) -> list[Finding]:
+    """Each ``libs/NAME/VERSION`` directory (``.staging`` aside) no index row names; one
+    marked uncommitted is an install in flight (or recovery's to clear), not reported."""
+    from siglink.store._recovery import UNCOMMITTED
+
+    found: list[Finding] = []
+    try:
+        names = sorted(os.scandir(core.libs), key=lambda e: os.fsencode(e.name))
+    except OSError:
+        return found
+    for name in names:
+        if name.name == ".staging" or not name.is_dir(follow_symlinks=False):
+            continue
+        try:
+            versions = sorted(os.scandir(name.path), key=lambda e: os.fsencode(e.name))
+        except OSError:
+            continue
+        for version in versions:
+            path = f"libs/{name.name}/{version.name}"
+            if (version.is_dir(follow_symlinks=False) and path not in tracked
+                    and not os.path.lexists(os.path.join(version.path, UNCOMMITTED))):
+                found.append(Finding(name.name, version.name, "untracked", path))
+    return found

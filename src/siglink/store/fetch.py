@@ -96,8 +96,9 @@ def parse_requirement(spec: str) -> Requirement:
     try:
         return Requirement(spec)
     except InvalidRequirement as e:
+        why = (str(e).splitlines() or ["not PEP 508"])[0].strip()  # no caret lines
         raise BadInputError(
-            f"{spec}: neither an existing file or directory nor a requirement ({e})"
+            f"{spec}: neither an existing file or directory nor a requirement ({why})"
         ) from e
 
 
