@@ -8,48 +8,27 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from seconduser import PYTHON, account
 from siglink.cli.main import main
 from siglink.demo.wheels import make_wheel
 from siglink.store import Store
 
 USER = "siglinkfleet"
-PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 GREET = "def greet(who):\n    return 'hello ' + who\n"
-
-
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create a second user"
-    if shutil.which("useradd") is None or shutil.which("runuser") is None:
-        return "needs useradd and runuser"
-    if not os.path.exists(PYTHON):
-        return f"needs {PYTHON} (an interpreter the second user can run)"
-    return None
 
 
 @pytest.fixture
 def other(readable_site: str) -> Iterator[tuple[Path, str]]:
     """A second user's home, and the directory that lets them import this siglink."""
-    reason = _why_not()
-    if reason is not None:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    home = Path(tempfile.mkdtemp(prefix="siglink-home-", dir="/tmp"))
-    subprocess.run(["userdel", "-r", USER], check=False, capture_output=True)
-    subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", USER], check=True)
-    shutil.chown(home, USER, USER)
-    try:
+    with account(USER) as home:
+        assert home is not None
         yield home, readable_site
-    finally:
-        subprocess.run(["userdel", USER], check=False, capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _as_user(other: tuple[Path, str], *argv: str) -> subprocess.CompletedProcess[str]:

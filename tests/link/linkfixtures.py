@@ -110,3 +110,21 @@ def open_problems(plan: dict[str, Any], name: str) -> dict[str, list[tuple[str, 
     return {r["version"]: [(p["rule"], p["path"]) for p in r.get("problems", ())
                            if p["severity"] != "harmless"]
             for r in plan["rejected"].get(name, ())}
+
+
+def nobody() -> int:
+    """The uid of ``nobody`` (65534 where the name is unknown)."""
+    import pwd
+
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return 65534
+
+
+def chown_tree(path: Path, uid: int) -> None:
+    """Give ``path`` and everything under it (links themselves, not their targets) to ``uid``."""
+    for folder, _dirs, files in os.walk(path):
+        os.chown(folder, uid, uid)
+        for name in files:
+            os.lchown(os.path.join(folder, name), uid, uid)

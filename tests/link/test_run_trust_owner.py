@@ -5,32 +5,17 @@ Needs root (the store is given to another uid); skipped with the reason otherwis
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from linkfixtures import install, make_app, make_wheel
+from linkfixtures import chown_tree, install, make_app, make_wheel, nobody
 
 LAUNCHER = "import sys; sys.path.pop(0); from siglink._entry import entry; entry()"
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root to give the store to another user")
-
-
-def _nobody() -> int:
-    try:
-        return pwd.getpwnam("nobody").pw_uid
-    except KeyError:
-        return 65534
-
-
-def _chown_tree(path: Path, uid: int) -> None:
-    for folder, _dirs, files in os.walk(path):
-        os.chown(folder, uid, uid)
-        for name in files:
-            os.lchown(os.path.join(folder, name), uid, uid)
 
 
 @pytest.mark.parametrize("where", [["run", "--trust-owner"], ["--trust-owner", "run"]])
@@ -40,7 +25,7 @@ def test_trust_owner_flag_gives_warm_starts(tmp_path: Path, capsys: pytest.Captu
     install(capsys, store, make_wheel(tmp_path, "textkit", "1.0.0", {
         "textkit/__init__.py": "def shout(text):\n    return text.upper() + '!'\n"}))
     app = make_app(tmp_path, "import textkit\nprint(textkit.shout('hi'))\n")
-    _chown_tree(store, _nobody())
+    chown_tree(store, nobody())
     env = {**os.environ, "SIGLINK_STORE": str(store), "SIGLINK_DEBUG": "1",
            "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.pop("SIGLINK_TRUST_STORE_OWNER", None)

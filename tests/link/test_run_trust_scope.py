@@ -6,13 +6,12 @@ trusts any store, as documented. Needs root (the stores are given to another uid
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from linkfixtures import install, make_app, make_wheel
+from linkfixtures import chown_tree, install, make_app, make_wheel, nobody
 
 LAUNCHER = "import sys; sys.path.pop(0); from siglink._entry import entry; entry()"
 
@@ -31,20 +30,6 @@ sys.stderr.write(child.stderr)
 """
 
 
-def _nobody() -> int:
-    try:
-        return pwd.getpwnam("nobody").pw_uid
-    except KeyError:
-        return 65534
-
-
-def _chown_tree(path: Path, uid: int) -> None:
-    for folder, _dirs, files in os.walk(path):
-        os.chown(folder, uid, uid)
-        for name in files:
-            os.lchown(os.path.join(folder, name), uid, uid)
-
-
 @pytest.fixture
 def stores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path, Path]:
     wheel = make_wheel(tmp_path, "textkit", "1.0.0", {
@@ -54,7 +39,7 @@ def stores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Pa
     install(capsys, other, wheel)
     app = make_app(tmp_path, CHILD)
     for each in (store, other):
-        _chown_tree(each, _nobody())
+        chown_tree(each, nobody())
     return store, other, app
 
 
@@ -82,7 +67,7 @@ def test_the_flag_trusts_its_store_alone_in_children(
         result = _start(tmp_path, env, "--store", str(store), *where, str(app), str(other))
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"HI!\nchild 3 {os.path.realpath(store)}\n", result.stderr
-        assert f"{other}: owned by uid {_nobody()}, not root" in result.stderr
+        assert f"{other}: owned by uid {nobody()}, not root" in result.stderr
         hows.append("warm" if "siglink: warm plan" in result.stderr else "cold")
     assert hows == ["cold", "warm"]
 

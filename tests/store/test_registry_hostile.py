@@ -18,19 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from seconduser import PYTHON, account
+
 USER = "siglinkhostile"
-PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 WheelMaker = Callable[..., Path]
-
-
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create a second user"
-    if shutil.which("useradd") is None or shutil.which("runuser") is None:
-        return "needs useradd and runuser"
-    if not os.path.exists(PYTHON):
-        return f"needs {PYTHON} (an interpreter the second user can run)"
-    return None
 
 
 class Other:
@@ -57,19 +48,9 @@ class Other:
 
 @pytest.fixture
 def other(readable_site: str) -> Iterator[Other]:
-    reason = _why_not()
-    if reason is not None:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    home = Path(tempfile.mkdtemp(prefix="siglink-home-", dir="/tmp"))
-    subprocess.run(["userdel", USER], check=False, capture_output=True)
-    subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", USER], check=True)
-    shutil.chown(home, USER, USER)
-    try:
+    with account(USER) as home:
+        assert home is not None
         yield Other(home, readable_site)
-    finally:
-        subprocess.run(["userdel", USER], check=False, capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from seconduser import PYTHON, account
 from siglink.store import Store
 
 WheelMaker = Callable[..., Path]
 USER = "siglinkbusy"
-PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 
 HOLD = (
     "import os, sqlite3, sys, time\n"
@@ -35,28 +35,10 @@ HOLD = (
 )
 
 
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create a second user"
-    if shutil.which("useradd") is None or shutil.which("runuser") is None:
-        return "needs useradd and runuser"
-    if not os.path.exists(PYTHON):
-        return f"needs {PYTHON} (an interpreter the second user can run)"
-    return None
-
-
 @pytest.fixture
 def second_user() -> Iterator[str]:
-    reason = _why_not()
-    if reason is not None:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
-    subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", USER], check=True)
-    try:
+    with account(USER, home=False):
         yield USER
-    finally:
-        subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
 
 
 def _hold(index: Path, user: str | None) -> tuple[subprocess.Popen[str], int]:

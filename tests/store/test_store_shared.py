@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,41 +15,21 @@ from pathlib import Path
 import pytest
 
 import siglink
+from seconduser import PYTHON, account
 from siglink._layout import store_root
 from siglink.store import Store
 
 WheelMaker = Callable[..., Path]
 USER = "siglinkshared"
-PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 SRC = str(Path(siglink.__file__ or "").resolve().parent.parent)
-
-
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create a second user"
-    if shutil.which("useradd") is None or shutil.which("runuser") is None:
-        return "needs useradd and runuser"
-    if not os.path.exists(PYTHON):
-        return f"needs {PYTHON} (an interpreter the second user can run)"
-    return None
 
 
 @pytest.fixture
 def second_user(readable_site: str) -> Iterator[Path]:
     _SITE[:] = [readable_site]
-    reason = _why_not()
-    if reason is not None:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    home = Path(tempfile.mkdtemp(prefix="siglink-home-", dir="/tmp"))
-    subprocess.run(["userdel", "-r", USER], check=False, capture_output=True)
-    subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", USER], check=True)
-    shutil.chown(home, USER, USER)
-    try:
+    with account(USER) as home:
+        assert home is not None
         yield home
-    finally:
-        subprocess.run(["userdel", USER], check=False, capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 _SITE: list[str] = []  # readable_site, set by the second_user fixture

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from seconduser import PYTHON, account
 from siglink._layout import StoreLayout, read_generations
 from siglink.store import Store
 from siglink.store._core import StoreCore
@@ -30,7 +31,6 @@ from siglink.store._snapshot import publish_snapshot, snapshot_generations
 
 WheelMaker = Callable[..., Path]
 USER = "siglinksnap"
-PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
 
 HOLD = (
     "import os, sqlite3, sys, time\n"
@@ -42,35 +42,15 @@ HOLD = (
 )
 
 
-def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create a second user"
-    if shutil.which("useradd") is None or shutil.which("runuser") is None:
-        return "needs useradd and runuser"
-    if not os.path.exists(PYTHON):
-        return f"needs {PYTHON} (an interpreter the second user can run)"
-    return None
-
-
 _SITE: list[str] = []
 
 
 @pytest.fixture
 def second_user(readable_site: str) -> Iterator[Path]:
     _SITE[:] = [readable_site]
-    reason = _why_not()
-    if reason is not None:
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    home = Path(tempfile.mkdtemp(prefix="siglink-home-", dir="/tmp"))
-    subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
-    subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", USER], check=True)
-    shutil.chown(home, USER, USER)
-    try:
+    with account(USER) as home:
+        assert home is not None
         yield home
-    finally:
-        subprocess.run(["userdel", "-f", USER], check=False, capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _env(home: Path) -> list[str]:
