@@ -104,7 +104,8 @@ examples:
 
 Every file of every version was hashed (sha256) at install, the byte-compiled .pyc included.
 Exit 0 when every file is as installed; 1 naming each file changed, missing or extra (or a
-version installed by an older siglink, which recorded no hashes).
+version installed by an older siglink, which recorded no hashes). A path with no store has
+nothing to verify (exit 0, saying so); a version named there is not in the store (exit 2).
 """
 
 _STORE = """\
@@ -118,7 +119,7 @@ Rebuild the store's index from libs/: the damaged index is moved aside
 install (its dist-info's siglink.json), yanks come back from the old index or yanks.json, and
 registrations from the old index when it can be read. What could not be restored is printed;
 a version that cannot be adopted is left in place. Exit 0 when everything was adopted, 1 when
-something was reported.
+something was reported, 2 when there is no store at that path (nothing is created).
 """
 
 
@@ -697,7 +698,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1 if findings else 0
     for finding in findings:
         say(str(finding))
-    if not findings:
+    if not findings and not store.exists:
+        say(f"no store at {store.root}: nothing to verify")
+    elif not findings:
         count = len(store.installed()) if not targets else len(targets)
         say(f"intact: {count} version{'s' * (count != 1)} as installed")
     return 1 if findings else 0

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from siglink._layout import YANK_MARKER, read_generations
-from siglink.errors import SiglinkError, StoreError
+from siglink._layout import YANK_MARKER, is_store, read_generations
+from siglink.errors import BadInputError, SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._generation import Changes, advance
 from siglink.store._recovery import UNCOMMITTED
@@ -113,7 +113,13 @@ def repair(core: StoreCore) -> RepairReport:
     The new index is built and committed beside the old one (``index.sqlite.repairing``) and
     renamed over it, so a repair killed at any point leaves the old index in place (and the
     next repair starts again); the yank markers and ``yanks.json`` follow the new index once
-    it is in place."""
+    it is in place.
+
+    :raises BadInputError: no store is at the root (nothing is created there).
+    """
+    if not is_store(str(core.root)):
+        raise BadInputError(f"{core.root}: no siglink store here (nothing to repair; check "
+                            "--store or $SIGLINK_STORE)", path=str(core.root))
     report = RepairReport()
     with core.locked():
         core.close()
