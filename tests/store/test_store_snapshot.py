@@ -3,8 +3,9 @@
 A real second user (``useradd``; needs root, skipped with the reason otherwise) cannot read
 ``index.sqlite``; holding a read transaction on the one file they can open
 (``index.public.sqlite``) blocks none of the owner's changes; they still list, plan and run
-against the store and see each change; a missing snapshot is a damaged store for them (exit 3,
-naming the owner's ``siglink store repair``), and one behind the generation file is never used.
+against the store and see each change; a missing snapshot is a damaged store for them (exit 3),
+and one behind the generation file is never used (exit 75); either names the owner, whose next
+siglink command on the store, reading or changing, publishes the copy again.
 """
 
 from __future__ import annotations
@@ -118,14 +119,14 @@ def test_a_foreign_reader_blocks_nothing(second_user: Path, make_wheel: WheelMak
         assert _owner(root, "yank", "textkit==1.1.0", "--reason", "CVE-2")[0].returncode == 0
         os.replace(behind, public)
         stale = _as_user(second_user, "-m", "siglink", "list", "--store", str(root))
-        assert stale.returncode == 75 and "behind" in stale.stderr, stale.stderr
+        assert stale.returncode == 75 and "older than its last change" in stale.stderr
         assert stale.stderr.count("\n") == 1, stale.stderr
 
         # A missing snapshot: damaged for the user, rebuilt by the owner's repair.
         public.unlink()
         missing = _as_user(second_user, "-m", "siglink", "list", "--store", str(root))
         assert missing.returncode == 3, missing.stderr
-        assert "ask the store's owner to run 'siglink store repair'" in missing.stderr
+        assert "the store's owner (root) can publish it again" in missing.stderr
         repaired, _ = _owner(root, "store", "repair")
         assert repaired.returncode == 0, repaired.stderr
         assert public.stat().st_mode & 0o777 == 0o644
@@ -214,16 +215,85 @@ def test_stopped_after_commit_before_publishing(tmp_path: Path,
     with pytest.raises(_Stop):
         store.yank("textkit", "1.0.0", "CVE-1")
     store.close()
-    core = StoreCore(root)
-    index = core.reader()
-    assert index is not None
-    committed = index.generations()
-    core.close()
-    assert committed != before and snapshot_generations(layout) == before
-    assert read_generations(layout.generation) == committed  # not set back
+    assert snapshot_generations(layout) == before
+    committed = read_generations(layout.generation)  # not set back
+    assert committed != before
     Store(root).install([str(make_wheel("other", "1.0.0"))])
     core = StoreCore(root)
     index = core.reader()
     assert index is not None
-    assert snapshot_generations(layout) == index.generations()
+    assert snapshot_generations(layout) == index.generations() != committed
     core.close()
+
+
+def _stopped_before_publishing(root: Path) -> None:
+    """A yank whose writer stops between COMMIT and publishing the public copy."""
+
+    def stop(point: str) -> None:
+        if point == "publishing":
+            raise _Stop(point)
+
+    store = Store(root, pause=stop)
+    with pytest.raises(_Stop):
+        store.yank("textkit", "1.0.0", "CVE-1")
+    store.close()
+
+
+@pytest.mark.parametrize("command", [["list"], ["apps"], ["verify"], ["who-uses", "textkit"],
+                                     ["show", "textkit"]])
+def test_an_owners_reading_command_publishes_a_copy_left_behind(
+        tmp_path: Path, make_wheel: WheelMaker, command: list[str]) -> None:
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    layout = StoreLayout(root)
+    _stopped_before_publishing(root)
+    assert snapshot_generations(layout) != read_generations(layout.generation)
+    ran, _ = _owner(root, *command)
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    assert snapshot_generations(layout) == read_generations(layout.generation)
+    os.unlink(layout.public_index)
+    assert _owner(root, *command)[0].returncode == 0
+    assert snapshot_generations(layout) == read_generations(layout.generation)
+
+
+def test_a_copy_left_behind_is_waited_for_while_the_lock_is_held(
+        tmp_path: Path, make_wheel: WheelMaker) -> None:
+    """The owner's reading command publishes only with the lock free: a writer holding it
+    publishes when it is done (and the reader does not wait for it)."""
+    root = tmp_path / "store"
+    Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+    layout = StoreLayout(root)
+    _stopped_before_publishing(root)
+    behind = snapshot_generations(layout)
+    holder = Store(root)
+    with holder.locked():
+        ran, took = _owner(root, "list")
+        assert ran.returncode == 0 and took < 20, ran.stderr
+        assert snapshot_generations(layout) == behind
+    holder.close()
+
+
+def test_the_owners_next_command_lets_other_users_read_again(
+        second_user: Path, make_wheel: WheelMaker) -> None:
+    """A writer stopped after COMMIT, before publishing: another user is told what happened
+    and who can fix it (exit 75); the owner's ``siglink list`` publishes the copy again."""
+    shared = Path(tempfile.mkdtemp(prefix="siglink-snap-", dir="/tmp"))
+    os.chmod(shared, 0o755)
+    try:
+        root = shared / "store"
+        Store(root).install([str(make_wheel("textkit", "1.0.0"))])
+        _stopped_before_publishing(root)
+        stale = _as_user(second_user, "-m", "siglink", "list", "--store", str(root))
+        assert (stale.returncode, stale.stdout) == (75, ""), stale.stderr
+        assert stale.stderr == (
+            f"siglink: error: {root}: the store's public index (index.public.sqlite) is older "
+            "than its last change: the change was committed but not published, either still "
+            "being published or its writer was stopped first; nothing was changed: the "
+            "store's owner (root) can publish it again by running any siglink command on this "
+            f"store, such as: siglink --store {root} list\n")
+        listed, _ = _owner(root, "list")
+        assert listed.returncode == 0, listed.stderr
+        fresh = _as_user(second_user, "-m", "siglink", "list", "--store", str(root))
+        assert fresh.returncode == 0 and "1.0.0 (yanked)" in fresh.stdout, fresh.stderr
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

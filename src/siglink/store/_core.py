@@ -68,13 +68,32 @@ def _warn(message: str) -> None:
 
 
 class DamagedIndexError(StoreError):
-    """The index is missing, empty or unreadable while ``libs/`` holds versions (exit 3)."""
+    """The index is missing, empty or unreadable while ``libs/`` holds versions (exit 3); for
+    another user, the public copy is missing or unreadable (``hint`` says who can fix it)."""
 
-    def __init__(self, index: str, why: str, *, owner: bool = True) -> None:
-        hint = ("run 'siglink store repair' to rebuild it from libs/" if owner else
-                "ask the store's owner to run 'siglink store repair'")
+    def __init__(self, index: str, why: str, *, hint: str = "") -> None:
+        hint = hint or "run 'siglink store repair' to rebuild it from libs/"
         super().__init__(f"{index}: {why}; nothing was changed: {hint}")
         self.index = index
+
+
+def _owner_fixes(root: Path, index: str) -> str:
+    """Who can publish the public copy again, and how: the owner of ``index``, by running any
+    siglink command on the store at ``root`` (each one checks the copy, :meth:`StoreCore.reader`).
+
+    >>> _owner_fixes(Path("/srv/my store"), "/nonexistent").split(": ")[1]
+    "siglink --store '/srv/my store' list"
+    """
+    import shlex
+
+    try:
+        import pwd
+
+        who = f" ({pwd.getpwuid(os.stat(index).st_uid).pw_name})"
+    except (OSError, KeyError):
+        who = ""
+    return (f"the store's owner{who} can publish it again by running any siglink command on "
+            f"this store, such as: siglink --store {shlex.quote(str(root))} list")
 
 
 class StoreLockedError(StoreBusyError):
@@ -196,27 +215,31 @@ class StoreCore:
             try:
                 index = Index.open(Path(public), create=False, readonly=True)
             except CorruptIndexError as e:
-                raise DamagedIndexError(public, e.reason, owner=False) from e
+                raise DamagedIndexError(public, e.reason, hint=self._owner_fixes()) from e
             if index is None:
                 raise DamagedIndexError(public, "the store's public index is missing",
-                                        owner=False)
+                                        hint=self._owner_fixes())
             try:
                 if in_step(self.layout, index.generations()):
                     self._check_intact(index)
                     return index
             except CorruptIndexError as e:
                 index.close()
-                raise DamagedIndexError(public, e.reason, owner=False) from e
+                raise DamagedIndexError(public, e.reason, hint=self._owner_fixes()) from e
             except BaseException:
                 index.close()
                 raise
             index.close()
             if time.monotonic() >= deadline:
                 raise StoreBusyError(
-                    f"{public}: the store's public index is behind its generation file (a "
-                    "change is being published, or its writer was stopped); ask the store's "
-                    "owner to run 'siglink store repair'")
+                    f"{self.root}: the store's public index (index.public.sqlite) is older "
+                    "than its last change: the change was committed but not published, either "
+                    "still being published or its writer was stopped first; nothing was "
+                    f"changed: {self._owner_fixes()}")
             time.sleep(0.02)
+
+    def _owner_fixes(self) -> str:
+        return _owner_fixes(self.root, str(self.index_path))
 
     def _open(self, *, create: bool) -> Index | None:
         if not create and not self.repairing and uses_snapshot(self.layout):
@@ -265,7 +288,35 @@ class StoreCore:
             if self._index is not None and not self._recovered:
                 self._recovered = True
                 recover(self.layout, self._index, self._lock)
+                self._refresh_snapshot(self._index)
         return self._index
+
+    def _refresh_snapshot(self, index: Index) -> None:
+        """The owner's reading commands publish the public copy again when it is missing,
+        unreadable or behind the committed index (a writer stopped between COMMIT and
+        publishing): other users wait on it until then (exit 75). Only when the lock is free
+        now (a writer holding it publishes when it is done); a failure is said, not fatal."""
+        if index.empty or self.repairing:
+            return
+        try:
+            if os.stat(self.index_path).st_uid != os.geteuid():
+                return  # root reading another user's store leaves their copy to them
+        except OSError:
+            return
+        if snapshot_generations(self.layout) == index.generations():
+            return
+        try:
+            if not self._lock.try_acquire():
+                return
+        except OSError:
+            return  # a store this process cannot lock (read-only): nothing to publish
+        try:
+            self._ensure_snapshot(index)
+        except (StoreError, OSError) as e:
+            _warn(f"{self.layout.public_index}: the store's public index is behind and could "
+                  f"not be published again ({e})")
+        finally:
+            self._lock.release()
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

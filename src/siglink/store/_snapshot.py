@@ -13,7 +13,8 @@ copied from (``meta``). The generation file is written before COMMIT and the sna
 so a reader may find the file ahead of the snapshot for a moment; it then waits for the
 snapshot to catch up (:func:`in_step`) and never plans from a snapshot older than the
 generations it keys a plan with. A writer killed in that window leaves them apart until the
-owner's next command republishes the snapshot (:func:`ensure`) or ``siglink store repair``.
+owner's next command on the store, reading or changing, republishes the snapshot
+(:meth:`siglink.store._core.StoreCore.reader` and ``writer``).
 """
 
 from __future__ import annotations
