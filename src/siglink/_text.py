@@ -19,16 +19,22 @@ siglink.errors.BadInputError: setup.cfg: not UTF-8 text (byte 0xe9 at line 1, co
 >>> check_text("caf\ud800", "--reason")
 Traceback (most recent call last):
 siglink.errors.BadInputError: --reason: not valid text (U+D800 at position 4 is not a character)
+
+Text from outside is also hostile to a terminal (a newline in a file name starts a fake line
+of its own): :func:`inert` and :func:`escape_controls` (from :mod:`siglink._inert`) escape it.
 """
 
 from __future__ import annotations
+
+from siglink._inert import escape_controls, inert
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Collection
     from email.message import Message
 
-__all__ = ["bad_char", "check_text", "decode", "header_fields", "is_os_text", "problem", "shown"]
+__all__ = ["bad_char", "check_text", "decode", "escape_controls", "header_fields", "inert",
+           "is_os_text", "problem", "shown"]
 
 
 def __dir__() -> list[str]:

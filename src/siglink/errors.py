@@ -47,6 +47,11 @@ class SiglinkError(Exception):
     """Base of every error siglink raises on purpose."""
 
     exit_code: int = 2
+    multiline: bool = False
+    """Whether the message spans lines by design (a refusal listing its reasons, a caret under
+    a span): then whoever builds it makes each quoted path, name or text inert
+    (:func:`siglink._text.inert`) and only its own newlines are left. Any other message is
+    shown on one line, every control character of whatever it quotes escaped."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -96,9 +101,13 @@ class SignatureSyntaxError(BadInputError):
     ('(a: int, b c)', 11, 'invalid syntax')
     """
 
+    multiline = True
+
     def __init__(self, text: str, position: int, reason: str) -> None:
-        caret = " " * position + "^"
-        super().__init__(f"invalid signature: {reason}\n    {text}\n    {caret}")
+        from siglink._inert import inert
+
+        caret = " " * len(inert(text[:position])) + "^"  # under the span as it is shown
+        super().__init__(f"invalid signature: {inert(reason)}\n    {inert(text)}\n    {caret}")
         self.text = text
         self.position = position
         self.reason = reason
@@ -158,6 +167,7 @@ class BuildError(SiglinkError):
     accept; ``misfits`` holds one line per call (``app.py:3: textkit.wrap(_, _): P6 ...``)."""
 
     exit_code = 1
+    multiline = True
 
     def __init__(self, message: str, *, misfits: tuple[str, ...] = ()) -> None:
         super().__init__(message)
@@ -168,6 +178,7 @@ class LinkError(SiglinkError):
     """No compatible set of versions exists; the message lists every unsatisfied import."""
 
     exit_code = 127
+    multiline = True
 
     def __init__(self, message: str, *, report: object = None) -> None:
         super().__init__(message)

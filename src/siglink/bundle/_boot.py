@@ -60,8 +60,20 @@ SITE_LINK = """\
 _state = {"child": False}  # True in an interpreter the application started
 
 
+def _inert(text: str) -> str:
+    r"""``text`` with its control characters escaped, as :func:`siglink._text.inert` (which a
+    bundle does not carry): a member's or the archive's name cannot start a line of its own.
+
+    >>> _inert("app\n.pyz\x1b[31m")
+    'app\\n.pyz\\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c < "\xa0" else c for c in text)
+
+
 def _refuse(archive: str, message: str) -> NoReturn:
-    sys.stderr.write(f"{archive}: {message}\n")
+    sys.stderr.write(f"{_inert(archive)}: {_inert(message)}\n")
     sys.stderr.flush()
     if _state["child"]:
         os._exit(REFUSED)  # site would only report a SystemExit and carry on

@@ -1,10 +1,11 @@
 r"""Terminal output: tables and colour on a terminal, plain text when piped or with NO_COLOR.
 
 Every text printed here may come from a file another user wrote (a registration, a manifest,
-a marker): its control characters (C0, DEL, C1, the newline; an error or warning keeps its
-newlines) are shown escaped, never sent to the terminal, and on the rich path it is never
-read as markup. JSON stays exact (it escapes
-them itself).
+a marker, a wheel's member names): its control characters (C0, DEL, C1, the newline) are
+shown escaped, never sent to the terminal, and on the rich path it is never read as markup.
+An error keeps its newlines only when it spans lines by design
+(:attr:`siglink.errors.SiglinkError.multiline`: its builder made what it quotes inert).
+JSON stays exact (it escapes them itself).
 
 >>> printable("a\x1b[2J\x07b\nc\x9b")
 'a\\x1b[2J\\x07b\\nc\\x9b'
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from siglink._text import shown
+from siglink._text import escape_controls, inert, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,19 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["console", "error", "print_json", "printable", "say", "table", "use_colour", "warn",
            "width"]
 
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_ESCAPES = {c: _NAMED.get(chr(c), f"\\x{c:02x}")
-            for c in (*range(0x20), *range(0x7f, 0xa0))}
-
-
-_IN_MESSAGES = {c: e for c, e in _ESCAPES.items() if c != 10}
-"""An error or warning may span lines (a refusal lists its reasons): its newlines stay."""
-
 
 def printable(text: str) -> str:
     """``text`` with control characters (C0, DEL, C1, newline) shown escaped (``\\x1b``):
     one line, inert on any terminal (a path's bytes that are not UTF-8 stay as they are)."""
-    return text.translate(_ESCAPES)
+    return escape_controls(text)
 
 
 def say(text: str, *, file: Any = None, flush: bool = False) -> None:
@@ -88,9 +81,11 @@ def width(stream: Any, default: int = 120) -> int:
         return default
 
 
-def error(message: str) -> None:
-    """``siglink: error: MESSAGE`` on stderr (a name that is not valid text shown escaped)."""
-    message = shown(message).translate(_IN_MESSAGES)
+def error(message: str, *, lines: bool = False) -> None:
+    """``siglink: error: MESSAGE`` on stderr, on one line, every control character and a name
+    that is not valid text shown escaped; with ``lines`` (a message that spans lines by design,
+    whose builder made what it quotes inert), its newlines stay."""
+    message = inert(message, lines=lines)
     if use_colour(sys.stderr):
         from rich.markup import escape
 
@@ -105,8 +100,9 @@ working and repeated in a result's diagnostics prints once."""
 
 
 def warn(message: str) -> None:
-    """``siglink: warning: MESSAGE`` on stderr, once per command."""
-    message = shown(message).translate(_IN_MESSAGES)
+    """``siglink: warning: MESSAGE`` on stderr, once per command, on one line (as
+    :func:`error`)."""
+    message = inert(message)
     if message in WARNED:
         return
     WARNED.add(message)

@@ -90,7 +90,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     import os
 
     from siglink.bundle.build import bundle_app
-    from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
 
     if args.module is None and args.app is None:
         raise BadInputError("siglink bundle: give an application (APP) or -m MODULE")
@@ -107,15 +107,15 @@ def cmd_bundle(args: argparse.Namespace) -> int:
                     "python": result.info["python"]})
         return 0
     libs = ", ".join(f"{n}=={v}" for n, v in sorted(result.versions.items())) or "no libraries"
-    print(f"wrote {result.path} ({_size(result.size)}, Python {result.info['python']}): {libs}")
+    say(f"wrote {result.path} ({_size(result.size)}, Python {result.info['python']}): {libs}")
     for name, why in sorted(result.kept_whole.items()):
-        print(f"  kept whole: {name} ({why})")
+        say(f"  kept whole: {name} ({why})")
     return 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from siglink.bundle.reader import open_bundle
-    from siglink.cli._output import print_json, table
+    from siglink.cli._output import print_json, say, table
 
     bundle = open_bundle(args.bundle)
     problems = bundle.problems()
@@ -135,8 +135,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                     "intact": not problems, "problems": problems})
         return 1 if problems else 0
     app = info["app"]
-    print(f"{bundle.path}: {app['name']} {app['version']} for Python {info['python']} "
-          f"(siglink {info.get('siglink')}, policy {app.get('policy')})")
+    say(f"{bundle.path}: {app['name']} {app['version']} for Python {info['python']} "
+        f"(siglink {info.get('siglink')}, policy {app.get('policy')})")
     rows = [[lib["name"], lib["version"], lib["verdict"].get("status", ""),
              str(len(lib["files"])) + (" (pruned)" if lib["pruned"] else ""),
              (lib["content_sha256"] or "")[:16]] for lib in libs]
@@ -144,15 +144,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         table(None, ["library", "version", "verdict", "files", "content sha256"], rows)
     if problems:
         for problem in problems:
-            print(f"MODIFIED: {problem}")
+            say(f"MODIFIED: {problem}")
         return 1
-    print("intact: every member matches what was built")
+    say("intact: every member matches what was built")
     return 0
 
 
 def cmd_relink(args: argparse.Namespace) -> int:
     from siglink.bundle.relink import relink_bundle
-    from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
 
     result = relink_bundle(args.bundle, output=args.output, dry_run=args.dry_run,
                            store=getattr(args, "store", None), pre=args.pre,
@@ -162,15 +162,15 @@ def cmd_relink(args: argparse.Namespace) -> int:
         return 0
     verb = "would move" if args.dry_run else "moved"
     for name, (old, new) in sorted(result.moved.items()):
-        print(f"{verb} {name} {old} -> {new}")
+        say(f"{verb} {name} {old} -> {new}")
     for name, version in sorted(result.added.items()):
-        print(f"{'would add' if args.dry_run else 'added'} {name} {version}")
+        say(f"{'would add' if args.dry_run else 'added'} {name} {version}")
     for name, (version, why) in sorted(result.stayed.items()):
-        print(f"{name} stays on {version}" + (f": {why}" if why else ": nothing newer links"))
+        say(f"{name} stays on {version}" + (f": {why}" if why else ": nothing newer links"))
     if not result.moved and not result.added:
-        print("nothing to move: the bundle already holds the newest compatible versions")
+        say("nothing to move: the bundle already holds the newest compatible versions")
     if result.written is not None:
-        print(f"wrote {result.written.path} ({_size(result.written.size)})")
+        say(f"wrote {result.written.path} ({_size(result.written.size)})")
     return 0
 
 

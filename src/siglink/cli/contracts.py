@@ -351,7 +351,7 @@ def _section(title: str, columns: Sequence[tuple[str, str]], rows: list[list[str
     ``wrap`` cells (signatures, types, locations) break at spaces."""
     if not rows:
         return
-    from siglink.cli._output import console
+    from siglink.cli._output import console, printable, say
 
     out = console() if rich else None
     fixed = sum(max(len(r[i]) for r in [[h for h, _ in columns], *rows]) for i, (_, mode)
@@ -359,21 +359,22 @@ def _section(title: str, columns: Sequence[tuple[str, str]], rows: list[list[str
     wrapped = sum(1 for _, mode in columns if mode == "wrap")
     if out is None or fixed + wrapped * _MIN_WRAP + 3 * len(columns) > out.width:
         # Piped, or a terminal too narrow for a table: one line per problem.
-        print(title)
+        say(title)
         for line in lines:
-            print(f"  {line}")
+            say(f"  {line}")
         return
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    table = Table(title=printable(title), title_justify="left", show_edge=False,
+                  header_style="bold")
     for header, mode in columns:
         if mode == "wrap":  # signatures, types, locations: wrap at spaces, fold only a
             table.add_column(header, overflow="fold", min_width=_MIN_WRAP)  # huge token
         else:  # paths, rules, severities: whole tokens, never split
             table.add_column(header, no_wrap=True)
     for row in rows:
-        table.add_row(*(escape(cell) for cell in row))
+        table.add_row(*(escape(printable(cell)) for cell in row))
     out.print(table)
 
 
@@ -436,7 +437,7 @@ def run_diff(args: argparse.Namespace) -> int:
     """``siglink diff OLD NEW``."""
     from packaging.utils import canonicalize_name
 
-    from siglink.cli._output import print_json, warn
+    from siglink.cli._output import print_json, say, warn
     from siglink.contracts.diff import diff_manifests
     from siglink.contracts.policy import policy_of
 
@@ -462,27 +463,27 @@ def run_diff(args: argparse.Namespace) -> int:
     for manifest in (old, new):
         for diagnostic in manifest.diagnostics:
             warn(f"{manifest.unit.name} {manifest.unit.version}: {diagnostic}")
-    print(f"{old.unit.name} {old.unit.version} -> {new.unit.name} {new.unit.version} "
-          f"(policy {policy})")
+    say(f"{old.unit.name} {old.unit.version} -> {new.unit.name} {new.unit.version} "
+        f"(policy {policy})")
     if downgrade:
-        print(f"downgrade: NEW {new.unit.version} is older than OLD {old.unit.version}")
+        say(f"downgrade: NEW {new.unit.version} is older than OLD {old.unit.version}")
     report = _Report(old, new, result)
     report.exports("removed (P1, incompatible):", old, [p for p, _ in result.removed])
     report.incompatible()
     report.compatible()
     report.exports("added:", new, [p for p, _ in result.added])
     if not (result.removed or result.incompatible or result.compatible or result.added):
-        print("no changes")
+        say("no changes")
     changed = [v for _, v in (*result.incompatible, *result.compatible) if v is not None]
     unverified = sum(len(v.unverified) for v in changed)
     if unverified:
         exports = sum(1 for v in changed if v.unverified)
-        print(f"unverified: {unverified} part{'s' if unverified != 1 else ''} of {exports} "
-              f"changed export{'s' if exports != 1 else ''} (Any, unknown or missing "
-              "annotations; --json lists them)")
+        say(f"unverified: {unverified} part{'s' if unverified != 1 else ''} of {exports} "
+            f"changed export{'s' if exports != 1 else ''} (Any, unknown or missing "
+            "annotations; --json lists them)")
     if ok:
         note = " (allowed by the major version bump)" if breaking else ""
-        print(f"ok: no breaking change{note}" if not breaking else f"ok{note}")
+        say(f"ok: no breaking change{note}" if not breaking else f"ok{note}")
         return 0
     count = len(result.removed) + len(result.incompatible)
     if policy != "semver":
@@ -491,7 +492,7 @@ def run_diff(args: argparse.Namespace) -> int:
         why = "in a downgrade (never a major bump)"
     else:
         why = "without a major version bump"
-    print(f"FAIL: {count} breaking change{'s' if count != 1 else ''} {why}", file=sys.stderr)
+    say(f"FAIL: {count} breaking change{'s' if count != 1 else ''} {why}", file=sys.stderr)
     return 1
 
 

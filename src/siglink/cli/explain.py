@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_explain(args: argparse.Namespace) -> int:
     """``siglink explain [RULE] [--json]``."""
-    from siglink.cli._output import print_json, table
+    from siglink.cli._output import print_json, say, table
     from siglink.contracts.rules import Rule
 
     if args.rule is None:
@@ -73,7 +73,8 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_json(rule))
     else:
-        print(_text(rule))
+        for line in _text(rule).split("\n"):  # the rule's own text: its lines are its own
+            say(line)
     return 0
 
 

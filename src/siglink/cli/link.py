@@ -110,7 +110,7 @@ def _pins(values: list[str]) -> dict[str, str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from siglink._layout import store_root
-    from siglink.cli._output import print_json, table, warn
+    from siglink.cli._output import print_json, say, table, warn
     from siglink.link.app import Application
     from siglink.link.build import build_app
     from siglink.store import Store
@@ -148,18 +148,18 @@ def cmd_build(args: argparse.Namespace) -> int:
             how = ("no version serves every use" if name in result.defaulted
                    else "--against") + f" (lacks {len(result.unserved[name])})"
         rows.append([name, version, str(len(items)), how])
-    print(f"built {result.manifest_path}")
+    say(f"built {result.manifest_path}")
     if rows:
         table(None, ["library", "built against", "names", "chosen"], rows)
     else:
-        print("  (uses no library from the store)")
+        say("  (uses no library from the store)")
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     import os
 
-    from siglink.cli._output import error, print_json, table, warn
+    from siglink.cli._output import error, print_json, say, table, warn
     from siglink.errors import BadInputError, LinkError
     from siglink.link.app import Application, PlanRequest
     from siglink.link.plan import effective_policy, rejected_json
@@ -179,7 +179,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except LinkError as e:
         if not args.json:
             raise
-        error(e.message)
+        error(e.message, lines=e.multiline)
         failure = e.report if isinstance(e.report, LinkFailure) else None
         print_json({"app": app.manifest_path,
                     "policy": effective_policy(app.manifest_path, args.policy), "links": {},
@@ -192,7 +192,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 0
     for message in record["warnings"]:
         warn(message)
-    print(f"linked {plan.app} (policy {plan.policy})")
+    say(f"linked {plan.app} (policy {plan.policy})")
     rows = [[name, lib.version, lib.source, lib.status] for name, lib in plan.links.items()]
     if rows:
         table(None, ["library", "version", "source", "verdict"], rows)
@@ -201,5 +201,5 @@ def cmd_plan(args: argparse.Namespace) -> int:
             warn(f"{name} {lib.version}: {problem.explain()}")
     for name, refused in plan.rejected.items():
         for version, why in refused:
-            print(f"  {name} {version} refused: {'; '.join(refusal_lines(name, version, why))}")
+            say(f"  {name} {version} refused: {'; '.join(refusal_lines(name, version, why))}")
     return 0

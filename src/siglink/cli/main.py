@@ -264,7 +264,7 @@ def _report(e: SiglinkError, args: argparse.Namespace) -> None:
     message = e.message
     if isinstance(e, LinkError):
         message += _no_store_hint(args)
-    error(message)
+    error(message, lines=e.multiline)
     if getattr(args, "json", False):
         print_json({"error": {"message": message, "exit_code": e.exit_code,
                               "kind": type(e).__name__}})
@@ -277,4 +277,7 @@ def _no_store_hint(args: argparse.Namespace) -> str:
     root = store_root(getattr(args, "store", None))
     if os.path.exists(os.path.join(root, "index.sqlite")):
         return ""
-    return f"\n(no store at {root}: nothing is installed there; check --store or $SIGLINK_STORE)"
+    from siglink._text import inert
+
+    return (f"\n(no store at {inert(root)}: nothing is installed there; check --store or "
+            "$SIGLINK_STORE)")

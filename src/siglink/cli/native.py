@@ -141,13 +141,13 @@ def _manifest(args: argparse.Namespace) -> int:
 
         warn(f"{args.header} declares only {declared} of the {exported} functions "
              f"{args.library} exports; consumers of the others link unverified")
-    if args.print_json:
-        from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
 
+    if args.print_json:
         print_json(built.to_json())
     else:
-        print(f"{built.unit.name} {built.unit.version}: {len(native['functions'])} functions, "
-              f"{len(native['types'])} types, {len(native['constants'])} constants; {where}")
+        say(f"{built.unit.name} {built.unit.version}: {len(native['functions'])} functions, "
+            f"{len(native['types'])} types, {len(native['constants'])} constants; {where}")
     return 0
 
 
@@ -172,11 +172,12 @@ def _check(args: argparse.Namespace) -> int:
         provided = describe(args.header, text=False, include_dirs=args.include_dirs,
                             defines=args.defines, only=defined)
     verdict = check_library(expected, provided, elf, soname=requested)
-    if args.json:
-        from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
 
+    if args.json:
         print_json(verdict.to_json())
     else:
-        print(f"{path}: {'ok' if verdict.ok else 'refused'}")
-        print(verdict.explain())
+        say(f"{path}: {'ok' if verdict.ok else 'refused'}")
+        for line in verdict.explain().split("\n"):  # each line inert (Verdict.explain)
+            say(line)
     return 0 if verdict.ok else 1

@@ -125,7 +125,7 @@ _MARK = {"compatible": "ok", "unchecked": "ok?", "superseded": "-", "rejected": 
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
     from siglink.plugins.report import host_report
 
     store = _store(args)
@@ -137,39 +137,41 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
         return 0 if not report.rejected else 1
-    print(f"{report.host} {report.version}: {len(report.points)} extension point"
-          f"{'' if len(report.points) == 1 else 's'}")
+    say(f"{report.host} {report.version}: {len(report.points)} extension point"
+        f"{'' if len(report.points) == 1 else 's'}")
     for point in report.points:
-        print(f"\n{point.point}  {point.spec}")
+        say("")
+        say(f"{point.point}  {point.spec}")
         if not point.outcomes:
-            print("  (no plugin found)")
+            say("  (no plugin found)")
         for o in point.outcomes:
             impl = o.record.implementation(point.point)
             target = f"  {impl.target}" if impl is not None else ""
-            print(f"  {_MARK[o.status]:9} {o.record.label} ({o.record.source}){target}")
+            say(f"  {_MARK[o.status]:9} {o.record.label} ({o.record.source}){target}")
             for line in o.lines():
-                print(f"              {line}")
+                say(f"              {line}")
             last = report.failures.get(o.record.label)
             if last is not None:
-                print(f"              last failure: {last.get('point')}: {last.get('message')}")
+                say(f"              last failure: {last.get('point')}: {last.get('message')}")
         if point.against is not None:
             breaks = point.breaks()
             if breaks:
-                print(f"  {report.host} {report.against} would break:")
+                say(f"  {report.host} {report.against} would break:")
                 for _, then in breaks:
-                    print(f"    {then.record.label}")
+                    say(f"    {then.record.label}")
                     for line in then.lines():
-                        print(f"      {line}")
+                        say(f"      {line}")
             else:
-                print(f"  {report.host} {report.against} breaks none of them")
+                say(f"  {report.host} {report.against} breaks none of them")
     for o in report.orphans:
-        print(f"\n{o.point}  (not declared by {report.host})")
-        print(f"  {_MARK[o.status]:9} {o.record.label}: {o.reason}")
+        say("")
+        say(f"{o.point}  (not declared by {report.host})")
+        say(f"  {_MARK[o.status]:9} {o.record.label}: {o.reason}")
     return 0 if not report.rejected else 1
 
 
 def cmd_pluggy_check(args: argparse.Namespace) -> int:
-    from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, say
     from siglink.plugins.pluggy_check import pluggy_check
 
     report = pluggy_check(args.project, paths=args.path, group=args.group,
@@ -177,25 +179,25 @@ def cmd_pluggy_check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
         return 0 if report.ok else 1
-    print(f"{report.project} {report.version}: {report.specs} hookspecs, entry points "
-          f"{report.group}, {len(report.plugins)} plugins")
+    say(f"{report.project} {report.version}: {report.specs} hookspecs, entry points "
+        f"{report.group}, {len(report.plugins)} plugins")
     for plugin in report.plugins:
         bad = [h for h in plugin.hooks if not h.verdict.ok]
         mark = "ok" if plugin.ok else "INCOMPATIBLE"
-        print(f"  {mark:12} {plugin.name} {plugin.version} ({plugin.source}): "
-              f"{len(plugin.hooks)} hookimpls")
+        say(f"  {mark:12} {plugin.name} {plugin.version} ({plugin.source}): "
+            f"{len(plugin.hooks)} hookimpls")
         if plugin.problem:
-            print(f"               {plugin.problem}")
+            say(f"               {plugin.problem}")
         for hook in bad:
-            print(f"               {hook.location}: {hook.function}")
+            say(f"               {hook.location}: {hook.function}")
             for problem in hook.verdict.incompatible:
-                print(f"                 {problem.explain()}")
+                say(f"                 {problem.explain()}")
     return 0 if report.ok else 1
 
 
 def cmd_build_plugin(args: argparse.Namespace, store: Any) -> int:
     """``siglink build DIR`` for a plugin directory: ``implements``, exports and imports."""
-    from siglink.cli._output import print_json, warn
+    from siglink.cli._output import print_json, say, warn
     from siglink.plugins.build import build_plugin
 
     result = build_plugin(store, args.app, against=_pins(args.against))
@@ -208,9 +210,9 @@ def cmd_build_plugin(args: argparse.Namespace, store: Any) -> int:
     for message in result.warnings:
         warn(message)
     unit = result.manifest.unit
-    print(f"built {result.manifest_path} (plugin {unit.name} {unit.version})")
+    say(f"built {result.manifest_path} (plugin {unit.name} {unit.version})")
     for point, impl in sorted(result.manifest.implements.items()):
         spec = "spec not recorded" if impl.spec is None else f"spec {impl.spec.path}"
         host = ", ".join(f"{n} {v}" for n, v in sorted(result.against.items()))
-        print(f"  {point}: {impl.obj} ({spec}; built against {host or 'nothing'})")
+        say(f"  {point}: {impl.obj} ({spec}; built against {host or 'nothing'})")
     return 0

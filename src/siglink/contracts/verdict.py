@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from siglink._text import inert
 from siglink.contracts.rules import Rule
 from siglink.contracts.severity import Severity
 
@@ -169,11 +170,14 @@ class Verdict:
         return Verdict(tuple(problems), tuple(unverified), usage, identical)
 
     def explain(self) -> str:
-        """Every problem on its own line, then what was not verified."""
+        """Every problem on its own line, then what was not verified; each line inert (a
+        name or type quoted from a manifest cannot start a line of its own)."""
         lines = [p.explain() for p in self.problems]
         if self.unverified:
             lines.append("unverified: " + ", ".join(self.unverified))
-        return "\n".join(lines) if lines else ("identical" if self.identical else "ok")
+        if not lines:
+            return "identical" if self.identical else "ok"
+        return "\n".join(inert(line) for line in lines)
 
     def to_json(self) -> dict[str, object]:
         return {

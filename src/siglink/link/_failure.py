@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
+from siglink._text import inert
 from siglink.contracts.rules import Rule
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.link._model import Candidate, Requirement
@@ -184,7 +185,9 @@ class LinkFailure:
         return tuple(self.unsatisfied)
 
     def text(self) -> str:
-        return "\n".join(self.lines)
+        """The lines, each made inert (a name, version, path or yank reason quoted in one
+        cannot start a line of its own)."""
+        return "\n".join(inert(line) for line in self.lines)
 
     @property
     def summary(self) -> str:

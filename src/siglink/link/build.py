@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
+from siglink._text import inert
 from siglink.contracts.manifest import (
     RELIES_ON,
     Arguments,
@@ -321,8 +322,9 @@ def build_app(
     imports.update(record_imports(usage, libraries, chosen, warnings))
     if refused and misfits == "raise":
         raise BuildError(
-            f"{app.target}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
-            "not accepted by the version built against:\n  " + "\n  ".join(refused),
+            f"{inert(app.target)}: {len(refused)} call{'s' if len(refused) > 1 else ''} "
+            "not accepted by the version built against:\n  "
+            + "\n  ".join(inert(line) for line in refused),
             misfits=tuple(refused))
     manifest = Manifest(
         unit=Unit(source.name, "0", "application"),

@@ -193,6 +193,18 @@ class LinkFinder:
             yield PathDistribution(_metadata_path(info))
 
 
+def inert(text: str) -> str:
+    r"""``text`` with its control characters escaped, as :func:`siglink._text.inert` (this
+    module is carried alone by a bundle): a path or name cannot start a line of its own.
+
+    >>> inert("libs/x\n/VERSION\r\x1b[31m")
+    'libs/x\\n/VERSION\\r\\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c < "\xa0" else c for c in text)
+
+
 def _refuse(problem: str) -> NoReturn:
     """``siglink: error: PROBLEM`` on stderr and exit 127 at once: not an exception the
     application could catch and carry on past."""
@@ -202,7 +214,7 @@ def _refuse(problem: str) -> NoReturn:
         except (OSError, ValueError, AttributeError):
             pass
     try:
-        sys.stderr.write(f"siglink: error: {problem}\n")
+        sys.stderr.write(f"siglink: error: {inert(problem)}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass
@@ -302,7 +314,7 @@ def install_from_plan(path: str, root: str | None = None) -> LinkFinder | None:
 
     record = read_plan(path)
     if record is None:
-        sys.stderr.write(f"siglink: link plan {path} is unreadable; running unlinked\n")
+        sys.stderr.write(f"siglink: link plan {inert(path)} is unreadable; running unlinked\n")
         return None
     if record["python"]["version"] != sys.version:
         return None  # another interpreter: the plan's directories may not suit it
@@ -311,7 +323,7 @@ def install_from_plan(path: str, root: str | None = None) -> LinkFinder | None:
         problem = unusable_links(record, root)
         if problem is not None:
             try:
-                sys.stderr.write(f"siglink: error: {problem}\n")
+                sys.stderr.write(f"siglink: error: {inert(problem)}\n")
                 sys.stderr.flush()
             except (OSError, ValueError, AttributeError):
                 pass

@@ -43,6 +43,7 @@ from resolvelib.resolvers import ResolutionTooDeep
 
 from siglink._gc import fewer_collections
 from siglink._stdlib import backported
+from siglink._text import inert
 from siglink.contracts.policy import POLICIES
 from siglink.contracts.verdict import Verdict
 from siglink.errors import LinkError
@@ -191,7 +192,8 @@ def resolve(
                 failure.absent(name, needed_by)
             raise LinkError(failure.text(), report=failure) from None
         except ResolutionTooDeep as e:
-            raise LinkError(f"cannot link {app}: no solution found within {e.round_count} "
+            raise LinkError(f"cannot link {inert(app)}: no solution found within "
+                            f"{e.round_count} "
                             "rounds of backtracking") from None
         chosen: dict[str, Candidate] = dict(result.mapping)
         verdicts: dict[str, Verdict] = {}

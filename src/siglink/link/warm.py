@@ -216,7 +216,10 @@ def exec_main() -> NoReturn:
     record = _cache.read_plan(plan_path)
     if record is None:
         release_planner()
-        sys.stderr.write(f"siglink: link plan {plan_path} vanished before the app started\n")
+        from siglink.link.hook import inert
+
+        sys.stderr.write(f"siglink: link plan {inert(plan_path)} vanished before the app "
+                         "started\n")
         sys.exit(127)
     run_record(record, plan_path, boot, app, args, how="cold", root=root)
 
@@ -229,21 +232,22 @@ def run_record(
     as the ``__main__`` program with ``sys.argv == [APP, *args]``; exit with its code. The
     store directories it links must be the store owner's alone
     (:func:`~siglink.link._cache.links_untrusted`): otherwise exit 127 with the reason."""
-    from siglink.link.hook import export_to_children, install, libs_owner
+    from siglink.link.hook import export_to_children, inert, install, libs_owner
 
     release_planner()
     owner = None
     if root is not None:
         problem = _cache.links_untrusted(record, root)
         if problem is not None:
-            sys.stderr.write(f"siglink: error: {problem}\n")
+            sys.stderr.write(f"siglink: error: {inert(problem)}\n")
             sys.exit(127)
         owner = libs_owner(root)
     install(record["links"], owner)  # the store's modules are checked as they are imported
     export_to_children(plan_path, boot, root)
     if os.environ.get("SIGLINK_DEBUG"):
         links = ", ".join(f"{n}=={v['version']}" for n, v in sorted(record["links"].items()))
-        sys.stderr.write(f"siglink: {how} plan {plan_path}: {links or 'no libraries'}\n")
+        sys.stderr.write(f"siglink: {how} plan {inert(plan_path)}: "
+                         f"{inert(links) or 'no libraries'}\n")
     run = record["run"]
     try:
         _start(run["kind"], run["target"], run["path0"], app, args, code=record["code"])
@@ -266,7 +270,11 @@ def _refused(e: BaseException) -> None:
         sys.stdout.flush()
     except (OSError, ValueError, AttributeError):
         pass
-    sys.stderr.write(f"siglink: error: {e.message}\n")
+    from siglink.link.hook import inert
+
+    # its lines are its own (LinkError.multiline): what they quote was made inert when built
+    text = "\n".join(inert(line) for line in e.message.split("\n"))
+    sys.stderr.write(f"siglink: error: {text}\n")
     sys.exit(e.exit_code)
 
 
@@ -292,7 +300,9 @@ def _start(kind: str, target: str, path0: str, app: str, args: list[str], *,
         try:  # what run_module does, with python -m's one line for a module it cannot run
             _, spec, code = runpy._get_module_details(target, error)  # type: ignore[attr-defined]
         except error as e:
-            sys.stderr.write(f"siglink: error: {e}\n")
+            from siglink.link.hook import inert
+
+            sys.stderr.write(f"siglink: error: {inert(str(e))}\n")
             sys.exit(2)
         runpy._run_module_code(code, None, "__main__", spec)  # type: ignore[attr-defined]
     elif kind == "func":

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from pycparser import c_ast, c_generator, c_parser
 
+from siglink._text import inert
 from siglink.native._cpp import (
     PRELUDE,
     SHIM_TYPES,
@@ -138,8 +139,9 @@ class Builder:
                 if re.fullmatch(r"'[A-Za-z_]\w*'", reason.split(" ", 1)[1]):
                     reason += " (is a type name before it undeclared?)"
             raise HeaderError(
-                f"{where}: cannot parse C declarations: {reason}{caret(source, line, column)}",
-                path=self.display, line=line,
+                f"{inert(where)}: cannot parse C declarations: {inert(reason)}"
+                f"{caret(source, line, column)}",
+                path=self.display, line=line, multiline=True,
             ) from None
 
     def _declarations(

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from siglink._text import bad_char, shown
+from siglink._text import bad_char, inert, shown
 from siglink.errors import NativeError
 
 __all__ = [
@@ -49,10 +49,12 @@ def __dir__() -> list[str]:
 class HeaderError(NativeError):
     """A header or declaration text that cannot be preprocessed, parsed or measured."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 multiline: bool = False) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
+        self.multiline = multiline  # the source line and a caret under it (see caret())
 
 
 CPP_SHIMS: Final = (
@@ -195,14 +197,15 @@ def cpp_text(data: bytes, header: Path, display: str) -> str:
 
 
 def caret(path: str, line: int, column: int) -> str:
-    """The source line and a caret under ``column``, when the file can be read."""
+    """The source line and a caret under ``column``, when the file can be read (made inert:
+    the error spans lines, :attr:`~siglink.errors.SiglinkError.multiline`)."""
     try:
         text = Path(path).read_text(errors="replace").splitlines()[line - 1]
     except (OSError, IndexError):
         return ""
     if not column or column > len(text) + 1:
-        return f"\n    {text.strip()}"
-    return f"\n    {text}\n    {' ' * (column - 1)}^"
+        return f"\n    {inert(text.strip())}"
+    return f"\n    {inert(text)}\n    {' ' * len(inert(text[:column - 1]))}^"
 
 
 def rename(message: str, header: Path, display: str) -> str:

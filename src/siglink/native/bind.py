@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from siglink._text import inert
 from siglink.contracts.manifest import Manifest
 from siglink.contracts.verdict import Problem, Verdict
 from siglink.errors import LinkError, NativeError
@@ -64,7 +65,7 @@ class NativeLinkError(LinkError, NativeError):
     def __init__(self, library: str, path: str, verdict: Verdict) -> None:
         lines = [f"cannot link {library} ({path})"]
         lines += [f"  {p.explain()}" for p in ordered(verdict.problems)]
-        super().__init__("\n".join(lines), report=verdict)
+        super().__init__("\n".join(inert(line) for line in lines), report=verdict)
         self.library = library
         self.path = path
         self.verdict = verdict
@@ -87,6 +88,8 @@ class UnverifiedLinkError(NativeLinkError):
     >>> e.symbols, e.exit_code
     (('crc32', 'adler32'), 127)
     """
+
+    multiline = False
 
     def __init__(self, library: str, path: str, verdict: Verdict, *, declared: bool) -> None:
         names = ", ".join(verdict.unverified)

@@ -35,6 +35,7 @@ from siglink._layout import (
     untrusted_store,
     user_store,
 )
+from siglink._text import inert
 from siglink.errors import BadInputError, StoreBusyError, StoreError
 from siglink.store._generation import Changes, advance
 from siglink.store._lock import FileLock, LockTimeoutError, lock_timeout
@@ -63,7 +64,7 @@ def __dir__() -> list[str]:
 def _warn(message: str) -> None:
     """``siglink: warning: MESSAGE`` on stderr (what the CLI's warnings look like)."""
     with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"siglink: warning: {message}\n")
+        sys.stderr.write(f"siglink: warning: {inert(message)}\n")
         sys.stderr.flush()
 
 

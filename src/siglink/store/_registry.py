@@ -54,6 +54,7 @@ from siglink._files import write_atomic
 from siglink._foreign import MANIFEST_LIMIT, ForeignFileError, foreign_problem, read_foreign
 from siglink._json import JSONTextError, loads
 from siglink._layout import user_store
+from siglink._text import inert
 from siglink.errors import SiglinkError, StoreError
 from siglink.store._core import StoreCore
 from siglink.store._records import RegisteredApp
@@ -219,7 +220,7 @@ def _warn(message: str) -> None:
         return
     _WARNED.add(message)
     with contextlib.suppress(OSError, ValueError):  # another user's text: shown inert
-        sys.stderr.write(f"siglink: warning: {message.translate(_CONTROL)}\n")
+        sys.stderr.write(f"siglink: warning: {inert(message)}\n")
         sys.stderr.flush()
 
 
