@@ -163,3 +163,26 @@ def test_the_commands_print_only_through_the_output_layer() -> None:
                     and node.func.id == "print"):
                 offenders.append(f"{module.name}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_native_refusal_at_run_time_keeps_only_its_own_lines(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A link the application asks for while it runs, refused: said by the warm path."""
+    from siglink.contracts.severity import Severity
+    from siglink.contracts.verdict import Problem, Verdict
+    from siglink.link.warm import _refused
+    from siglink.native.bind import NativeLinkError, UnverifiedLinkError
+
+    problem = Problem("C3", f"f{HOSTILE}", "int f(int)", "int f(int, int)",
+                      Severity.INCOMPATIBLE)
+    refusals = [(NativeLinkError(f"lib{HOSTILE}.so", f"/lib/{HOSTILE}.so", Verdict((problem,))),
+                 2),
+                (UnverifiedLinkError(f"lib{HOSTILE}.so", f"/lib/{HOSTILE}.so",
+                                     Verdict((), (f"f{HOSTILE}",)), declared=False), 1)]
+    for error, lines in refusals:
+        with pytest.raises(SystemExit) as exited:
+            _refused(error)
+        err = capsys.readouterr().err
+        assert exited.value.code == 127
+        assert err.count("\n") == lines and _inert_text(err), err
+        assert err.startswith(f"siglink: error: cannot link lib{SHOWN}.so (/lib/{SHOWN}.so)")

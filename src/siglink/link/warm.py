@@ -272,8 +272,9 @@ def _refused(e: BaseException) -> None:
         pass
     from siglink.link.hook import inert
 
-    # its lines are its own (LinkError.multiline): what they quote was made inert when built
-    text = "\n".join(inert(line) for line in e.message.split("\n"))
+    # a multi-line message's lines are its own (SiglinkError.multiline): what they quote was
+    # made inert when built; any other is one line
+    text = "\n".join(map(inert, e.message.split("\n") if e.multiline else [e.message]))
     sys.stderr.write(f"siglink: error: {text}\n")
     sys.exit(e.exit_code)
 
