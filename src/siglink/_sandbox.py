@@ -30,8 +30,9 @@ launcher that then runs the program: the kernel (5.14 and later) counts it per u
 so it bounds the sandbox's own processes, not the user's others. The launcher adopts every
 process orphaned in the sandbox and kills it at once, with what it started: a daemon cannot
 hold the program's pipe open (``pip`` reads its build backend's output to its end) until the
-wall-clock limit. With the
-address-space limit per process, ``memory_bytes * processes`` bounds the sandbox's memory.
+wall-clock limit. With the address-space limit per process, the process limit bounds the
+sandbox's memory (:attr:`Limits.aggregate_memory_bytes`, its ``/tmp`` and ``/dev/shm``
+included); no cgroup does.
 
 Use::
 
@@ -43,7 +44,7 @@ installed, or the kernel refuses its namespaces): the caller must then not run t
 
 >>> Limits(wall_seconds=5).wall_seconds, Limits().memory_bytes, Limits().processes
 (5, 2147483648, 64)
->>> Limits(memory_bytes=1 << 30, processes=8).aggregate_memory_bytes == 8 << 30
+>>> Limits(memory_bytes=1 << 30, processes=8).aggregate_memory_bytes == (8 << 30) + (80 << 20)
 True
 >>> print(SandboxUnavailableError("bubblewrap (bwrap) is not installed"))
 no sandbox: bubblewrap (bwrap) is not installed
@@ -131,8 +132,9 @@ class Limits:
 
     @property
     def aggregate_memory_bytes(self) -> int:
-        """The most address space the sandbox's processes can hold together."""
-        return self.memory_bytes * self.processes
+        """The most memory the sandbox can hold: the address space of as many processes as
+        it may have (threads count as processes), and its two memory-backed file systems."""
+        return self.memory_bytes * self.processes + self.tmp_bytes + self.shm_bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,39 @@ def test_a_module_leaving_a_daemon_on_import_is_still_inspected(tmp_path: Path) 
     assert alive == []
 
 
+# What an import may not take: 3 GiB of address space (never touched, so nothing is used
+# even where it is allowed), or 20 threads.
+GREEDY_INIT = """\
+import threading
+{take}
+from ._speed import add
+"""
+_GREEDY = {
+    "memory": "reserved = bytearray(3 << 30)",
+    "threads": "stop = threading.Event()\n"
+               "threads = [threading.Thread(target=stop.wait, daemon=True) for _ in range(20)]\n"
+               "try:\n"
+               "    [t.start() for t in threads]\n"
+               "finally:\n"
+               "    stop.set()",
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize(("what", "error"), [("memory", "MemoryError"),
+                                             ("threads", "RuntimeError: can't start new thread")])
+def test_an_inspection_is_bounded_tighter_than_a_build(
+        tmp_path: Path, what: str, error: str) -> None:
+    """Importing a module needs far less than building a project: 2 GiB of address space per
+    process and 16 processes and threads (``docs/design.md`` section 5)."""
+    wheel = compiled_wheel(tmp_path, "greedypkg", GREEDY_INIT.format(take=_GREEDY[what]))
+    result, _ = siglink("exports", str(wheel), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"siglink: warning: compiled module greedypkg._speed could not be imported: {error}")
+    assert "greedypkg.add" not in json.loads(result.stdout)["exports"]
+
+
 def test_without_bwrap_nothing_is_imported_and_one_warning_says_so(
     hostile: Hostile, tmp_path: Path
 ) -> None:
