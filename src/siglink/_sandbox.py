@@ -139,8 +139,9 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a sandboxed run left: exit status (negative: killed by that signal), output
-    (truncated to the limit) and whether the wall-clock timeout killed it."""
+    """What a sandboxed run left: the program's exit status (128+N: signal N killed it;
+    negative: the sandbox was killed, by that signal), output (truncated to the limit) and
+    whether the wall-clock timeout killed it."""
 
     returncode: int
     stdout: bytes

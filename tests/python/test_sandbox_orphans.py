@@ -32,6 +32,10 @@ DAEMON = ("import os, sys, time\n"
           "os.wait()\n"
           "print('daemon started', flush=True)\n")
 
+# The same without a session of its own: the orphan is in the program's process group, which
+# must not be killed with it.
+GROUPED = DAEMON.replace("    os.setsid()\n", "")
+
 # Forks and exits, again and again: each child an orphan that at once makes another.
 RESPAWNING = ("import os, sys, time\n"
               "os.setsid()\n"
@@ -69,7 +73,8 @@ def token() -> str:
 
 
 @needs_bwrap
-@pytest.mark.parametrize("child", [DAEMON, RESPAWNING], ids=["daemon", "respawning"])
+@pytest.mark.parametrize("child", [DAEMON, GROUPED, RESPAWNING],
+                         ids=["daemon", "in-the-programs-group", "respawning"])
 def test_an_orphan_holding_the_pipe_is_killed_and_the_program_goes_on(
         child: str, token: str) -> None:
     start = time.monotonic()
@@ -79,7 +84,7 @@ def test_an_orphan_holding_the_pipe_is_killed_and_the_program_goes_on(
         elapsed = time.monotonic() - start
         assert not outcome.timed_out
         assert outcome.returncode == 0, outcome.stderr
-        expected = b"read 'daemon started\\n'\n" if child == DAEMON else b"read ''\n"
+        expected = b"read ''\n" if child == RESPAWNING else b"read 'daemon started\\n'\n"
         assert outcome.stdout == expected
         assert elapsed < 10
         assert processes_with(token) == []
