@@ -327,12 +327,13 @@ def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, s
 # whose parent exits. Such an orphan is killed as soon as it is seen (on SIGCHLD, else by a
 # look every 0.1 s), with all it started: a daemon holding the program's pipe would otherwise
 # keep the program reading (pip reads a build backend's output to its end) until the
-# wall-clock limit. Killed is every process outside the program's own tree, which covers the
-# orphan's process group and session; nothing inside the tree is touched while the program
-# runs. When the program exits, kill(-1) kills everything left (it spares the namespace's init
-# and the caller), the launcher reaps it and exits with the program's status, 128+N for
-# signal N as a shell and bubblewrap report it. If the program kills the launcher, bubblewrap's
-# init exits and the PID namespace ends with everything in it.
+# wall-clock limit. Killed is every process outside the program's own tree: the orphan's
+# process group and session with it, but never the program's own group, which a double fork
+# without setsid shares; nothing inside the tree is touched while the program runs. When the
+# program exits, kill(-1) kills everything left (it spares the namespace's init and the
+# caller), the launcher reaps it and exits with the program's status, 128+N for signal N as a
+# shell and bubblewrap report it. If the program kills the launcher, bubblewrap's init exits
+# and the PID namespace ends with everything in it.
 _LAUNCH: Final = r"""
 import os, resource, sys
 from _signal import (SIG_BLOCK, SIG_DFL, SIG_SETMASK, SIGCHLD, SIGKILL, SIGPIPE, SIGXFSZ,
