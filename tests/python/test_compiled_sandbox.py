@@ -82,28 +82,31 @@ class Hostile:
         return found
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> Iterator[Hostile]:
+def compiled_wheel(folder: Path, package: str, init: str) -> Path:
+    """``PACKAGE-1.0``, a wheel of ``package`` (its ``__init__`` is ``init``) with a compiled
+    module ``_speed`` and no stubs; skips without a C compiler."""
     compiler = shutil.which("gcc") or shutil.which("cc")
     include = sysconfig.get_paths()["include"]
     if compiler is None or not (Path(include) / "Python.h").is_file():
         pytest.skip(f"needs a C compiler and Python headers (compiler={compiler}, {include})")
+    (folder / "speed.c").write_text(C_SOURCE)
+    built = folder / f"_speed{sysconfig.get_config_var('EXT_SUFFIX')}"
+    subprocess.run([compiler, "-shared", "-fPIC", f"-I{include}", str(folder / "speed.c"),
+                    "-o", str(built)], check=True)
+    tag = str(next(t for t in sys_tags() if t.platform != "any" and t.abi != "none"))
+    files: dict[str, str | bytes] = {f"{package}/__init__.py": init,
+                                     f"{package}/{built.name}": built.read_bytes()}
+    return wheels.make_wheel(folder / "dist", package, "1.0", files, tag=tag)
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[Hostile]:
     token = uuid.uuid4().hex[:12]
     markers = [tmp_path / "owned", Path.home() / f".siglink-test-marker-{token}"]
     # A duration nobody else uses, so the sleeper is found by its command line.
     sleep = f"299.{int(token, 16) % 10**9:09d}"
-    (tmp_path / "speed.c").write_text(C_SOURCE)
-    built = tmp_path / f"_speed{sysconfig.get_config_var('EXT_SUFFIX')}"
-    subprocess.run([compiler, "-shared", "-fPIC", f"-I{include}", str(tmp_path / "speed.c"),
-                    "-o", str(built)], check=True)
-    tag = str(next(t for t in sys_tags() if t.platform != "any" and t.abi != "none"))
-    files: dict[str, str | bytes] = {
-        "advpkg/__init__.py": HOSTILE_INIT.format(markers=[str(m) for m in markers],
-                                                  sleep=sleep),
-        f"advpkg/{built.name}": built.read_bytes(),
-    }
-    wheel = wheels.make_wheel(tmp_path / "dist", "advpkg", "1.0", files, tag=tag)
-    yield Hostile(wheel, markers, sleep)
+    init = HOSTILE_INIT.format(markers=[str(m) for m in markers], sleep=sleep)
+    yield Hostile(compiled_wheel(tmp_path, "advpkg", init), markers, sleep)
     shutil.rmtree(markers[1], ignore_errors=True)
 
 
@@ -143,6 +146,74 @@ def test_install_reads_a_hostile_compiled_module_inside_the_sandbox(
     assert hostile.traces() == []
     shown, _ = siglink("exports", "advpkg==1.0", "--store", str(store), "--json")
     assert json.loads(shown.stdout)["exports"]["advpkg.add"]["compiled"] is True
+
+
+# Runs a helper and reads its output to the end, as a package that starts a server on import
+# may; the helper leaves a daemon, in a session of its own, holding that output.
+DAEMON_INIT = """\
+import subprocess, sys
+DAEMON = '''
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(600)
+    os._exit(0)
+os.wait()
+'''
+subprocess.run([sys.executable, "-c", DAEMON, {token!r}], capture_output=True)
+from ._speed import add
+"""
+
+
+@needs_bwrap
+def test_a_module_leaving_a_daemon_on_import_is_still_inspected(tmp_path: Path) -> None:
+    """The daemon would keep the import waiting for its helper's output until the
+    inspection's limit (20 s): it is killed as soon as its parent exits."""
+    token = f"siglink-daemon-{uuid.uuid4().hex}"
+    wheel = compiled_wheel(tmp_path, "daemonpkg", DAEMON_INIT.format(token=token))
+    result, elapsed = siglink("exports", str(wheel), "--json")
+    alive = [p.name for p in Path("/proc").iterdir()
+             if p.name.isdigit() and token.encode() in _cmdline(p)]
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    exports = json.loads(result.stdout)["exports"]
+    assert exports["daemonpkg.add"]["signature"]["text"] == "(a, b, /)"
+    assert elapsed < 15
+    assert alive == []
+
+
+# What an import may not take: 3 GiB of address space (never touched, so nothing is used
+# even where it is allowed), or 20 threads.
+GREEDY_INIT = """\
+import threading
+{take}
+from ._speed import add
+"""
+_GREEDY = {
+    "memory": "reserved = bytearray(3 << 30)",
+    "threads": "stop = threading.Event()\n"
+               "threads = [threading.Thread(target=stop.wait, daemon=True) for _ in range(20)]\n"
+               "try:\n"
+               "    [t.start() for t in threads]\n"
+               "finally:\n"
+               "    stop.set()",
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize(("what", "error"), [("memory", "MemoryError"),
+                                             ("threads", "RuntimeError: can't start new thread")])
+def test_an_inspection_is_bounded_tighter_than_a_build(
+        tmp_path: Path, what: str, error: str) -> None:
+    """Importing a module needs far less than building a project: 2 GiB of address space per
+    process and 16 processes and threads (``docs/design.md`` section 5)."""
+    wheel = compiled_wheel(tmp_path, "greedypkg", GREEDY_INIT.format(take=_GREEDY[what]))
+    result, _ = siglink("exports", str(wheel), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"siglink: warning: compiled module greedypkg._speed could not be imported: {error}")
+    assert "greedypkg.add" not in json.loads(result.stdout)["exports"]
 
 
 def test_without_bwrap_nothing_is_imported_and_one_warning_says_so(

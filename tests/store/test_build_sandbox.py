@@ -1,13 +1,15 @@
 """Building an sdist or a project runs its build backend, which is the project's own code: it
 runs only inside the sandbox. A ``setup.py`` that writes markers into the invoking user's home
 and directories and starts a detached sleeper leaves no marker and no process behind, and the
-wheel it builds is installed; without a sandbox the build is refused in one line."""
+wheel it builds is installed; a ``setup.py`` that leaves a daemon holding pip's pipe does not
+stall the build; without a sandbox the build is refused in one line."""
 
 from __future__ import annotations
 
 import os
 import tarfile
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -83,6 +85,39 @@ def test_a_hostile_setup_py_builds_in_the_sandbox_and_leaves_nothing(
             os.kill(pid, 9)
         for marker in markers:
             marker.unlink(missing_ok=True)
+
+
+@needs_bwrap
+def test_a_daemon_holding_pips_pipe_does_not_stall_the_build(tmp_path: Path) -> None:
+    """pip reads the build backend's output until end of file: a ``setup.py`` that forks
+    twice, leaving a sleeper in its own session that holds that pipe, would keep it reading
+    until the build's wall-clock limit (15 minutes) if the sleeper lived on."""
+    token = f"siglink-daemon-{uuid.uuid4().hex}"
+    project = tmp_path / "daemon-1.0"
+    (project / "daemon").mkdir(parents=True)
+    (project / "daemon" / "__init__.py").write_text("")
+    (project / "setup.py").write_text(textwrap.dedent(f"""\
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c",
+                                          "import time; time.sleep(600)", "{token}"])
+            os._exit(0)
+        os.wait()
+        from setuptools import setup
+        setup(name="daemon", version="1.0", packages=["daemon"])
+        """))
+    (tmp_path / "out").mkdir()
+    start = time.monotonic()
+    try:
+        wheel = build_wheel(project, tmp_path / "out")
+        assert time.monotonic() - start < 60
+        assert wheel.name == "daemon-1.0-py3-none-any.whl"
+        assert _processes_with(token) == []
+    finally:
+        for pid in _processes_with(token):  # only if an assertion above failed
+            os.kill(pid, 9)
 
 
 @needs_bwrap

@@ -110,7 +110,9 @@ def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Case]:
     real = shutil.which("bwrap")
     if real is not None:
         wrapper = shim / "bwrap"
-        wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+        # one line a sandbox: the launcher's program, an argument, spans lines
+        wrapper.write_text(f'#!/bin/sh\necho "$*" | tr "\\n" " " >> "{log}"\n'
+                           f'echo >> "{log}"\nexec "{real}" "$@"\n')
         wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{shim}:/usr/bin:/bin")
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -33,11 +33,18 @@ __all__ = ["UninspectedModuleWarning", "inspect_compiled"]
 
 # An import of even a large extension takes seconds; a package that sleeps or spins in its
 # __init__ is cut off (its names are then not inspected) instead of stalling the command.
-# Processes include threads: numerical libraries start one per core on import unless told.
-_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=4 << 30,
-                                 processes=32)
-_ONE_THREAD: Final = {name: "1" for name in (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+# Importing needs far less than a build: every compiled module of scipy, pandas or jaxlib
+# together peaks below 0.35 GiB of address space (pyarrow reserves what its allocator gets),
+# in one process of one or two threads. 2 GiB and 16 processes and threads (bubblewrap's
+# init and the launcher among them) bound the sandbox's memory at 32 GiB of address space
+# (docs/design.md section 5). Processes include threads: numerical libraries start one per
+# core on import unless told; glibc gives a thread 64 MiB of address space for its own
+# malloc arena unless told.
+_LIMITS: Final = _sandbox.Limits(wall_seconds=20.0, cpu_seconds=20, memory_bytes=2 << 30,
+                                 processes=16)
+_ONE_THREAD: Final = {**{name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")},
+    "MALLOC_ARENA_MAX": "2"}
 _UNIT: Final = "/siglink/unit"
 _MAX_NAMES: Final = 20_000
 _MAX_TEXT: Final = 20_000
@@ -176,7 +183,7 @@ for name in sys.argv[2:]:
     try:
         module = importlib.import_module(name)
     except BaseException as e:
-        out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+        out[name] = {"error": f"{type(e).__name__}: {e}".removesuffix(": ")[:300]}
         continue
     names = getattr(module, "__all__", None)
     if not isinstance(names, (list, tuple)):

@@ -243,8 +243,9 @@ BUILD_LIMITS: Final = Limits(
     wall_seconds=900.0, cpu_seconds=900, memory_bytes=4 << 30, output_bytes=512 << 20,
     tmp_bytes=2 << 30, open_files=1024,
 )
-"""What one sandboxed build may use: 15 minutes, 4 GiB of address space, files up to 512 MiB,
-2 GiB of private ``/tmp``."""
+"""What one sandboxed build may use: 15 minutes, 4 GiB of address space per process and 64
+processes (a compiler may take gigabytes, a parallel build runs one per core), files up to
+512 MiB, 2 GiB of private ``/tmp``."""
 
 UNSANDBOXED: Final = "SIGLINK_ALLOW_UNSANDBOXED_BUILD"
 """Set to ``1`` to build with the user's own rights where no sandbox can run."""
