@@ -83,7 +83,8 @@ def read(url: str, limit: int) -> bytes:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             token = base64.b64encode(pair.encode()).decode("ascii")
             request.add_unredirected_header("Authorization", f"Basic {token}")  # not redirected
-        with urllib.request.urlopen(request, timeout=60) as response:
+        # a fresh opener: urlopen's shared one keeps the proxies of its first use
+        with urllib.request.build_opener().open(request, timeout=60) as response:
             data = response.read(limit + 1)
     else:
         raise OSError(f"unsupported URL scheme {parts.scheme!r}")

@@ -435,6 +435,10 @@ def _with_credentials(url: str, index_url: str | None) -> str:
     return url
 
 
+class _NoSdistError(FetchError):
+    """The index has no sdist that meets the requirement (it has some of the project)."""
+
+
 def _sdist_from_index(requirement: str, dest: Path, *,
                       index_url: str | None) -> tuple[Path, str, str]:
     """Find the sdist of ``requirement`` on the index (PEP 503: the project's page, the
@@ -472,9 +476,10 @@ def _sdist_from_index(requirement: str, dest: Path, *,
                 continue
             found.append((version, link.url))
     if not found:
-        raise FetchError(f"{requirement}: cannot be fetched from the package index: " + (
-            f"it cannot be read ({unread[0]})" if unread
-            else "it has no sdist of it for this interpreter"))
+        raise (FetchError if unread else _NoSdistError)(
+            f"{requirement}: cannot be fetched from the package index: " + (
+                f"it cannot be read ({unread[0]})" if unread
+                else "it has no sdist of it for this interpreter"))
     url = max(found, key=lambda c: c[0])[1]
     location = url.partition("#")[0]
     if not is_sdist(Path(unquote(urlsplit(location).path.rsplit("/", 1)[-1]))):
@@ -884,9 +889,12 @@ def _dry_run(
                 raise FetchError(f"{requirement}: the wheel built from its sdist does not meet "
                                  "it; refused")
             tried.add(requirement)
-            sdist, url, digest = _sdist_from_index(
-                requirement, Path(tempfile.mkdtemp(prefix="sdist-", dir=work)),
-                index_url=index_url)
+            try:
+                sdist, url, digest = _sdist_from_index(
+                    requirement, Path(tempfile.mkdtemp(prefix="sdist-", dir=work)),
+                    index_url=index_url)
+            except _NoSdistError:  # no such release at all: pip's own words say so
+                return result, built
             wheel = _built(requirement, sdist, house, index_url=index_url)
             built[Path(os.path.realpath(wheel))] = _Built(wheel, url, None, digest)
             name, version = parse_sdist_filename(sdist.name)
