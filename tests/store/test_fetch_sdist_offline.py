@@ -271,7 +271,8 @@ def _seen(store: Path) -> dict[str, object]:
 
 
 @needs_bwrap
-@pytest.mark.parametrize("how", ["dependency", "direct URL", "-r direct URL"])
+@pytest.mark.parametrize("how", ["dependency", "direct URL", "-r direct URL",
+                                 "direct URL --no-deps"])
 def test_an_install_with_dependencies_builds_the_sdist_offline(
     tmp_path: Path, listener: _Listener, served: tuple[_Index, Path], how: str,
     capsys: pytest.CaptureFixture[str],
@@ -282,7 +283,8 @@ def test_an_install_with_dependencies_builds_the_sdist_offline(
     index, sdist = served
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
     url = f"probesd @ {index.files}/{sdist.name}#sha256={digest}"
-    args = {"dependency": ["probelib==1.0"], "direct URL": [url]}.get(how, [])
+    args = {"dependency": ["probelib==1.0"], "direct URL": [url],
+            "direct URL --no-deps": [url, "--no-deps"]}.get(how, [])
     if how == "-r direct URL":
         (tmp_path / "requirements.txt").write_text(f"{url}\n")
         args = ["-r", str(tmp_path / "requirements.txt")]

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -228,8 +229,7 @@ def test_download_fetches_an_sdist_itself_with_its_hash_checked(case: _Case) -> 
     found = download([item], case.tmp_path / "a", index_url=case.url)
     assert found["hostile==1.0"].read_bytes() == sdist.read_bytes()
     with pytest.raises(FetchError) as refused:
-        download([Resolved(*[*vars(item).values()][:4], "0" * 64, True, (), ())],
-                 case.tmp_path / "b", index_url=case.url)
+        download([replace(item, sha256="0" * 64)], case.tmp_path / "b", index_url=case.url)
     assert refused.value.message == (
         "hostile==1.0: hostile-1.0.tar.gz does not have the sha256 the index gave; refused")
     _nothing_left(case)
@@ -330,3 +330,51 @@ def test_a_wheel_from_a_local_find_links_folder_is_taken_from_it(
     assert sorted(Store(root).installed()) == [("hostile", "1.0"), ("localdep", "1.0")]
     assert case.networked() == []
     assert wheel.is_file()
+
+
+@needs_bwrap
+def test_a_nested_requirements_file_naming_an_sdist_by_url_is_read_with_its_hashes(
+    case: _Case,
+) -> None:
+    """A requirements file is read through a copy naming the built wheel: a nested file is
+    still found beside the one that names it, and an sdist's ``--hash`` must be its own."""
+    sdist = case.tmp_path / "index" / "files" / "hostile-1.0.tar.gz"
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    folder = case.tmp_path / "reqs"
+    folder.mkdir()
+    (folder / "top.txt").write_text("plainlib==1.0 \\\n  # the rest\n-r nested.txt\n")
+    nested = folder / "nested.txt"
+    nested.write_text(f"hostile @ {case.files}/hostile-1.0.tar.gz#sha256={digest}\n")
+    items = {i.name: i for i in resolve([], requirement_files=[str(folder / "top.txt")],
+                                        index_url=case.url, work=case.tmp_path / "a")}
+    assert sorted(items) == ["hostile", "plaindep", "plainlib"]
+    assert (items["hostile"].url, items["hostile"].sha256, items["hostile"].requested) == (
+        f"{case.files}/hostile-1.0.tar.gz", digest, True)
+    hashed = folder / "hashed.txt"  # with hashes, pip wants one on every line
+    hashed.write_text(f"hostile @ {case.files}/hostile-1.0.tar.gz --hash=sha256:{digest}\n")
+    [item] = resolve([], requirement_files=[str(hashed)], index_url=case.url,
+                     work=case.tmp_path / "b")
+    assert (item.name, item.sha256) == ("hostile", digest)
+    hashed.write_text(f"hostile @ {case.files}/hostile-1.0.tar.gz --hash=sha256:{'0' * 64}\n")
+    with pytest.raises(FetchError) as refused:
+        resolve([], requirement_files=[str(hashed)], index_url=case.url,
+                work=case.tmp_path / "c")
+    assert refused.value.message == (
+        f"hostile @ {case.files}/hostile-1.0.tar.gz: hostile-1.0.tar.gz does not have a sha256 "
+        "its --hash options give; refused")
+    _nothing_left(case)
+    assert case.networked() == []
+
+
+@needs_bwrap
+def test_a_vcs_url_is_refused_in_one_line(
+    case: _Case, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A VCS checkout only pip can fetch (and then prepare): refused before pip runs."""
+    spec = "hostile @ git+https://127.0.0.1:1/hostile.git"
+    code, _ = _install(case, spec)
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert err.splitlines()[-1].startswith(
+        f"siglink: error: {spec}: not fetched: only pip can fetch it (a VCS URL, ")
+    assert case.sandboxes() == []

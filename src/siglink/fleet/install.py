@@ -228,7 +228,7 @@ def _fetch_closure(
 
     resolved = resolve(asked, requirement_files=requirement_files,
                        constraint_files=constraint_files, index_url=index_url,
-                       no_deps=no_deps, work=work / "resolve")
+                       no_deps=no_deps, work=work / "resolve", on_step=on_step)
     mine = {str(p): p for p in locals_.values()}
     have = store.installed()
     present: list[tuple[str, str, bool]] = []

@@ -52,7 +52,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -584,11 +584,13 @@ def resolve(
     index_url: str | None = None,
     no_deps: bool = False,
     work: Path,
+    on_step: Callable[[str], None] | None = None,
 ) -> list[Resolved]:
     """The closure of ``specs`` (requirements, local wheel files, sdists and project
     directories by path or URL) as pip's resolver chooses it for this interpreter, against the
     configured index, ignoring what is installed here. pip reads wheels only; every sdist is
-    downloaded by siglink and built offline (:func:`_dry_run`).
+    downloaded by siglink and built offline (:func:`_dry_run`); ``on_step`` is told of each
+    build.
 
     :raises BadInputError: a malformed requirement or requirements file (exit 2).
     :raises FetchError: the index cannot provide a requirement, cannot be reached, or the
@@ -615,7 +617,8 @@ def resolve(
     for file in constraint_files:
         flags += ["-c", os.path.abspath(file)]
     what = " ".join([*specs, *(f"-r {f}" for f in requirement_files)]) or "the requirements"
-    result, built = _dry_run(flags, list(specs), report, work, index_url=index_url, what=what)
+    result, built = _dry_run(flags, list(specs), report, work, index_url=index_url, what=what,
+                             on_step=on_step or (lambda _: None))
     if result.returncode != 0:
         raise _classify(result, what)
     try:
@@ -828,7 +831,7 @@ class _Built:
 
 def _dry_run(
     flags: list[str], specs: list[str], report: Path, work: Path, *, index_url: str | None,
-    what: str,
+    what: str, on_step: Callable[[str], None],
 ) -> tuple[subprocess.CompletedProcess[str], dict[Path, _Built]]:
     """``pip install --dry-run --ignore-installed --report REPORT FLAGS SPECS``, wheels only,
     guarded. A spec naming an sdist or a project (by path, or by an HTTP(S) or ``file:`` URL)
@@ -854,7 +857,7 @@ def _dry_run(
     else:
         for number, spec in enumerate(specs):
             if _by_url(spec) and not (spec.endswith(".whl") and os.path.isfile(spec)):
-                made = _given(spec, work, house, index_url=index_url)
+                made = _given(spec, work, house, index_url=index_url, on_step=on_step)
                 if made is None:
                     if _only_pip([spec]):
                         return _pip(full, may_build=True), {}
@@ -895,6 +898,7 @@ def _dry_run(
                     index_url=index_url)
             except _NoSdistError:  # no such release at all: pip's own words say so
                 return result, built
+            on_step(f"building {sdist.name} (the index has no wheel of {requirement})")
             wheel = _built(requirement, sdist, house, index_url=index_url)
             built[Path(os.path.realpath(wheel))] = _Built(wheel, url, None, digest)
             name, version = parse_sdist_filename(sdist.name)
@@ -1000,8 +1004,8 @@ def _built(what: str, source: Path, house: Path, *, index_url: str | None,
     return wheel
 
 
-def _given(spec: str, work: Path, house: Path, *,
-           index_url: str | None) -> tuple[str, _Built] | None:
+def _given(spec: str, work: Path, house: Path, *, index_url: str | None,
+           on_step: Callable[[str], None] = lambda _: None) -> tuple[str, _Built] | None:
     """A spec naming an sdist or a project directory (a path, or a ``name @ URL`` to an
     archive over HTTP(S) or ``file:``) as a spec of the wheel built from it offline (the
     archive downloaded by siglink, its ``#sha256=`` checked), and where it came from; None
@@ -1038,6 +1042,7 @@ def _given(spec: str, work: Path, house: Path, *,
     if not source.is_dir() and not is_sdist(source):
         raise BadInputError(f"{spec}: not a wheel, an sdist or a project directory", path=spec)
     digest = None if source.is_dir() else _digest(source)
+    on_step(f"building {_simple.shown(spec)}")
     wheel = _built(_simple.shown(spec), source, house, index_url=index_url, name=name)
     origin = _Built(wheel, _simple.shown(url.partition("#")[0]),
                     source if local else None, digest)
