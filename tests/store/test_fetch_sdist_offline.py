@@ -346,3 +346,20 @@ def test_yanked_on_an_index_that_cannot_be_read_is_an_error(
         "probesd: cannot be fetched from the package index: it cannot be read "
         "(http://127.0.0.1:1/simple/probesd/: ")
     assert SECRET not in refused.value.message
+
+
+def test_without_a_sandbox_the_users_leave_lets_pip_resolve_and_build(
+    tmp_path: Path, served: tuple[_Index, Path], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``SIGLINK_ALLOW_UNSANDBOXED_BUILD=1`` and no bubblewrap: pip resolves, downloads and
+    builds the sdist-only dependency with the user's rights, as it would on its own."""
+    index, _ = served
+    monkeypatch.setenv("PATH", str(tmp_path / "made"))  # no bwrap to be found
+    monkeypatch.setenv("SIGLINK_ALLOW_UNSANDBOXED_BUILD", "1")
+    store = tmp_path / "store"
+    code = main(["install", "probelib==1.0", "--index-url", index.url, "--store", str(store)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "installed probesd==1.2" in out
+    assert _seen(store)["connected"] is True  # what the sandbox prevents

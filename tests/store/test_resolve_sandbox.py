@@ -13,6 +13,7 @@ import hashlib
 import html
 import os
 import shutil
+import tarfile
 import tempfile
 import threading
 import uuid
@@ -28,7 +29,7 @@ from test_build_sandbox import _processes_with, hostile_sdist, needs_bwrap
 from siglink.cli.main import main
 from siglink.demo.wheels import make_wheel
 from siglink.errors import FetchError
-from siglink.store import Store
+from siglink.store import Store, fetch
 from siglink.store.fetch import Resolved, download, resolve
 
 
@@ -378,3 +379,40 @@ def test_a_vcs_url_is_refused_in_one_line(
     assert err.splitlines()[-1].startswith(
         f"siglink: error: {spec}: not fetched: only pip can fetch it (a VCS URL, ")
     assert case.sandboxes() == []
+
+
+def _plain_sdist(folder: Path, name: str, requires: tuple[str, ...] = ()) -> Path:
+    project = folder / f"{name}-1.0"
+    (project / name).mkdir(parents=True)
+    (project / name / "__init__.py").write_text("def go(n: int) -> int:\n    return n\n")
+    (project / "setup.py").write_text(
+        f"from setuptools import setup\nsetup(name={name!r}, version='1.0', "
+        f"packages=[{name!r}], install_requires={list(requires)!r})\n")
+    (project / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    sdist = folder / f"{name}-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(project, arcname=f"{name}-1.0")
+    return sdist
+
+
+@needs_bwrap
+def test_a_built_wheel_needing_another_sdist_takes_another_round_within_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``chaintop`` (a wheel) needs ``chaina``, an sdist whose wheel needs ``chainb``, an sdist
+    too: two rounds; with room for one, a clear error names what is still missing."""
+    made = tmp_path / "made"
+    made.mkdir()
+    _simple_index(tmp_path / "index", [
+        _wheel(made, "chaintop", requires=("chaina==1.0",)),
+        _plain_sdist(made, "chaina", ("chainb==1.0",)), _plain_sdist(made, "chainb")])
+    url = (tmp_path / "index" / "simple").as_uri()
+    items = resolve(["chaintop==1.0"], index_url=url, work=tmp_path / "a")
+    assert sorted((i.name, i.built is not None) for i in items) == [
+        ("chaina", True), ("chainb", True), ("chaintop", False)]
+    monkeypatch.setattr(fetch, "_SDIST_ROUNDS", 1)
+    with pytest.raises(FetchError) as stopped:
+        resolve(["chaintop==1.0"], index_url=url, work=tmp_path / "b")
+    assert stopped.value.message == (
+        "chaintop==1.0: cannot be resolved: chainb==1.0 has no wheel either, and 1 sdists were "
+        "built already; stopped")

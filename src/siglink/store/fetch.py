@@ -262,6 +262,10 @@ UNSANDBOXED: Final = "SIGLINK_ALLOW_UNSANDBOXED_BUILD"
 """Set to ``1`` to build with the user's own rights where no sandbox can run."""
 
 _ROUNDS: Final = 8
+_SDIST_ROUNDS: Final = 32
+"""The most sdists one resolution builds: pip names one missing requirement per run, so each
+round of :func:`_dry_run` builds one (a chain of built wheels each needing another stops
+here)."""
 _MISSING: Final = re.compile(r"No matching distribution found for (\S.*?)\s*$", re.MULTILINE)
 
 
@@ -838,7 +842,7 @@ def _dry_run(
     is built first and given as its wheel. A requirement the index has only as an sdist is
     found and downloaded by siglink (:func:`_sdist_from_index`) and built offline into a
     private folder that the next round reads with ``--find-links``, its ``NAME==VERSION``
-    pinned by a constraint, at most :data:`_ROUNDS` rounds. What only pip can fetch (a VCS
+    pinned by a constraint, at most :data:`_SDIST_ROUNDS` rounds. What only pip can fetch (a VCS
     URL, an editable, a direct URL to an sdist in a requirements file or in a wheel's
     metadata) is refused (:func:`_only_pip`). Returns pip's result and the wheels built, by
     their real path."""
@@ -872,7 +876,7 @@ def _dry_run(
             return _pip(full, may_build=True), {}
     pins = work / "pins.txt"
     tried: set[str] = set()
-    for round_ in range(_ROUNDS + 1):
+    for round_ in range(_SDIST_ROUNDS + 1):
         links = ["--find-links", str(house.absolute()), "-c", str(pins)] if pins.exists() else []
         result, stopped, wanted = _wheels_only([*base, *links, *flags, *given])
         for copy, original in copies.items():  # pip's messages name the user's files
@@ -884,9 +888,9 @@ def _dry_run(
             return result, built
         if _unsandboxed(wanted):
             return _pip(full, may_build=True), {}
-        if round_ == _ROUNDS:
-            raise FetchError(f"{what}: cannot be resolved: still sdist-only requirements after "
-                             f"{_ROUNDS} rounds of building ({', '.join(wanted)})")
+        if round_ == _SDIST_ROUNDS:
+            raise FetchError(f"{what}: cannot be resolved: {', '.join(wanted)} has no wheel "
+                             f"either, and {_SDIST_ROUNDS} sdists were built already; stopped")
         for requirement in wanted:
             if requirement in tried:
                 raise FetchError(f"{requirement}: the wheel built from its sdist does not meet "
