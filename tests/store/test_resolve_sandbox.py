@@ -187,9 +187,8 @@ def test_a_direct_url_to_an_sdist_that_a_wheel_requires_is_refused(
     assert err.splitlines()[-1].removesuffix("; nothing was installed") == (
         f"siglink: error: hostile @ {case.files}/hostile-1.0.tar.gz (from urldep==1.0): not "
         "fetched: only pip can fetch it (a VCS URL, an editable, or a direct URL to an sdist "
-        "in a requirements file or in a wheel's metadata), and pip would run its build code "
-        "with the network and your index credentials to read its metadata; build a wheel of "
-        "it and give that (or give the URL on the command line), or set "
+        "in a wheel's metadata), and pip would run its build code with the network and your "
+        "index credentials to read its metadata; build a wheel of it and give that, or set "
         "SIGLINK_ALLOW_UNSANDBOXED_BUILD=1 to let pip run it with your rights")
     _nothing_left(case)
     assert case.sandboxes() == []

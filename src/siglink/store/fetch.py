@@ -22,9 +22,9 @@ offline sandbox (:func:`build_wheel`).
   configured index are read exactly as pip reads them), wheels only. A requirement the index
   has only as an sdist is downloaded and built, its wheel offered to pip again by
   ``--find-links`` and pinned by a constraint, in rounds (a built wheel's own dependencies may
-  be sdist-only too); a spec naming an sdist or a project by path or URL is built first. A VCS
-  URL, an editable, or a direct URL to an sdist in a requirements file or a wheel's metadata
-  only pip can fetch: refused in one line (:func:`_only_pip`).
+  be sdist-only too); a spec or a requirements-file line naming an sdist or a project by path
+  or URL is built first. What only pip can fetch (a VCS URL, an editable, a direct URL to an
+  sdist in a wheel's metadata) is refused in one line (:func:`_only_pip`).
   :func:`download` fetches what the resolution names (wheels by pip, sdists by siglink, hashes
   checked; a wheel built during the resolution is used as it is).
 
@@ -793,14 +793,12 @@ def _sdist_refused(wanted: Sequence[str], reason: str) -> str:
             "run it with your rights")
 
 
-_INDEX_SETTINGS: Final = ("index-url", "extra-index-url", "find-links", "no-index",
-                          "trusted-host", "proxy", "cert", "constraint", "default-timeout",
-                          "retries")
+_INDEX_SETTINGS: Final = ("index-url", "extra-index-url", "find-links", "no-index")
 
 
 def _pip_settings(command: str) -> dict[str, str]:
-    """The user's pip settings that select and reach the index (``pip config list``:
-    environment, then ``command``'s section, then ``global``)."""
+    """The user's pip settings that name the indexes (``pip config list``: environment, then
+    ``command``'s section, then ``global``), for siglink's own client."""
     listed = _pip(["config", "list"])
     found: dict[str, dict[str, str]] = {}
     for line in listed.stdout.splitlines():
@@ -842,8 +840,9 @@ def _dry_run(
     is built first and given as its wheel. A requirement the index has only as an sdist is
     found and downloaded by siglink (:func:`_sdist_from_index`) and built offline into a
     private folder that the next round reads with ``--find-links``, its ``NAME==VERSION``
-    pinned by a constraint, at most :data:`_SDIST_ROUNDS` rounds. What only pip can fetch (a VCS
-    URL, an editable, a direct URL to an sdist in a requirements file or in a wheel's
+    pinned by a constraint, at most :data:`_SDIST_ROUNDS` rounds. A requirements file naming
+    an sdist or a project is read through a copy naming its wheel (:func:`_rewritten`). What
+    only pip can fetch (a VCS URL, an editable, a direct URL to an sdist in a wheel's
     metadata) is refused (:func:`_only_pip`). Returns pip's result and the wheels built, by
     their real path."""
     base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
@@ -1059,7 +1058,7 @@ def _given(spec: str, work: Path, house: Path, *, index_url: str | None,
 
 def _only_pip(wanted: Sequence[str]) -> bool:
     """What only pip can fetch, by preparing it (a VCS URL, an editable, a direct URL to an
-    sdist in a requirements file or a wheel's metadata): True when the user lets pip run its
+    sdist in a wheel's metadata): True when the user lets pip run its
     build code with their rights (``$SIGLINK_ALLOW_UNSANDBOXED_BUILD=1``); else refused."""
     if os.environ.get(UNSANDBOXED) == "1":
         return True
@@ -1067,10 +1066,9 @@ def _only_pip(wanted: Sequence[str]) -> bool:
         raise FetchError(_sdist_refused(wanted, "bubblewrap (bwrap) is not installed"))
     raise FetchError(
         f"{', '.join(wanted)}: not fetched: only pip can fetch it (a VCS URL, an editable, "
-        "or a direct URL to an sdist in a requirements file or in a wheel's metadata), and "
-        "pip would run its build code with the network and your index credentials to read "
-        "its metadata; build a wheel of it and give that (or give the URL on the command "
-        f"line), or set {UNSANDBOXED}=1 to let pip run it with your rights")
+        "or a direct URL to an sdist in a wheel's metadata), and pip would run its build code "
+        "with the network and your index credentials to read its metadata; build a wheel of "
+        f"it and give that, or set {UNSANDBOXED}=1 to let pip run it with your rights")
 
 
 def _not_by_name(options: Sequence[str]) -> list[str]:
