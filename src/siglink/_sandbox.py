@@ -5,9 +5,7 @@ building an sdist or a project runs its build backend). The program sees a read-
 system's program directories, the interpreter's prefixes and the paths given as ``binds``; the
 paths given as ``writable`` (a copy the caller made, an output directory) are its only writable
 places besides a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs; the rest of ``/dev``
-is read-only); no network (unless ``network``: then
-the host's network and its resolver and certificate files, for pip resolving against an
-index), no other process, no
+is read-only); no network, no other process, no
 environment but ``PATH``, ``HOME``, ``LANG``, ``PWD`` and what ``env`` adds; it runs as
 ``nobody`` (65534) in new user, PID, IPC, UTS, cgroup and network namespaces, with CPU,
 address-space, file-size, core and process-count limits, and a wall-clock timeout. Afterwards
@@ -102,11 +100,6 @@ _SYSTEM: Final = (
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
     "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
 )
-# What a networked program needs besides: name resolution and the system's certificates.
-_NETWORK: Final = (
-    "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf",
-    "/etc/ssl", "/etc/ca-certificates", "/etc/pki",
-)
 
 
 class SandboxUnavailableError(SiglinkError):
@@ -161,11 +154,9 @@ def run(
     writable: Sequence[tuple[Path, str]] = (),
     env: Mapping[str, str] | None = None,
     limits: Limits = Limits(),
-    network: bool = False,
 ) -> Outcome:
     """Run ``argv`` (an absolute program path) in the sandbox; ``binds`` maps a host path to
-    where the program sees it, read-only; ``writable`` likewise, writable; ``network`` shares
-    the host's network (everything else stays private).
+    where the program sees it, read-only; ``writable`` likewise, writable.
 
     :raises SandboxUnavailableError: ``bwrap`` is missing or could not set the sandbox up.
     """
@@ -182,7 +173,7 @@ def run(
     with guard, staging as folder:
         mounts = _Mounts(Path(folder)) if folder is not None else None
         outcome = _run(program, argv, binds=binds, writable=writable, env=env or {},
-                       limits=limits, network=network, mounts=mounts)
+                       limits=limits, mounts=mounts)
     return outcome
 
 
@@ -250,10 +241,9 @@ def _check(result: int) -> None:
 
 def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]],
          writable: Sequence[tuple[Path, str]], env: Mapping[str, str], limits: Limits,
-         network: bool, mounts: _Mounts | None) -> Outcome:
+         mounts: _Mounts | None) -> Outcome:
     info_read, info_write = os.pipe()
-    options = _options(binds, writable, env, limits, info_write, network=network,
-                       source=mounts or os.fspath)
+    options = _options(binds, writable, env, limits, info_write, source=mounts or os.fspath)
     command = [program, *options, "--", *_launcher(limits), *argv]
     if mounts is not None:
         _libc()  # loaded before the fork
@@ -288,9 +278,9 @@ def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]]
 
 def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, str]],
              env: Mapping[str, str], limits: Limits, info: int, *,
-             network: bool = False, source: Callable[[str], str] = os.fspath) -> list[str]:
+             source: Callable[[str], str] = os.fspath) -> list[str]:
     options = [
-        "--unshare-all", *(["--share-net"] if network else []), "--unshare-user",
+        "--unshare-all", "--unshare-user",
         "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY),
         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
@@ -305,8 +295,6 @@ def _options(binds: Sequence[tuple[Path, str]], writable: Sequence[tuple[Path, s
             options += ["--symlink", os.readlink(path), path]
         else:
             options += ["--ro-bind-try", path, path]
-    for path in _NETWORK if network else ():
-        options += ["--ro-bind-try", path, path]
     for prefix in dict.fromkeys((sys.base_prefix, sys.prefix, sys.exec_prefix)):
         # after the private /tmp: a virtual environment under /tmp is bound over it
         if not prefix.startswith("/usr/") and prefix != "/usr" and os.path.exists(prefix):

@@ -2,7 +2,7 @@
 
 Two sources: OSV advisory records (:mod:`siglink.fleet.advisory`), matched by normalized name
 and version against every version in the store; and the package index's own yanked flags
-(PEP 592), as pip reports them (:func:`siglink.store.fetch.yanked_on_index`). Each affected
+(PEP 592), read from its project pages (:func:`siglink.store.fetch.yanked_on_index`). Each affected
 version is listed with its advisories, the fixed versions they name, and the registered
 applications linking it. :func:`yank_reason` is the reason a ``--yank`` records: the advisory
 ids first, so that an application refused afterwards names them.
@@ -15,10 +15,8 @@ ids first, so that an application refused afterwards names them.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -97,9 +95,8 @@ def find(
 
         if on_step is not None:
             on_step(f"asking the index which of {len(stored)} stored versions it has yanked")
-        with tempfile.TemporaryDirectory(prefix="siglink-audit-") as tmp:
-            index_yanks, _ = yanked_on_index([(v.name, v.version) for v in stored],
-                                             index_url=index_url, work=Path(tmp))
+        index_yanks, _ = yanked_on_index([(v.name, v.version) for v in stored],
+                                         index_url=index_url)
     out = []
     for v in stored:
         hits = tuple(dict.fromkeys(a for a in by_name.get(v.name, ())

@@ -11,7 +11,8 @@ project directories) into wheels and hands them to :meth:`siglink.store.Store.in
    store (pip's own ``only-if-needed`` rule), pip is not asked;
 3. the versions pip chose that the store already has are kept as they are (side by side:
    other stored versions stay too); the others are downloaded with their hashes checked
-   (:func:`siglink.store.fetch.download`), sdists built;
+   (:func:`siglink.store.fetch.download`), sdists built (an sdist-only release was already
+   downloaded and built offline while resolving: its wheel is used);
 4. the store validates and installs them all or nothing.
 
 Progress goes to ``on_step`` (one call per long step); nothing here prints.
@@ -95,7 +96,13 @@ def _quiet(_: str) -> None:
 def _local(spec: str, work: Path, index_url: str | None, on_step: Step) -> Path | None:
     """A wheel for a spec naming a local file or directory (built when needed); None for a
     requirement."""
-    from siglink.store.fetch import _SDIST_SUFFIXES, build_wheel, is_sdist, parse_requirement
+    from siglink.store.fetch import (
+        _SDIST_SUFFIXES,
+        build_wheel,
+        is_direct_url,
+        is_sdist,
+        parse_requirement,
+    )
 
     path = Path(spec)
     if path.is_dir() or (path.is_file() and is_sdist(path)):
@@ -106,7 +113,8 @@ def _local(spec: str, work: Path, index_url: str | None, on_step: Step) -> Path 
         if path.name.endswith(".whl"):
             return path.absolute()
         raise BadInputError(f"{spec}: not a wheel, an sdist or a project directory", path=spec)
-    if spec.endswith((".whl", *_SDIST_SUFFIXES)) or "/" in spec.split("@", 1)[0]:
+    if not is_direct_url(spec) and (
+            spec.endswith((".whl", *_SDIST_SUFFIXES)) or "/" in spec.split("@", 1)[0]):
         raise BadInputError(f"{spec}: no such file or directory", path=spec)
     parse_requirement(spec)
     return None
@@ -220,7 +228,7 @@ def _fetch_closure(
 
     resolved = resolve(asked, requirement_files=requirement_files,
                        constraint_files=constraint_files, index_url=index_url,
-                       no_deps=no_deps, work=work / "resolve")
+                       no_deps=no_deps, work=work / "resolve", on_step=on_step)
     mine = {str(p): p for p in locals_.values()}
     have = store.installed()
     present: list[tuple[str, str, bool]] = []
@@ -238,8 +246,11 @@ def _fetch_closure(
             present.append((item.name, item.version, item.requested))
         else:
             todo.append(item)
-    for item in list(todo):  # a wheel pip found on disk: at hand, nothing to download
-        if item.path is not None and item.path.name.endswith(".whl") and item.path.is_file():
+    for item in list(todo):  # a wheel on disk (pip's find, or built from an sdist): at hand
+        if item.built is not None:
+            wheels.append((item.built, item.requested))
+            todo.remove(item)
+        elif item.path is not None and item.path.name.endswith(".whl") and item.path.is_file():
             wheels.append((item.path, item.requested))
             todo.remove(item)
 

@@ -1,11 +1,17 @@
-"""Turn an install spec into a wheel file, with pip doing the fetching and the building.
+"""Turn an install spec into a wheel file; no code of an sdist ever runs with the network.
+
+pip prepares an sdist's metadata (runs its ``setup.py`` or build backend) whenever it resolves
+or downloads one, with the network and the user's index credentials. So pip is asked only for
+wheels (``--only-binary=:all:``: a wheel's metadata is read, never run), and runs guarded: an
+audit hook refuses every process it would start (:data:`_GUARDED_PIP`). Every sdist is found on
+the index and downloaded by siglink's own client (:mod:`siglink.store._simple`: PEP 503 pages,
+``data-yanked``, ``data-requires-python``, ``#sha256=`` checked), then built into a wheel in the
+offline sandbox (:func:`build_wheel`).
 
 - a requirement (``NAME==VERSION``) is downloaded with ``pip download --no-deps
   --only-binary=:all:`` from the configured package index (``--index-url`` passes through, so
   any PyPI-compatible index can serve a fleet); a release the index has only as an sdist is
-  found on the index (PEP 503) and downloaded by siglink itself, not pip (``pip download``
-  prepares an sdist's metadata: it would run its build code with the network and the user's
-  index credentials), then built into a wheel in the offline sandbox;
+  downloaded by siglink and built (:func:`fetch`);
 - a project directory or an sdist file is built with ``pip wheel --no-deps`` inside the
   sandbox of :mod:`siglink._sandbox` (:func:`build_wheel`): a build backend is the project's
   own code. The sandbox has no network: pip builds with ``--no-index`` from a wheelhouse that
@@ -13,14 +19,17 @@
   pip reports missing (downloading a wheel runs nothing), one round per requirement;
 - a dependency closure is resolved by pip's own resolver (:func:`resolve`: ``pip install
   --dry-run --ignore-installed --report``, so ``-r``/``-c`` files, extras, markers and the
-  configured index are read exactly as pip reads them), wheels only first (preparing a wheel's
-  metadata runs nothing); only when some requirement has no wheel for this interpreter is it
-  resolved again inside the networked sandbox, whose report is then checked as hostile input.
-  Its artifacts are fetched with ``pip download --no-deps`` of the exact URLs the report
-  names, hashes checked (:func:`download`), sdists inside the networked sandbox.
+  configured index are read exactly as pip reads them), wheels only. A requirement the index
+  has only as an sdist is downloaded and built, its wheel offered to pip again by
+  ``--find-links`` and pinned by a constraint, in rounds (a built wheel's own dependencies may
+  be sdist-only too); a spec or a requirements-file line naming an sdist or a project by path
+  or URL is built first. What only pip can fetch (a VCS URL, an editable, a direct URL to an
+  sdist in a wheel's metadata) is refused in one line (:func:`_only_pip`).
+  :func:`download` fetches what the resolution names (wheels by pip, sdists by siglink, hashes
+  checked; a wheel built during the resolution is used as it is).
 
-Without a sandbox an sdist-only requirement is refused, unless
-``$SIGLINK_ALLOW_UNSANDBOXED_BUILD`` is ``1``.
+Without a sandbox an sdist is refused, unless ``$SIGLINK_ALLOW_UNSANDBOXED_BUILD`` is ``1``:
+then pip resolves, downloads and builds with the user's rights, as it would on its own.
 
 A failed build is reported by its cause: the compiler's or build backend's error lines, not
 pip's last line (:func:`pip_reason`). Nothing here touches the store: results land in a
@@ -34,9 +43,7 @@ temporary directory the caller owns.
 from __future__ import annotations
 
 import ast
-import base64
 import hashlib
-import html
 import json
 import os
 import re
@@ -45,24 +52,28 @@ import stat
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from siglink._sandbox import Limits, Outcome, SandboxUnavailableError, bwrap
 from siglink._sandbox import run as sandbox_run
 from siglink._text import bad_char, decode
 from siglink.errors import BadInputError, FetchError, SiglinkError
+from siglink.store import _simple
 
 __all__ = [
     "BUILD_LIMITS",
@@ -71,6 +82,7 @@ __all__ = [
     "build_wheel",
     "download",
     "fetch",
+    "is_direct_url",
     "is_sdist",
     "parse_requirement",
     "pip_reason",
@@ -251,6 +263,10 @@ UNSANDBOXED: Final = "SIGLINK_ALLOW_UNSANDBOXED_BUILD"
 """Set to ``1`` to build with the user's own rights where no sandbox can run."""
 
 _ROUNDS: Final = 8
+_SDIST_ROUNDS: Final = 32
+"""The most sdists one resolution builds: pip names one missing requirement per run, so each
+round of :func:`_dry_run` builds one (a chain of built wheels each needing another stops
+here)."""
 _MISSING: Final = re.compile(r"No matching distribution found for (\S.*?)\s*$", re.MULTILINE)
 
 
@@ -364,17 +380,18 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     download = dest / "download"
     download.mkdir(parents=True, exist_ok=True)
     args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
-    result, wanted = _wheels_only([*args, "--dest", str(download), requirement])
+    result, stopped, sdist_only = _wheels_only([*args, "--dest", str(download), requirement])
+    wanted = [stopped] if stopped is not None else sdist_only
     if wanted:
         download = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
         if not _unsandboxed(wanted):  # found and downloaded here: pip would run its code
-            sdist = _sdist_from_index(requirement, download, index_url=index_url)
+            sdist, _, _ = _sdist_from_index(requirement, download, index_url=index_url)
             built = dest / "built"
             built.mkdir(exist_ok=True)
             return build_wheel(sdist, built, index_url=index_url, error=FetchError)
         result = _pip([*args, "--dest", str(download), requirement], may_build=True)
     found = [p for p in _artifacts(download) if stat.S_ISREG(p.lstat().st_mode)
-             and (not wanted or is_sdist(p))]  # the sandbox wrote it: only what it was to get
+             and (not wanted or is_sdist(p))]
     if result.returncode != 0 or not found:
         raise FetchError(
             f"{requirement}: cannot be fetched from the package index: {pip_reason(result)}"
@@ -387,65 +404,14 @@ def fetch(requirement: str, dest: Path, *, index_url: str | None = None) -> Path
     return build_wheel(artifact, built, index_url=index_url, error=FetchError)
 
 
-_PAGE_BYTES: Final = 64 << 20
-
-
-class _Links(HTMLParser):
-    """The ``<a>`` elements of a PEP 503 project page (their attributes) and its ``<base>``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[dict[str, str | None]] = []
-        self.base: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.links.append(dict(attrs))
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-
-
-def _open(url: str, limit: int) -> bytes:
-    """The body at ``url`` (``file:``, ``http(s):``; the URL's userinfo sent as basic
-    authentication, never in the request line), at most ``limit`` bytes."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        path = _file_path(url)
-        if path is not None and path.is_dir():
-            path = path / "index.html"
-        with open(path or "", "rb") as f:
-            data = f.read(limit + 1)
-    elif parts.scheme in ("http", "https"):
-        host = parts.hostname or ""
-        netloc = (f"[{host}]" if ":" in host else host) + (
-            f":{parts.port}" if parts.port else "")
-        request = urllib.request.Request(
-            urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
-            headers={"Accept": "text/html", "User-Agent": "siglink"})
-        if parts.username is not None:
-            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            token = base64.b64encode(pair.encode()).decode("ascii")
-            request.add_unredirected_header("Authorization", f"Basic {token}")  # not redirected
-        with urllib.request.urlopen(request, timeout=60) as response:
-            data = response.read(limit + 1)
-    else:
-        raise OSError(f"unsupported URL scheme {parts.scheme!r}")
-    if len(data) > limit:
-        raise OSError(f"larger than {limit} bytes")
-    return data
-
-
-def _shown(url: str) -> str:
-    """``url`` without its userinfo (credentials never reach a message)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def _indexes(index_url: str | None, name: str) -> list[str]:
+def _indexes(index_url: str | None, name: str,
+             settings: dict[str, str] | None = None) -> list[str]:
     """The pages pip would read for project ``name``: that of ``index_url``, else of the
     user's configured index, else PyPI's (none with ``no-index``), of each extra index, and
-    each ``find-links`` location (a page, or a folder: its file names are its links)."""
-    settings = _pip_settings("download")
+    each ``find-links`` location (a page, or a folder: its file names are its links).
+    ``settings`` is :func:`_pip_settings`'s answer when the caller has it."""
+    if settings is None:
+        settings = _pip_settings("download")
     indexes = [index_url] if index_url else settings.get(
         "index-url", "https://pypi.org/simple").split()[:1]
     indexes += settings.get("extra-index-url", "").split()
@@ -456,11 +422,35 @@ def _indexes(index_url: str | None, name: str) -> list[str]:
     return [page if "://" in page else Path(page).absolute().as_uri() for page in pages]
 
 
-def _sdist_from_index(requirement: str, dest: Path, *, index_url: str | None) -> Path:
+def _with_credentials(url: str, index_url: str | None) -> str:
+    """``url`` with the userinfo of the configured index (or find-links page) on the same
+    scheme, host and port, as pip would send it: pip's report names URLs without it."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.scheme not in ("http", "https"):
+        return url
+    settings = _pip_settings("download")
+    for entry in [index_url or settings.get("index-url", ""),
+                  *settings.get("extra-index-url", "").split(),
+                  *settings.get("find-links", "").split()]:
+        other = urlsplit(entry)
+        if other.username is not None and (other.scheme, other.hostname, other.port) == (
+                parts.scheme, parts.hostname, parts.port):
+            userinfo = other.netloc.rpartition("@")[0]
+            return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+    return url
+
+
+class _NoSdistError(FetchError):
+    """The index has no sdist that meets the requirement (it has some of the project)."""
+
+
+def _sdist_from_index(requirement: str, dest: Path, *,
+                      index_url: str | None) -> tuple[Path, str, str]:
     """Find the sdist of ``requirement`` on the index (PEP 503: the project's page, the
     newest version the requirement allows, ``data-yanked`` only when pinned with ``==``,
     ``data-requires-python`` honoured) or at its direct URL, and download it into ``dest``,
-    its ``#sha256=`` checked. No code of it runs; no pip is involved.
+    its ``#sha256=`` checked. No code of it runs; no pip is involved. Returns its path, its
+    URL (without credentials) and its sha256.
 
     :raises FetchError: no such sdist, an index cannot be read, or the hash differs.
     """
@@ -472,69 +462,42 @@ def _sdist_from_index(requirement: str, dest: Path, *, index_url: str | None) ->
     unread: list[str] = []
     if wanted.url is not None:
         found = [(Version("0"), wanted.url)]
-    for page in [] if wanted.url is not None else _indexes(index_url, name):
-        folder, where = _file_path(page), page
-        try:
-            if folder is not None and folder.is_dir() and not (folder / "index.html").exists():
-                text = "".join(f'<a href="{html.escape(p.name)}"></a>'
-                               for p in sorted(folder.iterdir()))
-                where = folder.as_uri() + "/"
-            else:
-                text = _open(page, _PAGE_BYTES).decode("utf-8", "replace")
-        except FileNotFoundError:
-            continue  # this index does not have the project
-        except urllib.error.HTTPError as e:
-            if e.code != 404:
-                unread.append(f"{_shown(page)}: HTTP {e.code}")
-            continue
-        except (OSError, ValueError) as e:  # as pip: another index may have it
-            unread.append(f"{_shown(page)}: {_one_line(e)}")
-            continue
-        parser = _Links()
-        parser.feed(text)
-        base = urljoin(where, parser.base or "")
-        for link in parser.links:
-            url = urljoin(base, link.get("href") or "")
-            if urlsplit(url).scheme not in ("http", "https", urlsplit(page).scheme):
-                continue  # a remote page may not name a local file
+    else:
+        links, unread = _simple.project_links(_indexes(index_url, name))
+        for link in links:
             try:
-                project, version = parse_sdist_filename(
-                    unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+                project, version = parse_sdist_filename(link.filename)
             except (InvalidSdistFilename, InvalidVersion):
                 continue
             if project != name or not wanted.specifier.contains(version, prereleases=True):
                 continue
-            if "data-yanked" in link and not pinned:
+            if link.yanked is not None and not pinned:
                 continue
-            needs = link.get("data-requires-python")
             try:
-                if needs and not SpecifierSet(needs).contains(here, prereleases=True):
+                if link.requires_python and not SpecifierSet(link.requires_python).contains(
+                        here, prereleases=True):
                     continue
             except InvalidSpecifier:
                 continue
-            found.append((version, url))
+            found.append((version, link.url))
     if not found:
-        raise FetchError(f"{requirement}: cannot be fetched from the package index: " + (
-            f"it cannot be read ({unread[0]})" if unread
-            else "it has no sdist of it for this interpreter"))
+        raise (FetchError if unread else _NoSdistError)(
+            f"{requirement}: cannot be fetched from the package index: " + (
+                f"it cannot be read ({unread[0]})" if unread
+                else "it has no sdist of it for this interpreter"))
     url = max(found, key=lambda c: c[0])[1]
-    location, _, fragment = url.partition("#")
-    filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
-    if not is_sdist(Path(filename)) or "/" in filename or "\0" in filename or filename in (
-            "", ".", ".."):
-        raise FetchError(f"{requirement}: {_shown(location)} names no sdist")
+    location = url.partition("#")[0]
+    if not is_sdist(Path(unquote(urlsplit(location).path.rsplit("/", 1)[-1]))):
+        raise FetchError(f"{requirement}: {_simple.shown(location)} names no sdist")
     try:
-        data = _open(location, BUILD_LIMITS.output_bytes)
+        path, digest = _simple.download(_with_credentials(url, index_url), dest,
+                                        BUILD_LIMITS.output_bytes)
+    except _simple.HashMismatchError as e:
+        raise FetchError(f"{requirement}: {e}") from None
     except (OSError, ValueError) as e:
-        raise FetchError(f"{requirement}: {_shown(location)} cannot be downloaded "
+        raise FetchError(f"{requirement}: {_simple.shown(location)} cannot be downloaded "
                          f"({_one_line(e)})") from None
-    expected = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", fragment)
-    if expected and hashlib.sha256(data).hexdigest() != expected.group(1).lower():
-        raise FetchError(f"{requirement}: {filename} does not have the sha256 the index gave; "
-                         "refused")
-    path = dest / filename
-    path.write_bytes(data)
-    return path
+    return path, _simple.shown(location), digest
 
 
 def to_wheel(spec: str, tmp: Path, *, index_url: str | None = None) -> Path:
@@ -550,16 +513,27 @@ def to_wheel(spec: str, tmp: Path, *, index_url: str | None = None) -> Path:
         if is_sdist(path):
             return build_wheel(path, tmp, index_url=index_url)
         raise BadInputError(f"{spec}: not a wheel, an sdist or a project directory", path=spec)
-    if spec.endswith((".whl", *_SDIST_SUFFIXES)) or "/" in spec.split("@", 1)[0]:
+    if not is_direct_url(spec) and (
+            spec.endswith((".whl", *_SDIST_SUFFIXES)) or "/" in spec.split("@", 1)[0]):
         raise BadInputError(f"{spec}: no such file or directory", path=spec)
     return fetch(spec, tmp, index_url=index_url)
 
 
+def is_direct_url(spec: str) -> bool:
+    """A requirement naming its distribution by URL (``name @ https://.../x.tar.gz``)."""
+    try:
+        return Requirement(spec).url is not None
+    except InvalidRequirement:
+        return False
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """One distribution of a closure pip resolved: its name (normalized), version, where pip
-    would take it from (``url``; ``path`` when that is a local file), its sha256, and whether
-    it was asked for (``requested``, with ``extras``) or came as a dependency."""
+    """One distribution of a closure pip resolved: its name (normalized), version, where it
+    is taken from (``url``; ``path`` when that is a local file), its sha256, and whether it
+    was asked for (``requested``, with ``extras``) or came as a dependency. For an sdist that
+    siglink downloaded and built during the resolution, ``url`` and ``sha256`` are the sdist's
+    (what one would download again) and ``built`` is the wheel built from it offline."""
 
     name: str
     version: str
@@ -569,6 +543,7 @@ class Resolved:
     requested: bool
     extras: tuple[str, ...]
     requires: tuple[str, ...]
+    built: Path | None = None
 
     def __str__(self) -> str:
         return f"{self.name}=={self.version}"
@@ -576,11 +551,6 @@ class Resolved:
 
 def _index_args(index_url: str | None) -> list[str]:
     return ["--index-url", index_url] if index_url else []
-
-
-def _file_path(url: str) -> Path | None:
-    parts = urlsplit(url)
-    return Path(unquote(parts.path)) if parts.scheme == "file" else None
 
 
 def _classify(result: subprocess.CompletedProcess[str], what: str) -> SiglinkError:
@@ -619,9 +589,13 @@ def resolve(
     index_url: str | None = None,
     no_deps: bool = False,
     work: Path,
+    on_step: Callable[[str], None] | None = None,
 ) -> list[Resolved]:
-    """The closure of ``specs`` (requirements and local wheel files) as pip's resolver chooses
-    it for this interpreter, against the configured index, ignoring what is installed here.
+    """The closure of ``specs`` (requirements, local wheel files, sdists and project
+    directories by path or URL) as pip's resolver chooses it for this interpreter, against the
+    configured index, ignoring what is installed here. pip reads wheels only; every sdist is
+    downloaded by siglink and built offline (:func:`_dry_run`); ``on_step`` is told of each
+    build.
 
     :raises BadInputError: a malformed requirement or requirements file (exit 2).
     :raises FetchError: the index cannot provide a requirement, cannot be reached, or the
@@ -642,16 +616,14 @@ def resolve(
                                     path=file) from e
     work.mkdir(parents=True, exist_ok=True)
     report = work / "report.json"
-    options = ["--no-deps"] if no_deps else []
+    flags = ["--no-deps"] if no_deps else []
     for file in requirement_files:
-        options += ["-r", os.path.abspath(file)]
+        flags += ["-r", os.path.abspath(file)]
     for file in constraint_files:
-        options += ["-c", os.path.abspath(file)]
-    options += specs
-    inputs = [Path(os.path.abspath(f)) for f in [*requirement_files, *constraint_files]]
-    inputs += [Path(os.path.abspath(s)) for s in specs if os.path.isfile(s)]
-    result, inside = _dry_run(options, inputs, report, index_url=index_url)
+        flags += ["-c", os.path.abspath(file)]
     what = " ".join([*specs, *(f"-r {f}" for f in requirement_files)]) or "the requirements"
+    result, built = _dry_run(flags, list(specs), report, work, index_url=index_url, what=what,
+                             on_step=on_step or (lambda _: None))
     if result.returncode != 0:
         raise _classify(result, what)
     try:
@@ -667,15 +639,12 @@ def resolve(
             metadata = item.get("metadata", {})
             info = item.get("download_info", {})
             url = str(info.get("url", ""))
-            path = _file_path(url)
-            if inside is not None and path is not None:
-                # a report written in the sandbox: a local file must be one siglink bound
-                host = _outside(path, inside)
-                if host is None:
-                    raise FetchError(f"{what}: the sandboxed resolution named a local file "
-                                     f"siglink did not give it ({path}); refused")
-                path, url = host, host.as_uri()
+            path = _simple.file_path(url)
             hashes = info.get("archive_info", {}).get("hashes", {}) or {}
+            origin = built.get(path) if path is not None else None
+            if origin is not None and path is not None:  # the sdist, not the temporary wheel
+                url, hashes = origin.url, {"sha256": origin.sha256}
+                path = origin.path
             out.append(Resolved(
                 name=canonicalize_name(str(metadata.get("name", ""))),
                 version=str(metadata.get("version", "")),
@@ -685,6 +654,7 @@ def resolve(
                 requested=bool(item.get("requested")),
                 extras=tuple(str(e) for e in item.get("requested_extras") or ()),
                 requires=tuple(str(r) for r in metadata.get("requires_dist") or ()),
+                built=None if origin is None else origin.wheel,
             ))
     except (AttributeError, TypeError) as e:
         raise FetchError(f"{what}: pip wrote a malformed installation report ({e})") from e
@@ -699,63 +669,64 @@ def _sha256(value: object) -> str | None:
 def download(
     items: Sequence[Resolved], dest: Path, *, index_url: str | None = None
 ) -> dict[str, Path]:
-    """The artifact of each of ``items`` (``{str(item): path}``): a local file as it is, a
-    remote one downloaded into ``dest`` by ``pip download --no-deps`` of its exact URL, its
-    sha256 checked by pip.
+    """The artifact of each of ``items`` (``{str(item): path}``): a wheel built during the
+    resolution or a local file as it is; remote wheels downloaded into ``dest`` by ``pip
+    download --no-deps`` of their exact URLs (downloading a wheel runs nothing), remote sdists
+    by siglink's own client (pip would prepare them: run their build code); every sha256
+    checked.
 
-    :raises FetchError: a download failed.
+    :raises FetchError: a download failed, or an item is neither a wheel nor an sdist siglink
+        can download (a VCS URL).
     """
     found: dict[str, Path] = {}
-    remote: list[tuple[Resolved, str]] = []
+    wheels: list[tuple[Resolved, str]] = []
+    sdists: list[tuple[Resolved, str]] = []
     for item in items:
-        if item.path is not None:
-            if not item.path.is_file():
-                raise FetchError(f"{item}: {item.path} is not a file")
-            found[str(item)] = item.path
+        local = item.built if item.built is not None else item.path
+        if local is not None:
+            if not local.is_file():
+                raise FetchError(f"{item}: {local} is not a file")
+            found[str(item)] = local
             continue
         url = item.url.split("#", 1)[0]
-        remote.append((item, url + (f"#sha256={item.sha256}" if item.sha256 else "")))
-    if not remote:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.path.endswith(".whl"):
+            wheels.append((item, url + (f"#sha256={item.sha256}" if item.sha256 else "")))
+        elif parts.scheme in ("http", "https", "file") and is_sdist(Path(parts.path)):
+            sdists.append((item, url))
+        else:
+            raise FetchError(f"{item}: {_simple.shown(url)} is neither a wheel nor an sdist "
+                             "siglink downloads; refused")
+    if not wheels and not sdists:
         return found
     dest.mkdir(parents=True, exist_ok=True)
-    wheels = [(i, u) for i, u in remote if _wheel_url(u)]
-    sdists = [(i, u) for i, u in remote if not _wheel_url(u)]  # or anything else pip prepares
-    args = ["download", "--no-deps", "--progress-bar", "off", *_index_args(index_url)]
-    for batch in (wheels, sdists):
-        if not batch:
-            continue
-        names = [str(item) for item, _ in batch]
-        folder = dest
-        if batch is wheels:  # downloading a wheel runs nothing
-            result = _pip([*args, "--dest", str(dest), *(url for _, url in batch)])
-        else:  # pip prepares an sdist's metadata: its build code runs
-            folder = Path(tempfile.mkdtemp(prefix="sdists-", dir=dest))
-            if _unsandboxed(names):
-                result = _pip([*args, "--dest", str(folder), *(url for _, url in batch)],
-                              may_build=True)
-            else:
-                result = _networked_pip([*args, "--dest", "/siglink/out",
-                                         *(url for _, url in batch)], names,
-                                        writable=[(folder, "/siglink/out")],
-                                        index_url=index_url)
+    if wheels:
+        names = [str(item) for item, _ in wheels]
+        result = _pip(["download", "--no-deps", "--progress-bar", "off",
+                       *_index_args(index_url), "--dest", str(dest),
+                       *(url for _, url in wheels)])
         if result.returncode != 0:
             raise FetchError(f"{', '.join(names)}: cannot be downloaded: {pip_reason(result)}")
-        for item, url in batch:
-            path = folder / unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-            if not path.is_file() or not stat.S_ISREG(path.lstat().st_mode):
-                raise FetchError(f"{item}: pip downloaded no {path.name}")
-            if item.sha256 is not None and _digest(path) != item.sha256:
-                raise FetchError(f"{item}: {path.name} does not have the sha256 the index "
-                                 "gave; refused")
-            found[str(item)] = path
+    for item, url in wheels:
+        path = dest / unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if not path.is_file() or not stat.S_ISREG(path.lstat().st_mode):
+            raise FetchError(f"{item}: pip downloaded no {path.name}")
+        if item.sha256 is not None and _digest(path) != item.sha256:
+            raise FetchError(f"{item}: {path.name} does not have the sha256 the index gave; "
+                             "refused")
+        found[str(item)] = path
+    for item, url in sdists:
+        folder = Path(tempfile.mkdtemp(prefix="sdist-", dir=dest))
+        try:
+            found[str(item)], _ = _simple.download(
+                _with_credentials(url, index_url), folder, BUILD_LIMITS.output_bytes,
+                sha256=item.sha256)
+        except _simple.HashMismatchError as e:
+            raise FetchError(f"{item}: {e}") from None
+        except (OSError, ValueError) as e:
+            raise FetchError(f"{item}: cannot be downloaded: {_simple.shown(url)}: "
+                             f"{_one_line(e)}") from None
     return found
-
-
-def _wheel_url(url: str) -> bool:
-    """A wheel over HTTP(S) (a report written in the sandbox may name anything, a VCS URL
-    included: only such a URL is downloaded outside it)."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and parts.path.endswith(".whl")
 
 
 def _digest(path: Path) -> str:
@@ -767,21 +738,22 @@ _NO_SOURCES: Final = re.compile(r"Skipping link: No sources permitted for ([^:\s
 
 
 def _wheels_only(
-    args: list[str], run: Callable[[list[str]], subprocess.CompletedProcess[str]] = _pip,
-) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """``pip ARGS --only-binary=:all:`` (reading a wheel's metadata runs nothing), and the
-    requirements it could not meet because the index has only sdists of them: when it fails
-    for want of a distribution, once more with ``-vv`` to read why (pip says so only in its
-    debug output, about a megabyte for a dozen projects, so not on the way that succeeds).
-    A requirement whose build code the guarded pip (:data:`_GUARDED_PIP`) was stopped from
-    running counts as such a requirement."""
-    result = run([*args, "--only-binary=:all:"])
+    args: list[str],
+) -> tuple[subprocess.CompletedProcess[str], str | None, list[str]]:
+    """Guarded ``pip ARGS --only-binary=:all:`` (reading a wheel's metadata runs nothing); the
+    requirement whose build code the guard (:data:`_GUARDED_PIP`) stopped pip from running
+    (a direct URL or VCS requirement, which pip prepares whatever ``--only-binary`` says), or
+    None; and the requirements it could not meet because the index has only sdists of them:
+    when it fails for want of a distribution, once more with ``-vv`` to read why (pip says so
+    only in its debug output, about a megabyte for a dozen projects, so not on the way that
+    succeeds)."""
+    result = _pip([*args, "--only-binary=:all:"])
     stopped = _would_build(result)
-    if stopped is not None:  # a direct URL or VCS requirement: its build code would run
-        return result, [stopped]
+    if stopped is not None:
+        return result, stopped, []
     if result.returncode == 0 or not _MISSING.search(result.stdout + "\n" + result.stderr):
-        return result, []
-    return result, _sdist_only(run([*args, "--only-binary=:all:", "-vv"]))
+        return result, None, []
+    return result, None, _sdist_only(_pip([*args, "--only-binary=:all:", "-vv"]))
 
 
 def _sdist_only(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -822,17 +794,12 @@ def _sdist_refused(wanted: Sequence[str], reason: str) -> str:
             "run it with your rights")
 
 
-_INDEX_SETTINGS: Final = ("index-url", "extra-index-url", "find-links", "no-index",
-                          "trusted-host", "proxy", "cert", "constraint", "default-timeout",
-                          "retries")
-_LOCATIONS: Final = ("index-url", "extra-index-url", "find-links")  # URLs or local folders
-_FILES: Final = ("cert", "constraint")
-_PROXIES: Final = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+_INDEX_SETTINGS: Final = ("index-url", "extra-index-url", "find-links", "no-index")
 
 
 def _pip_settings(command: str) -> dict[str, str]:
-    """The user's pip settings that select and reach the index (``pip config list``:
-    environment, then ``command``'s section, then ``global``)."""
+    """The user's pip settings that name the indexes (``pip config list``: environment, then
+    ``command``'s section, then ``global``), for siglink's own client."""
     listed = _pip(["config", "list"])
     found: dict[str, dict[str, str]] = {}
     for line in listed.stdout.splitlines():
@@ -854,180 +821,255 @@ def _pip_settings(command: str) -> dict[str, str]:
     return out
 
 
-def _index_env(command: str) -> tuple[dict[str, str], list[tuple[Path, str]]]:
-    """The settings of the user's pip that select and reach the index, read outside (``pip
-    config list``: environment, then ``command``'s section, then ``global``), as environment
-    variables for a sandboxed pip, with the local folders and files they name (a local index,
-    ``find-links`` folders, a certificate bundle, a constraints file) bound read-only."""
-    env: dict[str, str] = {}
-    binds: list[tuple[Path, str]] = []
-    for name, chosen in _pip_settings(command).items():
-        values = []
-        for entry in chosen.split():
-            local = _file_path(entry) if entry.startswith("file:") else (
-                None if "://" in entry else Path(entry))
-            if local is None:
-                values.append(entry)  # a URL, a host name, a number
-            elif (name in _LOCATIONS and local.is_dir()) or (name in _FILES and local.is_file()):
-                local, target = local.absolute(), f"/siglink/config/{len(binds)}"
-                if name in ("index-url", "extra-index-url"):  # its pages link to ../../files
-                    binds.append((local.parent, target))
-                    target = f"{target}/{local.name}"
-                else:
-                    binds.append((local, target))
-                values.append(Path(target).as_uri() if entry.startswith("file:") else target)
-        if values:
-            env["PIP_" + name.upper().replace("-", "_")] = " ".join(values)
-    for name in _PROXIES:
-        for variant in (name, name.upper()):
-            if variant in os.environ:
-                env[variant] = os.environ[variant]
-    return env, binds
+@dataclass(frozen=True)
+class _Built:
+    """A wheel siglink built offline from an sdist or project it took itself: where from
+    (``url`` without credentials; ``path`` when local) and the sdist's sha256."""
 
-
-NETWORK_LIMITS: Final = BUILD_LIMITS
-"""What one sandboxed pip with network may use: as a build."""
-
-
-def _networked_pip(
-    args: list[str], wanted: Sequence[str], *, binds: Sequence[tuple[Path, str]] = (),
-    writable: Sequence[tuple[Path, str]], index_url: str | None,
-    config: tuple[dict[str, str], list[tuple[Path, str]]] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """``pip ARGS`` inside the sandbox with the network shared (pip needs the index), as a
-    build otherwise: uid 65534, read-only root, private ``/tmp`` and ``HOME``, ``writable`` the
-    only writable binds, limits, the process group killed. The user's index settings are
-    passed explicitly (:func:`_index_env`). ``wanted`` names the sdist-only requirements, for
-    messages; ``config`` is :func:`_index_env`'s answer when the caller has it.
-
-    :raises FetchError: no sandbox can run (the requirement is refused), or it timed out.
-    """
-    env, config_binds = config or _index_env(args[0])
-    env = dict(env)
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PIP_NO_CACHE_DIR="1", PIP_NO_INPUT="1", PYTHONWARNINGS="ignore")
-    if index_url:
-        env.pop("PIP_INDEX_URL", None)
-    if "PIP_NO_BUILD_ISOLATION" in os.environ:  # the user's choice of pip's build isolation
-        env["PIP_NO_BUILD_ISOLATION"] = os.environ["PIP_NO_BUILD_ISOLATION"]
-    inside, index_binds = _local_index(index_url)
-    if inside is not None and "--index-url" in args[:-1]:
-        at = args.index("--index-url") + 1
-        args = [*args[:at], inside, *args[at + 1:]]
-    argv = [sys.executable, "-m", "pip", *args]
-    try:
-        outcome = sandbox_run(argv, binds=[*config_binds, *index_binds, *binds],
-                              writable=writable, env=env,
-                              limits=NETWORK_LIMITS, network=True)
-    except SandboxUnavailableError as e:
-        if not wanted:  # a resolution of wheels that asked for the sandbox: the caller's call
-            raise
-        raise FetchError(_sdist_refused(wanted, e.reason)) from None
-    if outcome.timed_out:
-        raise FetchError(f"{', '.join(wanted) or 'the resolution'}: pip ran longer than "
-                         f"{NETWORK_LIMITS.wall_seconds:g} s in the sandbox; stopped")
-    return _completed(argv, outcome)
-
-
-def _local_index(index_url: str | None) -> tuple[str | None, list[tuple[Path, str]]]:
-    """A local ``--index-url`` (a folder or a ``file:`` URL) as the sandbox sees it, and its
-    bind (the folder's parent, read-only: its pages link ``../../files``)."""
-    if not index_url:
-        return None, []
-    local = _file_path(index_url) if index_url.startswith("file:") else (
-        None if "://" in index_url else Path(index_url))
-    if local is None or not local.is_dir():
-        return None, []
-    local = local.absolute()
-    target = f"/siglink/index/{local.name}"
-    return (Path(target).as_uri() if index_url.startswith("file:") else target,
-            [(local.parent, "/siglink/index")])
+    wheel: Path
+    url: str
+    path: Path | None
+    sha256: str | None
 
 
 def _dry_run(
-    options: list[str], inputs: Sequence[Path], report: Path, *, index_url: str | None,
-) -> tuple[subprocess.CompletedProcess[str], list[tuple[Path, str]] | None]:
-    """``pip install --dry-run --ignore-installed --report REPORT OPTIONS``: wheels only
-    first; when some requirement has only an sdist, again without that restriction. Every run
-    that follows dependencies is inside the networked sandbox when one can run: a wheel from
-    the index may itself require a direct URL (``dep @ https://.../dep.tar.gz``), which pip
-    prepares (runs its build code) whatever ``--only-binary`` says. ``inputs`` (local files
-    named in ``options``) are bound read-only. Returns pip's result and, for a sandboxed run,
-    its binds (host path, where pip saw it), to map the local paths of its report back (that
-    report is then hostile input)."""
+    flags: list[str], specs: list[str], report: Path, work: Path, *, index_url: str | None,
+    what: str, on_step: Callable[[str], None],
+) -> tuple[subprocess.CompletedProcess[str], dict[Path, _Built]]:
+    """``pip install --dry-run --ignore-installed --report REPORT FLAGS SPECS``, wheels only,
+    guarded. A spec naming an sdist or a project (by path, or by an HTTP(S) or ``file:`` URL)
+    is built first and given as its wheel. A requirement the index has only as an sdist is
+    found and downloaded by siglink (:func:`_sdist_from_index`) and built offline into a
+    private folder that the next round reads with ``--find-links``, its ``NAME==VERSION``
+    pinned by a constraint, at most :data:`_SDIST_ROUNDS` rounds. A requirements file naming
+    an sdist or a project is read through a copy naming its wheel (:func:`_rewritten`). What
+    only pip can fetch (a VCS URL, an editable, a direct URL to an sdist in a wheel's
+    metadata) is refused (:func:`_only_pip`). Returns pip's result and the wheels built, by
+    their real path."""
     base = ["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
-            *_index_args(index_url)]
-    wanted = _not_by_name(options)
-    sandboxed = _SandboxedResolution(inputs, report, index_url)
-    if not wanted and ("--no-deps" in options or bwrap() is None):
-        # only what is named is read, or no sandbox: wheels only, outside (no build code runs
-        # for a wheel; a direct URL a wheel requires, which pip would prepare, stops the guard)
-        first, wanted = _wheels_only([*base, "--report", str(report), *options])
+            *_index_args(index_url), "--report", str(report)]
+    full = [*base, *flags, *specs]  # as pip would run on its own, with the user's leave
+    house = work / "built"
+    house.mkdir(exist_ok=True)
+    built: dict[Path, _Built] = {}
+    given = list(specs)
+    copies: dict[Path, Path] = {}
+    if bwrap() is None:  # nothing can be built offline: as before, pip with the user's leave
+        named = _not_by_name([*flags, *specs])
+        if named and _only_pip(named):
+            return _pip(full, may_build=True), {}
+    else:
+        for number, spec in enumerate(specs):
+            if _by_url(spec) and not (spec.endswith(".whl") and os.path.isfile(spec)):
+                made = _given(spec, work, house, index_url=index_url, on_step=on_step)
+                if made is None:
+                    if _only_pip([spec]):
+                        return _pip(full, may_build=True), {}
+                    continue
+                given[number], found = made
+                built[Path(os.path.realpath(found.wheel))] = found
+        if _not_by_name(flags):
+            flags = _rewritten(flags, work, house, index_url=index_url, built=built,
+                               copies=copies)
+        named = _not_by_name([*flags, *(s for s in given if s.endswith(".whl"))])
+        if named and _only_pip(named):
+            return _pip(full, may_build=True), {}
+    pins = work / "pins.txt"
+    tried: set[str] = set()
+    for round_ in range(_SDIST_ROUNDS + 1):
+        links = ["--find-links", str(house.absolute()), "-c", str(pins)] if pins.exists() else []
+        result, stopped, wanted = _wheels_only([*base, *links, *flags, *given])
+        for copy, original in copies.items():  # pip's messages name the user's files
+            result.stdout = result.stdout.replace(str(copy), str(original))
+            result.stderr = result.stderr.replace(str(copy), str(original))
+        if stopped is not None and _only_pip([stopped]):
+            return _pip(full, may_build=True), {}
         if not wanted:
-            return first, None
-    elif not wanted:
+            return result, built
+        if _unsandboxed(wanted):
+            return _pip(full, may_build=True), {}
+        if round_ == _SDIST_ROUNDS:
+            raise FetchError(f"{what}: cannot be resolved: {', '.join(wanted)} has no wheel "
+                             f"either, and {_SDIST_ROUNDS} sdists were built already; stopped")
+        for requirement in wanted:
+            if requirement in tried:
+                raise FetchError(f"{requirement}: the wheel built from its sdist does not meet "
+                                 "it; refused")
+            tried.add(requirement)
+            try:
+                sdist, url, digest = _sdist_from_index(
+                    requirement, Path(tempfile.mkdtemp(prefix="sdist-", dir=work)),
+                    index_url=index_url)
+            except _NoSdistError:  # no such release at all: pip's own words say so
+                return result, built
+            on_step(f"building {sdist.name} (the index has no wheel of {requirement})")
+            wheel = _built(requirement, sdist, house, index_url=index_url)
+            built[Path(os.path.realpath(wheel))] = _Built(wheel, url, None, digest)
+            name, version = parse_sdist_filename(sdist.name)
+            with pins.open("a", encoding="utf-8") as f:
+                f.write(f"{name}=={version}\n")
+    raise AssertionError("not reached: the last round returns or raises")
+
+
+_COMMENT: Final = re.compile(r"(^|\s+)#.*$")
+_NESTED: Final = ("-r", "--requirement", "-c", "--constraint")
+
+
+def _rewritten(flags: list[str], work: Path, house: Path, *, index_url: str | None,
+               built: dict[Path, _Built], copies: dict[Path, Path]) -> list[str]:
+    """``flags`` with each ``-r``/``-c`` file replaced by a copy in ``work`` in which every
+    line naming an sdist or a project by path or URL names the wheel built from it offline
+    instead (:func:`_given`; its ``--hash`` values must include the sdist's, and the wheel's
+    is given in their place), and every nested file or ``find-links`` folder, which pip reads
+    relative to the file, is named by its absolute path (nested files rewritten too).
+    ``built`` and ``copies`` (copy -> original) are filled in."""
+    done: dict[Path, Path] = {}
+
+    def rewrite(path: Path) -> Path:
+        path = Path(os.path.abspath(path))
+        if path in done:
+            return done[path]
         try:
-            first, wanted = _wheels_only([*base, *sandboxed.options(options)], run=sandboxed.pip)
-        except SandboxUnavailableError:  # bwrap is installed but cannot run here
-            first, wanted = _wheels_only([*base, "--report", str(report), *options])
-            if not wanted:
-                return first, None
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return path  # pip says why it cannot be read
+        copy = work / f"requirements-{len(done)}.txt"
+        done[path], copies[copy] = copy, path
+        lines, pending = [], ""
+        for raw in text.splitlines():
+            if raw.rstrip().endswith("\\"):
+                pending += raw.rstrip()[:-1] + " "
+                continue
+            line, pending = _COMMENT.sub("", pending + raw).strip(), ""
+            first, _, rest = line.partition(" ")
+            option, eq, value = first.partition("=")
+            value = (value if eq else rest).strip()
+            if option in _NESTED and value and "://" not in value:
+                nested = path.parent / value
+                lines.append(f"{option} {rewrite(nested) if nested.is_file() else value}")
+            elif option in ("-f", "--find-links") and value and (path.parent / value).exists():
+                lines.append(f"{option} {(path.parent / value).absolute()}")
+            elif line and not line.startswith("-") and _by_url(line.split(" -", 1)[0]):
+                lines.append(_line_built(line, work, house, index_url=index_url, built=built))
+            else:
+                lines.append(line)
+        copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return copy
+
+    out = list(flags)
+    for number, flag in enumerate(flags[:-1]):
+        if flag in ("-r", "-c"):
+            out[number + 1] = str(rewrite(Path(flags[number + 1])))
+    return out
+
+
+def _line_built(line: str, work: Path, house: Path, *, index_url: str | None,
+                built: dict[Path, _Built]) -> str:
+    """A requirements file's line naming an sdist or a project, as the line naming the wheel
+    built from it offline (unchanged when only pip can fetch it: pip is then stopped)."""
+    spec, _, options = line.partition(" -")
+    options = f"-{options}" if options else ""
+    made = _given(spec.strip(), work, house, index_url=index_url)
+    if made is None:
+        return line
+    wanted, found = made
+    hashes = re.findall(r"--hash[= ]sha256:([0-9a-fA-F]{64})", options)
+    if hashes and found.sha256 not in [h.lower() for h in hashes]:
+        raise FetchError(f"{spec.strip()}: {found.url.rsplit('/', 1)[-1]} does not have a "
+                         "sha256 its --hash options give; refused")
+    rest = re.sub(r"--hash[= ]\S+", "", options).strip()
+    if hashes:
+        rest = f"{rest} --hash=sha256:{_digest(found.wheel)}".strip()
+    built[Path(os.path.realpath(found.wheel))] = found
+    return f"{wanted} {rest}".rstrip()
+
+
+def _built(what: str, source: Path, house: Path, *, index_url: str | None,
+           name: str | None = None) -> Path:
+    """The wheel built offline from ``source`` into ``house``; its name and version must be
+    the sdist's (or ``name``, for a project directory).
+
+    :raises FetchError: the build failed, or the wheel is of another project or version.
+    """
+    wheel = build_wheel(source, house, index_url=index_url, error=FetchError)
+    try:
+        built_name, built_version, _, _ = parse_wheel_filename(wheel.name)
+        if is_sdist(source):
+            name, version = parse_sdist_filename(source.name)
+            same = (built_name, built_version) == (name, version)
         else:
-            if not wanted:
-                return sandboxed.finish(first)
-    if _unsandboxed(wanted):
-        return _pip([*base, "--report", str(report), *options], may_build=True), None
-    return sandboxed.finish(sandboxed.pip([*base, *sandboxed.options(options)], wanted))
+            same = name is None or built_name == canonicalize_name(name)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        same = False
+    if not same:
+        wheel.unlink(missing_ok=True)
+        raise FetchError(f"{what}: the wheel built from {source.name} is {wheel.name}, another "
+                         "project or version; refused")
+    return wheel
 
 
-class _SandboxedResolution:
-    """One resolution run by pip in the networked sandbox: the local files it reads bound
-    read-only, its report written to a private folder and moved to ``report`` afterwards."""
+def _given(spec: str, work: Path, house: Path, *, index_url: str | None,
+           on_step: Callable[[str], None] = lambda _: None) -> tuple[str, _Built] | None:
+    """A spec naming an sdist or a project directory (a path, or a ``name @ URL`` to an
+    archive over HTTP(S) or ``file:``) as a spec of the wheel built from it offline (the
+    archive downloaded by siglink, its ``#sha256=`` checked), and where it came from; None
+    for what only pip can fetch (a VCS URL, an editable)."""
+    name: str | None = None
+    requirement: Requirement | None = None
+    if os.path.exists(spec):
+        source, url, local = Path(spec).absolute(), Path(spec).absolute().as_uri(), True
+    else:
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            return None
+        if requirement.url is None:
+            return None
+        name, url = requirement.name, requirement.url
+        parts = urlsplit(url)
+        target = _simple.file_path(url)
+        if target is not None and target.exists():
+            source, local = target, True
+        elif parts.scheme in ("http", "https") and is_sdist(Path(parts.path)):
+            try:
+                source, _ = _simple.download(
+                    _with_credentials(url, index_url),
+                    Path(tempfile.mkdtemp(prefix="sdist-", dir=work)), BUILD_LIMITS.output_bytes)
+            except _simple.HashMismatchError as e:
+                raise FetchError(f"{spec}: {e}") from None
+            except (OSError, ValueError) as e:
+                raise FetchError(f"{_simple.shown(spec)}: cannot be downloaded "
+                                 f"({_one_line(e)})") from None
+            local = False
+        else:
+            return None
+    if not source.is_dir() and not is_sdist(source):
+        raise BadInputError(f"{spec}: not a wheel, an sdist or a project directory", path=spec)
+    digest = None if source.is_dir() else _digest(source)
+    on_step(f"building {_simple.shown(spec)}")
+    wheel = _built(_simple.shown(spec), source, house, index_url=index_url, name=name)
+    origin = _Built(wheel, _simple.shown(url.partition("#")[0]),
+                    source if local else None, digest)
+    if requirement is None:
+        return str(wheel), origin
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f" ; {requirement.marker}" if requirement.marker is not None else ""
+    return f"{requirement.name}{extras} @ {wheel.absolute().as_uri()}{marker}", origin
 
-    _REPORT: Final = "/siglink/report/report.json"
 
-    def __init__(self, inputs: Sequence[Path], report: Path, index_url: str | None) -> None:
-        self.report = report
-        self.index_url = index_url
-        self.inside: dict[str, str] = {}
-        self.binds: list[tuple[Path, str]] = []
-        for number, path in enumerate(dict.fromkeys(inputs)):
-            self.inside[str(path)] = f"/siglink/in/{number}/{path.name}"
-            self.binds.append((path, self.inside[str(path)]))
-        self._config: tuple[dict[str, str], list[tuple[Path, str]]] | None = None
-        self._out: Path | None = None
-
-    def options(self, options: Sequence[str]) -> list[str]:
-        """``--report`` and ``options`` as pip sees them inside."""
-        return ["--report", self._REPORT, *(self.inside.get(o, o) for o in options)]
-
-    def pip(self, args: list[str], wanted: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
-        """``pip ARGS`` inside; its messages name the files as the user gave them.
-
-        :raises SandboxUnavailableError: no sandbox runs and ``wanted`` is empty.
-        """
-        if self._config is None:
-            self._config = _index_env("install")
-        if self._out is None:
-            self._out = Path(tempfile.mkdtemp(prefix="sandboxed-", dir=self.report.parent))
-        result = _networked_pip(args, wanted, binds=self.binds,
-                                writable=[(self._out, "/siglink/report")],
-                                index_url=self.index_url, config=self._config)
-        for host, target in self.binds:
-            result.stdout = result.stdout.replace(target, str(host))
-            result.stderr = result.stderr.replace(target, str(host))
-        return result
-
-    def finish(self, result: subprocess.CompletedProcess[str],
-               ) -> tuple[subprocess.CompletedProcess[str], list[tuple[Path, str]]]:
-        """``result`` and the binds, the report moved to where the caller reads it."""
-        self.report.unlink(missing_ok=True)
-        written = None if self._out is None else self._out / "report.json"
-        if (result.returncode == 0 and written is not None and not written.is_symlink()
-                and written.is_file()):
-            shutil.move(written, self.report)
-        return result, [*self.binds, *(self._config[1] if self._config else []),
-                        *_local_index(self.index_url)[1]]
+def _only_pip(wanted: Sequence[str]) -> bool:
+    """What only pip can fetch, by preparing it (a VCS URL, an editable, a direct URL to an
+    sdist in a wheel's metadata): True when the user lets pip run its
+    build code with their rights (``$SIGLINK_ALLOW_UNSANDBOXED_BUILD=1``); else refused."""
+    if os.environ.get(UNSANDBOXED) == "1":
+        return True
+    if bwrap() is None:
+        raise FetchError(_sdist_refused(wanted, "bubblewrap (bwrap) is not installed"))
+    raise FetchError(
+        f"{', '.join(wanted)}: not fetched: only pip can fetch it (a VCS URL, an editable, "
+        "or a direct URL to an sdist in a wheel's metadata), and pip would run its build code "
+        "with the network and your index credentials to read its metadata; build a wheel of "
+        f"it and give that, or set {UNSANDBOXED}=1 to let pip run it with your rights")
 
 
 def _not_by_name(options: Sequence[str]) -> list[str]:
@@ -1080,68 +1122,46 @@ def _by_url(text: str) -> bool:
     return requirement.url is not None and not urlsplit(requirement.url).path.endswith(".whl")
 
 
-def _outside(path: Path, binds: Sequence[tuple[Path, str]]) -> Path | None:
-    """The host path of ``path`` as the sandbox saw it, if it lies in one of ``binds``."""
-    seen = Path(os.path.normpath(path))
-    for host, target in binds:
-        if seen == Path(target):
-            return host
-        if seen.is_relative_to(target) and host.is_dir():
-            return host / seen.relative_to(target)
-    return None
-
-
-_YANKED: Final = re.compile(
-    r"is a yanked version: '(?P<name>[^']+)' candidate \(version (?P<version>\S+) at")
-
-
 def yanked_on_index(
-    pairs: Sequence[tuple[str, str]], *, index_url: str | None = None, work: Path,
+    pairs: Sequence[tuple[str, str]], *, index_url: str | None = None,
 ) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
-    """Which of ``pairs`` (``(name, version)``) the index marks yanked (PEP 592), with the
-    reason it gives, as pip reports them when it selects a pinned yanked release; and the
-    pairs the index does not have. One pip resolution per round (a round holds one version
-    of each name), one more per pair the index lacks.
+    """Which of ``pairs`` (``(name, version)``) the index marks yanked (PEP 592: every file of
+    the release carries ``data-yanked``), with the reason it gives (``yanked on the index``
+    when none); and the pairs of which the index has no file. The project pages are read by
+    siglink's own client from the indexes and ``find-links`` locations pip would read: no
+    pip, and no code of any release runs. Keys are ``(normalized name, version as given)``.
 
-    :raises FetchError: the index cannot be reached.
+    :raises FetchError: no page of a project could be read (the index cannot be reached).
     """
-    rounds: list[list[tuple[str, str]]] = []
-    for name, version in pairs:
-        key = (str(canonicalize_name(name)), version)
-        for batch in rounds:
-            if all(n != key[0] for n, _ in batch):
-                batch.append(key)
-                break
-        else:
-            rounds.append([key])
+    settings = _pip_settings("download")
     yanked: dict[tuple[str, str], str] = {}
     absent: set[tuple[str, str]] = set()
-    for number, batch in enumerate(rounds):
-        todo = list(batch)
-        while todo:
-            report = work / f"yanked-{number}-{len(absent)}.json"
-            result, _ = _dry_run(["--no-deps", *(f"{n}=={v}" for n, v in todo)], [],
-                                 report, index_url=index_url)
-            if result.returncode != 0:
-                error = _classify(result, "the stored versions")
-                found = re.match(r"(\S+)==(\S+): cannot be fetched", error.message)
-                lacking = (str(canonicalize_name(found.group(1))), str(found.group(2))) \
-                    if found else None
-                if lacking is None or lacking not in todo:
-                    raise error
-                absent.add(lacking)
-                todo.remove(lacking)
+    wanted: dict[str, list[str]] = {}
+    for name, version in pairs:
+        wanted.setdefault(canonicalize_name(name), []).append(version)
+    for name, versions in wanted.items():
+        links, unread = _simple.project_links(_indexes(index_url, name, settings))
+        if unread and not links:
+            raise FetchError(f"{name}: cannot be fetched from the package index: it cannot be "
+                             f"read ({unread[0]})")
+        releases: dict[Version, list[str | None]] = {}
+        for link in links:
+            try:
+                if link.filename.endswith(".whl"):
+                    project, release, _, _ = parse_wheel_filename(link.filename)
+                else:
+                    project, release = parse_sdist_filename(link.filename)
+            except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
                 continue
-            lines = (result.stderr + "\n" + result.stdout).splitlines()
-            for i, line in enumerate(lines):
-                match = _YANKED.search(line)
-                if match is None:
-                    continue
-                reason = "yanked on the index"
-                if i + 1 < len(lines) and lines[i + 1].startswith("Reason for being yanked:"):
-                    given = lines[i + 1].partition(":")[2].strip()
-                    if given and given != "<none given>":
-                        reason = given
-                yanked[(str(canonicalize_name(match["name"])), match["version"])] = reason
-            break
+            if project == name:
+                releases.setdefault(release, []).append(link.yanked)
+        for given in versions:
+            try:
+                files = releases.get(Version(given), [])
+            except InvalidVersion:
+                files = []
+            if not files:
+                absent.add((name, given))
+            elif all(reason is not None for reason in files):
+                yanked[(name, given)] = next((r for r in files if r), "yanked on the index")
     return yanked, absent
