@@ -14,7 +14,9 @@ set by :func:`export_to_children`: ``SIGLINK_PLAN`` (the plan file), ``SIGLINK_P
 ``sitecustomize.py`` installs this finder from the plan, after the checks the parent's start
 made (:func:`siglink.link._cache.unusable_links`: a refusal exits 127 with the reason), and
 then runs the ``sitecustomize`` it shadows, if any. A child started with ``-E`` or
-``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked.
+``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked, and so does
+``siglink`` itself (:func:`runs_siglink`): the store's code never runs inside siglink's own
+commands.
 
 A bundle (:mod:`siglink.bundle`) carries this module's source as ``_siglink_hook.py`` and links
 with the same finder: a library's directory may then lie inside a zip archive
@@ -48,6 +50,7 @@ __all__ = [
     "install_from_plan",
     "libs_owner",
     "normalize",
+    "runs_siglink",
     "sitecustomize_source",
     "unload_foreign",
     "write_bootstrap",
@@ -372,12 +375,41 @@ SITECUSTOMIZE = sitecustomize_source(
     plan = os.environ.get("SIGLINK_PLAN")
     if plan:
         try:
-            from siglink.link.hook import install_from_plan
+            from siglink.link.hook import install_from_plan, runs_siglink
         except ImportError:
             pass  # another interpreter without siglink: run unlinked
         else:
-            install_from_plan(plan)
+            if not runs_siglink(sys.orig_argv):  # siglink's own command is never linked
+                install_from_plan(plan)
 """)
+
+
+def runs_siglink(argv: Sequence[str]) -> bool:
+    """Whether the interpreter command line ``argv`` (:data:`sys.orig_argv`) runs siglink's own
+    command, ``python -m siglink`` or a script named ``siglink``: an application's link must
+    never serve the store's code to siglink itself (which also drops the link on start, see
+    :mod:`siglink._entry`).
+
+    >>> runs_siglink(["python3", "/venv/bin/siglink", "install", "x"])
+    True
+    >>> runs_siglink(["python3", "-X", "dev", "-m", "siglink"]), runs_siglink(["py", "-msiglink"])
+    (True, True)
+    >>> runs_siglink(["python3", "app.py"]), runs_siglink(["python3", "-c", "import siglink"])
+    (False, False)
+    """
+    args = iter(argv[1:])
+    for arg in args:
+        if arg in ("-X", "-W", "--check-hash-based-pycs"):
+            next(args, None)  # the option's value
+        elif arg == "-m":
+            return next(args, None) == "siglink"
+        elif arg.startswith("-m"):
+            return arg == "-msiglink"
+        elif arg == "-" or arg.startswith("-c"):
+            return False
+        elif not arg.startswith("-"):
+            return os.path.basename(arg) == "siglink"
+    return False
 
 
 def bootstrap_dir(root: str) -> str:
