@@ -4,8 +4,10 @@
 library's top-level modules to the directory holding the chosen version, so ``import werkzeug``
 finds the store's ``libs/werkzeug/3.0.1/werkzeug`` ahead of any copy installed in the
 environment; submodules then follow the package's own ``__path__`` through the normal path
-finder. Modules are loaded by the standard loaders: the application holds the library's own
-objects, with no wrapper and no per-call cost. The finder also serves the linked libraries'
+finder. A namespace package (PEP 420) gets the portions found in the linked directories as a
+fixed ``__path__``, never computed again from ``sys.path`` (:class:`_FixedNamespacePath`).
+Modules are loaded by the standard loaders: the application holds the library's own objects,
+with no wrapper and no per-call cost. The finder also serves the linked libraries'
 distribution metadata, so ``importlib.metadata.version("werkzeug")`` tells the linked version.
 
 Interpreters the application starts itself inherit the link through environment variables
@@ -118,6 +120,7 @@ class LinkFinder:
         self.guarded = guarded
         self.stored = tuple(stored)  # what lies under these is checked (not the environment's)
         self.sound: set[str] = set()  # directories already checked
+        self.namespaces: set[str] = set()  # store tops that are namespace packages (PEP 420)
 
     def __repr__(self) -> str:
         return f"<LinkFinder {sorted(self.dirs)}>"
@@ -132,24 +135,29 @@ class LinkFinder:
             from _frozen_importlib_external import PathFinder
 
             spec = PathFinder.find_spec(fullname, path)
-        else:
-            places = self.dirs.get(fullname)
-            if places is None:
-                return None
-            # importlib.machinery's PathFinder, without importing importlib (and warnings)
-            from _frozen_importlib_external import PathFinder
+            if spec is not None:
+                _fix_namespace(spec)
+                self._check(spec, every=top in self.namespaces)
+            return spec
+        places = self.dirs.get(fullname)
+        if places is None:
+            return None
+        # importlib.machinery's PathFinder, without importing importlib (and warnings)
+        from _frozen_importlib_external import PathFinder
 
-            spec = PathFinder.find_spec(fullname, places)
-            if top not in self.guarded:
-                return spec
-        if spec is not None:
+        spec = PathFinder.find_spec(fullname, places)
+        if spec is not None and _fix_namespace(spec) and top in self.guarded:
+            self.namespaces.add(top)
+        if spec is not None and top in self.guarded:
             self._check(spec)
         return spec
 
-    def _check(self, spec: ModuleSpec) -> None:
+    def _check(self, spec: ModuleSpec, every: bool = False) -> None:
         """End the interpreter (exit 127, one line) when a file or directory ``spec`` loads
-        from could be changed by someone other than the store's owner and root."""
-        stored = self.stored
+        from could be changed by someone other than the store's owner and root: those in
+        the store, or (``every``: a module of a namespace package the store serves) wherever
+        they are."""
+        stored = "" if every else self.stored
         dirs = [d for d in spec.submodule_search_locations or () if d.startswith(stored)]
         if spec.has_location and spec.origin and spec.origin.startswith(stored):
             self._refuse_unsound(spec.origin)
@@ -194,6 +202,33 @@ class LinkFinder:
             chosen = [found] if found is not None else []
         for info in chosen:
             yield PathDistribution(_metadata_path(info))
+
+
+class _FixedNamespacePath(list[str]):
+    """The ``__path__`` of a namespace package the plan serves: the portions found in the
+    plan's directories, fixed. PEP 420's ``_NamespacePath`` is computed again from its parent
+    path (``sys.path`` for a top-level package) whenever that changes, which would bring in a
+    portion from outside the plan; its name stays in the ``repr``, which
+    :mod:`importlib.resources` looks for."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"_FixedNamespacePath({list.__repr__(self)})"
+
+
+def _fix_namespace(spec: ModuleSpec) -> bool:
+    """Give the namespace package ``spec`` (PEP 420, as the path finder returns it) a fixed
+    ``__path__`` (:class:`_FixedNamespacePath`); False when it is no namespace package."""
+    locations = spec.submodule_search_locations
+    if spec.origin is not None or locations is None or isinstance(locations, list):
+        return False
+    fixed = _FixedNamespacePath(locations)
+    spec.submodule_search_locations = fixed
+    loader = spec.loader
+    if loader is not None and hasattr(loader, "_path"):
+        loader._path = fixed  # Python 3.12 and later make the namespace's loader here
+    return True
 
 
 def _refuse(problem: str) -> NoReturn:
