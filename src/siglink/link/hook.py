@@ -103,6 +103,7 @@ class LinkFinder:
         dists: dict[str, str] = {}
         guarded: set[str] = set()
         stored: list[str] = []
+        others: list[str] = []
         for name, link in links.items():
             for top in link["top_level"]:
                 places = dirs.setdefault(top, [])
@@ -112,6 +113,8 @@ class LinkFinder:
                     guarded.add(top)
             if owner is not None and link.get("source") == "store":
                 stored.append(os.path.join(link["path"], ""))
+            else:
+                others.append(os.path.join(link["path"], ""))
             if link.get("dist_info"):
                 dists[normalize(name)] = link["dist_info"]
         self.dirs = dirs
@@ -119,6 +122,7 @@ class LinkFinder:
         self.owner = owner
         self.guarded = guarded
         self.stored = tuple(stored)  # what lies under these is checked (not the environment's)
+        self.others = tuple(others)  # the environment's links: never checked
         self.sound: set[str] = set()  # directories already checked
         self.namespaces: set[str] = set()  # store tops that are namespace packages (PEP 420)
 
@@ -156,10 +160,14 @@ class LinkFinder:
         """End the interpreter (exit 127, one line) when a file or directory ``spec`` loads
         from could be changed by someone other than the store's owner and root: those in
         the store, or (``every``: a module of a namespace package the store serves) wherever
-        they are."""
-        stored = "" if every else self.stored
-        dirs = [d for d in spec.submodule_search_locations or () if d.startswith(stored)]
-        if spec.has_location and spec.origin and spec.origin.startswith(stored):
+        they are but in the environment's links."""
+        stored, others = self.stored, self.others
+
+        def checked(path: str) -> bool:
+            return path.startswith(stored) or (every and not path.startswith(others))
+
+        dirs = [d for d in spec.submodule_search_locations or () if checked(d)]
+        if spec.has_location and spec.origin and checked(spec.origin):
             self._refuse_unsound(spec.origin)
             dirs.append(os.path.dirname(spec.origin))
             cached = spec.cached
