@@ -44,7 +44,7 @@ reads the index, refuses a plan entry that has it."""
 """The shared system store: owned by root, read by every user (:func:`store_root`)."""
 
 TRUST_OWNER_ENV = "SIGLINK_TRUST_STORE_OWNER"
-"""Set to ``1`` for root to use any store another user owns; set to a store's absolute path
+"""Set to ``1`` to use any store another (non-root) user owns; set to a store's absolute path
 (what ``--trust-owner`` does, see :func:`trust_owner`) to trust that store alone."""
 
 ALL = "*"
@@ -252,8 +252,9 @@ def read_generations(path: str) -> tuple[int, dict[str, int]]:
 
 def untrusted(path: str) -> str | None:
     """Why ``path`` (a store directory or file) must not be trusted, else ``None``: like ssh's
-    StrictModes, anything writable by group or others is refused, and root does not use what
-    another user owns unless ``$SIGLINK_TRUST_STORE_OWNER`` is ``1``. A path that does not
+    StrictModes, anything writable by group or others is refused, and what neither root nor
+    this user owns is not used (ld.so and ssh trust only root's and the user's own files)
+    unless ``$SIGLINK_TRUST_STORE_OWNER`` trusts it (:func:`owner_trusted`). A path that does not
     exist is nothing to distrust. One ``os.stat``; standard library only.
 
     >>> import tempfile
@@ -274,9 +275,14 @@ def untrusted(path: str) -> str | None:
     if writable:
         who = {0o020: "group", 0o002: "others", 0o022: "group and others"}[writable]
         return f"{path}: writable by {who}; refused (chmod go-w {path})"
-    if os.geteuid() == 0 and st.st_uid != 0 and not owner_trusted(path):
-        return (f"{path}: owned by uid {st.st_uid}, not root: root does not use another "
-                f"user's store (--trust-owner or {TRUST_OWNER_ENV}=1 trusts it)")
+    euid = os.geteuid()
+    if st.st_uid not in (0, euid) and not owner_trusted(path):
+        if euid == 0:
+            return (f"{path}: owned by uid {st.st_uid}, not root: root does not use another "
+                    f"user's store (--trust-owner or {TRUST_OWNER_ENV}=1 trusts it)")
+        return (f"{path}: owned by uid {st.st_uid}, neither root nor this user (uid {euid}): "
+                f"siglink does not use another user's store (--trust-owner or "
+                f"{TRUST_OWNER_ENV}=1 trusts it)")
     return None
 
 
@@ -289,7 +295,7 @@ def trust_owner(root: str) -> None:
 
 
 def owner_trusted(path: str) -> bool:
-    """Whether ``$SIGLINK_TRUST_STORE_OWNER`` lets root use ``path`` though another user owns
+    """Whether ``$SIGLINK_TRUST_STORE_OWNER`` lets this user use ``path`` though another owns
     it: ``1`` trusts any store; an absolute path trusts what lies in that store (``path`` as
     given or with its symbolic links resolved); anything else trusts nothing.
 

@@ -53,7 +53,7 @@ def _package(store: Path) -> Path:
 
 
 def _pyc(store: Path, stem: str) -> Path:
-    [pyc] = (_package(store) / "__pycache__").glob(f"{stem}.*.pyc")
+    [pyc] = (_package(store) / "__pycache__").glob(f"{stem}.{sys.implementation.cache_tag}.pyc")
     return pyc
 
 

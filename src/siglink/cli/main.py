@@ -90,9 +90,9 @@ def store_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="the store to use (default: $SIGLINK_STORE or ~/.local/share/siglink)",
     )
-    parser.add_argument(  # root uses a store another user owns only when told to
+    parser.add_argument(  # a store neither root nor this user owns is used only when told to
         "--trust-owner", action=_TrustOwner, nargs=0, default=argparse.SUPPRESS,
-        help="as root, use a store owned by another user (also SIGLINK_TRUST_STORE_OWNER=1)")
+        help="use a store owned by another user, not root (also SIGLINK_TRUST_STORE_OWNER=1)")
 
 
 class _TrustOwner(argparse.Action):

@@ -47,9 +47,11 @@ def app_manifest_path(app: str, module: bool = False, root: str | None = None) -
       ``DIR/x.siglink.json``)
     - directory ``DIR/`` (``__main__.py`` or a project with a pyproject) -> ``DIR/siglink.json``
     - ``module=True``: ``-m pkg.mod`` run from ``CWD`` (the module is looked up from the
-      current directory, as ``python -m`` does) -> in the store's own area (``root``, default
-      :func:`~siglink._layout.store_root`), never in the current directory:
-      ``ROOT/apps/modules/<CWD, %-quoted>/pkg.mod.siglink.json`` (:func:`module_dir`)
+      current directory, as ``python -m`` does) -> never in the current directory:
+      ``MODULES/pkg.mod.siglink.json``, ``MODULES`` :func:`module_dir` of the store at
+      ``root`` (default :func:`~siglink._layout.store_root`): for the store's owner
+      ``ROOT/apps/modules/<CWD, %-quoted>``, for anyone else (a shared store they cannot
+      write) a directory in their own data directory
     """
     if module:
         from siglink._layout import store_root
@@ -63,16 +65,28 @@ def app_manifest_path(app: str, module: bool = False, root: str | None = None) -
 
 
 def module_dir(root: str, cwd: str) -> str:
-    """``ROOT/apps/modules/<cwd>``: where the manifests of ``-m`` applications run from ``cwd``
-    live; ``cwd`` %-quoted into one name (``sha256-<hex>`` when that would be too long), so
-    that :func:`siglink.store.app_display` can tell the directory back."""
+    """Where this user's manifests of ``-m`` applications run from ``cwd`` against the store at
+    ``root`` live: ``ROOT/apps/modules/<cwd>`` for the store's owner (or a store not made
+    yet), else (a store this user cannot write, like the plans: :mod:`siglink.link._cache`)
+    ``<user data>/siglink/stores/<digest of ROOT>/apps/modules/<cwd>``, ``<user data>``
+    ``$XDG_DATA_HOME`` or ``~/.local/share``. ``cwd`` is %-quoted into one name
+    (``sha256-<hex>`` when that would be too long), so that :func:`siglink.store.app_display`
+    can tell the directory back."""
+    from hashlib import sha256
     from urllib.parse import quote
 
     name = quote(os.fsencode(cwd), safe="")  # the directory's bytes, whatever they are
     if len(name) > 200:
-        from hashlib import sha256
-
         name = "sha256-" + sha256(cwd.encode("utf-8", "surrogateescape")).hexdigest()
+    try:
+        owner = os.stat(root).st_uid
+    except OSError:
+        owner = os.geteuid()  # not made yet: it will be this user's
+    if owner != os.geteuid():
+        from siglink._layout import user_store
+
+        digest = sha256(os.fsencode(os.path.abspath(root))).hexdigest()[:24]
+        root = os.path.join(user_store(), "stores", digest)
     return os.path.join(root, "apps", "modules", name)
 
 

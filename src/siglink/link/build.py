@@ -674,8 +674,10 @@ def _register(store: Store, manifest: Manifest, manifest_path: str, warnings: li
 
 
 def _write(path: str, text: str) -> None:
+    from siglink.link._cache import make_dirs
+
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)  # ROOT/apps/modules/... for -m
+        make_dirs(os.path.dirname(path))  # .../apps/modules/... for -m, whatever the umask
         write_atomic(path, text.encode("utf-8"))
     except OSError as e:
         raise BadInputError(f"{path}: cannot write the manifest: {e.strerror}", path=path) from e

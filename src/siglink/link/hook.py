@@ -4,8 +4,10 @@
 library's top-level modules to the directory holding the chosen version, so ``import werkzeug``
 finds the store's ``libs/werkzeug/3.0.1/werkzeug`` ahead of any copy installed in the
 environment; submodules then follow the package's own ``__path__`` through the normal path
-finder. Modules are loaded by the standard loaders: the application holds the library's own
-objects, with no wrapper and no per-call cost. The finder also serves the linked libraries'
+finder. A namespace package (PEP 420) gets the portions found in the linked directories as a
+fixed ``__path__``, never computed again from ``sys.path`` (:class:`_FixedNamespacePath`).
+Modules are loaded by the standard loaders: the application holds the library's own objects,
+with no wrapper and no per-call cost. The finder also serves the linked libraries'
 distribution metadata, so ``importlib.metadata.version("werkzeug")`` tells the linked version.
 
 Interpreters the application starts itself inherit the link through environment variables
@@ -14,7 +16,9 @@ set by :func:`export_to_children`: ``SIGLINK_PLAN`` (the plan file), ``SIGLINK_P
 ``sitecustomize.py`` installs this finder from the plan, after the checks the parent's start
 made (:func:`siglink.link._cache.unusable_links`: a refusal exits 127 with the reason), and
 then runs the ``sitecustomize`` it shadows, if any. A child started with ``-E`` or
-``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked.
+``-I`` (which ignore ``PYTHONPATH``), or by another interpreter, runs unlinked, and so does
+``siglink`` itself (:func:`runs_siglink`): the store's code never runs inside siglink's own
+commands.
 
 A bundle (:mod:`siglink.bundle`) carries this module's source as ``_siglink_hook.py`` and links
 with the same finder: a library's directory may then lie inside a zip archive
@@ -48,6 +52,7 @@ __all__ = [
     "install_from_plan",
     "libs_owner",
     "normalize",
+    "runs_siglink",
     "sitecustomize_source",
     "unload_foreign",
     "write_bootstrap",
@@ -98,6 +103,7 @@ class LinkFinder:
         dists: dict[str, str] = {}
         guarded: set[str] = set()
         stored: list[str] = []
+        others: list[str] = []
         for name, link in links.items():
             for top in link["top_level"]:
                 places = dirs.setdefault(top, [])
@@ -107,6 +113,8 @@ class LinkFinder:
                     guarded.add(top)
             if owner is not None and link.get("source") == "store":
                 stored.append(os.path.join(link["path"], ""))
+            else:
+                others.append(os.path.join(link["path"], ""))
             if link.get("dist_info"):
                 dists[normalize(name)] = link["dist_info"]
         self.dirs = dirs
@@ -114,7 +122,9 @@ class LinkFinder:
         self.owner = owner
         self.guarded = guarded
         self.stored = tuple(stored)  # what lies under these is checked (not the environment's)
+        self.others = tuple(others)  # the environment's links: never checked
         self.sound: set[str] = set()  # directories already checked
+        self.namespaces: set[str] = set()  # store tops that are namespace packages (PEP 420)
 
     def __repr__(self) -> str:
         return f"<LinkFinder {sorted(self.dirs)}>"
@@ -129,26 +139,35 @@ class LinkFinder:
             from _frozen_importlib_external import PathFinder
 
             spec = PathFinder.find_spec(fullname, path)
-        else:
-            places = self.dirs.get(fullname)
-            if places is None:
-                return None
-            # importlib.machinery's PathFinder, without importing importlib (and warnings)
-            from _frozen_importlib_external import PathFinder
+            if spec is not None:
+                _fix_namespace(spec)
+                self._check(spec, every=top in self.namespaces)
+            return spec
+        places = self.dirs.get(fullname)
+        if places is None:
+            return None
+        # importlib.machinery's PathFinder, without importing importlib (and warnings)
+        from _frozen_importlib_external import PathFinder
 
-            spec = PathFinder.find_spec(fullname, places)
-            if top not in self.guarded:
-                return spec
-        if spec is not None:
+        spec = PathFinder.find_spec(fullname, places)
+        if spec is not None and _fix_namespace(spec) and top in self.guarded:
+            self.namespaces.add(top)
+        if spec is not None and top in self.guarded:
             self._check(spec)
         return spec
 
-    def _check(self, spec: ModuleSpec) -> None:
+    def _check(self, spec: ModuleSpec, every: bool = False) -> None:
         """End the interpreter (exit 127, one line) when a file or directory ``spec`` loads
-        from could be changed by someone other than the store's owner and root."""
-        stored = self.stored
-        dirs = [d for d in spec.submodule_search_locations or () if d.startswith(stored)]
-        if spec.has_location and spec.origin and spec.origin.startswith(stored):
+        from could be changed by someone other than the store's owner and root: those in
+        the store, or (``every``: a module of a namespace package the store serves) wherever
+        they are but in the environment's links."""
+        stored, others = self.stored, self.others
+
+        def checked(path: str) -> bool:
+            return path.startswith(stored) or (every and not path.startswith(others))
+
+        dirs = [d for d in spec.submodule_search_locations or () if checked(d)]
+        if spec.has_location and spec.origin and checked(spec.origin):
             self._refuse_unsound(spec.origin)
             dirs.append(os.path.dirname(spec.origin))
             cached = spec.cached
@@ -203,6 +222,33 @@ def inert(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c < "\xa0" else c for c in text)
+
+
+class _FixedNamespacePath(list[str]):
+    """The ``__path__`` of a namespace package the plan serves: the portions found in the
+    plan's directories, fixed. PEP 420's ``_NamespacePath`` is computed again from its parent
+    path (``sys.path`` for a top-level package) whenever that changes, which would bring in a
+    portion from outside the plan; its name stays in the ``repr``, which
+    :mod:`importlib.resources` looks for."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"_FixedNamespacePath({list.__repr__(self)})"
+
+
+def _fix_namespace(spec: ModuleSpec) -> bool:
+    """Give the namespace package ``spec`` (PEP 420, as the path finder returns it) a fixed
+    ``__path__`` (:class:`_FixedNamespacePath`); False when it is no namespace package."""
+    locations = spec.submodule_search_locations
+    if spec.origin is not None or locations is None or isinstance(locations, list):
+        return False
+    fixed = _FixedNamespacePath(locations)
+    spec.submodule_search_locations = fixed
+    loader = spec.loader
+    if loader is not None and hasattr(loader, "_path"):
+        loader._path = fixed  # Python 3.12 and later make the namespace's loader here
+    return True
 
 
 def _refuse(problem: str) -> NoReturn:
@@ -384,12 +430,41 @@ SITECUSTOMIZE = sitecustomize_source(
     plan = os.environ.get("SIGLINK_PLAN")
     if plan:
         try:
-            from siglink.link.hook import install_from_plan
+            from siglink.link.hook import install_from_plan, runs_siglink
         except ImportError:
             pass  # another interpreter without siglink: run unlinked
         else:
-            install_from_plan(plan)
+            if not runs_siglink(sys.orig_argv):  # siglink's own command is never linked
+                install_from_plan(plan)
 """)
+
+
+def runs_siglink(argv: Sequence[str]) -> bool:
+    """Whether the interpreter command line ``argv`` (:data:`sys.orig_argv`) runs siglink's own
+    command, ``python -m siglink`` or a script named ``siglink``: an application's link must
+    never serve the store's code to siglink itself (which also drops the link on start, see
+    :mod:`siglink._entry`).
+
+    >>> runs_siglink(["python3", "/venv/bin/siglink", "install", "x"])
+    True
+    >>> runs_siglink(["python3", "-X", "dev", "-m", "siglink"]), runs_siglink(["py", "-msiglink"])
+    (True, True)
+    >>> runs_siglink(["python3", "app.py"]), runs_siglink(["python3", "-c", "import siglink"])
+    (False, False)
+    """
+    args = iter(argv[1:])
+    for arg in args:
+        if arg in ("-X", "-W", "--check-hash-based-pycs"):
+            next(args, None)  # the option's value
+        elif arg == "-m":
+            return next(args, None) == "siglink"
+        elif arg.startswith("-m"):
+            return arg == "-msiglink"
+        elif arg == "-" or arg.startswith("-c"):
+            return False
+        elif not arg.startswith("-"):
+            return os.path.basename(arg) == "siglink"
+    return False
 
 
 def bootstrap_dir(root: str) -> str:

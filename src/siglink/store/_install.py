@@ -17,7 +17,6 @@ argparse==1.4.0: argparse is in the standard library of this Python; the store n
 
 from __future__ import annotations
 
-import compileall
 import contextlib
 import functools
 import os
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from siglink.errors import BadInputError, SiglinkError, StoreError
 from siglink.store import _queries, _workers
+from siglink.store._bytecode import compile_all
 from siglink.store._core import StoreCore
 from siglink.store._lock import hold_dir
 from siglink.store._progress import Progress, Steps
@@ -480,7 +480,7 @@ def _stage_into(
     unpack(info, lib)
     text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
     (lib / info.dist_info / "siglink.json").write_text(text + "\n")
-    compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
+    compile_all(lib, final)
     fix_modes(lib)
     files = hash_tree(lib)
     (lib / UNCOMMITTED).touch()

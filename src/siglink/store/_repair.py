@@ -8,16 +8,17 @@ The index is moved aside (``index.sqlite.damaged-TIME``), a new one is created, 
 Files are proven, never blessed as they are now: against the hashes the old index recorded at
 install, when it can still be read and has them; else against the wheel's own
 ``*.dist-info/RECORD`` (every file it lists, with its hash; a file it does not list is refused,
-but for the manifest siglink wrote). Bytecode is siglink's own output: where it differs from
-what its proven source compiles to it is compiled again, as the install did, and deleted when
-no proven source is its own (another interpreter's, an orphan). A version with a file
-changed, missing or unlisted is not adopted: it is reported and left in place, untouched, and
-so never served. Yanks come back from the old index when it can still be read, else from
-``yanks.json`` (written only after a yank commits); a ``.yanked`` marker neither confirms keeps
-its version yanked (fail closed: an unyank is a deliberate act, never repair's), with the
-marker's reason, and is reported. Registrations come from the old index when it can be read
-(applications also register again at their next start). What cannot be restored is reported.
-Every file repair writes gets the store's fixed modes. Every generation advances.
+but for the manifest siglink wrote). Bytecode is siglink's own output, whatever ``RECORD`` says
+(a wheel's own is never kept, :mod:`siglink.store._bytecode`): where it differs from what its
+proven source compiles to at its optimization level it is compiled again, as the install did,
+and deleted when no proven source is its own (another interpreter's, an orphan). A version with
+a file changed, missing or unlisted is not adopted: it is reported and left in place,
+untouched, and so never served. Yanks come back from the old index when it can still be read,
+else from ``yanks.json`` (written only after a yank commits); a ``.yanked`` marker neither
+confirms keeps its version yanked (fail closed: an unyank is a deliberate act, never repair's),
+with the marker's reason, and is reported. Registrations come from the old index when it can be
+read (applications also register again at their next start). What cannot be restored is
+reported. Every file repair writes gets the store's fixed modes. Every generation advances.
 
 >>> RepairReport().problems
 []
@@ -39,6 +40,7 @@ from packaging.utils import canonicalize_name
 
 from siglink._layout import YANK_MARKER, is_store, read_generations
 from siglink.errors import BadInputError, SiglinkError, StoreError
+from siglink.store._bytecode import level_of
 from siglink.store._core import StoreCore
 from siglink.store._generation import Changes, advance
 from siglink.store._recovery import UNCOMMITTED
@@ -293,7 +295,8 @@ def _prove(core: StoreCore, version_dir: Path, row: VersionRow,
     else:
         expected = _record_hashes(version_dir, row.dist_info)
         against, unlisted = f"{row.dist_info}/RECORD", "not in RECORD"
-        own = {p for p in actual if p not in expected and _is_bytecode(p)}
+        # bytecode is siglink's own whatever RECORD says: a wheel's is never kept (_bytecode)
+        own = {p for p in set(expected) | set(actual) if _is_bytecode(p)}
         own.add(f"{row.dist_info}/siglink.json")  # the manifest siglink wrote: read back
     found = []
     for path in sorted(set(expected) | set(actual), key=os.fsencode):
@@ -309,7 +312,8 @@ def _prove(core: StoreCore, version_dir: Path, row: VersionRow,
     if found:
         raise _unproven(against, found)
     bytecode = {p for p in own if p in actual and _is_bytecode(p)
-                and not (p in expected and _matches(version_dir / p, expected[p] or ""))}
+                and not (recorded is not None and p in expected
+                         and _matches(version_dir / p, expected[p] or ""))}
     if bytecode:
         _recompile(core, version_dir, bytecode, expected, report)
     fix_modes(version_dir)
@@ -370,9 +374,10 @@ def _matches(path: Path, digest: str) -> bool:
 
 def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
                expected: dict[str, str | None], report: RepairReport) -> None:
-    """``bytecode`` (``__pycache__/*.pyc`` RECORD does not list) compiled again, as the
-    install did, from its proven source where it differs; deleted when no proven source is its
-    own (another interpreter's, an orphan)."""
+    """``bytecode`` (``__pycache__/*.pyc`` not proven by the hashes recorded at install)
+    compiled again, as the install did, from its proven source where it differs, at its own
+    optimization level; deleted when no proven source is its own (another interpreter's, an
+    orphan)."""
     import importlib.util
     import py_compile
     import tempfile
@@ -384,8 +389,10 @@ def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
         compiled = version_dir / relative
         source = compiled.parent.parent / f"{compiled.name.split('.', 1)[0]}.py"
         source_rel = source.relative_to(version_dir).as_posix()
-        if (source_rel not in expected or compiled.is_symlink()
-                or importlib.util.cache_from_source(str(source)) != str(compiled)):
+        level = level_of(compiled.name)
+        if (level is None or source_rel not in expected or compiled.is_symlink()
+                or importlib.util.cache_from_source(str(source), optimization=level or "")
+                != str(compiled)):
             compiled.unlink()
             report.deleted.append(f"{version_dir}/{relative}")
             continue
@@ -394,7 +401,7 @@ def _recompile(core: StoreCore, version_dir: Path, bytecode: set[str],
         try:
             try:
                 py_compile.compile(str(source), cfile=temporary, dfile=str(source),
-                                   doraise=True)
+                                   doraise=True, optimize=level)
             except py_compile.PyCompileError:
                 compiled.unlink()
                 report.deleted.append(f"{version_dir}/{relative}")

@@ -12,7 +12,9 @@ member, anything the store must not hold:
 - a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
   (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
-- a name or version in ``METADATA`` that disagrees with the file name.
+- a name or version in ``METADATA`` that disagrees with the file name;
+- a module shipped as bytecode without its source (other shipped bytecode is dropped: the
+  store compiles its own, see :func:`_shipped_bytecode`).
 
 ``Requires-Python`` is recorded, not enforced: the linker filters on it. :func:`unpack` then
 writes the members into a directory: ``NAME-VER.data/purelib`` and ``platlib`` go to the top
@@ -34,7 +36,7 @@ import os
 import re
 import stat
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -419,11 +421,14 @@ def _check_record(
 
 
 def _targets(wheel: Path, files: Iterable[str], dist_info: str) -> dict[str, str]:
-    """Unpacked path → member; two members must not land on one path."""
+    """Unpacked path → member; two members must not land on one path. Bytecode a wheel ships
+    is never unpacked (:func:`_shipped_bytecode`)."""
     data_dir = f"{dist_info[: -len('.dist-info')]}.data"
     targets: dict[str, str] = {}
-    for member in files:
-        target = _target(member, data_dir)
+    unpacked = {_target(member, data_dir): member for member in files}
+    for target, member in unpacked.items():
+        if _shipped_bytecode(wheel, target, unpacked):
+            continue
         if target in targets:
             raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
         targets[target] = member
@@ -441,6 +446,25 @@ def _expand(tag: str) -> list[str]:
         for a in parts[1].split(".")
         for p in parts[2].split(".")
     ]
+
+
+def _shipped_bytecode(wheel: Path, target: str, unpacked: Mapping[str, str]) -> bool:
+    """Whether ``target`` is bytecode (``.pyc``, ``.pyo``), which the store never takes from a
+    wheel: the interpreter could run it instead of the source siglink read (an unchecked-hash
+    ``.opt-1.pyc`` under ``-O``, say); the store compiles its own from the source. Bytecode
+    in ``__pycache__``, or beside its own ``.py``, is dropped; a module shipped as bytecode
+    alone is refused (:class:`~siglink.errors.BadInputError`), as siglink links only code it
+    can read."""
+    if not target.endswith((".pyc", ".pyo")):
+        return False
+    folder, _, name = target.rpartition("/")
+    if folder.rpartition("/")[2] == "__pycache__":
+        return True
+    source = (folder + "/" if folder else "") + name.partition(".")[0] + ".py"
+    if source in unpacked:
+        return True
+    raise _bad(wheel, f"member {unpacked[target]!r} is bytecode without its source: siglink "
+                      "links only code it can read; refused")
 
 
 def unpack(info: WheelInfo, dest: Path) -> None:
