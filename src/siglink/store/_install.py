@@ -475,9 +475,10 @@ def _stage_into(
     from siglink.store.index import compact_manifest, compress_manifest
 
     info, table, lib, final, exports = job
-    manifest, pending = _manifest_for(info, lambda name: table.get(name, ()), exports)
     lib.mkdir()
     unpack(info, lib)
+    manifest, pending = _manifest_for(info, lambda name: table.get(name, ()),
+                                      exports if exports is not None else _exports(info, lib))
     text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
     (lib / info.dist_info / "siglink.json").write_text(text + "\n")
     compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
@@ -558,12 +559,24 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
     shutil.rmtree(final)
 
 
-def _exports(info: WheelInfo) -> Manifest:
-    """A wheel's exports, as the extractor reads them."""
-    from siglink.python.exports import extract
+def _exports(info: WheelInfo, root: Path | None = None) -> Manifest:
+    """A wheel's exports, read from its files as :func:`unpack` lays them out in ``root``
+    (unpacked there first when None): what is read is byte for byte what the store keeps."""
+    if root is None:
+        with tempfile.TemporaryDirectory(prefix="siglink-wheel-") as tmp:
+            unpack(info, Path(tmp))
+            return _exports(info, Path(tmp))
+    from siglink.python.exports import extract_tree
+    from siglink.store._verify import hash_file
 
+    unhashed = {f"{info.dist_info}/{name}" for name in ("RECORD", "RECORD.jws", "RECORD.p7s")}
     try:
-        return extract(info.path, name=info.name, version=info.version)
+        return extract_tree(
+            root, info.top_level, name=info.name, version=info.version,
+            requires=info.requires, requires_python=info.requires_python,
+            top_level=info.top_level,
+            files={member: hash_file(root / target) for member, target in info.targets
+                   if member not in unhashed})
     except SiglinkError:
         raise
     except Exception as e:  # the extractor must never turn bad input into a traceback

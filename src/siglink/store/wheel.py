@@ -7,8 +7,11 @@ member, anything the store must not hold:
 - no ``*.dist-info/`` or more than one, or one without ``METADATA``, ``WHEEL`` and ``RECORD``;
 - a member whose bytes or size differ from its ``RECORD`` entry, a member ``RECORD`` does not
   list, or a ``RECORD`` entry with no member;
-- a member path that is absolute, contains ``..``, or is a symbolic link, or a name that is
-  flagged UTF-8 and is not;
+- a member path that is absolute, contains ``..``, an empty or ``.`` segment, a backslash
+  or a control character (:mod:`siglink._membername`), or is a symbolic link, or a name that
+  is flagged UTF-8 and is not;
+- two members that would be one file once unpacked, on any file system (``pkg/a.py`` and
+  ``PKG/a.py``), or a file where another member needs a directory;
 - a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
   (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
@@ -48,6 +51,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from siglink._membername import Paths, unsafe_reason
 from siglink._text import header_fields
 from siglink._unzip import Budget, open_archive
 from siglink.errors import BadInputError
@@ -113,17 +117,6 @@ def supported_tags() -> frozenset[Tag]:
 
 def _bad(wheel: Path, message: str) -> BadInputError:
     return BadInputError(f"{wheel.name}: {message}", path=str(wheel))
-
-
-def _unsafe_reason(member: str) -> str | None:
-    if "\x00" in member:
-        return "contains a NUL byte"
-    parts = re.split(r"[/\\]", member)
-    if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member):
-        return "is an absolute path"
-    if ".." in parts:
-        return "escapes the wheel directory ('..')"
-    return None
 
 
 def _hash(algorithm: str, chunks: Iterable[bytes]) -> tuple[str, int]:
@@ -289,7 +282,7 @@ def _members(wheel: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo
     """The wheel's files by name; an unsafe path, a symbolic link or a repeat is refused."""
     files: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
-        reason = _unsafe_reason(info.filename)
+        reason = unsafe_reason(info.filename, directory=info.is_dir())
         if reason:
             raise _bad(wheel, f"member {info.filename!r} {reason}; refused")
         if stat.S_ISLNK(info.external_attr >> 16):
@@ -376,7 +369,7 @@ def _record(wheel: Path, data: bytes, record_path: str) -> dict[str, tuple[str, 
         if len(row) != 3:
             raise _bad(wheel, f"{record_path}:{number}: expected 3 fields, found {len(row)}")
         path, digest, size = row
-        reason = _unsafe_reason(path)
+        reason = unsafe_reason(path)
         if reason:
             raise _bad(wheel, f"{record_path}:{number}: path {path!r} {reason}; refused")
         record[path] = (digest, size)
@@ -419,13 +412,18 @@ def _check_record(
 
 
 def _targets(wheel: Path, files: Iterable[str], dist_info: str) -> dict[str, str]:
-    """Unpacked path → member; two members must not land on one path."""
+    """Unpacked path → member; two members must not land on one path, on any file system
+    (:class:`siglink._membername.Paths`: not even one that folds case), nor a file where
+    another needs a directory."""
     data_dir = f"{dist_info[: -len('.dist-info')]}.data"
     targets: dict[str, str] = {}
+    paths = Paths()
     for member in files:
         target = _target(member, data_dir)
-        if target in targets:
-            raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
+        earlier = paths.add(target)
+        if earlier is not None:
+            raise _bad(wheel, f"members {targets[earlier]!r} and {member!r} collide when "
+                              "unpacked; refused")
         targets[target] = member
     return targets
 
