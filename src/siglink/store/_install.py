@@ -480,12 +480,25 @@ def _stage_into(
     manifest, pending = _manifest_for(info, lambda name: table.get(name, ()),
                                       exports if exports is not None else _exports(info, lib))
     text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
+    _reads_back(info, text)
     (lib / info.dist_info / "siglink.json").write_text(text + "\n")
     compileall.compile_dir(str(lib), quiet=2, ddir=final, workers=1)
     fix_modes(lib)
     files = hash_tree(lib)
     (lib / UNCOMMITTED).touch()
     return files, compress_manifest(text), manifest, pending
+
+
+def _reads_back(info: WheelInfo, text: str) -> None:
+    """Refuse a wheel whose manifest the store could not read back (a value the reader
+    refuses, such as a NUL in a name the wheel's code gives): the same rules at install as
+    at every later read, so nothing installed reads as a corrupt index."""
+    from siglink.contracts.manifest import Manifest
+
+    try:
+        Manifest.loads(text, source=f"{info.path.name}: its manifest")
+    except BadInputError as e:
+        raise BadInputError(f"{e.message}; refused", path=str(info.path)) from None
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],

@@ -15,7 +15,10 @@ member, anything the store must not hold:
 - a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
   (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
-- a name or version in ``METADATA`` that disagrees with the file name.
+- a name or version in ``METADATA`` that disagrees with the file name, or a field siglink
+  keeps (``Name``, ``Version``, ``Requires-Dist``, ``Requires-Python``) holding a control
+  character or longer than a manifest's strings may be;
+- exports that would not read back from the manifest the store keeps (checked at staging).
 
 ``Requires-Python`` is recorded, not enforced: the linker filters on it. :func:`unpack` then
 writes the members into a directory: ``NAME-VER.data/purelib`` and ``platlib`` go to the top
@@ -256,6 +259,7 @@ def _validate(
     _check_wheel_file(wheel, _parse_headers(wheel, read(wheel_file), wheel_file), dist_info,
                       fn_tags)
     metadata = _parse_headers(wheel, read(metadata_file), metadata_file, _READ_FIELDS)
+    _check_text_fields(wheel, metadata, metadata_file)
     display_name, version = _check_metadata(wheel, metadata, dist_info, fn_name, fn_version)
     record = _record(wheel, read(f"{dist_info}/RECORD"), f"{dist_info}/RECORD")
     content_digest = _check_record(wheel, archive, files, record, dist_info=dist_info,
@@ -330,6 +334,27 @@ def _check_wheel_file(
             raise _bad(wheel, f"{dist_info}/WHEEL: malformed Tag {text.strip()!r}") from e
     if declared and not declared & supported:
         raise IncompatibleWheelError(wheel.name, declared)
+
+
+_FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_MAX_FIELD: Final = 1 << 20
+"""As long as a string of a manifest may be (:mod:`siglink.contracts.manifest`)."""
+
+
+def _check_text_fields(wheel: Path, metadata: Message, member: str) -> None:
+    """The fields of ``METADATA`` siglink keeps hold text a manifest may: no NUL or other
+    control character (a folded line's break aside), at most 1 MiB."""
+    for field, value in metadata.raw_items():
+        if field.lower() not in _READ_FIELDS:
+            continue
+        bad = _CONTROL.search(_FOLD.sub("", value))
+        if bad is not None:
+            raise _bad(wheel, f"{member}: {field} holds a control character "
+                              f"(U+{ord(bad.group()):04X}); refused")
+        if len(value) > _MAX_FIELD:
+            raise _bad(wheel, f"{member}: {field} is {len(value)} characters long (at most "
+                              f"{_MAX_FIELD}); refused")
 
 
 def _check_metadata(
