@@ -569,7 +569,11 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
         raise StoreError(
             f"{final}: a directory the index does not know is in the way; nothing was "
             "installed; run 'siglink store repair' to adopt it")
-    shutil.rmtree(final)
+    try:
+        shutil.rmtree(final)
+    except OSError as e:
+        raise StoreError(f"{final}: the files of a removed version are in the way and cannot "
+                         f"be deleted ({e.strerror or e}); nothing was installed") from None
 
 
 def _exports(info: WheelInfo, root: Path | None = None) -> Manifest:
