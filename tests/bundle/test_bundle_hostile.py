@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import subprocess
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -191,3 +193,35 @@ class TestAnyDescriptionGivesAnAnswerOrOneLine:
         code = main(["inspect", str(bad)])
         _, err = capsys.readouterr()
         assert code == 2 and err.count("\n") == 1, err
+
+
+def _start(bundle: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python BUNDLE`` with a private cache and ``env``."""
+    return subprocess.run(
+        [sys.executable, str(bundle)], capture_output=True, text=True, timeout=120, check=False,
+        env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(bundle.parent / "cache"), **env},
+        input="")
+
+
+def test_the_bootstrap_refuses_a_member_past_the_unpack_limits(
+    built: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    """At start, before anything is read or extracted: the sizes the archive declares are held
+    to the same limits (``SIGLINK_UNPACK_MAX_*``), with the standard library alone."""
+    _, good = built
+    assert _start(good).returncode == 0
+    bomb = craft(good, tmp_path / "bomb.pyz", extra={"app/zeros.bin": bytes(64 << 20)})
+    packed = zipfile.ZipFile(bomb).getinfo("app/zeros.bin").compress_size
+    done = _start(bomb)
+    assert (done.returncode, done.stdout) == (127, ""), done.stderr
+    assert done.stderr == (
+        f"{bomb}: member app/zeros.bin declares {64 << 20} bytes from {packed}: past the limit "
+        "set by SIGLINK_UNPACK_MAX_RATIO; refusing to start\n")
+    done = _start(good, SIGLINK_UNPACK_MAX_TOTAL="64K")
+    assert done.returncode == 127
+    assert done.stderr.endswith(
+        "past the limit set by SIGLINK_UNPACK_MAX_TOTAL; refusing to start\n"), done.stderr
+    done = _start(good, SIGLINK_UNPACK_MAX_MEMBER="lots")
+    assert (done.returncode, done.stderr) == (127, (
+        f"{good}: SIGLINK_UNPACK_MAX_MEMBER='lots': expected a positive size such as 512M or "
+        "2G; refusing to start\n"))
