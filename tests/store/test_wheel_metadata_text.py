@@ -46,3 +46,24 @@ def test_a_folded_field_and_a_tab_are_text(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     shown = siglink("show", "folded==1.0", "--store", str(store))
     assert shown.returncode == 0, shown.stderr
+
+
+def test_exports_the_manifest_reader_would_refuse_are_refused_at_install(
+    tmp_path: Path, snapshot: Snapshot,
+) -> None:
+    """A signature longer than a manifest may hold (64 KiB): refused at install, naming the
+    wheel and the export, rather than stored as an index that no longer reads."""
+    params = ", ".join(f"a{i}: int" for i in range(8000))
+    wheel = build_wheel(tmp_path / "w", "longsig", "1.0",
+                        {"longsig/__init__.py": f"def f({params}) -> None: ...\n"})
+    store = tmp_path / "store"
+    assert siglink("install", "--no-deps", str(build_wheel(tmp_path / "ok", "fine", "1.0")),
+                   "--store", str(store)).returncode == 0
+    before = snapshot(store)
+    done = siglink("install", "--no-deps", str(wheel), "--store", str(store))
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr == (
+        f"siglink: error: {wheel.name}: its manifest: corrupt manifest: "
+        "$.exports[\"longsig.f\"].signature.text: a string of 94898 characters (at most "
+        "65536); refused\n")
+    assert snapshot(store) == before
