@@ -97,8 +97,79 @@ def _archive_of(path: str) -> str:
     return path
 
 
+_FLOOR = 1 << 20  # siglink._unzip.RATIO_FLOOR: small members may compress well
+_LIMITS = (("SIGLINK_UNPACK_MAX_MEMBER", 1 << 30), ("SIGLINK_UNPACK_MAX_TOTAL", 4 << 30),
+           ("SIGLINK_UNPACK_MAX_RATIO", 200))
+
+
+def _limits(archive: str) -> list[int]:
+    """``[member, total, ratio]``: siglink's unpack limits (``siglink._unzip``), read from
+    the environment as it reads them, without ``re``."""
+    out = []
+    for variable, default in _LIMITS:
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            out.append(default)
+            continue
+        digits = text.upper().removesuffix("B").removesuffix("I")
+        unit = 1
+        if digits[-1:] in ("K", "M", "G", "T"):
+            unit = 1 << (10 * ("KMGT".index(digits[-1]) + 1))
+            digits = digits[:-1].rstrip()
+        if not (digits.isdigit() and digits.isascii() and len(digits) <= 15 and int(digits)):
+            _refuse(archive, f"{variable}={text!r}: expected a positive size such as 512M or "
+                             "2G; refusing to start")
+        out.append(int(digits) * unit)
+    return out
+
+
+def _check_sizes(archive: str, directory: dict[str, Any]) -> None:
+    """Refuse a member, or the archive, whose declared size is past the unpack limits
+    (:func:`_read` then holds every member to its declared size)."""
+    most, total_limit, ratio = _limits(archive)
+    total = 0
+    for key, entry in directory.items():
+        size, packed = entry[3], entry[2]
+        total += size
+        variable = ("SIGLINK_UNPACK_MAX_MEMBER" if size > most
+                    else "SIGLINK_UNPACK_MAX_RATIO" if size > _FLOOR and size > ratio * max(
+                        packed, 1)
+                    else "SIGLINK_UNPACK_MAX_TOTAL" if total > total_limit else "")
+        if variable:
+            _refuse(archive, f"member {key.replace(os.sep, '/')} declares {size} bytes from "
+                             f"{packed}: past the limit set by {variable}; refusing to start")
+
+
 def _read(importer: Any, archive: str, member: str) -> bytes:
-    data: bytes = importer.get_data(os.path.join(archive, member))
+    """A member's bytes, inflated no further than the size the directory declares (which
+    :func:`_check_sizes` bounds): a member that inflates past it is refused."""
+    import zipimport
+
+    entry = zipimport._zip_directory_cache[archive][  # type: ignore[attr-defined]
+        member.replace("/", os.sep)]
+    _, method, packed, size, offset = entry[:5]
+    with open(archive, "rb") as f:
+        f.seek(offset)
+        header = f.read(30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise OSError(f"bad local header of {member}")
+        f.seek(offset + 30 + int.from_bytes(header[26:28], "little")
+               + int.from_bytes(header[28:30], "little"))
+        raw = f.read(packed)
+    if method == 0:
+        data = raw
+    elif method == 8:
+        import zlib
+
+        try:
+            data = zlib.decompressobj(-15).decompress(raw, size + 1)
+        except zlib.error as e:
+            raise OSError(f"{member}: {e}") from None
+    else:
+        raise OSError(f"{member}: compression method {method} is not one a bundle uses")
+    if len(data) != size:
+        _refuse(archive, f"member {member} does not inflate to the size its header declares "
+                         f"({size} bytes); refusing to start")
     return data
 
 
@@ -206,7 +277,10 @@ def _extract(importer: Any, archive: str, boot: dict[str, Any], lib: dict[str, A
     try:
         prefix = lib["member"] + "/"
         for rel, digest in lib["files"].items():
-            data = _read(importer, archive, prefix + rel)
+            try:
+                data = _read(importer, archive, prefix + rel)
+            except (OSError, KeyError):
+                _refuse(archive, f"member {prefix + rel} cannot be read; refusing to start")
             if _sha256(data) != digest:
                 _refuse(archive, f"member {prefix + rel} does not match its recorded sha256; "
                                  "refusing to start")
@@ -258,8 +332,9 @@ def link(archive: str) -> dict[str, Any]:
 
     try:
         importer = zipimport.zipimporter(archive)
+        _check_sizes(archive, zipimport._zip_directory_cache[archive])  # type: ignore[attr-defined]
         boot: dict[str, Any] = marshal.loads(_read(importer, archive, BOOT_MEMBER))
-    except (OSError, EOFError, ValueError, TypeError, zipimport.ZipImportError):
+    except (OSError, EOFError, ValueError, TypeError, KeyError, zipimport.ZipImportError):
         _refuse(archive, "not a siglink bundle, or a damaged one; refusing to start")
     want = tuple(boot["python"])
     if sys.version_info[:2] != want:

@@ -554,7 +554,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from siglink.cli._output import print_json
+    from siglink.cli._output import print_json, warn
 
     store, stored = _pinned(args)
     if not args.force:
@@ -562,16 +562,19 @@ def cmd_remove(args: argparse.Namespace) -> int:
         # application (relinking writes only what changed).
         _relink(store, [app for app, _ in store.users(stored.name, stored.version)])
     registered = {app.app_id: app for app in store.apps()}
-    unlinked = store.remove(stored.name, stored.version, force=args.force)
+    left: list[str] = []
+    unlinked = store.remove(stored.name, stored.version, force=args.force, on_left=left.append)
     # The applications that linked it: what do they link now?
     relinked = _relink(store, [registered[i] for i in unlinked if i in registered])
+    for message in left:  # committed, but its files are left behind: a store failure
+        warn(message)
     if args.json:
         print_json({"removed": {"name": stored.name, "version": stored.version},
-                    "relinked": relinked})
-        return 0
+                    "relinked": relinked, "left": left})
+        return 3 if left else 0
     say(f"removed {stored.name}=={stored.version}")
     _print_relinked(relinked, [stored.name])
-    return 0
+    return 3 if left else 0
 
 
 def cmd_yank(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from siglink._membername import Paths, unsafe_reason
 from siglink._text import bad_char, decode, header_fields
 from siglink._unzip import Budget, extract, open_archive
 from siglink.contracts.manifest import Manifest
@@ -138,15 +139,21 @@ def _wheel(path: Path, label: str, dest: Path) -> Source:
         dist_info = metadata_names[0].partition("/")[0]
         files: dict[str, str] = {}
         budget = Budget(label)
+        paths = Paths()  # one spelling per file: what is read is what the store would keep
         for info in archive.infolist():
             name = info.filename
+            reason = unsafe_reason(name, directory=info.is_dir())
+            if reason:
+                raise ExtractionError(f"{label}: member {name!r} {reason}; refused", path=label)
             if info.is_dir():
                 continue
-            if name.startswith("/") or ".." in name.split("/"):
-                raise ExtractionError(f"{label}: unsafe path in wheel: {name}", path=label)
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ExtractionError(f"{label}: member {name!r} is a symbolic link; refused",
                                       path=label)
+            earlier = paths.add(name)
+            if earlier is not None:
+                raise ExtractionError(f"{label}: members {earlier!r} and {name!r} collide when "
+                                      "unpacked; refused", path=label)
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()

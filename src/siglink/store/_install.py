@@ -475,16 +475,30 @@ def _stage_into(
     from siglink.store.index import compact_manifest, compress_manifest
 
     info, table, lib, final, exports = job
-    manifest, pending = _manifest_for(info, lambda name: table.get(name, ()), exports)
     lib.mkdir()
     unpack(info, lib)
+    manifest, pending = _manifest_for(info, lambda name: table.get(name, ()),
+                                      exports if exports is not None else _exports(info, lib))
     text = compact_manifest(manifest.to_json())  # encoded once, for the file and the index
+    _reads_back(info, text)
     (lib / info.dist_info / "siglink.json").write_text(text + "\n")
     compile_all(lib, final)
     fix_modes(lib)
     files = hash_tree(lib)
     (lib / UNCOMMITTED).touch()
     return files, compress_manifest(text), manifest, pending
+
+
+def _reads_back(info: WheelInfo, text: str) -> None:
+    """Refuse a wheel whose manifest the store could not read back (a value the reader
+    refuses, such as a NUL in a name the wheel's code gives): the same rules at install as
+    at every later read, so nothing installed reads as a corrupt index."""
+    from siglink.contracts.manifest import Manifest
+
+    try:
+        Manifest.loads(text, source=f"{info.path.name}: its manifest")
+    except BadInputError as e:
+        raise BadInputError(f"{e.message}; refused", path=str(info.path)) from None
 
 
 def _commit(core: StoreCore, staged: Sequence[_Staged],
@@ -555,15 +569,31 @@ def _clear_leftover(final: Path, committed_garbage: bool) -> None:
         raise StoreError(
             f"{final}: a directory the index does not know is in the way; nothing was "
             "installed; run 'siglink store repair' to adopt it")
-    shutil.rmtree(final)
-
-
-def _exports(info: WheelInfo) -> Manifest:
-    """A wheel's exports, as the extractor reads them."""
-    from siglink.python.exports import extract
-
     try:
-        return extract(info.path, name=info.name, version=info.version)
+        shutil.rmtree(final)
+    except OSError as e:
+        raise StoreError(f"{final}: the files of a removed version are in the way and cannot "
+                         f"be deleted ({e.strerror or e}); nothing was installed") from None
+
+
+def _exports(info: WheelInfo, root: Path | None = None) -> Manifest:
+    """A wheel's exports, read from its files as :func:`unpack` lays them out in ``root``
+    (unpacked there first when None): what is read is byte for byte what the store keeps."""
+    if root is None:
+        with tempfile.TemporaryDirectory(prefix="siglink-wheel-") as tmp:
+            unpack(info, Path(tmp))
+            return _exports(info, Path(tmp))
+    from siglink.python.exports import extract_tree
+    from siglink.store._verify import hash_file
+
+    unhashed = {f"{info.dist_info}/{name}" for name in ("RECORD", "RECORD.jws", "RECORD.p7s")}
+    try:
+        return extract_tree(
+            root, info.top_level, name=info.name, version=info.version,
+            requires=info.requires, requires_python=info.requires_python,
+            top_level=info.top_level,
+            files={member: hash_file(root / target) for member, target in info.targets
+                   if member not in unhashed})
     except SiglinkError:
         raise
     except Exception as e:  # the extractor must never turn bad input into a traceback

@@ -98,7 +98,8 @@ def recover(layout: StoreLayout, index: Index, lock: FileLock) -> None:
 
 
 def remove_garbage(layout: StoreLayout, index: Index) -> None:
-    """Delete every directory a committed entry names as garbage (lock held)."""
+    """Delete every directory a committed entry names as garbage (lock held); the entries of
+    those deleted are dropped."""
     entries = index.garbage()
     if not entries:
         return
@@ -111,8 +112,9 @@ def remove_garbage(layout: StoreLayout, index: Index) -> None:
                 with contextlib.suppress(OSError):
                     path.parent.rmdir()  # only if that was its last version
     with index.transaction():
-        for relative in entries:
-            index.drop_garbage(relative)
+        for relative in entries:  # an entry whose files are still there is tried again later
+            if not os.path.lexists(Path(layout.root, relative)):
+                index.drop_garbage(relative)
 
 
 def _remove_staging(path: Path) -> None:

@@ -193,10 +193,12 @@ class Store(StoreCore):
 
         return _install.preview(self, specs, index_url=index_url)
 
-    def remove(self, name: str, version: str, *, force: bool = False) -> list[str]:
+    def remove(self, name: str, version: str, *, force: bool = False,
+               on_left: Callable[[str], None] | None = None) -> list[str]:
         """Remove one version; refused while a registered application links it, unless
-        forced. Returns the ids of the applications that linked it."""
-        return _removal.remove(self, name, version, force=force)
+        forced. Returns the ids of the applications that linked it. ``on_left`` hears (one
+        line) of a committed removal whose files could not be deleted (default: a warning)."""
+        return _removal.remove(self, name, version, force=force, on_left=on_left)
 
     def yank(self, name: str, version: str, reason: str) -> str | None:
         """Mark a version yanked: the linker never links it again. Returns the reason it was

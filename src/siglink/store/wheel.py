@@ -7,14 +7,20 @@ member, anything the store must not hold:
 - no ``*.dist-info/`` or more than one, or one without ``METADATA``, ``WHEEL`` and ``RECORD``;
 - a member whose bytes or size differ from its ``RECORD`` entry, a member ``RECORD`` does not
   list, or a ``RECORD`` entry with no member;
-- a member path that is absolute, contains ``..``, or is a symbolic link, or a name that is
-  flagged UTF-8 and is not;
+- a member path that is absolute, contains ``..``, an empty or ``.`` segment, a backslash
+  or a control character (:mod:`siglink._membername`), or is a symbolic link, or a name that
+  is flagged UTF-8 and is not;
+- two members that would be one file once unpacked, on any file system (``pkg/a.py`` and
+  ``PKG/a.py``), or a file where another member needs a directory;
 - a member, or the whole archive, that inflates past the limits of :mod:`siglink._unzip`
   (``SIGLINK_UNPACK_MAX_MEMBER``, ``_TOTAL``, ``_RATIO``), counted as the bytes come out;
 - a wheel whose tags this interpreter does not support (``packaging.tags.sys_tags()``);
-- a name or version in ``METADATA`` that disagrees with the file name;
+- a name or version in ``METADATA`` that disagrees with the file name, or a field siglink
+  keeps (``Name``, ``Version``, ``Requires-Dist``, ``Requires-Python``) holding a control
+  character or longer than a manifest's strings may be;
 - a module shipped as bytecode without its source (other shipped bytecode is dropped: the
-  store compiles its own, see :func:`_shipped_bytecode`).
+  store compiles its own, see :func:`_shipped_bytecode`);
+- exports that would not read back from the manifest the store keeps (checked at staging).
 
 ``Requires-Python`` is recorded, not enforced: the linker filters on it. :func:`unpack` then
 writes the members into a directory: ``NAME-VER.data/purelib`` and ``platlib`` go to the top
@@ -50,6 +56,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from siglink._membername import Paths, unsafe_reason
 from siglink._text import header_fields
 from siglink._unzip import Budget, open_archive
 from siglink.errors import BadInputError
@@ -115,17 +122,6 @@ def supported_tags() -> frozenset[Tag]:
 
 def _bad(wheel: Path, message: str) -> BadInputError:
     return BadInputError(f"{wheel.name}: {message}", path=str(wheel))
-
-
-def _unsafe_reason(member: str) -> str | None:
-    if "\x00" in member:
-        return "contains a NUL byte"
-    parts = re.split(r"[/\\]", member)
-    if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member):
-        return "is an absolute path"
-    if ".." in parts:
-        return "escapes the wheel directory ('..')"
-    return None
 
 
 def _hash(algorithm: str, chunks: Iterable[bytes]) -> tuple[str, int]:
@@ -265,6 +261,7 @@ def _validate(
     _check_wheel_file(wheel, _parse_headers(wheel, read(wheel_file), wheel_file), dist_info,
                       fn_tags)
     metadata = _parse_headers(wheel, read(metadata_file), metadata_file, _READ_FIELDS)
+    _check_text_fields(wheel, metadata, metadata_file)
     display_name, version = _check_metadata(wheel, metadata, dist_info, fn_name, fn_version)
     record = _record(wheel, read(f"{dist_info}/RECORD"), f"{dist_info}/RECORD")
     content_digest = _check_record(wheel, archive, files, record, dist_info=dist_info,
@@ -291,7 +288,7 @@ def _members(wheel: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo
     """The wheel's files by name; an unsafe path, a symbolic link or a repeat is refused."""
     files: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
-        reason = _unsafe_reason(info.filename)
+        reason = unsafe_reason(info.filename, directory=info.is_dir())
         if reason:
             raise _bad(wheel, f"member {info.filename!r} {reason}; refused")
         if stat.S_ISLNK(info.external_attr >> 16):
@@ -341,6 +338,27 @@ def _check_wheel_file(
         raise IncompatibleWheelError(wheel.name, declared)
 
 
+_FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_MAX_FIELD: Final = 1 << 20
+"""As long as a string of a manifest may be (:mod:`siglink.contracts.manifest`)."""
+
+
+def _check_text_fields(wheel: Path, metadata: Message, member: str) -> None:
+    """The fields of ``METADATA`` siglink keeps hold text a manifest may: no NUL or other
+    control character (a folded line's break aside), at most 1 MiB."""
+    for field, value in metadata.raw_items():
+        if field.lower() not in _READ_FIELDS:
+            continue
+        bad = _CONTROL.search(_FOLD.sub("", value))
+        if bad is not None:
+            raise _bad(wheel, f"{member}: {field} holds a control character "
+                              f"(U+{ord(bad.group()):04X}); refused")
+        if len(value) > _MAX_FIELD:
+            raise _bad(wheel, f"{member}: {field} is {len(value)} characters long (at most "
+                              f"{_MAX_FIELD}); refused")
+
+
 def _check_metadata(
     wheel: Path, metadata: Message, dist_info: str, fn_name: str, fn_version: Version
 ) -> tuple[str, str]:
@@ -378,7 +396,7 @@ def _record(wheel: Path, data: bytes, record_path: str) -> dict[str, tuple[str, 
         if len(row) != 3:
             raise _bad(wheel, f"{record_path}:{number}: expected 3 fields, found {len(row)}")
         path, digest, size = row
-        reason = _unsafe_reason(path)
+        reason = unsafe_reason(path)
         if reason:
             raise _bad(wheel, f"{record_path}:{number}: path {path!r} {reason}; refused")
         record[path] = (digest, size)
@@ -421,16 +439,23 @@ def _check_record(
 
 
 def _targets(wheel: Path, files: Iterable[str], dist_info: str) -> dict[str, str]:
-    """Unpacked path → member; two members must not land on one path. Bytecode a wheel ships
-    is never unpacked (:func:`_shipped_bytecode`)."""
+    """Unpacked path → member; two members must not land on one path, on any file system
+    (:class:`siglink._membername.Paths`: not even one that folds case), nor a file where
+    another needs a directory. Bytecode a wheel ships is never unpacked
+    (:func:`_shipped_bytecode`)."""
     data_dir = f"{dist_info[: -len('.dist-info')]}.data"
+    members = list(files)
+    unpacked = {_target(member, data_dir): member for member in members}
     targets: dict[str, str] = {}
-    unpacked = {_target(member, data_dir): member for member in files}
-    for target, member in unpacked.items():
+    paths = Paths()
+    for member in members:
+        target = _target(member, data_dir)
         if _shipped_bytecode(wheel, target, unpacked):
             continue
-        if target in targets:
-            raise _bad(wheel, f"members {targets[target]!r} and {member!r} unpack to one path")
+        earlier = paths.add(target)
+        if earlier is not None:
+            raise _bad(wheel, f"members {targets[earlier]!r} and {member!r} collide when "
+                              "unpacked; refused")
         targets[target] = member
     return targets
 
