@@ -31,7 +31,16 @@ from siglink.errors import StoreBusyError, StoreError
 from siglink.store._lock import holders, lock_timeout
 
 __all__ = ["REPAIR_HINT", "SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow",
-           "busy_error", "compact_manifest", "compress_manifest"]
+           "busy_error", "commits", "compact_manifest", "compress_manifest"]
+
+
+_COMMITS = [0]  # transactions this process committed, on any index
+
+
+def commits() -> int:
+    """How many index transactions this process has committed: a command whose output could
+    not be written still exits 0 when it changed the store (``siglink.cli.main``)."""
+    return _COMMITS[0]
 
 
 REPAIR_HINT: Final = "run 'siglink store repair' to rebuild it from libs/"
@@ -376,6 +385,7 @@ class Index:
                 self._db.execute("ROLLBACK")
             raise
         self.committed = True
+        _COMMITS[0] += 1
         if self.on_commit is not None:
             self.on_commit()
 
