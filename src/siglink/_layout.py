@@ -34,8 +34,8 @@ import os
 
 __all__ = ["ALL", "STORE_FILES", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER",
            "StoreLayout", "format_generations", "is_store", "owner_trusted",
-           "read_generations", "store_root", "trust_owner", "untrusted", "untrusted_store",
-           "user_store"]
+           "read_generations", "read_regular", "store_root", "trust_owner", "untrusted",
+           "untrusted_store", "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
 YANK_MARKER = ".yanked"
@@ -194,6 +194,40 @@ def format_generations(generation: int, libraries: dict[str, int]) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
+def read_regular(path: str, size: int) -> bytes:
+    """At most ``size`` bytes from the start of ``path``, a regular file: opened non-blocking,
+    so a FIFO or a device put in its place never hangs the reader (the store's files, and an
+    application's own files beside it). Standard library only.
+
+    :raises OSError: it cannot be opened, or it is not a regular file (``strerror`` says what
+    it is: ``is a FIFO, not a regular file``).
+
+    >>> import os, tempfile
+    >>> fifo = os.path.join(tempfile.mkdtemp(), "index.sqlite"); os.mkfifo(fifo)
+    >>> read_regular(fifo, 16)
+    Traceback (most recent call last):
+    OSError: [Errno 22] is a FIFO, not a regular file: '...index.sqlite'
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if mode & 0o170000 != 0o100000:  # not S_IFREG (stat's names cost an import here)
+            kind = {0o010000: "a FIFO", 0o020000: "a character device", 0o060000:
+                    "a block device", 0o140000: "a socket", 0o040000: "a directory"}.get(
+                        mode & 0o170000, "something else")
+            raise OSError(22, f"is {kind}, not a regular file", path)  # EINVAL
+        chunks = []
+        while size > 0:
+            chunk = os.read(fd, min(size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_generations(path: str) -> tuple[int, dict[str, int]]:
     r"""The store's generations from the file ``path`` (``StoreLayout.generation``).
 
@@ -227,8 +261,7 @@ def read_generations(path: str) -> tuple[int, dict[str, int]]:
     (-1, {})
     """
     try:
-        with open(path, "rb") as f:
-            data = f.read(1 << 20)
+        data = read_regular(path, 1 << 20)
     except FileNotFoundError:
         return 0, {ALL: 0}
     except OSError:

@@ -16,6 +16,7 @@ and ``siglink store repair``.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -255,6 +256,25 @@ def _unescaped(value: Any) -> Any:
     return value
 
 
+def _check_regular(path: Path, *, readonly: bool) -> None:
+    """An index path that holds a FIFO, a directory or a device is damage (SQLite would say
+    only ``unable to open``, or wait on a FIFO): the private index names ``store repair``, which
+    moves it aside; the public copy is the owner's to publish again."""
+    from siglink._layout import read_regular
+
+    try:
+        read_regular(str(path), 0)
+        return
+    except OSError as e:
+        if e.errno != errno.EINVAL:  # missing, not readable: SQLite says so, as before
+            return
+        reason = e.strerror
+    if readonly:
+        raise StoreError(f"{path}: {reason}; the store's owner publishes it again with "
+                         "any siglink command on the store")
+    raise CorruptIndexError(path, f"the store index {reason}")
+
+
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
@@ -274,6 +294,7 @@ class Index:
         ``readonly`` opens a file that never changes (the public snapshot) without locks."""
         if not create and not path.exists():
             return None
+        _check_regular(path, readonly=readonly)
         timeout = lock_timeout()  # the store lock's bound, for the index's locks too
         try:
             mode = "ro&immutable=1" if readonly else "rwc" if create else "rw"
