@@ -33,9 +33,9 @@ from __future__ import annotations
 import os
 
 __all__ = ["ALL", "STORE_FILES", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER",
-           "StoreLayout", "format_generations", "is_store", "owner_trusted",
-           "read_generations", "read_regular", "store_root", "trust_owner", "untrusted",
-           "untrusted_store", "user_store"]
+           "NotRegularFileError", "StoreLayout", "format_generations", "is_store",
+           "owner_trusted", "read_generations", "read_regular", "store_root", "trust_owner",
+           "untrusted", "untrusted_store", "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
 YANK_MARKER = ".yanked"
@@ -194,36 +194,50 @@ def format_generations(generation: int, libraries: dict[str, int]) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def read_regular(path: str, size: int) -> bytes:
+class NotRegularFileError(OSError):
+    """A path that holds a FIFO, a device, a socket or a directory where a file was expected
+    (or a file over the bound read); ``str()`` is the reason alone: ``is a FIFO, not a
+    regular file``."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def read_regular(path: str | os.PathLike[str], size: int, *, whole: bool = False) -> bytes:
     """At most ``size`` bytes from the start of ``path``, a regular file: opened non-blocking,
     so a FIFO or a device put in its place never hangs the reader (the store's files, and an
-    application's own files beside it). Standard library only.
+    application's own files beside it). With ``whole``, a file longer than ``size`` is refused.
+    Standard library only.
 
-    :raises OSError: it cannot be opened, or it is not a regular file (``strerror`` says what
-    it is: ``is a FIFO, not a regular file``).
+    :raises NotRegularFileError: not a regular file, or over ``size`` with ``whole``.
+    :raises OSError: it cannot be opened.
 
     >>> import os, tempfile
-    >>> fifo = os.path.join(tempfile.mkdtemp(), "index.sqlite"); os.mkfifo(fifo)
+    >>> fifo = os.path.join(tempfile.mkdtemp(), "requirements.txt"); os.mkfifo(fifo)
     >>> read_regular(fifo, 16)
     Traceback (most recent call last):
-    OSError: [Errno 22] is a FIFO, not a regular file: '...index.sqlite'
+    siglink._layout.NotRegularFileError: is a FIFO, not a regular file
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        mode = os.fstat(fd).st_mode
-        if mode & 0o170000 != 0o100000:  # not S_IFREG (stat's names cost an import here)
+        mode = os.fstat(fd).st_mode & 0o170000
+        if mode != 0o100000:  # not S_IFREG (stat's names cost an import here)
             kind = {0o010000: "a FIFO", 0o020000: "a character device", 0o060000:
                     "a block device", 0o140000: "a socket", 0o040000: "a directory"}.get(
-                        mode & 0o170000, "something else")
-            raise OSError(22, f"is {kind}, not a regular file", path)  # EINVAL
+                        mode, "something else")
+            raise NotRegularFileError(22, f"is {kind}, not a regular file", path)  # EINVAL
         chunks = []
-        while size > 0:
-            chunk = os.read(fd, min(size, 1 << 20))
+        left = size + 1 if whole else size
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
                 break
             chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if whole and len(data) > size:
+            raise NotRegularFileError(27, f"is larger than {size} bytes", path)  # EFBIG
+        return data
     finally:
         os.close(fd)
 

@@ -16,7 +16,6 @@ and ``siglink store repair``.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sqlite3
@@ -260,15 +259,15 @@ def _check_regular(path: Path, *, readonly: bool) -> None:
     """An index path that holds a FIFO, a directory or a device is damage (SQLite would say
     only ``unable to open``, or wait on a FIFO): the private index names ``store repair``, which
     moves it aside; the public copy is the owner's to publish again."""
-    from siglink._layout import read_regular
+    from siglink._layout import NotRegularFileError, read_regular
 
     try:
-        read_regular(str(path), 0)
+        read_regular(path, 0)
         return
-    except OSError as e:
-        if e.errno != errno.EINVAL:  # missing, not readable: SQLite says so, as before
-            return
-        reason = e.strerror
+    except NotRegularFileError as e:
+        reason = str(e)
+    except OSError:  # missing, not readable: SQLite says so, as before
+        return
     if readonly:
         raise StoreError(f"{path}: {reason}; the store's owner publishes it again with "
                          "any siglink command on the store")
