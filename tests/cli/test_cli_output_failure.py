@@ -101,3 +101,10 @@ def test_a_listing_lost_to_a_full_disk_is_74(store: Path) -> None:
     done = full_disk(store, "list")
     assert (done.returncode, done.stderr) == (
         74, "siglink: error: cannot write output: No space left on device\n")
+
+
+def test_help_lost_to_a_full_disk_is_74(store: Path) -> None:
+    done = full_disk(store, "--help")
+    assert (done.returncode, done.stderr) == (
+        74, "siglink: error: cannot write output: No space left on device\n")
+    assert closed_pipe(store, "list", "--help").returncode == 0

@@ -176,20 +176,21 @@ def _interrupted(detail: str = "") -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(("siglink.cli.run",) if _command(args_list) == "run" else _GROUPS)
-    try:
-        args = parser.parse_args(args_list)
-    except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
-        return int(e.code or 0)
-    command: Command | None = getattr(args, "func", None)
-    if command is None:
-        parser.print_help()
-        return 2
+    run = _command(args_list) == "run"
     _print_paths_as_bytes()
-    if args.command != "run":  # run hands stdout to the application as it is
+    if not run:  # run hands stdout to the application as it is
         from siglink.cli._stdio import guard
 
         guard()
+    parser = build_parser(("siglink.cli.run",) if run else _GROUPS)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
+        return _output_status(int(e.code or 0))
+    command: Command | None = getattr(args, "func", None)
+    if command is None:
+        parser.print_help()
+        return _output_status(2)
     return _output_status(_run(command, args))
 
 
