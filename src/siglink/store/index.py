@@ -38,8 +38,9 @@ _COMMITS = [0]  # transactions this process committed, on any index
 
 
 def commits() -> int:
-    """How many index transactions this process has committed: a command whose output could
-    not be written still exits 0 when it changed the store (``siglink.cli.main``)."""
+    """How many index transactions that changed a row this process has committed: a command
+    whose output could not be written still exits 0 when it changed the store
+    (``siglink.cli.main``)."""
     return _COMMITS[0]
 
 
@@ -391,6 +392,7 @@ class Index:
     def transaction(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls back."""
         self.committed = False
+        before = self._db.total_changes
         self._exec("BEGIN IMMEDIATE")
         try:
             yield
@@ -405,7 +407,8 @@ class Index:
                 self._db.execute("ROLLBACK")
             raise
         self.committed = True
-        _COMMITS[0] += 1
+        if self._db.total_changes != before:  # a transaction that changed a row
+            _COMMITS[0] += 1
         if self.on_commit is not None:
             self.on_commit()
 
