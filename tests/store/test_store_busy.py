@@ -141,7 +141,7 @@ def test_a_reader_is_waited_for_then_named(tmp_path: Path, make_wheel: WheelMake
     assert (root / "libs/textkit/1.0.0/.yanked").is_file()
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf", "1e300", "86401"])
 def test_a_bad_lock_timeout_is_one_line(tmp_path: Path, make_wheel: WheelMaker,
                                         value: str) -> None:
     root = tmp_path / "store"
@@ -152,5 +152,5 @@ def test_a_bad_lock_timeout_is_one_line(tmp_path: Path, make_wheel: WheelMaker,
                               env={**os.environ, "SIGLINK_LOCK_TIMEOUT": value})
         assert proc.returncode == 2, (argv, proc.stderr)
         assert proc.stderr == (f"siglink: error: SIGLINK_LOCK_TIMEOUT={value!r}: not a number "
-                               "of seconds (a finite number, 0 or more)\n"), proc.stderr
+                               "of seconds (a number from 0 to 86400, a day)\n"), proc.stderr
     assert Store(root).get("textkit", "1.0.0").yanked is None

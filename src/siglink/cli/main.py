@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 import warnings
@@ -27,13 +28,19 @@ from collections.abc import Callable, Sequence
 
 from siglink.errors import BadInputError, LinkError, SiglinkError
 
-__all__ = ["INTERNAL_ERROR", "Interrupted", "add_subcommand", "build_parser", "main",
-           "store_option"]
+__all__ = ["INTERNAL_ERROR", "OUTPUT_ERROR", "Interrupted", "add_subcommand", "build_parser",
+           "main", "store_option"]
 
 INTERNAL_ERROR = 70
 """The exit code of a defect in siglink itself (``EX_SOFTWARE`` of sysexits.h): an exception
 no command expected. Errors about the user's input, files, store or links are
 :class:`~siglink.errors.SiglinkError` subclasses with their own codes and never end here."""
+
+OUTPUT_ERROR = 74
+"""The exit code of a command that did its work, changed nothing and could not write its
+output (stdout on a full disk; ``EX_IOERR`` of sysexits.h). A reader that left early
+(``EPIPE``) is not a failure; a command that found a problem or changed the store exits with
+its own status, the failure said on stderr."""
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -63,8 +70,9 @@ examples:
   siglink pluggy-check pytest           pytest's plugins against its hookspecs, with types
 
 exit codes: 0 ok, 1 check failed, 2 bad input, 3 store error, 4 fetch error,
-            70 internal error (a bug in siglink: please report it), 75 store busy
-            (try again), 127 link refused, 130 interrupted (Ctrl-C)
+            70 internal error (a bug in siglink: please report it), 74 output could not
+            be written (nothing changed), 75 store busy (try again), 127 link refused,
+            130 interrupted (Ctrl-C)
 errors: one line on stderr; with --json also {"error": {"message", "exit_code", "kind"}} on
         stdout
 """
@@ -168,16 +176,54 @@ def _interrupted(detail: str = "") -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(("siglink.cli.run",) if _command(args_list) == "run" else _GROUPS)
+    run = _command(args_list) == "run"
+    _print_paths_as_bytes()
+    if not run:  # run hands stdout to the application as it is
+        from siglink.cli._stdio import guard
+
+        guard()
+    parser = build_parser(("siglink.cli.run",) if run else _GROUPS)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
-        return int(e.code or 0)
+        return _output_status(int(e.code or 0))
     command: Command | None = getattr(args, "func", None)
     if command is None:
         parser.print_help()
-        return 2
-    _print_paths_as_bytes()
+        return _output_status(2)
+    return _output_status(_run(command, args))
+
+
+def _output_status(status: int) -> int:
+    """The exit code of a command that returned ``status``, given what became of its output.
+
+    A reader that left (``EPIPE``: ``siglink list | head -1``) changes nothing: the command's
+    own status. Any other failure to write stdout (a full disk) is said on stderr; the status
+    stays when the command found a problem or changed the store (the change is kept: scripts
+    must see it), else the output was the command's only product: :data:`OUTPUT_ERROR`."""
+    from siglink.cli._stdio import failure
+
+    error = failure()
+    if error is None or error.errno == errno.EPIPE:
+        return status
+    from siglink.cli._output import error as say_error
+    from siglink.cli._output import warn
+
+    changed = False
+    if "siglink.store.index" in sys.modules:  # else the command never opened the store
+        from siglink.store.index import commits
+
+        changed = commits() > 0
+    message = f"cannot write output: {error.strerror or error}"
+    if changed and status == 0:
+        warn(f"{message}; the change to the store was made")
+        return status
+    say_error(message)
+    return status or OUTPUT_ERROR
+
+
+def _run(command: Command, args: argparse.Namespace) -> int:
+    """``command(args)``; its errors as one line (:func:`_report`) and their exit code."""
     try:
         if getattr(args, "store", None) == "":
             raise BadInputError("--store: empty path")
@@ -196,8 +242,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except SiglinkError as e:
         _report(e, args)
         return e.exit_code
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # stdout not guarded (``run``): the command's status is unknown
+        with contextlib.suppress(OSError):  # and nothing more is written (nor at exit)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as e:  # a file the command could not read or write: one line, no traceback
         from siglink.errors import StoreError
 

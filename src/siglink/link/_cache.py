@@ -66,7 +66,7 @@ from __future__ import annotations
 import os
 import sys
 
-from siglink._layout import YANK_MARKER, StoreLayout, is_store, untrusted
+from siglink._layout import YANK_MARKER, StoreLayout, is_store, read_regular, untrusted
 from siglink._layout import read_generations as _read_generations
 from siglink.link.app import POLICIES, Application, app_manifest_path
 
@@ -538,14 +538,13 @@ def read_valid_plan(path: str, root: str, app: Application,
     generation, table = read_generations(root)
     if generation < 0:
         return None  # an unreadable generation file matches no plan
-    try:  # a deleted, emptied or overwritten index: the cold path stops (store repair)
+    try:  # a deleted, emptied, overwritten or replaced index: the cold path stops (repair)
         try:
-            f = open(StoreLayout(root).index, "rb")  # noqa: SIM115
+            head = read_regular(StoreLayout(root).index, 16)
         except PermissionError:  # another user's private index: the copy published for us
-            f = open(StoreLayout(root).public_index, "rb")  # noqa: SIM115
-        with f:
-            if f.read(16) != _SQLITE_MAGIC:
-                return None
+            head = read_regular(StoreLayout(root).public_index, 16)
+        if head != _SQLITE_MAGIC:
+            return None
     except OSError:
         if is_store(root):  # its other files say a store was here (else: nothing installed)
             return None

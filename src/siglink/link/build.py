@@ -30,6 +30,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from siglink._files import write_atomic
+from siglink._foreign import LIMIT
+from siglink._layout import read_regular
 from siglink._text import inert
 from siglink.contracts.manifest import (
     RELIES_ON,
@@ -43,7 +45,7 @@ from siglink.contracts.manifest import (
 from siglink.errors import BadInputError, BuildError
 from siglink.link._failure import install_hint
 from siglink.link.app import Application
-from siglink.link.constraints import declared, warnings_policy
+from siglink.link.constraints import declared, read_config, warnings_policy
 from siglink.link.resolve import ManifestView, StoreSource
 from siglink.python.receivers import ALL as _ALL
 from siglink.python.usage import DELETED, STORED, Usage, Use, analyze
@@ -106,7 +108,7 @@ def _project_entry(directory: Path) -> str | None:
     if not pyproject.is_file():
         return None
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_config(pyproject).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInputError(f"{pyproject}: cannot be read: {e}", path=str(pyproject)) from e
     entry = data.get("tool", {}).get("siglink", {}).get("entry")
@@ -652,7 +654,7 @@ def _digests(root: Path, usage: Usage) -> dict[str, str]:
     for shown in usage.files:
         path = Path(shown) if os.path.isabs(shown) else root / shown
         try:
-            out[shown] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[shown] = hashlib.sha256(read_regular(path, LIMIT, whole=True)).hexdigest()
         except OSError:
             continue
     return out

@@ -40,10 +40,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from siglink._layout import read_regular
 from siglink._text import decode
 from siglink.errors import BadInputError
 
-__all__ = ["declared", "limits", "warnings_policy"]
+__all__ = ["CONFIG_LIMIT", "declared", "limits", "read_config", "warnings_policy"]
 
 
 def __dir__() -> list[str]:
@@ -61,10 +62,21 @@ def _requirement(text: str, where: str) -> str:
     return str(requirement)
 
 
+CONFIG_LIMIT = 16 << 20
+"""The largest configuration file beside an application read (16 MiB: ``pyproject.toml``,
+``requirements.txt``, ``pytest.ini``)."""
+
+
+def read_config(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a configuration file beside an application: a regular file of at most
+    :data:`CONFIG_LIMIT` bytes, read without blocking (a FIFO in its place is refused, never
+    waited on). :raises OSError: as :func:`siglink._layout.read_regular`."""
+    return read_regular(path, CONFIG_LIMIT, whole=True)
+
+
 def _pyproject(path: str) -> list[str]:
     try:
-        with open(path, "rb") as f:
-            data = tomllib.loads(decode(f.read(), path))
+        data = tomllib.loads(decode(read_config(path), path))
     except FileNotFoundError:
         return []
     except (OSError, tomllib.TOMLDecodeError) as e:
@@ -83,8 +95,7 @@ def _pyproject(path: str) -> list[str]:
 
 def _requirements_txt(path: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        lines = read_config(path).decode("utf-8").splitlines()
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as e:
@@ -212,8 +223,7 @@ def _pytest_config(folder: str) -> tuple[str, list[str], list[str]] | None:
             return f"{name} [tool.pytest.ini_options]", found[0], found[1]
         parser = configparser.RawConfigParser(strict=False)
         try:
-            with open(path, encoding="utf-8") as f:
-                parser.read_file(f, path)
+            parser.read_string(read_config(path).decode("utf-8"), path)
         except (OSError, UnicodeDecodeError, configparser.Error) as e:
             raise BadInputError(f"{path}: cannot be read: {str(e).splitlines()[0]}",
                                 path=path) from e
@@ -231,9 +241,8 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _toml(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        return tomllib.loads(read_config(path).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInputError(f"{path}: cannot be read: {e}", path=path) from e
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from siglink._json import JSONTextError, loads
-from siglink._layout import StoreLayout, store_root
+from siglink._layout import StoreLayout, read_regular, store_root
 from siglink.errors import StoreError
 from siglink.link import _cache, _record
 from siglink.link.app import Application, PlanRequest, app_files
@@ -77,9 +77,10 @@ def build_if_needed(store: Store, app: Application, *, note: Note = _ignore) -> 
 def _needs_build(app: Application) -> bool:
     """Whether the manifest is missing, or one of the app's own source files it records
     differs (by sha256) from what was analyzed."""
-    try:
-        with open(app.manifest_path, "rb") as f:
-            data = loads(f.read())
+    from siglink._foreign import LIMIT, MANIFEST_LIMIT
+
+    try:  # never a plain open: a FIFO in the manifest's place must not hang the start
+        data = loads(read_regular(app.manifest_path, MANIFEST_LIMIT, whole=True))
     except FileNotFoundError:
         return True
     except (OSError, JSONTextError):
@@ -94,9 +95,8 @@ def _needs_build(app: Application) -> bool:
             return False  # a missing script is reported when it is run, as python does
     for path, digest in files.items():
         try:
-            with open(path, "rb") as f:
-                if hashlib.sha256(f.read()).hexdigest() != digest:
-                    return True
+            if hashlib.sha256(read_regular(path, LIMIT, whole=True)).hexdigest() != digest:
+                return True
         except OSError:
             return True
     return False

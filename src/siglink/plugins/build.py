@@ -33,8 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from siglink._foreign import LIMIT
+from siglink._layout import read_regular
 from siglink.contracts.manifest import Export, ExportKind, Implementation, Import, Manifest, Unit
 from siglink.errors import BadInputError
+from siglink.link.constraints import read_config
 
 __all__ = ["PluginBuild", "build_plugin", "declarations", "is_plugin", "spec_exports"]
 
@@ -66,7 +69,7 @@ def _pyproject(directory: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_config(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInputError(f"{path}: cannot be read: {e}", path=str(path)) from e
 
@@ -122,8 +125,10 @@ def declarations(directory: str | os.PathLike[str]) -> dict[str, Implementation]
 
     for file in _files(root):
         rel = file.relative_to(directory).as_posix()
-        try:
-            tree = ast.parse(file.read_bytes(), filename=rel)
+        try:  # never a plain open: a FIFO named like a module must not hang the build
+            tree = ast.parse(read_regular(file, LIMIT, whole=True), filename=rel)
+        except OSError as e:
+            raise BadInputError(f"{rel}: cannot be read: {e.strerror}", path=rel) from e
         except SyntaxError as e:
             raise BadInputError(f"{rel}:{e.lineno}: syntax error: {e.msg}", path=rel,
                                 line=e.lineno) from e
@@ -262,8 +267,8 @@ def build_plugin(
         exports=kept,
         imports=imports,
         implements=implements,
-        files={f.relative_to(directory).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
-               for f in files},
+        files={f.relative_to(directory).as_posix():
+               hashlib.sha256(read_regular(f, LIMIT, whole=True)).hexdigest() for f in files},
         top_level=tuple(packages),
         unprovided=unprovided,
     )

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from siglink._foreign import MANIFEST_LIMIT
+from siglink._layout import read_regular
 from siglink.contracts.manifest import Manifest
 from siglink.errors import BadInputError, ManifestError
 from siglink.plugins.records import (
@@ -44,7 +46,8 @@ def _bad(name: str, source: Source, location: str, message: str) -> PluginRecord
 
 def _read(path: Path, source: Source, import_path: str) -> PluginRecord:
     try:
-        manifest = Manifest.loads(path.read_bytes(), source=str(path))
+        manifest = Manifest.loads(read_regular(path, MANIFEST_LIMIT, whole=True),
+                                  source=str(path))
     except OSError as e:
         return _bad(path.parent.name, source, str(path), f"{path}: cannot be read: {e.strerror}")
     except ManifestError as e:

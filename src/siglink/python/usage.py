@@ -63,6 +63,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from siglink._foreign import LIMIT
+from siglink._layout import read_regular
 from siglink.contracts.manifest import CallShape
 from siglink.errors import BadInputError
 
@@ -1333,8 +1335,8 @@ def analyze(files: Sequence[Path], *, root: Path, follow: bool = False) -> Usage
         if path in seen:
             continue
         seen.add(path)
-        try:
-            source = path.read_bytes()
+        try:  # never a plain open: a FIFO named like a module must not hang the build
+            source = read_regular(path, LIMIT, whole=True)
         except OSError as e:
             raise BadInputError(f"{path}: cannot be read: {e.strerror}", path=str(path)) from e
         try:

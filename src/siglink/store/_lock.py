@@ -15,8 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-__all__ = ["DEFAULT_TIMEOUT", "NOTICE_AFTER", "FileLock", "LockTimeoutError", "hold_dir",
-           "holders", "lock_timeout", "try_hold_dir"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "NOTICE_AFTER", "FileLock", "LockTimeoutError",
+           "hold_dir", "holders", "lock_timeout", "try_hold_dir"]
 
 
 class LockTimeoutError(OSError):
@@ -32,13 +32,18 @@ class LockTimeoutError(OSError):
 DEFAULT_TIMEOUT: Final = 30.0
 """Seconds a writer waits for the store's lock (``$SIGLINK_LOCK_TIMEOUT`` overrides)."""
 
+MAX_TIMEOUT: Final = 86400.0
+"""The longest wait ``$SIGLINK_LOCK_TIMEOUT`` may ask for (a day): SQLite's own wait is counted
+in milliseconds in a C ``int`` (at most about 24 days), and a longer one silently waited not
+at all."""
+
 NOTICE_AFTER: Final = 0.5
 """Seconds of waiting after which the waiter is told who holds the lock (half the timeout
 when that is shorter): a lock released at once goes unmentioned."""
 
 
 def lock_timeout() -> float:
-    """``$SIGLINK_LOCK_TIMEOUT`` (seconds, a finite non-negative number), else
+    """``$SIGLINK_LOCK_TIMEOUT`` (seconds, from 0 to :data:`MAX_TIMEOUT`), else
     :data:`DEFAULT_TIMEOUT` when unset or empty.
 
     :raises BadInputError: any other value (exit 2), never silently the default.
@@ -47,6 +52,10 @@ def lock_timeout() -> float:
     >>> lock_timeout()
     Traceback (most recent call last):
     siglink.errors.BadInputError: SIGLINK_LOCK_TIMEOUT='abc': not a number of seconds (...)
+    >>> os.environ["SIGLINK_LOCK_TIMEOUT"] = "1e300"
+    >>> lock_timeout()
+    Traceback (most recent call last):
+    siglink.errors.BadInputError: SIGLINK_LOCK_TIMEOUT='1e300': not a number of seconds (...)
     >>> os.environ["SIGLINK_LOCK_TIMEOUT"] = "2.5"; lock_timeout()
     2.5
     >>> del os.environ["SIGLINK_LOCK_TIMEOUT"]; lock_timeout() == DEFAULT_TIMEOUT
@@ -61,11 +70,11 @@ def lock_timeout() -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or not 0 <= value <= MAX_TIMEOUT:
         from siglink.errors import BadInputError
 
         raise BadInputError(f"SIGLINK_LOCK_TIMEOUT={text[:40]!r}: not a number of seconds (a "
-                            "finite number, 0 or more)")
+                            f"number from 0 to {MAX_TIMEOUT:g}, a day)")
     return value
 
 

@@ -211,14 +211,17 @@ def _replace(index: Path, built: Path) -> str | None:
     """Put ``built`` in place of ``index``, keeping the old one (and any journal of it, which
     must never meet the new file) as ``index.sqlite.damaged-TIME``; that name."""
     aside: str | None = None
-    if index.exists():
+    if os.path.lexists(index):
         aside = f"{index}.damaged-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-        try:
-            os.link(index, aside)
-        except OSError:  # no hard links here: a copy
-            import shutil
+        if not index.is_file():  # a FIFO, a directory: nothing to copy, moved aside
+            os.replace(index, aside)
+        else:
+            try:
+                os.link(index, aside)
+            except OSError:  # no hard links here: a copy
+                import shutil
 
-            shutil.copy2(index, aside)
+                shutil.copy2(index, aside)
     journal = Path(f"{index}-journal")
     if journal.exists():
         os.replace(journal, f"{aside or index}-journal.damaged")

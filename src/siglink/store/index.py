@@ -31,7 +31,17 @@ from siglink.errors import StoreBusyError, StoreError
 from siglink.store._lock import holders, lock_timeout
 
 __all__ = ["REPAIR_HINT", "SCHEMA_VERSION", "CorruptIndexError", "Index", "VersionRow",
-           "busy_error", "compact_manifest", "compress_manifest"]
+           "busy_error", "commits", "compact_manifest", "compress_manifest"]
+
+
+_COMMITS = [0]  # transactions this process committed, on any index
+
+
+def commits() -> int:
+    """How many index transactions that changed a row this process has committed: a command
+    whose output could not be written still exits 0 when it changed the store
+    (``siglink.cli.main``)."""
+    return _COMMITS[0]
 
 
 REPAIR_HINT: Final = "run 'siglink store repair' to rebuild it from libs/"
@@ -246,6 +256,25 @@ def _unescaped(value: Any) -> Any:
     return value
 
 
+def _check_regular(path: Path, *, readonly: bool) -> None:
+    """An index path that holds a FIFO, a directory or a device is damage (SQLite would say
+    only ``unable to open``, or wait on a FIFO): the private index names ``store repair``, which
+    moves it aside; the public copy is the owner's to publish again."""
+    from siglink._layout import NotRegularFileError, read_regular
+
+    try:
+        read_regular(path, 0)
+        return
+    except NotRegularFileError as e:
+        reason = str(e)
+    except OSError:  # missing, not readable: SQLite says so, as before
+        return
+    if readonly:
+        raise StoreError(f"{path}: {reason}; the store's owner publishes it again with "
+                         "any siglink command on the store")
+    raise CorruptIndexError(path, f"the store index {reason}")
+
+
 class Index:
     """A connection to ``index.sqlite``. Use :meth:`open`; close with :meth:`close`."""
 
@@ -265,6 +294,7 @@ class Index:
         ``readonly`` opens a file that never changes (the public snapshot) without locks."""
         if not create and not path.exists():
             return None
+        _check_regular(path, readonly=readonly)
         timeout = lock_timeout()  # the store lock's bound, for the index's locks too
         try:
             mode = "ro&immutable=1" if readonly else "rwc" if create else "rw"
@@ -362,6 +392,7 @@ class Index:
     def transaction(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls back."""
         self.committed = False
+        before = self._db.total_changes
         self._exec("BEGIN IMMEDIATE")
         try:
             yield
@@ -376,6 +407,8 @@ class Index:
                 self._db.execute("ROLLBACK")
             raise
         self.committed = True
+        if self._db.total_changes != before:  # a transaction that changed a row
+            _COMMITS[0] += 1
         if self.on_commit is not None:
             self.on_commit()
 
