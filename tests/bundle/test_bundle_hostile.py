@@ -158,7 +158,7 @@ class TestAnyDescriptionGivesAnAnswerOrOneLine:
                                      HealthCheck.too_slow])
     @given(data=st.data())
     def test_any_value_anywhere_or_none(self, data: st.DataObject, built: tuple[Path, Path],
-                                        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes],
                                         ) -> None:
         store, good = built
         with zipfile.ZipFile(good) as archive:
@@ -168,9 +168,9 @@ class TestAnyDescriptionGivesAnAnswerOrOneLine:
         bad = craft(good, tmp_path / "fuzz.pyz", _set(path, value))
         for argv in (["inspect", str(bad)], ["inspect", "--json", str(bad)],
                      ["relink", "--dry-run", "--store", str(store), str(bad)]):
-            capsys.readouterr()
-            code = main(argv)
-            _, err = capsys.readouterr()
+            capsysbinary.readouterr()
+            code = main(argv)  # stdout writes back a name's raw bytes: read as bytes
+            err = capsysbinary.readouterr().err.decode("utf-8", "surrogateescape")
             assert code in (0, 1, 2, 127), (argv, code, err)
             if code == 2:
                 assert err.startswith(f"siglink: error: {bad}") and err.count("\n") == 1, err
@@ -180,7 +180,7 @@ class TestAnyDescriptionGivesAnAnswerOrOneLine:
     @given(value=json_values)
     def test_any_json_as_the_description(self, value: Any, built: tuple[Path, Path],
                                          tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+                                         capsysbinary: pytest.CaptureFixture[bytes]) -> None:
         _, good = built
 
         def replace(info: dict[str, Any]) -> None:
@@ -189,9 +189,9 @@ class TestAnyDescriptionGivesAnAnswerOrOneLine:
                 info.update(value)
 
         bad = craft(good, tmp_path / "any.pyz", replace)
-        capsys.readouterr()
+        capsysbinary.readouterr()
         code = main(["inspect", str(bad)])
-        _, err = capsys.readouterr()
+        err = capsysbinary.readouterr().err.decode("utf-8", "surrogateescape")
         assert code == 2 and err.count("\n") == 1, err
 
 
@@ -225,3 +225,16 @@ def test_the_bootstrap_refuses_a_member_past_the_unpack_limits(
     assert (done.returncode, done.stderr) == (127, (
         f"{good}: SIGLINK_UNPACK_MAX_MEMBER='lots': expected a positive size such as 512M or "
         "2G; refusing to start\n"))
+
+
+def test_a_lone_surrogate_in_the_description_is_refused_in_one_line(
+        built: tuple[Path, Path], tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """JSON's ``\\ud800`` escape makes text no output can encode (it was a traceback)."""
+    _, good = built
+    bad = craft(good, tmp_path / "surrogate.pyz", _set(("app", "name"), "\ud800"))
+    capsysbinary.readouterr()
+    assert main(["inspect", str(bad)]) == 2
+    err = capsysbinary.readouterr().err.decode("utf-8", "surrogateescape")
+    assert err == (f"siglink: error: {bad}:.siglink/bundle.json: $.app.name: a string that "
+                   "is not valid Unicode (a lone surrogate); refused\n"), err

@@ -122,10 +122,37 @@ def _plan(value: Any, at: str) -> None:
             _field(verdict, "status", f"{where}.verdict", _text, optional=True)
 
 
+def _unicode(info: dict[str, Any]) -> None:
+    """Every key and string of ``info`` is text that can be written out: JSON's ``\\ud800``
+    escape makes a lone surrogate, which no output encodes."""
+    pending: list[tuple[Any, str]] = [(info, "$")]
+    while pending:
+        value, at = pending.pop()
+        if isinstance(value, str):
+            if not _encodable(value):
+                raise _Wrong(f"{at}: a string that is not valid Unicode (a lone surrogate)")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _encodable(key):
+                    raise _Wrong(f"{at}: a key that is not valid Unicode (a lone surrogate)")
+                pending.append((item, f"{at}.{key}" if key.isidentifier() else f"{at}[{key!r}]"))
+        elif isinstance(value, list):
+            pending += [(item, f"{at}[{i}]") for i, item in enumerate(value)]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_description(info: dict[str, Any], members: Collection[str]) -> str | None:
     """What is wrong with description ``info`` of a bundle holding ``members`` (``$.path:
     reason``), or None when every field siglink reads has its type."""
     try:
+        _unicode(info)
         _field(info, "format", "$", lambda v, at: _need(v, int, at, "a number"))
         python = _field(info, "python", "$", _text)
         if not _PYTHON.fullmatch(python):

@@ -120,7 +120,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     bundle = open_bundle(args.bundle)
     problems = bundle.problems()
     info = bundle.info
-    verdicts = info.get("plan", {}).get("links", {})
+    verdicts = (info.get("plan") or {}).get("links") or {}
     libs = [
         {"name": name, "version": lib["version"], "source": lib.get("source", {}),
          "content_sha256": lib.get("content_sha256"), "files": lib.get("files", {}),
@@ -131,7 +131,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"bundle": str(bundle.path), "format": info["format"],
                     "siglink": info.get("siglink"), "python": info["python"],
-                    "app": info["app"], "libs": libs, "plan": info.get("plan", {}),
+                    "app": info["app"], "libs": libs, "plan": info.get("plan") or {},
                     "intact": not problems, "problems": problems})
         return 1 if problems else 0
     app = info["app"]

@@ -18,19 +18,31 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 __all__ = ["HashMismatchError", "Link", "download", "file_path", "project_links", "read", "shown"]
 
 PAGE_BYTES: Final = 64 << 20
 """The most of one index page read."""
+
+READ_SECONDS: Final = 30.0
+"""The longest one network read may wait for a byte."""
+
+TOTAL_SECONDS: Final = 600.0
+"""The longest one page or file may take to arrive, however it trickles (then one more read's
+wait at most)."""
+
+HASHES: Final = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+"""The hash names a link's fragment may give (PEP 503: any of ``hashlib``'s guaranteed
+ones); each is checked. A fragment naming another hash is refused, never ignored."""
 
 
 def __dir__() -> list[str]:
@@ -84,13 +96,44 @@ def read(url: str, limit: int) -> bytes:
             token = base64.b64encode(pair.encode()).decode("ascii")
             request.add_unredirected_header("Authorization", f"Basic {token}")  # not redirected
         # a fresh opener: urlopen's shared one keeps the proxies of its first use
-        with urllib.request.build_opener().open(request, timeout=60) as response:
-            data = response.read(limit + 1)
+        opener = urllib.request.build_opener(_HTTPRedirects())
+        with opener.open(request, timeout=READ_SECONDS) as response:
+            data = _bounded(response, limit, time.monotonic() + TOTAL_SECONDS)
     else:
         raise OSError(f"unsupported URL scheme {parts.scheme!r}")
     if len(data) > limit:
         raise OSError(f"larger than {limit} bytes")
     return data
+
+
+class _HTTPRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects followed to HTTP(S) only, and never from HTTPS down to HTTP (urllib's own
+    handler follows ``ftp:`` too)."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib calls it so
+            self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+            headers: Any, newurl: str) -> urllib.request.Request | None:
+        old, new = urlsplit(req.full_url).scheme, urlsplit(newurl).scheme
+        if new not in ("http", "https") or (old == "https" and new == "http"):
+            raise urllib.error.URLError(
+                f"refused a redirect from {old}: to {shown(newurl)}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _bounded(response: Any, limit: int, deadline: float) -> bytes:
+    """At most ``limit`` + 1 bytes of ``response``, refused once ``deadline`` passes (a server
+    trickling a byte per read timeout would otherwise hold the command open forever)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = response.read1(min(1 << 16, limit + 1 - size))  # what has come, not more
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise OSError(f"still arriving after {TOTAL_SECONDS:g} s; stopped")
+    return b"".join(chunks)
 
 
 def shown(url: str) -> str:
@@ -161,27 +204,41 @@ def project_links(pages: Sequence[str]) -> tuple[list[Link], list[str]]:
     return found, unread
 
 
+def _names_a_hash(key: str) -> bool:
+    """Whether a URL fragment's key names a hash (``sha3_256=``, ``blake2b=``), not another
+    fragment (``egg=``, ``subdirectory=``)."""
+    return key.lower() in hashlib.algorithms_available or key.lower().startswith(
+        ("sha", "md", "blake"))
+
+
 class HashMismatchError(ValueError):
     """A downloaded file whose sha256 is not the one the index (or the URL) gave."""
 
 
 def download(url: str, dest: Path, limit: int, *, sha256: str | None = None) -> tuple[Path, str]:
     """Download the file at ``url`` into ``dest`` under its own name; return its path and
-    sha256. ``sha256`` (else the URL's ``#sha256=``) must match.
+    sha256. ``sha256`` and the hash of the URL's fragment (``#sha256=``, ``#sha512=``, any of
+    :data:`HASHES`) must match.
 
     :raises OSError: it cannot be read, is larger than ``limit``, or names no file.
-    :raises HashMismatchError: its sha256 differs.
+    :raises HashMismatchError: a hash differs, or the fragment names one not checkable here.
     """
     location, _, fragment = url.partition("#")
     filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
     if "/" in filename or "\0" in filename or filename in ("", ".", ".."):
         raise OSError(f"{shown(location)} names no file")
+    algorithm, _, given = fragment.partition("=")
+    checked = algorithm in HASHES
+    if not checked and _names_a_hash(algorithm):
+        raise HashMismatchError(f"{filename}: the index gives its {algorithm} hash, which "
+                                "siglink cannot check; refused")
     data = read(location, limit)
     digest = hashlib.sha256(data).hexdigest()
-    given = fragment.partition("sha256=")[2] if fragment.startswith("sha256=") else None
-    for expected in (sha256, given):
-        if expected and digest != expected.lower():
-            raise HashMismatchError(f"{filename} does not have the sha256 the index gave; refused")
+    if sha256 and digest != sha256.lower():
+        raise HashMismatchError(f"{filename} does not have the sha256 the index gave; refused")
+    if checked and hashlib.new(algorithm, data).hexdigest() != given.lower():
+        raise HashMismatchError(f"{filename} does not have the {algorithm} the index gave; "
+                                "refused")
     path = dest / filename
     path.write_bytes(data)
     return path, digest

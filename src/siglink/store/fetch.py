@@ -485,7 +485,9 @@ def _sdist_from_index(requirement: str, dest: Path, *,
             f"{requirement}: cannot be fetched from the package index: " + (
                 f"it cannot be read ({unread[0]})" if unread
                 else "it has no sdist of it for this interpreter"))
-    url = max(found, key=lambda c: c[0])[1]
+    # PEP 440: a pre-release only when the requirement names one or nothing else matches
+    allowed = set(wanted.specifier.filter(v for v, _ in found)) or {v for v, _ in found}
+    url = max((c for c in found if c[0] in allowed), key=lambda c: c[0])[1]
     location = url.partition("#")[0]
     if not is_sdist(Path(unquote(urlsplit(location).path.rsplit("/", 1)[-1]))):
         raise FetchError(f"{requirement}: {_simple.shown(location)} names no sdist")
