@@ -50,8 +50,11 @@ def unsafe_reason(name: str, *, directory: bool = False) -> str | None:
 
 
 def _key(path: str) -> str:
-    """What a case-folding, Unicode-normalizing file system makes of ``path``."""
-    return unicodedata.normalize("NFC", path).casefold()
+    """What a case-folding, Unicode-normalizing file system makes of ``path``: Unicode's
+    canonical caseless match (``NFD(casefold(NFD(x)))``), since folding can undo a
+    normalization (U+015B and U+017F U+0301 are one name)."""
+    return unicodedata.normalize(
+        "NFD", unicodedata.normalize("NFD", path).casefold())
 
 
 class Paths:

@@ -243,8 +243,9 @@ def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]]
          writable: Sequence[tuple[Path, str]], env: Mapping[str, str], limits: Limits,
          mounts: _Mounts | None) -> Outcome:
     info_read, info_write = os.pipe()
+    launched_read, launched_write = os.pipe()
     options = _options(binds, writable, env, limits, info_write, source=mounts or os.fspath)
-    command = [program, *options, "--", *_launcher(limits), *argv]
+    command = [program, *options, "--", *_launcher(limits, launched_write), *argv]
     if mounts is not None:
         _libc()  # loaded before the fork
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -252,7 +253,8 @@ def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]]
             try:
                 process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                    pass_fds=(info_write,), start_new_session=True, close_fds=True,
+                    pass_fds=(info_write, launched_write), start_new_session=True,
+                    close_fds=True,
                     preexec_fn=_limiter(limits, mounts),  # noqa: PLW1509 - no locks taken
                 )
             except subprocess.SubprocessError as e:  # the mounts or the uid change failed
@@ -260,16 +262,26 @@ def _run(program: str, argv: Sequence[str], *, binds: Sequence[tuple[Path, str]]
                     f"the sandbox could not be prepared to run as uid {NOBODY} ({e})") from None
             finally:
                 os.close(info_write)
+                os.close(launched_write)
             timed_out = _wait(process, limits.wall_seconds)
             with os.fdopen(info_read, "rb") as info:
                 child = _child_pid(info.read(4096))
             started = child is not None
             if child is not None:
                 _await_namespace_end(child)
+            os.set_blocking(launched_read, False)
+            try:
+                launched = os.read(launched_read, 1) == b"1"
+            except BlockingIOError:
+                launched = False
+            finally:
+                os.close(launched_read)
         except OSError as e:
             raise SandboxUnavailableError(f"{program} could not be started ({e})") from None
         stdout, stderr = _read(out, limits.output_bytes), _read(err, limits.output_bytes)
-    if not started or _setup_failed(process.returncode, stdout, stderr):
+    # the launcher says the sandbox was set up: then nothing the program wrote (it can take
+    # bubblewrap's stderr and write "bwrap: ..." there) reads as a setup failure
+    if not started or (not launched and _setup_failed(process.returncode, stdout, stderr)):
         detail = stderr.decode("utf-8", "replace").strip().splitlines()[:1]
         raise SandboxUnavailableError(
             f"{program} could not set up the sandbox ({detail[0] if detail else 'no message'})")
@@ -326,8 +338,10 @@ _LAUNCH: Final = r"""
 import os, resource, sys
 from _signal import (SIG_BLOCK, SIG_DFL, SIG_SETMASK, SIGCHLD, SIGKILL, SIGPIPE, SIGXFSZ,
                      pthread_sigmask, signal, sigtimedwait)
-n = int(sys.argv[1])
+n, launched = int(sys.argv[1]), int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+os.write(launched, b"1")  # the sandbox is set up: what follows is the program's own
+os.close(launched)
 try:  # prctl(PR_SET_CHILD_SUBREAPER, 1); _ctypes, not ctypes: 1.5 ms less to import
     import _ctypes
     class Function(_ctypes.CFuncPtr):
@@ -344,9 +358,9 @@ if main == 0:
         pthread_sigmask(SIG_SETMASK, ())
         signal(SIGPIPE, SIG_DFL)
         signal(SIGXFSZ, SIG_DFL)
-        os.execv(sys.argv[2], sys.argv[2:])
+        os.execv(sys.argv[3], sys.argv[3:])
     except OSError as e:
-        os.write(2, f"siglink: {sys.argv[2]}: {e.strerror}\n".encode())
+        os.write(2, f"siglink: {sys.argv[3]}: {e.strerror}\n".encode())
     os._exit(127)
 children = f"/proc/{me}/task/{me}/children"
 
@@ -413,11 +427,12 @@ os._exit(128 - code if code < 0 else code)
 """
 
 
-def _launcher(limits: Limits) -> list[str]:
+def _launcher(limits: Limits, launched: int) -> list[str]:
     """What starts the program inside the sandbox (:data:`_LAUNCH`): ``RLIMIT_NPROC`` is
     counted per user namespace (kernel 5.14 and later) only from inside it; set on
-    bubblewrap, it would count every process of the user outside too."""
-    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(limits.processes)]
+    bubblewrap, it would count every process of the user outside too. It writes ``1`` to
+    ``launched`` (closed before the program starts) once it runs, so the sandbox was set up."""
+    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(limits.processes), str(launched)]
 
 
 @contextlib.contextmanager

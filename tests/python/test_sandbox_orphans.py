@@ -143,3 +143,16 @@ def test_the_program_starts_with_default_signals_and_an_empty_mask() -> None:
     shell = ["/bin/sh", "-c", "head -c 100000 /dev/zero > /tmp/big"]
     limits = _sandbox.Limits(output_bytes=4096)
     assert _sandbox.run(shell, limits=limits).returncode == 128 + 25  # SIGXFSZ
+
+
+@needs_bwrap
+def test_a_program_cannot_pass_itself_off_as_a_sandbox_that_failed() -> None:
+    """bubblewrap's own failures are ``bwrap: ...`` with status 1; a program writing that is
+    still the program (the launcher said the sandbox was set up), and a real setup failure
+    is still one."""
+    fake = "import sys; sys.stderr.write('bwrap: Creating new namespace failed\\n'); sys.exit(1)"
+    outcome = _sandbox.run([sys.executable, "-I", "-c", fake])
+    assert (outcome.returncode, outcome.stderr) == (1, b"bwrap: Creating new namespace failed\n")
+    with pytest.raises(_sandbox.SandboxUnavailableError, match=r"^no sandbox: "):
+        _sandbox.run([sys.executable, "-c", "pass"],
+                     binds=[(Path("/nonexistent/siglink"), "/siglink/x")])

@@ -36,10 +36,12 @@ OTHER = b"def other(count: int) -> int:\n    return count\n"
      "members 'evil/__init__.py' and 'EVIL/__init__.py' collide when unpacked; refused"),
     ({"evil/caf\u00e9.py": INIT, "evil/cafe\u0301.py": OTHER, "evil/__init__.py": b""},
      "members 'evil/caf\u00e9.py' and 'evil/cafe\u0301.py' collide when unpacked; refused"),
+    ({"evil/\u015b.py": INIT, "evil/\u017f\u0301.py": OTHER, "evil/__init__.py": b""},
+     "members 'evil/\u015b.py' and 'evil/\u017f\u0301.py' collide when unpacked; refused"),
     ({"evil/__init__.py": INIT, "evil/__init__.py/x.py": OTHER},
      "members 'evil/__init__.py' and 'evil/__init__.py/x.py' collide when unpacked; refused"),
 ], ids=["dot-after", "dot-before", "double-slash", "leading-dot", "backslash", "control",
-        "case", "unicode-composition", "file-as-directory"])
+        "case", "unicode-composition", "fold-then-compose", "file-as-directory"])
 def test_two_spellings_of_one_file_are_refused(
     members: dict[str, bytes], expected: str, tmp_path: Path, snapshot: Snapshot,
 ) -> None:

@@ -106,6 +106,8 @@ class LinkFinder:
         others: list[str] = []
         for name, link in links.items():
             for top in link["top_level"]:
+                if top == "siglink":  # siglink's own modules are its installation's, never
+                    continue          # a library's: a `siglink` the app starts stays siglink
                 places = dirs.setdefault(top, [])
                 if link["path"] not in places:
                     places.append(link["path"])
