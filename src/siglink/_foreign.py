@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 
+from siglink._layout import read_fd
+
 __all__ = ["LIMIT", "MANIFEST_LIMIT", "ForeignFileError", "foreign_problem", "read_foreign"]
 
 LIMIT = 64 << 20
@@ -162,17 +164,9 @@ def read_foreign(path: str, limit: int = LIMIT) -> tuple[bytes, os.stat_result]:
         problem = _shape_problem(st, limit)
         if problem is not None:
             raise ForeignFileError(problem)
-        chunks = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(file, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
+        data = read_fd(file, limit + 1)
     finally:
         os.close(file)
-    data = b"".join(chunks)
     if len(data) > limit:
         raise ForeignFileError(f"is larger than {limit >> 20} MiB")
     return data, st

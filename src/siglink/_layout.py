@@ -34,8 +34,8 @@ import os
 
 __all__ = ["ALL", "STORE_FILES", "SYSTEM_STORE", "TRUST_OWNER_ENV", "YANK_MARKER",
            "NotRegularFileError", "StoreLayout", "format_generations", "is_store",
-           "owner_trusted", "read_generations", "read_regular", "store_root", "trust_owner",
-           "untrusted", "untrusted_store", "user_store"]
+           "owner_trusted", "read_fd", "read_generations", "read_regular", "store_root",
+           "trust_owner", "untrusted", "untrusted_store", "user_store"]
 
 SYSTEM_STORE = "/var/lib/siglink"
 YANK_MARKER = ".yanked"
@@ -226,20 +226,25 @@ def read_regular(path: str | os.PathLike[str], size: int, *, whole: bool = False
                     "a block device", 0o140000: "a socket", 0o040000: "a directory"}.get(
                         mode, "something else")
             raise NotRegularFileError(22, f"is {kind}, not a regular file", path)  # EINVAL
-        chunks = []
-        left = size + 1 if whole else size
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
+        data = read_fd(fd, size + 1 if whole else size)
         if whole and len(data) > size:
             raise NotRegularFileError(27, f"is larger than {size} bytes", path)  # EFBIG
         return data
     finally:
         os.close(fd)
+
+
+def read_fd(fd: int, size: int) -> bytes:
+    """At most ``size`` bytes read from ``fd`` until its end."""
+    chunks = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_generations(path: str) -> tuple[int, dict[str, int]]:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any, Final
 
+from siglink._json import kind as json_kind
+
 __all__ = ["check_description"]
 
 _PYTHON: Final = re.compile(r"[0-9]{1,3}\.[0-9]{1,4}")
@@ -30,17 +32,9 @@ class _Wrong(Exception):
     """A field of the wrong shape: ``str()`` is ``$.path: what is wrong``."""
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "an array", dict: "an object"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _need(value: Any, kind: type, at: str, what: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Wrong(f"{at}: expected {what}, found {_kind(value)}")
+        raise _Wrong(f"{at}: expected {what}, found {json_kind(value)}")
     return value
 
 

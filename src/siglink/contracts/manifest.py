@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
+from siglink._json import kind as json_kind
 from siglink._text import bad_char, is_os_text, problem
 from siglink.contracts.signature import Signature
 from siglink.contracts.types import TypeRef
@@ -136,29 +137,21 @@ def _key(at: str, key: str) -> str:
     return f"{at}[{json.dumps(key[:80], ensure_ascii=bad_char(key) is not None)}]"
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "an array", dict: "an object"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _obj(value: Any, at: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise _Invalid(at, f"expected an object, found {_kind(value)}")
+        raise _Invalid(at, f"expected an object, found {json_kind(value)}")
     return value
 
 
 def _list(value: Any, at: str) -> list[Any]:
     if not isinstance(value, list):
-        raise _Invalid(at, f"expected an array, found {_kind(value)}")
+        raise _Invalid(at, f"expected an array, found {json_kind(value)}")
     return value
 
 
 def _str(value: Any, at: str, limit: int = _MAX_TEXT) -> str:
     if not isinstance(value, str):
-        raise _Invalid(at, f"expected a string, found {_kind(value)}")
+        raise _Invalid(at, f"expected a string, found {json_kind(value)}")
     if len(value) > limit:
         raise _Invalid(at, f"a string of {len(value)} characters (at most {limit})")
     return value
@@ -172,7 +165,7 @@ def _opt_str(data: Mapping[str, Any], key: str, at: str) -> str | None:
 def _bool(data: Mapping[str, Any], key: str, at: str) -> bool:
     value = data.get(key, False)
     if not isinstance(value, bool):
-        raise _Invalid(_key(at, key), f"expected true or false, found {_kind(value)}")
+        raise _Invalid(_key(at, key), f"expected true or false, found {json_kind(value)}")
     return value
 
 
@@ -183,7 +176,7 @@ def _opt_bool(data: Mapping[str, Any], key: str, at: str) -> bool | None:
 
 def _int(value: Any, at: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 31:
-        raise _Invalid(at, f"expected a non-negative integer, found {_kind(value)}")
+        raise _Invalid(at, f"expected a non-negative integer, found {json_kind(value)}")
     return value
 
 
@@ -230,7 +223,7 @@ def _signature_from_json(data: Any, at: str = "$") -> Signature:
         text, defaults, where = data, {}, at
     else:
         if not isinstance(data, dict):
-            raise _Invalid(at, f"expected a string or an object, found {_kind(data)}")
+            raise _Invalid(at, f"expected a string or an object, found {json_kind(data)}")
         body = data
         where = _key(at, "text")
         text = _str(_required(body, "text", at), where, _MAX_SIGNATURE)
